@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+#include "hvk-hypervisor-private.h"
+
+/**
+ * SECTION:hvk-hypervisor
+ * @short_description: the lifecycle of one VM, whatever the backend
+ *
+ * #HvkHypervisor is the interface every backend implements, after Kata's
+ * `Hypervisor`.  Get one from hvk_registry_create_hypervisor().  Each
+ * wrapper checks its arguments and dispatches; an operation the backend
+ * leaves out fails with %HVK_ERROR_NOT_SUPPORTED, never a silent success.
+ */
+
+G_DEFINE_INTERFACE (HvkHypervisor, hvk_hypervisor, G_TYPE_OBJECT)
+
+static GQuark origin_backend_quark;
+static GQuark origin_registry_quark;
+
+static void
+hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
+{
+  origin_backend_quark = g_quark_from_static_string ("hvk-hypervisor-backend");
+  origin_registry_quark = g_quark_from_static_string ("hvk-hypervisor-registry");
+}
+
+/* The strings are a contract (state JSON, `hvkit status`). */
+static const char * const vm_state_names[] = {
+  [HVK_VM_STATE_NONE] = "none",
+  [HVK_VM_STATE_CREATED] = "created",
+  [HVK_VM_STATE_RUNNING] = "running",
+  [HVK_VM_STATE_PAUSED] = "paused",
+  [HVK_VM_STATE_STOPPED] = "stopped",
+};
+
+/**
+ * hvk_vm_state_to_string:
+ * @state: a #HvkVmState
+ *
+ * Returns: the state's name (`running`, `paused` …)
+ */
+const char *
+hvk_vm_state_to_string (HvkVmState state)
+{
+  if ((guint) state >= G_N_ELEMENTS (vm_state_names))
+    return "unknown";
+  return vm_state_names[state];
+}
+
+/**
+ * hvk_vm_state_from_string:
+ * @text: a state name
+ * @state: (out): the state
+ *
+ * Returns: %TRUE if @text names a state
+ */
+gboolean
+hvk_vm_state_from_string (const char *text,
+                          HvkVmState *state)
+{
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (vm_state_names); i++)
+    {
+      if (g_str_equal (text, vm_state_names[i]))
+        {
+          *state = (HvkVmState) i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+void
+hvk_hypervisor_set_origin (HvkHypervisor *self,
+                           HvkRegistry   *registry,
+                           const char    *backend)
+{
+  g_return_if_fail (HVK_IS_HYPERVISOR (self));
+
+  g_object_set_qdata_full (G_OBJECT (self), origin_backend_quark,
+                           g_strdup (backend), g_free);
+  /* The registry outlives what it creates in every sane program; keep a
+   * strong ref anyway so a dangling pointer is impossible. */
+  g_object_set_qdata_full (G_OBJECT (self), origin_registry_quark,
+                           registry ? g_object_ref (registry) : NULL,
+                           registry ? g_object_unref : NULL);
+}
+
+/**
+ * hvk_hypervisor_get_backend_name:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: the backend name it was created for, or its type name
+ */
+const char *
+hvk_hypervisor_get_backend_name (HvkHypervisor *self)
+{
+  const char *name;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  name = g_object_get_qdata (G_OBJECT (self), origin_backend_quark);
+  return name ? name : G_OBJECT_TYPE_NAME (self);
+}
+
+/**
+ * hvk_hypervisor_get_registry:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: (transfer none) (nullable): the registry that created @self
+ */
+HvkRegistry *
+hvk_hypervisor_get_registry (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  return g_object_get_qdata (G_OBJECT (self), origin_registry_quark);
+}
+
+static gboolean
+not_supported (HvkHypervisor *self,
+               const char    *operation,
+               GError       **error)
+{
+  g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+               "backend '%s' does not support %s",
+               hvk_hypervisor_get_backend_name (self), operation);
+  return FALSE;
+}
+
+#define IFACE(self) HVK_HYPERVISOR_GET_IFACE (self)
+
+/* Dispatch a gboolean vfunc, or fail with NOT_SUPPORTED. */
+#define DISPATCH(self, vfunc, error, ...)                                    \
+  G_STMT_START {                                                             \
+    HvkHypervisorInterface *iface_ = IFACE (self);                           \
+    if (iface_->vfunc == NULL)                                               \
+      return not_supported (self, #vfunc, error);                            \
+    return iface_->vfunc (self, __VA_ARGS__);                                \
+  } G_STMT_END
+
+/**
+ * hvk_hypervisor_create_vm:
+ * @self: a #HvkHypervisor
+ * @id: the VM id (see hvk_vm_id_validate())
+ * @config: the configuration
+ * @error: return location for an error
+ *
+ * Validates @config and prepares the VM (its directory, its command line)
+ * without launching anything.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_create_vm (HvkHypervisor *self,
+                          const char    *id,
+                          HvkConfig     *config,
+                          GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (HVK_IS_CONFIG (config), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!hvk_vm_id_validate (id, error))
+    return FALSE;
+  DISPATCH (self, create_vm, error, id, config, error);
+}
+
+/**
+ * hvk_hypervisor_start_vm:
+ * @self: a #HvkHypervisor
+ * @timeout_ms: bound on the start, 0 for %HVK_DEFAULT_START_TIMEOUT_MS
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Launches the VM and waits until the VMM is ready (for QEMU: QMP
+ * answered).  On any failure the VMM is killed and what the start made is
+ * removed.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_start_vm (HvkHypervisor *self,
+                         guint          timeout_ms,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (timeout_ms == 0)
+    timeout_ms = HVK_DEFAULT_START_TIMEOUT_MS;
+  DISPATCH (self, start_vm, error, timeout_ms, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_stop_vm:
+ * @self: a #HvkHypervisor
+ * @wait_only: only wait for the VMM to exit, do not ask it to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Stops the VM (asking first, killing after a bound) and removes its
+ * sockets, pid file and directory.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_stop_vm (HvkHypervisor *self,
+                        gboolean       wait_only,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, stop_vm, error, wait_only, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_pause_vm:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Pauses a running VM.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_pause_vm (HvkHypervisor *self,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, pause_vm, error, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_resume_vm:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Resumes a paused VM.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_resume_vm (HvkHypervisor *self,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, resume_vm, error, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_save_vm:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Saves the VM's memory and device state for templating (the config's
+ * `memory_path` and `devices_state_path`).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_save_vm (HvkHypervisor *self,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, save_vm, error, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_add_device:
+ * @self: a #HvkHypervisor
+ * @device: the device
+ * @error: return location for an error
+ *
+ * Cold-plugs @device: valid between create_vm() and start_vm().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_add_device (HvkHypervisor *self,
+                           HvkDevice     *device,
+                           GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!hvk_device_validate (device, error))
+    return FALSE;
+  DISPATCH (self, add_device, error, device, error);
+}
+
+/**
+ * hvk_hypervisor_hotplug_add_device:
+ * @self: a #HvkHypervisor
+ * @device: the device
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Adds @device to the running VM.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_hotplug_add_device (HvkHypervisor *self,
+                                   HvkDevice     *device,
+                                   GCancellable  *cancellable,
+                                   GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!hvk_device_validate (device, error))
+    return FALSE;
+  DISPATCH (self, hotplug_add_device, error, device, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_hotplug_remove_device:
+ * @self: a #HvkHypervisor
+ * @device_id: the id of a device added with hotplug_add_device()
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Removes a hot-plugged device and waits until the VMM confirms it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_hotplug_remove_device (HvkHypervisor *self,
+                                      const char    *device_id,
+                                      GCancellable  *cancellable,
+                                      GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (device_id != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, hotplug_remove_device, error, device_id, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_resize_memory:
+ * @self: a #HvkHypervisor
+ * @mem_mb: the wanted total memory, in MiB
+ * @block_size_mb: the guest's memory block size, in MiB (0: none)
+ * @probe: whether the guest must probe added memory
+ * @new_mem_mb: (out) (optional): the total memory after the call
+ * @mem_dev: (out) (optional): the memory device added
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Grows (or shrinks, where the backend can) the guest's memory.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_resize_memory (HvkHypervisor   *self,
+                              guint32          mem_mb,
+                              guint32          block_size_mb,
+                              gboolean         probe,
+                              guint32         *new_mem_mb,
+                              HvkMemoryDevice *mem_dev,
+                              GCancellable    *cancellable,
+                              GError         **error)
+{
+  HvkMemoryDevice dummy = { 0, };
+  guint32 dummy_mb = 0;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, resize_memory, error, mem_mb, block_size_mb, probe,
+            new_mem_mb ? new_mem_mb : &dummy_mb, mem_dev ? mem_dev : &dummy,
+            cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_resize_vcpus:
+ * @self: a #HvkHypervisor
+ * @vcpus: the wanted number of vCPUs
+ * @old_vcpus: (out) (optional): the number before the call
+ * @new_vcpus: (out) (optional): the number after the call
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Hot-adds or removes vCPUs within the configured maximum.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_resize_vcpus (HvkHypervisor *self,
+                             guint32        vcpus,
+                             guint32       *old_vcpus,
+                             guint32       *new_vcpus,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  guint32 dummy_old = 0, dummy_new = 0;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, resize_vcpus, error, vcpus,
+            old_vcpus ? old_vcpus : &dummy_old,
+            new_vcpus ? new_vcpus : &dummy_new, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_get_total_memory_mb:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: the guest's memory in MiB, hot-plugged memory included
+ */
+guint32
+hvk_hypervisor_get_total_memory_mb (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), 0);
+
+  if (IFACE (self)->get_total_memory_mb == NULL)
+    return 0;
+  return IFACE (self)->get_total_memory_mb (self);
+}
+
+/**
+ * hvk_hypervisor_get_vm_console:
+ * @self: a #HvkHypervisor
+ * @protocol: (out) (optional): the console protocol (`unix`, `pty` …)
+ * @url: (out) (optional): where the console is (a socket path …)
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_get_vm_console (HvkHypervisor *self,
+                               char         **protocol,
+                               char         **url,
+                               GError       **error)
+{
+  g_autofree char *p = NULL;
+  g_autofree char *u = NULL;
+  HvkHypervisorInterface *iface;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = IFACE (self);
+  if (iface->get_vm_console == NULL)
+    return not_supported (self, "get_vm_console", error);
+  if (!iface->get_vm_console (self, &p, &u, error))
+    return FALSE;
+  if (protocol)
+    *protocol = g_steal_pointer (&p);
+  if (url)
+    *url = g_steal_pointer (&u);
+  return TRUE;
+}
+
+/**
+ * hvk_hypervisor_disconnect:
+ * @self: a #HvkHypervisor
+ *
+ * Drops the connection to the VMM's monitor, leaving the VM running.
+ */
+void
+hvk_hypervisor_disconnect (HvkHypervisor *self)
+{
+  g_return_if_fail (HVK_IS_HYPERVISOR (self));
+
+  if (IFACE (self)->disconnect)
+    IFACE (self)->disconnect (self);
+}
+
+/**
+ * hvk_hypervisor_capabilities:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: what the backend can do for this VM's configuration
+ */
+HvkCapabilities
+hvk_hypervisor_capabilities (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), HVK_CAP_NONE);
+
+  if (IFACE (self)->capabilities == NULL)
+    return HVK_CAP_NONE;
+  return IFACE (self)->capabilities (self);
+}
+
+/**
+ * hvk_hypervisor_get_config:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: (transfer none) (nullable): the configuration given to
+ *   create_vm(), or %NULL before it
+ */
+HvkConfig *
+hvk_hypervisor_get_config (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  if (IFACE (self)->get_config == NULL)
+    return NULL;
+  return IFACE (self)->get_config (self);
+}
+
+/**
+ * hvk_hypervisor_get_thread_ids:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type guint guint): vCPU index →
+ *   host thread id, or %NULL on error
+ */
+GHashTable *
+hvk_hypervisor_get_thread_ids (HvkHypervisor *self,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (IFACE (self)->get_thread_ids == NULL)
+    {
+      not_supported (self, "get_thread_ids", error);
+      return NULL;
+    }
+  return IFACE (self)->get_thread_ids (self, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_cleanup:
+ * @self: a #HvkHypervisor
+ * @error: return location for an error
+ *
+ * Removes what the VM left behind after it stopped.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_cleanup (HvkHypervisor *self,
+                        GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Nothing to clean is a success, not an unsupported operation. */
+  if (IFACE (self)->cleanup == NULL)
+    return TRUE;
+  return IFACE (self)->cleanup (self, error);
+}
+
+/**
+ * hvk_hypervisor_get_pids:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: (transfer full) (element-type gint): the VMM's pid first, then
+ *   helper daemons' (virtiofsd); empty when nothing runs
+ */
+GArray *
+hvk_hypervisor_get_pids (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  if (IFACE (self)->get_pids == NULL)
+    return g_array_new (FALSE, FALSE, sizeof (int));
+  return IFACE (self)->get_pids (self);
+}
+
+/**
+ * hvk_hypervisor_get_virtiofs_pid:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: the virtio-fs daemon's pid, or -1
+ */
+int
+hvk_hypervisor_get_virtiofs_pid (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), -1);
+
+  if (IFACE (self)->get_virtiofs_pid == NULL)
+    return -1;
+  return IFACE (self)->get_virtiofs_pid (self);
+}
+
+/**
+ * hvk_hypervisor_check:
+ * @self: a #HvkHypervisor
+ * @error: return location for an error
+ *
+ * Checks that the VMM is alive and answering.
+ *
+ * Returns: %TRUE if it is
+ */
+gboolean
+hvk_hypervisor_check (HvkHypervisor *self,
+                      GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, check, error, error);
+}
+
+/**
+ * hvk_hypervisor_save_state:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: (transfer full): a JSON object from which load_state() in
+ *   another process can take over the VM
+ */
+JsonNode *
+hvk_hypervisor_save_state (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  if (IFACE (self)->save_state == NULL)
+    return json_node_init_object (json_node_alloc (), json_object_new ());
+  return IFACE (self)->save_state (self);
+}
+
+/**
+ * hvk_hypervisor_load_state:
+ * @self: a #HvkHypervisor
+ * @state: what save_state() returned
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_load_state (HvkHypervisor *self,
+                           JsonNode      *state,
+                           GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH (self, load_state, error, state, error);
+}
+
+/**
+ * hvk_hypervisor_generate_socket:
+ * @self: a #HvkHypervisor
+ * @id: the VM id
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the agent socket as a URI
+ *   (`vsock://CID:PORT`, `hvsock://PATH:PORT`, `mock://PATH`), or %NULL
+ */
+char *
+hvk_hypervisor_generate_socket (HvkHypervisor *self,
+                                const char    *id,
+                                GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (IFACE (self)->generate_socket == NULL)
+    {
+      not_supported (self, "generate_socket", error);
+      return NULL;
+    }
+  return IFACE (self)->generate_socket (self, id, error);
+}
+
+/**
+ * hvk_hypervisor_is_rate_limiter_builtin:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: whether the VMM limits I/O rates itself
+ */
+gboolean
+hvk_hypervisor_is_rate_limiter_builtin (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+
+  if (IFACE (self)->is_rate_limiter_builtin == NULL)
+    return FALSE;
+  return IFACE (self)->is_rate_limiter_builtin (self);
+}
+
+/**
+ * hvk_hypervisor_get_state:
+ * @self: a #HvkHypervisor
+ *
+ * Returns: the VM's lifecycle state as the backend last knew it
+ */
+HvkVmState
+hvk_hypervisor_get_state (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), HVK_VM_STATE_NONE);
+
+  if (IFACE (self)->get_state == NULL)
+    return HVK_VM_STATE_NONE;
+  return IFACE (self)->get_state (self);
+}

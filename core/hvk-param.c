@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* STUB: to be implemented */
+#include "config.h"
+#include <hvkit/hvkit.h>

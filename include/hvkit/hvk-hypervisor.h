@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#if !defined(HVKIT_INSIDE) && !defined(HVKIT_COMPILATION)
+# error "Only <hvkit/hvkit.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <hvkit/hvk-visibility.h>
+#include <hvkit/hvk-capabilities.h>
+#include <hvkit/hvk-config.h>
+#include <hvkit/hvk-device.h>
+
+G_BEGIN_DECLS
+
+/**
+ * HvkVmState:
+ * @HVK_VM_STATE_NONE: create_vm() has not been called
+ * @HVK_VM_STATE_CREATED: created, not started
+ * @HVK_VM_STATE_RUNNING: running
+ * @HVK_VM_STATE_PAUSED: paused
+ * @HVK_VM_STATE_STOPPED: stopped (or exited)
+ *
+ * The lifecycle state of a VM.  Legal transitions: none → created →
+ * running ⇄ paused; running/paused/created → stopped.
+ */
+typedef enum {
+  HVK_VM_STATE_NONE,
+  HVK_VM_STATE_CREATED,
+  HVK_VM_STATE_RUNNING,
+  HVK_VM_STATE_PAUSED,
+  HVK_VM_STATE_STOPPED,
+} HvkVmState;
+
+HVK_AVAILABLE_IN_ALL
+const char *hvk_vm_state_to_string   (HvkVmState  state);
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_state_from_string (const char *text,
+                                      HvkVmState *state);
+
+/**
+ * HvkMemoryDevice:
+ * @slot: the DIMM slot used
+ * @size_mb: the size added, in MiB
+ * @addr: the guest physical address, or 0
+ * @probe: whether the guest must probe the memory
+ *
+ * What resize_memory() added, after Kata's `MemoryDevice`.
+ */
+typedef struct {
+  int      slot;
+  guint32  size_mb;
+  guint64  addr;
+  gboolean probe;
+} HvkMemoryDevice;
+
+/**
+ * HVK_DEFAULT_START_TIMEOUT_MS:
+ *
+ * The start bound used when a caller passes 0.
+ */
+#define HVK_DEFAULT_START_TIMEOUT_MS 30000
+
+#define HVK_TYPE_HYPERVISOR (hvk_hypervisor_get_type ())
+HVK_AVAILABLE_IN_ALL
+G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
+
+/**
+ * HvkHypervisorInterface:
+ *
+ * The lifecycle of one VM, after Kata's `Hypervisor` interface.  A %NULL
+ * vfunc makes the wrapper fail with %HVK_ERROR_NOT_SUPPORTED naming the
+ * backend and the operation.  See the wrappers for each member.
+ */
+struct _HvkHypervisorInterface
+{
+  GTypeInterface g_iface;
+
+  gboolean   (*create_vm)             (HvkHypervisor  *self,
+                                       const char     *id,
+                                       HvkConfig      *config,
+                                       GError        **error);
+  gboolean   (*start_vm)              (HvkHypervisor  *self,
+                                       guint           timeout_ms,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*stop_vm)               (HvkHypervisor  *self,
+                                       gboolean        wait_only,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*pause_vm)              (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*resume_vm)             (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*save_vm)               (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*add_device)            (HvkHypervisor  *self,
+                                       HvkDevice      *device,
+                                       GError        **error);
+  gboolean   (*hotplug_add_device)    (HvkHypervisor  *self,
+                                       HvkDevice      *device,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*hotplug_remove_device) (HvkHypervisor  *self,
+                                       const char     *device_id,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*resize_memory)         (HvkHypervisor   *self,
+                                       guint32          mem_mb,
+                                       guint32          block_size_mb,
+                                       gboolean         probe,
+                                       guint32         *new_mem_mb,
+                                       HvkMemoryDevice *mem_dev,
+                                       GCancellable    *cancellable,
+                                       GError         **error);
+  gboolean   (*resize_vcpus)          (HvkHypervisor  *self,
+                                       guint32         vcpus,
+                                       guint32        *old_vcpus,
+                                       guint32        *new_vcpus,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  guint32    (*get_total_memory_mb)   (HvkHypervisor  *self);
+  gboolean   (*get_vm_console)        (HvkHypervisor  *self,
+                                       char          **protocol,
+                                       char          **url,
+                                       GError        **error);
+  void       (*disconnect)            (HvkHypervisor  *self);
+  HvkCapabilities (*capabilities)     (HvkHypervisor  *self);
+  HvkConfig *(*get_config)            (HvkHypervisor  *self);
+  GHashTable *(*get_thread_ids)       (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*cleanup)               (HvkHypervisor  *self,
+                                       GError        **error);
+  GArray    *(*get_pids)              (HvkHypervisor  *self);
+  int        (*get_virtiofs_pid)      (HvkHypervisor  *self);
+  gboolean   (*check)                 (HvkHypervisor  *self,
+                                       GError        **error);
+  JsonNode  *(*save_state)            (HvkHypervisor  *self);
+  gboolean   (*load_state)            (HvkHypervisor  *self,
+                                       JsonNode       *state,
+                                       GError        **error);
+  char      *(*generate_socket)       (HvkHypervisor  *self,
+                                       const char     *id,
+                                       GError        **error);
+  gboolean   (*is_rate_limiter_builtin) (HvkHypervisor *self);
+  HvkVmState (*get_state)             (HvkHypervisor  *self);
+
+  /*< private >*/
+  gpointer padding[12];
+};
+
+HVK_AVAILABLE_IN_ALL
+const char *hvk_hypervisor_get_backend_name (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
+HvkRegistry *hvk_hypervisor_get_registry    (HvkHypervisor *self);
+
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_create_vm         (HvkHypervisor  *self,
+                                             const char     *id,
+                                             HvkConfig      *config,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_start_vm          (HvkHypervisor  *self,
+                                             guint           timeout_ms,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_stop_vm           (HvkHypervisor  *self,
+                                             gboolean        wait_only,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_pause_vm          (HvkHypervisor  *self,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_resume_vm         (HvkHypervisor  *self,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_save_vm           (HvkHypervisor  *self,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_add_device        (HvkHypervisor  *self,
+                                             HvkDevice      *device,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_hotplug_add_device    (HvkHypervisor  *self,
+                                                 HvkDevice      *device,
+                                                 GCancellable   *cancellable,
+                                                 GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_hotplug_remove_device (HvkHypervisor  *self,
+                                                 const char     *device_id,
+                                                 GCancellable   *cancellable,
+                                                 GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_resize_memory     (HvkHypervisor   *self,
+                                             guint32          mem_mb,
+                                             guint32          block_size_mb,
+                                             gboolean         probe,
+                                             guint32         *new_mem_mb,
+                                             HvkMemoryDevice *mem_dev,
+                                             GCancellable    *cancellable,
+                                             GError         **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_resize_vcpus      (HvkHypervisor  *self,
+                                             guint32         vcpus,
+                                             guint32        *old_vcpus,
+                                             guint32        *new_vcpus,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+guint32    hvk_hypervisor_get_total_memory_mb (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_get_vm_console    (HvkHypervisor  *self,
+                                             char          **protocol,
+                                             char          **url,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+void       hvk_hypervisor_disconnect        (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+HvkCapabilities hvk_hypervisor_capabilities (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+HvkConfig *hvk_hypervisor_get_config        (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+GHashTable *hvk_hypervisor_get_thread_ids   (HvkHypervisor  *self,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_cleanup           (HvkHypervisor  *self,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+GArray    *hvk_hypervisor_get_pids          (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+int        hvk_hypervisor_get_virtiofs_pid  (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_check             (HvkHypervisor  *self,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+JsonNode  *hvk_hypervisor_save_state        (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_load_state        (HvkHypervisor  *self,
+                                             JsonNode       *state,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+char      *hvk_hypervisor_generate_socket   (HvkHypervisor  *self,
+                                             const char     *id,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_is_rate_limiter_builtin (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
+HvkVmState hvk_hypervisor_get_state         (HvkHypervisor  *self);
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#if !defined(HVKIT_INSIDE) && !defined(HVKIT_COMPILATION)
+# error "Only <hvkit/hvkit.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include <json-glib/json-glib.h>
+#include <hvkit/hvk-visibility.h>
+#include <hvkit/hvk-hypervisor.h>
+
+G_BEGIN_DECLS
+
+/**
+ * HVK_MAX_SOCKET_PATH_LEN:
+ *
+ * The longest UNIX socket path (`sizeof sun_path - 1`), as Kata's
+ * `MaxSocketPathLen`.
+ */
+#define HVK_MAX_SOCKET_PATH_LEN 107
+
+/**
+ * HVK_VM_ID_MAX_LEN:
+ *
+ * The longest VM id.
+ */
+#define HVK_VM_ID_MAX_LEN 64
+
+/**
+ * HVK_VM_STATE_FILE:
+ *
+ * The name of the state JSON inside `STATE/ID/`.
+ */
+#define HVK_VM_STATE_FILE "state.json"
+
+/**
+ * HVK_VM_STATE_VERSION:
+ *
+ * The version written in, and required of, state JSON documents.
+ */
+#define HVK_VM_STATE_VERSION 1
+
+typedef struct _HvkVmLock HvkVmLock;
+
+HVK_AVAILABLE_IN_ALL
+char       *hvk_vm_store_default_dir   (void);
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_id_validate         (const char  *id,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+char       *hvk_build_socket_path      (GError    **error,
+                                        const char *first_element,
+                                        ...) G_GNUC_NULL_TERMINATED;
+HVK_AVAILABLE_IN_ALL
+char       *hvk_vm_store_socket_path   (const char  *store,
+                                        const char  *id,
+                                        const char  *name,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+char       *hvk_vm_store_ensure_dir    (const char  *store,
+                                        const char  *id,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_store_remove_dir    (const char  *store,
+                                        const char  *id,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+GStrv       hvk_vm_store_list          (const char  *store);
+
+HVK_AVAILABLE_IN_ALL
+HvkVmLock  *hvk_vm_store_lock          (const char  *store,
+                                        const char  *id,
+                                        gboolean     wait,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+void        hvk_vm_lock_release        (HvkVmLock   *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkVmLock, hvk_vm_lock_release)
+
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_store_write_state   (const char  *store,
+                                        const char  *id,
+                                        JsonNode    *state,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+JsonNode   *hvk_vm_store_read_state    (const char  *store,
+                                        const char  *id,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_store_save_hypervisor (const char     *store,
+                                          const char     *id,
+                                          HvkHypervisor  *hypervisor,
+                                          GError        **error);
+HVK_AVAILABLE_IN_ALL
+HvkHypervisor *hvk_vm_store_load_hypervisor (const char   *store,
+                                             const char   *id,
+                                             HvkRegistry  *registry,
+                                             GError      **error);
+
+G_END_DECLS

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#define HVKIT_INSIDE
+#include <hvkit/hvk-version.h>
+#include <hvkit/hvk-visibility.h>
+#include <hvkit/hvk-error.h>
+#include <hvkit/hvk-param.h>
+#include <hvkit/hvk-capabilities.h>
+#include <hvkit/hvk-config.h>
+#include <hvkit/hvk-device.h>
+#include <hvkit/hvk-cmdline.h>
+#include <hvkit/hvk-build-context.h>
+#include <hvkit/hvk-hypervisor.h>
+#include <hvkit/hvk-plugin.h>
+#include <hvkit/hvk-registry.h>
+#include <hvkit/hvk-vm-store.h>
+#undef HVKIT_INSIDE

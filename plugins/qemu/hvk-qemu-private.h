@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Contract between the QEMU command-line builder (hvk-qemu-cmdline.c,
+ * hvk-qemu-appenders.c, hvk-qemu-kernel-params.c) and the lifecycle
+ * (hvk-qemu-hypervisor.c, hvk-qemu-qmp.c). */
+
+#include <hvkit/hvkit.h>
+
+G_BEGIN_DECLS
+
+#define HVK_QEMU_BACKEND_NAME "qemu"
+
+/* Where one VM's runtime files live; all inside STATE/ID/. */
+typedef struct {
+  char     *vm_dir;
+  char     *qmp_socket;        /* STATE/ID/qmp.sock */
+  char     *console_socket;    /* STATE/ID/console.sock */
+  char     *pid_file;          /* STATE/ID/pid */
+  char     *virtiofsd_socket;  /* STATE/ID/vhost-fs.sock */
+  gboolean  daemonize;         /* -daemonize (detached VMs) */
+} HvkQemuPaths;
+
+void hvk_qemu_paths_clear (HvkQemuPaths *paths);
+
+/* What hotplug needs to know about the machine the command line built. */
+typedef struct {
+  GPtrArray *bridges;        /* (element-type utf8) pci-bridge / pcie-pci-bridge ids */
+  GPtrArray *root_ports;     /* (element-type utf8) pcie-root-port ids */
+  char      *scsi_controller;/* "scsi0" when block_device_driver=virtio-scsi */
+  char      *iothread;       /* iothread id, or NULL */
+  gboolean   pcie;           /* machine has pcie.0 (q35) */
+  guint32    max_vcpus;
+  guint32    boot_vcpus;
+  guint32    boot_memory_mb;
+  guint32    max_memory_mb;
+  guint32    memory_slots;
+} HvkQemuLayout;
+
+HvkQemuLayout *hvk_qemu_layout_new   (void);
+void           hvk_qemu_layout_free  (HvkQemuLayout *layout);
+JsonNode      *hvk_qemu_layout_to_json   (HvkQemuLayout *layout);
+HvkQemuLayout *hvk_qemu_layout_from_json (JsonNode *node, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkQemuLayout, hvk_qemu_layout_free)
+
+/* Builds the whole QEMU argv for VM @id: hvk_registry_append_device() for
+ * the built-in devices (bridges, console, image, scsi controller, rng …)
+ * then @config's [device.*] groups, then @extra_devices (cold-plugged with
+ * add_device()), then -kernel/-initrd/-append with the composed kernel
+ * params.  argv[0] is the QEMU binary (config `path`). */
+HvkCmdline *hvk_qemu_build_cmdline (HvkRegistry         *registry,
+                                    const char          *id,
+                                    HvkConfig           *config,
+                                    const HvkQemuPaths  *paths,
+                                    GPtrArray           *extra_devices,
+                                    HvkQemuLayout      **out_layout,
+                                    GError             **error);
+
+/* The guest kernel command line alone (what -append carries). */
+char *hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
+                                     const char   *id,
+                                     HvkConfig    *config,
+                                     GError      **error);
+
+/* Registration done by the plugin entry point. */
+gboolean hvk_qemu_register_appenders       (HvkPlugin *plugin, GError **error);
+gboolean hvk_qemu_register_kernel_policies (HvkPlugin *plugin, GError **error);
+gboolean hvk_qemu_register_config_keys     (HvkPlugin *plugin, GError **error);
+
+/* The backend type (hvk-qemu-hypervisor.c). */
+#define HVK_TYPE_QEMU_HYPERVISOR (hvk_qemu_hypervisor_get_type ())
+G_DECLARE_FINAL_TYPE (HvkQemuHypervisor, hvk_qemu_hypervisor, HVK, QEMU_HYPERVISOR, GObject)
+
+HvkCapabilities hvk_qemu_capabilities_for_config (HvkConfig *config);
+
+G_END_DECLS

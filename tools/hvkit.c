@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* STUB: to be implemented */
+#include "config.h"
+#include <hvkit/hvkit.h>
+int main (void) { return 0; }
