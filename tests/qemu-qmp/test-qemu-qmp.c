@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hvk-qemu-qmp.h"
+
+/* Unit tests of HvkQmpClient against a scripted fake QMP server running
+ * in a thread (the idea of libvirt's qemumonitortestutils): the script
+ * says what the server sends and which commands it expects, and the
+ * server records every mismatch for the test to assert on. */
+
+#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\n"
+#define RETURN_EMPTY "{\"return\": {}}"
+
+typedef enum {
+  STEP_SEND,      /* write @text verbatim */
+  STEP_CHUNKED,   /* write @text a few bytes at a time */
+  STEP_EXPECT,    /* read one command; its "execute" must be @text */
+  STEP_REPLY,     /* write the JSON object @text with the last command's id */
+  STEP_REPLY_ID,  /* write @text verbatim (carries its own id) */
+  STEP_SLEEP,     /* sleep @delay_ms */
+  STEP_CLOSE,     /* close the connection */
+  STEP_DRAIN,     /* read until the client closes */
+} StepType;
+
+typedef struct {
+  StepType    type;
+  const char *text;
+  guint       delay_ms;
+} Step;
+
+typedef struct {
+  char       *dir;
+  char       *path;
+  int         listen_fd;
+  const Step *steps;
+  guint       n_steps;
+  GThread    *thread;
+  GString    *failures;
+  GPtrArray  *received;   /* (element-type utf8) command lines */
+} FakeServer;
+
+static gboolean
+write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/* Reads one line (without the newline); NULL on EOF. */
+static char *
+read_line (int fd, GString *pending)
+{
+  for (;;)
+    {
+      char *nl = memchr (pending->str, '\n', pending->len);
+      char buf[4096];
+      ssize_t n;
+
+      if (nl != NULL)
+        {
+          char *line = g_strndup (pending->str, nl - pending->str);
+          g_string_erase (pending, 0, nl - pending->str + 1);
+          return line;
+        }
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return NULL;
+      g_string_append_len (pending, buf, n);
+    }
+}
+
+static gpointer
+fake_server_thread (gpointer data)
+{
+  FakeServer *server = data;
+  g_autoptr(GString) pending = g_string_new (NULL);
+  gint64 last_id = -1;
+  int fd;
+
+  fd = accept (server->listen_fd, NULL, NULL);
+  if (fd < 0)
+    {
+      g_string_append_printf (server->failures, "accept: %s\n", g_strerror (errno));
+      return NULL;
+    }
+
+  for (guint i = 0; i < server->n_steps; i++)
+    {
+      const Step *step = &server->steps[i];
+
+      switch (step->type)
+        {
+        case STEP_SEND:
+          write_all (fd, step->text, strlen (step->text));
+          break;
+
+        case STEP_CHUNKED:
+          for (gsize off = 0, len = strlen (step->text); off < len; off += 3)
+            {
+              write_all (fd, step->text + off, MIN (3, len - off));
+              g_usleep (200);
+            }
+          break;
+
+        case STEP_EXPECT:
+          {
+            g_autofree char *line = read_line (fd, pending);
+            g_autoptr(JsonParser) parser = json_parser_new ();
+            JsonObject *obj;
+
+            if (line == NULL)
+              {
+                g_string_append_printf (server->failures, "step %u: EOF, expected %s\n", i, step->text);
+                goto out;
+              }
+            g_ptr_array_add (server->received, g_strdup (line));
+            if (!json_parser_load_from_data (parser, line, -1, NULL)
+                || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+              {
+                g_string_append_printf (server->failures, "step %u: not JSON: %s\n", i, line);
+                break;
+              }
+            obj = json_node_get_object (json_parser_get_root (parser));
+            if (g_strcmp0 (json_object_get_string_member_with_default (obj, "execute", ""), step->text) != 0)
+              g_string_append_printf (server->failures, "step %u: expected %s, got %s\n", i, step->text, line);
+            last_id = json_object_get_int_member_with_default (obj, "id", -1);
+          }
+          break;
+
+        case STEP_REPLY:
+          {
+            g_autofree char *text = NULL;
+            g_assert_true (g_str_has_suffix (step->text, "}"));
+            text = g_strdup_printf ("%.*s, \"id\": %" G_GINT64_FORMAT "}\r\n",
+                                    (int) strlen (step->text) - 1, step->text, last_id);
+            write_all (fd, text, strlen (text));
+          }
+          break;
+
+        case STEP_REPLY_ID:
+          write_all (fd, step->text, strlen (step->text));
+          break;
+
+        case STEP_SLEEP:
+          g_usleep (step->delay_ms * 1000);
+          break;
+
+        case STEP_CLOSE:
+          goto out;
+
+        case STEP_DRAIN:
+          {
+            char *line;
+            while ((line = read_line (fd, pending)) != NULL)
+              {
+                g_ptr_array_add (server->received, line);
+              }
+          }
+          break;
+        }
+    }
+
+ out:
+  close (fd);
+  return NULL;
+}
+
+static FakeServer *
+fake_server_new (const Step *steps,
+                 guint       n_steps)
+{
+  FakeServer *server = g_new0 (FakeServer, 1);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_autoptr(GError) error = NULL;
+
+  server->dir = g_dir_make_tmp ("hvk-qmp-XXXXXX", &error);
+  g_assert_no_error (error);
+  server->path = g_build_filename (server->dir, "qmp.sock", NULL);
+  g_assert_cmpuint (strlen (server->path), <, sizeof addr.sun_path);
+  strcpy (addr.sun_path, server->path);
+  server->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (server->listen_fd, >=, 0);
+  g_assert_cmpint (bind (server->listen_fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (server->listen_fd, 1), ==, 0);
+  server->steps = steps;
+  server->n_steps = n_steps;
+  server->failures = g_string_new (NULL);
+  server->received = g_ptr_array_new_with_free_func (g_free);
+  server->thread = g_thread_new ("fake-qmp", fake_server_thread, server);
+  return server;
+}
+
+/* Waits for the script to end (the client must have closed for DRAIN). */
+static void
+fake_server_join (FakeServer *server)
+{
+  if (server->thread != NULL)
+    g_thread_join (g_steal_pointer (&server->thread));
+}
+
+/* Joins the thread and asserts the script saw what it expected. */
+static void
+fake_server_finish (FakeServer *server)
+{
+  fake_server_join (server);
+  close (server->listen_fd);
+  g_assert_cmpstr (server->failures->str, ==, "");
+  unlink (server->path);
+  g_rmdir (server->dir);
+  g_string_free (server->failures, TRUE);
+  g_ptr_array_unref (server->received);
+  g_free (server->path);
+  g_free (server->dir);
+  g_free (server);
+}
+
+#define HANDSHAKE \
+  { STEP_SEND, GREETING, 0 }, \
+  { STEP_EXPECT, "qmp_capabilities", 0 }, \
+  { STEP_REPLY, RETURN_EMPTY, 0 }
+
+static HvkQmpClient *
+connect_client (FakeServer *server)
+{
+  g_autoptr(HvkQmpClient) client = hvk_qmp_client_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (hvk_qmp_client_connect (client, server->path, 2000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_qmp_client_is_connected (client));
+  return g_steal_pointer (&client);
+}
+
+static void
+test_handshake (void)
+{
+  static const Step steps[] = { HANDSHAKE, { STEP_DRAIN, NULL, 0 } };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  JsonObject *greeting = hvk_qmp_client_get_greeting (client);
+  JsonObject *version;
+
+  g_assert_nonnull (greeting);
+  version = json_object_get_object_member (json_object_get_object_member (greeting, "version"), "qemu");
+  g_assert_cmpint (json_object_get_int_member (version, "major"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (version, "minor"), ==, 2);
+
+  hvk_qmp_client_close (client);
+  g_assert_false (hvk_qmp_client_is_connected (client));
+  g_assert_null (hvk_qmp_client_get_greeting (client));
+  fake_server_finish (server);
+}
+
+static void
+test_execute_return (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_REPLY, "{\"return\": {\"status\": \"paused\", \"running\": false}}", 0 },
+    { STEP_EXPECT, "device_del", 0 },
+    { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = NULL;
+  g_autoptr(JsonNode) ret2 = NULL;
+  g_autoptr(JsonObject) args = json_object_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *sent;
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 1000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (ret));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (ret), "status"), ==, "paused");
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (ret), "running"));
+
+  json_object_set_string_member (args, "id", "disk,1");
+  ret2 = hvk_qmp_client_execute (client, "device_del", args, 1000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ret2);
+  /* The caller's arguments stay usable (not sealed by the client). */
+  json_object_set_string_member (args, "other", "x");
+
+  hvk_qmp_client_close (client);
+  fake_server_join (server);
+
+  /* What went on the wire: command, arguments, a fresh integer id each. */
+  g_assert_cmpuint (server->received->len, ==, 3);
+  g_assert_true (json_parser_load_from_data (parser, server->received->pdata[2], -1, NULL));
+  sent = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (sent, "execute"), ==, "device_del");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (sent, "arguments"), "id"), ==, "disk,1");
+  g_assert_cmpint (json_object_get_int_member (sent, "id"), ==, 3);
+  fake_server_finish (server);
+}
+
+static void
+test_execute_error (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "device_add", 0 },
+    { STEP_REPLY, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Duplicate device ID 'disk1'\"}}", 0 },
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_REPLY, "{\"error\": {}}", 0 },
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_REPLY, "{\"whatever\": 1}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  JsonNode *ret;
+
+  ret = hvk_qmp_client_execute (client, "device_add", NULL, 1000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_assert_cmpstr (error->message, ==,
+                   "QMP command 'device_add' failed: GenericError: Duplicate device ID 'disk1'");
+  g_clear_error (&error);
+
+  /* An error without class/desc still names the command. */
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 1000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_assert_nonnull (strstr (error->message, "'query-status' failed: GenericError"));
+  g_clear_error (&error);
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 1000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_assert_nonnull (strstr (error->message, "neither 'return' nor 'error'"));
+  /* An error reply leaves the connection usable. */
+  g_assert_true (hvk_qmp_client_is_connected (client));
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_events (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "stop", 0 },
+    /* Two events and the reply in one write. */
+    { STEP_SEND, "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 2}}\n"
+                 "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"disk0\", \"path\": \"/x\"}}\n", 0 },
+    { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_SLEEP, NULL, 50 },
+    { STEP_SEND, "{\"event\": \"RESUME\"}\n"
+                 "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"disk1\"}}\n", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = NULL;
+  g_autoptr(JsonObject) stop = NULL;
+  g_autoptr(JsonObject) deleted = NULL;
+  g_autoptr(JsonObject) first = NULL;
+  g_autoptr(JsonObject) second = NULL;
+
+  ret = hvk_qmp_client_execute (client, "stop", NULL, 1000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 2);
+
+  /* A queued event is found without I/O. */
+  stop = hvk_qmp_client_wait_event (client, "STOP", NULL, NULL, 10, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (stop, "event"), ==, "STOP");
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 1);
+
+  /* Matching on data: the queued disk0 deletion is not disk1's; the wait
+   * reads on and queues RESUME meanwhile. */
+  deleted = hvk_qmp_client_wait_event (client, "DEVICE_DELETED", "device", "disk1",
+                                       2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (deleted, "data"), "device"),
+                   ==, "disk1");
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 2);
+
+  first = hvk_qmp_client_pop_event (client);
+  second = hvk_qmp_client_pop_event (client);
+  g_assert_cmpstr (json_object_get_string_member (first, "event"), ==, "DEVICE_DELETED");
+  g_assert_cmpstr (json_object_get_string_member (second, "event"), ==, "RESUME");
+  g_assert_null (hvk_qmp_client_pop_event (client));
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_event_queue_bound (void)
+{
+  static Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "cont", 0 },
+    { STEP_SEND, NULL, 0 },   /* filled below */
+    { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  g_autoptr(GString) many = g_string_new (NULL);
+  FakeServer *server;
+  g_autoptr(HvkQmpClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = NULL;
+  g_autoptr(JsonObject) oldest = NULL;
+  guint extra = 10;
+
+  for (guint i = 0; i < HVK_QMP_MAX_QUEUED_EVENTS + extra; i++)
+    g_string_append_printf (many, "{\"event\": \"RESUME\", \"data\": {\"n\": %u}}\n", i);
+  steps[4].text = many->str;
+  server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  client = connect_client (server);
+
+  ret = hvk_qmp_client_execute (client, "cont", NULL, 5000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, HVK_QMP_MAX_QUEUED_EVENTS);
+  oldest = hvk_qmp_client_pop_event (client);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (oldest, "data"), "n"),
+                   ==, extra);
+  hvk_qmp_client_clear_events (client);
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 0);
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_partial_lines (void)
+{
+  static const Step steps[] = {
+    { STEP_CHUNKED, GREETING, 0 },
+    { STEP_EXPECT, "qmp_capabilities", 0 },
+    { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-cpus-fast", 0 },
+    { STEP_CHUNKED, "{\"event\": \"STOP\"}\r\n{\"return\": [{\"cpu-index\": 0, \"thread-id\": 4242}], \"id\": 2}\n", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = NULL;
+  JsonArray *cpus;
+
+  ret = hvk_qmp_client_execute (client, "query-cpus-fast", NULL, 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (ret));
+  cpus = json_node_get_array (ret);
+  g_assert_cmpuint (json_array_get_length (cpus), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (cpus, 0), "thread-id"), ==, 4242);
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 1);
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_garbage (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    /* Not JSON, not an object, blank, a reply to someone else: all skipped. */
+    { STEP_SEND, "this is not json\n[1, 2]\n\n   \n{\"return\": {\"status\": \"wrong\"}, \"id\": 999}\n", 0 },
+    { STEP_REPLY, "{\"return\": {\"status\": \"running\"}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = NULL;
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (ret), "status"), ==, "running");
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_line_limit (void)
+{
+  static Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_SEND, NULL, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  g_autofree char *big = NULL;
+  FakeServer *server;
+  g_autoptr(HvkQmpClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonNode *ret;
+
+  /* 8 KiB of one string without a newline: over the 1 KiB limit even
+   * though the line never ends. */
+  big = g_strnfill (8192, 'a');
+  big[0] = '"';
+  steps[4].text = big;
+  server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  client = connect_client (server);
+  hvk_qmp_client_set_max_line (client, 1024);
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 2000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+  g_assert_nonnull (strstr (error->message, "1024 byte limit"));
+  g_assert_false (hvk_qmp_client_is_connected (client));
+
+  fake_server_finish (server);
+}
+
+static void
+test_line_limit_complete_line (void)
+{
+  static Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_SEND, NULL, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  g_autofree char *big = NULL;
+  FakeServer *server;
+  g_autoptr(HvkQmpClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonNode *ret;
+
+  /* A complete (short enough to arrive in one read) line over the limit. */
+  big = g_strdup_printf ("{\"return\": \"%0600d\", \"id\": 2}\n", 0);
+  steps[4].text = big;
+  server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  client = connect_client (server);
+  hvk_qmp_client_set_max_line (client, 100);
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 2000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+  g_assert_nonnull (strstr (error->message, "100 byte limit"));
+
+  fake_server_finish (server);
+}
+
+static void
+test_close_mid_command (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_SEND, "{\"return\": ", 0 },
+    { STEP_CLOSE, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  JsonNode *ret;
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 2000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+  g_assert_nonnull (strstr (error->message, "QMP command 'query-status'"));
+  g_assert_nonnull (strstr (error->message, "end of file"));
+  g_assert_false (hvk_qmp_client_is_connected (client));
+  g_clear_error (&error);
+
+  /* Later commands fail at once, without a wait. */
+  ret = hvk_qmp_client_execute (client, "cont", NULL, 60000, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+  g_clear_error (&error);
+
+  g_assert_null (hvk_qmp_client_wait_event (client, "SHUTDOWN", NULL, NULL, 60000, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+
+  fake_server_finish (server);
+}
+
+static void
+test_timeout (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_SLEEP, NULL, 400 },
+    /* The late reply to command 2 … */
+    { STEP_REPLY, "{\"return\": {\"status\": \"late\"}}", 0 },
+    { STEP_EXPECT, "query-status", 0 },
+    /* … must not be taken for command 3's. */
+    { STEP_REPLY, "{\"return\": {\"status\": \"running\"}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = NULL;
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 100, NULL, &error);
+  g_assert_null (ret);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT);
+  g_assert_cmpstr (error->message, ==, "QMP command 'query-status' timed out after 100 ms");
+  g_assert_true (hvk_qmp_client_is_connected (client));
+  g_clear_error (&error);
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 5000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (ret), "status"), ==, "running");
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_wait_event_timeout (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_SEND, "{\"event\": \"RESUME\"}\n", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  JsonObject *event;
+
+  event = hvk_qmp_client_wait_event (client, "DEVICE_DELETED", "device", "disk9", 100, NULL, &error);
+  g_assert_null (event);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "DEVICE_DELETED (device=disk9)"));
+  /* What arrived meanwhile is kept. */
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 1);
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_bad_greeting (void)
+{
+  static const Step steps[] = {
+    { STEP_SEND, "{\"return\": {}}\n", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = hvk_qmp_client_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (hvk_qmp_client_connect (client, server->path, 1000, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_assert_nonnull (strstr (error->message, "greeting"));
+  g_assert_false (hvk_qmp_client_is_connected (client));
+  fake_server_finish (server);
+}
+
+static void
+test_capabilities_refused (void)
+{
+  static const Step steps[] = {
+    { STEP_SEND, GREETING, 0 },
+    { STEP_EXPECT, "qmp_capabilities", 0 },
+    { STEP_REPLY, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = hvk_qmp_client_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (hvk_qmp_client_connect (client, server->path, 1000, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_assert_cmpstr (error->message, ==, "QMP command 'qmp_capabilities' failed: CommandNotFound: no");
+  g_assert_false (hvk_qmp_client_is_connected (client));
+  fake_server_finish (server);
+}
+
+static void
+test_no_greeting (void)
+{
+  static const Step steps[] = {
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = hvk_qmp_client_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (hvk_qmp_client_connect (client, server->path, 100, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT);
+  g_assert_cmpstr (error->message, ==, "waiting for the QMP greeting timed out after 100 ms");
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+static void
+test_open_errors (void)
+{
+  g_autoptr(HvkQmpClient) client = hvk_qmp_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hvk-qmp-XXXXXX", NULL);
+  g_autofree char *missing = g_build_filename (dir, "none.sock", NULL);
+  g_autofree char *longpath = g_strnfill (200, 'x');
+
+  g_assert_false (hvk_qmp_client_open (client, missing, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, missing));
+  g_clear_error (&error);
+
+  g_assert_false (hvk_qmp_client_open (client, longpath, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_null (hvk_qmp_client_execute (client, "query-status", NULL, 100, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+
+  g_rmdir (dir);
+}
+
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (50 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_cancel (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  GThread *thread = g_thread_new ("cancel", cancel_later, cancellable);
+  JsonNode *ret;
+
+  ret = hvk_qmp_client_execute (client, "query-status", NULL, 60000, cancellable, &error);
+  g_assert_null (ret);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_thread_join (thread);
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/hvk/qemu-qmp/handshake", test_handshake);
+  g_test_add_func ("/hvk/qemu-qmp/execute-return", test_execute_return);
+  g_test_add_func ("/hvk/qemu-qmp/execute-error", test_execute_error);
+  g_test_add_func ("/hvk/qemu-qmp/events", test_events);
+  g_test_add_func ("/hvk/qemu-qmp/event-queue-bound", test_event_queue_bound);
+  g_test_add_func ("/hvk/qemu-qmp/partial-lines", test_partial_lines);
+  g_test_add_func ("/hvk/qemu-qmp/garbage", test_garbage);
+  g_test_add_func ("/hvk/qemu-qmp/line-limit", test_line_limit);
+  g_test_add_func ("/hvk/qemu-qmp/line-limit-complete", test_line_limit_complete_line);
+  g_test_add_func ("/hvk/qemu-qmp/close-mid-command", test_close_mid_command);
+  g_test_add_func ("/hvk/qemu-qmp/timeout", test_timeout);
+  g_test_add_func ("/hvk/qemu-qmp/wait-event-timeout", test_wait_event_timeout);
+  g_test_add_func ("/hvk/qemu-qmp/bad-greeting", test_bad_greeting);
+  g_test_add_func ("/hvk/qemu-qmp/capabilities-refused", test_capabilities_refused);
+  g_test_add_func ("/hvk/qemu-qmp/no-greeting", test_no_greeting);
+  g_test_add_func ("/hvk/qemu-qmp/open-errors", test_open_errors);
+  g_test_add_func ("/hvk/qemu-qmp/cancel", test_cancel);
+
+  return g_test_run ();
+}
