@@ -1,4 +1,1604 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
+
 #include <hvkit/hvkit.h>
+#include "hvk-hypervisor-private.h"
+#include "hvk-registry-private.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/**
+ * SECTION:hvk-registry
+ * @short_description: finds and loads plugins, keeps what they register
+ *
+ * The registry loads plugins (shared objects exporting an #HvkPluginDesc),
+ * checks their ABI version and keeps the backends, device kinds, device
+ * appenders, config keys and kernel-param policies they register.  Every
+ * plugin it refuses while scanning is reported as a #GError in
+ * hvk_registry_get_refusals(); nothing is ever refused silently.
+ *
+ * The tables are guarded by a mutex: lookups and hypervisor creation may
+ * run in many threads.  Plugin loads are serialised.
+ */
+
+/* Every table entry starts with its owner, so one function can roll back
+ * whatever a refused plugin registered. */
+typedef struct
+{
+  HvkPlugin *owner;  /* unowned; NULL for the core's own entries */
+} Entry;
+
+struct _HvkBackendInfo
+{
+  HvkPlugin *owner;
+  char *name;
+  GType type;
+  HvkCapabilities caps;
+};
+
+typedef struct
+{
+  HvkPlugin *owner;
+  HvkDeviceKind *kind;
+} KindEntry;
+
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;
+  char *kind;
+  int priority;
+  guint64 seq;
+  HvkDeviceAppendFunc func;
+  gpointer user_data;
+} AppenderEntry;
+
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;  /* NULL: every backend */
+  HvkKernelParamPhase phase;
+  int priority;
+  guint64 seq;
+  HvkKernelParamFunc func;
+  gpointer user_data;
+} PolicyEntry;
+
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;
+  HvkConfigKey key;  /* strings owned */
+} ConfigKeyEntry;
+
+/* A table in registration order.  Entries rolled back are moved to
+ * @retired rather than freed: lookups hand out borrowed pointers, which
+ * must stay valid for the registry's lifetime. */
+typedef struct
+{
+  GPtrArray *live;
+  GPtrArray *retired;
+} Table;
+
+struct _HvkRegistry
+{
+  GObject parent_instance;
+
+  GMutex lock;          /* the tables below */
+  GRecMutex load_lock;  /* one plugin load (and init) at a time */
+
+  GPtrArray *plugins;        /* HvkPlugin, loaded and initialised */
+  GHashTable *plugin_paths;  /* real path -> HvkPlugin (borrowed) */
+  GPtrArray *refusals;       /* GError */
+  guint64 next_seq;
+
+  Table backends;    /* HvkBackendInfo */
+  Table kinds;       /* KindEntry */
+  Table appenders;   /* AppenderEntry */
+  Table policies;    /* PolicyEntry */
+  Table config_keys; /* ConfigKeyEntry */
+};
+
+G_DEFINE_FINAL_TYPE (HvkRegistry, hvk_registry, G_TYPE_OBJECT)
+
+static void
+backend_info_free (HvkBackendInfo *info)
+{
+  g_free (info->name);
+  g_free (info);
+}
+
+static void
+kind_entry_free (KindEntry *entry)
+{
+  hvk_device_kind_unref (entry->kind);
+  g_free (entry);
+}
+
+static void
+appender_entry_free (AppenderEntry *entry)
+{
+  g_free (entry->backend);
+  g_free (entry->kind);
+  g_free (entry);
+}
+
+static void
+policy_entry_free (PolicyEntry *entry)
+{
+  g_free (entry->backend);
+  g_free (entry);
+}
+
+static void
+config_key_entry_free (ConfigKeyEntry *entry)
+{
+  g_free (entry->backend);
+  g_free ((char *) entry->key.name);
+  g_free ((char *) entry->key.default_value);
+  g_free ((char *) entry->key.description);
+  g_free (entry);
+}
+
+static void
+table_init (Table          *table,
+            GDestroyNotify  free_func)
+{
+  table->live = g_ptr_array_new_with_free_func (free_func);
+  table->retired = g_ptr_array_new_with_free_func (free_func);
+}
+
+static void
+table_clear (Table *table)
+{
+  g_clear_pointer (&table->live, g_ptr_array_unref);
+  g_clear_pointer (&table->retired, g_ptr_array_unref);
+}
+
+/* Called with the lock held.  Keeps the order of what remains. */
+static void
+table_retire_owned_by (Table     *table,
+                       HvkPlugin *owner)
+{
+  for (guint i = table->live->len; i > 0; i--)
+    {
+      Entry *entry = g_ptr_array_index (table->live, i - 1);
+
+      if (entry->owner == owner)
+        {
+          /* The owner is about to be freed. */
+          entry->owner = NULL;
+          g_ptr_array_add (table->retired,
+                           g_ptr_array_steal_index (table->live, i - 1));
+        }
+    }
+}
+
+static const char *
+owner_name (HvkPlugin *owner)
+{
+  return owner ? hvk_plugin_get_name (owner) : "hvkit";
+}
+
+static void
+hvk_registry_finalize (GObject *object)
+{
+  HvkRegistry *self = HVK_REGISTRY (object);
+
+  /* Registrations point to their plugins (borrowed): drop them first. */
+  table_clear (&self->appenders);
+  table_clear (&self->policies);
+  table_clear (&self->config_keys);
+  table_clear (&self->kinds);
+  table_clear (&self->backends);
+  g_clear_pointer (&self->plugin_paths, g_hash_table_unref);
+  g_clear_pointer (&self->plugins, g_ptr_array_unref);
+  g_clear_pointer (&self->refusals, g_ptr_array_unref);
+  g_mutex_clear (&self->lock);
+  g_rec_mutex_clear (&self->load_lock);
+
+  G_OBJECT_CLASS (hvk_registry_parent_class)->finalize (object);
+}
+
+static void
+hvk_registry_class_init (HvkRegistryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hvk_registry_finalize;
+}
+
+static void
+hvk_registry_init (HvkRegistry *self)
+{
+  g_autoptr(GPtrArray) standard = NULL;
+
+  g_mutex_init (&self->lock);
+  g_rec_mutex_init (&self->load_lock);
+  self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
+  self->plugin_paths = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                              g_free, NULL);
+  self->refusals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  table_init (&self->backends, (GDestroyNotify) backend_info_free);
+  table_init (&self->kinds, (GDestroyNotify) kind_entry_free);
+  table_init (&self->appenders, (GDestroyNotify) appender_entry_free);
+  table_init (&self->policies, (GDestroyNotify) policy_entry_free);
+  table_init (&self->config_keys, (GDestroyNotify) config_key_entry_free);
+
+  standard = hvk_device_kinds_new_standard ();
+  for (guint i = 0; standard != NULL && i < standard->len; i++)
+    {
+      KindEntry *entry = g_new0 (KindEntry, 1);
+
+      entry->kind = hvk_device_kind_ref (g_ptr_array_index (standard, i));
+      g_ptr_array_add (self->kinds.live, entry);
+    }
+}
+
+/**
+ * hvk_registry_new:
+ *
+ * Creates an empty registry: it knows the standard device kinds and
+ * nothing else.  Load plugins with hvk_registry_scan(),
+ * hvk_registry_scan_path() or hvk_registry_load_plugin().
+ *
+ * Returns: (transfer full): a new registry
+ */
+HvkRegistry *
+hvk_registry_new (void)
+{
+  return g_object_new (HVK_TYPE_REGISTRY, NULL);
+}
+
+static gpointer
+create_default_registry (gpointer data)
+{
+  HvkRegistry *registry = hvk_registry_new ();
+
+  hvk_registry_scan (registry);
+  return registry;
+}
+
+/**
+ * hvk_registry_get_default:
+ *
+ * Returns the process-wide registry, created and scanned (see
+ * hvk_registry_scan()) on the first call, from whichever thread makes it.
+ * The environment is read then; later changes to it are not seen.
+ *
+ * Returns: (transfer none): the default registry
+ */
+HvkRegistry *
+hvk_registry_get_default (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, create_default_registry, NULL);
+  return once.retval;
+}
+
+gboolean
+hvk_registry_name_is_valid (const char *name)
+{
+  if (name == NULL || *name == '\0')
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (!(g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '_' ||
+            *p == '-'))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Lookups below are called with the lock held. */
+
+static HvkBackendInfo *
+find_backend (HvkRegistry *self,
+              const char  *name)
+{
+  for (guint i = 0; i < self->backends.live->len; i++)
+    {
+      HvkBackendInfo *info = g_ptr_array_index (self->backends.live, i);
+
+      if (g_str_equal (info->name, name))
+        return info;
+    }
+  return NULL;
+}
+
+static KindEntry *
+find_kind (HvkRegistry *self,
+           const char  *name)
+{
+  for (guint i = 0; i < self->kinds.live->len; i++)
+    {
+      KindEntry *entry = g_ptr_array_index (self->kinds.live, i);
+
+      if (g_str_equal (hvk_device_kind_get_name (entry->kind), name))
+        return entry;
+    }
+  return NULL;
+}
+
+/* The appender with the highest priority, then the first registered. */
+static AppenderEntry *
+find_appender (HvkRegistry *self,
+               const char  *backend,
+               const char  *kind)
+{
+  AppenderEntry *best = NULL;
+
+  for (guint i = 0; i < self->appenders.live->len; i++)
+    {
+      AppenderEntry *entry = g_ptr_array_index (self->appenders.live, i);
+
+      if (!g_str_equal (entry->backend, backend) ||
+          !g_str_equal (entry->kind, kind))
+        continue;
+      if (best == NULL || entry->priority > best->priority)
+        best = entry;
+    }
+  return best;
+}
+
+static ConfigKeyEntry *
+find_config_key (HvkRegistry *self,
+                 const char  *backend,
+                 const char  *key)
+{
+  for (guint i = 0; i < self->config_keys.live->len; i++)
+    {
+      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
+
+      if (g_str_equal (entry->backend, backend) &&
+          g_str_equal (entry->key.name, key))
+        return entry;
+    }
+  return NULL;
+}
+
+static HvkPlugin *
+find_plugin (HvkRegistry *self,
+             const char  *name)
+{
+  for (guint i = 0; i < self->plugins->len; i++)
+    {
+      HvkPlugin *plugin = g_ptr_array_index (self->plugins, i);
+
+      if (g_str_equal (hvk_plugin_get_name (plugin), name))
+        return plugin;
+    }
+  return NULL;
+}
+
+/* Registration.  Each validates what it can without the lock, then checks
+ * for clashes and adds under it. */
+
+static gboolean
+check_backend_name (HvkPlugin   *plugin,
+                    const char  *what,
+                    const char  *name,
+                    GError     **error)
+{
+  if (hvk_registry_name_is_valid (name))
+    return TRUE;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+               "plugin '%s': %s: invalid backend name '%s' (expected [a-z0-9_-]+)",
+               owner_name (plugin), what, name ? name : "(null)");
+  return FALSE;
+}
+
+gboolean
+hvk_registry_add_backend (HvkRegistry      *self,
+                          HvkPlugin        *plugin,
+                          const char       *name,
+                          GType             type,
+                          HvkCapabilities   caps,
+                          GError          **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  HvkBackendInfo *other;
+  HvkBackendInfo *info;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+
+  if (!check_backend_name (plugin, "backend", name, error))
+    return FALSE;
+  if (type == G_TYPE_INVALID || !G_TYPE_IS_INSTANTIATABLE (type) ||
+      G_TYPE_IS_ABSTRACT (type) || !g_type_is_a (type, G_TYPE_OBJECT) ||
+      !g_type_is_a (type, HVK_TYPE_HYPERVISOR))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "plugin '%s': backend '%s': type '%s' is not an instantiatable GObject type implementing HvkHypervisor",
+                   owner_name (plugin), name,
+                   type != G_TYPE_INVALID ? g_type_name (type) : "(invalid)");
+      return FALSE;
+    }
+
+  locker = g_mutex_locker_new (&self->lock);
+  other = find_backend (self, name);
+  if (other != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "plugin '%s': backend '%s' already registered by plugin '%s'",
+                   owner_name (plugin), name, owner_name (other->owner));
+      return FALSE;
+    }
+
+  info = g_new0 (HvkBackendInfo, 1);
+  info->owner = plugin;
+  info->name = g_strdup (name);
+  info->type = type;
+  info->caps = caps;
+  g_ptr_array_add (self->backends.live, info);
+  return TRUE;
+}
+
+gboolean
+hvk_registry_add_device_kind (HvkRegistry    *self,
+                              HvkPlugin      *plugin,
+                              HvkDeviceKind  *kind,
+                              GError        **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  const char *name;
+  KindEntry *other;
+  KindEntry *entry;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  name = hvk_device_kind_get_name (kind);
+  locker = g_mutex_locker_new (&self->lock);
+  other = find_kind (self, name);
+  if (other != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "plugin '%s': device kind '%s' already registered by %s%s%s",
+                   owner_name (plugin), name,
+                   other->owner ? "plugin '" : "",
+                   other->owner ? owner_name (other->owner) : "the core",
+                   other->owner ? "'" : "");
+      return FALSE;
+    }
+
+  entry = g_new0 (KindEntry, 1);
+  entry->owner = plugin;
+  entry->kind = hvk_device_kind_ref (kind);
+  g_ptr_array_add (self->kinds.live, entry);
+  return TRUE;
+}
+
+gboolean
+hvk_registry_add_device_appender (HvkRegistry         *self,
+                                  HvkPlugin           *plugin,
+                                  const char          *backend,
+                                  const char          *kind,
+                                  int                  priority,
+                                  HvkDeviceAppendFunc  func,
+                                  gpointer             user_data,
+                                  GError             **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  AppenderEntry *entry;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+
+  if (!check_backend_name (plugin, "device appender", backend, error))
+    return FALSE;
+  if (kind == NULL || func == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "plugin '%s': device appender for backend '%s': %s is NULL",
+                   owner_name (plugin), backend,
+                   kind == NULL ? "device kind" : "function");
+      return FALSE;
+    }
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (find_kind (self, kind) == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "plugin '%s': device appender for backend '%s': unknown device kind '%s'",
+                   owner_name (plugin), backend, kind);
+      return FALSE;
+    }
+  for (guint i = 0; i < self->appenders.live->len; i++)
+    {
+      AppenderEntry *other = g_ptr_array_index (self->appenders.live, i);
+
+      if (g_str_equal (other->backend, backend) &&
+          g_str_equal (other->kind, kind) && other->priority == priority)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                       "plugin '%s': device appender for backend '%s', device kind '%s' at priority %d already registered by plugin '%s'",
+                       owner_name (plugin), backend, kind, priority,
+                       owner_name (other->owner));
+          return FALSE;
+        }
+    }
+
+  entry = g_new0 (AppenderEntry, 1);
+  entry->owner = plugin;
+  entry->backend = g_strdup (backend);
+  entry->kind = g_strdup (kind);
+  entry->priority = priority;
+  entry->seq = self->next_seq++;
+  entry->func = func;
+  entry->user_data = user_data;
+  g_ptr_array_add (self->appenders.live, entry);
+  return TRUE;
+}
+
+static gboolean
+phase_is_registrable (HvkKernelParamPhase phase)
+{
+  switch (phase)
+    {
+    case HVK_KERNEL_PARAM_PHASE_BASE:
+    case HVK_KERNEL_PARAM_PHASE_DEBUG:
+    case HVK_KERNEL_PARAM_PHASE_DEFAULTS:
+    case HVK_KERNEL_PARAM_PHASE_MAX_CPUS:
+    case HVK_KERNEL_PARAM_PHASE_OTHER:
+      return TRUE;
+    case HVK_KERNEL_PARAM_PHASE_DEVICES:
+    case HVK_KERNEL_PARAM_PHASE_USER:
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
+hvk_registry_add_kernel_param_policy (HvkRegistry         *self,
+                                      HvkPlugin           *plugin,
+                                      const char          *backend,
+                                      HvkKernelParamPhase  phase,
+                                      int                  priority,
+                                      HvkKernelParamFunc   func,
+                                      gpointer             user_data,
+                                      GError             **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  PolicyEntry *entry;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+
+  if (backend != NULL &&
+      !check_backend_name (plugin, "kernel-param policy", backend, error))
+    return FALSE;
+  if (!phase_is_registrable (phase))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "plugin '%s': kernel-param policy for %s%s%s: phase %d is not registrable (devices and user parameters are added by the core)",
+                   owner_name (plugin),
+                   backend ? "backend '" : "all backends",
+                   backend ? backend : "", backend ? "'" : "", (int) phase);
+      return FALSE;
+    }
+  if (func == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "plugin '%s': kernel-param policy for %s%s%s: function is NULL",
+                   owner_name (plugin),
+                   backend ? "backend '" : "all backends",
+                   backend ? backend : "", backend ? "'" : "");
+      return FALSE;
+    }
+
+  entry = g_new0 (PolicyEntry, 1);
+  entry->owner = plugin;
+  entry->backend = g_strdup (backend);
+  entry->phase = phase;
+  entry->priority = priority;
+  entry->func = func;
+  entry->user_data = user_data;
+
+  locker = g_mutex_locker_new (&self->lock);
+  entry->seq = self->next_seq++;
+  g_ptr_array_add (self->policies.live, entry);
+  return TRUE;
+}
+
+/* Whether @key is one of the core's keys (Kata's), which every backend's
+ * group already has.  Asked of a registry-less configuration, outside our
+ * lock. */
+static gboolean
+is_core_config_key (const char *backend,
+                    const char *key)
+{
+  g_autoptr(HvkConfig) config = hvk_config_new (backend);
+
+  return config != NULL && hvk_config_lookup_key (config, key) != NULL;
+}
+
+gboolean
+hvk_registry_add_config_keys (HvkRegistry         *self,
+                              HvkPlugin           *plugin,
+                              const char          *backend,
+                              const HvkConfigKey  *keys,
+                              guint                n_keys,
+                              GError             **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+
+  if (!check_backend_name (plugin, "config keys", backend, error))
+    return FALSE;
+
+  /* All or nothing: check every key before adding any. */
+  for (guint i = 0; i < n_keys; i++)
+    {
+      const HvkConfigKey *key = &keys[i];
+
+      if (!hvk_registry_name_is_valid (key->name))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "plugin '%s': config key %u of backend '%s': invalid name '%s' (expected [a-z0-9_-]+)",
+                       owner_name (plugin), i, backend,
+                       key->name ? key->name : "(null)");
+          return FALSE;
+        }
+      if ((guint) key->type > HVK_CONFIG_TYPE_STRV)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "plugin '%s': config key '%s' of backend '%s': invalid type %d",
+                       owner_name (plugin), key->name, backend, (int) key->type);
+          return FALSE;
+        }
+      for (guint j = 0; j < i; j++)
+        {
+          if (g_str_equal (keys[j].name, key->name))
+            {
+              g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                           "plugin '%s': config key '%s' of backend '%s' declared twice",
+                           owner_name (plugin), key->name, backend);
+              return FALSE;
+            }
+        }
+      if (is_core_config_key (backend, key->name))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                       "plugin '%s': config key '%s' of backend '%s' clashes with a core key",
+                       owner_name (plugin), key->name, backend);
+          return FALSE;
+        }
+    }
+
+  locker = g_mutex_locker_new (&self->lock);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      ConfigKeyEntry *other = find_config_key (self, backend, keys[i].name);
+
+      if (other != NULL)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                       "plugin '%s': config key '%s' of backend '%s' already registered by plugin '%s'",
+                       owner_name (plugin), keys[i].name, backend,
+                       owner_name (other->owner));
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < n_keys; i++)
+    {
+      ConfigKeyEntry *entry = g_new0 (ConfigKeyEntry, 1);
+
+      entry->owner = plugin;
+      entry->backend = g_strdup (backend);
+      entry->key.name = g_strdup (keys[i].name);
+      entry->key.type = keys[i].type;
+      entry->key.default_value = g_strdup (keys[i].default_value);
+      entry->key.description = g_strdup (keys[i].description ? keys[i].description : "");
+      g_ptr_array_add (self->config_keys.live, entry);
+    }
+  return TRUE;
+}
+
+/* Loading. */
+
+static void
+add_refusal (HvkRegistry  *self,
+             const GError *error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_ptr_array_add (self->refusals, g_error_copy (error));
+}
+
+/* Checks @desc and runs its init.  Takes @module (NULL for a static
+ * plugin).  Called with the load lock held. */
+static HvkPlugin *
+register_plugin (HvkRegistry          *self,
+                 const HvkPluginDesc  *desc,
+                 const char           *filename,
+                 const char           *real_path,
+                 GModule              *module,
+                 GError              **error)
+{
+  const char *where = filename ? filename : "(static plugin)";
+  g_autoptr(HvkPlugin) plugin = NULL;
+  g_autoptr(GError) local_error = NULL;
+  HvkPlugin *other;
+
+  if (desc->abi_version != HVK_PLUGIN_ABI_VERSION)
+    {
+      if (module != NULL)
+        g_module_close (module);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin ABI version %u, expected %u",
+                   where, (guint) desc->abi_version,
+                   (guint) HVK_PLUGIN_ABI_VERSION);
+      return NULL;
+    }
+  if (!hvk_registry_name_is_valid (desc->name))
+    {
+      if (module != NULL)
+        g_module_close (module);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: invalid plugin name '%s' (expected [a-z0-9_-]+)",
+                   where, desc->name ? desc->name : "(null)");
+      return NULL;
+    }
+  if (desc->init == NULL)
+    {
+      if (module != NULL)
+        g_module_close (module);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin '%s' has no init function", where, desc->name);
+      return NULL;
+    }
+
+  g_mutex_lock (&self->lock);
+  other = find_plugin (self, desc->name);
+  g_mutex_unlock (&self->lock);
+  if (other != NULL)
+    {
+      const char *other_file = hvk_plugin_get_filename (other);
+
+      if (module != NULL)
+        g_module_close (module);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin name '%s' already taken by %s",
+                   where, desc->name,
+                   other_file ? other_file : "a static plugin");
+      return NULL;
+    }
+
+  plugin = hvk_plugin_new_internal (self, desc, filename, module);
+
+  /* Once init has run the module may have registered static GTypes, which
+   * can never be unregistered: unloading it would leave the type system
+   * pointing into unmapped code.  So it stays resident whatever init
+   * returns. */
+  if (!desc->init (plugin, &local_error))
+    {
+      if (module != NULL)
+        g_module_make_resident (module);
+
+      g_mutex_lock (&self->lock);
+      table_retire_owned_by (&self->appenders, plugin);
+      table_retire_owned_by (&self->policies, plugin);
+      table_retire_owned_by (&self->config_keys, plugin);
+      table_retire_owned_by (&self->kinds, plugin);
+      table_retire_owned_by (&self->backends, plugin);
+      g_mutex_unlock (&self->lock);
+
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin '%s' init failed: %s", where, desc->name,
+                   local_error ? local_error->message
+                               : "returned FALSE without an error");
+      return NULL;
+    }
+  if (local_error != NULL)
+    g_clear_error (&local_error);  /* set despite success: ignore */
+
+  if (module != NULL)
+    g_module_make_resident (module);
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->plugins, g_object_ref (plugin));
+  if (real_path != NULL)
+    g_hash_table_insert (self->plugin_paths, g_strdup (real_path), plugin);
+  g_mutex_unlock (&self->lock);
+
+  /* The registry holds the reference now; the autoptr drops ours. */
+  return plugin;
+}
+
+/**
+ * hvk_registry_load_plugin:
+ * @self: a #HvkRegistry
+ * @filename: the plugin's shared object
+ * @error: return location for an error
+ *
+ * Loads one plugin: opens @filename, finds its `hvk_plugin_desc`, checks
+ * the ABI version, name and init function, then runs init.  If init fails
+ * every registration it made is removed and the plugin is refused;
+ * otherwise the module is made resident and the plugin listed.  Loading a
+ * file already loaded (the same real path) returns the plugin loaded then
+ * without running init again.
+ *
+ * Refusals are %HVK_ERROR_PLUGIN errors whose message starts with
+ * @filename: `FILE: no plugin descriptor (hvk_plugin_desc)`,
+ * `FILE: plugin ABI version N, expected M`,
+ * `FILE: plugin name 'x' already taken by OTHERFILE`,
+ * `FILE: plugin 'x' init failed: …`.  A missing file is
+ * %HVK_ERROR_NOT_FOUND.
+ *
+ * Returns: (transfer none): the plugin, owned by @self, or %NULL with
+ *   @error set
+ */
+HvkPlugin *
+hvk_registry_load_plugin (HvkRegistry  *self,
+                          const char   *filename,
+                          GError      **error)
+{
+  g_autoptr(GRecMutexLocker) load_locker = NULL;
+  g_autofree char *real_path = NULL;
+  HvkPlugin *loaded;
+  GModule *module;
+  gpointer symbol = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (filename != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  real_path = realpath (filename, NULL);
+  if (real_path == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HVK_ERROR,
+                   saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_PLUGIN,
+                   "%s: %s", filename, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  load_locker = g_rec_mutex_locker_new (&self->load_lock);
+
+  g_mutex_lock (&self->lock);
+  loaded = g_hash_table_lookup (self->plugin_paths, real_path);
+  g_mutex_unlock (&self->lock);
+  if (loaded != NULL)
+    return loaded;
+
+  module = g_module_open (filename, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  if (module == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: cannot load: %s", filename, g_module_error ());
+      return NULL;
+    }
+  if (!g_module_symbol (module, HVK_PLUGIN_DESC_SYMBOL, &symbol) ||
+      symbol == NULL)
+    {
+      g_module_close (module);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: no plugin descriptor (%s)", filename,
+                   HVK_PLUGIN_DESC_SYMBOL);
+      return NULL;
+    }
+
+  return register_plugin (self, symbol, filename, real_path, module, error);
+}
+
+/**
+ * hvk_registry_register_static_plugin:
+ * @self: a #HvkRegistry
+ * @desc: a plugin descriptor that lives as long as @self (static data)
+ * @error: return location for an error
+ *
+ * Registers a plugin linked into the program rather than loaded from a
+ * file (a test linking a backend's code directly, say), with the same
+ * checks and rollback as hvk_registry_load_plugin().  Its filename is
+ * %NULL.
+ *
+ * Returns: (transfer none): the plugin, owned by @self, or %NULL with
+ *   @error set
+ */
+HvkPlugin *
+hvk_registry_register_static_plugin (HvkRegistry          *self,
+                                     const HvkPluginDesc  *desc,
+                                     GError              **error)
+{
+  g_autoptr(GRecMutexLocker) load_locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (desc != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  load_locker = g_rec_mutex_locker_new (&self->load_lock);
+  return register_plugin (self, desc, NULL, NULL, NULL, error);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/**
+ * hvk_registry_scan_path:
+ * @self: a #HvkRegistry
+ * @directory: a directory of plugins
+ * @error: return location for an error
+ *
+ * Loads every regular file ending in `.so` in @directory, in
+ * alphabetical order.  A plugin that is refused does not stop the scan:
+ * its error is appended to hvk_registry_get_refusals().  A directory
+ * anyone may write to (world-writable without the sticky bit) is refused
+ * as a whole, since any user could plant code in it; that refusal is
+ * reported both ways.
+ *
+ * Returns: %TRUE if @directory was scanned; %FALSE with @error set if it
+ *   is missing (%HVK_ERROR_NOT_FOUND), unreadable or refused
+ */
+gboolean
+hvk_registry_scan_path (HvkRegistry  *self,
+                        const char   *directory,
+                        GError      **error)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *name;
+  struct stat st;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (directory != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (stat (directory, &st) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HVK_ERROR,
+                   (saved_errno == ENOENT || saved_errno == ENOTDIR)
+                   ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
+                   "plugin directory %s: %s", directory,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "plugin directory %s: not a directory", directory);
+      return FALSE;
+    }
+  if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+    {
+      g_set_error (&local_error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin directory is world-writable, refusing to load plugins from it",
+                   directory);
+      add_refusal (self, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  dir = g_dir_open (directory, 0, &local_error);
+  if (dir == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "plugin directory %s: %s", directory, local_error->message);
+      return FALSE;
+    }
+
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      if (g_str_has_suffix (name, ".so"))
+        g_ptr_array_add (names, g_strdup (name));
+    }
+  g_ptr_array_sort (names, compare_strings);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (directory,
+                                                g_ptr_array_index (names, i),
+                                                NULL);
+      g_autoptr(GError) load_error = NULL;
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      if (hvk_registry_load_plugin (self, path, &load_error) == NULL)
+        add_refusal (self, load_error);
+    }
+
+  return TRUE;
+}
+
+static void
+scan_list (HvkRegistry *self,
+           const char  *list)
+{
+  g_auto(GStrv) dirs = g_strsplit (list, G_SEARCHPATH_SEPARATOR_S, -1);
+
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      if (dirs[i][0] != '\0')
+        {
+          /* Missing directories are skipped silently; refusals are
+           * already recorded by hvk_registry_scan_path(). */
+          hvk_registry_scan_path (self, dirs[i], NULL);
+        }
+    }
+}
+
+/**
+ * hvk_registry_scan:
+ * @self: a #HvkRegistry
+ *
+ * Loads the plugins of the directories listed in `HVKIT_PLUGIN_PATH`
+ * (colon-separated, in order), then those of `HVKIT_PLUGIN_SYSTEM_PATH` if
+ * that variable is set (empty: none), else of the installed plugin
+ * directory.  Missing directories are skipped; every refusal is appended
+ * to hvk_registry_get_refusals().  When two files carry the same plugin
+ * name, the first found wins and the other is refused.
+ */
+void
+hvk_registry_scan (HvkRegistry *self)
+{
+  const char *path;
+  const char *system_path;
+
+  g_return_if_fail (HVK_IS_REGISTRY (self));
+
+  path = g_getenv (HVK_PLUGIN_PATH_ENV);
+  if (path != NULL)
+    scan_list (self, path);
+
+  system_path = g_getenv (HVK_PLUGIN_SYSTEM_PATH_ENV);
+  scan_list (self, system_path != NULL ? system_path : HVK_PLUGINSDIR);
+}
+
+static int
+compare_plugins (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (hvk_plugin_get_name (*(HvkPlugin * const *) a),
+                 hvk_plugin_get_name (*(HvkPlugin * const *) b));
+}
+
+/**
+ * hvk_registry_get_plugins:
+ * @self: a #HvkRegistry
+ *
+ * Returns: (transfer container) (element-type HvkPlugin): the plugins
+ *   loaded, sorted by name; free the array with g_ptr_array_unref()
+ */
+GPtrArray *
+hvk_registry_get_plugins (HvkRegistry *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  GPtrArray *plugins;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  plugins = g_ptr_array_new_full (self->plugins->len, NULL);
+  for (guint i = 0; i < self->plugins->len; i++)
+    g_ptr_array_add (plugins, g_ptr_array_index (self->plugins, i));
+  g_ptr_array_sort (plugins, compare_plugins);
+  return plugins;
+}
+
+/**
+ * hvk_registry_lookup_plugin:
+ * @self: a #HvkRegistry
+ * @name: a plugin name
+ *
+ * Returns: (transfer none) (nullable): the loaded plugin called @name
+ */
+HvkPlugin *
+hvk_registry_lookup_plugin (HvkRegistry *self,
+                            const char  *name)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return find_plugin (self, name);
+}
+
+/**
+ * hvk_registry_get_refusals:
+ * @self: a #HvkRegistry
+ *
+ * The plugins and directories refused while scanning, in the order met,
+ * each an %HVK_ERROR_PLUGIN error whose message names the file and why.
+ *
+ * Returns: (transfer container) (element-type GError): the refusals,
+ *   owned by @self; free the array with g_ptr_array_unref()
+ */
+GPtrArray *
+hvk_registry_get_refusals (HvkRegistry *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  GPtrArray *refusals;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  refusals = g_ptr_array_new_full (self->refusals->len, NULL);
+  for (guint i = 0; i < self->refusals->len; i++)
+    g_ptr_array_add (refusals, g_ptr_array_index (self->refusals, i));
+  return refusals;
+}
+
+static int
+compare_backends (gconstpointer a,
+                  gconstpointer b)
+{
+  return strcmp ((*(HvkBackendInfo * const *) a)->name,
+                 (*(HvkBackendInfo * const *) b)->name);
+}
+
+/**
+ * hvk_registry_get_backends:
+ * @self: a #HvkRegistry
+ *
+ * Returns: (transfer container) (element-type HvkBackendInfo): the
+ *   registered backends, sorted by name; free the array with
+ *   g_ptr_array_unref()
+ */
+GPtrArray *
+hvk_registry_get_backends (HvkRegistry *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  GPtrArray *backends;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  backends = g_ptr_array_new_full (self->backends.live->len, NULL);
+  for (guint i = 0; i < self->backends.live->len; i++)
+    g_ptr_array_add (backends, g_ptr_array_index (self->backends.live, i));
+  g_ptr_array_sort (backends, compare_backends);
+  return backends;
+}
+
+/**
+ * hvk_registry_lookup_backend:
+ * @self: a #HvkRegistry
+ * @name: a backend name
+ *
+ * Returns: (transfer none) (nullable): the backend called @name
+ */
+HvkBackendInfo *
+hvk_registry_lookup_backend (HvkRegistry *self,
+                             const char  *name)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return find_backend (self, name);
+}
+
+/**
+ * hvk_registry_get_device_kinds:
+ * @self: a #HvkRegistry
+ *
+ * Returns: (transfer container) (element-type HvkDeviceKind): the device
+ *   kinds, the standard ones first, then in registration order; free the
+ *   array with g_ptr_array_unref()
+ */
+GPtrArray *
+hvk_registry_get_device_kinds (HvkRegistry *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  GPtrArray *kinds;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  kinds = g_ptr_array_new_full (self->kinds.live->len, NULL);
+  for (guint i = 0; i < self->kinds.live->len; i++)
+    {
+      KindEntry *entry = g_ptr_array_index (self->kinds.live, i);
+
+      g_ptr_array_add (kinds, entry->kind);
+    }
+  return kinds;
+}
+
+/**
+ * hvk_registry_lookup_device_kind:
+ * @self: a #HvkRegistry
+ * @name: a device kind name
+ *
+ * Returns: (transfer none) (nullable): the device kind called @name
+ */
+HvkDeviceKind *
+hvk_registry_lookup_device_kind (HvkRegistry *self,
+                                 const char  *name)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  KindEntry *entry;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  entry = find_kind (self, name);
+  return entry ? entry->kind : NULL;
+}
+
+/**
+ * hvk_registry_lookup_config_key:
+ * @self: a #HvkRegistry
+ * @backend: a backend name
+ * @key: a key name
+ *
+ * Finds a key a plugin declared for @backend with
+ * hvk_plugin_register_config_keys().  The core's own keys are not here;
+ * see hvk_config_lookup_key().
+ *
+ * Returns: (transfer none) (nullable): the key, owned by @self
+ */
+const HvkConfigKey *
+hvk_registry_lookup_config_key (HvkRegistry *self,
+                                const char  *backend,
+                                const char  *key)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  ConfigKeyEntry *entry;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (backend != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  entry = find_config_key (self, backend, key);
+  return entry ? &entry->key : NULL;
+}
+
+/**
+ * hvk_registry_create_hypervisor:
+ * @self: a #HvkRegistry
+ * @config: a configuration; its backend selects the implementation
+ * @error: return location for an error
+ *
+ * Creates an instance of the backend @config selects.  The VM itself is
+ * not created: call hvk_hypervisor_create_vm() next.
+ *
+ * Returns: (transfer full): a new hypervisor, or %NULL with @error set:
+ *   %HVK_ERROR_NOT_FOUND `unknown backend 'foo' (known: mock, qemu)` when
+ *   no plugin registered that backend
+ */
+HvkHypervisor *
+hvk_registry_create_hypervisor (HvkRegistry  *self,
+                                HvkConfig    *config,
+                                GError      **error)
+{
+  const char *backend;
+  GType type = G_TYPE_INVALID;
+  HvkHypervisor *hypervisor;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (HVK_IS_CONFIG (config), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  backend = hvk_config_get_backend (config);
+  if (backend == NULL || *backend == '\0')
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: no backend selected ([hypervisor] backend=)",
+                   hvk_config_get_source (config)
+                   ? hvk_config_get_source (config) : "configuration");
+      return NULL;
+    }
+
+  g_mutex_lock (&self->lock);
+  {
+    HvkBackendInfo *info = find_backend (self, backend);
+
+    if (info != NULL)
+      type = info->type;
+    else
+      {
+        g_autoptr(GString) known = g_string_new (NULL);
+
+        for (guint i = 0; i < self->backends.live->len; i++)
+          {
+            HvkBackendInfo *other = g_ptr_array_index (self->backends.live, i);
+
+            if (known->len > 0)
+              g_string_append (known, ", ");
+            g_string_append (known, other->name);
+          }
+        g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                     "unknown backend '%s' (known: %s)", backend,
+                     known->len > 0 ? known->str : "none");
+      }
+  }
+  g_mutex_unlock (&self->lock);
+  if (type == G_TYPE_INVALID)
+    return NULL;
+
+  hypervisor = HVK_HYPERVISOR (g_object_new (type, NULL));
+  hvk_hypervisor_set_origin (hypervisor, self, backend);
+  return hypervisor;
+}
+
+/**
+ * hvk_registry_has_device_appender:
+ * @self: a #HvkRegistry
+ * @backend: a backend name
+ * @kind: a device kind name
+ *
+ * Returns: whether some plugin expresses devices of @kind for @backend
+ */
+gboolean
+hvk_registry_has_device_appender (HvkRegistry *self,
+                                  const char  *backend,
+                                  const char  *kind)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (backend != NULL, FALSE);
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return find_appender (self, backend, kind) != NULL;
+}
+
+/**
+ * hvk_registry_append_device:
+ * @self: a #HvkRegistry
+ * @ctx: the build context; its backend selects the appender
+ * @device: the device
+ * @cmdline: where the appender adds the device's arguments
+ * @error: return location for an error
+ *
+ * Expresses @device on @cmdline with the appender registered for
+ * (backend of @ctx, kind of @device) with the highest priority, the first
+ * registered among equals.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set: the appender's
+ *   error, or %HVK_ERROR_NOT_SUPPORTED `backend 'acrn' has no appender for
+ *   device kind 'vsock' (device 'v0')`
+ */
+gboolean
+hvk_registry_append_device (HvkRegistry      *self,
+                            HvkBuildContext  *ctx,
+                            HvkDevice        *device,
+                            HvkCmdline       *cmdline,
+                            GError          **error)
+{
+  const char *backend;
+  const char *kind;
+  HvkDeviceAppendFunc func = NULL;
+  gpointer user_data = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
+  g_return_val_if_fail (HVK_IS_CMDLINE (cmdline), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  backend = hvk_build_context_get_backend (ctx);
+  kind = hvk_device_get_kind_name (device);
+
+  g_mutex_lock (&self->lock);
+  {
+    AppenderEntry *entry = find_appender (self, backend, kind);
+
+    if (entry != NULL)
+      {
+        func = entry->func;
+        user_data = entry->user_data;
+      }
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (func == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "backend '%s' has no appender for device kind '%s' (device '%s')",
+                   backend, kind, hvk_device_get_id (device));
+      return FALSE;
+    }
+
+  /* Outside the lock: an appender may look things up in the registry. */
+  if (!func (ctx, device, cmdline, user_data, &local_error))
+    {
+      if (local_error == NULL)
+        g_set_error (&local_error, HVK_ERROR, HVK_ERROR_FAILED,
+                     "backend '%s': the appender for device kind '%s' failed on device '%s' without saying why",
+                     backend, kind, hvk_device_get_id (device));
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+compare_policies (gconstpointer a,
+                  gconstpointer b)
+{
+  const PolicyEntry *pa = *(PolicyEntry * const *) a;
+  const PolicyEntry *pb = *(PolicyEntry * const *) b;
+
+  if (pa->phase != pb->phase)
+    return pa->phase < pb->phase ? -1 : 1;
+  if (pa->priority != pb->priority)
+    return pa->priority > pb->priority ? -1 : 1;
+  return pa->seq < pb->seq ? -1 : (pa->seq > pb->seq ? 1 : 0);
+}
+
+static void
+append_copies (GPtrArray *params,
+               GPtrArray *other)
+{
+  for (guint i = 0; other != NULL && i < other->len; i++)
+    g_ptr_array_add (params, hvk_param_copy (g_ptr_array_index (other, i)));
+}
+
+/**
+ * hvk_registry_build_kernel_params:
+ * @self: a #HvkRegistry
+ * @ctx: the build context: its backend selects the policies, its config
+ *   gives the user's parameters
+ * @error: return location for an error
+ *
+ * Composes the guest kernel command line.  The phases run in the order of
+ * #HvkKernelParamPhase:
+ *
+ * 1. %HVK_KERNEL_PARAM_PHASE_BASE: the backend's base list;
+ * 2. %HVK_KERNEL_PARAM_PHASE_DEVICES: what the device appenders added with
+ *    hvk_build_context_add_kernel_param(), in device order;
+ * 3. %HVK_KERNEL_PARAM_PHASE_DEBUG: `quiet` or `debug` and friends;
+ * 4. %HVK_KERNEL_PARAM_PHASE_DEFAULTS: backend defaults (`panic=1`);
+ * 5. %HVK_KERNEL_PARAM_PHASE_MAX_CPUS: `nr_cpus=` / `maxcpus=`;
+ * 6. %HVK_KERNEL_PARAM_PHASE_OTHER: other policies;
+ * 7. %HVK_KERNEL_PARAM_PHASE_USER: the configuration's `kernel_params`,
+ *    last so that they win.
+ *
+ * Within a phase, the policies registered for the context's backend and
+ * those registered for every backend run together, by descending
+ * priority, then in registration order.  Each policy appends to the list
+ * built so far.
+ *
+ * Returns: (transfer full) (element-type HvkParam): a new list of
+ *   parameters (copies), or %NULL with @error set if a policy failed
+ */
+GPtrArray *
+hvk_registry_build_kernel_params (HvkRegistry      *self,
+                                  HvkBuildContext  *ctx,
+                                  GError          **error)
+{
+  g_autoptr(GPtrArray) policies = NULL;
+  g_autoptr(GPtrArray) params = NULL;
+  const char *backend;
+  HvkConfig *config;
+  guint next = 0;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  backend = hvk_build_context_get_backend (ctx);
+  config = hvk_build_context_get_config (ctx);
+
+  /* Snapshot the matching policies (copies), so they run unlocked. */
+  policies = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->policies.live->len; i++)
+    {
+      PolicyEntry *entry = g_ptr_array_index (self->policies.live, i);
+
+      if (entry->backend == NULL || g_str_equal (entry->backend, backend))
+        {
+          PolicyEntry *copy = g_memdup2 (entry, sizeof *entry);
+
+          copy->backend = NULL;  /* not needed, not owned */
+          g_ptr_array_add (policies, copy);
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  g_ptr_array_sort (policies, compare_policies);
+
+  params = hvk_params_new ();
+  for (int phase = HVK_KERNEL_PARAM_PHASE_BASE;
+       phase <= HVK_KERNEL_PARAM_PHASE_USER; phase++)
+    {
+      if (phase == HVK_KERNEL_PARAM_PHASE_DEVICES)
+        {
+          append_copies (params, hvk_build_context_get_device_kernel_params (ctx));
+          continue;
+        }
+      if (phase == HVK_KERNEL_PARAM_PHASE_USER)
+        {
+          if (config != NULL)
+            {
+              g_autoptr(GPtrArray) user = hvk_config_get_kernel_params (config);
+
+              append_copies (params, user);
+            }
+          continue;
+        }
+
+      for (; next < policies->len; next++)
+        {
+          PolicyEntry *policy = g_ptr_array_index (policies, next);
+          g_autoptr(GError) local_error = NULL;
+
+          if ((int) policy->phase != phase)
+            break;
+          if (!policy->func (ctx, params, policy->user_data, &local_error))
+            {
+              if (local_error == NULL)
+                g_set_error (&local_error, HVK_ERROR, HVK_ERROR_FAILED,
+                             "backend '%s': a kernel-param policy failed without saying why",
+                             backend);
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+        }
+    }
+
+  return g_steal_pointer (&params);
+}
+
+/**
+ * hvk_backend_info_get_name:
+ * @info: a #HvkBackendInfo
+ *
+ * Returns: the backend name
+ */
+const char *
+hvk_backend_info_get_name (HvkBackendInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return info->name;
+}
+
+/**
+ * hvk_backend_info_get_gtype:
+ * @info: a #HvkBackendInfo
+ *
+ * Returns: the #GType implementing #HvkHypervisor for the backend
+ */
+GType
+hvk_backend_info_get_gtype (HvkBackendInfo *info)
+{
+  g_return_val_if_fail (info != NULL, G_TYPE_INVALID);
+  return info->type;
+}
+
+/**
+ * hvk_backend_info_get_plugin:
+ * @info: a #HvkBackendInfo
+ *
+ * Returns: (transfer none): the plugin that registered the backend
+ */
+HvkPlugin *
+hvk_backend_info_get_plugin (HvkBackendInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return info->owner;
+}
+
+/**
+ * hvk_backend_info_get_capabilities:
+ * @info: a #HvkBackendInfo
+ *
+ * Returns: what the backend declared it can do
+ */
+HvkCapabilities
+hvk_backend_info_get_capabilities (HvkBackendInfo *info)
+{
+  g_return_val_if_fail (info != NULL, HVK_CAP_NONE);
+  return info->caps;
+}

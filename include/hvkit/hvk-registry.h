@@ -69,6 +69,10 @@ HvkPlugin      *hvk_registry_load_plugin        (HvkRegistry  *self,
                                                  const char   *filename,
                                                  GError      **error);
 HVK_AVAILABLE_IN_ALL
+HvkPlugin      *hvk_registry_register_static_plugin (HvkRegistry         *self,
+                                                     const HvkPluginDesc *desc,
+                                                     GError             **error);
+HVK_AVAILABLE_IN_ALL
 GPtrArray      *hvk_registry_get_plugins        (HvkRegistry  *self);
 HVK_AVAILABLE_IN_ALL
 HvkPlugin      *hvk_registry_lookup_plugin      (HvkRegistry  *self,
