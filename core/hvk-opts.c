@@ -1,4 +1,388 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
+
 #include <hvkit/hvkit.h>
+
+#include <string.h>
+
+/*
+ * HvkOpts: one comma-list option value (`virtio-blk-pci,drive=hd0`).  Items
+ * are kept unformatted and serialised once, in hvk_opts_to_string(), which
+ * is the only place that escapes (after libvirt's
+ * virQEMUBuildBufferEscapeComma) and the place that refuses what QEMU would
+ * misparse.
+ */
+
+typedef enum {
+  OPT_PAIR,   /* key=value, value escaped */
+  OPT_FLAG,   /* bare key */
+  OPT_RAW,    /* a user-given comma list, verbatim */
+} OptKind;
+
+typedef struct {
+  OptKind kind;
+  char *key;    /* the list itself for OPT_RAW */
+  char *value;  /* NULL unless OPT_PAIR */
+} OptItem;
+
+struct _HvkOpts {
+  char *first_value;
+  GPtrArray *items;
+};
+
+static void
+opt_item_free (OptItem *item)
+{
+  g_free (item->key);
+  g_free (item->value);
+  g_free (item);
+}
+
+static void
+opts_add_item (HvkOpts    *opts,
+               OptKind     kind,
+               const char *key,
+               char       *value)
+{
+  OptItem *item = g_new0 (OptItem, 1);
+
+  item->kind = kind;
+  item->key = g_strdup (key);
+  item->value = value;
+  g_ptr_array_add (opts->items, item);
+}
+
+/**
+ * hvk_opts_new:
+ * @first_value: (nullable): the leading bare value, e.g. a device driver
+ *   `virtio-blk-pci`; %NULL or empty for none
+ *
+ * Creates an option list.
+ *
+ * Returns: (transfer full): a new #HvkOpts, free with hvk_opts_free()
+ */
+HvkOpts *
+hvk_opts_new (const char *first_value)
+{
+  HvkOpts *opts = g_new0 (HvkOpts, 1);
+
+  if (first_value != NULL && *first_value != '\0')
+    opts->first_value = g_strdup (first_value);
+  opts->items = g_ptr_array_new_with_free_func ((GDestroyNotify) opt_item_free);
+  return opts;
+}
+
+/**
+ * hvk_opts_free:
+ * @opts: (nullable) (transfer full): an #HvkOpts
+ *
+ * Frees @opts.
+ */
+void
+hvk_opts_free (HvkOpts *opts)
+{
+  if (opts == NULL)
+    return;
+
+  g_free (opts->first_value);
+  g_ptr_array_unref (opts->items);
+  g_free (opts);
+}
+
+/**
+ * hvk_opts_add:
+ * @opts: an #HvkOpts
+ * @key: the key; must not be empty nor contain `,` or `=` (checked by
+ *   hvk_opts_to_string())
+ * @value: the value, any text; escaped by hvk_opts_to_string()
+ *
+ * Appends `key=value`.
+ */
+void
+hvk_opts_add (HvkOpts    *opts,
+              const char *key,
+              const char *value)
+{
+  g_return_if_fail (opts != NULL);
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (value != NULL);
+
+  opts_add_item (opts, OPT_PAIR, key, g_strdup (value));
+}
+
+/**
+ * hvk_opts_add_printf:
+ * @opts: an #HvkOpts
+ * @key: the key
+ * @format: a printf() format for the value
+ * @...: the arguments of @format
+ *
+ * Appends `key=value` with a formatted value (escaped like any value).
+ */
+void
+hvk_opts_add_printf (HvkOpts    *opts,
+                     const char *key,
+                     const char *format,
+                     ...)
+{
+  va_list args;
+  char *value;
+
+  g_return_if_fail (opts != NULL);
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (format != NULL);
+
+  va_start (args, format);
+  value = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  opts_add_item (opts, OPT_PAIR, key, value);
+}
+
+/**
+ * hvk_opts_add_bool:
+ * @opts: an #HvkOpts
+ * @key: the key
+ * @value: the value
+ *
+ * Appends `key=on` or `key=off`.
+ */
+void
+hvk_opts_add_bool (HvkOpts    *opts,
+                   const char *key,
+                   gboolean    value)
+{
+  g_return_if_fail (opts != NULL);
+  g_return_if_fail (key != NULL);
+
+  opts_add_item (opts, OPT_PAIR, key, g_strdup (value ? "on" : "off"));
+}
+
+/**
+ * hvk_opts_add_uint:
+ * @opts: an #HvkOpts
+ * @key: the key
+ * @value: the value
+ *
+ * Appends `key=N` in decimal.
+ */
+void
+hvk_opts_add_uint (HvkOpts    *opts,
+                   const char *key,
+                   guint64     value)
+{
+  g_return_if_fail (opts != NULL);
+  g_return_if_fail (key != NULL);
+
+  opts_add_item (opts, OPT_PAIR, key,
+                 g_strdup_printf ("%" G_GUINT64_FORMAT, value));
+}
+
+/**
+ * hvk_opts_add_flag:
+ * @opts: an #HvkOpts
+ * @key: the flag
+ *
+ * Appends a bare `key` (e.g. `vhostforce`).
+ */
+void
+hvk_opts_add_flag (HvkOpts    *opts,
+                   const char *key)
+{
+  g_return_if_fail (opts != NULL);
+  g_return_if_fail (key != NULL);
+
+  opts_add_item (opts, OPT_FLAG, key, NULL);
+}
+
+/**
+ * hvk_opts_add_raw:
+ * @opts: an #HvkOpts
+ * @list: (nullable): a comma list the user gave as such, e.g. the
+ *   configuration's `machine_accelerators` (`accel=tcg,kernel_irqchip=on`)
+ *
+ * Appends @list verbatim: it is not escaped, so its commas separate
+ * options.  hvk_opts_to_string() still refuses control characters in it.
+ * A %NULL or empty list adds nothing.
+ */
+void
+hvk_opts_add_raw (HvkOpts    *opts,
+                  const char *list)
+{
+  g_return_if_fail (opts != NULL);
+
+  if (list == NULL || *list == '\0')
+    return;
+
+  opts_add_item (opts, OPT_RAW, list, NULL);
+}
+
+/**
+ * hvk_escape_comma:
+ * @value: a value
+ *
+ * Escapes @value for a QEMU comma list: every `,` becomes `,,`.
+ *
+ * Returns: (transfer full): the escaped value
+ */
+char *
+hvk_escape_comma (const char *value)
+{
+  GString *out;
+
+  g_return_val_if_fail (value != NULL, NULL);
+
+  out = g_string_sized_new (strlen (value) + 8);
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == ',')
+        g_string_append_c (out, ',');
+      g_string_append_c (out, *p);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * hvk_check_no_control_chars:
+ * @what: what @value is, for the message (e.g. `value of key “path”`)
+ * @value: the text to check
+ * @error: return location for a #GError
+ *
+ * Refuses control characters (bytes below 0x20 and 0x7f): they would end
+ * or corrupt an argument or a monitor command.
+ *
+ * Returns: %TRUE if @value has none, %FALSE with
+ *   %HVK_ERROR_INVALID_ARGUMENT naming @what, the character and its offset
+ */
+gboolean
+hvk_check_no_control_chars (const char  *what,
+                            const char  *value,
+                            GError     **error)
+{
+  g_return_val_if_fail (what != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      guchar c = *p;
+
+      if (c < 0x20 || c == 0x7f)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "%s contains control character 0x%02x at offset %"
+                       G_GSIZE_FORMAT, what, c, (gsize) (p - value));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_key (const OptItem  *item,
+           GError        **error)
+{
+  g_autofree char *what = NULL;
+
+  if (*item->key == '\0')
+    {
+      g_set_error_literal (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                           "Empty option key");
+      return FALSE;
+    }
+
+  what = g_strdup_printf ("Option key “%s”", item->key);
+  if (!hvk_check_no_control_chars (what, item->key, error))
+    return FALSE;
+
+  if (strpbrk (item->key, ",=") != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "Option key “%s” contains “,” or “=”", item->key);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * hvk_opts_to_string:
+ * @opts: an #HvkOpts
+ * @error: return location for a #GError
+ *
+ * Formats @opts: the first value, then each item in insertion order,
+ * separated by `,`.  The first value and every value are escaped with
+ * hvk_escape_comma() (so `file=/x,readonly=off` stays one value); raw lists
+ * are not.
+ *
+ * Returns: (transfer full): the option string, or %NULL with
+ *   %HVK_ERROR_INVALID_ARGUMENT when a key is empty or contains `,` or `=`,
+ *   or when any text contains a control character (the message names the
+ *   key)
+ */
+char *
+hvk_opts_to_string (HvkOpts  *opts,
+                    GError  **error)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  g_return_val_if_fail (opts != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (opts->first_value != NULL)
+    {
+      g_autofree char *escaped = NULL;
+
+      if (!hvk_check_no_control_chars ("First option value", opts->first_value, error))
+        return NULL;
+
+      escaped = hvk_escape_comma (opts->first_value);
+      g_string_append (out, escaped);
+    }
+
+  for (guint i = 0; i < opts->items->len; i++)
+    {
+      const OptItem *item = g_ptr_array_index (opts->items, i);
+
+      if (out->len > 0)
+        g_string_append_c (out, ',');
+
+      switch (item->kind)
+        {
+        case OPT_RAW:
+          if (!hvk_check_no_control_chars ("Option list", item->key, error))
+            return NULL;
+          g_string_append (out, item->key);
+          break;
+
+        case OPT_FLAG:
+          if (!check_key (item, error))
+            return NULL;
+          g_string_append (out, item->key);
+          break;
+
+        case OPT_PAIR:
+          {
+            g_autofree char *what = NULL;
+            g_autofree char *escaped = NULL;
+
+            if (!check_key (item, error))
+              return NULL;
+            what = g_strdup_printf ("Value of option “%s”", item->key);
+            if (!hvk_check_no_control_chars (what, item->value, error))
+              return NULL;
+
+            escaped = hvk_escape_comma (item->value);
+            g_string_append_printf (out, "%s=%s", item->key, escaped);
+          }
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
