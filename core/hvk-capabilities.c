@@ -5,6 +5,15 @@
 
 #include <string.h>
 
+/**
+ * SECTION:hvk-capabilities
+ * @short_description: what a backend can do
+ *
+ * #HvkCapabilities is a #GFlags type whose value nicks are the capability
+ * strings shown by `hvkit backends` and accepted by
+ * hvk_capabilities_from_string().
+ */
+
 /* The nicks are a contract (backends --json, config files): append only,
  * in bit order.  The terminating zero entry is required by GFlags. */
 static const GFlagsValue capability_values[] = {

@@ -9,6 +9,14 @@
 #include <unistd.h>
 
 /**
+ * SECTION:hvk-cmdline
+ * @short_description: the VMM argument vector builder
+ *
+ * #HvkCmdline builds the argv of a VMM; appenders describe comma-list
+ * values as #HvkOpts.
+ */
+
+/**
  * HvkCmdline:
  *
  * The argument vector of a VMM: the program, then arguments appended in

@@ -5,12 +5,15 @@
 
 #include <string.h>
 
-/*
- * HvkOpts: one comma-list option value (`virtio-blk-pci,drive=hd0`).  Items
- * are kept unformatted and serialised once, in hvk_opts_to_string(), which
- * is the only place that escapes (after libvirt's
- * virQEMUBuildBufferEscapeComma) and the place that refuses what QEMU would
- * misparse.
+/**
+ * SECTION:hvk-opts
+ * @short_description: comma-list option values
+ *
+ * An #HvkOpts is one option value that the VMM parses as a comma list
+ * (`virtio-blk-pci,drive=hd0`).  Items are kept unformatted and serialised
+ * once, in hvk_opts_to_string(), which is the only place that escapes
+ * (after libvirt's virQEMUBuildBufferEscapeComma) and the place that
+ * refuses what the VMM would misparse.
  */
 
 typedef enum {

@@ -5,12 +5,16 @@
 
 #include <string.h>
 
-/*
- * Kernel and hypervisor parameters, after Kata's virtcontainers/hypervisor.go
- * (SerializeParams, DeserializeParams, KernelParamFields, CheckCmdline,
- * CPUFlags, RunningOnVMM, GetKernelRootParams, ParseKernelVerityParams).
- * The behaviour, quirks included, follows Kata so that the same inputs give
- * the same kernel command line.
+/**
+ * SECTION:hvk-param
+ * @short_description: kernel and hypervisor parameters
+ *
+ * Parameter lists (#GPtrArray of #HvkParam) and the helpers of Kata's
+ * `virtcontainers/hypervisor.go`: SerializeParams, DeserializeParams,
+ * KernelParamFields, CheckCmdline, CPUFlags, RunningOnVMM,
+ * GetKernelRootParams and ParseKernelVerityParams.  The behaviour, quirks
+ * included, follows Kata so that the same inputs give the same kernel
+ * command line.
  */
 
 /* ------------------------------------------------------------------------ */
