@@ -1,5 +1,138 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
+
 #include <hvkit/hvkit.h>
-int main (void) { return 0; }
+#include <locale.h>
+
+#include "hvkit-tool.h"
+
+/*
+ * hvkit [--state-dir DIR] [--plugin-path DIRS] COMMAND …
+ *
+ * The global options are parsed up to the command name; each command then
+ * parses its own options (see hvkit-cmd-*.c).
+ */
+
+typedef struct {
+  const char       *name;
+  HvkitCommandFunc  func;
+  const char       *synopsis;
+} HvkitCommand;
+
+/* Name → handler; the order is the one `hvkit --help` lists. */
+static const HvkitCommand commands[] = {
+  { "backends", hvkit_cmd_backends, "backends [--json]                 backends found, their plugin, version, capabilities" },
+  { "check", hvkit_cmd_check, "check -c FILE                     validate a config; print the resolved settings" },
+  { "argv", hvkit_cmd_argv, "argv -c FILE [--id ID] [--json]   the exact command line the backend would launch" },
+  { "kernel-params", hvkit_cmd_kernel_params, "kernel-params -c FILE             the guest kernel command line" },
+  { "run", hvkit_cmd_run, "run -c FILE [--id ID]             start a VM in the foreground; stop it on Ctrl-C / SIGTERM" },
+  { "start", hvkit_cmd_start, "start -c FILE --id ID             start a VM and return; it keeps running" },
+  { "status", hvkit_cmd_status, "status ID [--json]                state, backend, pids, console and monitor sockets" },
+  { "console", hvkit_cmd_console, "console ID                        attach the terminal to the guest console (Ctrl-] detaches)" },
+  { "list", hvkit_cmd_list, "list [--json]                     VMs in the state dir" },
+  { "pause", hvkit_cmd_pause, "pause ID                          pause a running VM" },
+  { "resume", hvkit_cmd_resume, "resume ID                         resume a paused VM" },
+  { "stop", hvkit_cmd_stop, "stop ID                           stop a VM and remove its state" },
+  { "hotplug", hvkit_cmd_hotplug, "hotplug ID --device KIND,key=value,…   add a device to a running VM" },
+  { "unplug", hvkit_cmd_unplug, "unplug ID --device-id DEVID       remove a hot-plugged device" },
+  { "resize", hvkit_cmd_resize, "resize ID [--vcpus N] [--memory MIB]   change vCPUs or memory" },
+};
+
+
+HvkRegistry *
+hvkit_tool_get_registry (HvkitTool *tool)
+{
+  if (tool->registry == NULL)
+    tool->registry = hvk_registry_get_default ();
+  return tool->registry;
+}
+
+static char *
+commands_description (void)
+{
+  GString *text = g_string_new ("Commands:\n");
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (text, "  %s\n", commands[i].synopsis);
+  g_string_append (text,
+                   "\nRun `hvkit COMMAND --help` for the options of a command.\n"
+                   "Exit status: 0 on success, 1 when an operation fails, "
+                   "2 for a bad command line or configuration.");
+  return g_string_free (text, FALSE);
+}
+
+/* Puts @dirs before the plugin path the default registry will read. */
+static void
+prepend_plugin_path (const char *dirs)
+{
+  const char *current = g_getenv (HVK_PLUGIN_PATH_ENV);
+  g_autofree char *value = NULL;
+
+  if (current != NULL && *current != '\0')
+    value = g_strconcat (dirs, G_SEARCHPATH_SEPARATOR_S, current, NULL);
+  else
+    value = g_strdup (dirs);
+  g_setenv (HVK_PLUGIN_PATH_ENV, value, TRUE);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *state_dir = NULL;
+  g_autofree char *plugin_path = NULL;
+  g_autofree char *description = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  HvkitTool tool = { NULL, };
+  const GOptionEntry entries[] = {
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      "Where VMs keep their state (default: $XDG_RUNTIME_DIR/hvkit)", "DIR" },
+    { "plugin-path", 0, 0, G_OPTION_ARG_STRING, &plugin_path,
+      "Colon-separated plugin directories searched first", "DIRS" },
+    { NULL }
+  };
+  int status;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("hvkit");
+
+  context = g_option_context_new ("COMMAND [ARG…]");
+  g_option_context_set_summary (context,
+                                "Create, boot and manage virtual machines "
+                                "through hvkit backends.");
+  description = commands_description ();
+  g_option_context_set_description (context, description);
+  g_option_context_add_main_entries (context, entries, NULL);
+  /* Stop at the command name: what follows is the command's. */
+  g_option_context_set_strict_posix (context, TRUE);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+
+  if (argc < 2)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                              "no command given (see `hvkit --help`)");
+
+  if (plugin_path != NULL && *plugin_path != '\0')
+    prepend_plugin_path (plugin_path);
+
+  tool.state_dir = state_dir ? g_strdup (state_dir) : hvk_vm_store_default_dir ();
+
+  status = -1;
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (g_str_equal (argv[1], commands[i].name))
+        {
+          status = commands[i].func (&tool, argc - 1, argv + 1);
+          break;
+        }
+    }
+  if (status < 0)
+    status = hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                                "unknown command '%s' (see `hvkit --help`)",
+                                argv[1]);
+
+  g_free (tool.state_dir);
+  return status;
+}

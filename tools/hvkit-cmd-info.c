@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "hvkit-tool.h"
+
+/* Commands that describe without running anything: backends, check,
+ * argv, kernel-params. */
+
+static void
+warn_refusals (HvkRegistry *registry)
+{
+  g_autoptr(GPtrArray) refusals = hvk_registry_get_refusals (registry);
+
+  for (guint i = 0; i < refusals->len; i++)
+    hvkit_warn ("%s", ((GError *) g_ptr_array_index (refusals, i))->message);
+}
+
+int
+hvkit_cmd_backends (HvkitTool *tool,
+                    int        argc,
+                    char     **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("backends", "List the backends found, their "
+                              "plugin, version and capabilities.", entries);
+  g_autoptr(GPtrArray) backends = NULL;
+  HvkRegistry *registry;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
+    return status;
+
+  registry = hvkit_tool_get_registry (tool);
+  warn_refusals (registry);
+  backends = hvk_registry_get_backends (registry);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < backends->len; i++)
+        {
+          HvkBackendInfo *info = g_ptr_array_index (backends, i);
+          HvkPlugin *plugin = hvk_backend_info_get_plugin (info);
+          g_auto(GStrv) caps =
+            hvk_capabilities_to_strv (hvk_backend_info_get_capabilities (info));
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, hvk_backend_info_get_name (info));
+          json_builder_set_member_name (builder, "plugin");
+          json_builder_add_string_value (builder, plugin ? hvk_plugin_get_name (plugin) : NULL);
+          json_builder_set_member_name (builder, "version");
+          json_builder_add_string_value (builder, plugin ? hvk_plugin_get_version (plugin) : NULL);
+          json_builder_set_member_name (builder, "description");
+          json_builder_add_string_value (builder, plugin ? hvk_plugin_get_description (plugin) : NULL);
+          json_builder_set_member_name (builder, "capabilities");
+          json_builder_begin_array (builder);
+          for (guint j = 0; caps != NULL && caps[j] != NULL; j++)
+            json_builder_add_string_value (builder, caps[j]);
+          json_builder_end_array (builder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      hvkit_print_json (root);
+      return HVKIT_EXIT_OK;
+    }
+
+  g_print ("%-12s %-12s %-10s %s\n", "BACKEND", "PLUGIN", "VERSION",
+           "CAPABILITIES");
+  for (guint i = 0; i < backends->len; i++)
+    {
+      HvkBackendInfo *info = g_ptr_array_index (backends, i);
+      HvkPlugin *plugin = hvk_backend_info_get_plugin (info);
+      g_autofree char *caps =
+        hvk_capabilities_to_string (hvk_backend_info_get_capabilities (info));
+
+      g_print ("%-12s %-12s %-10s %s\n", hvk_backend_info_get_name (info),
+               plugin ? hvk_plugin_get_name (plugin) : "-",
+               plugin ? hvk_plugin_get_version (plugin) : "-",
+               caps && *caps ? caps : "-");
+    }
+  return HVKIT_EXIT_OK;
+}
+
+static void
+print_key (HvkConfig          *config,
+           const HvkConfigKey *key)
+{
+  g_autofree char *value = hvk_config_dup_value_string (config, key->name);
+
+  if (hvk_config_has_key (config, key->name))
+    g_print ("  %s = %s\n", key->name, value ? value : "");
+  else if (value != NULL)
+    g_print ("  %s = %s  (default)\n", key->name, value);
+  else
+    g_print ("  %s  (unset)\n", key->name);
+}
+
+/* The keys set in the file that the core does not know: the backend's. */
+static GStrv
+backend_keys (HvkConfig *config)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *data = hvk_config_to_data (config, NULL);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) keys = NULL;
+  guint n_core;
+  const HvkConfigKey *core = hvk_config_get_core_keys (&n_core);
+
+  if (data != NULL
+      && g_key_file_load_from_data (key_file, data, -1, G_KEY_FILE_NONE, NULL))
+    keys = g_key_file_get_keys (key_file, hvk_config_get_group (config), NULL,
+                                NULL);
+
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      gboolean is_core = FALSE;
+
+      for (guint j = 0; j < n_core && !is_core; j++)
+        is_core = g_str_equal (core[j].name, keys[i]);
+      if (!is_core)
+        g_strv_builder_add (builder, keys[i]);
+    }
+  return g_strv_builder_end (builder);
+}
+
+int
+hvkit_cmd_check (HvkitTool *tool,
+                 int        argc,
+                 char     **argv)
+{
+  g_autofree char *path = NULL;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &path, "Configuration file", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("check -c FILE", "Validate a configuration and "
+                              "print the resolved settings.", entries);
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_auto(GStrv) extra = NULL;
+  const HvkConfigKey *core;
+  guint n_core;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
+    return status;
+  config = hvkit_load_config (tool, path, &status);
+  if (config == NULL)
+    return status;
+  if (!hvk_config_validate (config, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+
+  g_print ("%s: valid\n", path);
+  g_print ("backend: %s\n\n", hvk_config_get_backend (config));
+  g_print ("[%s]\n", hvk_config_get_group (config));
+
+  core = hvk_config_get_core_keys (&n_core);
+  for (guint i = 0; i < n_core; i++)
+    print_key (config, &core[i]);
+
+  extra = backend_keys (config);
+  for (guint i = 0; extra[i] != NULL; i++)
+    {
+      const HvkConfigKey *key = hvk_config_lookup_key (config, extra[i]);
+      if (key != NULL)
+        print_key (config, key);
+    }
+
+  devices = hvk_config_get_devices (config);
+  g_print ("\ndevices:%s\n", devices == NULL || devices->len == 0 ? " none" : "");
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      HvkDevice *device = g_ptr_array_index (devices, i);
+      g_autofree char *text = hvk_device_to_string (device);
+
+      g_print ("  %s: %s\n", hvk_device_get_id (device), text);
+    }
+  return HVKIT_EXIT_OK;
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  return g_rmdir (path) == 0;
+}
+
+/* Creates (never starts) the VM in a temporary store and reads the
+ * backend's property @property: the contract for backends that launch a
+ * process is a G_TYPE_STRV "argv" and a string "kernel-cmdline", valid
+ * after create_vm. */
+static int
+read_command_line_property (HvkitTool   *tool,
+                            const char  *path,
+                            const char  *id,
+                            const char  *property,
+                            GValue      *value)
+{
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *store = NULL;
+  gboolean created;
+  int status;
+
+  if (!hvk_vm_id_validate (id, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+  config = hvkit_load_config (tool, path, &status);
+  if (config == NULL)
+    return status;
+
+  hypervisor = hvk_registry_create_hypervisor (hvkit_tool_get_registry (tool),
+                                               config, &error);
+  if (hypervisor == NULL)
+    return hvkit_fail (error, hvkit_exit_code_for (error));
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (hypervisor),
+                                    property) == NULL)
+    return hvkit_fail_printf (HVKIT_EXIT_FAILED,
+                              "backend '%s' has no command line",
+                              hvk_hypervisor_get_backend_name (hypervisor));
+
+  store = g_dir_make_tmp ("hvkit-argv-XXXXXX", &error);
+  if (store == NULL)
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  hvk_config_set_vm_store_path (config, store);
+
+  created = hvk_hypervisor_create_vm (hypervisor, id, config, &error);
+  if (created)
+    g_object_get_property (G_OBJECT (hypervisor), property, value);
+  hvk_hypervisor_cleanup (hypervisor, NULL);
+  remove_tree (store);
+
+  if (!created)
+    return hvkit_fail (error, hvkit_exit_code_for (error));
+  return HVKIT_EXIT_OK;
+}
+
+#define DEFAULT_ARGV_ID "hvkit-vm"
+
+static char *
+quote_arg (const char *arg)
+{
+  static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789-_./=,:+@%";
+
+  if (*arg != '\0' && arg[strspn (arg, safe)] == '\0')
+    return g_strdup (arg);
+  return g_shell_quote (arg);
+}
+
+int
+hvkit_cmd_argv (HvkitTool *tool,
+                int        argc,
+                char     **argv)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *id = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &path, "Configuration file", "FILE" },
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "VM id (default: " DEFAULT_ARGV_ID ")", "ID" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON array of strings", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("argv -c FILE", "Print the exact command line "
+                              "the backend would launch, launching nothing.",
+                              entries);
+  g_auto(GValue) value = G_VALUE_INIT;
+  const char * const *args;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
+    return status;
+
+  g_value_init (&value, G_TYPE_STRV);
+  status = read_command_line_property (tool, path, id ? id : DEFAULT_ARGV_ID,
+                                       "argv", &value);
+  if (status != HVKIT_EXIT_OK)
+    return status;
+
+  args = g_value_get_boxed (&value);
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; args != NULL && args[i] != NULL; i++)
+        json_builder_add_string_value (builder, args[i]);
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      hvkit_print_json (root);
+      return HVKIT_EXIT_OK;
+    }
+
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    {
+      g_autofree char *quoted = quote_arg (args[i]);
+      g_print ("%s%s", i > 0 ? " " : "", quoted);
+    }
+  g_print ("\n");
+  return HVKIT_EXIT_OK;
+}
+
+int
+hvkit_cmd_kernel_params (HvkitTool *tool,
+                         int        argc,
+                         char     **argv)
+{
+  g_autofree char *path = NULL;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &path, "Configuration file", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("kernel-params -c FILE", "Print the guest "
+                              "kernel command line.", entries);
+  g_auto(GValue) value = G_VALUE_INIT;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
+    return status;
+
+  g_value_init (&value, G_TYPE_STRING);
+  status = read_command_line_property (tool, path, DEFAULT_ARGV_ID,
+                                       "kernel-cmdline", &value);
+  if (status != HVKIT_EXIT_OK)
+    return status;
+
+  g_print ("%s\n", g_value_get_string (&value) ? g_value_get_string (&value) : "");
+  return HVKIT_EXIT_OK;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include "hvkit-tool.h"
+
+/* status and list: read the state dir, change nothing. */
+
+static void
+print_status_plain (JsonNode *status)
+{
+  JsonObject *object = json_node_get_object (status);
+  g_autoptr(GList) members = json_object_get_members (object);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *value = json_object_get_member (object, l->data);
+
+      if (JSON_NODE_HOLDS_NULL (value))
+        g_print ("%s: -\n", (const char *) l->data);
+      else if (JSON_NODE_HOLDS_VALUE (value)
+               && json_node_get_value_type (value) == G_TYPE_STRING)
+        g_print ("%s: %s\n", (const char *) l->data, json_node_get_string (value));
+      else
+        {
+          g_autofree char *text = json_to_string (value, FALSE);
+          g_print ("%s: %s\n", (const char *) l->data, text);
+        }
+    }
+}
+
+int
+hvkit_cmd_status (HvkitTool *tool,
+                  int        argc,
+                  char     **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("status ID", "Print a VM's state, backend, "
+                              "pids, console and monitor sockets.", entries);
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(JsonNode) status_node = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+
+  hypervisor = hvkit_open_vm (tool, argv[1], NULL, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  status_node = hvkit_vm_status (tool, argv[1], hypervisor, TRUE);
+  if (json)
+    hvkit_print_json (status_node);
+  else
+    print_status_plain (status_node);
+  return HVKIT_EXIT_OK;
+}
+
+/* What the state file says, for a VM whose backend cannot load it. */
+static JsonNode *
+status_from_file (HvkitTool    *tool,
+                  const char   *id,
+                  const GError *load_error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) state = hvk_vm_store_read_state (tool->state_dir, id, NULL);
+  JsonObject *object = state ? json_node_get_object (state) : NULL;
+  const char *backend = object ? json_object_get_string_member_with_default (object, "backend", NULL) : NULL;
+  const char *vm_state = object ? json_object_get_string_member_with_default (object, "state", NULL) : NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "backend");
+  json_builder_add_string_value (builder, backend);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, vm_state ? vm_state : "unknown");
+  json_builder_set_member_name (builder, "pids");
+  json_builder_begin_array (builder);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "console");
+  json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, load_error->message);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+int
+hvkit_cmd_list (HvkitTool *tool,
+                int        argc,
+                char     **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("list", "List the VMs in the state dir.", entries);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_auto(GStrv) ids = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
+    return status;
+
+  ids = hvk_vm_store_list (tool->state_dir);
+  json_builder_begin_array (builder);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvkHypervisor) hypervisor =
+        hvk_vm_store_load_hypervisor (tool->state_dir, ids[i],
+                                      hvkit_tool_get_registry (tool), &error);
+
+      if (hypervisor != NULL)
+        json_builder_add_value (builder,
+                                hvkit_vm_status (tool, ids[i], hypervisor, FALSE));
+      else
+        json_builder_add_value (builder, status_from_file (tool, ids[i], error));
+    }
+  json_builder_end_array (builder);
+  root = json_builder_get_root (builder);
+
+  if (json)
+    {
+      hvkit_print_json (root);
+      return HVKIT_EXIT_OK;
+    }
+
+  g_print ("%-24s %-10s %s\n", "ID", "BACKEND", "STATE");
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (root)); i++)
+    {
+      JsonObject *vm = json_array_get_object_element (json_node_get_array (root), i);
+      const char *backend = json_object_get_string_member_with_default (vm, "backend", NULL);
+
+      g_print ("%-24s %-10s %s\n", json_object_get_string_member (vm, "id"),
+               backend ? backend : "-",
+               json_object_get_string_member (vm, "state"));
+    }
+  return HVKIT_EXIT_OK;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include "hvkit-tool.h"
+
+/* Commands that change one VM: start, pause, resume, stop, hotplug,
+ * unplug, resize.  Each takes the VM's lock, acts and saves the state. */
+
+int
+hvkit_cmd_start (HvkitTool *tool,
+                 int        argc,
+                 char     **argv)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *id = NULL;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &path, "Configuration file", "FILE" },
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "VM id", "ID" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("start -c FILE --id ID", "Start a VM and "
+                              "return; it keeps running.", entries);
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
+    return status;
+  if (id == NULL)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE, "start: missing --id ID");
+  if (!hvk_vm_id_validate (id, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+
+  config = hvkit_load_config (tool, path, &status);
+  if (config == NULL)
+    return status;
+
+  lock = hvk_vm_store_lock (tool->state_dir, id, FALSE, &error);
+  if (lock == NULL)
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+
+  hypervisor = hvkit_start_vm (tool, config, id, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  g_print ("VM '%s' started\n", id);
+  return HVKIT_EXIT_OK;
+}
+
+typedef gboolean (*VmAction) (HvkHypervisor  *hypervisor,
+                              GCancellable   *cancellable,
+                              GError        **error);
+
+static int
+simple_action (HvkitTool  *tool,
+               int         argc,
+               char      **argv,
+               const char *summary,
+               VmAction    action,
+               const char *done)
+{
+  g_autofree char *parameters = g_strdup_printf ("%s ID", argv[0]);
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new (parameters, summary, NULL);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!action (hypervisor, NULL, &error))
+    {
+      /* Keep what the backend recorded, even of a failed call. */
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+
+  status = hvkit_save_vm (tool, argv[1], hypervisor);
+  if (status == HVKIT_EXIT_OK)
+    g_print ("VM '%s' %s\n", argv[1], done);
+  return status;
+}
+
+int
+hvkit_cmd_pause (HvkitTool *tool,
+                 int        argc,
+                 char     **argv)
+{
+  return simple_action (tool, argc, argv, "Pause a running VM.",
+                        hvk_hypervisor_pause_vm, "paused");
+}
+
+int
+hvkit_cmd_resume (HvkitTool *tool,
+                  int        argc,
+                  char     **argv)
+{
+  return simple_action (tool, argc, argv, "Resume a paused VM.",
+                        hvk_hypervisor_resume_vm, "resumed");
+}
+
+int
+hvkit_cmd_stop (HvkitTool *tool,
+                int        argc,
+                char     **argv)
+{
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("stop ID", "Stop a VM and remove its state.",
+                              NULL);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+  if (!hvk_hypervisor_cleanup (hypervisor, &error))
+    hvkit_warn ("%s", error->message);
+  g_clear_error (&error);
+
+  /* A stopped VM leaves nothing behind. */
+  if (!hvk_vm_store_remove_dir (tool->state_dir, argv[1], &error))
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+
+  g_print ("VM '%s' stopped\n", argv[1]);
+  return HVKIT_EXIT_OK;
+}
+
+int
+hvkit_cmd_hotplug (HvkitTool *tool,
+                   int        argc,
+                   char     **argv)
+{
+  g_autofree char *device_text = NULL;
+  const GOptionEntry entries[] = {
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device_text,
+      "The device: KIND,id=ID,key=value,…", "DEVICE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("hotplug ID --device KIND,key=value,…",
+                              "Add a device to a running VM.", entries);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(HvkDevice) device = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  if (device_text == NULL)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE, "hotplug: missing --device");
+  if (!hvk_vm_id_validate (argv[1], &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+
+  /* A bad device string is a bad command line, whatever the VM. */
+  device = hvk_device_new_from_string (hvkit_tool_get_registry (tool),
+                                       device_text, &error);
+  if (device == NULL || !hvk_device_validate (device, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+
+  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!hvk_hypervisor_hotplug_add_device (hypervisor, device, NULL, &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+
+  status = hvkit_save_vm (tool, argv[1], hypervisor);
+  if (status == HVKIT_EXIT_OK)
+    g_print ("device '%s' added to VM '%s'\n", hvk_device_get_id (device),
+             argv[1]);
+  return status;
+}
+
+int
+hvkit_cmd_unplug (HvkitTool *tool,
+                  int        argc,
+                  char     **argv)
+{
+  g_autofree char *device_id = NULL;
+  const GOptionEntry entries[] = {
+    { "device-id", 0, 0, G_OPTION_ARG_STRING, &device_id,
+      "The id of a hot-plugged device", "DEVID" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("unplug ID --device-id DEVID",
+                              "Remove a hot-plugged device.", entries);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  if (device_id == NULL || *device_id == '\0')
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE, "unplug: missing --device-id");
+
+  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!hvk_hypervisor_hotplug_remove_device (hypervisor, device_id, NULL,
+                                             &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+
+  status = hvkit_save_vm (tool, argv[1], hypervisor);
+  if (status == HVKIT_EXIT_OK)
+    g_print ("device '%s' removed from VM '%s'\n", device_id, argv[1]);
+  return status;
+}
+
+int
+hvkit_cmd_resize (HvkitTool *tool,
+                  int        argc,
+                  char     **argv)
+{
+  gint64 vcpus = -1;
+  gint64 memory = -1;
+  const GOptionEntry entries[] = {
+    { "vcpus", 0, 0, G_OPTION_ARG_INT64, &vcpus, "The wanted number of vCPUs", "N" },
+    { "memory", 0, 0, G_OPTION_ARG_INT64, &memory, "The wanted memory in MiB", "MIB" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("resize ID [--vcpus N] [--memory MIB]",
+                              "Change a running VM's vCPUs or memory.", entries);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  if (vcpus < 0 && memory < 0)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                              "resize: give --vcpus N, --memory MIB or both");
+  if (vcpus == 0 || vcpus > G_MAXUINT32)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                              "resize: invalid --vcpus %" G_GINT64_FORMAT, vcpus);
+  if (memory == 0 || memory > G_MAXUINT32)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                              "resize: invalid --memory %" G_GINT64_FORMAT, memory);
+
+  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (vcpus > 0)
+    {
+      guint32 old_vcpus = 0, new_vcpus = 0;
+
+      if (!hvk_hypervisor_resize_vcpus (hypervisor, (guint32) vcpus,
+                                        &old_vcpus, &new_vcpus, NULL, &error))
+        {
+          hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+          return hvkit_fail (error, HVKIT_EXIT_FAILED);
+        }
+      g_print ("vcpus: %u -> %u\n", old_vcpus, new_vcpus);
+    }
+
+  if (memory > 0)
+    {
+      guint32 old_mb = hvk_hypervisor_get_total_memory_mb (hypervisor);
+      guint32 new_mb = 0;
+      HvkMemoryDevice mem_dev = { 0, };
+
+      if (!hvk_hypervisor_resize_memory (hypervisor, (guint32) memory, 0, FALSE,
+                                         &new_mb, &mem_dev, NULL, &error))
+        {
+          hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+          return hvkit_fail (error, HVKIT_EXIT_FAILED);
+        }
+      g_print ("memory: %u MiB -> %u MiB\n", old_mb, new_mb);
+    }
+
+  return hvkit_save_vm (tool, argv[1], hypervisor);
+}

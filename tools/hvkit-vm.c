@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include "hvkit-tool.h"
+
+/* Steps the VM commands share: load a config, take over a saved VM under
+ * its lock, start a VM leaving nothing behind on failure, describe one. */
+
+HvkConfig *
+hvkit_load_config (HvkitTool  *tool,
+                   const char *path,
+                   int        *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+
+  if (path == NULL)
+    {
+      *exit_code = hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                                      "no configuration given (use -c FILE)");
+      return NULL;
+    }
+
+  config = hvk_config_new_from_file (path, hvkit_tool_get_registry (tool),
+                                     &error);
+  if (config == NULL)
+    {
+      /* A missing or unreadable file is a bad command line too. */
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_USAGE);
+      return NULL;
+    }
+  return g_steal_pointer (&config);
+}
+
+/* Validates @id, checks the VM exists, takes its lock without waiting and
+ * loads it. */
+HvkHypervisor *
+hvkit_open_vm (HvkitTool  *tool,
+               const char *id,
+               HvkVmLock **lock,
+               int        *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(HvkVmLock) vm_lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+
+  if (!hvk_vm_id_validate (id, &error))
+    {
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_USAGE);
+      return NULL;
+    }
+
+  /* Before locking: the lock would create the VM's directory. */
+  state = hvk_vm_store_read_state (tool->state_dir, id, &error);
+  if (state == NULL)
+    {
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+      return NULL;
+    }
+
+  if (lock != NULL)
+    {
+      vm_lock = hvk_vm_store_lock (tool->state_dir, id, FALSE, &error);
+      if (vm_lock == NULL)
+        {
+          *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+          return NULL;
+        }
+    }
+
+  /* Loaded under the lock, so no other process changes it meanwhile. */
+  hypervisor = hvk_vm_store_load_hypervisor (tool->state_dir, id,
+                                             hvkit_tool_get_registry (tool),
+                                             &error);
+  if (hypervisor == NULL)
+    {
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+      return NULL;
+    }
+
+  if (lock != NULL)
+    *lock = g_steal_pointer (&vm_lock);
+  return g_steal_pointer (&hypervisor);
+}
+
+/* Stops what a failed start left and removes the VM's directory. */
+static void
+discard_vm (HvkitTool     *tool,
+            const char    *id,
+            HvkHypervisor *hypervisor)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (hypervisor != NULL)
+    {
+      HvkVmState state = hvk_hypervisor_get_state (hypervisor);
+
+      if (state != HVK_VM_STATE_NONE && state != HVK_VM_STATE_STOPPED
+          && !hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error))
+        {
+          hvkit_warn ("cannot stop VM '%s': %s", id, error->message);
+          g_clear_error (&error);
+        }
+      if (!hvk_hypervisor_cleanup (hypervisor, &error))
+        {
+          hvkit_warn ("cannot clean up VM '%s': %s", id, error->message);
+          g_clear_error (&error);
+        }
+    }
+  if (!hvk_vm_store_remove_dir (tool->state_dir, id, &error))
+    hvkit_warn ("%s", error->message);
+}
+
+/* Creates and starts VM @id of @config in the state dir and saves its
+ * state.  The caller holds the VM's lock.  On failure nothing is left. */
+HvkHypervisor *
+hvkit_start_vm (HvkitTool  *tool,
+                HvkConfig  *config,
+                const char *id,
+                int        *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autofree char *state_file = g_build_filename (tool->state_dir, id,
+                                                  HVK_VM_STATE_FILE, NULL);
+
+  if (g_file_test (state_file, G_FILE_TEST_EXISTS))
+    {
+      *exit_code = hvkit_fail_printf (HVKIT_EXIT_FAILED,
+                                      "VM '%s' already exists in %s", id,
+                                      tool->state_dir);
+      return NULL;
+    }
+
+  hvk_config_set_vm_store_path (config, tool->state_dir);
+  hypervisor = hvk_registry_create_hypervisor (hvkit_tool_get_registry (tool),
+                                               config, &error);
+  if (hypervisor == NULL)
+    {
+      *exit_code = hvkit_fail (error, hvkit_exit_code_for (error));
+      discard_vm (tool, id, NULL);
+      return NULL;
+    }
+
+  if (!hvk_hypervisor_create_vm (hypervisor, id, config, &error))
+    {
+      *exit_code = hvkit_fail (error, hvkit_exit_code_for (error));
+      discard_vm (tool, id, hypervisor);
+      return NULL;
+    }
+
+  if (!hvk_hypervisor_start_vm (hypervisor, 0, NULL, &error)
+      || !hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor,
+                                        &error))
+    {
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+      discard_vm (tool, id, hypervisor);
+      return NULL;
+    }
+
+  return g_steal_pointer (&hypervisor);
+}
+
+int
+hvkit_save_vm (HvkitTool     *tool,
+               const char    *id,
+               HvkHypervisor *hypervisor)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, &error))
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  return HVKIT_EXIT_OK;
+}
+
+static void
+add_pids (JsonBuilder   *builder,
+          HvkHypervisor *hypervisor)
+{
+  g_autoptr(GArray) pids = hvk_hypervisor_get_pids (hypervisor);
+
+  json_builder_set_member_name (builder, "pids");
+  json_builder_begin_array (builder);
+  for (guint i = 0; pids != NULL && i < pids->len; i++)
+    json_builder_add_int_value (builder, g_array_index (pids, int, i));
+  json_builder_end_array (builder);
+}
+
+static void
+add_console (JsonBuilder   *builder,
+             HvkHypervisor *hypervisor)
+{
+  g_autofree char *protocol = NULL;
+  g_autofree char *url = NULL;
+
+  json_builder_set_member_name (builder, "console");
+  if (hvk_hypervisor_get_vm_console (hypervisor, &protocol, &url, NULL)
+      && url != NULL && *url != '\0')
+    json_builder_add_string_value (builder, url);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/* The JSON of `hvkit status`: id, backend, state, pids, console, then the
+ * backend's own top-level scalars (QEMU's qmp_socket …). */
+JsonNode *
+hvkit_vm_status (HvkitTool     *tool,
+                 const char    *id,
+                 HvkHypervisor *hypervisor,
+                 gboolean       check)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) saved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *state;
+
+  state = hvk_vm_state_to_string (hvk_hypervisor_get_state (hypervisor));
+  if (check && !hvk_hypervisor_check (hypervisor, &error))
+    state = hvk_vm_state_to_string (HVK_VM_STATE_STOPPED);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "backend");
+  json_builder_add_string_value (builder,
+                                 hvk_hypervisor_get_backend_name (hypervisor));
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, state);
+  add_pids (builder, hypervisor);
+  add_console (builder, hypervisor);
+  if (error != NULL)
+    {
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, error->message);
+    }
+  for (const char * const *m = (const char * const[]) {
+         "id", "backend", "state", "pids", "console", "error", NULL };
+       *m != NULL; m++)
+    g_hash_table_add (present, (gpointer) *m);
+
+  saved = hvk_hypervisor_save_state (hypervisor);
+  if (saved != NULL && JSON_NODE_HOLDS_OBJECT (saved))
+    {
+      JsonObject *object = json_node_get_object (saved);
+      g_autoptr(GList) members = json_object_get_members (object);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          JsonNode *value = json_object_get_member (object, l->data);
+          GType type;
+
+          if (g_hash_table_contains (present, l->data)
+              || !JSON_NODE_HOLDS_VALUE (value))
+            continue;
+          type = json_node_get_value_type (value);
+          if (type != G_TYPE_STRING && type != G_TYPE_INT64
+              && type != G_TYPE_DOUBLE)
+            continue;
+          json_builder_set_member_name (builder, l->data);
+          json_builder_add_value (builder, json_node_copy (value));
+        }
+    }
+
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
