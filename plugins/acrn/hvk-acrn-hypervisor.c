@@ -1,0 +1,1154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
+
+#include "hvk-acrn-private.h"
+
+/*
+ * HvkAcrnHypervisor: one VM run by acrn-dm, after Kata's acrn.go.
+ *
+ * create_vm() checks the name, the binaries and builds the argv; start_vm()
+ * takes a CPU from the affinity index, launches acrn-dm in its own session
+ * and watches it briefly for an early exit; stop_vm() sends SIGINT, waits
+ * up to 15 s, then SIGKILL.  Block hotplug rescans one of the placeholder
+ * drives with `acrnctl blkrescan`.  Everything else ACRN cannot do is left
+ * out of the interface, so the wrappers fail with HVK_ERROR_NOT_SUPPORTED.
+ */
+
+struct _HvkAcrnHypervisor
+{
+  GObject parent_instance;
+
+  HvkVmState state;
+  char *id;
+  HvkConfig *config;        /* NULL after load_state() */
+  char *store;
+  char *vm_name;
+  char *acrn_path;
+  char *ctl_path;
+  char *console_path;
+  char *apic_id;
+  char *image_path;
+  guint32 memory_mb;
+
+  GStrv argv;
+  char *kernel_cmdline;
+  HvkAcrnLayout *layout;
+  GPtrArray *extra_devices;  /* add_device() before start */
+  GHashTable *hotplugged;    /* device id → drive index (GINT_TO_POINTER) */
+
+  GPid pid;
+  guint64 start_time;
+  int exit_status;           /* wait status when we reaped it, else -1 */
+
+  /* Knobs for tests. */
+  char *cpuinfo_path;
+  guint stop_timeout_ms;
+  guint start_grace_ms;
+};
+
+enum {
+  PROP_0,
+  PROP_ARGV,
+  PROP_KERNEL_CMDLINE,
+  PROP_CPUINFO_PATH,
+  PROP_STOP_TIMEOUT_MS,
+  PROP_START_GRACE_MS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HvkAcrnHypervisor, hvk_acrn_hypervisor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (HVK_TYPE_HYPERVISOR,
+                                                      hvk_acrn_hypervisor_iface_init))
+
+/* ---- helpers ---- */
+
+static gboolean
+check_state (HvkAcrnHypervisor  *self,
+             const char         *operation,
+             HvkVmState          wanted,
+             GError            **error)
+{
+  if (self->state == wanted)
+    return TRUE;
+
+  g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+               "Cannot %s VM '%s' (backend '%s'): it is %s, not %s", operation,
+               self->id ? self->id : "", HVK_ACRN_BACKEND_NAME,
+               hvk_vm_state_to_string (self->state), hvk_vm_state_to_string (wanted));
+  return FALSE;
+}
+
+static const char *
+config_source (HvkConfig *config)
+{
+  const char *source = hvk_config_get_source (config);
+
+  return source ? source : "configuration";
+}
+
+static const char *
+config_group (HvkConfig *config)
+{
+  const char *group = hvk_config_get_group (config);
+
+  return group ? group : "hypervisor." HVK_ACRN_BACKEND_NAME;
+}
+
+/* Kata's acrnPath()/acrnctlPath(): the configured path or the default,
+ * which must match the allow-list (globs) and exist. */
+static char *
+resolve_binary (HvkConfig   *config,
+                const char  *key,
+                const char  *list_key,
+                const char  *default_path,
+                GError     **error)
+{
+  const char *path = hvk_config_get_string (config, key);
+  const char * const *allowed = hvk_config_get_strv (config, list_key);
+  gboolean ok;
+
+  if (path == NULL || *path == '\0')
+    path = default_path;
+
+  ok = (allowed == NULL || allowed[0] == NULL);
+  for (guint i = 0; !ok && allowed[i] != NULL; i++)
+    ok = fnmatch (allowed[i], path, FNM_PATHNAME) == 0;
+  if (!ok)
+    {
+      g_autofree char *list = g_strjoinv ("', '", (char **) allowed);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: [%s] %s '%s' is not allowed by %s ('%s')",
+                   config_source (config), config_group (config), key, path,
+                   list_key, list);
+      return NULL;
+    }
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "%s: [%s] %s '%s' does not exist", config_source (config),
+                   config_group (config), key, path);
+      return NULL;
+    }
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) || g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: [%s] %s '%s' is not an executable file",
+                   config_source (config), config_group (config), key, path);
+      return NULL;
+    }
+
+  return g_strdup (path);
+}
+
+static HvkRegistry *
+get_registry (HvkAcrnHypervisor  *self,
+              GError            **error)
+{
+  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
+
+  if (registry == NULL)
+    g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                 "VM '%s' (backend '%s') was not created by a registry",
+                 self->id ? self->id : "", HVK_ACRN_BACKEND_NAME);
+  return registry;
+}
+
+/* (Re)builds argv and the kernel command line for @apic_id. */
+static gboolean
+rebuild (HvkAcrnHypervisor  *self,
+         GPtrArray          *extra_devices,
+         const char         *apic_id,
+         GError            **error)
+{
+  HvkRegistry *registry = get_registry (self, error);
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  g_autoptr(HvkAcrnLayout) layout = NULL;
+  g_autofree char *kernel_cmdline = NULL;
+  HvkAcrnLaunch launch = { 0, };
+
+  if (registry == NULL)
+    return FALSE;
+
+  launch.acrn_path = self->acrn_path;
+  launch.vm_name = self->vm_name;
+  launch.apic_id = apic_id;
+  launch.console_path = self->console_path;
+
+  cmdline = hvk_acrn_build_cmdline (registry, self->id, self->config, &launch,
+                                    extra_devices, &kernel_cmdline, &layout, error);
+  if (cmdline == NULL)
+    return FALSE;
+
+  g_strfreev (self->argv);
+  self->argv = g_strdupv ((char **) hvk_cmdline_get_argv (cmdline));
+  g_free (self->kernel_cmdline);
+  self->kernel_cmdline = g_steal_pointer (&kernel_cmdline);
+  hvk_acrn_layout_free (self->layout);
+  self->layout = g_steal_pointer (&layout);
+  g_free (self->apic_id);
+  self->apic_id = g_strdup (apic_id);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
+  return TRUE;
+}
+
+static void
+remove_vm_dir (HvkAcrnHypervisor *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->store == NULL || self->id == NULL)
+    return;
+  if (!hvk_vm_store_remove_dir (self->store, self->id, &error))
+    g_warning ("VM '%s': %s", self->id, error->message);
+}
+
+static char *
+describe_wait_status (int status)
+{
+  if (WIFEXITED (status))
+    return g_strdup_printf ("exit code %d", WEXITSTATUS (status));
+  if (WIFSIGNALED (status))
+    return g_strdup_printf ("signal %d (%s)", WTERMSIG (status), g_strsignal (WTERMSIG (status)));
+  return g_strdup_printf ("wait status %d", status);
+}
+
+/* Whether acrn-dm still runs; reaps it when it is our child. */
+static gboolean
+process_running (HvkAcrnHypervisor *self)
+{
+  int status;
+
+  if (self->pid <= 0)
+    return FALSE;
+  if (hvk_acrn_process_reap (self->pid, &status))
+    {
+      self->exit_status = status;
+      return FALSE;
+    }
+  return hvk_acrn_process_alive (self->pid, self->start_time);
+}
+
+/* ---- create / start / stop ---- */
+
+static gboolean
+hvk_acrn_hypervisor_create_vm (HvkHypervisor  *hypervisor,
+                               const char     *id,
+                               HvkConfig      *config,
+                               GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  g_autofree char *vm_name = NULL;
+  g_autofree char *acrn_path = NULL;
+  g_autofree char *ctl_path = NULL;
+  g_autofree char *store = NULL;
+  g_autofree char *console_path = NULL;
+  g_autofree char *apic_id = NULL;
+  const char *driver;
+
+  if (!check_state (self, "create", HVK_VM_STATE_NONE, error))
+    return FALSE;
+  if (!hvk_config_validate (config, error))
+    return FALSE;
+
+  driver = hvk_config_get_string (config, "block_device_driver");
+  if (hvk_config_has_key (config, "block_device_driver")
+      && g_strcmp0 (driver, "virtio-blk") != 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: [%s] block_device_driver '%s': backend '%s' supports "
+                   "only virtio-blk", config_source (config), config_group (config),
+                   driver ? driver : "", HVK_ACRN_BACKEND_NAME);
+      return FALSE;
+    }
+
+  vm_name = hvk_acrn_vm_name (id, error);
+  if (vm_name == NULL)
+    return FALSE;
+
+  acrn_path = resolve_binary (config, "path", "valid_hypervisor_paths",
+                              HVK_ACRN_DEFAULT_PATH, error);
+  if (acrn_path == NULL)
+    return FALSE;
+  ctl_path = resolve_binary (config, "ctlpath", "valid_ctlpaths",
+                             HVK_ACRN_DEFAULT_CTLPATH, error);
+  if (ctl_path == NULL)
+    return FALSE;
+
+  store = g_strdup (hvk_config_get_vm_store_path (config));
+  if (store == NULL)
+    store = hvk_vm_store_default_dir ();
+  console_path = hvk_vm_store_socket_path (store, id, HVK_ACRN_CONSOLE_SOCKET, error);
+  if (console_path == NULL)
+    return FALSE;
+
+  /* The CPU the VM would get; taken for real at start. */
+  if (!hvk_acrn_affinity_peek (store, self->cpuinfo_path, &apic_id, error))
+    return FALSE;
+
+  self->id = g_strdup (id);
+  self->config = g_object_ref (config);
+  self->store = g_steal_pointer (&store);
+  self->vm_name = g_steal_pointer (&vm_name);
+  self->acrn_path = g_steal_pointer (&acrn_path);
+  self->ctl_path = g_steal_pointer (&ctl_path);
+  self->console_path = g_steal_pointer (&console_path);
+  self->image_path = g_strdup (hvk_config_get_asset_path (config, HVK_ASSET_IMAGE));
+  self->memory_mb = (guint32) hvk_config_get_uint (config, "default_memory");
+
+  if (!rebuild (self, self->extra_devices, apic_id, error))
+    {
+      g_clear_pointer (&self->id, g_free);
+      g_clear_object (&self->config);
+      return FALSE;
+    }
+
+  self->state = HVK_VM_STATE_CREATED;
+  return TRUE;
+}
+
+static char *
+read_log_tail (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return g_strdup ("");
+  /* The end says why it died. */
+  if (len > 2048)
+    return g_strdup (g_strstrip (contents + len - 2048));
+  return g_strdup (g_strstrip (contents));
+}
+
+static gboolean
+hvk_acrn_hypervisor_start_vm (HvkHypervisor  *hypervisor,
+                              guint           timeout_ms,
+                              GCancellable   *cancellable,
+                              GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  g_autofree char *vm_dir = NULL;
+  g_autofree char *log_path = NULL;
+  g_autofree char *apic_id = NULL;
+  gint64 deadline;
+  int status;
+  GPid pid;
+
+  if (!check_state (self, "start", HVK_VM_STATE_CREATED, error))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  /* Kata's appendImage stats the image. */
+  if (!g_file_test (self->image_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "%s: [%s] image '%s' does not exist", config_source (self->config),
+                   config_group (self->config), self->image_path);
+      return FALSE;
+    }
+
+  vm_dir = hvk_vm_store_ensure_dir (self->store, self->id, error);
+  if (vm_dir == NULL)
+    return FALSE;
+
+  /* Take a CPU under the index lock; another VM may have taken the one
+   * create_vm() saw. */
+  if (!hvk_acrn_affinity_take (self->store, self->cpuinfo_path, &apic_id, error))
+    {
+      remove_vm_dir (self);
+      return FALSE;
+    }
+  if (g_strcmp0 (apic_id, self->apic_id) != 0
+      && !rebuild (self, self->extra_devices, apic_id, error))
+    {
+      hvk_acrn_affinity_release (self->store, NULL);
+      remove_vm_dir (self);
+      return FALSE;
+    }
+
+  log_path = g_build_filename (vm_dir, HVK_ACRN_LOG_FILE, NULL);
+  if (!hvk_acrn_process_spawn ((const char * const *) self->argv, log_path, &pid, error))
+    {
+      hvk_acrn_affinity_release (self->store, NULL);
+      remove_vm_dir (self);
+      return FALSE;
+    }
+
+  /* acrn-dm refuses bad arguments at once: watch it for a moment. */
+  deadline = g_get_monotonic_time ()
+             + (gint64) MIN (timeout_ms, self->start_grace_ms) * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (hvk_acrn_process_reap (pid, &status))
+        {
+          g_autofree char *why = describe_wait_status (status);
+          g_autofree char *output = read_log_tail (log_path);
+
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "acrn-dm '%s' of VM '%s' exited during start with %s%s%s",
+                       self->acrn_path, self->id, why, *output ? ": " : "", output);
+          hvk_acrn_affinity_release (self->store, NULL);
+          remove_vm_dir (self);
+          return FALSE;
+        }
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          hvk_acrn_affinity_release (self->store, NULL);
+          remove_vm_dir (self);
+          return !g_cancellable_set_error_if_cancelled (cancellable, error);
+        }
+      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+    }
+
+  self->pid = pid;
+  self->start_time = hvk_acrn_process_start_time (pid);
+  self->exit_status = -1;
+  self->state = HVK_VM_STATE_RUNNING;
+  return TRUE;
+}
+
+/* Polls until acrn-dm is gone or @timeout_ms passed. */
+static gboolean
+wait_for_exit (HvkAcrnHypervisor *self,
+               guint              timeout_ms,
+               GCancellable      *cancellable)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  while (process_running (self))
+    {
+      if (g_get_monotonic_time () >= deadline || g_cancellable_is_cancelled (cancellable))
+        return FALSE;
+      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+    }
+  return TRUE;
+}
+
+static gboolean
+hvk_acrn_hypervisor_stop_vm (HvkHypervisor  *hypervisor,
+                             gboolean        wait_only,
+                             GCancellable   *cancellable,
+                             GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+
+  switch (self->state)
+    {
+    case HVK_VM_STATE_NONE:
+      return check_state (self, "stop", HVK_VM_STATE_RUNNING, error);
+    case HVK_VM_STATE_STOPPED:
+      return TRUE;
+    case HVK_VM_STATE_CREATED:
+      /* Never launched: no CPU taken. */
+      remove_vm_dir (self);
+      self->state = HVK_VM_STATE_STOPPED;
+      return TRUE;
+    case HVK_VM_STATE_RUNNING:
+    case HVK_VM_STATE_PAUSED:
+    default:
+      break;
+    }
+
+  if (process_running (self))
+    {
+      /* acrn-dm shuts the guest down on SIGINT. */
+      if (!wait_only && kill (self->pid, SIGINT) < 0 && errno != ESRCH)
+        {
+          int saved_errno = errno;
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "Cannot signal acrn-dm (pid %d) of VM '%s': %s",
+                       (int) self->pid, self->id, g_strerror (saved_errno));
+          return FALSE;
+        }
+
+      if (!wait_for_exit (self, self->stop_timeout_ms, cancellable))
+        {
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+          g_info ("acrn-dm (pid %d) of VM '%s' ignored SIGINT for %u ms: SIGKILL",
+                  (int) self->pid, self->id, self->stop_timeout_ms);
+          if (process_running (self))
+            kill (self->pid, SIGKILL);
+          if (!wait_for_exit (self, 5000, NULL))
+            {
+              g_set_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT,
+                           "acrn-dm (pid %d) of VM '%s' survived SIGKILL",
+                           (int) self->pid, self->id);
+              return FALSE;
+            }
+        }
+    }
+
+  if (!hvk_acrn_affinity_release (self->store, error))
+    return FALSE;
+  remove_vm_dir (self);
+  self->state = HVK_VM_STATE_STOPPED;
+  return TRUE;
+}
+
+/* ---- devices ---- */
+
+static gboolean
+hvk_acrn_hypervisor_add_device (HvkHypervisor  *hypervisor,
+                                HvkDevice      *device,
+                                GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  g_autoptr(GPtrArray) extra = NULL;
+
+  if (hvk_acrn_device_unsupported (hvk_hypervisor_get_registry (hypervisor),
+                                   device, "cold-plug", error))
+    return FALSE;
+  if (!check_state (self, "add a device to", HVK_VM_STATE_CREATED, error))
+    return FALSE;
+
+  /* Build with the device now so a bad one fails here, not at start. */
+  extra = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < self->extra_devices->len; i++)
+    g_ptr_array_add (extra, g_object_ref (g_ptr_array_index (self->extra_devices, i)));
+  g_ptr_array_add (extra, g_object_ref (device));
+
+  if (!rebuild (self, extra, self->apic_id, error))
+    return FALSE;
+
+  g_ptr_array_unref (self->extra_devices);
+  self->extra_devices = g_steal_pointer (&extra);
+  return TRUE;
+}
+
+static gboolean
+blkrescan (HvkAcrnHypervisor  *self,
+           int                 slot,
+           const char         *file,
+           GCancellable       *cancellable,
+           GError            **error)
+{
+  g_autofree char *slot_file = g_strdup_printf ("%d,%s", slot, file);
+  const char *argv[] = { self->ctl_path, "blkrescan", self->vm_name, slot_file, NULL };
+
+  return hvk_acrn_process_run (argv, cancellable, error);
+}
+
+static const char *
+hotplug_owner_of (HvkAcrnHypervisor *self,
+                  gint64             index)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->hotplugged);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (GPOINTER_TO_INT (value) == index)
+      return key;
+  return NULL;
+}
+
+static gboolean
+hvk_acrn_hypervisor_hotplug_add_device (HvkHypervisor  *hypervisor,
+                                        HvkDevice      *device,
+                                        GCancellable   *cancellable,
+                                        GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  const char *id = hvk_device_get_id (device);
+  const char *file = NULL;
+  const char *owner;
+  gint64 index = -1;
+
+  if (!g_str_equal (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "backend '%s' does not support hotplug of %s devices (device "
+                   "'%s'): only block devices, through acrnctl blkrescan",
+                   HVK_ACRN_BACKEND_NAME, hvk_device_get_kind_name (device), id);
+      return FALSE;
+    }
+  if (!check_state (self, "hotplug a device into", HVK_VM_STATE_RUNNING, error))
+    return FALSE;
+
+  if (hvk_device_kind_lookup_prop (hvk_device_get_kind (device), "swap") != NULL
+      && hvk_device_has (device, "swap") && hvk_device_get_boolean (device, "swap"))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "backend '%s' does not support swap drives (device '%s')",
+                   HVK_ACRN_BACKEND_NAME, id);
+      return FALSE;
+    }
+
+  if (hvk_device_has (device, "path"))
+    file = hvk_device_get_string (device, "path");
+  if (file == NULL || *file == '\0' || strchr (file, ',') != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "Device '%s' (kind block): path '%s' is empty or contains ','",
+                   id, file ? file : "");
+      return FALSE;
+    }
+
+  if (!hvk_acrn_device_get_index (device, "index", &index)
+      || index < 1 || index > HVK_ACRN_BLK_POOL_SIZE)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "Device '%s' (kind block): drive index %s%" G_GINT64_FORMAT
+                   " is outside the hotplug pool of backend '%s' (1..%d)", id,
+                   index < 0 ? "unset " : "", MAX (index, 0),
+                   HVK_ACRN_BACKEND_NAME, HVK_ACRN_BLK_POOL_SIZE);
+      return FALSE;
+    }
+  if (self->layout == NULL || self->layout->blk_slots[index] < 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                   "VM '%s' has no placeholder drive at index %" G_GINT64_FORMAT,
+                   self->id, index);
+      return FALSE;
+    }
+  if (g_hash_table_contains (self->hotplugged, id))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "VM '%s' already has a hotplugged device '%s'", self->id, id);
+      return FALSE;
+    }
+  owner = hotplug_owner_of (self, index);
+  if (owner != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_BUSY,
+                   "Drive index %" G_GINT64_FORMAT " of VM '%s' holds device '%s'",
+                   index, self->id, owner);
+      return FALSE;
+    }
+
+  if (!blkrescan (self, self->layout->blk_slots[index], file, cancellable, error))
+    return FALSE;
+
+  g_hash_table_insert (self->hotplugged, g_strdup (id), GINT_TO_POINTER ((int) index));
+  return TRUE;
+}
+
+static gboolean
+hvk_acrn_hypervisor_hotplug_remove_device (HvkHypervisor  *hypervisor,
+                                           const char     *device_id,
+                                           GCancellable   *cancellable,
+                                           GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  gpointer value;
+
+  if (!check_state (self, "unplug a device from", HVK_VM_STATE_RUNNING, error))
+    return FALSE;
+  if (!g_hash_table_lookup_extended (self->hotplugged, device_id, NULL, &value))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "VM '%s' (backend '%s') has no hotplugged device '%s'",
+                   self->id, HVK_ACRN_BACKEND_NAME, device_id);
+      return FALSE;
+    }
+
+  /* Back to an empty placeholder. */
+  if (!blkrescan (self, self->layout->blk_slots[GPOINTER_TO_INT (value)],
+                  HVK_ACRN_NODISK, cancellable, error))
+    return FALSE;
+
+  g_hash_table_remove (self->hotplugged, device_id);
+  return TRUE;
+}
+
+/* ---- queries ---- */
+
+static guint32
+hvk_acrn_hypervisor_get_total_memory_mb (HvkHypervisor *hypervisor)
+{
+  return HVK_ACRN_HYPERVISOR (hypervisor)->memory_mb;
+}
+
+static gboolean
+hvk_acrn_hypervisor_get_vm_console (HvkHypervisor  *hypervisor,
+                                    char          **protocol,
+                                    char          **url,
+                                    GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+
+  if (self->console_path == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                   "VM of backend '%s' has no console before create_vm",
+                   HVK_ACRN_BACKEND_NAME);
+      return FALSE;
+    }
+  *protocol = g_strdup ("unix");
+  *url = g_strdup (self->console_path);
+  return TRUE;
+}
+
+static HvkCapabilities
+hvk_acrn_hypervisor_capabilities (HvkHypervisor *hypervisor)
+{
+  return HVK_ACRN_CAPABILITIES;
+}
+
+static HvkConfig *
+hvk_acrn_hypervisor_get_config (HvkHypervisor *hypervisor)
+{
+  return HVK_ACRN_HYPERVISOR (hypervisor)->config;
+}
+
+static GArray *
+hvk_acrn_hypervisor_get_pids (HvkHypervisor *hypervisor)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (int));
+
+  if (self->state == HVK_VM_STATE_RUNNING && self->pid > 0)
+    {
+      int pid = (int) self->pid;
+      g_array_append_val (pids, pid);
+    }
+  return pids;
+}
+
+static gboolean
+hvk_acrn_hypervisor_check (HvkHypervisor  *hypervisor,
+                           GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+
+  if (self->state != HVK_VM_STATE_RUNNING || !process_running (self))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "acrn-dm of VM '%s' is not running (pid %d)",
+                   self->id ? self->id : "", (int) self->pid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static HvkVmState
+hvk_acrn_hypervisor_get_state (HvkHypervisor *hypervisor)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+
+  /* acrn-dm may have died on its own (guest poweroff). */
+  if (self->state == HVK_VM_STATE_RUNNING && !process_running (self))
+    return HVK_VM_STATE_STOPPED;
+  return self->state;
+}
+
+/* ---- state ---- */
+
+static JsonNode *
+hvk_acrn_hypervisor_save_state (HvkHypervisor *hypervisor)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+#define ADD_STRING(name, value) \
+  G_STMT_START { \
+    json_builder_set_member_name (builder, name); \
+    if ((value) != NULL) json_builder_add_string_value (builder, value); \
+    else json_builder_add_null_value (builder); \
+  } G_STMT_END
+
+  json_builder_begin_object (builder);
+  ADD_STRING ("state", hvk_vm_state_to_string (self->state));
+  ADD_STRING ("id", self->id);
+  ADD_STRING ("store", self->store);
+  ADD_STRING ("vm_name", self->vm_name);
+  ADD_STRING ("path", self->acrn_path);
+  ADD_STRING ("ctlpath", self->ctl_path);
+  ADD_STRING ("console", self->console_path);
+  ADD_STRING ("apic_id", self->apic_id);
+  ADD_STRING ("image", self->image_path);
+  ADD_STRING ("kernel_cmdline", self->kernel_cmdline);
+  /* So another process can save the VM again after load_state(). */
+  if (self->config != NULL)
+    {
+      g_autofree char *config_text = hvk_config_to_data (self->config, NULL);
+      ADD_STRING ("config", config_text);
+    }
+  json_builder_set_member_name (builder, "memory_mb");
+  json_builder_add_int_value (builder, self->memory_mb);
+  json_builder_set_member_name (builder, "pid");
+  json_builder_add_int_value (builder, self->pid);
+  json_builder_set_member_name (builder, "start_time");
+  json_builder_add_int_value (builder, (gint64) self->start_time);
+
+  json_builder_set_member_name (builder, "argv");
+  json_builder_begin_array (builder);
+  for (guint i = 0; self->argv != NULL && self->argv[i] != NULL; i++)
+    json_builder_add_string_value (builder, self->argv[i]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "blk_slots");
+  json_builder_begin_array (builder);
+  for (guint i = 0; self->layout != NULL && i < G_N_ELEMENTS (self->layout->blk_slots); i++)
+    json_builder_add_int_value (builder, self->layout->blk_slots[i]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "hotplugged");
+  json_builder_begin_object (builder);
+  g_hash_table_iter_init (&iter, self->hotplugged);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      json_builder_set_member_name (builder, key);
+      json_builder_add_int_value (builder, GPOINTER_TO_INT (value));
+    }
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+#undef ADD_STRING
+
+  return json_builder_get_root (builder);
+}
+
+static gboolean
+state_error (const char  *member,
+             GError     **error)
+{
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+               "Backend '%s' state: member '%s' is missing or of the wrong type",
+               HVK_ACRN_BACKEND_NAME, member);
+  return FALSE;
+}
+
+static char *
+state_dup_string (JsonObject *object,
+                  const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node) || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (node));
+}
+
+static gboolean
+state_get_int (JsonObject *object,
+               const char *member,
+               gint64     *value)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *value = json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
+                                JsonNode       *node,
+                                GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  g_autofree char *state_name = NULL;
+  g_autoptr(HvkAcrnLayout) layout = hvk_acrn_layout_new ();
+  g_autoptr(GHashTable) hotplugged = NULL;
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_autoptr(HvkConfig) config = NULL;
+  g_autofree char *config_text = NULL;
+  const char * const required[] = { "id", "store", "vm_name", "path", "ctlpath", "console" };
+  JsonObject *object, *hp;
+  JsonArray *array;
+  HvkVmState state;
+  gint64 pid = 0, start_time = 0, memory_mb = 0;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return state_error ("(root)", error);
+  object = json_node_get_object (node);
+
+  state_name = state_dup_string (object, "state");
+  if (state_name == NULL || !hvk_vm_state_from_string (state_name, &state))
+    return state_error ("state", error);
+  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
+    {
+      g_autofree char *value = state_dup_string (object, required[i]);
+      if (value == NULL)
+        return state_error (required[i], error);
+    }
+  if (!state_get_int (object, "pid", &pid) || pid < 0 || pid > G_MAXINT)
+    return state_error ("pid", error);
+  if (!state_get_int (object, "start_time", &start_time) || start_time < 0)
+    return state_error ("start_time", error);
+  if (!state_get_int (object, "memory_mb", &memory_mb) || memory_mb < 0)
+    return state_error ("memory_mb", error);
+
+  array = json_object_has_member (object, "blk_slots")
+          ? json_object_get_array_member (object, "blk_slots") : NULL;
+  if (array == NULL || json_array_get_length (array) != G_N_ELEMENTS (layout->blk_slots))
+    return state_error ("blk_slots", error);
+  for (guint i = 0; i < G_N_ELEMENTS (layout->blk_slots); i++)
+    {
+      gint64 slot = json_array_get_int_element (array, i);
+      if (slot < -1 || slot > HVK_ACRN_MAX_SLOT)
+        return state_error ("blk_slots", error);
+      layout->blk_slots[i] = (int) slot;
+    }
+
+  array = json_object_has_member (object, "argv")
+          ? json_object_get_array_member (object, "argv") : NULL;
+  if (array == NULL)
+    return state_error ("argv", error);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      const char *arg = json_array_get_string_element (array, i);
+      if (arg == NULL)
+        return state_error ("argv", error);
+      g_strv_builder_add (argv, arg);
+    }
+
+  config_text = state_dup_string (object, "config");
+  if (config_text != NULL)
+    {
+      g_autofree char *store = state_dup_string (object, "store");
+
+      config = hvk_config_new_from_data (config_text, -1, "acrn state",
+                                         hvk_hypervisor_get_registry (hypervisor),
+                                         error);
+      if (config == NULL)
+        return FALSE;
+      hvk_config_set_vm_store_path (config, store);
+    }
+
+  hotplugged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  hp = json_object_has_member (object, "hotplugged")
+       ? json_object_get_object_member (object, "hotplugged") : NULL;
+  if (hp == NULL)
+    return state_error ("hotplugged", error);
+  {
+    g_autoptr(GList) members = json_object_get_members (hp);
+    for (GList *l = members; l != NULL; l = l->next)
+      {
+        gint64 index = json_object_get_int_member (hp, l->data);
+        if (index < 1 || index > HVK_ACRN_BLK_POOL_SIZE)
+          return state_error ("hotplugged", error);
+        g_hash_table_insert (hotplugged, g_strdup (l->data), GINT_TO_POINTER ((int) index));
+      }
+  }
+
+  g_set_object (&self->config, config);
+  g_free (self->id);
+  self->id = state_dup_string (object, "id");
+  g_free (self->store);
+  self->store = state_dup_string (object, "store");
+  g_free (self->vm_name);
+  self->vm_name = state_dup_string (object, "vm_name");
+  g_free (self->acrn_path);
+  self->acrn_path = state_dup_string (object, "path");
+  g_free (self->ctl_path);
+  self->ctl_path = state_dup_string (object, "ctlpath");
+  g_free (self->console_path);
+  self->console_path = state_dup_string (object, "console");
+  g_free (self->apic_id);
+  self->apic_id = state_dup_string (object, "apic_id");
+  g_free (self->image_path);
+  self->image_path = state_dup_string (object, "image");
+  g_free (self->kernel_cmdline);
+  self->kernel_cmdline = state_dup_string (object, "kernel_cmdline");
+  g_strfreev (self->argv);
+  self->argv = g_strv_builder_end (argv);
+  hvk_acrn_layout_free (self->layout);
+  self->layout = g_steal_pointer (&layout);
+  g_hash_table_unref (self->hotplugged);
+  self->hotplugged = g_steal_pointer (&hotplugged);
+  self->memory_mb = (guint32) memory_mb;
+  self->pid = (GPid) pid;
+  self->start_time = (guint64) start_time;
+  self->exit_status = -1;
+  self->state = state;
+  return TRUE;
+}
+
+/* ---- GObject ---- */
+
+static void
+hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface)
+{
+  iface->create_vm = hvk_acrn_hypervisor_create_vm;
+  iface->start_vm = hvk_acrn_hypervisor_start_vm;
+  iface->stop_vm = hvk_acrn_hypervisor_stop_vm;
+  /* pause_vm, resume_vm, save_vm, resize_memory, resize_vcpus,
+   * get_thread_ids, generate_socket: ACRN cannot; the wrappers say
+   * HVK_ERROR_NOT_SUPPORTED (Kata pretended success). */
+  iface->add_device = hvk_acrn_hypervisor_add_device;
+  iface->hotplug_add_device = hvk_acrn_hypervisor_hotplug_add_device;
+  iface->hotplug_remove_device = hvk_acrn_hypervisor_hotplug_remove_device;
+  iface->get_total_memory_mb = hvk_acrn_hypervisor_get_total_memory_mb;
+  iface->get_vm_console = hvk_acrn_hypervisor_get_vm_console;
+  iface->capabilities = hvk_acrn_hypervisor_capabilities;
+  iface->get_config = hvk_acrn_hypervisor_get_config;
+  iface->get_pids = hvk_acrn_hypervisor_get_pids;
+  iface->check = hvk_acrn_hypervisor_check;
+  iface->save_state = hvk_acrn_hypervisor_save_state;
+  iface->load_state = hvk_acrn_hypervisor_load_state;
+  iface->get_state = hvk_acrn_hypervisor_get_state;
+}
+
+static void
+hvk_acrn_hypervisor_finalize (GObject *object)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (object);
+
+  g_free (self->id);
+  g_clear_object (&self->config);
+  g_free (self->store);
+  g_free (self->vm_name);
+  g_free (self->acrn_path);
+  g_free (self->ctl_path);
+  g_free (self->console_path);
+  g_free (self->apic_id);
+  g_free (self->image_path);
+  g_strfreev (self->argv);
+  g_free (self->kernel_cmdline);
+  hvk_acrn_layout_free (self->layout);
+  g_ptr_array_unref (self->extra_devices);
+  g_hash_table_unref (self->hotplugged);
+  g_free (self->cpuinfo_path);
+
+  G_OBJECT_CLASS (hvk_acrn_hypervisor_parent_class)->finalize (object);
+}
+
+static void
+hvk_acrn_hypervisor_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_ARGV:
+      g_value_set_boxed (value, self->argv);
+      break;
+    case PROP_KERNEL_CMDLINE:
+      g_value_set_string (value, self->kernel_cmdline);
+      break;
+    case PROP_CPUINFO_PATH:
+      g_value_set_string (value, self->cpuinfo_path);
+      break;
+    case PROP_STOP_TIMEOUT_MS:
+      g_value_set_uint (value, self->stop_timeout_ms);
+      break;
+    case PROP_START_GRACE_MS:
+      g_value_set_uint (value, self->start_grace_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hvk_acrn_hypervisor_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_CPUINFO_PATH:
+      g_free (self->cpuinfo_path);
+      self->cpuinfo_path = g_value_dup_string (value);
+      if (self->cpuinfo_path == NULL)
+        self->cpuinfo_path = g_strdup ("/proc/cpuinfo");
+      break;
+    case PROP_STOP_TIMEOUT_MS:
+      self->stop_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_START_GRACE_MS:
+      self->start_grace_ms = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hvk_acrn_hypervisor_class_init (HvkAcrnHypervisorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hvk_acrn_hypervisor_finalize;
+  object_class->get_property = hvk_acrn_hypervisor_get_property;
+  object_class->set_property = hvk_acrn_hypervisor_set_property;
+
+  /**
+   * HvkAcrnHypervisor:argv:
+   *
+   * The acrn-dm command line, argv[0] the binary; set by create_vm().
+   */
+  properties[PROP_ARGV] =
+    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * HvkAcrnHypervisor:kernel-cmdline:
+   *
+   * The guest kernel command line (acrn-dm's `-B`); set by create_vm().
+   */
+  properties[PROP_KERNEL_CMDLINE] =
+    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * HvkAcrnHypervisor:cpuinfo-path:
+   *
+   * Where the host's CPUs and their APIC ids are read (tests point it at
+   * a fixed file).
+   */
+  properties[PROP_CPUINFO_PATH] =
+    g_param_spec_string ("cpuinfo-path", NULL, NULL, "/proc/cpuinfo",
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  /**
+   * HvkAcrnHypervisor:stop-timeout-ms:
+   *
+   * How long stop_vm() waits after SIGINT before SIGKILL.
+   */
+  properties[PROP_STOP_TIMEOUT_MS] =
+    g_param_spec_uint ("stop-timeout-ms", NULL, NULL, 0, G_MAXUINT,
+                       HVK_ACRN_STOP_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  /**
+   * HvkAcrnHypervisor:start-grace-ms:
+   *
+   * How long start_vm() watches acrn-dm for an early exit (bounded by
+   * its timeout).
+   */
+  properties[PROP_START_GRACE_MS] =
+    g_param_spec_uint ("start-grace-ms", NULL, NULL, 0, G_MAXUINT,
+                       HVK_ACRN_START_GRACE_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+hvk_acrn_hypervisor_init (HvkAcrnHypervisor *self)
+{
+  self->state = HVK_VM_STATE_NONE;
+  self->exit_status = -1;
+  self->extra_devices = g_ptr_array_new_with_free_func (g_object_unref);
+  self->hotplugged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
