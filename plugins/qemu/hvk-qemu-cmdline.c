@@ -1,4 +1,1121 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
-#include "hvk-qemu-private.h"
+
+#include <hvkit/hvkit.h>
+
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "hvk-qemu-build.h"
+
+/*
+ * The QEMU command line.  hvk_qemu_build_cmdline() runs a flat list of
+ * small builders, one per QEMU option group, in the order govmm's
+ * LaunchQemu emits them (libvirt's qemuBuildCommandLine shape).  Devices,
+ * built-in or from the configuration, all go through
+ * hvk_registry_append_device(); option values go through HvkOpts, so
+ * escaping happens in one place.
+ */
+
+/* ---- configuration and device accessors ---- */
+
+const char *
+hvk_qemu_config_string (HvkConfig  *config,
+                        const char *key,
+                        const char *fallback)
+{
+  const char *value;
+
+  if (hvk_config_lookup_key (config, key) == NULL)
+    return fallback;
+  value = hvk_config_get_string (config, key);
+  return value != NULL && *value != '\0' ? value : fallback;
+}
+
+gboolean
+hvk_qemu_config_boolean (HvkConfig  *config,
+                         const char *key)
+{
+  if (hvk_config_lookup_key (config, key) == NULL)
+    return FALSE;
+  return hvk_config_get_boolean (config, key);
+}
+
+guint64
+hvk_qemu_config_uint (HvkConfig  *config,
+                      const char *key,
+                      guint64     fallback)
+{
+  if (hvk_config_lookup_key (config, key) == NULL)
+    return fallback;
+  return hvk_config_get_uint (config, key);
+}
+
+const char * const *
+hvk_qemu_config_strv (HvkConfig  *config,
+                      const char *key)
+{
+  if (hvk_config_lookup_key (config, key) == NULL)
+    return NULL;
+  return hvk_config_get_strv (config, key);
+}
+
+/* Kata: default_maxvcpus 0 or more than the host means every host CPU,
+ * and never fewer than the boot vCPUs' request allows (checked later). */
+guint32
+hvk_qemu_config_max_vcpus (HvkConfig *config)
+{
+  guint64 max = hvk_qemu_config_uint (config, "default_maxvcpus", 0);
+  long host = sysconf (_SC_NPROCESSORS_ONLN);
+
+  if (host < 1)
+    host = 1;
+  if (host > 240)
+    host = 240;
+  if (max == 0 || max > (guint64) host)
+    max = host;
+  return (guint32) max;
+}
+
+/* The first of the names the kind declares and the device sets, else the
+ * first it declares (whose getter gives the kind's default), else NULL. */
+static const char *
+device_pick_prop (HvkDevice  *device,
+                  gboolean    require_set,
+                  const char *first_name,
+                  va_list     args)
+{
+  HvkDeviceKind *kind = hvk_device_get_kind (device);
+  const char *declared = NULL;
+
+  for (const char *name = first_name; name != NULL; name = va_arg (args, const char *))
+    if (hvk_device_kind_lookup_prop (kind, name) != NULL)
+      {
+        if (hvk_device_has (device, name))
+          return name;
+        if (declared == NULL)
+          declared = name;
+      }
+  return require_set ? NULL : declared;
+}
+
+#define device_first_prop(device, first_name, args) \
+  device_pick_prop ((device), FALSE, (first_name), (args))
+
+const char *
+hvk_qemu_device_string (HvkDevice  *device,
+                        const char *first_name,
+                        ...)
+{
+  va_list args;
+  const char *prop, *value;
+
+  va_start (args, first_name);
+  prop = device_first_prop (device, first_name, args);
+  va_end (args);
+  if (prop == NULL)
+    return NULL;
+  value = hvk_device_get_string (device, prop);
+  return value != NULL && *value != '\0' ? value : NULL;
+}
+
+gboolean
+hvk_qemu_device_has (HvkDevice  *device,
+                     const char *first_name,
+                     ...)
+{
+  va_list args;
+  const char *prop;
+
+  va_start (args, first_name);
+  prop = device_pick_prop (device, TRUE, first_name, args);
+  va_end (args);
+  return prop != NULL;
+}
+
+gboolean
+hvk_qemu_device_boolean (HvkDevice  *device,
+                         gboolean    fallback,
+                         const char *first_name,
+                         ...)
+{
+  va_list args;
+  const char *prop;
+
+  va_start (args, first_name);
+  prop = device_first_prop (device, first_name, args);
+  va_end (args);
+  return prop != NULL ? hvk_device_get_boolean (device, prop) : fallback;
+}
+
+guint64
+hvk_qemu_device_uint (HvkDevice  *device,
+                      guint64     fallback,
+                      const char *first_name,
+                      ...)
+{
+  va_list args;
+  const char *prop;
+
+  va_start (args, first_name);
+  prop = device_first_prop (device, first_name, args);
+  va_end (args);
+  return prop != NULL ? hvk_device_get_uint (device, prop) : fallback;
+}
+
+const char * const *
+hvk_qemu_device_strv (HvkDevice  *device,
+                      const char *first_name,
+                      ...)
+{
+  va_list args;
+  const char *prop;
+
+  va_start (args, first_name);
+  prop = device_first_prop (device, first_name, args);
+  va_end (args);
+  return prop != NULL ? hvk_device_get_strv (device, prop) : NULL;
+}
+
+HvkQemuBuildData *
+hvk_qemu_build_data (HvkBuildContext  *ctx,
+                     HvkDevice        *device,
+                     GError          **error)
+{
+  HvkQemuBuildData *data = hvk_build_context_get_backend_data (ctx);
+
+  if (data == NULL || g_strcmp0 (hvk_build_context_get_backend (ctx), HVK_QEMU_BACKEND_NAME) != 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "backend qemu: device '%s' (%s): its appender only runs inside "
+                   "the qemu command-line builder",
+                   hvk_device_get_id (device), hvk_device_get_kind_name (device));
+      return NULL;
+    }
+  return data;
+}
+
+/* ---- the builder ---- */
+
+typedef struct {
+  HvkRegistry        *registry;
+  const char         *id;
+  HvkConfig          *config;
+  const HvkQemuPaths *paths;
+  GPtrArray          *extra_devices;
+
+  HvkCmdline         *cmdline;
+  HvkBuildContext    *ctx;
+  HvkQemuBuildData   *data;
+  HvkQemuLayout      *layout;
+
+  /* Resolved once by resolve_setup(), read by the builders. */
+  const char         *machine_type;
+  const char         *accelerators;   /* machine_accelerators, no leading comma */
+  const char         *initrd;
+  const char         *image;          /* NULL when an initrd is used */
+  gboolean            nvdimm_image;
+  gboolean            iommu;
+  guint32             vcpus;
+  guint32             max_vcpus;
+  guint64             memory_mb;
+  guint64             max_memory_mb;
+  guint64             memory_slots;
+
+  /* govmm's memory knobs */
+  gboolean            hugepages;
+  gboolean            file_backed;
+  gboolean            mem_shared;
+  gboolean            mem_prealloc;
+  const char         *mem_path;
+  gboolean            incoming_defer;
+
+  char               *kernel_cmdline;
+} HvkQemuBuilder;
+
+typedef gboolean (*HvkQemuBuildFunc) (HvkQemuBuilder *b,
+                                      GError        **error);
+
+static gboolean
+config_error (HvkQemuBuilder  *b,
+              GError         **error,
+              const char      *key,
+              const char      *format,
+              ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+config_error (HvkQemuBuilder  *b,
+              GError         **error,
+              const char      *key,
+              const char      *format,
+              ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+  const char *source = hvk_config_get_source (b->config);
+  const char *group = hvk_config_get_group (b->config);
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s] %s: %s",
+               source != NULL ? source : "<config>",
+               group != NULL ? group : "hypervisor.qemu", key, message);
+  return FALSE;
+}
+
+/* Whether the first accelerator selected in a raw machine option list is
+ * TCG ("accel=tcg", "accel=tcg:kvm"); also reports whether the list
+ * selects an accelerator at all. */
+static gboolean
+accelerators_select_tcg (const char *list,
+                         gboolean   *sets_accel)
+{
+  g_auto(GStrv) items = NULL;
+
+  *sets_accel = FALSE;
+  if (list == NULL)
+    return FALSE;
+  items = g_strsplit (list, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    if (g_str_has_prefix (items[i], "accel="))
+      {
+        *sets_accel = TRUE;
+        return g_str_has_prefix (items[i] + strlen ("accel="), "tcg");
+      }
+  return FALSE;
+}
+
+static guint64
+host_memory_mb (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES);
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if (pages <= 0 || page_size <= 0)
+    return 0;
+  return (guint64) pages * (guint64) page_size / (1024 * 1024);
+}
+
+static gboolean
+resolve_setup (HvkQemuBuilder  *b,
+               GError         **error)
+{
+  HvkConfig *config = b->config;
+  gboolean sets_accel;
+  const char *shared_fs;
+  const char *file_mem_backend;
+  gboolean templating;
+  guint64 host_mb;
+
+  b->machine_type = hvk_qemu_config_string (config, "machine_type", "q35");
+  b->accelerators = hvk_qemu_config_string (config, "machine_accelerators", NULL);
+  while (b->accelerators != NULL && *b->accelerators == ',')
+    b->accelerators++;
+  if (b->accelerators != NULL && *b->accelerators == '\0')
+    b->accelerators = NULL;
+  b->data->machine_type = b->machine_type;
+  b->data->pcie = g_str_equal (b->machine_type, "q35");
+  b->data->tcg = accelerators_select_tcg (b->accelerators, &sets_accel);
+  b->layout->pcie = b->data->pcie;
+
+  b->initrd = hvk_qemu_config_string (config, "initrd", NULL);
+  b->image = b->initrd == NULL ? hvk_qemu_config_string (config, "image", NULL) : NULL;
+  b->nvdimm_image = b->image != NULL && !hvk_qemu_config_boolean (config, "disable_image_nvdimm");
+  b->iommu = hvk_qemu_config_boolean (config, "enable_iommu");
+  if (b->iommu && !b->data->pcie)
+    return config_error (b, error, "enable_iommu",
+                         "the intel-iommu device needs machine_type=q35, not %s",
+                         b->machine_type);
+
+  /* Kata's cpuTopology: one core per socket, a socket per possible vCPU. */
+  b->vcpus = hvk_config_get_num_vcpus (config);
+  if (b->vcpus == 0)
+    b->vcpus = 1;
+  b->max_vcpus = hvk_qemu_config_max_vcpus (config);
+  if (b->max_vcpus < b->vcpus)
+    return config_error (b, error, "default_maxvcpus",
+                         "%u must be equal to or greater than the %u boot vCPUs",
+                         b->max_vcpus, b->vcpus);
+
+  b->memory_mb = hvk_qemu_config_uint (config, "default_memory", 2048);
+  if (b->memory_mb == 0)
+    b->memory_mb = 2048;
+  host_mb = host_memory_mb ();
+  b->max_memory_mb = hvk_qemu_config_uint (config, "default_maxmemory", 0);
+  if (b->max_memory_mb == 0 || (host_mb > 0 && b->max_memory_mb > host_mb))
+    b->max_memory_mb = host_mb;
+  if (b->max_memory_mb < b->memory_mb)
+    b->max_memory_mb = b->memory_mb;
+  b->max_memory_mb += hvk_qemu_config_uint (config, "memory_offset", 0);
+  b->memory_slots = hvk_qemu_config_uint (config, "memory_slots", 10);
+  if (b->memory_slots > 255)
+    return config_error (b, error, "memory_slots", "%" G_GUINT64_FORMAT
+                         " is more than QEMU's 255", b->memory_slots);
+
+  b->layout->boot_vcpus = b->vcpus;
+  b->layout->max_vcpus = b->max_vcpus;
+  b->layout->boot_memory_mb = (guint32) b->memory_mb;
+  b->layout->max_memory_mb = (guint32) b->max_memory_mb;
+  b->layout->memory_slots = (guint32) b->memory_slots;
+
+  /* Memory knobs, as Kata's CreateVM sets them. */
+  b->hugepages = hvk_qemu_config_boolean (config, "enable_hugepages");
+  b->mem_prealloc = hvk_qemu_config_boolean (config, "enable_mem_prealloc");
+
+  templating = hvk_qemu_config_boolean (config, "boot_to_be_template") ||
+               hvk_qemu_config_boolean (config, "boot_from_template");
+  if (hvk_qemu_config_boolean (config, "boot_to_be_template") &&
+      hvk_qemu_config_boolean (config, "boot_from_template"))
+    return config_error (b, error, "boot_from_template",
+                         "a VM cannot both boot to be a template and boot from one");
+  if (templating)
+    {
+      b->mem_path = hvk_qemu_config_string (config, "memory_path", NULL);
+      if (b->mem_path == NULL)
+        return config_error (b, error, "memory_path",
+                             "VM templating needs the template memory file");
+      b->file_backed = TRUE;
+      b->mem_shared = hvk_qemu_config_boolean (config, "boot_to_be_template");
+      b->incoming_defer = hvk_qemu_config_boolean (config, "boot_from_template");
+    }
+
+  shared_fs = hvk_qemu_config_string (config, "shared_fs", "none");
+  file_mem_backend = hvk_qemu_config_string (config, "file_mem_backend", NULL);
+  if (g_str_equal (shared_fs, "virtio-fs") || g_str_equal (shared_fs, "virtio-fs-nydus") ||
+      file_mem_backend != NULL)
+    {
+      const char *target = file_mem_backend != NULL ? file_mem_backend : HVK_QEMU_FALLBACK_MEM_DIR;
+
+      /* Templating boots the template with shared memory and its clones
+       * without; virtio-fs always needs it shared. */
+      if (templating)
+        return config_error (b, error, file_mem_backend != NULL ? "file_mem_backend" : "shared_fs",
+                             "VM templating does not work with virtio-fs or file-backed memory");
+      if (g_file_test (target, G_FILE_TEST_IS_DIR))
+        {
+          b->file_backed = TRUE;
+          b->mem_shared = TRUE;
+          b->mem_path = target;
+        }
+      else if (file_mem_backend != NULL)
+        return config_error (b, error, "file_mem_backend", "directory %s does not exist",
+                             file_mem_backend);
+      else
+        g_debug ("%s does not exist: guest memory is not file-backed", target);
+      if (b->hugepages)
+        b->mem_prealloc = TRUE;
+    }
+  b->data->mem_shared = b->mem_shared;
+
+  return TRUE;
+}
+
+/* -name */
+static gboolean
+build_name (HvkQemuBuilder  *b,
+            GError         **error)
+{
+  g_autofree char *name = g_strdup_printf ("sandbox-%s", b->id);
+  g_autoptr(HvkOpts) opts = hvk_opts_new (name);
+
+  return hvk_cmdline_add_opts (b->cmdline, "-name", opts, error);
+}
+
+/* -uuid: random, or fixed for golden tests */
+static gboolean
+build_uuid (HvkQemuBuilder  *b,
+            GError         **error)
+{
+  const char *fixed = g_getenv (HVK_QEMU_TEST_UUID_ENV);
+  char text[37];
+
+  if (fixed != NULL && *fixed != '\0')
+    {
+      uuid_t parsed;
+
+      if (uuid_parse (fixed, parsed) != 0)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "%s=%s is not a UUID", HVK_QEMU_TEST_UUID_ENV, fixed);
+          return FALSE;
+        }
+      uuid_unparse_lower (parsed, text);
+    }
+  else
+    {
+      uuid_t generated;
+
+      uuid_generate (generated);
+      uuid_unparse_lower (generated, text);
+    }
+  return hvk_cmdline_add_option (b->cmdline, "-uuid", text, error);
+}
+
+/* -machine TYPE,accel=kvm[,nvdimm=on][,kernel_irqchip=split],ACCELERATORS */
+static gboolean
+build_machine (HvkQemuBuilder  *b,
+               GError         **error)
+{
+  g_autoptr(HvkOpts) opts = hvk_opts_new (b->machine_type);
+  gboolean sets_accel;
+
+  accelerators_select_tcg (b->accelerators, &sets_accel);
+  /* The user's accel= wins: QEMU refuses accel twice in one list. */
+  if (!sets_accel)
+    hvk_opts_add (opts, "accel", "kvm");
+  if (b->nvdimm_image)
+    hvk_opts_add (opts, "nvdimm", "on");
+  if (b->iommu)
+    hvk_opts_add (opts, "kernel_irqchip", "split");
+  if (b->accelerators != NULL)
+    {
+      if (!hvk_check_no_control_chars ("machine_accelerators", b->accelerators, error))
+        return FALSE;
+      hvk_opts_add_raw (opts, b->accelerators);
+    }
+  return hvk_cmdline_add_opts (b->cmdline, "-machine", opts, error);
+}
+
+/* -cpu host[,FEATURES]; `host` needs KVM, TCG's closest is `max`. */
+static gboolean
+build_cpu (HvkQemuBuilder  *b,
+           GError         **error)
+{
+  g_autoptr(HvkOpts) opts = hvk_opts_new (b->data->tcg ? "max" : "host");
+  const char *features = hvk_qemu_config_string (b->config, "cpu_features", NULL);
+
+  if (features != NULL)
+    {
+      if (!hvk_check_no_control_chars ("cpu_features", features, error))
+        return FALSE;
+      hvk_opts_add_raw (opts, features);
+    }
+  return hvk_cmdline_add_opts (b->cmdline, "-cpu", opts, error);
+}
+
+/* A UNIX server socket as QEMU ≥ 6.0 spells it: PREFIXpath=P,server=on,wait=off */
+static gboolean
+add_unix_server (HvkCmdline  *cmdline,
+                 const char  *flag,
+                 const char  *what,
+                 const char  *path,
+                 GError     **error)
+{
+  g_autoptr(HvkOpts) opts = hvk_opts_new (NULL);
+  g_autofree char *escaped = NULL;
+  g_autofree char *address = NULL;
+
+  if (path == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "backend qemu: no %s socket path", what);
+      return FALSE;
+    }
+  if (!hvk_check_no_control_chars (what, path, error))
+    return FALSE;
+  escaped = hvk_escape_comma (path);
+  address = g_strdup_printf ("unix:path=%s", escaped);
+  hvk_opts_add_raw (opts, address);
+  hvk_opts_add (opts, "server", "on");
+  hvk_opts_add (opts, "wait", "off");
+  return hvk_cmdline_add_opts (cmdline, flag, opts, error);
+}
+
+/* Kata's extra_monitor_socket: hmp, qmp or qmp-pretty, next to the VM's
+ * QMP socket. */
+static const struct {
+  const char *protocol;
+  const char *flag;
+} monitor_flags[] = {
+  { "hmp", "-monitor" },
+  { "qmp", "-qmp" },
+  { "qmp-pretty", "-qmp-pretty" },
+};
+
+/* -qmp unix:path=P,server=on,wait=off [+ the extra monitor] */
+static gboolean
+build_qmp (HvkQemuBuilder  *b,
+           GError         **error)
+{
+  const char *extra = hvk_qemu_config_string (b->config, "extra_monitor_socket", NULL);
+  g_autofree char *extra_path = NULL;
+
+  if (!add_unix_server (b->cmdline, "-qmp", "QMP", b->paths->qmp_socket, error))
+    return FALSE;
+  if (extra == NULL)
+    return TRUE;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (monitor_flags); i++)
+    if (g_str_equal (extra, monitor_flags[i].protocol))
+      {
+        extra_path = g_build_filename (b->paths->vm_dir != NULL ? b->paths->vm_dir : ".",
+                                       "extra-monitor.sock", NULL);
+        return add_unix_server (b->cmdline, monitor_flags[i].flag, "extra monitor",
+                                extra_path, error);
+      }
+  return config_error (b, error, "extra_monitor_socket",
+                       "'%s' is not one of hmp, qmp or qmp-pretty", extra);
+}
+
+/* -m SIZEM,slots=N,maxmem=MAXM */
+static gboolean
+build_memory (HvkQemuBuilder  *b,
+              GError         **error)
+{
+  g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT "M", b->memory_mb);
+  g_autoptr(HvkOpts) opts = hvk_opts_new (size);
+
+  hvk_opts_add_uint (opts, "slots", b->memory_slots);
+  hvk_opts_add_printf (opts, "maxmem", "%" G_GUINT64_FORMAT "M", b->max_memory_mb);
+  return hvk_cmdline_add_opts (b->cmdline, "-m", opts, error);
+}
+
+/* A built-in device of one of the kinds this backend (or the core)
+ * registers, appended like any other so another plugin may replace it. */
+static gboolean
+append_builtin (HvkQemuBuilder  *b,
+                const char      *kind_name,
+                const char      *id,
+                GError         **error,
+                const char      *first_prop,
+                ...) G_GNUC_NULL_TERMINATED;
+
+static gboolean
+append_builtin (HvkQemuBuilder  *b,
+                const char      *kind_name,
+                const char      *id,
+                GError         **error,
+                const char      *first_prop,
+                ...)
+{
+  HvkDeviceKind *kind = hvk_registry_lookup_device_kind (b->registry, kind_name);
+  g_autoptr(HvkDevice) device = NULL;
+  va_list args;
+
+  if (kind == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "backend qemu: device kind '%s' is not registered (is the qemu plugin loaded?)",
+                   kind_name);
+      return FALSE;
+    }
+  device = hvk_device_new (kind, id);
+
+  va_start (args, first_prop);
+  for (const char *prop = first_prop; prop != NULL; prop = va_arg (args, const char *))
+    {
+      const char *value = va_arg (args, const char *);
+
+      if (value == NULL)
+        continue;
+      if (!hvk_device_set_from_string (device, prop, value, error))
+        {
+          va_end (args);
+          return FALSE;
+        }
+    }
+  va_end (args);
+
+  return hvk_registry_append_device (b->registry, b->ctx, device, b->cmdline, error);
+}
+
+static gboolean
+append_bridges (HvkQemuBuilder  *b,
+                GError         **error)
+{
+  guint64 n = hvk_qemu_config_uint (b->config, "default_bridges", 1);
+  const char *type = b->data->pcie ? "pcie-pci-bridge" : "pci-bridge";
+
+  /* Only PC machines get bridges (Kata's genericBridges). */
+  if (!g_str_equal (b->machine_type, "q35") && !g_str_equal (b->machine_type, "pc") &&
+      !g_str_has_prefix (b->machine_type, "pc-"))
+    return TRUE;
+  if (n > HVK_QEMU_MAX_BRIDGES)
+    n = HVK_QEMU_MAX_BRIDGES;
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("%s-%" G_GUINT64_FORMAT, type, i);
+      g_autofree char *addr = g_strdup_printf ("%" G_GUINT64_FORMAT, HVK_QEMU_BRIDGE_FIRST_ADDR + i);
+      g_autofree char *chassis = g_strdup_printf ("%" G_GUINT64_FORMAT, i + 1);
+
+      if (!append_builtin (b, HVK_QEMU_KIND_BRIDGE, id, error,
+                           "type", type,
+                           "bus", b->data->pcie ? "pcie.0" : "pci.0",
+                           "addr", addr,
+                           "chassis", chassis,
+                           NULL))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+append_root_ports (HvkQemuBuilder  *b,
+                   GError         **error)
+{
+  guint64 n = hvk_qemu_config_uint (b->config, "pcie_root_port", 0);
+
+  if (n == 0)
+    return TRUE;
+  if (!b->data->pcie)
+    return config_error (b, error, "pcie_root_port",
+                         "PCIe root ports need machine_type=q35, not %s", b->machine_type);
+  if (n > 32)
+    return config_error (b, error, "pcie_root_port",
+                         "%" G_GUINT64_FORMAT " is more than 32", n);
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("rp%" G_GUINT64_FORMAT, i);
+      g_autofree char *slot = g_strdup_printf ("%" G_GUINT64_FORMAT, i);
+
+      if (!append_builtin (b, HVK_QEMU_KIND_ROOT_PORT, id, error,
+                           "bus", "pcie.0",
+                           "chassis", "0",
+                           "slot", slot,
+                           NULL))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+append_console (HvkQemuBuilder  *b,
+                GError         **error)
+{
+  gboolean legacy = hvk_qemu_config_boolean (b->config, "use_legacy_serial");
+
+  return append_builtin (b, HVK_DEVICE_KIND_CONSOLE, HVK_QEMU_CONSOLE_ID, error,
+                         "backend", legacy ? "serial" : "socket",
+                         "path", b->paths->console_socket,
+                         NULL);
+}
+
+static gboolean
+append_image (HvkQemuBuilder  *b,
+              GError         **error)
+{
+  if (b->image == NULL)
+    return TRUE;
+  return append_builtin (b, HVK_QEMU_KIND_IMAGE, HVK_QEMU_IMAGE_ID, error,
+                         "path", b->image,
+                         "nvdimm", b->nvdimm_image ? "true" : "false",
+                         NULL);
+}
+
+static gboolean
+append_iommu (HvkQemuBuilder  *b,
+              GError         **error)
+{
+  if (!b->iommu)
+    return TRUE;
+  return append_builtin (b, HVK_QEMU_KIND_IOMMU, HVK_QEMU_IOMMU_ID, error, NULL, NULL);
+}
+
+static gboolean
+append_pvpanic (HvkQemuBuilder  *b,
+                GError         **error)
+{
+  if (hvk_qemu_config_string (b->config, "guest_memory_dump_path", NULL) == NULL)
+    return TRUE;
+  return append_builtin (b, HVK_QEMU_KIND_PVPANIC, HVK_QEMU_PVPANIC_ID, error,
+                         "no_shutdown", "true", NULL);
+}
+
+static gboolean
+append_scsi_controller (HvkQemuBuilder  *b,
+                        GError         **error)
+{
+  const char *driver = hvk_qemu_config_string (b->config, "block_device_driver", "virtio-scsi");
+
+  if (!g_str_equal (driver, "virtio-scsi"))
+    return TRUE;
+  return append_builtin (b, HVK_QEMU_KIND_SCSI_CONTROLLER, HVK_QEMU_SCSI_CONTROLLER_ID, error,
+                         "iothread",
+                         hvk_qemu_config_boolean (b->config, "enable_iothreads") ? "iothread0" : NULL,
+                         NULL);
+}
+
+static gboolean
+append_rng (HvkQemuBuilder  *b,
+            GError         **error)
+{
+  return append_builtin (b, HVK_DEVICE_KIND_RNG, HVK_QEMU_RNG_ID, error,
+                         "filename", hvk_qemu_config_string (b->config, "entropy_source", NULL),
+                         NULL);
+}
+
+static gboolean
+append_device_list (HvkQemuBuilder  *b,
+                    GPtrArray       *devices,
+                    GError         **error)
+{
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    if (!hvk_registry_append_device (b->registry, b->ctx, g_ptr_array_index (devices, i),
+                                     b->cmdline, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Devices, in Kata's buildDevices order: bridges first so they get the
+ * first free PCI addresses, then root ports, console, image, vIOMMU,
+ * pvpanic, SCSI controller and RNG; then the configuration's devices and
+ * those cold-plugged with add_device(). */
+static gboolean
+build_devices (HvkQemuBuilder  *b,
+               GError         **error)
+{
+  g_autoptr(GPtrArray) config_devices = NULL;
+
+  if (!append_bridges (b, error) ||
+      !append_root_ports (b, error) ||
+      !append_console (b, error) ||
+      !append_image (b, error) ||
+      !append_iommu (b, error) ||
+      !append_pvpanic (b, error) ||
+      !append_scsi_controller (b, error) ||
+      !append_rng (b, error))
+    return FALSE;
+
+  config_devices = hvk_config_get_devices (b->config);
+  return append_device_list (b, config_devices, error) &&
+         append_device_list (b, b->extra_devices, error);
+}
+
+/* -rtc base=utc,driftfix=slew,clock=host */
+static gboolean
+build_rtc (HvkQemuBuilder  *b,
+           GError         **error)
+{
+  g_autoptr(HvkOpts) opts = hvk_opts_new (NULL);
+
+  hvk_opts_add (opts, "base", "utc");
+  hvk_opts_add (opts, "driftfix", "slew");
+  hvk_opts_add (opts, "clock", "host");
+  return hvk_cmdline_add_opts (b->cmdline, "-rtc", opts, error);
+}
+
+/* -global kvm-pit.lost_tick_policy=discard */
+static gboolean
+build_global (HvkQemuBuilder  *b,
+              GError         **error)
+{
+  return hvk_cmdline_add_option (b->cmdline, "-global", "kvm-pit.lost_tick_policy=discard", error);
+}
+
+/* -pflash FILE… (QEMU takes the file name verbatim) */
+static gboolean
+build_pflash (HvkQemuBuilder  *b,
+              GError         **error)
+{
+  const char * const *pflashes = hvk_qemu_config_strv (b->config, "pflashes");
+
+  for (guint i = 0; pflashes != NULL && pflashes[i] != NULL; i++)
+    {
+      if (*pflashes[i] == '\0')
+        continue;
+      if (!hvk_cmdline_add_option (b->cmdline, "-pflash", pflashes[i], error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* -vga none */
+static gboolean
+build_vga (HvkQemuBuilder  *b,
+           GError         **error)
+{
+  return hvk_cmdline_add_option (b->cmdline, "-vga", "none", error);
+}
+
+/* govmm's appendMemoryKnobs: the guest RAM as one backend object on NUMA
+ * node 0 (hugepages, a file, or anonymous RAM). */
+static gboolean
+build_memory_knobs (HvkQemuBuilder  *b,
+                    GError         **error)
+{
+  g_autoptr(HvkOpts) object = NULL;
+  g_autoptr(HvkOpts) numa = NULL;
+  g_autofree char *size = NULL;
+
+  if (!b->hugepages && !b->mem_shared && !b->mem_prealloc && !b->file_backed)
+    return TRUE;
+
+  size = g_strdup_printf ("%" G_GUINT64_FORMAT "M", b->memory_mb);
+  if (b->hugepages)
+    {
+      object = hvk_opts_new ("memory-backend-file");
+      hvk_opts_add (object, "id", "dimm1");
+      hvk_opts_add (object, "size", size);
+      hvk_opts_add (object, "mem-path", "/dev/hugepages");
+    }
+  else if (b->file_backed && b->mem_path != NULL)
+    {
+      object = hvk_opts_new ("memory-backend-file");
+      hvk_opts_add (object, "id", "dimm1");
+      hvk_opts_add (object, "size", size);
+      hvk_opts_add (object, "mem-path", b->mem_path);
+    }
+  else
+    {
+      object = hvk_opts_new ("memory-backend-ram");
+      hvk_opts_add (object, "id", "dimm1");
+      hvk_opts_add (object, "size", size);
+    }
+  if (b->mem_shared)
+    hvk_opts_add (object, "share", "on");
+  if (b->mem_prealloc)
+    hvk_opts_add (object, "prealloc", "on");
+  if (!hvk_cmdline_add_opts (b->cmdline, "-object", object, error))
+    return FALSE;
+
+  numa = hvk_opts_new ("node");
+  hvk_opts_add (numa, "memdev", "dimm1");
+  return hvk_cmdline_add_opts (b->cmdline, "-numa", numa, error);
+}
+
+/* -no-user-config -nodefaults -nographic --no-reboot [-daemonize] + memory */
+static gboolean
+build_knobs (HvkQemuBuilder  *b,
+             GError         **error)
+{
+  if (!hvk_cmdline_add_args (b->cmdline, error,
+                             "-no-user-config", "-nodefaults", "-nographic", "--no-reboot",
+                             NULL))
+    return FALSE;
+  if (b->paths->daemonize && !hvk_cmdline_add_arg (b->cmdline, "-daemonize", error))
+    return FALSE;
+  return build_memory_knobs (b, error);
+}
+
+/* -kernel K [-initrd I] -append PARAMS (one argument, verbatim) */
+static gboolean
+build_kernel (HvkQemuBuilder  *b,
+              GError         **error)
+{
+  const char *kernel = hvk_qemu_config_string (b->config, "kernel", NULL);
+  g_autoptr(GPtrArray) params = NULL;
+
+  params = hvk_registry_build_kernel_params (b->registry, b->ctx, error);
+  if (params == NULL)
+    return FALSE;
+  b->kernel_cmdline = hvk_params_to_string (params);
+  if (!hvk_check_no_control_chars ("kernel parameters", b->kernel_cmdline, error))
+    return FALSE;
+
+  if (kernel == NULL)
+    return TRUE;
+  if (!hvk_cmdline_add_option (b->cmdline, "-kernel", kernel, error))
+    return FALSE;
+  if (b->initrd != NULL && !hvk_cmdline_add_option (b->cmdline, "-initrd", b->initrd, error))
+    return FALSE;
+  if (*b->kernel_cmdline != '\0' &&
+      !hvk_cmdline_add_option (b->cmdline, "-append", b->kernel_cmdline, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* -bios FIRMWARE */
+static gboolean
+build_bios (HvkQemuBuilder  *b,
+            GError         **error)
+{
+  const char *firmware = hvk_qemu_config_string (b->config, "firmware", NULL);
+
+  if (firmware == NULL)
+    return TRUE;
+  return hvk_cmdline_add_option (b->cmdline, "-bios", firmware, error);
+}
+
+/* -object iothread,id=ID for the SCSI controller's I/O thread */
+static gboolean
+build_iothreads (HvkQemuBuilder  *b,
+                 GError         **error)
+{
+  g_autoptr(HvkOpts) opts = NULL;
+
+  if (b->layout->iothread == NULL)
+    return TRUE;
+  opts = hvk_opts_new ("iothread");
+  hvk_opts_add (opts, "id", b->layout->iothread);
+  return hvk_cmdline_add_opts (b->cmdline, "-object", opts, error);
+}
+
+/* -S -incoming defer: a VM booting from a template waits for its state */
+static gboolean
+build_incoming (HvkQemuBuilder  *b,
+                GError         **error)
+{
+  if (!b->incoming_defer)
+    return TRUE;
+  return hvk_cmdline_add_args (b->cmdline, error, "-S", "-incoming", "defer", NULL);
+}
+
+/* -pidfile P */
+static gboolean
+build_pidfile (HvkQemuBuilder  *b,
+               GError         **error)
+{
+  if (b->paths->pid_file == NULL)
+    return TRUE;
+  return hvk_cmdline_add_option (b->cmdline, "-pidfile", b->paths->pid_file, error);
+}
+
+/* -sandbox OPTIONS (seccompsandbox, a raw QEMU option list) */
+static gboolean
+build_sandbox (HvkQemuBuilder  *b,
+               GError         **error)
+{
+  const char *sandbox = hvk_qemu_config_string (b->config, "seccompsandbox", NULL);
+  g_autoptr(HvkOpts) opts = NULL;
+
+  if (sandbox == NULL)
+    return TRUE;
+  if (!hvk_check_no_control_chars ("seccompsandbox", sandbox, error))
+    return FALSE;
+  opts = hvk_opts_new (NULL);
+  hvk_opts_add_raw (opts, sandbox);
+  return hvk_cmdline_add_opts (b->cmdline, "-sandbox", opts, error);
+}
+
+/* -smp N,cores=1,threads=1,sockets=M,maxcpus=M */
+static gboolean
+build_smp (HvkQemuBuilder  *b,
+           GError         **error)
+{
+  g_autofree char *cpus = g_strdup_printf ("%u", b->vcpus);
+  g_autoptr(HvkOpts) opts = hvk_opts_new (cpus);
+
+  hvk_opts_add_uint (opts, "cores", 1);
+  hvk_opts_add_uint (opts, "threads", 1);
+  hvk_opts_add_uint (opts, "sockets", b->max_vcpus);
+  hvk_opts_add_uint (opts, "maxcpus", b->max_vcpus);
+  return hvk_cmdline_add_opts (b->cmdline, "-smp", opts, error);
+}
+
+/* QEMU's argument order (govmm LaunchQemu).  Read top to bottom. */
+static const HvkQemuBuildFunc build_steps[] = {
+  resolve_setup,
+  build_name,
+  build_uuid,
+  build_machine,
+  build_cpu,
+  build_qmp,
+  build_memory,
+  build_devices,
+  build_rtc,
+  build_global,
+  build_pflash,
+  build_vga,
+  build_knobs,
+  build_kernel,
+  build_bios,
+  build_iothreads,
+  build_incoming,
+  build_pidfile,
+  build_sandbox,
+  build_smp,
+};
+
+static HvkCmdline *
+qemu_build (HvkRegistry         *registry,
+            const char          *id,
+            HvkConfig           *config,
+            const HvkQemuPaths  *paths,
+            GPtrArray           *extra_devices,
+            HvkQemuLayout      **out_layout,
+            char               **out_kernel_cmdline,
+            GError             **error)
+{
+  g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  g_autoptr(HvkBuildContext) ctx = NULL;
+  HvkQemuBuildData *data = g_new0 (HvkQemuBuildData, 1);
+  HvkQemuBuilder b = { 0, };
+  const char *program;
+
+  program = hvk_qemu_config_string (config, "path", HVK_QEMU_DEFAULT_PATH);
+  cmdline = hvk_cmdline_new (program);
+  ctx = hvk_build_context_new (registry, HVK_QEMU_BACKEND_NAME, id, config);
+  data->layout = layout;
+  data->paths = paths;
+  hvk_build_context_set_backend_data (ctx, data, g_free);
+
+  b.registry = registry;
+  b.id = id;
+  b.config = config;
+  b.paths = paths;
+  b.extra_devices = extra_devices;
+  b.cmdline = cmdline;
+  b.ctx = ctx;
+  b.data = data;
+  b.layout = layout;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (build_steps); i++)
+    if (!build_steps[i] (&b, error))
+      {
+        g_free (b.kernel_cmdline);
+        return NULL;
+      }
+
+  if (out_layout != NULL)
+    *out_layout = g_steal_pointer (&layout);
+  if (out_kernel_cmdline != NULL)
+    *out_kernel_cmdline = g_steal_pointer (&b.kernel_cmdline);
+  g_free (b.kernel_cmdline);
+  return g_steal_pointer (&cmdline);
+}
+
+HvkCmdline *
+hvk_qemu_build_cmdline (HvkRegistry         *registry,
+                        const char          *id,
+                        HvkConfig           *config,
+                        const HvkQemuPaths  *paths,
+                        GPtrArray           *extra_devices,
+                        HvkQemuLayout      **out_layout,
+                        GError             **error)
+{
+  g_return_val_if_fail (registry != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (HVK_IS_CONFIG (config), NULL);
+  g_return_val_if_fail (paths != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return qemu_build (registry, id, config, paths, extra_devices, out_layout, NULL, error);
+}
+
+char *
+hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
+                               const char   *id,
+                               HvkConfig    *config,
+                               GError      **error)
+{
+  HvkQemuPaths paths = { 0, };
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  const char *store;
+  char *kernel_cmdline = NULL;
+
+  g_return_val_if_fail (registry != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (HVK_IS_CONFIG (config), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* The same build as the command line, so that device appenders add
+   * their parameters; the paths only need to be plausible. */
+  store = hvk_config_get_vm_store_path (config);
+  paths.vm_dir = g_build_filename (store != NULL ? store : "/run/hvkit", id, NULL);
+  paths.qmp_socket = g_build_filename (paths.vm_dir, "qmp.sock", NULL);
+  paths.console_socket = g_build_filename (paths.vm_dir, "console.sock", NULL);
+  paths.pid_file = g_build_filename (paths.vm_dir, "pid", NULL);
+  paths.virtiofsd_socket = g_build_filename (paths.vm_dir, "vhost-fs.sock", NULL);
+
+  cmdline = qemu_build (registry, id, config, &paths, NULL, NULL, &kernel_cmdline, error);
+  hvk_qemu_paths_clear (&paths);
+  if (cmdline == NULL)
+    return NULL;
+  return kernel_cmdline;
+}

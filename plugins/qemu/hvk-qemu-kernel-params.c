@@ -1,4 +1,178 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
-#include "hvk-qemu-private.h"
+
+#include <hvkit/hvkit.h>
+
+#include "hvk-qemu-build.h"
+
+/*
+ * The QEMU backend's kernel-parameter policies, one per phase, composing
+ * Kata's kernelParameters(): the x86_64 list, `quiet`/`debug` (plus the
+ * systemd parameters when the guest boots an image), `panic=1`, then
+ * `nr_cpus=`.  The console and root parameters come from the console and
+ * image appenders (the devices phase), the user's `kernel_params` last.
+ */
+
+/* Kata's amd64 kernelParams. */
+static const HvkParam x86_64_params[] = {
+  { (char *) "tsc", (char *) "reliable" },
+  { (char *) "no_timer_check", (char *) "" },
+  { (char *) "rcupdate.rcu_expedited", (char *) "1" },
+  { (char *) "i8042.direct", (char *) "1" },
+  { (char *) "i8042.dumbkbd", (char *) "1" },
+  { (char *) "i8042.nopnp", (char *) "1" },
+  { (char *) "i8042.noaux", (char *) "1" },
+  { (char *) "noreplace-smp", (char *) "" },
+  { (char *) "reboot", (char *) "k" },
+  { (char *) "cryptomgr.notests", (char *) "" },
+  { (char *) "net.ifnames", (char *) "0" },
+  { (char *) "pci", (char *) "lastbus=0" },
+};
+
+static const HvkParam iommu_params[] = {
+  { (char *) "intel_iommu", (char *) "on" },
+  { (char *) "iommu", (char *) "pt" },
+};
+
+static const HvkParam non_debug_params[] = {
+  { (char *) "quiet", (char *) "" },
+};
+
+static const HvkParam systemd_non_debug_params[] = {
+  { (char *) "systemd.show_status", (char *) "false" },
+};
+
+static const HvkParam debug_params[] = {
+  { (char *) "debug", (char *) "" },
+};
+
+static const HvkParam systemd_debug_params[] = {
+  { (char *) "systemd.show_status", (char *) "true" },
+  { (char *) "systemd.log_level", (char *) "debug" },
+};
+
+static const HvkParam default_params[] = {
+  { (char *) "panic", (char *) "1" },
+};
+
+static void
+append_table (GPtrArray      *params,
+              const HvkParam *table,
+              gsize           n)
+{
+  for (gsize i = 0; i < n; i++)
+    hvk_params_append (params, table[i].key, table[i].value);
+}
+
+GPtrArray *
+hvk_qemu_base_kernel_params (HvkConfig *config)
+{
+  GPtrArray *params = hvk_params_new ();
+
+  append_table (params, x86_64_params, G_N_ELEMENTS (x86_64_params));
+  if (hvk_qemu_config_boolean (config, "enable_iommu"))
+    append_table (params, iommu_params, G_N_ELEMENTS (iommu_params));
+  return params;
+}
+
+static gboolean
+policy_base (HvkBuildContext  *ctx,
+             GPtrArray        *params,
+             gpointer          user_data,
+             GError          **error)
+{
+  g_autoptr(GPtrArray) base = hvk_qemu_base_kernel_params (hvk_build_context_get_config (ctx));
+
+  hvk_params_extend (params, base);
+  return TRUE;
+}
+
+/* The guest boots an image (not an initrd): systemd is its init. */
+static gboolean
+boots_image (HvkConfig *config)
+{
+  return hvk_qemu_config_string (config, "initrd", NULL) == NULL &&
+         hvk_qemu_config_string (config, "image", NULL) != NULL;
+}
+
+static gboolean
+policy_debug (HvkBuildContext  *ctx,
+              GPtrArray        *params,
+              gpointer          user_data,
+              GError          **error)
+{
+  HvkConfig *config = hvk_build_context_get_config (ctx);
+
+  if (hvk_qemu_config_boolean (config, "enable_debug"))
+    {
+      append_table (params, debug_params, G_N_ELEMENTS (debug_params));
+      if (boots_image (config))
+        append_table (params, systemd_debug_params, G_N_ELEMENTS (systemd_debug_params));
+    }
+  else
+    {
+      append_table (params, non_debug_params, G_N_ELEMENTS (non_debug_params));
+      if (boots_image (config))
+        append_table (params, systemd_non_debug_params, G_N_ELEMENTS (systemd_non_debug_params));
+    }
+  return TRUE;
+}
+
+static gboolean
+policy_defaults (HvkBuildContext  *ctx,
+                 GPtrArray        *params,
+                 gpointer          user_data,
+                 GError          **error)
+{
+  append_table (params, default_params, G_N_ELEMENTS (default_params));
+  return TRUE;
+}
+
+static gboolean
+policy_max_cpus (HvkBuildContext  *ctx,
+                 GPtrArray        *params,
+                 gpointer          user_data,
+                 GError          **error)
+{
+  g_autofree char *value =
+    g_strdup_printf ("%u", hvk_qemu_config_max_vcpus (hvk_build_context_get_config (ctx)));
+
+  hvk_params_append (params, "nr_cpus", value);
+  return TRUE;
+}
+
+static const struct {
+  HvkKernelParamPhase phase;
+  HvkKernelParamFunc  func;
+} policies[] = {
+  { HVK_KERNEL_PARAM_PHASE_BASE, policy_base },
+  { HVK_KERNEL_PARAM_PHASE_DEBUG, policy_debug },
+  { HVK_KERNEL_PARAM_PHASE_DEFAULTS, policy_defaults },
+  { HVK_KERNEL_PARAM_PHASE_MAX_CPUS, policy_max_cpus },
+};
+
+gboolean
+hvk_qemu_register_kernel_policies (HvkPlugin  *plugin,
+                                   GError    **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (policies); i++)
+    if (!hvk_plugin_register_kernel_param_policy (plugin, HVK_QEMU_BACKEND_NAME,
+                                                  policies[i].phase, 0,
+                                                  policies[i].func, NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Keys of [hypervisor.qemu] the core does not know. */
+static const HvkConfigKey qemu_config_keys[] = {
+  { "extra_monitor_socket", HVK_CONFIG_TYPE_STRING, NULL,
+    "Extra monitor socket STATE/ID/extra-monitor.sock: hmp, qmp or qmp-pretty" },
+};
+
+gboolean
+hvk_qemu_register_config_keys (HvkPlugin  *plugin,
+                               GError    **error)
+{
+  return hvk_plugin_register_config_keys (plugin, HVK_QEMU_BACKEND_NAME, qemu_config_keys,
+                                          G_N_ELEMENTS (qemu_config_keys), error);
+}

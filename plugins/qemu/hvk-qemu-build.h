@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Internals shared by the QEMU command-line files (hvk-qemu-cmdline.c,
+ * hvk-qemu-appenders*.c, hvk-qemu-kernel-params.c, hvk-qemu-kinds.c).
+ * The lifecycle half only needs hvk-qemu-private.h. */
+
+#include "hvk-qemu-private.h"
+
+G_BEGIN_DECLS
+
+/* The built-in device kinds the QEMU backend registers, so that every
+ * device, built-in or not, goes through hvk_registry_append_device() and a
+ * plugin can replace any of them with a higher-priority appender. */
+#define HVK_QEMU_KIND_BRIDGE          "qemu-bridge"
+#define HVK_QEMU_KIND_ROOT_PORT       "qemu-root-port"
+#define HVK_QEMU_KIND_IMAGE           "image"
+#define HVK_QEMU_KIND_SCSI_CONTROLLER "scsi-controller"
+#define HVK_QEMU_KIND_PVPANIC         "pvpanic"
+#define HVK_QEMU_KIND_IOMMU           "iommu"
+
+#define HVK_QEMU_DEFAULT_PATH         "/usr/bin/qemu-system-x86_64"
+#define HVK_QEMU_SCSI_CONTROLLER_ID   "scsi0"
+#define HVK_QEMU_RNG_ID               "rng0"
+#define HVK_QEMU_CONSOLE_ID           "console0"
+#define HVK_QEMU_IMAGE_ID             "image0"
+#define HVK_QEMU_PVPANIC_ID           "pvpanic0"
+#define HVK_QEMU_IOMMU_ID             "iommu0"
+#define HVK_QEMU_BRIDGE_FIRST_ADDR    2
+#define HVK_QEMU_MAX_BRIDGES          5
+#define HVK_QEMU_FALLBACK_MEM_DIR     "/dev/shm"
+#define HVK_QEMU_TEST_UUID_ENV        "HVKIT_TEST_UUID"
+
+/* What the builder shares with the appenders through
+ * hvk_build_context_get_backend_data() while one command line is built. */
+typedef struct {
+  HvkQemuLayout      *layout;         /* filled as devices are appended */
+  const HvkQemuPaths *paths;
+  const char         *machine_type;
+  gboolean            pcie;           /* q35: pcie.0 */
+  gboolean            tcg;            /* the accelerator is TCG */
+  gboolean            virtio_serial;  /* serial0 exists (virtio console) */
+  gboolean            mem_shared;     /* guest RAM is shared (vhost-user) */
+  guint               n_scsi_disks;   /* next scsi-hd LUN on scsi0 */
+  guint64             dimm_memory_mb; /* cold-plugged pc-dimm memory */
+  guint               n_dimms;
+} HvkQemuBuildData;
+
+HvkQemuBuildData *hvk_qemu_build_data (HvkBuildContext  *ctx,
+                                       HvkDevice        *device,
+                                       GError          **error);
+
+/* Config accessors that tolerate keys the core does not declare (they
+ * return the fallback) and treat an empty string as unset. */
+const char *hvk_qemu_config_string  (HvkConfig  *config,
+                                     const char *key,
+                                     const char *fallback);
+gboolean    hvk_qemu_config_boolean (HvkConfig  *config,
+                                     const char *key);
+guint64     hvk_qemu_config_uint    (HvkConfig  *config,
+                                     const char *key,
+                                     guint64     fallback);
+const char * const *hvk_qemu_config_strv (HvkConfig  *config,
+                                          const char *key);
+
+guint32     hvk_qemu_config_max_vcpus (HvkConfig *config);
+
+/* Device accessors: the first of the NULL-terminated property names the
+ * device's kind declares and the device sets; so appenders accept the
+ * spellings of every kind that reaches them. */
+const char *hvk_qemu_device_string  (HvkDevice  *device,
+                                     const char *first_name,
+                                     ...) G_GNUC_NULL_TERMINATED;
+gboolean    hvk_qemu_device_has     (HvkDevice  *device,
+                                     const char *first_name,
+                                     ...) G_GNUC_NULL_TERMINATED;
+gboolean    hvk_qemu_device_boolean (HvkDevice  *device,
+                                     gboolean    fallback,
+                                     const char *first_name,
+                                     ...) G_GNUC_NULL_TERMINATED;
+guint64     hvk_qemu_device_uint    (HvkDevice  *device,
+                                     guint64     fallback,
+                                     const char *first_name,
+                                     ...) G_GNUC_NULL_TERMINATED;
+const char * const *hvk_qemu_device_strv (HvkDevice  *device,
+                                          const char *first_name,
+                                          ...) G_GNUC_NULL_TERMINATED;
+
+gboolean hvk_qemu_register_device_kinds (HvkPlugin *plugin,
+                                         GError   **error);
+gboolean hvk_qemu_register_net_appenders (HvkPlugin *plugin,
+                                          GError   **error);
+
+/* Kernel-param policies registered for "qemu"; exposed for tests. */
+GPtrArray *hvk_qemu_base_kernel_params (HvkConfig *config);
+
+G_END_DECLS

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include "hvk-qemu-build.h"
+
+/* HvkQemuLayout and the backend's capabilities: the small data shared by
+ * the command-line builder and the lifecycle.  (hvk_qemu_paths_clear() is
+ * in hvk-qemu-hypervisor.c, next to the code that fills the paths.) */
+
+HvkQemuLayout *
+hvk_qemu_layout_new (void)
+{
+  HvkQemuLayout *layout = g_new0 (HvkQemuLayout, 1);
+
+  layout->bridges = g_ptr_array_new_with_free_func (g_free);
+  layout->root_ports = g_ptr_array_new_with_free_func (g_free);
+  return layout;
+}
+
+void
+hvk_qemu_layout_free (HvkQemuLayout *layout)
+{
+  if (layout == NULL)
+    return;
+  g_clear_pointer (&layout->bridges, g_ptr_array_unref);
+  g_clear_pointer (&layout->root_ports, g_ptr_array_unref);
+  g_free (layout->scsi_controller);
+  g_free (layout->iothread);
+  g_free (layout);
+}
+
+static void
+add_string_array (JsonBuilder *builder,
+                  const char  *name,
+                  GPtrArray   *array)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; array != NULL && i < array->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (array, i));
+  json_builder_end_array (builder);
+}
+
+static void
+add_nullable_string (JsonBuilder *builder,
+                     const char  *name,
+                     const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/* Member names of the layout JSON; part of the state file format. */
+static const struct {
+  const char *name;
+  gsize       offset;
+} layout_uints[] = {
+  { "max_vcpus", G_STRUCT_OFFSET (HvkQemuLayout, max_vcpus) },
+  { "boot_vcpus", G_STRUCT_OFFSET (HvkQemuLayout, boot_vcpus) },
+  { "boot_memory_mb", G_STRUCT_OFFSET (HvkQemuLayout, boot_memory_mb) },
+  { "max_memory_mb", G_STRUCT_OFFSET (HvkQemuLayout, max_memory_mb) },
+  { "memory_slots", G_STRUCT_OFFSET (HvkQemuLayout, memory_slots) },
+};
+
+JsonNode *
+hvk_qemu_layout_to_json (HvkQemuLayout *layout)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  g_return_val_if_fail (layout != NULL, NULL);
+
+  json_builder_begin_object (builder);
+  add_string_array (builder, "bridges", layout->bridges);
+  add_string_array (builder, "root_ports", layout->root_ports);
+  add_nullable_string (builder, "scsi_controller", layout->scsi_controller);
+  add_nullable_string (builder, "iothread", layout->iothread);
+  json_builder_set_member_name (builder, "pcie");
+  json_builder_add_boolean_value (builder, layout->pcie);
+  for (gsize i = 0; i < G_N_ELEMENTS (layout_uints); i++)
+    {
+      json_builder_set_member_name (builder, layout_uints[i].name);
+      json_builder_add_int_value (builder,
+                                  G_STRUCT_MEMBER (guint32, layout, layout_uints[i].offset));
+    }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static gboolean
+read_string_array (JsonObject  *object,
+                   const char  *name,
+                   GPtrArray   *out,
+                   GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  JsonArray *array;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "qemu layout: member \"%s\" is not an array", name);
+      return FALSE;
+    }
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (json_node_get_value_type (element) != G_TYPE_STRING)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "qemu layout: element %u of \"%s\" is not a string", i, name);
+          return FALSE;
+        }
+      g_ptr_array_add (out, g_strdup (json_node_get_string (element)));
+    }
+  return TRUE;
+}
+
+static gboolean
+read_nullable_string (JsonObject  *object,
+                      const char  *name,
+                      char       **out,
+                      GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "qemu layout: member \"%s\" is not a string", name);
+      return FALSE;
+    }
+  *out = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+HvkQemuLayout *
+hvk_qemu_layout_from_json (JsonNode  *node,
+                           GError   **error)
+{
+  g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
+  JsonObject *object;
+  JsonNode *member;
+
+  g_return_val_if_fail (node != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "qemu layout: not a JSON object");
+      return NULL;
+    }
+  object = json_node_get_object (node);
+
+  if (!read_string_array (object, "bridges", layout->bridges, error) ||
+      !read_string_array (object, "root_ports", layout->root_ports, error) ||
+      !read_nullable_string (object, "scsi_controller", &layout->scsi_controller, error) ||
+      !read_nullable_string (object, "iothread", &layout->iothread, error))
+    return NULL;
+
+  member = json_object_get_member (object, "pcie");
+  if (member != NULL)
+    {
+      if (json_node_get_value_type (member) != G_TYPE_BOOLEAN)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "qemu layout: member \"pcie\" is not a boolean");
+          return NULL;
+        }
+      layout->pcie = json_node_get_boolean (member);
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (layout_uints); i++)
+    {
+      gint64 value;
+
+      member = json_object_get_member (object, layout_uints[i].name);
+      if (member == NULL)
+        continue;
+      if (json_node_get_value_type (member) != G_TYPE_INT64 ||
+          (value = json_node_get_int (member)) < 0 || value > G_MAXUINT32)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "qemu layout: member \"%s\" is not an unsigned 32-bit integer",
+                       layout_uints[i].name);
+          return NULL;
+        }
+      G_STRUCT_MEMBER (guint32, layout, layout_uints[i].offset) = (guint32) value;
+    }
+
+  return g_steal_pointer (&layout);
+}
+
+HvkCapabilities
+hvk_qemu_capabilities_for_config (HvkConfig *config)
+{
+  /* Kata ≥ 3.3's qemuArchBase capabilities, plus what this backend's
+   * lifecycle implements. */
+  HvkCapabilities caps = HVK_CAP_BLOCK_DEVICE |
+                         HVK_CAP_BLOCK_DEVICE_HOTPLUG |
+                         HVK_CAP_MULTI_QUEUE |
+                         HVK_CAP_NET_DEVICE_HOTPLUG |
+                         HVK_CAP_FS_SHARING |
+                         HVK_CAP_PAUSE_RESUME |
+                         HVK_CAP_VCPU_RESIZE |
+                         HVK_CAP_MEMORY_RESIZE |
+                         HVK_CAP_SAVE_RESTORE |
+                         HVK_CAP_VSOCK |
+                         HVK_CAP_VFIO;
+
+  if (config != NULL &&
+      g_strcmp0 (hvk_qemu_config_string (config, "shared_fs", "none"), "none") == 0)
+    caps &= ~HVK_CAP_FS_SHARING;
+  return caps;
+}
