@@ -325,7 +325,8 @@ read_message (HvkQmpClient *self,
               g_clear_pointer (&line, g_free);
               continue;
             }
-          parser = json_parser_new_immutable ();
+          /* Mutable: callers may edit what execute() returns. */
+          parser = json_parser_new ();
           if (!json_parser_load_from_data (parser, line, -1, &local_error))
             {
               g_debug ("QMP %s: skipping a line that is not JSON: %s",

@@ -1,4 +1,183 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "hvk-qemu-private.h"
+#include "hvk-qemu-process.h"
+
+/* The virtio-fs daemon QEMU's vhost-user-fs-pci connects to (Kata's
+ * virtiofsd.go): started before QEMU, on STATE/ID/vhost-fs.sock, in its
+ * own session so a terminal's Ctrl-C reaches only hvkit, and stopped
+ * with the VM. */
+
+/* Kata's cache names (never/auto/always) to the C virtiofsd's. */
+static const struct {
+  const char *kata;
+  const char *virtiofsd;
+} cache_modes[] = {
+  { "never", "none" },
+  { "none", "none" },
+  { "auto", "auto" },
+  { "always", "always" },
+};
+
+static void
+child_new_session (gpointer user_data)
+{
+  setsid ();
+}
+
+static const char *
+config_string (HvkConfig  *config,
+               const char *key)
+{
+  const char *value;
+
+  if (hvk_config_lookup_key (config, key) == NULL)
+    return NULL;
+  value = hvk_config_get_string (config, key);
+  return value != NULL && *value != '\0' ? value : NULL;
+}
+
+gboolean
+hvk_qemu_virtiofsd_start (HvkConfig   *config,
+                          const char  *socket_path,
+                          const char  *log_path,
+                          gint64       deadline_us,
+                          int         *out_pid,
+                          guint64     *out_start_time,
+                          GError     **error)
+{
+  const char *daemon = config_string (config, "virtio_fs_daemon");
+  const char *shared = config_string (config, "shared_path");
+  const char *cache = config_string (config, "virtio_fs_cache");
+  const char *cache_arg = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) local_error = NULL;
+  const char * const *extra = NULL;
+  int log_fd;
+  GPid pid = 0;
+  gboolean ok;
+
+  if (daemon == NULL)
+    daemon = "/usr/lib/qemu/virtiofsd";
+  if (shared == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: [%s] shared_fs=virtio-fs needs shared_path",
+                   hvk_config_get_source (config) ? hvk_config_get_source (config) : "configuration",
+                   hvk_config_get_group (config));
+      return FALSE;
+    }
+  if (!g_file_test (shared, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "virtio-fs shared_path %s is not a directory", shared);
+      return FALSE;
+    }
+  if (!g_file_test (daemon, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "virtio-fs daemon %s (virtio_fs_daemon) does not exist or is not executable",
+                   daemon);
+      return FALSE;
+    }
+  if (hvk_config_lookup_key (config, "valid_virtio_fs_daemon_paths") != NULL
+      && !hvk_config_check_allowed_path (config, "virtio_fs_daemon",
+                                         "valid_virtio_fs_daemon_paths", error))
+    return FALSE;
+
+  for (guint i = 0; cache != NULL && i < G_N_ELEMENTS (cache_modes); i++)
+    if (g_str_equal (cache, cache_modes[i].kata))
+      cache_arg = cache_modes[i].virtiofsd;
+  if (cache != NULL && cache_arg == NULL)
+    cache_arg = cache;
+
+  g_ptr_array_add (argv, g_strdup (daemon));
+  g_ptr_array_add (argv, g_strdup_printf ("--socket-path=%s", socket_path));
+  g_ptr_array_add (argv, g_strdup ("-o"));
+  g_ptr_array_add (argv, g_strdup_printf ("source=%s", shared));
+  if (cache_arg != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-o"));
+      g_ptr_array_add (argv, g_strdup_printf ("cache=%s", cache_arg));
+    }
+  if (hvk_config_lookup_key (config, "virtio_fs_extra_args") != NULL)
+    extra = hvk_config_get_strv (config, "virtio_fs_extra_args");
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+
+  log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot create virtiofsd log %s: %s", log_path, g_strerror (saved));
+      return FALSE;
+    }
+  unlink (socket_path);
+  ok = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                         child_new_session, NULL,
+                                         -1, log_fd, log_fd, NULL, NULL, 0,
+                                         &pid, NULL, NULL, NULL, &local_error);
+  close (log_fd);
+  if (!ok)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot start virtio-fs daemon %s: %s", daemon, local_error->message);
+      return FALSE;
+    }
+
+  /* Ready when its socket exists; a quick exit is a failure. */
+  for (guint spins = 0;; spins++)
+    {
+      int status;
+
+      if (g_file_test (socket_path, G_FILE_TEST_EXISTS))
+        break;
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        {
+          g_autofree char *log = hvk_process_read_log_tail (log_path, 2048);
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "virtio-fs daemon %s exited before creating %s%s%s", daemon,
+                       socket_path, log ? ": " : "", log ? log : "");
+          return FALSE;
+        }
+      if (g_get_monotonic_time () >= deadline_us)
+        {
+          hvk_process_kill (pid, 0, 2000);
+          g_set_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT,
+                       "virtio-fs daemon %s did not create %s in time", daemon, socket_path);
+          return FALSE;
+        }
+      g_usleep (spins < 100 ? 1000 : 5000);
+    }
+
+  *out_pid = pid;
+  *out_start_time = hvk_process_get_start_time (pid);
+  return TRUE;
+}
+
+void
+hvk_qemu_virtiofsd_stop (int     pid,
+                         guint64 start_time,
+                         guint   timeout_ms)
+{
+  if (pid <= 0)
+    return;
+  if (hvk_process_is_alive (pid, start_time))
+    kill (pid, SIGTERM);
+  if (!hvk_process_wait_dead (pid, start_time,
+                              g_get_monotonic_time () + (gint64) timeout_ms * 1000))
+    hvk_process_kill (pid, start_time, 2000);
+}
