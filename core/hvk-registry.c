@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include "hvk-config-private.h"
 #include "hvk-hypervisor-private.h"
 #include "hvk-registry-private.h"
 
@@ -602,18 +603,6 @@ hvk_registry_add_kernel_param_policy (HvkRegistry         *self,
   return TRUE;
 }
 
-/* Whether @key is one of the core's keys (Kata's), which every backend's
- * group already has.  Asked of a registry-less configuration, outside our
- * lock. */
-static gboolean
-is_core_config_key (const char *backend,
-                    const char *key)
-{
-  g_autoptr(HvkConfig) config = hvk_config_new (backend);
-
-  return config != NULL && hvk_config_lookup_key (config, key) != NULL;
-}
-
 gboolean
 hvk_registry_add_config_keys (HvkRegistry         *self,
                               HvkPlugin           *plugin,
@@ -659,7 +648,7 @@ hvk_registry_add_config_keys (HvkRegistry         *self,
               return FALSE;
             }
         }
-      if (is_core_config_key (backend, key->name))
+      if (hvk_config_keys_lookup_core (key->name) != NULL)
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
                        "plugin '%s': config key '%s' of backend '%s' clashes with a core key",
@@ -708,8 +697,56 @@ add_refusal (HvkRegistry  *self,
   g_ptr_array_add (self->refusals, g_error_copy (error));
 }
 
+/* Whether @desc may be initialised: ABI, name, init, name not taken.
+ * Called with the load lock held, before anything of the plugin runs. */
+static gboolean
+check_descriptor (HvkRegistry          *self,
+                  const HvkPluginDesc  *desc,
+                  const char           *where,
+                  GError              **error)
+{
+  HvkPlugin *other;
+
+  if (desc->abi_version != HVK_PLUGIN_ABI_VERSION)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin ABI version %u, expected %u",
+                   where, (guint) desc->abi_version,
+                   (guint) HVK_PLUGIN_ABI_VERSION);
+      return FALSE;
+    }
+  if (!hvk_registry_name_is_valid (desc->name))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: invalid plugin name '%s' (expected [a-z0-9_-]+)",
+                   where, desc->name ? desc->name : "(null)");
+      return FALSE;
+    }
+  if (desc->init == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin '%s' has no init function", where, desc->name);
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  other = find_plugin (self, desc->name);
+  g_mutex_unlock (&self->lock);
+  if (other != NULL)
+    {
+      const char *other_file = hvk_plugin_get_filename (other);
+
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: plugin name '%s' already taken by %s",
+                   where, desc->name,
+                   other_file ? other_file : "a static plugin");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Checks @desc and runs its init.  Takes @module (NULL for a static
- * plugin).  Called with the load lock held. */
+ * plugin), which @desc points into.  Called with the load lock held. */
 static HvkPlugin *
 register_plugin (HvkRegistry          *self,
                  const HvkPluginDesc  *desc,
@@ -721,49 +758,12 @@ register_plugin (HvkRegistry          *self,
   const char *where = filename ? filename : "(static plugin)";
   g_autoptr(HvkPlugin) plugin = NULL;
   g_autoptr(GError) local_error = NULL;
-  HvkPlugin *other;
 
-  if (desc->abi_version != HVK_PLUGIN_ABI_VERSION)
+  if (!check_descriptor (self, desc, where, error))
     {
+      /* Only now: the messages read the descriptor, inside the module. */
       if (module != NULL)
         g_module_close (module);
-      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: plugin ABI version %u, expected %u",
-                   where, (guint) desc->abi_version,
-                   (guint) HVK_PLUGIN_ABI_VERSION);
-      return NULL;
-    }
-  if (!hvk_registry_name_is_valid (desc->name))
-    {
-      if (module != NULL)
-        g_module_close (module);
-      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: invalid plugin name '%s' (expected [a-z0-9_-]+)",
-                   where, desc->name ? desc->name : "(null)");
-      return NULL;
-    }
-  if (desc->init == NULL)
-    {
-      if (module != NULL)
-        g_module_close (module);
-      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: plugin '%s' has no init function", where, desc->name);
-      return NULL;
-    }
-
-  g_mutex_lock (&self->lock);
-  other = find_plugin (self, desc->name);
-  g_mutex_unlock (&self->lock);
-  if (other != NULL)
-    {
-      const char *other_file = hvk_plugin_get_filename (other);
-
-      if (module != NULL)
-        g_module_close (module);
-      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: plugin name '%s' already taken by %s",
-                   where, desc->name,
-                   other_file ? other_file : "a static plugin");
       return NULL;
     }
 
@@ -1521,11 +1521,7 @@ hvk_registry_build_kernel_params (HvkRegistry      *self,
       if (phase == HVK_KERNEL_PARAM_PHASE_USER)
         {
           if (config != NULL)
-            {
-              g_autoptr(GPtrArray) user = hvk_config_get_kernel_params (config);
-
-              append_copies (params, user);
-            }
+            append_copies (params, hvk_config_get_kernel_params (config));
           continue;
         }
 
