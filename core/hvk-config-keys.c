@@ -1,4 +1,388 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* STUB: to be implemented */
 #include "config.h"
+
 #include <hvkit/hvkit.h>
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "hvk-config-private.h"
+
+/*
+ * The core configuration keys, after Kata's `[hypervisor.*]` sections of
+ * configuration.toml.  Defaults are in key-file syntax.  `path` has no core
+ * default: each backend applies its own (QEMU and acrn-dm differ).
+ *
+ * Append-only: these names are part of the configuration file format.
+ */
+static const HvkConfigKey core_keys[] = {
+  /* Binaries */
+  { "path", HVK_CONFIG_TYPE_STRING, NULL, "Hypervisor (VMM) binary; each backend has its own default" },
+  { "ctlpath", HVK_CONFIG_TYPE_STRING, NULL, "Hypervisor control tool (acrnctl for ACRN)" },
+  { "jailer_path", HVK_CONFIG_TYPE_STRING, NULL, "Jailer binary the VMM is started under" },
+
+  /* Guest assets */
+  { "kernel", HVK_CONFIG_TYPE_STRING, NULL, "Guest kernel (required)" },
+  { "image", HVK_CONFIG_TYPE_STRING, NULL, "Guest root filesystem image (exclusive with initrd)" },
+  { "initrd", HVK_CONFIG_TYPE_STRING, NULL, "Guest initrd (exclusive with image)" },
+  { "firmware", HVK_CONFIG_TYPE_STRING, NULL, "BIOS or UEFI firmware" },
+  { "firmware_volume", HVK_CONFIG_TYPE_STRING, NULL, "UEFI variable store volume" },
+
+  /* Machine */
+  { "machine_type", HVK_CONFIG_TYPE_STRING, "q35", "Machine type" },
+  { "machine_accelerators", HVK_CONFIG_TYPE_STRING, NULL, "Extra comma-separated machine options (e.g. accel=tcg)" },
+  { "cpu_features", HVK_CONFIG_TYPE_STRING, NULL, "Comma-separated CPU features appended to the CPU model" },
+  { "kernel_params", HVK_CONFIG_TYPE_STRING, NULL, "Extra guest kernel parameters, appended last so they win" },
+  { "kernel_verity_params", HVK_CONFIG_TYPE_STRING, NULL, "dm-verity parameters of the root image (root_hash=…,salt=…,…)" },
+
+  /* CPU and memory */
+  { "default_vcpus", HVK_CONFIG_TYPE_DOUBLE, "1", "Boot vCPUs: 0 means 1, negative or more than the host means all host CPUs" },
+  { "default_maxvcpus", HVK_CONFIG_TYPE_UINT, "0", "Maximum vCPUs: 0 or more than the host means all host CPUs" },
+  { "default_memory", HVK_CONFIG_TYPE_UINT, "2048", "Boot memory in MiB (0 means 2048)" },
+  { "default_maxmemory", HVK_CONFIG_TYPE_UINT, "0", "Maximum memory in MiB: 0 or more than the host means all host memory" },
+  { "memory_slots", HVK_CONFIG_TYPE_UINT, "10", "Memory hotplug slots" },
+  { "memory_offset", HVK_CONFIG_TYPE_UINT, "0", "MiB added to the maximum memory (NVDIMM space)" },
+  { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false", "Resize memory with virtio-mem" },
+  { "default_bridges", HVK_CONFIG_TYPE_UINT, "1", "PCI bridges (0 means 1, at most 5)" },
+
+  /* Block devices */
+  { "block_device_driver", HVK_CONFIG_TYPE_STRING, "virtio-scsi", "Block driver: virtio-scsi, virtio-blk, nvdimm, virtio-mmio or virtio-blk-ccw" },
+  { "block_device_aio", HVK_CONFIG_TYPE_STRING, "threads", "Block I/O mechanism: threads, native or io_uring" },
+  { "block_device_cache_set", HVK_CONFIG_TYPE_BOOLEAN, "false", "Set the cache options of block devices" },
+  { "block_device_cache_direct", HVK_CONFIG_TYPE_BOOLEAN, "false", "Open block devices with O_DIRECT" },
+  { "block_device_cache_noflush", HVK_CONFIG_TYPE_BOOLEAN, "false", "Ignore flush requests of block devices" },
+  { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use block devices for container rootfs" },
+
+  /* Shared file systems */
+  { "shared_fs", HVK_CONFIG_TYPE_STRING, "none", "Shared file system: virtio-fs, virtio-9p, virtio-fs-nydus or none" },
+  { "shared_path", HVK_CONFIG_TYPE_STRING, NULL, "Host directory shared with the guest" },
+  { "virtio_fs_daemon", HVK_CONFIG_TYPE_STRING, "/usr/lib/qemu/virtiofsd", "virtiofsd binary" },
+  { "valid_virtio_fs_daemon_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs virtio_fs_daemon must match" },
+  { "virtio_fs_cache_size", HVK_CONFIG_TYPE_UINT, "0", "virtio-fs DAX window in MiB" },
+  { "virtio_fs_queue_size", HVK_CONFIG_TYPE_UINT, "1024", "virtio-fs queue size" },
+  { "virtio_fs_extra_args", HVK_CONFIG_TYPE_STRV, NULL, "Extra virtiofsd arguments" },
+  { "virtio_fs_cache", HVK_CONFIG_TYPE_STRING, "auto", "virtio-fs cache mode: never, auto, always or metadata" },
+  { "msize_9p", HVK_CONFIG_TYPE_UINT, "8192", "9p msize in bytes" },
+
+  /* Entropy */
+  { "entropy_source", HVK_CONFIG_TYPE_STRING, "/dev/urandom", "Host entropy source of the guest RNG" },
+  { "valid_entropy_sources", HVK_CONFIG_TYPE_STRV, NULL, "Globs entropy_source must match" },
+
+  /* Features */
+  { "enable_debug", HVK_CONFIG_TYPE_BOOLEAN, "false", "Debug output from the VMM and the guest kernel" },
+  { "enable_iothreads", HVK_CONFIG_TYPE_BOOLEAN, "false", "Use an I/O thread for virtio-scsi" },
+  { "enable_hugepages", HVK_CONFIG_TYPE_BOOLEAN, "false", "Back guest memory with huge pages" },
+  { "enable_mem_prealloc", HVK_CONFIG_TYPE_BOOLEAN, "false", "Preallocate guest memory" },
+  { "enable_iommu", HVK_CONFIG_TYPE_BOOLEAN, "false", "Emulate an IOMMU" },
+  { "enable_iommu_platform", HVK_CONFIG_TYPE_BOOLEAN, "false", "iommu_platform=on on CCW devices" },
+  { "disable_image_nvdimm", HVK_CONFIG_TYPE_BOOLEAN, "false", "Attach the image as virtio-blk instead of NVDIMM" },
+  { "rootfs_type", HVK_CONFIG_TYPE_STRING, "ext4", "Root file system of the image: ext4, xfs or erofs" },
+  { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0", "PCIe root ports for hotplug" },
+  { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false", "Hotplug VFIO devices on the root bus" },
+  { "file_mem_backend", HVK_CONFIG_TYPE_STRING, NULL, "File backing guest memory" },
+  { "valid_file_mem_backends", HVK_CONFIG_TYPE_STRV, NULL, "Globs file_mem_backend must match" },
+  { "valid_hypervisor_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs path must match" },
+  { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL, "Globs ctlpath must match" },
+  { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs jailer_path must match" },
+  { "pflashes", HVK_CONFIG_TYPE_STRV, NULL, "Flash images (-pflash)" },
+  { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL, "QEMU -sandbox options" },
+  { "guest_memory_dump_path", HVK_CONFIG_TYPE_STRING, NULL, "Where to dump guest memory on panic (enables pvpanic)" },
+  { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "Dump guest memory with paging" },
+  { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest console on a legacy serial port (ttyS0)" },
+  { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use vhost-net" },
+  { "disable_nesting_checks", HVK_CONFIG_TYPE_BOOLEAN, "false", "Skip the nested-virtualisation checks" },
+  { "disable_selinux", HVK_CONFIG_TYPE_BOOLEAN, "false", "No SELinux label on the VMM process" },
+  { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true", "Disable SELinux in the guest (selinux=0)" },
+
+  /* VM templating */
+  { "boot_to_be_template", HVK_CONFIG_TYPE_BOOLEAN, "false", "Boot a VM that becomes a template" },
+  { "boot_from_template", HVK_CONFIG_TYPE_BOOLEAN, "false", "Boot a VM from a template" },
+  { "memory_path", HVK_CONFIG_TYPE_STRING, NULL, "Template memory file" },
+  { "devices_state_path", HVK_CONFIG_TYPE_STRING, NULL, "Template device state file" },
+};
+
+/**
+ * hvk_config_get_core_keys:
+ * @n_keys: (out): number of keys
+ *
+ * The keys every configuration knows, whatever the backend (Kata's names).
+ *
+ * Returns: (array length=n_keys) (transfer none): the core key table
+ */
+const HvkConfigKey *
+hvk_config_get_core_keys (guint *n_keys)
+{
+  g_return_val_if_fail (n_keys != NULL, NULL);
+
+  *n_keys = G_N_ELEMENTS (core_keys);
+  return core_keys;
+}
+
+static GHashTable *
+core_index (void)
+{
+  static GHashTable *index = NULL;
+
+  if (g_once_init_enter (&index))
+    {
+      GHashTable *table = g_hash_table_new (g_str_hash, g_str_equal);
+
+      for (gsize i = 0; i < G_N_ELEMENTS (core_keys); i++)
+        g_hash_table_insert (table, (gpointer) core_keys[i].name, (gpointer) &core_keys[i]);
+      g_once_init_leave (&index, table);
+    }
+  return index;
+}
+
+const HvkConfigKey *
+hvk_config_keys_lookup_core (const char *name)
+{
+  return g_hash_table_lookup (core_index (), name);
+}
+
+/* Defaults parsed once; an unparsable default in the table is a bug. */
+HvkValue *
+hvk_config_keys_core_default (const HvkConfigKey *key)
+{
+  static HvkValue **defaults = NULL;
+  gsize i;
+
+  if (g_once_init_enter (&defaults))
+    {
+      HvkValue **values = g_new0 (HvkValue *, G_N_ELEMENTS (core_keys));
+
+      for (gsize k = 0; k < G_N_ELEMENTS (core_keys); k++)
+        {
+          g_autofree char *problem = NULL;
+          GVariant *v;
+
+          if (core_keys[k].default_value == NULL)
+            continue;
+          v = hvk_value_parse (hvk_config_value_type_to_variant_type (core_keys[k].type),
+                               core_keys[k].default_value, HVK_LIST_SYNTAX_KEY_FILE, &problem);
+          if (v == NULL)
+            g_error ("core config key %s: bad default: %s", core_keys[k].name, problem);
+          values[k] = hvk_value_new (v);
+        }
+      g_once_init_leave (&defaults, values);
+    }
+
+  g_return_val_if_fail (key >= core_keys && key < core_keys + G_N_ELEMENTS (core_keys), NULL);
+  i = key - core_keys;
+  return defaults[i];
+}
+
+/* ---- typed values ---- */
+
+HvkValue *
+hvk_value_new (GVariant *variant)
+{
+  HvkValue *value = g_new0 (HvkValue, 1);
+
+  value->variant = g_variant_ref_sink (variant);
+  if (g_variant_is_of_type (variant, G_VARIANT_TYPE_STRING_ARRAY))
+    value->strv = g_variant_get_strv (variant, NULL);
+  return value;
+}
+
+void
+hvk_value_free (HvkValue *value)
+{
+  if (value == NULL)
+    return;
+  g_free (value->strv);
+  g_variant_unref (value->variant);
+  g_free (value);
+}
+
+const GVariantType *
+hvk_config_value_type_to_variant_type (HvkConfigValueType type)
+{
+  switch (type)
+    {
+    case HVK_CONFIG_TYPE_STRING:  return HVK_VALUE_TYPE_STRING;
+    case HVK_CONFIG_TYPE_BOOLEAN: return HVK_VALUE_TYPE_BOOLEAN;
+    case HVK_CONFIG_TYPE_UINT:    return HVK_VALUE_TYPE_UINT;
+    case HVK_CONFIG_TYPE_INT:     return HVK_VALUE_TYPE_INT;
+    case HVK_CONFIG_TYPE_DOUBLE:  return HVK_VALUE_TYPE_DOUBLE;
+    case HVK_CONFIG_TYPE_STRV:    return HVK_VALUE_TYPE_STRV;
+    default:                      return NULL;
+    }
+}
+
+const GVariantType *
+hvk_prop_type_to_variant_type (HvkPropType type)
+{
+  switch (type)
+    {
+    case HVK_PROP_STRING:  return HVK_VALUE_TYPE_STRING;
+    case HVK_PROP_BOOLEAN: return HVK_VALUE_TYPE_BOOLEAN;
+    case HVK_PROP_UINT:    return HVK_VALUE_TYPE_UINT;
+    case HVK_PROP_INT:     return HVK_VALUE_TYPE_INT;
+    case HVK_PROP_STRV:    return HVK_VALUE_TYPE_STRV;
+    default:               return NULL;
+    }
+}
+
+/* Boolean spellings accepted in files and device strings. */
+static const struct {
+  const char *text;
+  gboolean    value;
+} boolean_names[] = {
+  { "true", TRUE }, { "false", FALSE },
+  { "on", TRUE }, { "off", FALSE },
+  { "yes", TRUE }, { "no", FALSE },
+  { "1", TRUE }, { "0", FALSE },
+};
+
+gboolean
+hvk_parse_boolean (const char *text,
+                   gboolean   *out)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (boolean_names); i++)
+    if (g_ascii_strcasecmp (text, boolean_names[i].text) == 0)
+      {
+        *out = boolean_names[i].value;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GVariant *
+parse_key_file_list (const char *text)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) items = NULL;
+
+  /* Let GKeyFile apply its own list syntax (`;`, `\;`, `\s` …) so that
+   * set_from_string() and files agree. */
+  g_key_file_set_value (kf, "g", "k", text);
+  items = g_key_file_get_string_list (kf, "g", "k", NULL, &error);
+  if (error != NULL)
+    return NULL;
+  if (items == NULL)
+    return g_variant_new_strv (NULL, 0);
+  return g_variant_new_strv ((const char * const *) items, -1);
+}
+
+static GVariant *
+parse_device_list (const char *text)
+{
+  g_auto(GStrv) items = NULL;
+
+  if (*text == '\0')
+    return g_variant_new_strv (NULL, 0);
+  items = g_strsplit (text, ":", -1);
+  return g_variant_new_strv ((const char * const *) items, -1);
+}
+
+GVariant *
+hvk_value_parse (const GVariantType  *type,
+                 const char          *text,
+                 HvkListSyntax        syntax,
+                 char               **problem)
+{
+  g_autofree char *stripped = NULL;
+  const char *expected = NULL;
+
+  g_return_val_if_fail (type != NULL, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (g_variant_type_equal (type, HVK_VALUE_TYPE_STRING))
+    return g_variant_new_string (text);
+  if (g_variant_type_equal (type, HVK_VALUE_TYPE_STRV))
+    {
+      GVariant *list;
+
+      if (syntax == HVK_LIST_SYNTAX_DEVICE)
+        return parse_device_list (text);
+      list = parse_key_file_list (text);
+      if (list == NULL && problem != NULL)
+        *problem = g_strdup_printf ("invalid value '%s' (expected a ;-separated list)", text);
+      return list;
+    }
+
+  /* Scalars: surrounding blanks are not part of the value. */
+  stripped = g_strstrip (g_strdup (text));
+
+  if (g_variant_type_equal (type, HVK_VALUE_TYPE_BOOLEAN))
+    {
+      gboolean b;
+
+      if (hvk_parse_boolean (stripped, &b))
+        return g_variant_new_boolean (b);
+      expected = "expected true or false";
+    }
+  else if (g_variant_type_equal (type, HVK_VALUE_TYPE_UINT))
+    {
+      guint64 u;
+
+      if (g_ascii_string_to_unsigned (stripped, 10, 0, G_MAXUINT64, &u, NULL))
+        return g_variant_new_uint64 (u);
+      expected = "expected an unsigned integer";
+    }
+  else if (g_variant_type_equal (type, HVK_VALUE_TYPE_INT))
+    {
+      gint64 i;
+
+      if (g_ascii_string_to_signed (stripped, 10, G_MININT64, G_MAXINT64, &i, NULL))
+        return g_variant_new_int64 (i);
+      expected = "expected an integer";
+    }
+  else if (g_variant_type_equal (type, HVK_VALUE_TYPE_DOUBLE))
+    {
+      char *end = NULL;
+      double d;
+
+      errno = 0;
+      d = g_ascii_strtod (stripped, &end);
+      if (*stripped != '\0' && end != NULL && *end == '\0' && errno == 0 && isfinite (d))
+        return g_variant_new_double (d);
+      expected = "expected a number";
+    }
+  else
+    g_return_val_if_reached (NULL);
+
+  if (problem != NULL)
+    *problem = g_strdup_printf ("invalid value '%s' (%s)", text, expected);
+  return NULL;
+}
+
+char *
+hvk_value_to_string (GVariant      *value,
+                     HvkListSyntax  syntax)
+{
+  g_return_val_if_fail (value != NULL, NULL);
+
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_STRING))
+    return g_variant_dup_string (value, NULL);
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_BOOLEAN))
+    return g_strdup (g_variant_get_boolean (value) ? "true" : "false");
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_UINT))
+    return g_strdup_printf ("%" G_GUINT64_FORMAT, g_variant_get_uint64 (value));
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_INT))
+    return g_strdup_printf ("%" G_GINT64_FORMAT, g_variant_get_int64 (value));
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_DOUBLE))
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+      return g_strdup (g_ascii_dtostr (buf, sizeof buf, g_variant_get_double (value)));
+    }
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_STRV))
+    {
+      g_autofree const char **items = g_variant_get_strv (value, NULL);
+
+      if (syntax == HVK_LIST_SYNTAX_DEVICE)
+        return g_strjoinv (":", (char **) items);
+      else
+        {
+          g_autoptr(GKeyFile) kf = g_key_file_new ();
+
+          g_key_file_set_string_list (kf, "g", "k", items, g_strv_length ((char **) items));
+          return g_key_file_get_value (kf, "g", "k", NULL);
+        }
+    }
+  g_return_val_if_reached (NULL);
+}

@@ -80,6 +80,9 @@ const char *hvk_asset_type_to_string (HvkAssetType type);
 HVK_AVAILABLE_IN_ALL
 const char *hvk_asset_type_to_key    (HvkAssetType type);
 
+HVK_AVAILABLE_IN_ALL
+const HvkConfigKey *hvk_config_get_core_keys (guint *n_keys);
+
 #define HVK_TYPE_CONFIG (hvk_config_get_type ())
 HVK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (HvkConfig, hvk_config, HVK, CONFIG, GObject)
@@ -108,8 +111,17 @@ HVK_AVAILABLE_IN_ALL
 const char *hvk_config_get_group      (HvkConfig    *self);
 
 HVK_AVAILABLE_IN_ALL
+HvkRegistry *hvk_config_get_registry  (HvkConfig    *self);
+HVK_AVAILABLE_IN_ALL
+void        hvk_config_set_registry   (HvkConfig    *self,
+                                       HvkRegistry  *registry);
+
+HVK_AVAILABLE_IN_ALL
 const HvkConfigKey *hvk_config_lookup_key (HvkConfig  *self,
                                            const char *key);
+HVK_AVAILABLE_IN_ALL
+char       *hvk_config_dup_value_string (HvkConfig  *self,
+                                         const char *key);
 HVK_AVAILABLE_IN_ALL
 gboolean    hvk_config_has_key        (HvkConfig    *self,
                                        const char   *key);
