@@ -268,6 +268,8 @@ create_default_registry (gpointer data)
  * Returns the process-wide registry, created and scanned (see
  * hvk_registry_scan()) on the first call, from whichever thread makes it.
  * The environment is read then; later changes to it are not seen.
+ * A plugin's init must not call it (the first call would wait for
+ * itself): use hvk_plugin_get_registry().
  *
  * Returns: (transfer none): the default registry
  */
