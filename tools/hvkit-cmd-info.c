@@ -151,8 +151,9 @@ hvkit_cmd_check (HvkitTool *tool,
     hvkit_option_context_new ("check -c FILE", "Validate a configuration and "
                               "print the resolved settings.", entries);
   g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) devices = NULL;
+  GPtrArray *devices;
   g_auto(GStrv) extra = NULL;
   const HvkConfigKey *core;
   guint n_core;
@@ -164,6 +165,11 @@ hvkit_cmd_check (HvkitTool *tool,
   if (config == NULL)
     return status;
   if (!hvk_config_validate (config, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+  /* A backend no plugin provides is a configuration error too. */
+  hypervisor = hvk_registry_create_hypervisor (hvkit_tool_get_registry (tool),
+                                               config, &error);
+  if (hypervisor == NULL)
     return hvkit_fail (error, HVKIT_EXIT_USAGE);
 
   g_print ("%s: valid\n", path);
@@ -237,10 +243,11 @@ read_command_line_property (HvkitTool   *tool,
   if (config == NULL)
     return status;
 
+  /* An unknown backend is a configuration error. */
   hypervisor = hvk_registry_create_hypervisor (hvkit_tool_get_registry (tool),
                                                config, &error);
   if (hypervisor == NULL)
-    return hvkit_fail (error, hvkit_exit_code_for (error));
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
 
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (hypervisor),
                                     property) == NULL)

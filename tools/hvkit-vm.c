@@ -140,7 +140,8 @@ hvkit_start_vm (HvkitTool  *tool,
                                                config, &error);
   if (hypervisor == NULL)
     {
-      *exit_code = hvkit_fail (error, hvkit_exit_code_for (error));
+      /* An unknown backend is a configuration error. */
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_USAGE);
       discard_vm (tool, id, NULL);
       return NULL;
     }

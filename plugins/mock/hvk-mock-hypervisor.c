@@ -286,7 +286,7 @@ mock_create_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
   g_autofree char *cmdline = NULL;
-  g_autoptr(GPtrArray) devices = NULL;
+  GPtrArray *devices;
   const char *store;
 
   if (!begin_call (self, "create_vm", config, error)

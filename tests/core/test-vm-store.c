@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+/* Tests of the VM store: ids, socket paths (Kata's BuildSocketPath
+ * vectors), directories, locks and state files, and the save/load round
+ * trip through the mock backend. */
+
+typedef struct {
+  char *store;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("hvk-vm-store-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  /* A store that does not exist yet: ensure_dir must create it. */
+  fixture->store = g_build_filename (tmp, "state", "hvkit", NULL);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *state = g_path_get_dirname (fixture->store);
+  g_autofree char *tmp = g_path_get_dirname (state);
+
+  remove_tree (tmp);
+  g_free (fixture->store);
+}
+
+static void
+test_default_dir (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("XDG_RUNTIME_DIR"));
+  g_autofree char *dir = NULL;
+  g_autofree char *fallback = NULL;
+
+  g_setenv ("XDG_RUNTIME_DIR", "/run/user/4242", TRUE);
+  dir = hvk_vm_store_default_dir ();
+  g_assert_cmpstr (dir, ==, "/run/user/4242/hvkit");
+  g_clear_pointer (&dir, g_free);
+
+  g_unsetenv ("XDG_RUNTIME_DIR");
+  dir = hvk_vm_store_default_dir ();
+  if (getuid () == 0)
+    g_assert_cmpstr (dir, ==, "/run/hvkit");
+  else
+    {
+      fallback = g_build_filename (g_get_user_runtime_dir (), "hvkit", NULL);
+      g_assert_cmpstr (dir, ==, fallback);
+    }
+
+  if (saved != NULL)
+    g_setenv ("XDG_RUNTIME_DIR", saved, TRUE);
+}
+
+static void
+test_id_validate (void)
+{
+  const char *valid[] = {
+    "a", "vm0", "0vm", "my-vm_1.test", "A.b-C_d",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 64 */
+  };
+  const struct {
+    const char *id;
+    const char *message;
+  } invalid[] = {
+    { "", "invalid VM id '': it must not be empty" },
+    { "-vm", "invalid VM id '-vm': it must start with a letter or a digit" },
+    { ".vm", "invalid VM id '.vm': it must start with a letter or a digit" },
+    { "_vm", "invalid VM id '_vm': it must start with a letter or a digit" },
+    { "a/b", "invalid VM id 'a/b': only letters, digits, '_', '.' and '-' are allowed" },
+    { "a b", "invalid VM id 'a b': only letters, digits, '_', '.' and '-' are allowed" },
+    { "vm\n", "invalid VM id 'vm\n': only letters, digits, '_', '.' and '-' are allowed" },
+    { "a..b", "invalid VM id 'a..b': it must not contain '..'" },
+    { "a..", "invalid VM id 'a..': it must not contain '..'" },
+    { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+      "invalid VM id 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa': longer than 64 characters" },
+  };
+
+  g_assert_cmpuint (strlen (valid[5]), ==, HVK_VM_ID_MAX_LEN);
+  for (guint i = 0; i < G_N_ELEMENTS (valid); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_true (hvk_vm_id_validate (valid[i], &error));
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_false (hvk_vm_id_validate (invalid[i].id, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, invalid[i].message);
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_false (hvk_vm_id_validate (NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  }
+}
+
+/* Kata 1.13: utils_test.go TestBuildSocketPath. */
+static void
+test_build_socket_path (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GString) a106 = g_string_new (NULL);
+  g_autoptr(GString) a107 = NULL;
+  g_autoptr(GString) a109 = NULL;
+
+#define CHECK_PATH(expected, ...)                                      \
+  G_STMT_START {                                                       \
+    g_autoptr(GError) e = NULL;                                        \
+    g_autofree char *p = hvk_build_socket_path (&e, __VA_ARGS__, NULL); \
+    g_assert_no_error (e);                                             \
+    g_assert_cmpstr (p, ==, expected);                                 \
+  } G_STMT_END
+
+  CHECK_PATH ("a", "a");
+  CHECK_PATH ("/a", "/a");
+  CHECK_PATH ("a/b/c", "a", "b", "c");
+  CHECK_PATH ("a/b/c", "a", "/b", "c");
+  CHECK_PATH ("/a/b/c", "/a", "b", "c");
+  CHECK_PATH ("/a/b/c", "/a", "/b", "/c");
+#undef CHECK_PATH
+
+  path = hvk_build_socket_path (&error, "", NULL);
+  g_assert_null (path);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  path = hvk_build_socket_path (&error, "/run", "", "x.sock", NULL);
+  g_assert_null (path);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "element 2 is empty"));
+  g_clear_error (&error);
+
+  for (int i = 0; i < 53; i++)
+    g_string_append (a106, "/a");
+  g_assert_cmpuint (a106->len, ==, 106);
+  path = hvk_build_socket_path (&error, a106->str, NULL);
+  g_assert_no_error (error);
+  g_assert_cmpstr (path, ==, a106->str);
+  g_clear_pointer (&path, g_free);
+
+  a107 = g_string_new (a106->str);
+  g_string_append_c (a107, 'a');
+  g_assert_cmpuint (a107->len, ==, HVK_MAX_SOCKET_PATH_LEN);
+  path = hvk_build_socket_path (&error, a107->str, NULL);
+  g_assert_no_error (error);
+  g_assert_cmpstr (path, ==, a107->str);
+  g_clear_pointer (&path, g_free);
+
+  a109 = g_string_new (a107->str);
+  path = hvk_build_socket_path (&error, a109->str, "x", NULL);
+  g_assert_null (path);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_string_append (a109, "/x");
+  g_assert_nonnull (strstr (error->message, a109->str));
+  g_assert_nonnull (strstr (error->message, "109 bytes, at most 107"));
+}
+
+static void
+test_socket_path (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *expected = g_build_filename (fixture->store, "vm1", "qmp.sock", NULL);
+
+  path = hvk_vm_store_socket_path (fixture->store, "vm1", "qmp.sock", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (path, ==, expected);
+
+  g_clear_pointer (&path, g_free);
+  path = hvk_vm_store_socket_path (fixture->store, "../x", "qmp.sock", &error);
+  g_assert_null (path);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'../x'"));
+}
+
+static guint
+file_mode (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+static void
+test_dirs (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *expected = g_build_filename (fixture->store, "vm1", NULL);
+  g_autofree char *nested = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *outside = NULL;
+
+  dir = hvk_vm_store_ensure_dir (fixture->store, "vm1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dir, ==, expected);
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (file_mode (fixture->store), ==, 0700);
+  g_assert_cmpuint (file_mode (dir), ==, 0700);
+
+  /* Again: an existing directory is fine. */
+  g_clear_pointer (&dir, g_free);
+  dir = hvk_vm_store_ensure_dir (fixture->store, "vm1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dir, ==, expected);
+
+  /* Nested content and a symlink pointing outside: removal takes the
+   * link, never what it points to. */
+  nested = g_build_filename (dir, "sub", "deeper", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (nested, 0700), ==, 0);
+  file = g_build_filename (nested, "f", NULL);
+  g_assert_true (g_file_set_contents (file, "x", -1, NULL));
+  outside = g_build_filename (fixture->store, "keep", NULL);
+  g_assert_true (g_file_set_contents (outside, "keep", -1, NULL));
+  link = g_build_filename (dir, "link", NULL);
+  g_assert_cmpint (symlink (fixture->store, link), ==, 0);
+
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (outside, G_FILE_TEST_IS_REGULAR));
+
+  /* Absent: no error. */
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+
+  /* Bad ids never reach the file system. */
+  g_assert_null (hvk_vm_store_ensure_dir (fixture->store, "..", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (hvk_vm_store_remove_dir (fixture->store, "a/b", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_ensure_dir_not_a_dir (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (fixture->store, "vm1", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (fixture->store, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, "", -1, NULL));
+  g_assert_null (hvk_vm_store_ensure_dir (fixture->store, "vm1", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+static JsonNode *
+make_state (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  return node;
+}
+
+static void
+test_list (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1}");
+  g_autofree char *stray = NULL;
+  g_autofree char *bad = NULL;
+
+  ids = hvk_vm_store_list (fixture->store);
+  g_assert_nonnull (ids);
+  g_assert_cmpuint (g_strv_length (ids), ==, 0);
+  g_clear_pointer (&ids, g_strfreev);
+
+  for (const char * const *id = (const char * const[]) { "zeta", "alpha", "mid", NULL };
+       *id != NULL; id++)
+    {
+      g_assert_true (hvk_vm_store_write_state (fixture->store, *id, state, &error));
+      g_assert_no_error (error);
+    }
+  /* A directory without a state file (a lock only) is no VM. */
+  g_free (hvk_vm_store_ensure_dir (fixture->store, "empty", &error));
+  g_assert_no_error (error);
+  /* Nor is a file, or a directory whose name is no id. */
+  stray = g_build_filename (fixture->store, "file", NULL);
+  g_assert_true (g_file_set_contents (stray, "", -1, NULL));
+  bad = g_build_filename (fixture->store, "-bad", NULL);
+  g_assert_cmpint (g_mkdir (bad, 0700), ==, 0);
+
+  ids = hvk_vm_store_list (fixture->store);
+  g_assert_cmpstrv (ids, ((const char * const[]) { "alpha", "mid", "zeta", NULL }));
+}
+
+static void
+test_lock (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkVmLock) again = NULL;
+  g_autofree char *lock_path = g_build_filename (fixture->store, "vm1", ".lock", NULL);
+  g_autoptr(HvkVmLock) other = NULL;
+
+  lock = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lock);
+  g_assert_cmpuint (file_mode (lock_path), ==, 0600);
+
+  /* flock is per open file: a second lock, even in this process, is
+   * refused. */
+  again = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+  g_assert_null (again);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_BUSY);
+  g_assert_cmpstr (error->message, ==,
+                   "VM 'vm1' is busy (another hvkit process holds it)");
+  g_clear_error (&error);
+
+  /* Another VM is independent. */
+  other = hvk_vm_store_lock (fixture->store, "vm2", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (other);
+
+  g_clear_pointer (&lock, hvk_vm_lock_release);
+  again = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+
+  /* NULL is accepted, as by every free function. */
+  hvk_vm_lock_release (NULL);
+
+  g_assert_null (hvk_vm_store_lock (fixture->store, "bad/id", FALSE, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+}
+
+typedef struct {
+  const char *store;
+  gint        acquired;
+} WaitData;
+
+static gpointer
+wait_for_lock (gpointer user_data)
+{
+  WaitData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  HvkVmLock *lock = hvk_vm_store_lock (data->store, "vm1", TRUE, &error);
+
+  g_assert_no_error (error);
+  g_atomic_int_set (&data->acquired, 1);
+  hvk_vm_lock_release (lock);
+  return NULL;
+}
+
+static void
+test_lock_wait (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  HvkVmLock *lock = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+  WaitData wait_data = { fixture->store, 0 };
+  GThread *thread;
+
+  g_assert_no_error (error);
+  thread = g_thread_new ("waiter", wait_for_lock, &wait_data);
+  /* The waiter cannot have it while we hold it. */
+  g_assert_cmpint (g_atomic_int_get (&wait_data.acquired), ==, 0);
+  hvk_vm_lock_release (lock);
+  g_thread_join (thread);
+  g_assert_cmpint (g_atomic_int_get (&wait_data.acquired), ==, 1);
+}
+
+static void
+test_state_files (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1, \"x\": [1, 2]}");
+  g_autoptr(JsonNode) read = NULL;
+  g_autofree char *path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+  g_autofree char *expected_missing = g_strdup_printf ("no VM 'vm2' in %s", fixture->store);
+
+  g_assert_true (hvk_vm_store_write_state (fixture->store, "vm1", state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+
+  read = hvk_vm_store_read_state (fixture->store, "vm1", &error);
+  g_assert_no_error (error);
+  g_assert_true (json_node_equal (read, state));
+  g_clear_pointer (&read, json_node_unref);
+
+  read = hvk_vm_store_read_state (fixture->store, "vm2", &error);
+  g_assert_null (read);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, expected_missing);
+  g_clear_error (&error);
+
+  for (const char * const *bad = (const char * const[]) { "{\"version\": ", "[1]", "", NULL };
+       *bad != NULL; bad++)
+    {
+      g_assert_true (g_file_set_contents (path, *bad, -1, NULL));
+      read = hvk_vm_store_read_state (fixture->store, "vm1", &error);
+      g_assert_null (read);
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_assert_nonnull (strstr (error->message, "corrupt state"));
+      g_clear_error (&error);
+    }
+}
+
+/* Save/load through the mock backend, found by scanning the build tree. */
+
+static const char mock_config[] =
+  "[hypervisor]\n"
+  "backend=mock\n"
+  "[hypervisor.mock]\n"
+  "kernel=/var/lib/hvkit/test/vmlinuz\n"
+  "initrd=/var/lib/hvkit/test/initrd.img\n"
+  "default_vcpus=2\n"
+  "default_memory=512\n";
+
+static HvkRegistry *
+new_registry (void)
+{
+  HvkRegistry *registry = hvk_registry_new ();
+
+  hvk_registry_scan (registry);
+  if (hvk_registry_lookup_backend (registry, "mock") == NULL)
+    g_error ("the mock backend is not in HVKIT_PLUGIN_PATH=%s",
+             g_getenv ("HVKIT_PLUGIN_PATH"));
+  return registry;
+}
+
+static HvkHypervisor *
+start_mock (HvkRegistry *registry,
+            const char  *store,
+            const char  *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+
+  config = hvk_config_new_from_data (mock_config, -1, "test.conf", registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, id, config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (hypervisor, 0, NULL, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&hypervisor);
+}
+
+static void
+test_save_load (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkRegistry) registry = new_registry ();
+  g_autoptr(HvkHypervisor) hypervisor = start_mock (registry, fixture->store, "vm1");
+  g_autoptr(HvkHypervisor) loaded = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *config_text = NULL;
+  g_autofree char *path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+  JsonObject *object;
+  HvkConfig *config;
+
+  g_assert_true (hvk_hypervisor_pause_vm (hypervisor, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_vm_store_save_hypervisor (fixture->store, "vm1", hypervisor, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+
+  root = hvk_vm_store_read_state (fixture->store, "vm1", &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (root);
+  g_assert_cmpint (json_object_get_int_member (object, "version"), ==, HVK_VM_STATE_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (object, "id"), ==, "vm1");
+  g_assert_cmpstr (json_object_get_string_member (object, "backend"), ==, "mock");
+  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "paused");
+  config_text = hvk_config_to_data (hvk_hypervisor_get_config (hypervisor), NULL);
+  g_assert_cmpstr (json_object_get_string_member (object, "config"), ==, config_text);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "hypervisor")));
+
+  loaded = hvk_vm_store_load_hypervisor (fixture->store, "vm1", registry, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded);
+  g_assert_cmpstr (hvk_hypervisor_get_backend_name (loaded), ==, "mock");
+  g_assert_cmpint (hvk_hypervisor_get_state (loaded), ==, HVK_VM_STATE_PAUSED);
+  config = hvk_hypervisor_get_config (loaded);
+  g_assert_nonnull (config);
+  g_assert_cmpstr (hvk_config_get_vm_store_path (config), ==, fixture->store);
+  g_assert_cmpuint (hvk_config_get_uint (config, "default_memory"), ==, 512);
+
+  /* The loaded VM carries on where the first left it. */
+  g_assert_true (hvk_hypervisor_resume_vm (loaded, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_stop_vm (loaded, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+expect_load_error (const char *store,
+                   const char *id,
+                   HvkRegistry *registry,
+                   int          code,
+                   const char  *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkHypervisor) loaded =
+    hvk_vm_store_load_hypervisor (store, id, registry, &error);
+
+  g_assert_null (loaded);
+  g_assert_error (error, HVK_ERROR, code);
+  if (strstr (error->message, expected) == NULL)
+    g_error ("'%s' does not contain '%s'", error->message, expected);
+}
+
+static void
+rewrite_member (const char *store,
+                const char *id,
+                const char *member,
+                JsonNode   *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = hvk_vm_store_read_state (store, id, &error);
+
+  g_assert_no_error (error);
+  if (value != NULL)
+    json_object_set_member (json_node_get_object (root), member, value);
+  else
+    json_object_remove_member (json_node_get_object (root), member);
+  g_assert_true (hvk_vm_store_write_state (store, id, root, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_load_errors (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkRegistry) registry = new_registry ();
+  g_autoptr(HvkHypervisor) hypervisor = start_mock (registry, fixture->store, "vm1");
+  g_autofree char *path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+  g_autofree char *missing = g_strdup_printf ("no VM 'nope' in %s", fixture->store);
+  g_autofree char *version = g_strdup_printf ("%s: unsupported state version 2", path);
+  g_autofree char *saved = NULL;
+
+  expect_load_error (fixture->store, "nope", registry, HVK_ERROR_NOT_FOUND, missing);
+  expect_load_error (fixture->store, "../etc", registry, HVK_ERROR_INVALID_ARGUMENT, "'../etc'");
+
+  g_assert_true (hvk_vm_store_save_hypervisor (fixture->store, "vm1", hypervisor, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &saved, NULL, NULL));
+
+  rewrite_member (fixture->store, "vm1", "version", json_node_init_int (json_node_alloc (), 2));
+  expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, version);
+
+  g_assert_true (g_file_set_contents (path, saved, -1, NULL));
+  rewrite_member (fixture->store, "vm1", "version", json_node_init_string (json_node_alloc (), "1"));
+  expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG,
+                     "member 'version' is missing or not a number");
+
+  for (const char * const *m = (const char * const[]) { "config", "backend", "hypervisor", NULL };
+       *m != NULL; m++)
+    {
+      g_autofree char *expected = g_strdup_printf ("member '%s' is missing", *m);
+
+      g_assert_true (g_file_set_contents (path, saved, -1, NULL));
+      rewrite_member (fixture->store, "vm1", *m, NULL);
+      expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, expected);
+    }
+
+  /* A backend that differs from the configuration's. */
+  g_assert_true (g_file_set_contents (path, saved, -1, NULL));
+  rewrite_member (fixture->store, "vm1", "backend", json_node_init_string (json_node_alloc (), "qemu"));
+  expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG,
+                     "backend 'qemu' differs");
+
+  /* A configuration that no longer parses names the state file. */
+  g_assert_true (g_file_set_contents (path, saved, -1, NULL));
+  rewrite_member (fixture->store, "vm1", "config",
+                  json_node_init_string (json_node_alloc (),
+                                         "[hypervisor]\nbackend=mock\n"
+                                         "[hypervisor.mock]\ndefault_memory=lots\n"));
+  expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, path);
+  expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, "default_memory");
+
+  g_assert_true (g_file_set_contents (path, "{]", -1, NULL));
+  expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, path);
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_save_without_create (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkRegistry) registry = new_registry ();
+  g_autoptr(HvkConfig) config = hvk_config_new_from_data (mock_config, -1, "t.conf",
+                                                          registry, &error);
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+
+  g_assert_no_error (error);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_false (hvk_vm_store_save_hypervisor (fixture->store, "vm1", hypervisor, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_assert_nonnull (strstr (error->message, "'vm1'"));
+  g_assert_false (g_file_test (fixture->store, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/hvk/vm-store/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  g_test_add_func ("/hvk/vm-store/default-dir", test_default_dir);
+  g_test_add_func ("/hvk/vm-store/id-validate", test_id_validate);
+  g_test_add_func ("/hvk/vm-store/build-socket-path", test_build_socket_path);
+  ADD ("socket-path", test_socket_path);
+  ADD ("dirs", test_dirs);
+  ADD ("ensure-dir-not-a-dir", test_ensure_dir_not_a_dir);
+  ADD ("list", test_list);
+  ADD ("lock", test_lock);
+  ADD ("lock-wait", test_lock_wait);
+  ADD ("state-files", test_state_files);
+  ADD ("save-load", test_save_load);
+  ADD ("load-errors", test_load_errors);
+  ADD ("save-without-create", test_save_without_create);
+#undef ADD
+
+  return g_test_run ();
+}

@@ -1,0 +1,905 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+/* The mock backend through the public API: real state transitions, the
+ * call record, fault injection, state round trips (after Kata's
+ * mock_hypervisor_test.go, section 6 of the reference vectors). */
+
+typedef struct {
+  HvkRegistry   *registry;
+  char          *tmp;
+  char          *store;
+  HvkConfig     *config;
+  HvkHypervisor *hypervisor;
+} Fixture;
+
+static const char base_config[] =
+  "[hypervisor]\n"
+  "backend=mock\n"
+  "[hypervisor.mock]\n"
+  "kernel=/var/lib/hvkit/test/vmlinuz\n"
+  "initrd=/var/lib/hvkit/test/initrd.img\n"
+  "default_vcpus=1\n"
+  "default_maxvcpus=4\n"
+  "default_memory=512\n"
+  "default_maxmemory=2048\n";
+
+static HvkConfig *
+load_config (HvkRegistry *registry,
+             const char  *extra)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strconcat (base_config, extra ? extra : "", NULL);
+  HvkConfig *config = hvk_config_new_from_data (text, -1, "mock-test.conf",
+                                                registry, &error);
+
+  g_assert_no_error (error);
+  return config;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+/* @data: extra config lines, or NULL. */
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->registry = hvk_registry_new ();
+  hvk_registry_scan (fixture->registry);
+  if (hvk_registry_lookup_backend (fixture->registry, "mock") == NULL)
+    g_error ("no mock backend in HVKIT_PLUGIN_PATH=%s",
+             g_getenv ("HVKIT_PLUGIN_PATH"));
+
+  fixture->tmp = g_dir_make_tmp ("hvk-mock-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->store = g_build_filename (fixture->tmp, "store", NULL);
+
+  fixture->config = load_config (fixture->registry, data);
+  hvk_config_set_vm_store_path (fixture->config, fixture->store);
+  fixture->hypervisor = hvk_registry_create_hypervisor (fixture->registry,
+                                                        fixture->config,
+                                                        &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->hypervisor);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_clear_object (&fixture->hypervisor);
+  g_clear_object (&fixture->config);
+  g_clear_object (&fixture->registry);
+  remove_tree (fixture->tmp);
+  g_free (fixture->tmp);
+  g_free (fixture->store);
+}
+
+static char *
+vm_dir (Fixture *fixture)
+{
+  return g_build_filename (fixture->store, "vm1", NULL);
+}
+
+static void
+create (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+
+  gboolean ok = hvk_hypervisor_create_vm (fixture->hypervisor, "vm1",
+                                          fixture->config, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ok);
+}
+
+static void
+create_and_start (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+
+  create (fixture);
+  g_assert_true (hvk_hypervisor_start_vm (fixture->hypervisor, 0, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static HvkDevice *
+device (Fixture    *fixture,
+        const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  HvkDevice *dev = hvk_device_new_from_string (fixture->registry, text, &error);
+
+  g_assert_no_error (error);
+  return dev;
+}
+
+/* The call record, from the state JSON. */
+static GStrv
+calls (HvkHypervisor *hypervisor)
+{
+  g_autoptr(JsonNode) state = hvk_hypervisor_save_state (hypervisor);
+  JsonArray *array = json_object_get_array_member (json_node_get_object (state), "calls");
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_strv_builder_add (builder, json_array_get_string_element (array, i));
+  return g_strv_builder_end (builder);
+}
+
+static void
+test_registration (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  HvkBackendInfo *info;
+  const HvkConfigKey *key;
+  HvkPlugin *plugin;
+
+  hvk_registry_scan (registry);
+  info = hvk_registry_lookup_backend (registry, "mock");
+  g_assert_nonnull (info);
+  g_assert_cmpuint (hvk_backend_info_get_capabilities (info), ==,
+                    HVK_CAP_FS_SHARING | HVK_CAP_BLOCK_DEVICE
+                    | HVK_CAP_BLOCK_DEVICE_HOTPLUG | HVK_CAP_NET_DEVICE_HOTPLUG
+                    | HVK_CAP_PAUSE_RESUME | HVK_CAP_VCPU_RESIZE
+                    | HVK_CAP_MEMORY_RESIZE | HVK_CAP_HYBRID_VSOCK);
+  plugin = hvk_backend_info_get_plugin (info);
+  g_assert_cmpstr (hvk_plugin_get_name (plugin), ==, "mock");
+  g_assert_cmpstr (hvk_plugin_get_version (plugin), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (hvk_plugin_get_license (plugin), ==, "Apache-2.0");
+
+  key = hvk_registry_lookup_config_key (registry, "mock", "fail_operations");
+  g_assert_nonnull (key);
+  g_assert_cmpint (key->type, ==, HVK_CONFIG_TYPE_STRV);
+}
+
+static void
+test_lifecycle (Fixture       *fixture,
+                gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = vm_dir (fixture);
+  g_auto(GStrv) recorded = NULL;
+
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_NONE);
+  g_assert_null (hvk_hypervisor_get_config (hv));
+
+  create (fixture);
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_CREATED);
+  g_assert_true (hvk_hypervisor_get_config (hv) == fixture->config);
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (hv), ==, 512);
+
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_RUNNING);
+  g_assert_true (hvk_hypervisor_check (hv, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_PAUSED);
+  g_assert_true (hvk_hypervisor_check (hv, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (hvk_hypervisor_resume_vm (hv, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_RUNNING);
+
+  g_assert_true (hvk_hypervisor_stop_vm (hv, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_STOPPED);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+
+  g_assert_false (hvk_hypervisor_check (hv, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_assert_cmpstr (error->message, ==, "mock: VM 'vm1' is stopped");
+  g_clear_error (&error);
+
+  /* Stopping again is harmless, with wait_only too. */
+  g_assert_true (hvk_hypervisor_stop_vm (hv, TRUE, NULL, &error));
+  g_assert_no_error (error);
+
+  recorded = calls (hv);
+  g_assert_cmpstrv (recorded, ((const char * const[]) {
+    "create_vm", "get_total_memory_mb", "start_vm", "check", "pause_vm",
+    "check", "resume_vm", "stop_vm", "check", "stop_vm", NULL }));
+}
+
+static void
+test_stop_created (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = vm_dir (fixture);
+
+  create (fixture);
+  g_assert_true (hvk_hypervisor_stop_vm (fixture->hypervisor, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (fixture->hypervisor), ==, HVK_VM_STATE_STOPPED);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+typedef gboolean (*Op) (HvkHypervisor *hv, GError **error);
+
+static gboolean op_start (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_start_vm (hv, 0, NULL, e); }
+static gboolean op_stop (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_stop_vm (hv, FALSE, NULL, e); }
+static gboolean op_pause (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_pause_vm (hv, NULL, e); }
+static gboolean op_resume (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_resume_vm (hv, NULL, e); }
+static gboolean op_unplug (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_hotplug_remove_device (hv, "x", NULL, e); }
+static gboolean op_vcpus (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_resize_vcpus (hv, 2, NULL, NULL, NULL, e); }
+static gboolean op_memory (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_resize_memory (hv, 1024, 0, FALSE, NULL, NULL, NULL, e); }
+static gboolean op_console (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_get_vm_console (hv, NULL, NULL, e); }
+
+typedef enum { AT_NONE, AT_CREATED, AT_RUNNING, AT_PAUSED, AT_STOPPED } Setup;
+
+static void
+setup_state (Fixture *fixture,
+             Setup    setup)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (setup == AT_NONE)
+    return;
+  create (fixture);
+  if (setup == AT_CREATED)
+    return;
+  if (setup == AT_STOPPED)
+    {
+      g_assert_true (op_stop (fixture->hypervisor, &error));
+      return;
+    }
+  g_assert_true (op_start (fixture->hypervisor, &error));
+  if (setup == AT_PAUSED)
+    g_assert_true (op_pause (fixture->hypervisor, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_illegal_transitions (void)
+{
+  const struct {
+    Setup       setup;
+    Op          op;
+    const char *message;
+  } cases[] = {
+    { AT_NONE, op_start, "mock: cannot start_vm a VM that is not created" },
+    { AT_NONE, op_stop, "mock: cannot stop_vm a VM that is not created" },
+    { AT_NONE, op_pause, "mock: cannot pause_vm a VM that is not created" },
+    { AT_NONE, op_console, "mock: cannot get_vm_console a VM that is not created" },
+    { AT_CREATED, op_pause, "mock: cannot pause_vm a VM that is created" },
+    { AT_CREATED, op_resume, "mock: cannot resume_vm a VM that is created" },
+    { AT_CREATED, op_unplug, "mock: cannot hotplug_remove_device a VM that is created" },
+    { AT_CREATED, op_vcpus, "mock: cannot resize_vcpus a VM that is created" },
+    { AT_CREATED, op_memory, "mock: cannot resize_memory a VM that is created" },
+    { AT_RUNNING, op_start, "mock: cannot start_vm a VM that is running" },
+    { AT_RUNNING, op_resume, "mock: cannot resume_vm a VM that is running" },
+    { AT_PAUSED, op_pause, "mock: cannot pause_vm a VM that is paused" },
+    { AT_PAUSED, op_start, "mock: cannot start_vm a VM that is paused" },
+    { AT_PAUSED, op_vcpus, "mock: cannot resize_vcpus a VM that is paused" },
+    { AT_STOPPED, op_start, "mock: cannot start_vm a VM that is stopped" },
+    { AT_STOPPED, op_resume, "mock: cannot resume_vm a VM that is stopped" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Fixture fixture = { NULL, };
+      g_autoptr(GError) error = NULL;
+      HvkVmState before;
+
+      fixture_set_up (&fixture, NULL);
+      setup_state (&fixture, cases[i].setup);
+      before = hvk_hypervisor_get_state (fixture.hypervisor);
+
+      g_assert_false (cases[i].op (fixture.hypervisor, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+      g_assert_cmpint (hvk_hypervisor_get_state (fixture.hypervisor), ==, before);
+      fixture_tear_down (&fixture, NULL);
+    }
+}
+
+static void
+test_create_twice (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  create (fixture);
+  g_assert_false (hvk_hypervisor_create_vm (fixture->hypervisor, "vm2",
+                                            fixture->config, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_assert_cmpstr (error->message, ==, "mock: cannot create_vm a VM that is created");
+}
+
+static void
+test_create_validates (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hv = NULL;
+
+  hvk_registry_scan (registry);
+  /* No kernel: Kata's validation refuses it. */
+  config = hvk_config_new_from_data ("[hypervisor]\nbackend=mock\n"
+                                     "[hypervisor.mock]\n"
+                                     "initrd=/var/lib/hvkit/test/initrd.img\n",
+                                     -1, "no-kernel.conf", registry, &error);
+  g_assert_no_error (error);
+  hv = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (hvk_hypervisor_create_vm (hv, "vm1", config, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "no-kernel.conf"));
+  g_assert_cmpint (hvk_hypervisor_get_state (hv), ==, HVK_VM_STATE_NONE);
+  g_assert_null (hvk_hypervisor_get_config (hv));
+}
+
+static void
+test_devices (Fixture       *fixture,
+              gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) disk0 = device (fixture, "block,id=disk0,path=/img/disk0.raw,format=raw");
+  g_autoptr(HvkDevice) disk1 = device (fixture, "block,id=disk1,path=/img/disk1.raw,format=raw");
+  g_autoptr(HvkDevice) dup = device (fixture, "block,id=disk0,path=/img/other.raw,format=raw");
+  g_autofree char *disk0_text = hvk_device_to_string (disk0);
+  g_auto(GStrv) argv = NULL;
+
+  /* Nothing is hot-plugged into a VM that is not running. */
+  create (fixture);
+  g_assert_false (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_assert_cmpstr (error->message, ==, "mock: cannot hotplug_add_device a VM that is created");
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_add_device (hv, disk0, &error));
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_add_device (hv, dup, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "mock: VM 'vm1' already has a device with id 'disk0'");
+  g_clear_error (&error);
+
+  g_object_get (hv, "argv", &argv, NULL);
+  g_assert_cmpstrv (argv, ((const char * const[]) { "mock-vmm", "--id", "vm1", disk0_text, NULL }));
+
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Cold-plug is over once started. */
+  g_assert_false (hvk_hypervisor_add_device (hv, disk1, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_assert_cmpstr (error->message, ==, "mock: cannot add_device a VM that is running");
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "mock: VM 'vm1' already has a device with id 'disk1'");
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_hotplug_add_device (hv, dup, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (hv, "nope", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "mock: VM 'vm1' has no hot-plugged device 'nope'");
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (hv, "disk0", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "cold-plugged"));
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (hv, "disk1", NULL, &error));
+  g_assert_no_error (error);
+  /* Gone: removing it again fails, adding it again works. */
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (hv, "disk1", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Not while paused. */
+  g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (hv, "disk1", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+}
+
+static void
+test_config_devices (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hv = NULL;
+  g_auto(GStrv) argv = NULL;
+
+  hvk_registry_scan (registry);
+  config = load_config (registry,
+                        "[device.disk0]\nkind=block\npath=/img/disk0.raw\nformat=raw\n");
+  hv = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hv, "vm1", config, &error));
+  g_assert_no_error (error);
+
+  g_object_get (hv, "argv", &argv, NULL);
+  g_assert_cmpuint (g_strv_length (argv), ==, 4);
+  g_assert_cmpstr (argv[0], ==, "mock-vmm");
+  g_assert_true (g_str_has_prefix (argv[3], "block,"));
+  g_assert_nonnull (strstr (argv[3], "id=disk0"));
+  g_assert_nonnull (strstr (argv[3], "/img/disk0.raw"));
+}
+
+static void
+test_kernel_cmdline (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hv = NULL;
+  g_autofree char *cmdline = NULL;
+
+  hvk_registry_scan (registry);
+  config = load_config (registry, "kernel_params=foo=bar quiet=0\n");
+  hv = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+
+  g_object_get (hv, "kernel-cmdline", &cmdline, NULL);
+  g_assert_null (cmdline);
+
+  g_assert_true (hvk_hypervisor_create_vm (hv, "vm1", config, &error));
+  g_assert_no_error (error);
+  g_object_get (hv, "kernel-cmdline", &cmdline, NULL);
+  /* The user's parameters come last, whatever policies run before. */
+  g_assert_true (g_str_has_suffix (cmdline, "foo=bar quiet=0"));
+}
+
+static void
+test_resize (Fixture       *fixture,
+             gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  guint32 old_vcpus = 0, new_vcpus = 0, new_mb = 0;
+  HvkMemoryDevice mem = { 0, };
+  g_autoptr(JsonNode) state = NULL;
+
+  /* default_maxvcpus=4, bounded by the host's CPUs as in Kata. */
+  guint32 max = MIN (4, g_get_num_processors ());
+  g_autofree char *max_text = g_strdup_printf ("default_maxvcpus (%u)", max);
+
+  create_and_start (fixture);
+
+  g_assert_true (hvk_hypervisor_resize_vcpus (hv, max, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_vcpus, ==, 1);
+  g_assert_cmpuint (new_vcpus, ==, max);
+  g_assert_true (hvk_hypervisor_resize_vcpus (hv, 1, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_cmpuint (old_vcpus, ==, max);
+  g_assert_cmpuint (new_vcpus, ==, 1);
+
+  for (guint32 bad = 0; bad <= max + 1; bad += max + 1)
+    {
+      g_assert_false (hvk_hypervisor_resize_vcpus (hv, bad, NULL, NULL, NULL, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, max_text));
+      g_clear_error (&error);
+    }
+
+  /* Each change takes a slot (Kata's MK9 counts MemSlots). */
+  g_assert_true (hvk_hypervisor_resize_memory (hv, 1024, 128, TRUE, &new_mb, &mem, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (new_mb, ==, 1024);
+  g_assert_cmpint (mem.slot, ==, 0);
+  g_assert_cmpuint (mem.size_mb, ==, 512);
+  g_assert_true (mem.probe);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (hv), ==, 1024);
+
+  g_assert_true (hvk_hypervisor_resize_memory (hv, 2048, 0, FALSE, &new_mb, &mem, NULL, &error));
+  g_assert_cmpint (mem.slot, ==, 1);
+  g_assert_cmpuint (mem.size_mb, ==, 1024);
+
+  /* The same size takes no slot. */
+  g_assert_true (hvk_hypervisor_resize_memory (hv, 2048, 0, FALSE, &new_mb, &mem, NULL, &error));
+  g_assert_cmpuint (mem.size_mb, ==, 0);
+  g_assert_cmpuint (new_mb, ==, 2048);
+
+  g_assert_false (hvk_hypervisor_resize_memory (hv, 4096, 0, FALSE, &new_mb, &mem, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "default_maxmemory (2048)"));
+  g_clear_error (&error);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (hv), ==, 2048);
+
+  state = hvk_hypervisor_save_state (hv);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "mem_slots"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "vcpus"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "memory_mb"), ==, 2048);
+}
+
+static void
+test_queries (Fixture       *fixture,
+              gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *protocol = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *expected_url = g_build_filename (fixture->store, "vm1", "console.sock", NULL);
+  g_autofree char *socket = NULL;
+  g_autofree char *expected_socket = NULL;
+  g_autoptr(GHashTable) threads = NULL;
+  g_autoptr(GArray) pids = NULL;
+
+  /* Before create_vm: Kata's default hybrid vsock path (MK5). */
+  socket = hvk_hypervisor_generate_socket (hv, "a", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (socket, ==, "mock:///tmp/kata-mock-hybrid-vsock.socket");
+  g_clear_pointer (&socket, g_free);
+
+  threads = hvk_hypervisor_get_thread_ids (hv, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 0);
+  g_clear_pointer (&threads, g_hash_table_unref);
+
+  create_and_start (fixture);
+
+  g_assert_true (hvk_hypervisor_get_vm_console (hv, &protocol, &url, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (protocol, ==, "mock");
+  g_assert_cmpstr (url, ==, expected_url);
+  /* Nothing listens there. */
+  g_assert_false (g_file_test (url, G_FILE_TEST_EXISTS));
+
+  socket = hvk_hypervisor_generate_socket (hv, "vm1", &error);
+  g_assert_no_error (error);
+  expected_socket = g_strconcat ("mock://", fixture->store, "/vm1/kata-mock-hybrid-vsock.socket", NULL);
+  g_assert_cmpstr (socket, ==, expected_socket);
+  g_assert_null (hvk_hypervisor_generate_socket (hv, "../x", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  threads = hvk_hypervisor_get_thread_ids (hv, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 1);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (threads, GUINT_TO_POINTER (0))),
+                    ==, (guint) getpid ());
+
+  pids = hvk_hypervisor_get_pids (hv);
+  g_assert_cmpuint (pids->len, ==, 0);
+  g_assert_cmpint (hvk_hypervisor_get_virtiofs_pid (hv), ==, -1);
+  g_assert_false (hvk_hypervisor_is_rate_limiter_builtin (hv));
+  g_assert_cmpuint (hvk_hypervisor_capabilities (hv), ==,
+                    hvk_backend_info_get_capabilities (hvk_registry_lookup_backend (fixture->registry, "mock")));
+  g_assert_true (hvk_hypervisor_cleanup (hv, &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (hv);
+}
+
+static void
+test_save_vm (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  create_and_start (fixture);
+  g_assert_false (hvk_hypervisor_save_vm (fixture->hypervisor, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "'mock'"));
+  g_assert_nonnull (strstr (error->message, "save_vm"));
+}
+
+static void
+test_save_vm_template (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) recorded = NULL;
+
+  create_and_start (fixture);
+  g_assert_true (hvk_hypervisor_save_vm (fixture->hypervisor, NULL, &error));
+  g_assert_no_error (error);
+  recorded = calls (fixture->hypervisor);
+  g_assert_cmpstr (recorded[g_strv_length (recorded) - 1], ==, "save_vm");
+}
+
+/* Every fallible operation named in fail_operations fails, leaving the
+ * state as it was. */
+static void
+test_fault_injection (void)
+{
+  const struct {
+    const char *operation;
+    Setup       setup;
+    Op          op;
+  } cases[] = {
+    { "start_vm", AT_CREATED, op_start },
+    { "stop_vm", AT_RUNNING, op_stop },
+    { "pause_vm", AT_RUNNING, op_pause },
+    { "resume_vm", AT_PAUSED, op_resume },
+    { "hotplug_remove_device", AT_RUNNING, op_unplug },
+    { "resize_vcpus", AT_RUNNING, op_vcpus },
+    { "resize_memory", AT_RUNNING, op_memory },
+    { "get_vm_console", AT_RUNNING, op_console },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Fixture fixture = { NULL, };
+      g_autoptr(GError) error = NULL;
+      g_autofree char *extra = g_strdup_printf ("fail_operations=%s\n",
+                                                cases[i].operation);
+      g_autofree char *message = g_strdup_printf ("mock: injected failure in %s",
+                                                  cases[i].operation);
+      g_autoptr(JsonNode) before = NULL;
+      g_autoptr(JsonNode) after = NULL;
+      g_autofree char *dir = NULL;
+      g_auto(GStrv) recorded = NULL;
+
+      fixture_set_up (&fixture, extra);
+      setup_state (&fixture, cases[i].setup);
+      before = hvk_hypervisor_save_state (fixture.hypervisor);
+
+      g_assert_false (cases[i].op (fixture.hypervisor, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+      g_assert_cmpstr (error->message, ==, message);
+
+      /* Unchanged but for the record of the call. */
+      after = hvk_hypervisor_save_state (fixture.hypervisor);
+      json_object_remove_member (json_node_get_object (before), "calls");
+      json_object_remove_member (json_node_get_object (after), "calls");
+      g_assert_true (json_node_equal (before, after));
+      recorded = calls (fixture.hypervisor);
+      g_assert_cmpstr (recorded[g_strv_length (recorded) - 1], ==, cases[i].operation);
+
+      dir = vm_dir (&fixture);
+      g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+      fixture_tear_down (&fixture, extra);
+    }
+}
+
+static void
+test_fault_injection_create (void)
+{
+  Fixture fixture = { NULL, };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+
+  fixture_set_up (&fixture, "fail_operations=create_vm\n");
+  g_assert_false (hvk_hypervisor_create_vm (fixture.hypervisor, "vm1", fixture.config, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "mock: injected failure in create_vm");
+  g_assert_cmpint (hvk_hypervisor_get_state (fixture.hypervisor), ==, HVK_VM_STATE_NONE);
+  dir = vm_dir (&fixture);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  fixture_tear_down (&fixture, NULL);
+}
+
+static void
+test_fault_injection_hotplug (void)
+{
+  Fixture fixture = { NULL, };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) disk = NULL;
+
+  fixture_set_up (&fixture, "fail_operations=hotplug_add_device;check\n");
+  setup_state (&fixture, AT_RUNNING);
+  disk = device (&fixture, "block,id=disk1,path=/img/disk1.raw,format=raw");
+  g_assert_false (hvk_hypervisor_hotplug_add_device (fixture.hypervisor, disk, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "mock: injected failure in hotplug_add_device");
+  g_clear_error (&error);
+  /* Not added: removing it finds nothing. */
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (fixture.hypervisor, "disk1", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_hypervisor_check (fixture.hypervisor, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "mock: injected failure in check");
+  fixture_tear_down (&fixture, NULL);
+}
+
+static void
+test_fail_operations_unknown (void)
+{
+  Fixture fixture = { NULL, };
+  g_autoptr(GError) error = NULL;
+
+  fixture_set_up (&fixture, "fail_operations=start_vm;explode\n");
+  g_assert_false (hvk_hypervisor_create_vm (fixture.hypervisor, "vm1", fixture.config, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "mock-test.conf"));
+  g_assert_nonnull (strstr (error->message, "hypervisor.mock"));
+  g_assert_nonnull (strstr (error->message, "fail_operations"));
+  g_assert_nonnull (strstr (error->message, "'explode'"));
+  fixture_tear_down (&fixture, NULL);
+}
+
+static void
+test_state_roundtrip (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) disk0 = device (fixture, "block,id=disk0,path=/img/disk0.raw,format=raw");
+  g_autoptr(HvkDevice) disk1 = device (fixture, "block,id=disk1,path=/img/disk1.raw,format=raw");
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(JsonNode) again = NULL;
+  g_autoptr(HvkHypervisor) other = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) other_argv = NULL;
+  g_auto(GStrv) recorded = NULL;
+  g_autofree char *cmdline = NULL;
+  g_autofree char *other_cmdline = NULL;
+  JsonObject *object;
+
+  create (fixture);
+  g_assert_true (hvk_hypervisor_add_device (hv, disk0, &error));
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));
+  g_assert_true (hvk_hypervisor_resize_vcpus (hv, MIN (2, g_get_num_processors ()), NULL, NULL, NULL, &error));
+  g_assert_true (hvk_hypervisor_resize_memory (hv, 768, 0, FALSE, NULL, NULL, NULL, &error));
+  g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
+  g_assert_no_error (error);
+
+  state = hvk_hypervisor_save_state (hv);
+  object = json_node_get_object (state);
+  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "paused");
+  g_assert_cmpstr (json_object_get_string_member (object, "id"), ==, "vm1");
+
+  other = hvk_registry_create_hypervisor (fixture->registry, fixture->config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_load_state (other, state, &error));
+  g_assert_no_error (error);
+
+  /* The record carries on, with the load. */
+  recorded = calls (other);
+  g_assert_cmpstr (recorded[0], ==, "create_vm");
+  g_assert_cmpstr (recorded[g_strv_length (recorded) - 1], ==, "load_state");
+
+  g_assert_cmpint (hvk_hypervisor_get_state (other), ==, HVK_VM_STATE_PAUSED);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (other), ==, 768);
+  g_assert_nonnull (hvk_hypervisor_get_config (other));
+  g_assert_cmpstr (hvk_config_get_vm_store_path (hvk_hypervisor_get_config (other)), ==, fixture->store);
+  g_object_get (hv, "argv", &argv, "kernel-cmdline", &cmdline, NULL);
+  g_object_get (other, "argv", &other_argv, "kernel-cmdline", &other_cmdline, NULL);
+  g_assert_cmpstrv (argv, other_argv);
+  g_assert_cmpstr (cmdline, ==, other_cmdline);
+
+  /* The loaded VM continues: its hot-plugged device is known. */
+  g_assert_true (hvk_hypervisor_resume_vm (other, NULL, &error));
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (other, "disk1", NULL, &error));
+  g_assert_no_error (error);
+
+  /* Saving what was loaded gives the same state but for the record. */
+  again = hvk_hypervisor_save_state (other);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (again), "state"), ==, "running");
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (json_node_get_object (again), "hotplugged")), ==, 0);
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (json_node_get_object (again), "devices")), ==, 1);
+}
+
+static void
+test_load_state_errors (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) good = NULL;
+  g_autofree char *good_text = NULL;
+  const struct {
+    const char *member;
+    const char *value;   /* JSON, or NULL to remove */
+    const char *message;
+  } cases[] = {
+    { "state", "\"dancing\"", "mock: corrupt state: unknown state 'dancing'" },
+    { "state", NULL, "mock: corrupt state: member 'state' is missing or not a string" },
+    { "vcpus", "-1", "mock: corrupt state: member 'vcpus' is missing or not an unsigned number" },
+    { "memory_mb", "\"512\"", "mock: corrupt state: member 'memory_mb' is missing or not an unsigned number" },
+    { "calls", "{}", "mock: corrupt state: member 'calls' is missing or not an array" },
+    { "calls", "[1]", "mock: corrupt state: member 'calls' is missing or not an array of strings" },
+    { "devices", "3", "mock: corrupt state: member 'devices' is missing or not an array" },
+    { "saved_config", "[]", "mock: corrupt state: member 'saved_config' is missing or not an object" },
+    { "saved_config", "{}", "mock: corrupt state: member 'saved_config.data' is missing or not a string" },
+    { "id", "\"../x\"", "invalid VM id '../x': it must start with a letter or a digit" },
+  };
+
+  create_and_start (fixture);
+  good = hvk_hypervisor_save_state (fixture->hypervisor);
+  good_text = json_to_string (good, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) bad = json_from_string (good_text, NULL);
+      g_autoptr(HvkHypervisor) other = NULL;
+
+      if (cases[i].value != NULL)
+        json_object_set_member (json_node_get_object (bad), cases[i].member,
+                                json_from_string (cases[i].value, NULL));
+      else
+        json_object_remove_member (json_node_get_object (bad), cases[i].member);
+
+      other = hvk_registry_create_hypervisor (fixture->registry, fixture->config, &error);
+      g_assert_no_error (error);
+      g_assert_false (hvk_hypervisor_load_state (other, bad, &error));
+      g_assert_nonnull (error);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+      g_clear_error (&error);
+      /* A failed load changes nothing. */
+      g_assert_cmpint (hvk_hypervisor_get_state (other), ==, HVK_VM_STATE_NONE);
+      g_assert_null (hvk_hypervisor_get_config (other));
+    }
+
+  {
+    g_autoptr(HvkHypervisor) other =
+      hvk_registry_create_hypervisor (fixture->registry, fixture->config, &error);
+    g_autoptr(JsonNode) array = json_from_string ("[]", NULL);
+
+    g_assert_false (hvk_hypervisor_load_state (other, array, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, data, func) \
+  g_test_add ("/hvk/mock/" path, Fixture, data, fixture_set_up, func, fixture_tear_down)
+
+  g_test_add_func ("/hvk/mock/registration", test_registration);
+  ADD ("lifecycle", NULL, test_lifecycle);
+  ADD ("stop-created", NULL, test_stop_created);
+  g_test_add_func ("/hvk/mock/illegal-transitions", test_illegal_transitions);
+  ADD ("create-twice", NULL, test_create_twice);
+  g_test_add_func ("/hvk/mock/create-validates", test_create_validates);
+  ADD ("devices", NULL, test_devices);
+  g_test_add_func ("/hvk/mock/config-devices", test_config_devices);
+  g_test_add_func ("/hvk/mock/kernel-cmdline", test_kernel_cmdline);
+  ADD ("resize", NULL, test_resize);
+  ADD ("queries", NULL, test_queries);
+  ADD ("save-vm", NULL, test_save_vm);
+  ADD ("save-vm-template",
+       "boot_to_be_template=true\n"
+       "memory_path=/var/lib/hvkit/test/template-memory\n"
+       "devices_state_path=/var/lib/hvkit/test/template-state\n",
+       test_save_vm_template);
+  g_test_add_func ("/hvk/mock/fault-injection", test_fault_injection);
+  g_test_add_func ("/hvk/mock/fault-injection-create", test_fault_injection_create);
+  g_test_add_func ("/hvk/mock/fault-injection-hotplug", test_fault_injection_hotplug);
+  g_test_add_func ("/hvk/mock/fail-operations-unknown", test_fail_operations_unknown);
+  ADD ("state-roundtrip", NULL, test_state_roundtrip);
+  ADD ("load-state-errors", NULL, test_load_state_errors);
+#undef ADD
+
+  return g_test_run ();
+}

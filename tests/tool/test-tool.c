@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+/* The `hvkit` tool, run as a user would: separate processes sharing a
+ * temporary state dir, the mock backend, configs from tests/tool/data.
+ * Checks stdout, stderr and exit statuses (DESIGN.md "Command-line tool"). */
+
+typedef struct {
+  char *tmp;
+  char *store;
+} Fixture;
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static char *
+data_file (const char *name)
+{
+  return g_build_filename (HVKIT_TEST_DATA, name, NULL);
+}
+
+static GPtrArray *
+tool_argv (Fixture            *fixture,
+           const char * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (HVKIT_TEST_TOOL));
+  g_ptr_array_add (argv, g_strdup ("--state-dir"));
+  g_ptr_array_add (argv, g_strdup (fixture->store));
+  for (guint i = 0; args[i] != NULL; i++)
+    {
+      /* "@name" is a data file. */
+      if (args[i][0] == '@')
+        g_ptr_array_add (argv, data_file (args[i] + 1));
+      else
+        g_ptr_array_add (argv, g_strdup (args[i]));
+    }
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+static void
+run_argv (Fixture            *fixture,
+          const char * const *args,
+          Result             *result)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = tool_argv (fixture, args);
+  g_autoptr(GSubprocess) process = NULL;
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE
+                               | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                               | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out,
+                                 &result->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  result->status = g_subprocess_get_exit_status (process);
+  if (g_test_verbose ())
+    g_printerr ("$ hvkit %s\n-> %d\n%s%s", args[0], result->status,
+                result->out, result->err);
+}
+
+#define RUN(fixture, result, ...) \
+  run_argv ((fixture), (const char * const[]) { __VA_ARGS__, NULL }, (result))
+
+/* Runs and checks the exit status and, when given, a fragment of stderr. */
+#define EXPECT(fixture, status_, err_fragment, ...)                     \
+  G_STMT_START {                                                        \
+    g_auto(Result) r_ = { 0, };                                         \
+    RUN ((fixture), &r_, __VA_ARGS__);                                  \
+    expect_result (&r_, (status_), (err_fragment));                     \
+  } G_STMT_END
+
+static void
+expect_result (Result     *result,
+               int         status,
+               const char *err_fragment)
+{
+  if (result->status != status)
+    g_error ("exit status %d, expected %d; stderr: %s", result->status,
+             status, result->err);
+  if (status == 0)
+    return;
+  g_assert_true (g_str_has_prefix (result->err, "hvkit: error: "));
+  if (err_fragment != NULL && strstr (result->err, err_fragment) == NULL)
+    g_error ("stderr '%s' does not contain '%s'", result->err, err_fragment);
+}
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  return node;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->tmp = g_dir_make_tmp ("hvk-tool-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->store = g_build_filename (fixture->tmp, "state", NULL);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  remove_tree (fixture->tmp);
+  g_free (fixture->tmp);
+  g_free (fixture->store);
+}
+
+/* The state dir holds no VM directory at all. */
+static void
+assert_store_empty (Fixture *fixture)
+{
+  g_autoptr(GDir) dir = g_dir_open (fixture->store, 0, NULL);
+  const char *name = dir ? g_dir_read_name (dir) : NULL;
+
+  if (name != NULL)
+    g_error ("state dir %s still holds '%s'", fixture->store, name);
+}
+
+static const char * const commands[] = {
+  "backends", "check", "argv", "kernel-params", "run", "start", "status",
+  "console", "list", "pause", "resume", "stop", "hotplug", "unplug", "resize",
+};
+
+static void
+test_help (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_auto(Result) result = { 0, };
+
+  RUN (fixture, &result, "--help");
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "--state-dir"));
+  g_assert_nonnull (strstr (result.out, "--plugin-path"));
+  g_assert_nonnull (strstr (result.out, "Commands:"));
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s ", commands[i]);
+      g_assert_nonnull (strstr (result.out, line));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_auto(Result) help = { 0, };
+      g_autofree char *usage = g_strdup_printf ("] %s", commands[i]);
+
+      RUN (fixture, &help, commands[i], "--help");
+      g_assert_cmpint (help.status, ==, 0);
+      if (!g_str_has_prefix (help.out, "Usage:\n  hvkit [")
+          || strstr (help.out, usage) == NULL)
+        g_error ("help of %s lacks '%s': %s", commands[i], usage, help.out);
+    }
+  assert_store_empty (fixture);
+}
+
+static void
+test_usage_errors (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_auto(Result) result = { 0, };
+
+  /* No command at all. */
+  run_argv (fixture, (const char * const[]) { NULL }, &result);
+  expect_result (&result, 2, "no command given");
+
+  EXPECT (fixture, 2, "unknown command 'explode'", "explode");
+  EXPECT (fixture, 2, "--frobnicate", "--frobnicate", "list");
+  EXPECT (fixture, 2, "--frobnicate", "list", "--frobnicate");
+  EXPECT (fixture, 2, "missing VM id", "status");
+  EXPECT (fixture, 2, "unexpected argument 'b'", "status", "a", "b");
+  EXPECT (fixture, 2, "unexpected argument 'x'", "list", "x");
+  EXPECT (fixture, 2, "invalid VM id '../x'", "status", "../x");
+  EXPECT (fixture, 2, "invalid VM id 'a/b'", "pause", "a/b");
+  EXPECT (fixture, 2, "missing --id", "start", "-c", "@mock.conf");
+  EXPECT (fixture, 2, "invalid VM id '-x'", "start", "-c", "@mock.conf", "--id=-x");
+  EXPECT (fixture, 2, "invalid VM id 'a b'", "run", "-c", "@mock.conf", "--id", "a b");
+  EXPECT (fixture, 2, "no configuration given", "check");
+  EXPECT (fixture, 2, "no configuration given", "start", "--id", "vm1");
+  EXPECT (fixture, 2, "missing --device", "hotplug", "vm1");
+  EXPECT (fixture, 2, "missing --device-id", "unplug", "vm1");
+  EXPECT (fixture, 2, "give --vcpus N, --memory MIB or both", "resize", "vm1");
+  EXPECT (fixture, 2, "invalid --vcpus 0", "resize", "vm1", "--vcpus", "0");
+  EXPECT (fixture, 2, "--vcpus", "resize", "vm1", "--vcpus", "many");
+  assert_store_empty (fixture);
+}
+
+static void
+test_backends (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_auto(Result) plain = { 0, };
+  g_auto(Result) json = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *array;
+  gboolean found = FALSE;
+
+  RUN (fixture, &plain, "backends");
+  g_assert_cmpint (plain.status, ==, 0);
+  g_assert_nonnull (strstr (plain.out, "BACKEND"));
+  g_assert_nonnull (strstr (plain.out, "\nmock "));
+  g_assert_nonnull (strstr (plain.out, "pause-resume"));
+
+  RUN (fixture, &json, "backends", "--json");
+  g_assert_cmpint (json.status, ==, 0);
+  root = parse_json (json.out);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
+  array = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *backend = json_array_get_object_element (array, i);
+      JsonArray *caps;
+      g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+      if (!g_str_equal (json_object_get_string_member (backend, "name"), "mock"))
+        continue;
+      found = TRUE;
+      g_assert_cmpstr (json_object_get_string_member (backend, "plugin"), ==, "mock");
+      g_assert_cmpstr (json_object_get_string_member (backend, "version"), ==, PACKAGE_VERSION);
+      g_assert_nonnull (json_object_get_string_member (backend, "description"));
+      caps = json_object_get_array_member (backend, "capabilities");
+      for (guint j = 0; j < json_array_get_length (caps); j++)
+        g_ptr_array_add (names, (gpointer) json_array_get_string_element (caps, j));
+      g_ptr_array_add (names, NULL);
+      for (const char * const *c = (const char * const[]) {
+             "block-device", "block-device-hotplug", "fs-sharing",
+             "net-device-hotplug", "hybrid-vsock", "pause-resume",
+             "vcpu-resize", "memory-resize", NULL }; *c != NULL; c++)
+        g_assert_true (g_strv_contains ((const char * const *) names->pdata, *c));
+      g_assert_false (g_strv_contains ((const char * const *) names->pdata, "save-restore"));
+    }
+  g_assert_true (found);
+}
+
+static void
+test_plugin_path (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_auto(Result) result = { 0, };
+  g_autofree char *empty = g_build_filename (fixture->tmp, "plugins", NULL);
+
+  /* An extra (empty) directory first: the build tree's still count. */
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  RUN (fixture, &result, "--plugin-path", empty, "backends", "--json");
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "\"mock\""));
+}
+
+static void
+test_check (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_auto(Result) result = { 0, };
+  g_autofree char *bad = data_file ("bad-value.conf");
+
+  RUN (fixture, &result, "check", "-c", "@mock.conf");
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "mock.conf: valid"));
+  g_assert_nonnull (strstr (result.out, "[hypervisor.mock]"));
+  g_assert_nonnull (strstr (result.out, "\n  default_memory = 512\n"));
+  g_assert_nonnull (strstr (result.out, "\n  kernel = /var/lib/hvkit/test/vmlinuz\n"));
+  /* Keys not in the file show their defaults, marked. */
+  g_assert_nonnull (strstr (result.out, "\n  machine_type = q35  (default)\n"));
+  g_assert_nonnull (strstr (result.out, "\n  disk0: block,"));
+
+  EXPECT (fixture, 2, "hypervisor.mock", "check", "-c", "@bad-value.conf");
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "check", "-c", "@bad-value.conf");
+    g_assert_nonnull (strstr (r.err, bad));
+    g_assert_nonnull (strstr (r.err, "default_memory"));
+    g_assert_cmpstr (r.out, ==, "");
+  }
+  EXPECT (fixture, 2, "kernel", "check", "-c", "@no-kernel.conf");
+  EXPECT (fixture, 2, "nosuch", "check", "-c", "@unknown-backend.conf");
+  EXPECT (fixture, 2, "does-not-exist.conf", "check", "-c", "@does-not-exist.conf");
+}
+
+static void
+test_argv (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_auto(Result) json = { 0, };
+  g_auto(Result) plain = { 0, };
+  g_auto(Result) with_id = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) root_id = NULL;
+  JsonArray *array;
+
+  RUN (fixture, &json, "argv", "-c", "@mock.conf", "--json");
+  g_assert_cmpint (json.status, ==, 0);
+  root = parse_json (json.out);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, 4);
+  g_assert_cmpstr (json_array_get_string_element (array, 0), ==, "mock-vmm");
+  g_assert_cmpstr (json_array_get_string_element (array, 1), ==, "--id");
+  g_assert_cmpstr (json_array_get_string_element (array, 2), ==, "hvkit-vm");
+  g_assert_true (g_str_has_prefix (json_array_get_string_element (array, 3), "block,"));
+  g_assert_nonnull (strstr (json_array_get_string_element (array, 3), "id=disk0"));
+
+  RUN (fixture, &with_id, "argv", "-c", "@mock.conf", "--id", "vm7", "--json");
+  g_assert_cmpint (with_id.status, ==, 0);
+  root_id = parse_json (with_id.out);
+  g_assert_cmpstr (json_array_get_string_element (json_node_get_array (root_id), 2), ==, "vm7");
+
+  RUN (fixture, &plain, "argv", "-c", "@mock.conf");
+  g_assert_cmpint (plain.status, ==, 0);
+  g_assert_true (g_str_has_prefix (plain.out, "mock-vmm --id hvkit-vm block,"));
+
+  EXPECT (fixture, 2, "invalid VM id", "argv", "-c", "@mock.conf", "--id", "..");
+  EXPECT (fixture, 2, "hypervisor.mock", "argv", "-c", "@bad-value.conf");
+  /* Nothing is left in the state dir: argv used a temporary one. */
+  assert_store_empty (fixture);
+}
+
+static void
+test_kernel_params (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_auto(Result) result = { 0, };
+
+  RUN (fixture, &result, "kernel-params", "-c", "@mock.conf");
+  g_assert_cmpint (result.status, ==, 0);
+  /* The user's parameters come last. */
+  g_assert_true (g_str_has_suffix (result.out, "hvkit.test=1\n"));
+  EXPECT (fixture, 2, "kernel", "kernel-params", "-c", "@no-kernel.conf");
+  assert_store_empty (fixture);
+}
+
+static JsonObject *
+status_json (Fixture    *fixture,
+             const char *id,
+             JsonNode  **root)
+{
+  g_auto(Result) result = { 0, };
+
+  RUN (fixture, &result, "status", id, "--json");
+  g_assert_cmpint (result.status, ==, 0);
+  *root = parse_json (result.out);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (*root));
+  return json_node_get_object (*root);
+}
+
+static void
+expect_state (Fixture    *fixture,
+              const char *id,
+              const char *state)
+{
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *status = status_json (fixture, id, &root);
+
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, state);
+}
+
+static void
+test_lifecycle (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *console = g_build_filename (fixture->store, "vm1", "console.sock", NULL);
+  g_autofree char *state_file = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+  /* default_maxvcpus=4, bounded by the host's CPUs as in Kata. */
+  guint two = MIN (2, g_get_num_processors ());
+  g_autofree char *two_text = g_strdup_printf ("%u", two);
+  g_autofree char *max_text = g_strdup_printf ("default_maxvcpus (%u)",
+                                               MIN (4, g_get_num_processors ()));
+  JsonObject *status;
+
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "start", "-c", "@mock.conf", "--id", "vm1");
+    expect_result (&r, 0, NULL);
+    g_assert_cmpstr (r.out, ==, "VM 'vm1' started\n");
+  }
+  g_assert_true (g_file_test (state_file, G_FILE_TEST_IS_REGULAR));
+  EXPECT (fixture, 1, "VM 'vm1' already exists", "start", "-c", "@mock.conf", "--id", "vm1");
+
+  status = status_json (fixture, "vm1", &root);
+  g_assert_cmpstr (json_object_get_string_member (status, "id"), ==, "vm1");
+  g_assert_cmpstr (json_object_get_string_member (status, "backend"), ==, "mock");
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "running");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (status, "pids")), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (status, "console"), ==, console);
+  g_assert_false (json_object_has_member (status, "error"));
+  /* The backend's own scalars follow. */
+  g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==, 512);
+  g_clear_pointer (&root, json_node_unref);
+
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "status", "vm1");
+    expect_result (&r, 0, NULL);
+    g_assert_nonnull (strstr (r.out, "state: running\n"));
+    g_assert_nonnull (strstr (r.out, "backend: mock\n"));
+  }
+  {
+    g_auto(Result) r = { 0, };
+    g_autoptr(JsonNode) list = NULL;
+    JsonObject *vm;
+
+    RUN (fixture, &r, "list", "--json");
+    expect_result (&r, 0, NULL);
+    list = parse_json (r.out);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 1);
+    vm = json_array_get_object_element (json_node_get_array (list), 0);
+    g_assert_cmpstr (json_object_get_string_member (vm, "id"), ==, "vm1");
+    g_assert_cmpstr (json_object_get_string_member (vm, "backend"), ==, "mock");
+    g_assert_cmpstr (json_object_get_string_member (vm, "state"), ==, "running");
+  }
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "list");
+    expect_result (&r, 0, NULL);
+    g_assert_nonnull (strstr (r.out, "\nvm1 "));
+  }
+
+  EXPECT (fixture, 0, NULL, "pause", "vm1");
+  expect_state (fixture, "vm1", "paused");
+  EXPECT (fixture, 1, "mock: cannot pause_vm a VM that is paused", "pause", "vm1");
+  EXPECT (fixture, 1, "mock: cannot hotplug_add_device a VM that is paused",
+          "hotplug", "vm1", "--device", "block,id=disk1,path=/img/disk1.raw,format=raw");
+  EXPECT (fixture, 0, NULL, "resume", "vm1");
+  expect_state (fixture, "vm1", "running");
+  EXPECT (fixture, 1, "mock: cannot resume_vm a VM that is running", "resume", "vm1");
+
+  EXPECT (fixture, 0, NULL, "hotplug", "vm1", "--device",
+          "block,id=disk1,path=/img/disk1.raw,format=raw");
+  EXPECT (fixture, 1, "already has a device with id 'disk1'", "hotplug", "vm1",
+          "--device", "block,id=disk1,path=/img/disk1.raw,format=raw");
+  EXPECT (fixture, 2, "nosuchkind", "hotplug", "vm1", "--device", "nosuchkind,id=x");
+  EXPECT (fixture, 0, NULL, "unplug", "vm1", "--device-id", "disk1");
+  EXPECT (fixture, 1, "no hot-plugged device 'disk1'", "unplug", "vm1", "--device-id", "disk1");
+
+  {
+    g_auto(Result) r = { 0, };
+    g_autofree char *expected = g_strdup_printf ("vcpus: 1 -> %u\n", two);
+    RUN (fixture, &r, "resize", "vm1", "--vcpus", two_text, "--memory", "1024");
+    expect_result (&r, 0, NULL);
+    g_assert_nonnull (strstr (r.out, expected));
+    g_assert_nonnull (strstr (r.out, "memory: 512 MiB -> 1024 MiB\n"));
+  }
+  status = status_json (fixture, "vm1", &root);
+  g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, two);
+  g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==, 1024);
+  g_assert_cmpint (json_object_get_int_member (status, "mem_slots"), ==, 1);
+  g_clear_pointer (&root, json_node_unref);
+  EXPECT (fixture, 1, max_text, "resize", "vm1", "--vcpus", "9");
+  EXPECT (fixture, 1, "default_maxmemory (2048)", "resize", "vm1", "--memory", "4096");
+
+  EXPECT (fixture, 1, "has no console socket", "console", "vm1");
+
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "stop", "vm1");
+    expect_result (&r, 0, NULL);
+    g_assert_cmpstr (r.out, ==, "VM 'vm1' stopped\n");
+  }
+  assert_store_empty (fixture);
+  EXPECT (fixture, 1, "no VM 'vm1' in", "status", "vm1");
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "list", "--json");
+    expect_result (&r, 0, NULL);
+    g_assert_cmpstr (g_strstrip (r.out), ==, "[]");
+  }
+}
+
+static void
+test_unknown_vm (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *message = g_strdup_printf ("no VM 'nosuch' in %s", fixture->store);
+
+  EXPECT (fixture, 1, message, "status", "nosuch");
+  EXPECT (fixture, 1, message, "pause", "nosuch");
+  EXPECT (fixture, 1, message, "resume", "nosuch");
+  EXPECT (fixture, 1, message, "stop", "nosuch");
+  EXPECT (fixture, 1, message, "console", "nosuch");
+  EXPECT (fixture, 1, message, "unplug", "nosuch", "--device-id", "d");
+  EXPECT (fixture, 1, message, "resize", "nosuch", "--vcpus", "2");
+  EXPECT (fixture, 1, message, "hotplug", "nosuch", "--device",
+          "block,id=disk1,path=/img/disk1.raw,format=raw");
+  /* Looking did not create anything. */
+  assert_store_empty (fixture);
+}
+
+static void
+test_busy (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autofree char *lock_path = g_build_filename (fixture->store, "vm1", ".lock", NULL);
+  int fd;
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm1");
+
+  /* Hold the VM as another hvkit process would. */
+  fd = g_open (lock_path, O_RDWR | O_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+
+  EXPECT (fixture, 1, "VM 'vm1' is busy (another hvkit process holds it)", "pause", "vm1");
+  EXPECT (fixture, 1, "is busy", "stop", "vm1");
+  EXPECT (fixture, 1, "is busy", "start", "-c", "@mock.conf", "--id", "vm1");
+  /* Reading needs no lock. */
+  expect_state (fixture, "vm1", "running");
+
+  close (fd);
+  EXPECT (fixture, 0, NULL, "stop", "vm1");
+  assert_store_empty (fixture);
+}
+
+static void
+test_fault_injection (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  EXPECT (fixture, 1, "mock: injected failure in start_vm", "start", "-c",
+          "@mock-fail-start.conf", "--id", "vm1");
+  assert_store_empty (fixture);
+  EXPECT (fixture, 1, "mock: injected failure in start_vm", "run", "-c",
+          "@mock-fail-start.conf", "--id", "vm1");
+  assert_store_empty (fixture);
+}
+
+static void
+test_stop_fails (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *state_file = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock-fail-stop.conf", "--id", "vm1");
+  EXPECT (fixture, 1, "mock: injected failure in stop_vm", "stop", "vm1");
+  /* The VM may still run: its state stays. */
+  g_assert_true (g_file_test (state_file, G_FILE_TEST_IS_REGULAR));
+  expect_state (fixture, "vm1", "running");
+}
+
+static void
+test_status_check_fails (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *status;
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock-fail-check.conf", "--id", "vm1");
+  status = status_json (fixture, "vm1", &root);
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "stopped");
+  g_assert_cmpstr (json_object_get_string_member (status, "error"), ==,
+                   "mock: injected failure in check");
+  EXPECT (fixture, 0, NULL, "stop", "vm1");
+  assert_store_empty (fixture);
+}
+
+static void
+test_corrupt_state (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *state_file = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm1");
+  g_assert_true (g_file_set_contents (state_file, "{\"version\": 7}", -1, NULL));
+  EXPECT (fixture, 1, "unsupported state version 7", "status", "vm1");
+  EXPECT (fixture, 1, state_file, "pause", "vm1");
+  {
+    g_auto(Result) r = { 0, };
+    g_autoptr(JsonNode) list = NULL;
+    JsonObject *vm;
+
+    /* list still shows it, with the reason. */
+    RUN (fixture, &r, "list", "--json");
+    expect_result (&r, 0, NULL);
+    list = parse_json (r.out);
+    vm = json_array_get_object_element (json_node_get_array (list), 0);
+    g_assert_cmpstr (json_object_get_string_member (vm, "id"), ==, "vm1");
+    g_assert_nonnull (strstr (json_object_get_string_member (vm, "error"),
+                              "unsupported state version 7"));
+  }
+}
+
+/* Waits, within a bound that only guards against a hang, for @path. */
+static gboolean
+wait_for_file (const char *path)
+{
+  for (int i = 0; i < 400; i++)
+    {
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        return TRUE;
+      g_usleep (50 * 1000);
+    }
+  return FALSE;
+}
+
+static void
+test_run_sigterm (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = tool_argv (fixture, (const char * const[]) {
+    "run", "-c", "@mock.conf", "--id", "r1", NULL });
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *state_file = g_build_filename (fixture->store, "r1", HVK_VM_STATE_FILE, NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                               | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_for_file (state_file));
+
+  /* Another process sees it running, and cannot take it. */
+  expect_state (fixture, "r1", "running");
+  EXPECT (fixture, 1, "is busy", "pause", "r1");
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  if (g_subprocess_get_exit_status (process) != 0)
+    g_error ("run exited with %d: %s", g_subprocess_get_exit_status (process), err);
+  g_assert_nonnull (strstr (err, "VM 'r1' stopped (signal)"));
+  assert_store_empty (fixture);
+}
+
+static void
+test_run_guest_exits (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_auto(Result) result = { 0, };
+
+  /* The VM's check fails: run sees the guest gone and returns. */
+  RUN (fixture, &result, "run", "-c", "@mock-fail-check.conf");
+  expect_result (&result, 0, NULL);
+  g_assert_nonnull (strstr (result.err, "running (backend mock)"));
+  g_assert_nonnull (strstr (result.err, "stopped (the guest exited)"));
+  assert_store_empty (fixture);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/hvk/tool/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("help", test_help);
+  ADD ("usage-errors", test_usage_errors);
+  ADD ("backends", test_backends);
+  ADD ("plugin-path", test_plugin_path);
+  ADD ("check", test_check);
+  ADD ("argv", test_argv);
+  ADD ("kernel-params", test_kernel_params);
+  ADD ("lifecycle", test_lifecycle);
+  ADD ("unknown-vm", test_unknown_vm);
+  ADD ("busy", test_busy);
+  ADD ("fault-injection", test_fault_injection);
+  ADD ("stop-fails", test_stop_fails);
+  ADD ("status-check-fails", test_status_check_fails);
+  ADD ("corrupt-state", test_corrupt_state);
+  ADD ("run-sigterm", test_run_sigterm);
+  ADD ("run-guest-exits", test_run_guest_exits);
+#undef ADD
+
+  return g_test_run ();
+}
