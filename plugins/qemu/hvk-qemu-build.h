@@ -28,6 +28,7 @@ G_BEGIN_DECLS
 #define HVK_QEMU_IOMMU_ID             "iommu0"
 #define HVK_QEMU_BRIDGE_FIRST_ADDR    2
 #define HVK_QEMU_MAX_BRIDGES          5
+#define HVK_QEMU_MAX_VCPUS            240
 #define HVK_QEMU_FALLBACK_MEM_DIR     "/dev/shm"
 #define HVK_QEMU_TEST_UUID_ENV        "HVKIT_TEST_UUID"
 

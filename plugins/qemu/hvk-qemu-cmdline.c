@@ -62,21 +62,21 @@ hvk_qemu_config_strv (HvkConfig  *config,
   return hvk_config_get_strv (config, key);
 }
 
-/* Kata: default_maxvcpus 0 or more than the host means every host CPU,
- * and never fewer than the boot vCPUs' request allows (checked later). */
+/* default_maxvcpus, 0 meaning every host CPU (as Kata).  An explicit
+ * value is kept even above the host's count (Kata caps it there): TCG
+ * does not care, and the command line stays the same on every host. */
 guint32
 hvk_qemu_config_max_vcpus (HvkConfig *config)
 {
   guint64 max = hvk_qemu_config_uint (config, "default_maxvcpus", 0);
-  long host = sysconf (_SC_NPROCESSORS_ONLN);
 
-  if (host < 1)
-    host = 1;
-  if (host > 240)
-    host = 240;
-  if (max == 0 || max > (guint64) host)
-    max = host;
-  return (guint32) max;
+  if (max == 0)
+    {
+      long host = sysconf (_SC_NPROCESSORS_ONLN);
+
+      max = host > 0 ? (guint64) host : 1;
+    }
+  return (guint32) MIN (max, HVK_QEMU_MAX_VCPUS);
 }
 
 /* The first of the names the kind declares and the device sets, else the
@@ -344,8 +344,9 @@ resolve_setup (HvkQemuBuilder  *b,
   if (b->memory_mb == 0)
     b->memory_mb = 2048;
   host_mb = host_memory_mb ();
+  /* 0 means the host's memory (Kata); an explicit value is kept. */
   b->max_memory_mb = hvk_qemu_config_uint (config, "default_maxmemory", 0);
-  if (b->max_memory_mb == 0 || (host_mb > 0 && b->max_memory_mb > host_mb))
+  if (b->max_memory_mb == 0)
     b->max_memory_mb = host_mb;
   if (b->max_memory_mb < b->memory_mb)
     b->max_memory_mb = b->memory_mb;
@@ -769,8 +770,6 @@ static gboolean
 build_devices (HvkQemuBuilder  *b,
                GError         **error)
 {
-  g_autoptr(GPtrArray) config_devices = NULL;
-
   if (!append_bridges (b, error) ||
       !append_root_ports (b, error) ||
       !append_console (b, error) ||
@@ -781,8 +780,7 @@ build_devices (HvkQemuBuilder  *b,
       !append_rng (b, error))
     return FALSE;
 
-  config_devices = hvk_config_get_devices (b->config);
-  return append_device_list (b, config_devices, error) &&
+  return append_device_list (b, hvk_config_get_devices (b->config), error) &&
          append_device_list (b, b->extra_devices, error);
 }
 

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "hvk-qemu-private.h"
+#include "qemu-test-common.h"
+
+/*
+ * Golden command lines: tests/qemu/golden/NAME.conf → NAME.args, one
+ * argument per line, compared byte for byte.  HVKIT_TEST_REGENERATE=1
+ * rewrites the .args files instead (review the diff before committing).
+ * Plus the exact kernel command line, the layout, and every error path of
+ * the builder and the appenders.
+ */
+
+static HvkRegistry *registry;
+static char *data_dir;
+
+static const char base_conf[] =
+  "[hypervisor]\n"
+  "backend=qemu\n"
+  "\n"
+  "[hypervisor.qemu]\n"
+  "path=/usr/bin/qemu-system-x86_64\n"
+  "kernel=@DATADIR@/vmlinuz\n"
+  "initrd=@DATADIR@/initrd.img\n"
+  "machine_accelerators=accel=tcg\n"
+  "default_vcpus=1\n"
+  "default_maxvcpus=2\n"
+  "default_memory=256\n"
+  "default_maxmemory=1024\n";
+
+static void
+print_diff (const char *expected,
+            const char *actual)
+{
+  g_auto(GStrv) want = g_strsplit (expected, "\n", -1);
+  g_auto(GStrv) got = g_strsplit (actual, "\n", -1);
+  guint n_want = g_strv_length (want), n_got = g_strv_length (got);
+
+  for (guint i = 0; i < MAX (n_want, n_got); i++)
+    {
+      const char *w = i < n_want ? want[i] : NULL;
+      const char *g = i < n_got ? got[i] : NULL;
+
+      if (g_strcmp0 (w, g) == 0)
+        continue;
+      if (w != NULL)
+        g_test_message ("line %u: - %s", i + 1, w);
+      if (g != NULL)
+        g_test_message ("line %u: + %s", i + 1, g);
+    }
+}
+
+static void
+test_golden (gconstpointer user_data)
+{
+  const char *name = user_data;
+  g_autofree char *dir = qemu_test_golden_dir ();
+  g_autofree char *conf_path = g_strdup_printf ("%s/%s.conf", dir, name);
+  g_autofree char *args_path = g_strdup_printf ("%s/%s.args", dir, name);
+  g_autofree char *conf = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *actual = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (conf_path, &conf, NULL, &error));
+  g_assert_no_error (error);
+  config = qemu_test_load_config (registry, name, conf, data_dir, &error);
+  g_assert_no_error (error);
+  cmdline = qemu_test_build (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (cmdline);
+  actual = qemu_test_argv_to_lines (cmdline, data_dir);
+
+  if (g_strcmp0 (g_getenv ("HVKIT_TEST_REGENERATE"), "1") == 0)
+    {
+      g_assert_true (g_file_set_contents (args_path, actual, -1, &error));
+      g_assert_no_error (error);
+      g_test_message ("regenerated %s", args_path);
+      return;
+    }
+
+  if (!g_file_get_contents (args_path, &expected, NULL, &error))
+    {
+      g_test_message ("%s: %s (run with HVKIT_TEST_REGENERATE=1 to create it)",
+                      args_path, error->message);
+      g_test_fail ();
+      return;
+    }
+  if (!g_str_equal (expected, actual))
+    {
+      g_test_message ("%s differs from the built command line:", args_path);
+      print_diff (expected, actual);
+      g_test_fail ();
+    }
+}
+
+/* Loads base_conf + @extra (key-file text) with @data_dir expansion. */
+static HvkConfig *
+load (const char *extra_qemu,
+      const char *devices)
+{
+  g_autofree char *text = g_strconcat (base_conf, extra_qemu ? extra_qemu : "",
+                                       "\n", devices ? devices : "", NULL);
+  g_autoptr(GError) error = NULL;
+  HvkConfig *config = qemu_test_load_config (registry, "test", text, data_dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  return config;
+}
+
+static const char *
+find_option (HvkCmdline *cmdline,
+             const char *flag,
+             guint       nth)
+{
+  const char * const *argv = hvk_cmdline_get_argv (cmdline);
+
+  for (guint i = 1; argv[i] != NULL && argv[i + 1] != NULL; i++)
+    if (g_str_equal (argv[i], flag) && nth-- == 0)
+      return argv[i + 1];
+  return NULL;
+}
+
+#define EXPECTED_KERNEL_CMDLINE                                                   \
+  "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 "          \
+  "i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k "           \
+  "cryptomgr.notests net.ifnames=0 pci=lastbus=0 console=hvc0 console=hvc1 quiet " \
+  "panic=1 nr_cpus=2 foo=bar"
+
+static void
+test_kernel_cmdline_exact (void)
+{
+  g_autoptr(HvkConfig) config = load ("kernel_params=foo=bar\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kernel = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+
+  kernel = hvk_qemu_build_kernel_cmdline (registry, "vm1", config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kernel, ==, EXPECTED_KERNEL_CMDLINE);
+
+  /* -append carries the same string, as one argument. */
+  cmdline = qemu_test_build (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (find_option (cmdline, "-append", 0), ==, EXPECTED_KERNEL_CMDLINE);
+}
+
+static void
+test_kernel_cmdline_image (void)
+{
+  g_autoptr(HvkConfig) config = load ("image=@DATADIR@/rootfs.img\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kernel = NULL;
+
+  /* An initrd wins over an image; without it the image is used. */
+  hvk_config_set_string (config, "initrd", "");
+  kernel = hvk_qemu_build_kernel_cmdline (registry, "vm1", config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (kernel, " console=hvc0 console=hvc1 root=/dev/pmem0p1 "
+                                    "rootflags=dax,data=ordered,errors=remount-ro ro "
+                                    "rootfstype=ext4 quiet systemd.show_status=false panic=1 "
+                                    "nr_cpus=2"));
+
+  hvk_config_set_boolean (config, "enable_debug", TRUE);
+  hvk_config_set_boolean (config, "disable_image_nvdimm", TRUE);
+  g_clear_pointer (&kernel, g_free);
+  kernel = hvk_qemu_build_kernel_cmdline (registry, "vm1", config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (kernel, " root=/dev/vda1 rootflags=data=ordered,errors=remount-ro ro "
+                                    "rootfstype=ext4 debug systemd.show_status=true "
+                                    "systemd.log_level=debug panic=1"));
+  g_assert_null (strstr (kernel, "quiet"));
+}
+
+static void
+test_kernel_cmdline_iommu_legacy (void)
+{
+  g_autoptr(HvkConfig) config = load ("enable_iommu=true\nuse_legacy_serial=true\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kernel = hvk_qemu_build_kernel_cmdline (registry, "vm1", config, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (kernel, "tsc=reliable "));
+  g_assert_nonnull (strstr (kernel, " pci=lastbus=0 intel_iommu=on iommu=pt console=ttyS0 quiet "));
+  g_assert_null (strstr (kernel, "hvc0"));
+}
+
+static void
+test_layout (void)
+{
+  g_autoptr(HvkConfig) config = load ("default_bridges=2\npcie_root_port=3\nenable_iothreads=true\n"
+                                      "default_maxvcpus=4\nmemory_slots=7\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkQemuLayout) layout = NULL;
+  g_autoptr(HvkQemuLayout) copy = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  HvkQemuPaths paths = { 0, };
+
+  paths.vm_dir = g_strdup ("/run/x/vm");
+  paths.qmp_socket = g_strdup ("/run/x/vm/qmp.sock");
+  paths.console_socket = g_strdup ("/run/x/vm/console.sock");
+  paths.pid_file = g_strdup ("/run/x/vm/pid");
+  paths.daemonize = TRUE;
+  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, &layout, &error);
+  hvk_qemu_paths_clear (&paths);
+  g_assert_no_error (error);
+
+  /* -daemonize goes with the knobs. */
+  g_assert_cmpstr (find_option (cmdline, "--no-reboot", 0), ==, "-daemonize");
+
+  g_assert_cmpuint (layout->bridges->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (layout->bridges, 1), ==, "pcie-pci-bridge-1");
+  g_assert_cmpuint (layout->root_ports->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (layout->root_ports, 2), ==, "rp2");
+  g_assert_cmpstr (layout->scsi_controller, ==, "scsi0");
+  g_assert_cmpstr (layout->iothread, ==, "iothread0");
+  g_assert_true (layout->pcie);
+  g_assert_cmpuint (layout->boot_vcpus, ==, 1);
+  g_assert_cmpuint (layout->max_vcpus, ==, 4);
+  g_assert_cmpuint (layout->boot_memory_mb, ==, 256);
+  g_assert_cmpuint (layout->max_memory_mb, ==, 1024);
+  g_assert_cmpuint (layout->memory_slots, ==, 7);
+
+  node = hvk_qemu_layout_to_json (layout);
+  copy = hvk_qemu_layout_from_json (node, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (copy->bridges->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (copy->root_ports, 0), ==, "rp0");
+  g_assert_cmpstr (copy->scsi_controller, ==, "scsi0");
+  g_assert_cmpstr (copy->iothread, ==, "iothread0");
+  g_assert_true (copy->pcie);
+  g_assert_cmpuint (copy->max_vcpus, ==, 4);
+  g_assert_cmpuint (copy->memory_slots, ==, 7);
+}
+
+static void
+test_layout_json_errors (void)
+{
+  static const char * const bad[] = {
+    "[]",
+    "{\"bridges\": 3}",
+    "{\"bridges\": [1]}",
+    "{\"scsi_controller\": 3}",
+    "{\"pcie\": \"yes\"}",
+    "{\"max_vcpus\": -1}",
+    "{\"max_vcpus\": \"4\"}",
+    "{\"memory_slots\": 4294967296}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = json_from_string (bad[i], &error);
+      g_autoptr(HvkQemuLayout) layout = NULL;
+
+      g_assert_no_error (error);
+      layout = hvk_qemu_layout_from_json (node, &error);
+      g_assert_null (layout);
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+static void
+test_capabilities (void)
+{
+  g_autoptr(HvkConfig) config = load (NULL, NULL);
+  HvkCapabilities caps;
+
+  caps = hvk_qemu_capabilities_for_config (config);
+  g_assert_false (caps & HVK_CAP_FS_SHARING);
+  g_assert_true (caps & HVK_CAP_BLOCK_DEVICE_HOTPLUG);
+  g_assert_true (caps & HVK_CAP_VFIO);
+  g_assert_false (caps & HVK_CAP_HYBRID_VSOCK);
+  hvk_config_set_string (config, "shared_fs", "virtio-fs");
+  g_assert_true (hvk_qemu_capabilities_for_config (config) & HVK_CAP_FS_SHARING);
+  g_assert_true (hvk_qemu_capabilities_for_config (NULL) & HVK_CAP_FS_SHARING);
+}
+
+/* Builds base_conf + @extra + @devices and expects @code with every
+ * fragment of @needles in the message. */
+static void
+expect_build_error (const char *extra,
+                    const char *devices,
+                    HvkError    code,
+                    const char *needle1,
+                    const char *needle2)
+{
+  g_autoptr(HvkConfig) config = load (extra, devices);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) cmdline = qemu_test_build (registry, config, &error);
+
+  g_assert_null (cmdline);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, HVK_ERROR, (gint) code);
+  g_assert_nonnull (strstr (error->message, needle1));
+  if (needle2 != NULL)
+    g_assert_nonnull (strstr (error->message, needle2));
+}
+
+static void
+test_device_errors (void)
+{
+  expect_build_error (NULL, "[device.vsock0]\nkind=vsock\ncid=2\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'vsock0'", "cid 2");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=/x.img\ndriver=nvdimm\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'disk0'", "nvdimm");
+  expect_build_error ("block_device_driver=virtio-blk\n",
+                      "[device.disk0]\nkind=block\npath=/x.img\ndriver=virtio-scsi\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'disk0'", "SCSI controller");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=/x.img\naio=native\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'disk0'", "cache");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=/x.img\naio=posix\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'disk0'", "posix");
+  expect_build_error (NULL, "[device.net0]\nkind=net\ntype=tap\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "ifname or fds");
+  expect_build_error (NULL, "[device.net0]\nkind=net\ntype=macvtap\nifname=mv0\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "fds");
+  expect_build_error (NULL, "[device.net0]\nkind=net\nifname=tap0\nmac=zz:00:00:00:00:00\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "MAC");
+  expect_build_error (NULL, "[device.net0]\nkind=net\nfds=0;0\nvhost_fds=0\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "vhost_fds");
+  expect_build_error (NULL, "[device.net0]\nkind=net\nfds=notanfd\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "notanfd");
+  expect_build_error (NULL, "[device.net0]\nkind=net\nfds=987654\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "987654");
+  expect_build_error (NULL, "[device.net0]\nkind=net\ntype=vhost-user\nsocket=/s\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "shared guest memory");
+  expect_build_error (NULL, "[device.fs0]\nkind=fs\npath=/srv\ntag=t\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'fs0'", "shared guest memory");
+  expect_build_error ("shared_fs=virtio-fs\nfile_mem_backend=@DATADIR@/share\n",
+                      "[device.fs0]\nkind=fs\npath=/srv\ntag=t\nqueue_size=1000\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'fs0'", "power of two");
+  expect_build_error (NULL, "[device.gpu0]\nkind=vfio\nhost=not-a-bdf\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'gpu0'", "PCI address");
+  expect_build_error (NULL, "[device.gpu0]\nkind=vfio\nhost=02:00.0\nvendor_id=0x10de\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'gpu0'", "device_id");
+  expect_build_error (NULL, "[device.rng1]\nkind=rng\nperiod=10\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'rng1'", "max_bytes");
+  expect_build_error (NULL, "[device.mem0]\nkind=memory\nsize_mb=4096\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'mem0'", "maximum");
+  expect_build_error ("memory_slots=0\n", "[device.mem0]\nkind=memory\nsize_mb=64\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'mem0'", "slot");
+  expect_build_error (NULL, "[device.cpu0]\nkind=cpu\ncount=1\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'cpu0'", "default_vcpus");
+  expect_build_error (NULL, "[device.console1]\nkind=console\nbackend=file\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'console1'", "path");
+  expect_build_error (NULL, "[device.agent0]\nkind=serial-socket\npath=/a.sock\nname=x\n"
+                      "[device.9bad]\nkind=rng\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'9bad'", "letter");
+}
+
+static void
+test_image_missing (void)
+{
+  g_autoptr(HvkConfig) config = load ("image=@DATADIR@/missing.img\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+
+  hvk_config_set_string (config, "initrd", "");
+  cmdline = qemu_test_build (registry, config, &error);
+  g_assert_null (cmdline);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "missing.img"));
+  g_assert_nonnull (strstr (error->message, "'image0'"));
+}
+
+static void
+test_config_errors (void)
+{
+  expect_build_error ("machine_type=pc\npcie_root_port=1\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "pcie_root_port", "q35");
+  expect_build_error ("machine_type=pc\nenable_iommu=true\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "enable_iommu", "q35");
+  expect_build_error ("default_vcpus=4\ndefault_maxvcpus=2\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "default_maxvcpus", "4");
+  expect_build_error ("shared_fs=virtio-fs\nboot_to_be_template=true\nmemory_path=/m\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "shared_fs", "templating");
+  expect_build_error ("boot_from_template=true\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "memory_path", NULL);
+  expect_build_error ("file_mem_backend=/nonexistent/hvkit\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "file_mem_backend", "/nonexistent/hvkit");
+  expect_build_error ("extra_monitor_socket=telnet\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "extra_monitor_socket", "telnet");
+  expect_build_error ("memory_slots=300\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "memory_slots", "255");
+}
+
+static void
+expect_control_char_error (HvkConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) cmdline = qemu_test_build (registry, config, &error);
+
+  g_assert_null (cmdline);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+}
+
+static void
+test_control_chars (void)
+{
+  HvkDeviceKind *kind = hvk_registry_lookup_device_kind (registry, HVK_DEVICE_KIND_BLOCK);
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkDevice) device = NULL;
+  g_autoptr(GError) error = NULL;
+
+  config = load (NULL, NULL);
+  hvk_config_set_string (config, "kernel_params", "foo=\001");
+  expect_control_char_error (config);
+  g_clear_object (&config);
+
+  config = load (NULL, NULL);
+  hvk_config_set_string (config, "cpu_features", "pmu=off\n-device,x");
+  expect_control_char_error (config);
+  g_clear_object (&config);
+
+  config = load (NULL, NULL);
+  hvk_config_set_string (config, "machine_accelerators", "accel=tcg\t");
+  expect_control_char_error (config);
+  g_clear_object (&config);
+
+  config = load (NULL, NULL);
+  device = hvk_device_new (kind, "disk0");
+  hvk_device_set_string (device, "path", "/img/a\nb.img");
+  g_assert_true (hvk_config_add_device (config, device, &error));
+  g_assert_no_error (error);
+  expect_control_char_error (config);
+}
+
+/* A kind no appender of the qemu backend knows. */
+static const HvkDevicePropSpec widget_props[] = {
+  { "size", HVK_PROP_UINT, HVK_PROP_FLAG_NONE, NULL, "A size" },
+};
+
+static gboolean
+widget_plugin_init (HvkPlugin  *plugin,
+                    GError    **error)
+{
+  g_autoptr(HvkDeviceKind) kind = hvk_device_kind_new ("widget", "A test device", widget_props,
+                                                       G_N_ELEMENTS (widget_props), error);
+
+  return kind != NULL && hvk_plugin_register_device_kind (plugin, kind, error);
+}
+
+static const HvkPluginDesc widget_desc = {
+  HVK_PLUGIN_ABI_VERSION, "widget", "test kind", "1", "Apache-2.0", widget_plugin_init, { NULL, }
+};
+
+static void
+test_unknown_kind (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+
+  if (hvk_registry_lookup_plugin (registry, "widget") == NULL)
+    {
+      g_assert_nonnull (hvk_registry_register_static_plugin (registry, &widget_desc, &error));
+      g_assert_no_error (error);
+    }
+  config = load (NULL, "[device.w0]\nkind=widget\nsize=3\n");
+  cmdline = qemu_test_build (registry, config, &error);
+  g_assert_null (cmdline);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "widget"));
+}
+
+/* Another plugin replaces the built-in rng appender: built-ins go
+ * through the registry like any device. */
+static gboolean
+fake_rng_append (HvkBuildContext  *ctx,
+                 HvkDevice        *device,
+                 HvkCmdline       *cmdline,
+                 gpointer          user_data,
+                 GError          **error)
+{
+  return hvk_cmdline_add_option (cmdline, "-fake-rng", hvk_device_get_id (device), error);
+}
+
+static gboolean
+override_plugin_init (HvkPlugin  *plugin,
+                      GError    **error)
+{
+  return hvk_plugin_register_device_appender (plugin, "qemu", HVK_DEVICE_KIND_RNG, 100,
+                                              fake_rng_append, NULL, error);
+}
+
+static const HvkPluginDesc override_desc = {
+  HVK_PLUGIN_ABI_VERSION, "override", "test override", "1", "Apache-2.0", override_plugin_init,
+  { NULL, }
+};
+
+static void
+test_appender_override (void)
+{
+  g_autoptr(HvkRegistry) own = qemu_test_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+
+  g_assert_nonnull (hvk_registry_register_static_plugin (own, &override_desc, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *text = qemu_test_replace (base_conf, QEMU_TEST_DATADIR_TOKEN, data_dir);
+
+    config = hvk_config_new_from_data (text, -1, "override.conf", own, &error);
+    g_assert_no_error (error);
+  }
+  cmdline = qemu_test_build (own, config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (find_option (cmdline, "-fake-rng", 0), ==, "rng0");
+  g_assert_null (strstr (hvk_cmdline_to_string (cmdline), "virtio-rng-pci"));
+}
+
+static void
+test_uuid (void)
+{
+  g_autoptr(HvkConfig) config = load (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) a = NULL;
+  g_autoptr(HvkCmdline) b = NULL;
+  HvkQemuPaths paths = { 0, };
+
+  paths.qmp_socket = g_strdup ("/run/x/qmp.sock");
+  paths.console_socket = g_strdup ("/run/x/console.sock");
+
+  /* Random without the test variable, and well-formed. */
+  g_unsetenv ("HVKIT_TEST_UUID");
+  a = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, &error);
+  g_assert_no_error (error);
+  b = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (find_option (a, "-uuid", 0)), ==, 36);
+  g_assert_cmpstr (find_option (a, "-uuid", 0), !=, find_option (b, "-uuid", 0));
+
+  g_setenv ("HVKIT_TEST_UUID", "not-a-uuid", TRUE);
+  g_clear_object (&a);
+  a = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, &error);
+  g_assert_null (a);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_setenv ("HVKIT_TEST_UUID", QEMU_TEST_UUID, TRUE);
+  hvk_qemu_paths_clear (&paths);
+}
+
+static void
+test_extra_devices (void)
+{
+  g_autoptr(HvkConfig) config = load (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  HvkQemuPaths paths = { 0, };
+  HvkDevice *device;
+
+  device = hvk_device_new_from_string (registry, "vsock,id=vsock7,cid=7", &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (extra, device);
+  paths.qmp_socket = g_strdup ("/run/x/qmp.sock");
+  paths.console_socket = g_strdup ("/run/x/console.sock");
+  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, extra, NULL, &error);
+  hvk_qemu_paths_clear (&paths);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (hvk_cmdline_to_string (cmdline),
+                            "vhost-vsock-pci,id=vsock7,guest-cid=7"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_auto(GStrv) names = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  g_setenv ("HVKIT_TEST_UUID", QEMU_TEST_UUID, TRUE);
+  registry = qemu_test_registry_new ();
+  data_dir = qemu_test_make_data_dir ();
+
+  names = qemu_test_list_goldens ();
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/hvk/qemu/golden/%s", names[i]);
+
+      g_test_add_data_func (path, names[i], test_golden);
+    }
+  g_test_add_func ("/hvk/qemu/kernel-cmdline/exact", test_kernel_cmdline_exact);
+  g_test_add_func ("/hvk/qemu/kernel-cmdline/image", test_kernel_cmdline_image);
+  g_test_add_func ("/hvk/qemu/kernel-cmdline/iommu-legacy", test_kernel_cmdline_iommu_legacy);
+  g_test_add_func ("/hvk/qemu/layout/build", test_layout);
+  g_test_add_func ("/hvk/qemu/layout/json-errors", test_layout_json_errors);
+  g_test_add_func ("/hvk/qemu/capabilities", test_capabilities);
+  g_test_add_func ("/hvk/qemu/errors/devices", test_device_errors);
+  g_test_add_func ("/hvk/qemu/errors/config", test_config_errors);
+  g_test_add_func ("/hvk/qemu/errors/image-missing", test_image_missing);
+  g_test_add_func ("/hvk/qemu/errors/control-chars", test_control_chars);
+  g_test_add_func ("/hvk/qemu/errors/unknown-kind", test_unknown_kind);
+  g_test_add_func ("/hvk/qemu/appender-override", test_appender_override);
+  g_test_add_func ("/hvk/qemu/uuid", test_uuid);
+  g_test_add_func ("/hvk/qemu/extra-devices", test_extra_devices);
+
+  ret = g_test_run ();
+
+  qemu_test_remove_dir (data_dir);
+  g_free (data_dir);
+  g_object_unref (registry);
+  return ret;
+}
