@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include <string.h>
 
 #include "hvkit-tool.h"
 
@@ -260,6 +261,10 @@ hvkit_vm_status (HvkitTool     *tool,
           type = json_node_get_value_type (value);
           if (type != G_TYPE_STRING && type != G_TYPE_INT64
               && type != G_TYPE_DOUBLE)
+            continue;
+          /* Multi-line blobs (a saved configuration) are not status. */
+          if (type == G_TYPE_STRING
+              && strchr (json_node_get_string (value), '\n') != NULL)
             continue;
           json_builder_set_member_name (builder, l->data);
           json_builder_add_value (builder, json_node_copy (value));
