@@ -805,18 +805,28 @@ build_global (HvkQemuBuilder  *b,
   return hvk_cmdline_add_option (b->cmdline, "-global", "kvm-pit.lost_tick_policy=discard", error);
 }
 
-/* -pflash FILE… (QEMU takes the file name verbatim) */
+/* Flash images in pflashes, as -drive if=pflash rather than -pflash:
+ * the format is explicit, so QEMU neither probes it nor restricts writes
+ * to block 0 (OVMF's variable store lives there). */
 static gboolean
 build_pflash (HvkQemuBuilder  *b,
               GError         **error)
 {
   const char * const *pflashes = hvk_qemu_config_strv (b->config, "pflashes");
+  guint unit = 0;
 
   for (guint i = 0; pflashes != NULL && pflashes[i] != NULL; i++)
     {
+      g_autoptr(HvkOpts) opts = NULL;
+
       if (*pflashes[i] == '\0')
         continue;
-      if (!hvk_cmdline_add_option (b->cmdline, "-pflash", pflashes[i], error))
+      opts = hvk_opts_new (NULL);
+      hvk_opts_add (opts, "if", "pflash");
+      hvk_opts_add (opts, "format", "raw");
+      hvk_opts_add_uint (opts, "unit", unit++);
+      hvk_opts_add (opts, "file", pflashes[i]);
+      if (!hvk_cmdline_add_opts (b->cmdline, "-drive", opts, error))
         return FALSE;
     }
   return TRUE;

@@ -71,6 +71,7 @@ qemu_test_make_data_dir (void)
   make_file (dir, "disk,1.img", 1024 * 1024);
   make_file (dir, "flash0.img", 128 * 1024);
   make_file (dir, "flash1.img", 128 * 1024);
+  make_file (dir, "bios.bin", 256 * 1024);
   share = g_build_filename (dir, "share", NULL);
   g_assert_cmpint (g_mkdir (share, 0755), ==, 0);
   return g_steal_pointer (&dir);
