@@ -45,6 +45,9 @@ on_check (gpointer user_data)
       run->exited = TRUE;
       g_main_loop_quit (run->loop);
     }
+  /* A VMM monitor serves one client at a time (QEMU's QMP): let go of it
+   * between checks so that `hvkit status` and friends get their turn. */
+  hvk_hypervisor_disconnect (run->hypervisor);
   return G_SOURCE_CONTINUE;
 }
 
@@ -156,6 +159,7 @@ hvkit_cmd_run (HvkitTool *tool,
   g_printerr ("hvkit: VM '%s' running (backend %s); Ctrl-C stops it\n", id,
               hvk_hypervisor_get_backend_name (hypervisor));
   run.hypervisor = hypervisor;
+  hvk_hypervisor_disconnect (hypervisor);
   attach_console (&run);
   check_source = g_timeout_add (RUN_CHECK_INTERVAL_MS, on_check, &run);
 
