@@ -579,6 +579,40 @@ test_extra_devices (void)
   g_assert_nonnull (strstr (text, "vhost-vsock-pci,id=vsock7,guest-cid=7"));
 }
 
+/* The example configurations load, and those that name no file QEMU
+ * must stat at build time build. */
+static void
+test_examples (void)
+{
+  static const struct {
+    const char *file;
+    gboolean    builds;
+  } examples[] = {
+    { "qemu-devices.conf", TRUE },
+    { "qemu-virtio-fs.conf", TRUE },
+    { "qemu-template.conf", TRUE },
+    { "qemu-image.conf", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (examples); i++)
+    {
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "examples",
+                                                     examples[i].file, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, registry, &error);
+      g_autoptr(HvkCmdline) cmdline = NULL;
+
+      g_test_message ("%s", path);
+      g_assert_no_error (error);
+      g_assert_nonnull (config);
+      if (!examples[i].builds)
+        continue;
+      cmdline = qemu_test_build (registry, config, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (cmdline);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -612,6 +646,7 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/appender-override", test_appender_override);
   g_test_add_func ("/hvk/qemu/uuid", test_uuid);
   g_test_add_func ("/hvk/qemu/extra-devices", test_extra_devices);
+  g_test_add_func ("/hvk/qemu/examples", test_examples);
 
   ret = g_test_run ();
 
