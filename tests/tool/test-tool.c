@@ -299,6 +299,25 @@ test_plugin_path (Fixture       *fixture,
 }
 
 static void
+test_refusals (Fixture       *fixture,
+               gconstpointer  data)
+{
+#ifdef HVKIT_TEST_ZOO_DIR
+  g_auto(Result) result = { 0, };
+  g_autofree char *bad_abi = g_build_filename (HVKIT_TEST_ZOO_DIR, "bad-abi", NULL);
+
+  /* A refused plugin is a warning: the other backends still work. */
+  RUN (fixture, &result, "--plugin-path", bad_abi, "backends");
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_true (g_str_has_prefix (result.err, "hvkit: warning: "));
+  g_assert_nonnull (strstr (result.err, "bad-abi"));
+  g_assert_nonnull (strstr (result.out, "\nmock "));
+#else
+  g_test_skip ("no plugin zoo in this build");
+#endif
+}
+
+static void
 test_check (Fixture       *fixture,
             gconstpointer  data)
 {
@@ -702,6 +721,7 @@ main (int    argc,
   ADD ("usage-errors", test_usage_errors);
   ADD ("backends", test_backends);
   ADD ("plugin-path", test_plugin_path);
+  ADD ("refusals", test_refusals);
   ADD ("check", test_check);
   ADD ("argv", test_argv);
   ADD ("kernel-params", test_kernel_params);
