@@ -741,14 +741,19 @@ append_fs (HvkBuildContext  *ctx,
         return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                       "queue size %" G_GUINT64_FORMAT
                                       " is not a power of two up to 1024", queue_size);
+      /* Kata's QEMU fork has a DAX window (cache-size=); upstream QEMU's
+       * vhost-user-fs-pci has no such property and refuses it. */
+      if (cache_size > 0)
+        return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                      "a virtio-fs DAX window (cache_size or "
+                                      "virtio_fs_cache_size) needs a QEMU with DAX support; "
+                                      "upstream QEMU's vhost-user-fs-pci has none");
       if (!hvk_qemu_add_chardev_socket (cmdline, device, chardev, socket, FALSE, error))
         return FALSE;
       hvk_opts_add (dev, "id", id);
       hvk_opts_add (dev, "chardev", chardev);
       hvk_opts_add (dev, "tag", tag);
       hvk_opts_add_uint (dev, "queue-size", queue_size);
-      if (cache_size > 0)
-        hvk_opts_add_printf (dev, "cache-size", "%" G_GUINT64_FORMAT "M", cache_size);
       return hvk_cmdline_add_opts (cmdline, "-device", dev, error);
     }
   return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,

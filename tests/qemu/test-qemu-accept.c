@@ -28,12 +28,14 @@
  *     @DATADIR@ the test's data directory;
  *   - accel=kvm becomes accel=tcg and -cpu host -cpu max (machine-kvm);
  *   - /dev/hugepages becomes the data directory (no hugetlbfs here).
- * The goldens in not_launchable[] need host resources a test cannot
- * fake; they are skipped with the reason.  QEMU gets a bound for every
+ * fs-virtio-fs gets a real virtiofsd (QEMU's, as root, sandbox=chroot)
+ * on its socket, else it is skipped.  The goldens in not_launchable[] need
+ * host resources a test cannot fake; they are skipped with the reason.  QEMU gets a bound for every
  * step and is killed if it overstays.
  */
 
 #define STEP_TIMEOUT_MS 20000
+#define VIRTIOFSD "/usr/lib/qemu/virtiofsd"
 
 static const struct {
   const char *name;
@@ -43,7 +45,6 @@ static const struct {
   { "net-tap-fds", "its fds are placeholders (stdin), not tap and vhost-net descriptors" },
   { "net-macvtap", "its fd is a placeholder, not a /dev/tapN macvtap" },
   { "net-vhost-user", "needs a vhost-user-net back end serving the socket" },
-  { "fs-virtio-fs", "needs virtiofsd serving the vhost-user socket" },
   { "vfio", "needs a host PCI device bound to vfio-pci" },
 };
 
@@ -58,6 +59,9 @@ skip_reason (const char *name)
       return not_launchable[i].reason;
   if (g_str_equal (name, "vsock") && access ("/dev/vhost-vsock", R_OK | W_OK) != 0)
     return "/dev/vhost-vsock is not available";
+  if (g_str_equal (name, "fs-virtio-fs") &&
+      (geteuid () != 0 || !g_file_test (VIRTIOFSD, G_FILE_TEST_IS_EXECUTABLE)))
+    return "virtiofsd needs root and " VIRTIOFSD;
   return NULL;
 }
 
@@ -253,6 +257,18 @@ connect_qmp (const char *path,
   return -1;
 }
 
+/* virtiofsd exits when QEMU goes; make sure of it. */
+static void
+stop_daemon (GPid pid)
+{
+  int status;
+
+  if (pid <= 0)
+    return;
+  if (!wait_exit (pid, 2000, &status))
+    kill_and_reap (pid);
+}
+
 static void
 test_accept (gconstpointer user_data)
 {
@@ -272,6 +288,7 @@ test_accept (gconstpointer user_data)
   g_autoptr(JsonNode) quit = NULL;
   QmpConn conn = { -1, NULL };
   GPid pid;
+  GPid daemon_pid = 0;
   int err_fd = -1;
   int exit_status = 0;
   gboolean exited;
@@ -293,6 +310,24 @@ test_accept (gconstpointer user_data)
   vm_dir = g_build_filename (run_dir, QEMU_TEST_ID, NULL);
   g_assert_cmpint (g_mkdir (vm_dir, 0700), ==, 0);
   qmp_path = g_build_filename (vm_dir, "qmp.sock", NULL);
+
+  if (g_str_equal (name, "fs-virtio-fs"))
+    {
+      g_autofree char *socket = g_build_filename (vm_dir, "vhost-fs.sock", NULL);
+      g_autofree char *socket_arg = g_strdup_printf ("--socket-path=%s", socket);
+      g_autofree char *source_arg = g_strdup_printf ("source=%s/share", data_dir);
+      const char *daemon_argv[] = { VIRTIOFSD, socket_arg, "-o", source_arg, "-o", "sandbox=chroot",
+                                    "-o", "cache=none", NULL };
+      gint64 deadline = g_get_monotonic_time () + (gint64) STEP_TIMEOUT_MS * 1000;
+
+      g_assert_true (g_spawn_async (NULL, (char **) daemon_argv, NULL,
+                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
+                                    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                    NULL, NULL, &daemon_pid, &error));
+      g_assert_no_error (error);
+      while (!g_file_test (socket, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+        g_usleep (20 * 1000);
+    }
 
   argv = adapt_argv (args_text, run_dir);
   {
@@ -316,6 +351,7 @@ test_accept (gconstpointer user_data)
       close (err_fd);
       g_test_message ("QEMU %s: %s", exited ? "exited" : "did not open its QMP socket",
                       stderr_text);
+      stop_daemon (daemon_pid);
       qemu_test_remove_dir (run_dir);
       g_test_fail ();
       return;
@@ -339,6 +375,7 @@ test_accept (gconstpointer user_data)
       close (err_fd);
       g_test_message ("QMP did not answer (%s): %s", caps == NULL ? "qmp_capabilities" : "query-status",
                       stderr_text);
+      stop_daemon (daemon_pid);
       qemu_test_remove_dir (run_dir);
       g_test_fail ();
       return;
@@ -362,6 +399,7 @@ test_accept (gconstpointer user_data)
   close (err_fd);
   if (*stderr_text != '\0')
     g_test_message ("QEMU stderr: %s", stderr_text);
+  stop_daemon (daemon_pid);
   qemu_test_remove_dir (run_dir);
 }
 

@@ -341,6 +341,9 @@ test_device_errors (void)
   expect_build_error ("shared_fs=virtio-fs\nfile_mem_backend=@DATADIR@/share\n",
                       "[device.fs0]\nkind=fs\npath=/srv\ntag=t\nqueue_size=1000\n",
                       HVK_ERROR_INVALID_ARGUMENT, "'fs0'", "power of two");
+  expect_build_error ("shared_fs=virtio-fs\nfile_mem_backend=@DATADIR@/share\nvirtio_fs_cache_size=64\n",
+                      "[device.fs0]\nkind=fs\npath=/srv\ntag=t\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'fs0'", "DAX");
   expect_build_error (NULL, "[device.gpu0]\nkind=vfio\nhost=not-a-bdf\n",
                       HVK_ERROR_INVALID_ARGUMENT, "'gpu0'", "PCI address");
   expect_build_error (NULL, "[device.gpu0]\nkind=vfio\nhost=02:00.0\nvendor_id=0x10de\n",
