@@ -27,7 +27,7 @@ diag () { sed 's/^/# /' "$1"; }
 bail () { echo "Bail out! $1"; exit 1; }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 
 # 1. Install.
 dest=$tmp/dest
@@ -128,6 +128,21 @@ if grep -q '^create hello ok$' "$tmp/loader.log" \
 else
   not_ok "hello creates; operations it leaves out are NOT_SUPPORTED"
   diag "$tmp/loader.log"
+fi
+
+# 5. And through the user-facing tool, when it is built.
+hvkit=$build/tools/hvkit
+if [ -x "$hvkit" ]; then
+  if HVKIT_PLUGIN_PATH=$plugins HVKIT_PLUGIN_SYSTEM_PATH= \
+       "$hvkit" backends --json >"$tmp/backends.json" 2>&1 \
+     && tr -d ' \n' <"$tmp/backends.json" | grep -q '"name":"hello"'; then
+    ok "hvkit backends --json lists hello"
+  else
+    not_ok "hvkit backends --json lists hello"
+    diag "$tmp/backends.json"
+  fi
+else
+  n=$((n + 1)); echo "ok $n - hvkit backends --json lists hello # SKIP no tools/hvkit"
 fi
 
 exit $failed
