@@ -399,6 +399,25 @@ test_kernel_params (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+static void
+test_kernel_params_policies (Fixture       *fixture,
+                             gconstpointer  data)
+{
+#ifdef HVKIT_TEST_ZOO_DIR
+  g_auto(Result) result = { 0, };
+  g_autofree char *dirs = g_strdup_printf ("%s/good:%s/extra-appender",
+                                           HVKIT_TEST_ZOO_DIR, HVKIT_TEST_ZOO_DIR);
+
+  /* A plugin's all-backend policies apply to the mock too, in phase
+   * order (debug before other), the user's parameters last. */
+  RUN (fixture, &result, "--plugin-path", dirs, "kernel-params", "-c", "@mock.conf");
+  expect_result (&result, 0, NULL);
+  g_assert_cmpstr (result.out, ==, "extra-debug=1 extra-other=1 hvkit.test=1\n");
+#else
+  g_test_skip ("no plugin zoo in this build");
+#endif
+}
+
 static JsonObject *
 status_json (Fixture    *fixture,
              const char *id,
@@ -725,6 +744,7 @@ main (int    argc,
   ADD ("check", test_check);
   ADD ("argv", test_argv);
   ADD ("kernel-params", test_kernel_params);
+  ADD ("kernel-params-policies", test_kernel_params_policies);
   ADD ("lifecycle", test_lifecycle);
   ADD ("unknown-vm", test_unknown_vm);
   ADD ("busy", test_busy);
