@@ -472,15 +472,13 @@ prepare_paths (HvkQemuHypervisor *self,
   self->paths.daemonize = TRUE;
   self->log_file = g_build_filename (self->paths.vm_dir, QEMU_LOG_NAME, NULL);
 
-  self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, "qmp.sock", error);
-  if (self->paths.qmp_socket == NULL)
-    return FALSE;
-  self->paths.console_socket = hvk_vm_store_socket_path (self->store, self->id, "console.sock", error);
-  if (self->paths.console_socket == NULL)
-    return FALSE;
-  self->paths.virtiofsd_socket = hvk_vm_store_socket_path (self->store, self->id, "vhost-fs.sock", error);
-  if (self->paths.virtiofsd_socket == NULL)
-    return FALSE;
+  if ((self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, "qmp.sock", error)) == NULL
+      || (self->paths.console_socket = hvk_vm_store_socket_path (self->store, self->id, "console.sock", error)) == NULL
+      || (self->paths.virtiofsd_socket = hvk_vm_store_socket_path (self->store, self->id, "vhost-fs.sock", error)) == NULL)
+    {
+      g_prefix_error (error, "cannot create VM '%s' in state dir %s: ", self->id, self->store);
+      return FALSE;
+    }
   return TRUE;
 }
 

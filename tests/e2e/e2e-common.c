@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "e2e-common.h"
+
+/* ---- environment ---- */
+
+void
+e2e_env_init (E2eEnv *env)
+{
+  const char *guest = g_getenv ("HVKIT_TEST_GUEST_DIR");
+  const char *qemu = g_getenv ("HVKIT_TEST_QEMU");
+  g_autoptr(GError) error = NULL;
+
+  memset (env, 0, sizeof *env);
+  env->guest_dir = g_strdup (guest != NULL && *guest != '\0' ? guest : E2E_DEFAULT_GUEST_DIR);
+  env->kernel = g_build_filename (env->guest_dir, "vmlinuz", NULL);
+  env->initrd = g_build_filename (env->guest_dir, "initrd.img", NULL);
+  env->qemu = g_strdup (qemu != NULL && *qemu != '\0' ? qemu : "/usr/bin/qemu-system-x86_64");
+
+  if (!g_file_test (env->qemu, G_FILE_TEST_IS_EXECUTABLE))
+    env->skip_reason = g_strdup_printf ("QEMU %s is not installed (set HVKIT_TEST_QEMU)", env->qemu);
+  else if (!g_file_test (env->kernel, G_FILE_TEST_IS_REGULAR)
+           || !g_file_test (env->initrd, G_FILE_TEST_IS_REGULAR))
+    env->skip_reason = g_strdup_printf ("no test guest in %s: run tests/guest/build-guest.sh %s "
+                                        "and set HVKIT_TEST_GUEST_DIR", env->guest_dir,
+                                        env->guest_dir);
+
+  /* /tmp, not the build dir: socket paths must stay under 108 bytes. */
+  env->tmpdir = g_dir_make_tmp ("hvk-e2e-XXXXXX", &error);
+  g_assert_no_error (error);
+  env->store = g_build_filename (env->tmpdir, "state", NULL);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_rmdir (path);
+    }
+}
+
+void
+e2e_env_clear (E2eEnv *env)
+{
+  if (env->tmpdir != NULL)
+    remove_tree (env->tmpdir);
+  g_free (env->tmpdir);
+  g_free (env->store);
+  g_free (env->guest_dir);
+  g_free (env->kernel);
+  g_free (env->initrd);
+  g_free (env->qemu);
+  g_free (env->skip_reason);
+  memset (env, 0, sizeof *env);
+}
+
+gboolean
+e2e_env_skip (E2eEnv *env)
+{
+  if (env->skip_reason == NULL)
+    return FALSE;
+  g_test_skip (env->skip_reason);
+  return TRUE;
+}
+
+/* ---- configs ---- */
+
+static const char * const default_keys[][2] = {
+  { "path", NULL },   /* env->qemu */
+  { "kernel", NULL }, /* env->kernel */
+  { "initrd", NULL }, /* env->initrd */
+  { "machine_type", "q35" },
+  /* KVM exists here but guests hang under it: TCG, as Kata's
+   * machine_accelerators allows. */
+  { "machine_accelerators", "accel=tcg" },
+  { "default_vcpus", "1" },
+  { "default_maxvcpus", "2" },
+  { "default_memory", "256" },
+  { "default_maxmemory", "1024" },
+  { "memory_slots", "4" },
+  { "default_bridges", "1" },
+  { "block_device_driver", "virtio-blk" },
+};
+
+char *
+e2e_write_config (E2eEnv     *env,
+                  const char *name,
+                  const char *overrides,
+                  const char *extra)
+{
+  g_autoptr(GString) text = g_string_new ("[hypervisor]\nbackend=qemu\n\n[hypervisor.qemu]\n");
+  g_auto(GStrv) lines = g_strsplit (overrides ? overrides : "", "\n", -1);
+  g_autofree char *file = g_strdup_printf ("%s.conf", name);
+  char *path = g_build_filename (env->tmpdir, file, NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (default_keys); i++)
+    {
+      const char *key = default_keys[i][0];
+      const char *value = default_keys[i][1];
+      g_autofree char *prefix = g_strdup_printf ("%s=", key);
+      gboolean overridden = FALSE;
+
+      for (gsize j = 0; lines[j] != NULL; j++)
+        overridden |= g_str_has_prefix (lines[j], prefix);
+      if (overridden)
+        continue;
+      if (g_str_equal (key, "path"))
+        value = env->qemu;
+      else if (g_str_equal (key, "kernel"))
+        value = env->kernel;
+      else if (g_str_equal (key, "initrd"))
+        value = env->initrd;
+      g_string_append_printf (text, "%s=%s\n", key, value);
+    }
+  for (gsize j = 0; lines[j] != NULL; j++)
+    if (*lines[j] != '\0')
+      g_string_append_printf (text, "%s\n", lines[j]);
+  if (extra != NULL)
+    g_string_append_printf (text, "\n%s\n", extra);
+
+  g_file_set_contents (path, text->str, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+HvkRegistry *
+e2e_registry_new (void)
+{
+  HvkRegistry *registry = hvk_registry_new ();
+
+  hvk_registry_scan (registry);
+  g_assert_nonnull (hvk_registry_lookup_backend (registry, "qemu"));
+  return registry;
+}
+
+/* ---- console ---- */
+
+struct _E2eConsole {
+  int      fd;
+  GString *text;
+  gsize    from;    /* e2e_console_forget() point */
+};
+
+E2eConsole *
+e2e_console_open (const char *path,
+                  guint       timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+  g_assert_cmpuint (strlen (path), <, sizeof addr.sun_path);
+  strcpy (addr.sun_path, path);
+  for (;;)
+    {
+      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+      g_assert_cmpint (fd, >=, 0);
+      if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+        {
+          E2eConsole *console = g_new0 (E2eConsole, 1);
+          console->fd = fd;
+          console->text = g_string_new (NULL);
+          return console;
+        }
+      close (fd);
+      if (g_get_monotonic_time () >= deadline)
+        return NULL;
+      g_usleep (10 * 1000);
+    }
+}
+
+static void
+console_read (E2eConsole *console,
+              int         timeout_ms)
+{
+  struct pollfd pfd = { .fd = console->fd, .events = POLLIN };
+  char buf[4096];
+  ssize_t n;
+
+  if (console->fd < 0 || poll (&pfd, 1, timeout_ms) <= 0)
+    return;
+  n = recv (console->fd, buf, sizeof buf, 0);
+  if (n > 0)
+    g_string_append_len (console->text, buf, n);
+  else if (n == 0)
+    {
+      close (console->fd);
+      console->fd = -1;
+    }
+}
+
+gboolean
+e2e_console_wait (E2eConsole *console,
+                  const char *needle,
+                  guint       timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+      if (strstr (console->text->str + console->from, needle) != NULL)
+        return TRUE;
+      if (left <= 0 || console->fd < 0)
+        return FALSE;
+      console_read (console, (int) MIN (left, 200));
+    }
+}
+
+char *
+e2e_console_find_line (E2eConsole *console,
+                       const char *prefix)
+{
+  const char *p = strstr (console->text->str + console->from, prefix);
+  const char *end;
+
+  if (p == NULL)
+    return NULL;
+  end = p + strcspn (p, "\r\n");
+  return g_strndup (p, end - p);
+}
+
+void
+e2e_console_forget (E2eConsole *console)
+{
+  console->from = console->text->len;
+}
+
+const char *
+e2e_console_text (E2eConsole *console)
+{
+  return console->text->str;
+}
+
+void
+e2e_console_free (E2eConsole *console)
+{
+  if (console->fd >= 0)
+    close (console->fd);
+  g_string_free (console->text, TRUE);
+  g_free (console);
+}
+
+/* ---- QMP, independent of the plugin's client ---- */
+
+static gboolean
+qmp_send (int         fd,
+          const char *text)
+{
+  gsize len = strlen (text);
+
+  while (len > 0)
+    {
+      ssize_t n = send (fd, text, len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      text += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/* Reads messages until one that is not an event. */
+static JsonObject *
+qmp_read_reply (int      fd,
+                GString *pending,
+                gint64   deadline)
+{
+  for (;;)
+    {
+      char *nl = memchr (pending->str, '\n', pending->len);
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      char buf[65536];
+      ssize_t n;
+
+      if (nl != NULL)
+        {
+          g_autofree char *line = g_strndup (pending->str, nl - pending->str);
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          JsonObject *object;
+
+          g_string_erase (pending, 0, nl - pending->str + 1);
+          if (!json_parser_load_from_data (parser, line, -1, NULL)
+              || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+            continue;
+          object = json_node_get_object (json_parser_get_root (parser));
+          if (json_object_has_member (object, "event"))
+            continue;
+          return json_object_ref (object);
+        }
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+        return NULL;
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        return NULL;
+      g_string_append_len (pending, buf, n);
+    }
+}
+
+JsonNode *
+e2e_qmp_query (const char  *qmp_socket,
+               const char  *command,
+               GError     **error)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_autoptr(GString) pending = g_string_new (NULL);
+  g_autoptr(JsonObject) greeting = NULL;
+  g_autoptr(JsonObject) caps = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *request = g_strdup_printf ("{\"execute\": \"%s\"}\n", command);
+  JsonNode *ret;
+  int fd;
+
+  strcpy (addr.sun_path, qmp_socket);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "connect %s: %s", qmp_socket, g_strerror (errno));
+      close (fd);
+      return NULL;
+    }
+  /* QEMU serves one monitor client at a time: the greeting only comes
+   * when nobody else holds the socket. */
+  if ((greeting = qmp_read_reply (fd, pending, deadline)) == NULL
+      || !qmp_send (fd, "{\"execute\": \"qmp_capabilities\"}\n")
+      || (caps = qmp_read_reply (fd, pending, deadline)) == NULL
+      || !qmp_send (fd, request)
+      || (reply = qmp_read_reply (fd, pending, deadline)) == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "QMP %s on %s: no answer", command, qmp_socket);
+      close (fd);
+      return NULL;
+    }
+  close (fd);
+  ret = json_object_get_member (reply, "return");
+  if (ret == NULL)
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), reply);
+      g_autofree char *text = json_to_string (node, FALSE);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_QMP, "QMP %s: %s", command, text);
+      return NULL;
+    }
+  return json_node_copy (ret);
+}
+
+char *
+e2e_qmp_status (const char *qmp_socket)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ret = e2e_qmp_query (qmp_socket, "query-status", &error);
+
+  g_assert_no_error (error);
+  return g_strdup (json_object_get_string_member (json_node_get_object (ret), "status"));
+}
+
+/* ---- processes ---- */
+
+gboolean
+e2e_pid_alive (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *contents = NULL;
+  const char *p;
+
+  /* Not kill(pid, 0): a dead orphan stays a zombie until PID 1 reaps it. */
+  if (pid <= 0 || !g_file_get_contents (path, &contents, NULL, NULL))
+    return FALSE;
+  p = strrchr (contents, ')');
+  return p != NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+gboolean
+e2e_wait_pid_dead (int   pid,
+                   guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (e2e_pid_alive (pid))
+    {
+      (void) waitpid (pid, NULL, WNOHANG);
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (5000);
+    }
+  return TRUE;
+}
+
+int
+e2e_read_pid_file (const char *path)
+{
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  return (int) g_ascii_strtoll (g_strstrip (contents), NULL, 10);
+}
+
+/* ---- the tool ---- */
+
+int
+e2e_run_tool (E2eEnv      *env,
+              char       **out,
+              char       **err,
+              const char  *first_arg,
+              ...)
+{
+  const char *tool = g_getenv ("HVKIT_TEST_TOOL");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out_text = NULL;
+  g_autofree char *err_text = NULL;
+  int status = 0;
+  va_list args;
+
+  g_assert_nonnull (tool);
+  g_ptr_array_add (argv, (gpointer) tool);
+  g_ptr_array_add (argv, (gpointer) "--state-dir");
+  g_ptr_array_add (argv, env->store);
+  va_start (args, first_arg);
+  for (const char *a = first_arg; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out_text, &err_text, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("hvkit %s -> %d\n%s%s", first_arg,
+                  WIFEXITED (status) ? WEXITSTATUS (status) : -1, out_text, err_text);
+  if (out != NULL)
+    *out = g_steal_pointer (&out_text);
+  if (err != NULL)
+    *err = g_steal_pointer (&err_text);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}

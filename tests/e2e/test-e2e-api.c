@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "e2e-common.h"
+
+/* End to end through the public API: one guest booted under QEMU (TCG)
+ * serves the tests in order (boot, pause/resume, block hotplug, resize,
+ * takeover by a second HvkHypervisor from saved state, stop).  Each test
+ * skips when an earlier one left no VM. */
+
+#define VM_ID "e2e-api"
+
+static E2eEnv env;
+static HvkRegistry *registry;
+static HvkHypervisor *vm;
+static E2eConsole *console;
+static char *qmp_socket;
+static char *vm_dir;
+static int qemu_pid;
+
+static gboolean
+need_vm (void)
+{
+  if (e2e_env_skip (&env))
+    return FALSE;
+  if (vm == NULL)
+    {
+      g_test_skip ("no VM: the boot test failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+test_boot (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autofree char *protocol = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *pid_file = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_autofree char *status = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+
+  path = e2e_write_config (&env, "api", NULL, NULL);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, VM_ID, config, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_CREATED);
+  g_object_get (hypervisor, "argv", &argv, NULL);
+  g_assert_nonnull (argv);
+  g_assert_cmpstr (argv[0], ==, env.qemu);
+
+  g_assert_true (hvk_hypervisor_get_vm_console (hypervisor, &protocol, &url, &error));
+  g_assert_cmpstr (protocol, ==, "unix");
+
+  g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_RUNNING);
+
+  /* The console socket is there once QMP answers; the guest boots on. */
+  console = e2e_console_open (url, 5000);
+  g_assert_nonnull (console);
+
+  vm_dir = g_build_filename (env.store, VM_ID, NULL);
+  qmp_socket = g_build_filename (vm_dir, "qmp.sock", NULL);
+  pid_file = g_build_filename (vm_dir, "pid", NULL);
+  qemu_pid = e2e_read_pid_file (pid_file);
+  g_assert_cmpint (qemu_pid, >, 0);
+  g_assert_true (e2e_pid_alive (qemu_pid));
+
+  pids = hvk_hypervisor_get_pids (hypervisor);
+  g_assert_cmpuint (pids->len, ==, 1);
+  g_assert_cmpint (g_array_index (pids, int, 0), ==, qemu_pid);
+  g_assert_true (hvk_hypervisor_check (hypervisor, &error));
+  g_assert_no_error (error);
+
+  vm = g_steal_pointer (&hypervisor);
+  if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+    g_error ("no %s on the console within %d ms; console said:\n%s",
+             E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS, e2e_console_text (console));
+
+  hvk_hypervisor_disconnect (vm);   /* QEMU serves one QMP client */
+  status = e2e_qmp_status (qmp_socket);
+  g_assert_cmpstr (status, ==, "running");
+}
+
+static void
+test_pause_resume (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *paused = NULL;
+  g_autofree char *running = NULL;
+
+  if (!need_vm ())
+    return;
+
+  g_assert_true (hvk_hypervisor_pause_vm (vm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
+  hvk_hypervisor_disconnect (vm);
+  paused = e2e_qmp_status (qmp_socket);
+  g_assert_cmpstr (paused, ==, "paused");
+
+  /* Illegal transition: a paused VM cannot be paused again. */
+  g_assert_false (hvk_hypervisor_pause_vm (vm, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_clear_error (&error);
+
+  /* The hypervisor reconnects QMP by itself. */
+  g_assert_true (hvk_hypervisor_resume_vm (vm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+  hvk_hypervisor_disconnect (vm);
+  running = e2e_qmp_status (qmp_socket);
+  g_assert_cmpstr (running, ==, "running");
+}
+
+static void
+test_hotplug_block (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *disk = NULL;
+  g_autofree char *spec = NULL;
+  g_autoptr(HvkDevice) device = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(JsonNode) block = NULL;
+  g_autoptr(JsonNode) block_after = NULL;
+  g_autofree char *blocks = NULL;
+  g_autofree char *blocks_after = NULL;
+
+  if (!need_vm ())
+    return;
+
+  disk = g_build_filename (env.tmpdir, "disk1.raw", NULL);
+  g_assert_true (g_file_set_contents (disk, "", 0, NULL));
+  g_assert_cmpint (truncate (disk, 8 * 1024 * 1024), ==, 0);
+  spec = g_strdup_printf ("block,id=disk1,path=%s,format=raw", disk);
+  device = hvk_device_new_from_string (registry, spec, &error);
+  g_assert_no_error (error);
+
+  e2e_console_forget (console);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (vm, device, NULL, &error));
+  g_assert_no_error (error);
+  if (!e2e_console_wait (console, "HVKIT-BLOCK-ADDED vd", E2E_EVENT_TIMEOUT_MS))
+    g_error ("the guest did not report the new disk; console said:\n%s", e2e_console_text (console));
+  line = e2e_console_find_line (console, "HVKIT-BLOCK-ADDED ");
+  g_test_message ("guest: %s", line);
+
+  /* A second device with the same id is refused. */
+  g_assert_false (hvk_hypervisor_hotplug_add_device (vm, device, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  hvk_hypervisor_disconnect (vm);
+  block = e2e_qmp_query (qmp_socket, "query-block", &error);
+  g_assert_no_error (error);
+  blocks = json_to_string (block, FALSE);
+  g_assert_nonnull (strstr (blocks, "disk1"));
+
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk1", NULL, &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (vm);
+  block_after = e2e_qmp_query (qmp_socket, "query-block", &error);
+  g_assert_no_error (error);
+  blocks_after = json_to_string (block_after, FALSE);
+  g_assert_null (strstr (blocks_after, "disk1"));
+
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (vm, "disk1", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+}
+
+static void
+test_resize (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) cpus = NULL;
+  g_autoptr(JsonNode) memory = NULL;
+  g_autoptr(GHashTable) threads = NULL;
+  HvkMemoryDevice dimm = { 0, };
+  guint32 old_vcpus = 0, new_vcpus = 0, new_mem = 0;
+  JsonObject *summary;
+
+  if (!need_vm ())
+    return;
+
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_vcpus, ==, 1);
+  g_assert_cmpuint (new_vcpus, ==, 2);
+  threads = hvk_hypervisor_get_thread_ids (vm, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 2);
+
+  /* Beyond maxcpus is refused and changes nothing. */
+  g_assert_false (hvk_hypervisor_resize_vcpus (vm, 64, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (new_vcpus, ==, 2);
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_resize_memory (vm, 384, 128, FALSE, &new_mem, &dimm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (new_mem, ==, 384);
+  g_assert_cmpuint (dimm.size_mb, ==, 128);
+  g_assert_cmpint (dimm.slot, >=, 0);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (vm), ==, 384);
+
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 4096, 0, FALSE, &new_mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (new_mem, ==, 384);
+  g_clear_error (&error);
+
+  /* QEMU's own count. */
+  hvk_hypervisor_disconnect (vm);
+  cpus = e2e_qmp_query (qmp_socket, "query-cpus-fast", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
+  memory = e2e_qmp_query (qmp_socket, "query-memory-size-summary", &error);
+  g_assert_no_error (error);
+  summary = json_node_get_object (memory);
+  g_assert_cmpint (json_object_get_int_member (summary, "base-memory")
+                   + json_object_get_int_member_with_default (summary, "plugged-memory", 0),
+                   ==, (gint64) 384 * 1024 * 1024);
+}
+
+static void
+test_takeover (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) second = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autofree char *paused = NULL;
+  JsonObject *object;
+
+  if (!need_vm ())
+    return;
+
+  /* What a second `hvkit` process does: build from the saved state. */
+  state = hvk_hypervisor_save_state (vm);
+  object = json_node_get_object (state);
+  g_assert_cmpstr (json_object_get_string_member (object, "qmp_socket"), ==, qmp_socket);
+  g_assert_cmpint (json_object_get_int_member (object, "pid"), ==, qemu_pid);
+  g_assert_cmpint (json_object_get_int_member (object, "vcpus"), ==, 2);
+  hvk_hypervisor_disconnect (vm);
+
+  config = hvk_config_new (hvk_config_get_backend (hvk_hypervisor_get_config (vm)));
+  second = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_load_state (second, state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (second), ==, HVK_VM_STATE_RUNNING);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (second), ==, 384);
+  pids = hvk_hypervisor_get_pids (second);
+  g_assert_cmpint (g_array_index (pids, int, 0), ==, qemu_pid);
+
+  g_assert_true (hvk_hypervisor_check (second, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_pause_vm (second, NULL, &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (second);
+  paused = e2e_qmp_status (qmp_socket);
+  g_assert_cmpstr (paused, ==, "paused");
+  g_assert_true (hvk_hypervisor_resume_vm (second, NULL, &error));
+  g_assert_no_error (error);
+
+  /* The second object stops the VM: nothing is left. */
+  g_assert_true (hvk_hypervisor_stop_vm (second, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (second), ==, HVK_VM_STATE_STOPPED);
+  g_assert_true (e2e_wait_pid_dead (qemu_pid, 1000));
+  g_assert_false (g_file_test (vm_dir, G_FILE_TEST_EXISTS));
+
+  /* The first object notices. */
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_STOPPED);
+  g_assert_false (hvk_hypervisor_check (vm, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_stop_vm (vm, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (vm_dir, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_stop (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *pid_file = NULL;
+  g_autofree char *sock = NULL;
+  int pid;
+
+  if (e2e_env_skip (&env))
+    return;
+
+  /* A fresh VM, stopped as soon as QMP answers: no process, socket, pid
+   * file or VM dir remains. */
+  path = e2e_write_config (&env, "stop", NULL, NULL);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-stop", config, &error));
+  g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
+  g_assert_no_error (error);
+  dir = g_build_filename (env.store, "e2e-stop", NULL);
+  pid_file = g_build_filename (dir, "pid", NULL);
+  sock = g_build_filename (dir, "qmp.sock", NULL);
+  pid = e2e_read_pid_file (pid_file);
+  g_assert_true (e2e_pid_alive (pid));
+  g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (e2e_pid_alive (pid));
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (pid_file, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_STOPPED);
+
+  /* Stopping twice is harmless. */
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  e2e_env_init (&env);
+  if (env.skip_reason == NULL)
+    registry = e2e_registry_new ();
+
+  g_test_add_func ("/hvk/e2e/api/boot", test_boot);
+  g_test_add_func ("/hvk/e2e/api/pause-resume", test_pause_resume);
+  g_test_add_func ("/hvk/e2e/api/hotplug-block", test_hotplug_block);
+  g_test_add_func ("/hvk/e2e/api/resize", test_resize);
+  g_test_add_func ("/hvk/e2e/api/takeover", test_takeover);
+  g_test_add_func ("/hvk/e2e/api/stop", test_stop);
+
+  ret = g_test_run ();
+
+  /* Whatever a failed test left running goes too. */
+  if (vm != NULL)
+    hvk_hypervisor_stop_vm (vm, FALSE, NULL, NULL);
+  g_clear_object (&vm);
+  g_clear_pointer (&console, e2e_console_free);
+  g_clear_object (&registry);
+  g_free (qmp_socket);
+  g_free (vm_dir);
+  e2e_env_clear (&env);
+  return ret;
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "e2e-common.h"
+
+/* Failure paths on real QEMU (or stand-ins for it): each fails with a
+ * clear error and leaves no process and no VM dir behind. */
+
+static E2eEnv env;
+static HvkRegistry *registry;
+
+/* Loads @conf and creates VM @id in @store; returns the error of
+ * whichever step failed (loading, or create_vm), or NULL and the VM. */
+static GError *
+try_create (const char     *conf,
+            const char     *store,
+            const char     *id,
+            HvkHypervisor **out)
+{
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  GError *error = NULL;
+
+  config = hvk_config_new_from_file (conf, registry, &error);
+  if (config == NULL)
+    return error;
+  hvk_config_set_vm_store_path (config, store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  if (hypervisor == NULL)
+    return error;
+  if (!hvk_hypervisor_create_vm (hypervisor, id, config, &error))
+    return error;
+  if (out != NULL)
+    *out = g_steal_pointer (&hypervisor);
+  return NULL;
+}
+
+static void
+assert_no_vm_dir (const char *store,
+                  const char *id)
+{
+  g_autofree char *dir = g_build_filename (store, id, NULL);
+
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_missing_kernel (void)
+{
+  g_autofree char *conf = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "nokernel", "kernel=/nonexistent/hvkit/vmlinuz", NULL);
+  error = try_create (conf, env.store, "nokernel", NULL);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == HVK_ERROR);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/hvkit/vmlinuz"));
+  assert_no_vm_dir (env.store, "nokernel");
+}
+
+static void
+test_bad_qemu_path (void)
+{
+  g_autofree char *conf = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "noqemu", "path=/nonexistent/hvkit/qemu-system-x86_64", NULL);
+  error = try_create (conf, env.store, "noqemu", NULL);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == HVK_ERROR);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/hvkit/qemu-system-x86_64"));
+  assert_no_vm_dir (env.store, "noqemu");
+}
+
+static void
+test_path_not_allowed (void)
+{
+  g_autofree char *conf = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "notallowed", "valid_hypervisor_paths=/opt/hvkit-allowed/*", NULL);
+  error = try_create (conf, env.store, "notallowed", NULL);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "valid_hypervisor_paths"));
+  assert_no_vm_dir (env.store, "notallowed");
+}
+
+static void
+test_socket_path_too_long (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *longname = g_strnfill (90, 's');
+  g_autofree char *store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  store = g_build_filename (env.tmpdir, longname, NULL);
+  conf = e2e_write_config (&env, "longsock", NULL, NULL);
+  error = try_create (conf, store, "longsock", NULL);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == HVK_ERROR);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "longsock"));
+  assert_no_vm_dir (store, "longsock");
+}
+
+/* A stand-in for QEMU that never opens QMP: a start must give up at its
+ * bound, kill it and clean up. */
+static void
+test_start_timeout (void)
+{
+  g_autofree char *fake = NULL;
+  g_autofree char *fake_pid_file = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *override = NULL;
+  g_autofree char *conf = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(GError) error = NULL;
+  int fake_pid;
+
+  if (e2e_env_skip (&env))
+    return;
+  fake = g_build_filename (env.tmpdir, "sleepy-qemu", NULL);
+  fake_pid_file = g_build_filename (env.tmpdir, "sleepy.pid", NULL);
+  script = g_strdup_printf ("#!/bin/sh\necho $$ > %s\nexec sleep 60\n", fake_pid_file);
+  g_assert_true (g_file_set_contents (fake, script, -1, NULL));
+  g_assert_cmpint (chmod (fake, 0755), ==, 0);
+  override = g_strdup_printf ("path=%s", fake);
+  conf = e2e_write_config (&env, "sleepy", override, NULL);
+
+  error = try_create (conf, env.store, "sleepy", &vm);
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_start_vm (vm, 300, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "300 ms"));
+
+  fake_pid = e2e_read_pid_file (fake_pid_file);
+  g_assert_cmpint (fake_pid, >, 0);
+  g_assert_true (e2e_wait_pid_dead (fake_pid, 1000));
+  assert_no_vm_dir (env.store, "sleepy");
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_STOPPED);
+}
+
+/* A QEMU that refuses its command line: the error carries its words. */
+static void
+test_start_qemu_fails (void)
+{
+  g_autofree char *fake = NULL;
+  g_autofree char *override = NULL;
+  g_autofree char *conf = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  fake = g_build_filename (env.tmpdir, "angry-qemu", NULL);
+  g_assert_true (g_file_set_contents (fake,
+                                      "#!/bin/sh\necho 'qemu-system-x86_64: -machine q35: hvkit test refusal' >&2\nexit 1\n",
+                                      -1, NULL));
+  g_assert_cmpint (chmod (fake, 0755), ==, 0);
+  override = g_strdup_printf ("path=%s", fake);
+  conf = e2e_write_config (&env, "angry", override, NULL);
+
+  error = try_create (conf, env.store, "angry", &vm);
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_start_vm (vm, 10000, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "hvkit test refusal"));
+  g_assert_nonnull (strstr (error->message, "status 1"));
+  assert_no_vm_dir (env.store, "angry");
+}
+
+static void
+test_killed_from_outside (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autoptr(GError) error = NULL;
+  int pid;
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "victim", NULL, NULL);
+  error = try_create (conf, env.store, "victim", &vm);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (vm, 30000, NULL, &error));
+  g_assert_no_error (error);
+  pids = hvk_hypervisor_get_pids (vm);
+  pid = g_array_index (pids, int, 0);
+  g_assert_true (e2e_pid_alive (pid));
+
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_true (e2e_wait_pid_dead (pid, 5000));
+
+  g_assert_false (hvk_hypervisor_check (vm, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "not running"));
+  g_clear_error (&error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_STOPPED);
+
+  g_assert_true (hvk_hypervisor_stop_vm (vm, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  dir = g_build_filename (env.store, "victim", NULL);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_created_not_started (void)
+{
+  g_autofree char *conf = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cmdline = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  /* What `hvkit argv` does: create, read, drop; nothing stays. */
+  conf = e2e_write_config (&env, "argv", NULL, NULL);
+  error = try_create (conf, env.store, "argv", &vm);
+  g_assert_no_error (error);
+  g_object_get (vm, "kernel-cmdline", &cmdline, NULL);
+  g_assert_nonnull (strstr (cmdline, "console=hvc0"));
+  g_clear_object (&vm);
+  assert_no_vm_dir (env.store, "argv");
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  e2e_env_init (&env);
+  if (env.skip_reason == NULL)
+    registry = e2e_registry_new ();
+
+  g_test_add_func ("/hvk/e2e/failures/missing-kernel", test_missing_kernel);
+  g_test_add_func ("/hvk/e2e/failures/bad-qemu-path", test_bad_qemu_path);
+  g_test_add_func ("/hvk/e2e/failures/path-not-allowed", test_path_not_allowed);
+  g_test_add_func ("/hvk/e2e/failures/socket-path-too-long", test_socket_path_too_long);
+  g_test_add_func ("/hvk/e2e/failures/start-timeout", test_start_timeout);
+  g_test_add_func ("/hvk/e2e/failures/qemu-refuses", test_start_qemu_fails);
+  g_test_add_func ("/hvk/e2e/failures/killed-from-outside", test_killed_from_outside);
+  g_test_add_func ("/hvk/e2e/failures/created-not-started", test_created_not_started);
+
+  ret = g_test_run ();
+  g_clear_object (&registry);
+  e2e_env_clear (&env);
+  return ret;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "e2e-common.h"
+
+/* End to end through the built `hvkit` tool: every command is a separate
+ * process, so each one takes the VM over from the state the previous one
+ * saved (start, status, pause, resume, hotplug, unplug, resize, stop). */
+
+#define VM_ID "e2e-tool"
+
+static E2eEnv env;
+static E2eConsole *console;
+static gboolean started;
+static int qemu_pid;
+static char *vm_dir;
+static char *qmp_socket;
+
+static JsonObject *
+status_json (void)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "status", VM_ID, "--json", NULL), ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static gboolean
+need_vm (void)
+{
+  if (e2e_env_skip (&env))
+    return FALSE;
+  if (!started)
+    {
+      g_test_skip ("no VM: the start test failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+test_start (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonObject) status = NULL;
+  JsonArray *pids;
+  const char *console_path;
+
+  if (e2e_env_skip (&env))
+    return;
+
+  conf = e2e_write_config (&env, "tool", NULL, NULL);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "start", "-c", conf, "--id", VM_ID, NULL), ==, 0);
+  started = TRUE;
+
+  status = status_json ();
+  g_assert_cmpstr (json_object_get_string_member (status, "id"), ==, VM_ID);
+  g_assert_cmpstr (json_object_get_string_member (status, "backend"), ==, "qemu");
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "running");
+  pids = json_object_get_array_member (status, "pids");
+  g_assert_cmpuint (json_array_get_length (pids), >=, 1);
+  qemu_pid = (int) json_array_get_int_element (pids, 0);
+  g_assert_true (e2e_pid_alive (qemu_pid));
+
+  vm_dir = g_build_filename (env.store, VM_ID, NULL);
+  qmp_socket = g_strdup (json_object_get_string_member (status, "qmp_socket"));
+  g_assert_true (g_str_has_prefix (qmp_socket, vm_dir));
+  console_path = json_object_get_string_member (status, "console");
+  g_assert_nonnull (console_path);
+
+  /* `hvkit start` returned: the VM runs on without it. */
+  console = e2e_console_open (console_path, 5000);
+  g_assert_nonnull (console);
+  if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+    g_error ("no %s on the console; it said:\n%s", E2E_READY_MARKER, e2e_console_text (console));
+}
+
+static void
+test_pause_resume (void)
+{
+  g_autoptr(JsonObject) paused = NULL;
+  g_autoptr(JsonObject) running = NULL;
+  g_autofree char *qemu_paused = NULL;
+  g_autofree char *qemu_running = NULL;
+
+  if (!need_vm ())
+    return;
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "pause", VM_ID, NULL), ==, 0);
+  paused = status_json ();
+  g_assert_cmpstr (json_object_get_string_member (paused, "state"), ==, "paused");
+  qemu_paused = e2e_qmp_status (qmp_socket);
+  g_assert_cmpstr (qemu_paused, ==, "paused");
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resume", VM_ID, NULL), ==, 0);
+  running = status_json ();
+  g_assert_cmpstr (json_object_get_string_member (running, "state"), ==, "running");
+  qemu_running = e2e_qmp_status (qmp_socket);
+  g_assert_cmpstr (qemu_running, ==, "running");
+}
+
+static void
+test_hotplug (void)
+{
+  g_autofree char *disk = NULL;
+  g_autofree char *spec = NULL;
+  g_autofree char *err = NULL;
+
+  if (!need_vm ())
+    return;
+
+  disk = g_build_filename (env.tmpdir, "disk2.raw", NULL);
+  g_assert_true (g_file_set_contents (disk, "", 0, NULL));
+  g_assert_cmpint (truncate (disk, 8 * 1024 * 1024), ==, 0);
+  spec = g_strdup_printf ("block,id=disk2,path=%s,format=raw", disk);
+
+  e2e_console_forget (console);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", VM_ID, "--device", spec, NULL), ==, 0);
+  if (!e2e_console_wait (console, "HVKIT-BLOCK-ADDED vd", E2E_EVENT_TIMEOUT_MS))
+    g_error ("the guest did not report the new disk; console said:\n%s", e2e_console_text (console));
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 0);
+  /* Unknown device: an operation failure (exit 1) with a message. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "disk2"));
+}
+
+static void
+test_resize (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) cpus = NULL;
+  g_autoptr(JsonNode) memory = NULL;
+  JsonObject *summary;
+
+  if (!need_vm ())
+    return;
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resize", VM_ID, "--vcpus", "2",
+                                 "--memory", "512", NULL), ==, 0);
+  cpus = e2e_qmp_query (qmp_socket, "query-cpus-fast", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
+  memory = e2e_qmp_query (qmp_socket, "query-memory-size-summary", &error);
+  g_assert_no_error (error);
+  summary = json_node_get_object (memory);
+  g_assert_cmpint (json_object_get_int_member (summary, "base-memory")
+                   + json_object_get_int_member_with_default (summary, "plugged-memory", 0),
+                   ==, (gint64) 512 * 1024 * 1024);
+}
+
+static void
+test_stop (void)
+{
+  g_autofree char *err = NULL;
+
+  if (!need_vm ())
+    return;
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", VM_ID, NULL), ==, 0);
+  started = FALSE;
+  g_assert_true (e2e_wait_pid_dead (qemu_pid, 1000));
+  g_assert_false (g_file_test (vm_dir, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "status", VM_ID, NULL), !=, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  e2e_env_init (&env);
+  if (env.skip_reason == NULL && g_getenv ("HVKIT_TEST_TOOL") == NULL)
+    env.skip_reason = g_strdup ("HVKIT_TEST_TOOL (the built hvkit) is not set");
+
+  g_test_add_func ("/hvk/e2e/tool/start", test_start);
+  g_test_add_func ("/hvk/e2e/tool/pause-resume", test_pause_resume);
+  g_test_add_func ("/hvk/e2e/tool/hotplug", test_hotplug);
+  g_test_add_func ("/hvk/e2e/tool/resize", test_resize);
+  g_test_add_func ("/hvk/e2e/tool/stop", test_stop);
+
+  ret = g_test_run ();
+
+  if (started)
+    e2e_run_tool (&env, NULL, NULL, "stop", VM_ID, NULL);
+  if (qemu_pid > 0 && e2e_pid_alive (qemu_pid))
+    kill (qemu_pid, SIGKILL);
+  g_clear_pointer (&console, e2e_console_free);
+  g_free (vm_dir);
+  g_free (qmp_socket);
+  e2e_env_clear (&env);
+  return ret;
+}
