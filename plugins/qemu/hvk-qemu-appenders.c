@@ -145,6 +145,8 @@ append_bridge (HvkBuildContext  *ctx,
 
   if (data == NULL)
     return FALSE;
+  if (type == NULL)
+    type = data->pcie ? "pcie-pci-bridge" : "pci-bridge";
   if (bus == NULL)
     bus = data->pcie ? "pcie.0" : "pci.0";
 

@@ -356,6 +356,29 @@ test_device_errors (void)
                       HVK_ERROR_INVALID_ARGUMENT, "'mem0'", "slot");
   expect_build_error (NULL, "[device.cpu0]\nkind=cpu\ncount=1\n",
                       HVK_ERROR_NOT_SUPPORTED, "'cpu0'", "default_vcpus");
+  expect_build_error (NULL, "[device.b9]\nkind=qemu-bridge\ntype=cardbus\naddr=9\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'b9'", "cardbus");
+  expect_build_error ("machine_type=pc\n", "[device.b9]\nkind=qemu-bridge\ntype=pci-bridge\naddr=9\nchassis=0\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'b9'", "chassis 0");
+  expect_build_error (NULL, "[device.b9]\nkind=qemu-bridge\ntype=pcie-pci-bridge\naddr=32\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'b9'", "addr 32");
+  expect_build_error ("machine_type=pc\n", "[device.b9]\nkind=qemu-bridge\ntype=pcie-pci-bridge\naddr=9\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'b9'", "q35");
+  expect_build_error ("machine_type=pc\n", "[device.rp9]\nkind=qemu-root-port\nslot=9\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'rp9'", "q35");
+  expect_build_error ("machine_type=pc\n", "[device.iommu1]\nkind=iommu\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'iommu1'", "q35");
+  expect_build_error (NULL, "[device.scsi1]\nkind=scsi-controller\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'scsi1'", "scsi0");
+  expect_build_error ("file_mem_backend=@DATADIR@/share\n",
+                      "[device.net0]\nkind=net\ntype=vhost-user\nsocket=/s\nqueues=0\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "queues 0");
+  expect_build_error ("disable_vhost_net=true\n", "[device.net0]\nkind=net\nfds=0\nvhost_fds=0\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'net0'", "disable_vhost_net");
+  expect_build_error (NULL, "[device.vsock0]\nkind=vsock\ncid=4294967296\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'vsock0'", "4294967296");
+  expect_build_error (NULL, "[device.vsock0]\nkind=vsock\ncid=3\nvhost_fd=876543\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'vsock0'", "876543");
   expect_build_error (NULL, "[device.console1]\nkind=console\nbackend=file\n",
                       HVK_ERROR_INVALID_ARGUMENT, "'console1'", "path");
   expect_build_error (NULL, "[device.agent0]\nkind=serial-socket\npath=/a.sock\nname=x\n"
@@ -376,6 +399,38 @@ test_image_missing (void)
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "missing.img"));
   g_assert_nonnull (strstr (error->message, "'image0'"));
+}
+
+/* Appenders need the builder's context: a bare one is refused. */
+static void
+test_foreign_context (void)
+{
+  g_autoptr(HvkConfig) config = load (NULL, NULL);
+  g_autoptr(HvkBuildContext) ctx = hvk_build_context_new (registry, "qemu", "vm", config);
+  g_autoptr(HvkCmdline) cmdline = hvk_cmdline_new ("qemu");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) device = hvk_device_new_from_string (registry, "vsock,id=v0,cid=3", &error);
+
+  g_assert_no_error (error);
+  g_assert_false (hvk_registry_append_device (registry, ctx, device, cmdline, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'v0'"));
+  g_assert_cmpuint (hvk_cmdline_get_length (cmdline), ==, 1);
+}
+
+static void
+test_microvm_nvdimm (void)
+{
+  g_autoptr(HvkConfig) config = load ("machine_type=microvm\nimage=@DATADIR@/rootfs.img\n"
+                                      "block_device_driver=virtio-blk\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+
+  hvk_config_set_string (config, "initrd", "");
+  cmdline = qemu_test_build (registry, config, &error);
+  g_assert_null (cmdline);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "microvm"));
 }
 
 static void
@@ -644,6 +699,8 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/errors/devices", test_device_errors);
   g_test_add_func ("/hvk/qemu/errors/config", test_config_errors);
   g_test_add_func ("/hvk/qemu/errors/image-missing", test_image_missing);
+  g_test_add_func ("/hvk/qemu/errors/foreign-context", test_foreign_context);
+  g_test_add_func ("/hvk/qemu/errors/microvm-nvdimm", test_microvm_nvdimm);
   g_test_add_func ("/hvk/qemu/errors/control-chars", test_control_chars);
   g_test_add_func ("/hvk/qemu/errors/unknown-kind", test_unknown_kind);
   g_test_add_func ("/hvk/qemu/appender-override", test_appender_override);
