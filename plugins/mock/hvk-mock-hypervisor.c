@@ -77,6 +77,8 @@ static const char * const mock_operations[] = {
 static const HvkConfigKey mock_config_keys[] = {
   { "fail_operations", HVK_CONFIG_TYPE_STRV, NULL,
     "mock: operations that fail on purpose (e.g. start_vm;hotplug_add_device)" },
+  { "console_socket", HVK_CONFIG_TYPE_STRING, NULL,
+    "mock: a UNIX socket someone else serves, given as the console (tests)" },
 };
 
 #define STATE_BIT(s) (1u << (s))
@@ -593,6 +595,15 @@ mock_get_vm_console (HvkHypervisor  *hypervisor,
       || !require_state (self, "get_vm_console",
                          ~STATE_BIT (HVK_VM_STATE_NONE), error))
     return FALSE;
+
+  /* A console the caller serves, so that tools can be tested. */
+  if (has_config_key (self->config, "console_socket")
+      && hvk_config_get_string (self->config, "console_socket") != NULL)
+    {
+      *protocol = g_strdup ("unix");
+      *url = g_strdup (hvk_config_get_string (self->config, "console_socket"));
+      return TRUE;
+    }
 
   /* A path where nothing listens: the mock has no guest. */
   store = store_path (self);

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -727,6 +729,184 @@ test_run_guest_exits (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+/* A stand-in guest console: a listening UNIX socket in the fixture, and
+ * a mock config whose console is that socket. */
+static int
+listen_console (Fixture  *fixture,
+                char    **config_path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_autofree char *path = g_build_filename (fixture->tmp, "console.sock", NULL);
+  g_autofree char *mock = data_file ("mock.conf");
+  g_autofree char *base = NULL;
+  g_autofree char *text = NULL;
+  int fd;
+
+  g_assert_cmpuint (strlen (path), <, sizeof addr.sun_path);
+  strcpy (addr.sun_path, path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (fd, 1), ==, 0);
+
+  g_assert_true (g_file_get_contents (mock, &base, NULL, NULL));
+  /* The key goes in [hypervisor.mock], before the device group. */
+  {
+    g_auto(GStrv) parts = g_strsplit (base, "[hypervisor.mock]\n", 2);
+    g_assert_cmpuint (g_strv_length (parts), ==, 2);
+    text = g_strdup_printf ("%s[hypervisor.mock]\nconsole_socket=%s\n%s",
+                            parts[0], path, parts[1]);
+  }
+  *config_path = g_build_filename (fixture->tmp, "console.conf", NULL);
+  g_assert_true (g_file_set_contents (*config_path, text, -1, NULL));
+  return fd;
+}
+
+/* Reads @stream until what was read contains @needle. */
+static void
+read_until (GInputStream *stream,
+            const char   *needle)
+{
+  g_autoptr(GString) seen = g_string_new (NULL);
+
+  while (strstr (seen->str, needle) == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      char buf[256];
+      gssize n = g_input_stream_read (stream, buf, sizeof buf, NULL, &error);
+
+      g_assert_no_error (error);
+      if (n == 0)
+        g_error ("end of stream before '%s'; got '%s'", needle, seen->str);
+      g_string_append_len (seen, buf, n);
+    }
+}
+
+static void
+read_fd_until (int         fd,
+               const char *needle)
+{
+  g_autoptr(GString) seen = g_string_new (NULL);
+
+  while (strstr (seen->str, needle) == NULL)
+    {
+      char buf[256];
+      gssize n = read (fd, buf, sizeof buf);
+
+      if (n <= 0)
+        g_error ("end of console before '%s'; got '%s'", needle, seen->str);
+      g_string_append_len (seen, buf, n);
+    }
+}
+
+static void
+test_console (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  int listener = listen_console (fixture, &config);
+  g_autoptr(GPtrArray) argv = tool_argv (fixture, (const char * const[]) {
+    "console", "c1", NULL });
+  g_autoptr(GSubprocess) process = NULL;
+  GOutputStream *in;
+  int guest;
+
+  EXPECT (fixture, 0, NULL, "start", "-c", config, "--id", "c1");
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE
+                               | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  guest = accept (listener, NULL, NULL);
+  g_assert_cmpint (guest, >=, 0);
+
+  /* Guest → terminal. */
+  g_assert_cmpint (write (guest, "login: ", 7), ==, 7);
+  read_until (g_subprocess_get_stdout_pipe (process), "login: ");
+
+  /* Terminal → guest, up to Ctrl-], which detaches. */
+  in = g_subprocess_get_stdin_pipe (process);
+  g_assert_true (g_output_stream_write_all (in, "root\n\035ignored", 13, NULL, NULL, &error));
+  g_assert_no_error (error);
+  read_fd_until (guest, "root\n");
+
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+  close (guest);
+  close (listener);
+
+  EXPECT (fixture, 0, NULL, "stop", "c1");
+  assert_store_empty (fixture);
+}
+
+static void
+test_console_eof (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  int listener = listen_console (fixture, &config);
+  g_autoptr(GPtrArray) argv = tool_argv (fixture, (const char * const[]) {
+    "console", "c1", NULL });
+  g_autoptr(GSubprocess) process = NULL;
+  int guest;
+
+  EXPECT (fixture, 0, NULL, "start", "-c", config, "--id", "c1");
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE
+                               | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  guest = accept (listener, NULL, NULL);
+  g_assert_cmpint (guest, >=, 0);
+
+  /* The end of our input ends the session. */
+  g_assert_true (g_output_stream_write_all (g_subprocess_get_stdin_pipe (process),
+                                            "ls\n", 3, NULL, NULL, &error));
+  read_fd_until (guest, "ls\n");
+  g_assert_true (g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, &error));
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+  close (guest);
+  close (listener);
+  EXPECT (fixture, 0, NULL, "stop", "c1");
+
+  /* Nobody serves the console any more: a clear error. */
+  EXPECT (fixture, 0, NULL, "start", "-c", config, "--id", "c2");
+  EXPECT (fixture, 1, "cannot connect to console", "console", "c2");
+  EXPECT (fixture, 0, NULL, "stop", "c2");
+}
+
+static void
+test_run_console (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  int listener = listen_console (fixture, &config);
+  g_autoptr(GPtrArray) argv = tool_argv (fixture, (const char * const[]) {
+    "run", "-c", config, "--id", "r2", NULL });
+  g_autoptr(GSubprocess) process = NULL;
+  int guest;
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  guest = accept (listener, NULL, NULL);
+  g_assert_cmpint (guest, >=, 0);
+
+  /* run shows the console on its stdout. */
+  g_assert_cmpint (write (guest, "Linux booting\n", 14), ==, 14);
+  read_until (g_subprocess_get_stdout_pipe (process), "Linux booting\n");
+
+  g_subprocess_send_signal (process, SIGINT);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+  close (guest);
+  close (listener);
+  assert_store_empty (fixture);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -754,6 +934,9 @@ main (int    argc,
   ADD ("corrupt-state", test_corrupt_state);
   ADD ("run-sigterm", test_run_sigterm);
   ADD ("run-guest-exits", test_run_guest_exits);
+  ADD ("console", test_console);
+  ADD ("console-eof", test_console_eof);
+  ADD ("run-console", test_run_console);
 #undef ADD
 
   return g_test_run ();
