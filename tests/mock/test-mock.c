@@ -605,6 +605,21 @@ test_queries (Fixture       *fixture,
 }
 
 static void
+test_console_socket (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *protocol = NULL;
+  g_autofree char *url = NULL;
+
+  create_and_start (fixture);
+  g_assert_true (hvk_hypervisor_get_vm_console (fixture->hypervisor, &protocol, &url, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (protocol, ==, "unix");
+  g_assert_cmpstr (url, ==, "/run/test/console.sock");
+}
+
+static void
 test_save_vm (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -887,6 +902,7 @@ main (int    argc,
   g_test_add_func ("/hvk/mock/kernel-cmdline", test_kernel_cmdline);
   ADD ("resize", NULL, test_resize);
   ADD ("queries", NULL, test_queries);
+  ADD ("console-socket", "console_socket=/run/test/console.sock\n", test_console_socket);
   ADD ("save-vm", NULL, test_save_vm);
   ADD ("save-vm-template",
        "boot_to_be_template=true\n"
