@@ -26,6 +26,8 @@ G_BEGIN_DECLS
 #define HVK_QEMU_IMAGE_ID             "image0"
 #define HVK_QEMU_PVPANIC_ID           "pvpanic0"
 #define HVK_QEMU_IOMMU_ID             "iommu0"
+#define HVK_QEMU_SHARED_FS_ID         "sharedfs0"
+#define HVK_QEMU_SHARED_FS_TAG        "kataShared"
 #define HVK_QEMU_BRIDGE_FIRST_ADDR    2
 #define HVK_QEMU_MAX_BRIDGES          5
 #define HVK_QEMU_MAX_VCPUS            240

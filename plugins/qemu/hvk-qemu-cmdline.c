@@ -751,6 +751,42 @@ append_rng (HvkQemuBuilder  *b,
 }
 
 static gboolean
+has_fs_device (GPtrArray *devices)
+{
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    if (g_str_equal (hvk_device_get_kind_name (g_ptr_array_index (devices, i)), HVK_DEVICE_KIND_FS))
+      return TRUE;
+  return FALSE;
+}
+
+/* shared_fs with a shared_path and no fs device of the user's: the shared
+ * directory Kata's sandbox adds, tag kataShared (virtio-fs through the
+ * virtiofsd the lifecycle starts on the VM's vhost-fs.sock). */
+static gboolean
+append_shared_fs (HvkQemuBuilder  *b,
+                  GError         **error)
+{
+  const char *shared_fs = hvk_qemu_config_string (b->config, "shared_fs", "none");
+  const char *shared_path = hvk_qemu_config_string (b->config, "shared_path", NULL);
+  const char *driver;
+
+  if (g_str_equal (shared_fs, "virtio-fs"))
+    driver = "virtio-fs";
+  else if (g_str_equal (shared_fs, "virtio-9p"))
+    driver = "virtio-9p";
+  else
+    return TRUE;
+  if (shared_path == NULL || has_fs_device (hvk_config_get_devices (b->config)) ||
+      has_fs_device (b->extra_devices))
+    return TRUE;
+  return append_builtin (b, HVK_DEVICE_KIND_FS, HVK_QEMU_SHARED_FS_ID, error,
+                         "driver", driver,
+                         "path", shared_path,
+                         "tag", HVK_QEMU_SHARED_FS_TAG,
+                         NULL);
+}
+
+static gboolean
 append_device_list (HvkQemuBuilder  *b,
                     GPtrArray       *devices,
                     GError         **error)
@@ -764,8 +800,8 @@ append_device_list (HvkQemuBuilder  *b,
 
 /* Devices, in Kata's buildDevices order: bridges first so they get the
  * first free PCI addresses, then root ports, console, image, vIOMMU,
- * pvpanic, SCSI controller and RNG; then the configuration's devices and
- * those cold-plugged with add_device(). */
+ * pvpanic, SCSI controller and RNG, the shared directory; then the
+ * configuration's devices and those cold-plugged with add_device(). */
 static gboolean
 build_devices (HvkQemuBuilder  *b,
                GError         **error)
@@ -777,7 +813,8 @@ build_devices (HvkQemuBuilder  *b,
       !append_iommu (b, error) ||
       !append_pvpanic (b, error) ||
       !append_scsi_controller (b, error) ||
-      !append_rng (b, error))
+      !append_rng (b, error) ||
+      !append_shared_fs (b, error))
     return FALSE;
 
   return append_device_list (b, hvk_config_get_devices (b->config), error) &&

@@ -28,7 +28,7 @@
  *     @DATADIR@ the test's data directory;
  *   - accel=kvm becomes accel=tcg and -cpu host -cpu max (machine-kvm);
  *   - /dev/hugepages becomes the data directory (no hugetlbfs here).
- * fs-virtio-fs gets a real virtiofsd (QEMU's, as root, sandbox=chroot)
+ * The *virtio-fs goldens get a real virtiofsd (QEMU's, as root, sandbox=chroot)
  * on its socket, else it is skipped.  The goldens in not_launchable[] need
  * host resources a test cannot fake; they are skipped with the reason.  QEMU gets a bound for every
  * step and is killed if it overstays.
@@ -59,7 +59,7 @@ skip_reason (const char *name)
       return not_launchable[i].reason;
   if (g_str_equal (name, "vsock") && access ("/dev/vhost-vsock", R_OK | W_OK) != 0)
     return "/dev/vhost-vsock is not available";
-  if (g_str_equal (name, "fs-virtio-fs") &&
+  if (g_str_has_suffix (name, "virtio-fs") &&
       (geteuid () != 0 || !g_file_test (VIRTIOFSD, G_FILE_TEST_IS_EXECUTABLE)))
     return "virtiofsd needs root and " VIRTIOFSD;
   return NULL;
@@ -311,7 +311,7 @@ test_accept (gconstpointer user_data)
   g_assert_cmpint (g_mkdir (vm_dir, 0700), ==, 0);
   qmp_path = g_build_filename (vm_dir, "qmp.sock", NULL);
 
-  if (g_str_equal (name, "fs-virtio-fs"))
+  if (g_str_has_suffix (name, "virtio-fs"))
     {
       g_autofree char *socket = g_build_filename (vm_dir, "vhost-fs.sock", NULL);
       g_autofree char *socket_arg = g_strdup_printf ("--socket-path=%s", socket);

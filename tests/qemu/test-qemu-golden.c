@@ -637,6 +637,24 @@ test_extra_devices (void)
   g_assert_nonnull (strstr (text, "vhost-vsock-pci,id=vsock7,guest-cid=7"));
 }
 
+/* The built-in shared directory only stands in for a missing fs device. */
+static void
+test_shared_fs_explicit (void)
+{
+  g_autoptr(HvkConfig) config = load ("shared_fs=virtio-9p\nshared_path=@DATADIR@/share\n",
+                                      "[device.mine]\nkind=fs\ndriver=virtio-9p\n"
+                                      "path=@DATADIR@/share\ntag=mine\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) cmdline = qemu_test_build (registry, config, &error);
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  text = hvk_cmdline_to_string (cmdline);
+  g_assert_nonnull (strstr (text, "mount_tag=mine"));
+  g_assert_null (strstr (text, "kataShared"));
+  g_assert_cmpstr (find_option (cmdline, "-fsdev", 1), ==, NULL);
+}
+
 /* The example configurations load, and those that name no file QEMU
  * must stat at build time build. */
 static void
@@ -707,6 +725,7 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/uuid", test_uuid);
   g_test_add_func ("/hvk/qemu/extra-devices", test_extra_devices);
   g_test_add_func ("/hvk/qemu/examples", test_examples);
+  g_test_add_func ("/hvk/qemu/shared-fs-explicit", test_shared_fs_explicit);
 
   ret = g_test_run ();
 
