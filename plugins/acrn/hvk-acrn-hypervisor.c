@@ -199,8 +199,12 @@ rebuild (HvkAcrnHypervisor  *self,
   self->kernel_cmdline = g_steal_pointer (&kernel_cmdline);
   hvk_acrn_layout_free (self->layout);
   self->layout = g_steal_pointer (&layout);
-  g_free (self->apic_id);
-  self->apic_id = g_strdup (apic_id);
+  /* @apic_id may be self->apic_id itself. */
+  if (apic_id != self->apic_id)
+    {
+      g_free (self->apic_id);
+      self->apic_id = g_strdup (apic_id);
+    }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
