@@ -344,6 +344,68 @@ test_stop (void)
   g_assert_no_error (error);
 }
 
+/* shared_fs=virtio-fs: virtiofsd starts first, QEMU connects to it (it
+ * runs), get_pids() lists both, stop ends both. */
+static void
+test_virtio_fs (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *share = NULL;
+  g_autofree char *overrides = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *sock = NULL;
+  g_autofree char *status = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GArray) pids = NULL;
+  int qemu, virtiofsd;
+
+  if (e2e_env_skip (&env))
+    return;
+  if (!g_file_test ("/usr/lib/qemu/virtiofsd", G_FILE_TEST_IS_EXECUTABLE) || getuid () != 0)
+    {
+      g_test_skip ("virtio-fs needs /usr/lib/qemu/virtiofsd and root");
+      return;
+    }
+
+  share = g_build_filename (env.tmpdir, "share", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (share, 0700), ==, 0);
+  overrides = g_strdup_printf ("shared_fs=virtio-fs\nshared_path=%s\nvirtio_fs_cache=auto", share);
+  device = g_strdup_printf ("[device.share0]\nkind=fs\ndriver=virtio-fs\npath=%s\ntag=hostshare", share);
+  path = e2e_write_config (&env, "vfs", overrides, device);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-vfs", config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
+  g_assert_no_error (error);
+
+  pids = hvk_hypervisor_get_pids (hypervisor);
+  g_assert_cmpuint (pids->len, ==, 2);
+  qemu = g_array_index (pids, int, 0);
+  virtiofsd = g_array_index (pids, int, 1);
+  g_assert_cmpint (hvk_hypervisor_get_virtiofs_pid (hypervisor), ==, virtiofsd);
+  g_assert_true (e2e_pid_alive (qemu));
+  g_assert_true (e2e_pid_alive (virtiofsd));
+
+  dir = g_build_filename (env.store, "e2e-vfs", NULL);
+  sock = g_build_filename (dir, "qmp.sock", NULL);
+  hvk_hypervisor_disconnect (hypervisor);
+  status = e2e_qmp_status (sock);
+  g_assert_cmpstr (status, ==, "running");
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (e2e_wait_pid_dead (qemu, 1000));
+  g_assert_true (e2e_wait_pid_dead (virtiofsd, 1000));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -360,6 +422,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/api/resize", test_resize);
   g_test_add_func ("/hvk/e2e/api/takeover", test_takeover);
   g_test_add_func ("/hvk/e2e/api/stop", test_stop);
+  g_test_add_func ("/hvk/e2e/api/virtio-fs", test_virtio_fs);
 
   ret = g_test_run ();
 
