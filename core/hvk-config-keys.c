@@ -336,9 +336,11 @@ hvk_value_parse (const GVariantType  *type,
       char *end = NULL;
       double d;
 
+      /* decimal only: g_ascii_strtod() would also take hex and "nan" */
       errno = 0;
       d = g_ascii_strtod (stripped, &end);
-      if (*stripped != '\0' && end != NULL && *end == '\0' && errno == 0 && isfinite (d))
+      if (*stripped != '\0' && stripped[strspn (stripped, "0123456789+-.eE")] == '\0' &&
+          end != NULL && *end == '\0' && errno == 0 && isfinite (d))
         return g_variant_new_double (d);
       expected = "expected a number";
     }

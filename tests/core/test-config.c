@@ -226,6 +226,9 @@ test_set_from_string (void)
     { "default_vcpus", "abc", "<config>: [hypervisor.qemu] default_vcpus: invalid value 'abc' (expected a number)" },
     { "default_vcpus", "", "<config>: [hypervisor.qemu] default_vcpus: invalid value '' (expected a number)" },
     { "default_vcpus", "inf", "<config>: [hypervisor.qemu] default_vcpus: invalid value 'inf' (expected a number)" },
+    { "default_vcpus", "0x10", "<config>: [hypervisor.qemu] default_vcpus: invalid value '0x10' (expected a number)" },
+    { "default_vcpus", "1e999", "<config>: [hypervisor.qemu] default_vcpus: invalid value '1e999' (expected a number)" },
+    { "pflashes", "a;b\\", "<config>: [hypervisor.qemu] pflashes: invalid value 'a;b\\' (expected a ;-separated list)" },
     { "default_memory", "-1", "<config>: [hypervisor.qemu] default_memory: invalid value '-1' (expected an unsigned integer)" },
     { "default_memory", "12MB", "<config>: [hypervisor.qemu] default_memory: invalid value '12MB' (expected an unsigned integer)" },
     { "default_memory", "99999999999999999999", "<config>: [hypervisor.qemu] default_memory: invalid value '99999999999999999999' (expected an unsigned integer)" },
@@ -246,6 +249,8 @@ test_set_from_string (void)
   g_assert_true (hvk_config_set_from_string (config, "default_vcpus", " 1.5 ", &error));
   g_assert_no_error (error);
   g_assert_cmpfloat (hvk_config_get_double (config, "default_vcpus"), ==, 1.5);
+  g_assert_true (hvk_config_set_from_string (config, "default_vcpus", "-2.5e0", &error));
+  g_assert_cmpfloat (hvk_config_get_double (config, "default_vcpus"), ==, -2.5);
   g_assert_true (hvk_config_set_from_string (config, "default_memory", "4096", &error));
   g_assert_cmpuint (hvk_config_get_uint (config, "default_memory"), ==, 4096);
   for (const char * const *b = (const char * const[]) { "true", "on", "yes", "1", "TRUE", NULL }; *b; b++)
