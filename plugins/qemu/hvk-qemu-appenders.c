@@ -275,7 +275,12 @@ append_image (HvkBuildContext  *ctx,
                                         hvk_qemu_config_string (config, "kernel_verity_params", NULL),
                                         error);
   if (root_params == NULL)
-    return FALSE;
+    {
+      g_prefix_error (error, "backend qemu: device '%s' (%s): root parameters "
+                      "(rootfs_type, kernel_verity_params): ",
+                      id, hvk_device_get_kind_name (device));
+      return FALSE;
+    }
 
   if (nvdimm)
     {

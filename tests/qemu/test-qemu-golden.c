@@ -637,6 +637,47 @@ test_extra_devices (void)
   g_assert_nonnull (strstr (text, "vhost-vsock-pci,id=vsock7,guest-cid=7"));
 }
 
+/* Commas in the VM id and the socket paths are escaped where QEMU parses
+ * a list, and only there. */
+static void
+test_escaping_paths (void)
+{
+  g_autoptr(HvkConfig) config = load (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  HvkQemuPaths paths = { 0, };
+
+  paths.vm_dir = g_strdup ("/run/a,b/vm");
+  paths.qmp_socket = g_strdup ("/run/a,b/vm/qmp.sock");
+  paths.console_socket = g_strdup ("/run/a,b/vm/console.sock");
+  paths.pid_file = g_strdup ("/run/a,b/vm/pid");
+  cmdline = hvk_qemu_build_cmdline (registry, "x,y", config, &paths, NULL, NULL, &error);
+  hvk_qemu_paths_clear (&paths);
+  g_assert_no_error (error);
+  g_assert_cmpstr (find_option (cmdline, "-name", 0), ==, "sandbox-x,,y");
+  g_assert_cmpstr (find_option (cmdline, "-qmp", 0), ==,
+                   "unix:path=/run/a,,b/vm/qmp.sock,server=on,wait=off");
+  g_assert_cmpstr (find_option (cmdline, "-chardev", 0), ==,
+                   "socket,id=charconsole0,path=/run/a,,b/vm/console.sock,server=on,wait=off");
+  g_assert_cmpstr (find_option (cmdline, "-pidfile", 0), ==, "/run/a,b/vm/pid");
+}
+
+static void
+test_root_params_error (void)
+{
+  g_autoptr(HvkConfig) config = load ("image=@DATADIR@/rootfs.img\nrootfs_type=btrfs\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kernel = NULL;
+
+  hvk_config_set_string (config, "initrd", "");
+  kernel = hvk_qemu_build_kernel_cmdline (registry, "vm1", config, &error);
+  g_assert_null (kernel);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "'image0'"));
+  g_assert_nonnull (strstr (error->message, "btrfs"));
+}
+
 /* The built-in shared directory only stands in for a missing fs device. */
 static void
 test_shared_fs_explicit (void)
@@ -726,6 +767,8 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/extra-devices", test_extra_devices);
   g_test_add_func ("/hvk/qemu/examples", test_examples);
   g_test_add_func ("/hvk/qemu/shared-fs-explicit", test_shared_fs_explicit);
+  g_test_add_func ("/hvk/qemu/escaping-paths", test_escaping_paths);
+  g_test_add_func ("/hvk/qemu/errors/root-params", test_root_params_error);
 
   ret = g_test_run ();
 
