@@ -76,6 +76,12 @@ main (int argc, char **argv)
   sigset_t set;
   int sig;
 
+  /* Block first: a SIGINT that comes early waits for sigwait(). */
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+
   if (log_path != NULL && *log_path != '\0')
     log_file = fopen (log_path, "w");
   for (int i = 0; i < argc; i++)
@@ -93,10 +99,6 @@ main (int argc, char **argv)
       return code;
     }
 
-  sigemptyset (&set);
-  sigaddset (&set, SIGINT);
-  sigaddset (&set, SIGTERM);
-  sigprocmask (SIG_BLOCK, &set, NULL);
   record ("running");
 
   for (;;)
