@@ -11,9 +11,14 @@
  *   HVKIT_FAKE_ACRN_REFUSE=MSG     print "acrn-dm: MSG" on stderr, exit 1
  *   HVKIT_FAKE_ACRN_EXIT=CODE      exit with CODE right away
  *   HVKIT_FAKE_ACRN_IGNORE_SIGINT  record SIGINT but keep running
+ *
+ * Like acrn-dm, it listens on the UNIX socket of each virtio-console
+ * `socket:NAME=PATH` backend (nobody is served: the socket only exists).
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,6 +73,32 @@ check_args (int argc, char **argv)
   return NULL;
 }
 
+/* Listen on PATH of every `-s N,virtio-console,[@]socket:NAME=PATH`. */
+static void
+listen_console_sockets (int argc, char **argv)
+{
+  for (int i = 1; i + 1 < argc; i++)
+    {
+      const char *backend, *path;
+      struct sockaddr_un addr = { .sun_family = AF_UNIX };
+      int fd;
+
+      if (strcmp (argv[i], "-s") != 0 || strstr (argv[i + 1], ",virtio-console,") == NULL)
+        continue;
+      backend = strstr (argv[i + 1], "socket:");
+      if (backend == NULL || (path = strchr (backend, '=')) == NULL)
+        continue;
+      path++;
+      if (strlen (path) >= sizeof addr.sun_path)
+        continue;
+      strcpy (addr.sun_path, path);
+      fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0 && (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0
+                      || listen (fd, 1) < 0))
+        close (fd);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -99,6 +130,7 @@ main (int argc, char **argv)
       return code;
     }
 
+  listen_console_sockets (argc, argv);
   record ("running");
 
   for (;;)

@@ -113,6 +113,7 @@ check "status: running, backend acrn, console socket" \
 pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pids"][0])' "$work/out" 2>/dev/null || echo 0)
 check "acrn-dm runs after hvkit returned" proc_alive "$pid"
 check "acrn-dm got the argv, stays up" grep -qx running "$HVKIT_FAKE_ACRN_LOG"
+check "the console socket exists" [ -S "$state/demo/console.sock" ]
 # Field 6 of /proc/PID/stat (the 4th after the command name) is the session.
 check "acrn-dm has its own session" \
   [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f4)" = "$pid" ]
