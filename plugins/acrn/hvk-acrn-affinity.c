@@ -209,10 +209,7 @@ next_index (gint64 prev,
   return prev + 1;
 }
 
-/**
- * hvk_acrn_affinity_peek:
- *
- * The APIC id the next start would take, without taking it (for argv
+/* The APIC id the next start would take, without taking it (for argv
  * before start).
  */
 gboolean
@@ -244,10 +241,7 @@ hvk_acrn_affinity_peek (const char  *store,
   return TRUE;
 }
 
-/**
- * hvk_acrn_affinity_take:
- *
- * Takes the next APIC id and records it in the index file.
+/* Takes the next APIC id and records it in the index file.
  */
 gboolean
 hvk_acrn_affinity_take (const char  *store,
@@ -273,10 +267,7 @@ hvk_acrn_affinity_take (const char  *store,
   return TRUE;
 }
 
-/**
- * hvk_acrn_affinity_release:
- *
- * Gives one CPU back (Kata's StopVM decrements the index); never below
+/* Gives one CPU back (Kata's StopVM decrements the index); never below
  * "none handed out".
  */
 gboolean
