@@ -1214,7 +1214,8 @@ hotplug_block (HvkQemuHypervisor *self,
   const char *id = hvk_device_get_id (device);
   const char *path = device_string (device, "path", "file", NULL);
   const char *format = device_string (device, "format", NULL);
-  const char *driver_cfg = config_string (self->config, "block_device_driver");
+  const char *driver_cfg = device_string (device, "driver", NULL);
+  const char *serial = device_string (device, "serial", NULL);
   gboolean read_only = device_boolean (device, "readonly") || device_boolean (device, "read_only")
                        || device_boolean (device, "read-only");
   g_autofree char *node = g_strdup_printf ("drive-%s", id);
@@ -1240,8 +1241,24 @@ hotplug_block (HvkQemuHypervisor *self,
                    "block device '%s': %s: %s", id, path, g_strerror (saved));
       return FALSE;
     }
-  scsi = self->layout != NULL && self->layout->scsi_controller != NULL
-         && g_strcmp0 (driver_cfg, "virtio-blk") != 0;
+  /* The device's driver, else the config's block_device_driver. */
+  if (driver_cfg == NULL)
+    driver_cfg = config_string (self->config, "block_device_driver");
+  scsi = g_strcmp0 (driver_cfg, "virtio-scsi") == 0;
+  if (scsi && (self->layout == NULL || self->layout->scsi_controller == NULL))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "block device '%s': VM '%s' has no virtio-scsi controller "
+                   "(block_device_driver is not virtio-scsi)", id, self->id);
+      return FALSE;
+    }
+  if (!scsi && driver_cfg != NULL && !g_str_equal (driver_cfg, "virtio-blk"))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "backend '%s' cannot hotplug block device '%s' with driver '%s' "
+                   "(virtio-blk or virtio-scsi)", HVK_QEMU_BACKEND_NAME, id, driver_cfg);
+      return FALSE;
+    }
 
   json_object_set_string_member (file, "driver", S_ISBLK (st.st_mode) ? "host_device" : "file");
   json_object_set_string_member (file, "filename", path);
@@ -1265,6 +1282,8 @@ hotplug_block (HvkQemuHypervisor *self,
   json_object_set_string_member (args, "driver", json_object_get_string_member (record, "driver"));
   json_object_set_string_member (args, "id", id);
   json_object_set_string_member (args, "drive", node);
+  if (serial != NULL)
+    json_object_set_string_member (args, "serial", serial);
   if (scsi)
     {
       g_autofree char *scsi_bus = g_strdup_printf ("%s.0", self->layout->scsi_controller);
@@ -1313,6 +1332,15 @@ hotplug_net (HvkQemuHypervisor *self,
   g_autofree char *bus = NULL;
   int addr = -1;
 
+  const char *type = device_string (device, "type", NULL);
+
+  if (type != NULL && !g_str_equal (type, "tap"))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "backend '%s' hotplugs tap network devices only, not '%s' (device '%s')",
+                   HVK_QEMU_BACKEND_NAME, type, id);
+      return FALSE;
+    }
   if (ifname == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,

@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "hvk-qemu-private.h"
+#include "fake-qmp.h"
+
+/* HvkQemuHypervisor's QMP conversations, against the scripted fake QMP
+ * server: the VM is taken over with load_state() (as a second hvkit
+ * process does) with our own pid as "QEMU", so every command the backend
+ * sends is checked, with its arguments, without launching anything. */
+
+static HvkRegistry *registry;
+static char *tmpdir;
+
+static gboolean
+test_plugin_init (HvkPlugin  *plugin,
+                  GError    **error)
+{
+  return hvk_qemu_register_config_keys (plugin, error) &&
+         hvk_qemu_register_appenders (plugin, error) &&
+         hvk_qemu_register_kernel_policies (plugin, error) &&
+         hvk_plugin_register_backend (plugin, HVK_QEMU_BACKEND_NAME, HVK_TYPE_QEMU_HYPERVISOR,
+                                      hvk_qemu_capabilities_for_config (NULL), error);
+}
+
+static const HvkPluginDesc test_desc = {
+  HVK_PLUGIN_ABI_VERSION, "qemu", "QEMU backend (linked into the test)", PACKAGE_VERSION,
+  "Apache-2.0", test_plugin_init, { NULL, }
+};
+
+typedef struct {
+  const char *bridges[3];
+  const char *root_ports[3];
+  const char *scsi;
+  gboolean    pcie;
+  guint32     max_vcpus;
+  guint32     max_memory_mb;
+  guint32     slots;
+} LayoutSpec;
+
+static JsonNode *
+make_state (const char       *qmp_socket,
+            int               pid,
+            const char       *extra_config,
+            const LayoutSpec *spec)
+{
+  g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *config = NULL;
+  g_autofree char *vm_dir = g_build_filename (tmpdir, "unit", NULL);
+
+  for (guint i = 0; spec->bridges[i] != NULL; i++)
+    g_ptr_array_add (layout->bridges, g_strdup (spec->bridges[i]));
+  for (guint i = 0; spec->root_ports[i] != NULL; i++)
+    g_ptr_array_add (layout->root_ports, g_strdup (spec->root_ports[i]));
+  layout->scsi_controller = g_strdup (spec->scsi);
+  layout->pcie = spec->pcie;
+  layout->boot_vcpus = 1;
+  layout->max_vcpus = spec->max_vcpus ? spec->max_vcpus : 2;
+  layout->boot_memory_mb = 256;
+  layout->max_memory_mb = spec->max_memory_mb ? spec->max_memory_mb : 1024;
+  layout->memory_slots = spec->slots ? spec->slots : 4;
+
+  config = g_strdup_printf ("[hypervisor]\nbackend=qemu\n\n[hypervisor.qemu]\n"
+                            "kernel=/boot/vmlinuz\ninitrd=/boot/initrd.img\n%s\n%s\n",
+                            /* The layouts here have no scsi0 unless asked. */
+                            extra_config && strstr (extra_config, "block_device_driver")
+                            ? "" : "block_device_driver=virtio-blk",
+                            extra_config ? extra_config : "");
+
+  json_builder_begin_object (builder);
+#define STR(k, v) json_builder_set_member_name (builder, k); json_builder_add_string_value (builder, v)
+#define INT(k, v) json_builder_set_member_name (builder, k); json_builder_add_int_value (builder, v)
+  STR ("id", "unit");
+  STR ("state", "running");
+  INT ("pid", pid);
+  INT ("pid_start_time", 0);
+  STR ("config", config);
+  STR ("store", tmpdir);
+  STR ("vm_dir", vm_dir);
+  STR ("qmp_socket", qmp_socket);
+  STR ("console_socket", "/nonexistent/console.sock");
+  INT ("vcpus", 1);
+  INT ("memory_mb", 256);
+  json_builder_set_member_name (builder, "argv");
+  json_builder_begin_array (builder);
+  json_builder_add_string_value (builder, "/usr/bin/qemu-system-x86_64");
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "layout");
+  json_builder_add_value (builder, hvk_qemu_layout_to_json (layout));
+  json_builder_set_member_name (builder, "hotplugged");
+  json_builder_begin_object (builder);
+  json_builder_end_object (builder);
+#undef STR
+#undef INT
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static HvkHypervisor *
+take_over (const char       *qmp_socket,
+           int               pid,
+           const char       *extra_config,
+           const LayoutSpec *spec)
+{
+  g_autoptr(HvkConfig) config = hvk_config_new (HVK_QEMU_BACKEND_NAME);
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(JsonNode) state = make_state (qmp_socket, pid, extra_config, spec);
+  g_autoptr(GError) error = NULL;
+
+  vm = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_load_state (vm, state, &error));
+  g_assert_no_error (error);
+  if (pid == getpid ())
+    g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+  return g_steal_pointer (&vm);
+}
+
+static HvkDevice *
+device (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  HvkDevice *dev = hvk_device_new_from_string (registry, text, &error);
+
+  g_assert_no_error (error);
+  return dev;
+}
+
+static char *
+disk_file (const char *name)
+{
+  char *path = g_build_filename (tmpdir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, "", 0, NULL));
+  return path;
+}
+
+/* Hotplugs the device string @before @arg @after. */
+static gboolean
+hotplug (HvkHypervisor *vm,
+         const char    *before,
+         const char    *arg,
+         const char    *after,
+         GError       **error)
+{
+  g_autofree char *text = g_strconcat (before, arg, after, NULL);
+  g_autoptr(HvkDevice) dev = device (text);
+
+  return hvk_hypervisor_hotplug_add_device (vm, dev, NULL, error);
+}
+
+#define DELETED(id) \
+  "{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/" id "/virtio-backend\"}}\n" \
+  "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"" id "\", \"path\": \"/machine/peripheral/" id "\"}}\n"
+
+static void
+assert_arg (JsonObject *args,
+            const char *key,
+            const char *value)
+{
+  if (value == NULL)
+    g_assert_false (json_object_has_member (args, key));
+  else
+    g_assert_cmpstr (json_object_get_string_member_with_default (args, key, "(missing)"), ==, value);
+}
+
+static void
+test_hotplug_block_slots (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_SEND, DELETED ("disk1"), 0 },
+    { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 },
+    { STEP_REPLY, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Bus 'pci-bridge-0' is full\"}}", 0 },
+    { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .bridges = { "pci-bridge-0" }, .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(JsonObject) a1 = NULL, a2 = NULL, a3 = NULL, a4 = NULL, a6 = NULL, a8 = NULL, a11 = NULL;
+  g_autofree char *slots = NULL;
+
+  if (!hotplug (vm, "block,id=disk1,path=", disk, ",format=raw", &error))
+    g_error ("%s", error->message);
+  g_assert_true (hotplug (vm, "block,id=disk2,path=", disk, ",readonly=true", &error));
+  g_assert_no_error (error);
+
+  /* Unplug waits for the guest: DEVICE_DELETED for the device itself. */
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk1", NULL, &error));
+  g_assert_no_error (error);
+  /* The freed slot is used again. */
+  g_assert_true (hotplug (vm, "block,id=disk3,path=", disk, "", &error));
+  g_assert_no_error (error);
+
+  state = hvk_hypervisor_save_state (vm);
+  slots = json_to_string (json_object_get_member (json_node_get_object (state), "used_slots"), FALSE);
+  g_assert_nonnull (strstr (slots, "\"pci-bridge-0:1\""));
+  g_assert_nonnull (strstr (slots, "\"pci-bridge-0:2\""));
+
+  /* A failed device_add removes the blockdev it added. */
+  g_assert_false (hotplug (vm, "block,id=disk4,path=", disk, "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_assert_nonnull (strstr (error->message, "cannot hotplug block device 'disk4' into VM 'unit'"));
+  g_assert_nonnull (strstr (error->message, "Bus 'pci-bridge-0' is full"));
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  a1 = fake_server_arguments (server, 1);
+  assert_arg (a1, "node-name", "drive-disk1");
+  assert_arg (a1, "driver", "raw");
+  g_assert_false (json_object_get_boolean_member (a1, "read-only"));
+  assert_arg (json_object_get_object_member (a1, "file"), "filename", disk);
+  assert_arg (json_object_get_object_member (a1, "file"), "driver", "file");
+  a2 = fake_server_arguments (server, 2);
+  assert_arg (a2, "driver", "virtio-blk-pci");
+  assert_arg (a2, "id", "disk1");
+  assert_arg (a2, "drive", "drive-disk1");
+  assert_arg (a2, "bus", "pci-bridge-0");
+  assert_arg (a2, "addr", "0x1");
+  a4 = fake_server_arguments (server, 4);
+  assert_arg (a4, "addr", "0x2");
+  a3 = fake_server_arguments (server, 3);
+  g_assert_true (json_object_get_boolean_member (a3, "read-only"));
+  a6 = fake_server_arguments (server, 6);
+  assert_arg (a6, "node-name", "drive-disk1");
+  a8 = fake_server_arguments (server, 8);
+  assert_arg (a8, "id", "disk3");
+  assert_arg (a8, "addr", "0x1");
+  a11 = fake_server_arguments (server, 11);
+  assert_arg (a11, "node-name", "drive-disk4");
+  fake_server_finish (server);
+}
+
+static void
+test_hotplug_root_port_first (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .bridges = { "b0" }, .root_ports = { "rp0" }, .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) first = NULL, second = NULL;
+
+  g_assert_true (hotplug (vm, "block,id=d1,path=", disk, "", &error));
+  g_assert_true (hotplug (vm, "block,id=d2,path=", disk, "", &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  first = fake_server_arguments (server, 2);
+  assert_arg (first, "bus", "rp0");
+  assert_arg (first, "addr", NULL);
+  second = fake_server_arguments (server, 4);
+  assert_arg (second, "bus", "b0");
+  assert_arg (second, "addr", "0x1");
+  fake_server_finish (server);
+}
+
+static void
+test_hotplug_scsi (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .scsi = "scsi0", .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), "block_device_driver=virtio-scsi", &spec);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) first = NULL, second = NULL;
+
+  g_assert_true (hotplug (vm, "block,id=s1,path=", disk, ",serial=abc", &error));
+  g_assert_true (hotplug (vm, "block,id=s2,path=", disk, "", &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  first = fake_server_arguments (server, 2);
+  assert_arg (first, "driver", "scsi-hd");
+  assert_arg (first, "bus", "scsi0.0");
+  assert_arg (first, "serial", "abc");
+  g_assert_cmpint (json_object_get_int_member (first, "lun"), ==, 0);
+  second = fake_server_arguments (server, 4);
+  g_assert_cmpint (json_object_get_int_member (second, "lun"), ==, 1);
+  fake_server_finish (server);
+}
+
+/* Refusals decided before any QMP traffic: the socket does not exist, so
+ * reaching QMP would fail differently. */
+static void
+test_refusals_without_qmp (void)
+{
+  static const LayoutSpec pcie_no_slots = { .pcie = TRUE };
+  g_autofree char *nowhere = g_build_filename (tmpdir, "none.sock", NULL);
+  g_autoptr(HvkHypervisor) vm = take_over (nowhere, getpid (), NULL, &pcie_no_slots);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) rng = device ("rng,id=rng9");
+  guint32 old_vcpus = 0, new_vcpus = 0, mem = 0;
+
+  g_assert_false (hotplug (vm, "block,id=d1,path=", disk, "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "no free bridge slot"));
+  g_clear_error (&error);
+
+  g_assert_false (hotplug (vm, "block,id=d2,path=", disk, ",driver=virtio-scsi", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_assert_false (hotplug (vm, "block,id=d3,path=", "/nonexistent/disk.raw", "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/disk.raw"));
+  g_clear_error (&error);
+
+  g_assert_false (hvk_hypervisor_hotplug_add_device (vm, rng, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "'rng'"));
+  g_clear_error (&error);
+
+  g_assert_false (hotplug (vm, "net,id=n1,type=vhost-user,socket=", "/tmp/x.sock", "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (vm, "ghost", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "'ghost'"));
+  g_clear_error (&error);
+
+  g_assert_false (hvk_hypervisor_resize_vcpus (vm, 3, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "maxcpus (2)"));
+  g_assert_cmpuint (new_vcpus, ==, 1);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 4096, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "1024 MiB"));
+  g_assert_cmpuint (mem, ==, 256);
+  g_clear_error (&error);
+
+  /* Shrinking keeps what the guest has: success, no QMP. */
+  g_assert_true (hvk_hypervisor_resize_memory (vm, 128, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mem, ==, 256);
+
+  /* No QMP: the error says so. */
+  g_assert_false (hvk_hypervisor_pause_vm (vm, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "cannot pause VM 'unit'"));
+}
+
+static void
+test_net_and_vfio (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "netdev_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_SEND, DELETED ("net1"), 0 },
+    { STEP_EXPECT, "netdev_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .bridges = { "pci-bridge-0" }, .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) netdev = NULL, net = NULL, vfio = NULL, del = NULL;
+
+  g_assert_true (hotplug (vm, "net,id=net1,ifname=", "tap0", ",mac=02:00:00:00:00:01", &error));
+  g_assert_no_error (error);
+  g_assert_true (hotplug (vm, "vfio,id=gpu0,host=", "0000:01:00.0", "", &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "net1", NULL, &error));
+  g_assert_no_error (error);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  netdev = fake_server_arguments (server, 1);
+  assert_arg (netdev, "type", "tap");
+  assert_arg (netdev, "id", "netdev-net1");
+  assert_arg (netdev, "ifname", "tap0");
+  assert_arg (netdev, "script", "no");
+  net = fake_server_arguments (server, 2);
+  assert_arg (net, "driver", "virtio-net-pci");
+  assert_arg (net, "netdev", "netdev-net1");
+  assert_arg (net, "mac", "02:00:00:00:00:01");
+  assert_arg (net, "addr", "0x1");
+  vfio = fake_server_arguments (server, 3);
+  assert_arg (vfio, "driver", "vfio-pci");
+  assert_arg (vfio, "host", "0000:01:00.0");
+  assert_arg (vfio, "addr", "0x2");
+  del = fake_server_arguments (server, 5);
+  assert_arg (del, "id", "netdev-net1");
+  fake_server_finish (server);
+}
+
+static void
+test_resize_vcpus (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 },
+    { STEP_REPLY, "{\"return\": ["
+                  "{\"props\": {\"core-id\": 1, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\"},"
+                  "{\"props\": {\"core-id\": 0, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"qom-path\": \"/machine/unattached/device[0]\", \"type\": \"qemu64-x86_64-cpu\"}]}", 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-cpus-fast", 0 },
+    { STEP_REPLY, "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 101}, {\"cpu-index\": 1, \"thread-id\": 102}]}", 0 },
+    { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_SEND, "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"cpu-0-1-0\", \"path\": \"/machine/peripheral/cpu-0-1-0\"}}\n", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE, .max_vcpus = 2 };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) threads = NULL;
+  g_autoptr(JsonObject) add = NULL;
+  guint32 old_vcpus = 0, new_vcpus = 0;
+
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_vcpus, ==, 1);
+  g_assert_cmpuint (new_vcpus, ==, 2);
+
+  threads = hvk_hypervisor_get_thread_ids (vm, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 2);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (threads, GUINT_TO_POINTER (1))), ==, 102);
+
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 1, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_vcpus, ==, 2);
+  g_assert_cmpuint (new_vcpus, ==, 1);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  add = fake_server_arguments (server, 2);
+  assert_arg (add, "driver", "qemu64-x86_64-cpu");
+  assert_arg (add, "id", "cpu-0-1-0");
+  g_assert_cmpint (json_object_get_int_member (add, "core-id"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (add, "socket-id"), ==, 0);
+  g_assert_false (json_object_has_member (add, "node-id"));
+  fake_server_finish (server);
+}
+
+static void
+test_resize_memory (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "object-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-memory-devices", 0 },
+    { STEP_REPLY, "{\"return\": [{\"type\": \"dimm\", \"data\": {\"memdev\": \"/objects/mem-dimm0\", \"hotplugged\": true, "
+                  "\"addr\": 4294967296, \"hotpluggable\": true, \"size\": 134217728, \"slot\": 0, \"node\": 0, \"id\": \"dimm0\"}}]}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE, .slots = 1 };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = NULL, dimm = NULL;
+  HvkMemoryDevice mem_dev = { 0, };
+  guint32 mem = 0;
+
+  /* 300 MiB rounds up to one 128 MiB block more than 256. */
+  g_assert_true (hvk_hypervisor_resize_memory (vm, 300, 128, TRUE, &mem, &mem_dev, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mem, ==, 384);
+  g_assert_cmpuint (mem_dev.size_mb, ==, 128);
+  g_assert_cmpint (mem_dev.slot, ==, 0);
+  g_assert_cmpuint (mem_dev.addr, ==, G_GUINT64_CONSTANT (4294967296));
+  g_assert_true (mem_dev.probe);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (vm), ==, 384);
+
+  /* One slot only. */
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 512, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "memory_slots"));
+  g_assert_cmpuint (mem, ==, 384);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  object = fake_server_arguments (server, 1);
+  assert_arg (object, "qom-type", "memory-backend-ram");
+  assert_arg (object, "id", "mem-dimm0");
+  g_assert_cmpint (json_object_get_int_member (object, "size"), ==, 128 * 1024 * 1024);
+  dimm = fake_server_arguments (server, 2);
+  assert_arg (dimm, "driver", "pc-dimm");
+  assert_arg (dimm, "memdev", "mem-dimm0");
+  fake_server_finish (server);
+}
+
+static void
+test_pause_resume_confirmed (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "stop", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    /* QEMU may still say running right after stop: poll again. */
+    { STEP_EXPECT, "query-status", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    { STEP_EXPECT, "query-status", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"paused\", \"running\": false}}", 0 },
+    { STEP_EXPECT, "cont", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-status", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    { STEP_EXPECT, "query-status", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (hvk_hypervisor_resume_vm (vm, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_pause_vm (vm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
+  g_assert_true (hvk_hypervisor_resume_vm (vm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+  g_assert_true (hvk_hypervisor_check (vm, &error));
+  g_assert_no_error (error);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_finish (server);
+}
+
+static void
+test_save_vm (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "migrate-set-capabilities", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"active\"}}", 0 },
+    { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"completed\"}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  g_autofree char *state_path = g_build_filename (tmpdir, "template-state", NULL);
+  g_autofree char *template_config =
+    g_strdup_printf ("boot_to_be_template=true\nmemory_path=%s/template-mem\ndevices_state_path=%s",
+                     tmpdir, state_path);
+  g_autofree char *uri = g_strdup_printf ("exec:cat>%s", state_path);
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), template_config, &spec);
+  g_autoptr(HvkHypervisor) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) caps = NULL, migrate = NULL;
+  JsonObject *cap;
+
+  g_assert_true (hvk_hypervisor_save_vm (vm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  caps = fake_server_arguments (server, 1);
+  cap = json_array_get_object_element (json_object_get_array_member (caps, "capabilities"), 0);
+  assert_arg (cap, "capability", "x-ignore-shared");
+  g_assert_true (json_object_get_boolean_member (cap, "state"));
+  migrate = fake_server_arguments (server, 2);
+  assert_arg (migrate, "uri", uri);
+  fake_server_finish (server);
+
+  /* Not a template: refused, naming the backend. */
+  plain = take_over ("/nonexistent/qmp.sock", getpid (), NULL, &spec);
+  g_assert_false (hvk_hypervisor_save_vm (plain, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "backend 'qemu'"));
+}
+
+static void
+test_dead_process (void)
+{
+  static const LayoutSpec spec = { .pcie = TRUE };
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(GError) error = NULL;
+  GPid child = 0;
+  const char *argv[] = { "/bin/true", NULL };
+
+  /* A pid that existed and is gone (reaped). */
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                NULL, NULL, &child, &error));
+  g_assert_cmpint (waitpid (child, NULL, 0), ==, child);
+
+  vm = take_over ("/nonexistent/qmp.sock", child, NULL, &spec);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_STOPPED);
+  g_assert_false (hvk_hypervisor_check (vm, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "not running"));
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_pause_vm (vm, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED);
+  g_clear_error (&error);
+  /* stop cleans up what is left, without waiting. */
+  g_assert_true (hvk_hypervisor_stop_vm (vm, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_STOPPED);
+}
+
+static void
+test_load_state_errors (void)
+{
+  static const LayoutSpec spec = { .pcie = TRUE };
+  static const struct {
+    const char *member;
+    const char *replacement;   /* JSON, or NULL to remove */
+  } cases[] = {
+    { "id", NULL },
+    { "id", "\"../escape\"" },
+    { "state", "\"sleeping\"" },
+    { "config", NULL },
+    { "config", "\"[hypervisor]\\nbackend=qemu\\n[hypervisor.qemu]\\ndefault_vcpus=abc\\n\"" },
+    { "argv", "42" },
+    { "hotplugged", "[]" },
+    { "layout", "{\"max_vcpus\": -1}" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) state = make_state ("/nonexistent/qmp.sock", getpid (), NULL, &spec);
+      g_autoptr(HvkConfig) config = hvk_config_new (HVK_QEMU_BACKEND_NAME);
+      g_autoptr(HvkHypervisor) vm = hvk_registry_create_hypervisor (registry, config, NULL);
+      g_autoptr(GError) error = NULL;
+      JsonObject *object = json_node_get_object (state);
+
+      if (cases[i].replacement == NULL)
+        json_object_remove_member (object, cases[i].member);
+      else
+        json_object_set_member (object, cases[i].member, json_from_string (cases[i].replacement, NULL));
+      g_assert_false (hvk_hypervisor_load_state (vm, state, &error));
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == HVK_ERROR);
+      g_test_message ("%s=%s: %s", cases[i].member,
+                      cases[i].replacement ? cases[i].replacement : "(removed)", error->message);
+      /* Nothing was taken over. */
+      g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_NONE);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("hvk-qemu-hv-XXXXXX", &error);
+  g_assert_no_error (error);
+  registry = hvk_registry_new ();
+  g_assert_nonnull (hvk_registry_register_static_plugin (registry, &test_desc, &error));
+  g_assert_no_error (error);
+
+  g_test_add_func ("/hvk/qemu-hypervisor/hotplug-block-slots", test_hotplug_block_slots);
+  g_test_add_func ("/hvk/qemu-hypervisor/hotplug-root-port-first", test_hotplug_root_port_first);
+  g_test_add_func ("/hvk/qemu-hypervisor/hotplug-scsi", test_hotplug_scsi);
+  g_test_add_func ("/hvk/qemu-hypervisor/refusals", test_refusals_without_qmp);
+  g_test_add_func ("/hvk/qemu-hypervisor/net-and-vfio", test_net_and_vfio);
+  g_test_add_func ("/hvk/qemu-hypervisor/resize-vcpus", test_resize_vcpus);
+  g_test_add_func ("/hvk/qemu-hypervisor/resize-memory", test_resize_memory);
+  g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
+  g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);
+  g_test_add_func ("/hvk/qemu-hypervisor/dead-process", test_dead_process);
+  g_test_add_func ("/hvk/qemu-hypervisor/load-state-errors", test_load_state_errors);
+
+  ret = g_test_run ();
+  g_clear_object (&registry);
+  {
+    g_autofree char *disk = g_build_filename (tmpdir, "disk.raw", NULL);
+    g_unlink (disk);
+  }
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+  return ret;
+}
