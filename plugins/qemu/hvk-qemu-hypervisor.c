@@ -176,8 +176,15 @@ qmp_ensure (HvkQemuHypervisor *self,
     }
   if (self->qmp == NULL)
     self->qmp = hvk_qmp_client_new ();
-  return hvk_qmp_client_connect (self->qmp, self->paths.qmp_socket,
-                                 QMP_CONNECT_TIMEOUT_MS, cancellable, error);
+  if (!hvk_qmp_client_connect (self->qmp, self->paths.qmp_socket,
+                               QMP_CONNECT_TIMEOUT_MS, cancellable, error))
+    {
+      /* QEMU greets one monitor client at a time. */
+      if (error != NULL && g_error_matches (*error, HVK_ERROR, HVK_ERROR_TIMEOUT))
+        g_prefix_error (error, "VM '%s' (another process may hold its QMP monitor): ", self->id);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static JsonNode *

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "e2e-common.h"
 
 /* End to end through the public API: one guest booted under QEMU (TCG)
@@ -406,6 +408,59 @@ test_virtio_fs (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* boot_to_be_template: save_vm() migrates the device state to
+ * devices_state_path (the memory is already the shared memory_path). */
+static void
+test_template_save (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mem = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *overrides = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *sock = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GArray) pids = NULL;
+  GStatBuf st;
+
+  if (e2e_env_skip (&env))
+    return;
+
+  mem = g_build_filename (env.tmpdir, "template-memory", NULL);
+  state = g_build_filename (env.tmpdir, "template-state", NULL);
+  overrides = g_strdup_printf ("boot_to_be_template=true\nmemory_path=%s\ndevices_state_path=%s", mem, state);
+  path = e2e_write_config (&env, "template", overrides, NULL);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-template", config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
+  g_assert_no_error (error);
+  pids = hvk_hypervisor_get_pids (hypervisor);
+
+  g_assert_true (hvk_hypervisor_save_vm (hypervisor, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_PAUSED);
+  g_assert_cmpint (g_stat (state, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 0);
+  dir = g_build_filename (env.store, "e2e-template", NULL);
+  sock = g_build_filename (dir, "qmp.sock", NULL);
+  hvk_hypervisor_disconnect (hypervisor);
+  status = e2e_qmp_status (sock);
+  g_assert_cmpstr (status, ==, "postmigrate");
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (e2e_wait_pid_dead (g_array_index (pids, int, 0), 1000));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -423,6 +478,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/api/takeover", test_takeover);
   g_test_add_func ("/hvk/e2e/api/stop", test_stop);
   g_test_add_func ("/hvk/e2e/api/virtio-fs", test_virtio_fs);
+  g_test_add_func ("/hvk/e2e/api/template-save", test_template_save);
 
   ret = g_test_run ();
 
