@@ -818,6 +818,11 @@ qemu_start_vm (HvkHypervisor  *hypervisor,
   if (!check_state (self, "start", S (CREATED), error))
     return FALSE;
 
+  /* A created VM taken over from saved state has no command line object
+   * (it holds the launch-time descriptors): build it again. */
+  if (self->cmdline == NULL && !build_cmdline (self, error))
+    return FALSE;
+
   /* create_vm() made it; a cleanup() in between may have removed it. */
   if (!g_file_test (self->paths.vm_dir, G_FILE_TEST_IS_DIR))
     {
