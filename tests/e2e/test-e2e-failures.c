@@ -246,6 +246,49 @@ test_created_not_started (void)
   assert_no_vm_dir (env.store, "argv");
 }
 
+/* virtio-fs without its daemon, or without a directory to share: the
+ * start fails before QEMU runs and leaves nothing. */
+static void
+test_virtiofsd_missing (void)
+{
+  g_autofree char *share = g_build_filename (env.tmpdir, "share", NULL);
+  g_autofree char *no_daemon = NULL;
+  g_autofree char *no_share = NULL;
+  g_autofree char *conf1 = NULL;
+  g_autofree char *conf2 = NULL;
+  g_autoptr(HvkHypervisor) vm1 = NULL;
+  g_autoptr(HvkHypervisor) vm2 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (share, 0700), ==, 0);
+  no_daemon = g_strdup_printf ("shared_fs=virtio-fs\nshared_path=%s\nvirtio_fs_daemon=/nonexistent/virtiofsd", share);
+  conf1 = e2e_write_config (&env, "nodaemon", no_daemon, NULL);
+  error = try_create (conf1, env.store, "nodaemon", &vm1);
+  if (error == NULL)
+    {
+      g_assert_false (hvk_hypervisor_start_vm (vm1, 10000, NULL, &error));
+      assert_no_vm_dir (env.store, "nodaemon");
+      g_assert_cmpint (hvk_hypervisor_get_state (vm1), ==, HVK_VM_STATE_STOPPED);
+    }
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/virtiofsd"));
+  assert_no_vm_dir (env.store, "nodaemon");
+  g_clear_error (&error);
+
+  no_share = g_strdup ("shared_fs=virtio-fs\nshared_path=/nonexistent/hvkit-share");
+  conf2 = e2e_write_config (&env, "noshare", no_share, NULL);
+  error = try_create (conf2, env.store, "noshare", &vm2);
+  if (error == NULL)
+    g_assert_false (hvk_hypervisor_start_vm (vm2, 10000, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/hvkit-share"));
+  assert_no_vm_dir (env.store, "noshare");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -264,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/failures/qemu-refuses", test_start_qemu_fails);
   g_test_add_func ("/hvk/e2e/failures/killed-from-outside", test_killed_from_outside);
   g_test_add_func ("/hvk/e2e/failures/created-not-started", test_created_not_started);
+  g_test_add_func ("/hvk/e2e/failures/virtiofsd-missing", test_virtiofsd_missing);
 
   ret = g_test_run ();
   g_clear_object (&registry);
