@@ -429,6 +429,18 @@ e2e_read_pid_file (const char *path)
   return (int) g_ascii_strtoll (g_strstrip (contents), NULL, 10);
 }
 
+guint
+e2e_count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
 /* ---- the tool ---- */
 
 int

@@ -69,6 +69,8 @@ gboolean  e2e_pid_alive         (int          pid);
 gboolean  e2e_wait_pid_dead     (int          pid,
                                  guint        timeout_ms);
 int       e2e_read_pid_file     (const char  *path);
+/* Open descriptors of this process (leak checks). */
+guint     e2e_count_fds         (void);
 
 /* Runs the built hvkit tool (HVKIT_TEST_TOOL) with --state-dir STORE. */
 int       e2e_run_tool          (E2eEnv      *env,

@@ -289,6 +289,17 @@ test_virtiofsd_missing (void)
   assert_no_vm_dir (env.store, "noshare");
 }
 
+/* Runs a failure test and checks it left no descriptor open. */
+static void
+run_without_fd_leak (gconstpointer data)
+{
+  GTestFunc func = (GTestFunc) data;
+  guint before = e2e_count_fds ();
+
+  func ();
+  g_assert_cmpuint (e2e_count_fds (), ==, before);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,15 +310,15 @@ main (int argc, char **argv)
   if (env.skip_reason == NULL)
     registry = e2e_registry_new ();
 
-  g_test_add_func ("/hvk/e2e/failures/missing-kernel", test_missing_kernel);
-  g_test_add_func ("/hvk/e2e/failures/bad-qemu-path", test_bad_qemu_path);
-  g_test_add_func ("/hvk/e2e/failures/path-not-allowed", test_path_not_allowed);
-  g_test_add_func ("/hvk/e2e/failures/socket-path-too-long", test_socket_path_too_long);
-  g_test_add_func ("/hvk/e2e/failures/start-timeout", test_start_timeout);
-  g_test_add_func ("/hvk/e2e/failures/qemu-refuses", test_start_qemu_fails);
-  g_test_add_func ("/hvk/e2e/failures/killed-from-outside", test_killed_from_outside);
-  g_test_add_func ("/hvk/e2e/failures/created-not-started", test_created_not_started);
-  g_test_add_func ("/hvk/e2e/failures/virtiofsd-missing", test_virtiofsd_missing);
+  g_test_add_data_func ("/hvk/e2e/failures/missing-kernel", test_missing_kernel, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/bad-qemu-path", test_bad_qemu_path, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/path-not-allowed", test_path_not_allowed, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/socket-path-too-long", test_socket_path_too_long, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/start-timeout", test_start_timeout, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/qemu-refuses", test_start_qemu_fails, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/killed-from-outside", test_killed_from_outside, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/created-not-started", test_created_not_started, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/virtiofsd-missing", test_virtiofsd_missing, run_without_fd_leak);
 
   ret = g_test_run ();
   g_clear_object (&registry);
