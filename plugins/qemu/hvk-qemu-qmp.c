@@ -509,6 +509,8 @@ hvk_qmp_client_execute (HvkQmpClient *self,
     {
       if (error != NULL && g_error_matches (*error, HVK_ERROR, HVK_ERROR_DISCONNECTED))
         g_prefix_error (error, "QMP command '%s': ", command);
+      /* Half a command may be on the wire: the stream is unusable. */
+      hvk_qmp_client_close (self);
       return NULL;
     }
 
