@@ -3,8 +3,12 @@
 
 #include <hvkit/hvkit.h>
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 
 #include <glib/gstdio.h>
 
@@ -461,6 +465,65 @@ test_template_save (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* Descriptors the command line takes reach QEMU: a tap device opened
+ * here is given as net fds=N; QEMU runs only if its fd=3 is that tap. */
+static void
+test_tap_fd_passing (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *sock = NULL;
+  g_autofree char *status = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GArray) pids = NULL;
+  struct ifreq ifr = { 0, };
+  int tap;
+
+  if (e2e_env_skip (&env))
+    return;
+  tap = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  g_strlcpy (ifr.ifr_name, "hvke2e%d", IFNAMSIZ);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (tap < 0 || ioctl (tap, TUNSETIFF, &ifr) != 0)
+    {
+      if (tap >= 0)
+        close (tap);
+      g_test_skip ("cannot create a tap device here (needs /dev/net/tun and CAP_NET_ADMIN)");
+      return;
+    }
+
+  /* The tap goes away with its last descriptor: nothing to clean up. */
+  device = g_strdup_printf ("[device.net0]\nkind=net\ntype=tap\nfds=%d\nmac=02:00:00:00:00:42", tap);
+  /* No /dev/vhost-net here: plain virtio-net. */
+  path = e2e_write_config (&env, "tap", "disable_vhost_net=true", device);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-tap", config, &error));
+  g_assert_no_error (error);
+  if (!hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error))
+    g_error ("%s", error->message);
+  pids = hvk_hypervisor_get_pids (hypervisor);
+
+  dir = g_build_filename (env.store, "e2e-tap", NULL);
+  sock = g_build_filename (dir, "qmp.sock", NULL);
+  hvk_hypervisor_disconnect (hypervisor);
+  status = e2e_qmp_status (sock);
+  g_assert_cmpstr (status, ==, "running");
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (e2e_wait_pid_dead (g_array_index (pids, int, 0), 1000));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_clear_object (&hypervisor);
+  close (tap);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -479,6 +542,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/api/stop", test_stop);
   g_test_add_func ("/hvk/e2e/api/virtio-fs", test_virtio_fs);
   g_test_add_func ("/hvk/e2e/api/template-save", test_template_save);
+  g_test_add_func ("/hvk/e2e/api/tap-fd-passing", test_tap_fd_passing);
 
   ret = g_test_run ();
 
