@@ -192,6 +192,38 @@ test_hotplug_block (void)
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
 }
 
+/* A tap network device: QEMU opens (and creates) the tap by name; it
+ * goes away when QEMU closes it. */
+static void
+test_hotplug_net (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) device = NULL;
+  g_autoptr(JsonNode) net = NULL;
+  g_autofree char *text = NULL;
+
+  if (!need_vm ())
+    return;
+  if (!g_file_test ("/dev/net/tun", G_FILE_TEST_EXISTS) || getuid () != 0)
+    {
+      g_test_skip ("tap devices need /dev/net/tun and root");
+      return;
+    }
+
+  device = hvk_device_new_from_string (registry, "net,id=net1,ifname=hvke2e-hp0,mac=02:00:00:00:00:43", &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (vm, device, NULL, &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (vm);
+  net = e2e_qmp_query (qmp_socket, "query-pci", &error);
+  g_assert_no_error (error);
+  text = json_to_string (net, FALSE);
+  g_assert_nonnull (strstr (text, "\"qdev_id\":\"net1\""));
+
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "net1", NULL, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_resize (void)
 {
@@ -537,6 +569,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/api/boot", test_boot);
   g_test_add_func ("/hvk/e2e/api/pause-resume", test_pause_resume);
   g_test_add_func ("/hvk/e2e/api/hotplug-block", test_hotplug_block);
+  g_test_add_func ("/hvk/e2e/api/hotplug-net", test_hotplug_net);
   g_test_add_func ("/hvk/e2e/api/resize", test_resize);
   g_test_add_func ("/hvk/e2e/api/takeover", test_takeover);
   g_test_add_func ("/hvk/e2e/api/stop", test_stop);
