@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -439,6 +440,75 @@ e2e_count_fds (void)
   while (g_dir_read_name (dir) != NULL)
     n++;
   return n;
+}
+
+/* Processes to kill if the test program dies (a failed assertion aborts
+ * before any cleanup code runs): a daemonized QEMU would outlive it. */
+#define MAX_TRACKED 64
+static volatile sig_atomic_t tracked_pids[MAX_TRACKED];
+
+/* Only what still is QEMU or virtiofsd: a pid may have been reused.
+ * open/read/close are async-signal-safe. */
+static int
+is_vmm (int pid)
+{
+  char path[64] = "/proc/";
+  char comm[32] = { 0 };
+  char digits[16];
+  int n = 0, len = 6, fd;
+
+  do
+    digits[n++] = '0' + pid % 10;
+  while ((pid /= 10) > 0);
+  while (n > 0)
+    path[len++] = digits[--n];
+  memcpy (path + len, "/comm", 6);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  n = read (fd, comm, sizeof comm - 1);
+  close (fd);
+  return n > 0 && (strncmp (comm, "qemu", 4) == 0 || strncmp (comm, "virtiofsd", 9) == 0);
+}
+
+static void
+kill_tracked (int signum)
+{
+  for (int i = 0; i < MAX_TRACKED; i++)
+    if (tracked_pids[i] > 0 && is_vmm (tracked_pids[i]))
+      kill (tracked_pids[i], SIGKILL);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+void
+e2e_track_pid (int pid)
+{
+  static gboolean installed;
+
+  if (!installed)
+    {
+      signal (SIGABRT, kill_tracked);
+      signal (SIGTRAP, kill_tracked);
+      signal (SIGTERM, kill_tracked);
+      signal (SIGSEGV, kill_tracked);
+      installed = TRUE;
+    }
+  for (int i = 0; i < MAX_TRACKED; i++)
+    if (tracked_pids[i] == 0 || tracked_pids[i] == pid)
+      {
+        tracked_pids[i] = pid;
+        return;
+      }
+}
+
+void
+e2e_track_hypervisor (HvkHypervisor *hypervisor)
+{
+  g_autoptr(GArray) pids = hvk_hypervisor_get_pids (hypervisor);
+
+  for (guint i = 0; i < pids->len; i++)
+    e2e_track_pid (g_array_index (pids, int, i));
 }
 
 /* ---- the tool ---- */

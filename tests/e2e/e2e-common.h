@@ -69,6 +69,9 @@ gboolean  e2e_pid_alive         (int          pid);
 gboolean  e2e_wait_pid_dead     (int          pid,
                                  guint        timeout_ms);
 int       e2e_read_pid_file     (const char  *path);
+/* Kill these (SIGKILL) if the test program aborts, traps or is killed. */
+void      e2e_track_pid         (int            pid);
+void      e2e_track_hypervisor  (HvkHypervisor *hypervisor);
 /* Open descriptors of this process (leak checks). */
 guint     e2e_count_fds         (void);
 

@@ -78,6 +78,7 @@ test_boot (void)
 
   g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
   g_assert_no_error (error);
+  e2e_track_hypervisor (hypervisor);
   g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_RUNNING);
 
   /* The console socket is there once QMP answers; the guest boots on. */
@@ -362,6 +363,7 @@ test_stop (void)
   g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-stop", config, &error));
   g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
   g_assert_no_error (error);
+  e2e_track_hypervisor (hypervisor);
   dir = g_build_filename (env.store, "e2e-stop", NULL);
   pid_file = g_build_filename (dir, "pid", NULL);
   sock = g_build_filename (dir, "qmp.sock", NULL);
@@ -422,6 +424,7 @@ test_virtio_fs (void)
   g_assert_no_error (error);
   g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
   g_assert_no_error (error);
+  e2e_track_hypervisor (hypervisor);
 
   pids = hvk_hypervisor_get_pids (hypervisor);
   g_assert_cmpuint (pids->len, ==, 2);
@@ -478,6 +481,7 @@ test_template_save (void)
   g_assert_no_error (error);
   g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
   g_assert_no_error (error);
+  e2e_track_hypervisor (hypervisor);
   pids = hvk_hypervisor_get_pids (hypervisor);
 
   g_assert_true (hvk_hypervisor_save_vm (hypervisor, NULL, &error));
@@ -540,6 +544,7 @@ test_tap_fd_passing (void)
   g_assert_no_error (error);
   if (!hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error))
     g_error ("%s", error->message);
+  e2e_track_hypervisor (hypervisor);
   pids = hvk_hypervisor_get_pids (hypervisor);
 
   dir = g_build_filename (env.store, "e2e-tap", NULL);

@@ -208,6 +208,7 @@ test_killed_from_outside (void)
   g_assert_no_error (error);
   pids = hvk_hypervisor_get_pids (vm);
   pid = g_array_index (pids, int, 0);
+  e2e_track_pid (pid);
   g_assert_true (e2e_pid_alive (pid));
 
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);

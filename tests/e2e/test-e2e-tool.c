@@ -72,6 +72,7 @@ test_start (void)
   pids = json_object_get_array_member (status, "pids");
   g_assert_cmpuint (json_array_get_length (pids), >=, 1);
   qemu_pid = (int) json_array_get_int_element (pids, 0);
+  e2e_track_pid (qemu_pid);
   g_assert_true (e2e_pid_alive (qemu_pid));
 
   vm_dir = g_build_filename (env.store, VM_ID, NULL);
