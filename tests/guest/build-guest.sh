@@ -37,8 +37,13 @@ if [ -z "$pkg" ]; then
 else
   deb=$(ls "$cache"/"${pkg}"_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
   if [ -z "$deb" ]; then
-    (cd "$cache" && apt-get download "$pkg" >/dev/null 2>&1) \
-      || { echo "build-guest: apt-get download $pkg failed" >&2; exit 1; }
+    # A stale package list names files the mirror no longer has: refresh
+    # it once and retry.
+    if ! (cd "$cache" && apt-get download "$pkg" >/dev/null 2>&1); then
+      apt-get update -qq >/dev/null 2>&1 || true
+      (cd "$cache" && apt-get download "$pkg" >/dev/null 2>&1) \
+        || { echo "build-guest: apt-get download $pkg failed" >&2; exit 1; }
+    fi
     deb=$(ls "$cache"/"${pkg}"_*.deb | sort -V | tail -n 1)
   fi
 fi
