@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Golden acrn-dm command lines: for each tests/acrn/golden/NAME.conf, the
+ * Golden acrn-dm command lines: for each tests/golden/acrn/NAME.conf, the
  * argv the acrn backend builds (create_vm, then the "argv" property) must
  * equal NAME.args byte for byte, one argument per line; a config the
  * backend refuses has NAME.err instead (`ERROR CODE: message`).
@@ -330,7 +330,7 @@ main (int argc, char **argv)
   if (hvk_registry_lookup_backend (registry, "acrn") == NULL)
     g_error ("the acrn plugin was not found in HVKIT_PLUGIN_PATH");
 
-  golden_dir = g_test_build_filename (G_TEST_DIST, "acrn", "golden", NULL);
+  golden_dir = g_test_build_filename (G_TEST_DIST, "golden", "acrn", NULL);
   dir = g_dir_open (golden_dir, 0, &error);
   g_assert_no_error (error);
   while ((entry = g_dir_read_name (dir)) != NULL)

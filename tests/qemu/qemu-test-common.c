@@ -100,7 +100,7 @@ qemu_test_remove_dir (const char *dir)
 char *
 qemu_test_golden_dir (void)
 {
-  return g_test_build_filename (G_TEST_DIST, "qemu", "golden", NULL);
+  return g_test_build_filename (G_TEST_DIST, "golden", "qemu", NULL);
 }
 
 static int

@@ -10,7 +10,7 @@
 #include "qemu-test-common.h"
 
 /*
- * Golden command lines: tests/qemu/golden/NAME.conf → NAME.args, one
+ * Golden command lines: tests/golden/qemu/NAME.conf → NAME.args, one
  * argument per line, compared byte for byte.  HVKIT_TEST_REGENERATE=1
  * rewrites the .args files instead (review the diff before committing).
  * Plus the exact kernel command line, the layout, and every error path of
