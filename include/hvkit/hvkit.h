@@ -15,4 +15,5 @@
 #include <hvkit/hvk-plugin.h>
 #include <hvkit/hvk-registry.h>
 #include <hvkit/hvk-vm-store.h>
+#include <hvkit/hvk-process.h>
 #undef HVKIT_INSIDE

@@ -245,7 +245,7 @@ process_running (HvkAcrnHypervisor *self)
       self->exit_status = status;
       return FALSE;
     }
-  return hvk_acrn_process_alive (self->pid, self->start_time);
+  return hvk_process_is_alive (self->pid, self->start_time);
 }
 
 /* ---- create / start / stop ---- */
@@ -326,20 +326,6 @@ hvk_acrn_hypervisor_create_vm (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
-static char *
-read_log_tail (const char *path)
-{
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, NULL))
-    return g_strdup ("");
-  /* The end says why it died. */
-  if (len > 2048)
-    return g_strdup (g_strstrip (contents + len - 2048));
-  return g_strdup (g_strstrip (contents));
-}
-
 static gboolean
 hvk_acrn_hypervisor_start_vm (HvkHypervisor  *hypervisor,
                               guint           timeout_ms,
@@ -403,11 +389,13 @@ hvk_acrn_hypervisor_start_vm (HvkHypervisor  *hypervisor,
       if (hvk_acrn_process_reap (pid, &status))
         {
           g_autofree char *why = describe_wait_status (status);
-          g_autofree char *output = read_log_tail (log_path);
+          /* The end of its output says why it died. */
+          g_autofree char *output = hvk_process_read_log_tail (log_path, 2048);
 
           g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
                        "acrn-dm '%s' of VM '%s' exited during start with %s%s%s",
-                       self->acrn_path, self->id, why, *output ? ": " : "", output);
+                       self->acrn_path, self->id, why, output ? ": " : "",
+                       output ? output : "");
           hvk_acrn_affinity_release (self->store, NULL);
           remove_vm_dir (self);
           return FALSE;
@@ -424,7 +412,7 @@ hvk_acrn_hypervisor_start_vm (HvkHypervisor  *hypervisor,
     }
 
   self->pid = pid;
-  self->start_time = hvk_acrn_process_start_time (pid);
+  self->start_time = hvk_process_get_start_time (pid);
   self->exit_status = -1;
   self->state = HVK_VM_STATE_RUNNING;
   return TRUE;

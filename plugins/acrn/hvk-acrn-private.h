@@ -125,12 +125,6 @@ gboolean   hvk_acrn_affinity_release (const char  *store,
                                       GError     **error);
 
 /* Processes (hvk-acrn-process.c). */
-/* The start time of @pid (field 22 of /proc/PID/stat), 0 if gone. */
-guint64  hvk_acrn_process_start_time (GPid pid);
-/* Alive: exists, not a zombie (Z) nor dead (X), and when @start_time is
- * not 0, still the same process. */
-gboolean hvk_acrn_process_alive      (GPid pid,
-                                      guint64 start_time);
 /* Launches @argv in its own session with stdin from /dev/null and
  * stdout/stderr to @log_path; the child is not reaped automatically. */
 gboolean hvk_acrn_process_spawn      (const char * const *argv,

@@ -15,60 +15,9 @@
 /*
  * acrn-dm runs in the foreground; we start it in its own session so it
  * outlives the process that started it (`hvkit start` returns) and a
- * Ctrl-C on that terminal does not reach it.  Liveness reads
- * /proc/PID/stat: an exited child of a process that never reaps it (or of
- * an init that reaps slowly) is a zombie, which kill(pid, 0) still finds.
+ * Ctrl-C on that terminal does not reach it.  Liveness is the
+ * core's hvk_process_is_alive().
  */
-
-/* Fields after the `(comm)`, which may itself hold spaces or ')'. */
-static GStrv
-read_stat_fields (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *contents = NULL;
-  const char *close_paren;
-
-  if (pid <= 0 || !g_file_get_contents (path, &contents, NULL, NULL))
-    return NULL;
-
-  close_paren = strrchr (contents, ')');
-  if (close_paren == NULL || close_paren[1] == '\0')
-    return NULL;
-
-  /* fields[0] is the state (field 3 of stat). */
-  return g_strsplit (g_strstrip ((char *) close_paren + 1), " ", -1);
-}
-
-guint64
-hvk_acrn_process_start_time (GPid pid)
-{
-  g_auto(GStrv) fields = read_stat_fields (pid);
-  guint64 start_time = 0;
-
-  /* starttime is field 22; fields[] starts at field 3. */
-  if (fields == NULL || g_strv_length (fields) < 20)
-    return 0;
-  if (!g_ascii_string_to_unsigned (fields[19], 10, 0, G_MAXUINT64, &start_time, NULL))
-    return 0;
-  return start_time;
-}
-
-gboolean
-hvk_acrn_process_alive (GPid    pid,
-                        guint64 start_time)
-{
-  g_auto(GStrv) fields = read_stat_fields (pid);
-
-  if (fields == NULL || fields[0] == NULL)
-    return FALSE;
-  if (g_str_equal (fields[0], "Z") || g_str_equal (fields[0], "X")
-      || g_str_equal (fields[0], "x"))
-    return FALSE;
-  /* A recycled pid is another process. */
-  if (start_time != 0 && hvk_acrn_process_start_time (pid) != start_time)
-    return FALSE;
-  return TRUE;
-}
 
 gboolean
 hvk_acrn_process_reap (GPid  pid,

@@ -213,22 +213,22 @@ test_liveness (void)
 
   hvk_acrn_process_spawn (argv_sleep, log, &pid, &error);
   g_assert_no_error (error);
-  start_time = hvk_acrn_process_start_time (pid);
+  start_time = hvk_process_get_start_time (pid);
   g_assert_cmpuint (start_time, >, 0);
-  g_assert_true (hvk_acrn_process_alive (pid, start_time));
+  g_assert_true (hvk_process_is_alive (pid, start_time));
   /* Another start time: a recycled pid, not our process. */
-  g_assert_false (hvk_acrn_process_alive (pid, start_time + 1));
+  g_assert_false (hvk_process_is_alive (pid, start_time + 1));
   /* Its own session. */
   g_assert_cmpint (getsid (pid), ==, pid);
   g_assert_false (hvk_acrn_process_reap (pid, &status));
   kill (pid, SIGKILL);
-  while (hvk_acrn_process_alive (pid, 0))
+  while (hvk_process_is_alive (pid, 0))
     g_usleep (1000);
   /* Now a zombie until reaped. */
   g_assert_cmpint (kill (pid, 0), ==, 0);
   g_assert_true (hvk_acrn_process_reap (pid, &status));
   g_assert_true (WIFSIGNALED (status));
-  g_assert_false (hvk_acrn_process_alive (pid, 0));
+  g_assert_false (hvk_process_is_alive (pid, 0));
 
   hvk_acrn_process_spawn (argv_exit, log, &pid, &error);
   g_assert_no_error (error);
@@ -239,8 +239,8 @@ test_liveness (void)
   g_assert_no_error (error);
   g_assert_cmpstr (contents, ==, "bye\n");
 
-  g_assert_false (hvk_acrn_process_alive (0, 0));
-  g_assert_cmpuint (hvk_acrn_process_start_time (-1), ==, 0);
+  g_assert_false (hvk_process_is_alive (0, 0));
+  g_assert_cmpuint (hvk_process_get_start_time (-1), ==, 0);
 
   {
     const char *missing[] = { "/nonexistent/acrn-dm", NULL };

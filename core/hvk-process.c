@@ -11,7 +11,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hvk-qemu-process.h"
+
+/**
+ * SECTION:hvk-process
+ * @short_description: liveness, waits and kills of VMM processes
+ *
+ * Helpers for backends that launch a VMM (or a daemon beside it) which may
+ * not be the caller's child: a daemonized QEMU is re-parented, and a second
+ * `hvkit` process acts on a VM the first one started.  Liveness is read
+ * from `/proc/PID/stat`, never from kill(pid, 0) alone: an exited orphan
+ * stays a zombie until PID 1 reaps it, which can take seconds.  A start
+ * time (stat field 22) recorded at launch guards against pid reuse.
+ */
 
 /* Reads /proc/PID/stat: the state letter and the start time.  The
  * command name (field 2) may hold spaces and parentheses, so parsing
@@ -40,6 +51,13 @@ read_stat (int      pid,
   return TRUE;
 }
 
+/**
+ * hvk_process_get_start_time:
+ * @pid: a process id
+ *
+ * Returns: the start time of @pid in clock ticks since boot
+ *   (`/proc/PID/stat` field 22), or 0 when there is no such process
+ */
 guint64
 hvk_process_get_start_time (int pid)
 {
@@ -49,6 +67,14 @@ hvk_process_get_start_time (int pid)
   return read_stat (pid, &state, &start_time) ? start_time : 0;
 }
 
+/**
+ * hvk_process_is_alive:
+ * @pid: a process id
+ * @start_time: its start time from hvk_process_get_start_time(), or 0
+ *
+ * Returns: %TRUE when @pid exists, is neither a zombie nor dead, and (when
+ *   @start_time is not 0) is the process that started then
+ */
 gboolean
 hvk_process_is_alive (int     pid,
                       guint64 start_time)
@@ -63,6 +89,17 @@ hvk_process_is_alive (int     pid,
   return start_time == 0 || actual == start_time;
 }
 
+/**
+ * hvk_process_wait_dead:
+ * @pid: a process id
+ * @start_time: its start time, or 0
+ * @deadline_us: a g_get_monotonic_time() deadline
+ *
+ * Polls (every millisecond at first, then every 5 ms) until @pid is dead,
+ * reaping it when it is the caller's child.
+ *
+ * Returns: %TRUE if it died before @deadline_us
+ */
 gboolean
 hvk_process_wait_dead (int     pid,
                        guint64 start_time,
@@ -82,6 +119,16 @@ hvk_process_wait_dead (int     pid,
     }
 }
 
+/**
+ * hvk_process_kill:
+ * @pid: a process id (0 or less: nothing to do)
+ * @start_time: its start time, or 0
+ * @timeout_ms: how long to wait for it to die
+ *
+ * Sends SIGKILL to @pid if it is alive and waits for it to die.
+ *
+ * Returns: %TRUE if it is dead
+ */
 gboolean
 hvk_process_kill (int     pid,
                   guint64 start_time,
@@ -95,6 +142,14 @@ hvk_process_kill (int     pid,
                                 g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
+/**
+ * hvk_process_read_pid_file:
+ * @path: a pid file (QEMU's `-pidfile`)
+ * @pid: (out): the pid
+ * @error: return location for an error
+ *
+ * Returns: %TRUE if @path holds one positive pid
+ */
 gboolean
 hvk_process_read_pid_file (const char  *path,
                            int         *pid,
@@ -123,6 +178,16 @@ hvk_process_read_pid_file (const char  *path,
   return TRUE;
 }
 
+/**
+ * hvk_process_read_log_tail:
+ * @path: (nullable): a log file
+ * @max_bytes: how much of its end to return
+ *
+ * For error messages that quote what a VMM said before it failed.
+ *
+ * Returns: (transfer full) (nullable): the last @max_bytes of @path, as
+ *   valid UTF-8 without surrounding white space, or %NULL if empty
+ */
 char *
 hvk_process_read_log_tail (const char *path,
                            gsize       max_bytes)
