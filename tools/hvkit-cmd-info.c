@@ -219,10 +219,13 @@ remove_tree (const char *path)
   return g_rmdir (path) == 0;
 }
 
-/* Creates (never starts) the VM in a temporary store and reads the
- * backend's property @property: the contract for backends that launch a
- * process is a G_TYPE_STRV "argv" and a string "kernel-cmdline", valid
- * after create_vm. */
+/* Creates (never starts) the VM and reads the backend's property
+ * @property: the contract for backends that launch a process is a
+ * G_TYPE_STRV "argv" and a string "kernel-cmdline", valid after create_vm.
+ *
+ * The VM is created in the real state dir, so the paths printed are the
+ * ones `start` would use, under the VM's lock; when a VM of that id exists
+ * (or the store cannot be used) a scratch store keeps its files safe. */
 static int
 read_command_line_property (HvkitTool   *tool,
                             const char  *path,
@@ -233,7 +236,10 @@ read_command_line_property (HvkitTool   *tool,
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *store = NULL;
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autofree char *scratch = NULL;
+  g_autofree char *state_file = NULL;
+  const char *store = tool->state_dir;
   gboolean created;
   int status;
 
@@ -255,16 +261,29 @@ read_command_line_property (HvkitTool   *tool,
                               "backend '%s' has no command line",
                               hvk_hypervisor_get_backend_name (hypervisor));
 
-  store = g_dir_make_tmp ("hvkit-argv-XXXXXX", &error);
-  if (store == NULL)
-    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  state_file = g_build_filename (store, id, HVK_VM_STATE_FILE, NULL);
+  if (!g_file_test (state_file, G_FILE_TEST_EXISTS))
+    lock = hvk_vm_store_lock (store, id, FALSE, NULL);
+  if (lock == NULL)
+    {
+      scratch = g_dir_make_tmp ("hvkit-argv-XXXXXX", &error);
+      if (scratch == NULL)
+        return hvkit_fail (error, HVKIT_EXIT_FAILED);
+      store = scratch;
+    }
   hvk_config_set_vm_store_path (config, store);
 
   created = hvk_hypervisor_create_vm (hypervisor, id, config, &error);
   if (created)
     g_object_get_property (G_OBJECT (hypervisor), property, value);
   hvk_hypervisor_cleanup (hypervisor, NULL);
-  remove_tree (store);
+  /* Dropping a created, never started VM removes its files. */
+  g_clear_object (&hypervisor);
+  g_clear_pointer (&lock, hvk_vm_lock_release);
+  if (scratch != NULL)
+    remove_tree (scratch);
+  else
+    hvk_vm_store_remove_dir (store, id, NULL);
 
   if (!created)
     return hvkit_fail (error, hvkit_exit_code_for (error));

@@ -62,6 +62,18 @@ test_start (void)
     return;
 
   conf = e2e_write_config (&env, "tool", NULL, NULL);
+
+  /* `argv` prints the paths `start` will use, and leaves nothing. */
+  {
+    g_autofree char *argv_json = NULL;
+    g_autofree char *expected = g_strdup_printf ("unix:path=%s/%s/qmp.sock,", env.store, VM_ID);
+    g_autofree char *dir = g_build_filename (env.store, VM_ID, NULL);
+
+    g_assert_cmpint (e2e_run_tool (&env, &argv_json, NULL, "argv", "-c", conf, "--id", VM_ID, "--json", NULL), ==, 0);
+    g_assert_nonnull (strstr (argv_json, expected));
+    g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  }
+
   g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "start", "-c", conf, "--id", VM_ID, NULL), ==, 0);
   started = TRUE;
 
