@@ -836,17 +836,33 @@ state_dup_string (JsonObject *object,
 }
 
 static gboolean
-state_get_int (JsonObject *object,
-               const char *member,
-               gint64     *value)
+node_get_int (JsonNode *node,
+              gint64   *value)
 {
-  JsonNode *node = json_object_get_member (object, member);
-
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_INT64)
     return FALSE;
   *value = json_node_get_int (node);
   return TRUE;
+}
+
+static gboolean
+state_get_int (JsonObject *object,
+               const char *member,
+               gint64     *value)
+{
+  return node_get_int (json_object_get_member (object, member), value);
+}
+
+/* The typed json-glib getters g_return_if_fail on the wrong node type: a
+ * corrupt state file must give an error, not a critical. */
+static JsonArray *
+state_get_array (JsonObject *object,
+                 const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
 static gboolean
@@ -887,28 +903,27 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
   if (!state_get_int (object, "memory_mb", &memory_mb) || memory_mb < 0)
     return state_error ("memory_mb", error);
 
-  array = json_object_has_member (object, "blk_slots")
-          ? json_object_get_array_member (object, "blk_slots") : NULL;
+  array = state_get_array (object, "blk_slots");
   if (array == NULL || json_array_get_length (array) != G_N_ELEMENTS (layout->blk_slots))
     return state_error ("blk_slots", error);
   for (guint i = 0; i < G_N_ELEMENTS (layout->blk_slots); i++)
     {
-      gint64 slot = json_array_get_int_element (array, i);
-      if (slot < -1 || slot > HVK_ACRN_MAX_SLOT)
+      gint64 slot;
+      if (!node_get_int (json_array_get_element (array, i), &slot)
+          || slot < -1 || slot > HVK_ACRN_MAX_SLOT)
         return state_error ("blk_slots", error);
       layout->blk_slots[i] = (int) slot;
     }
 
-  array = json_object_has_member (object, "argv")
-          ? json_object_get_array_member (object, "argv") : NULL;
+  array = state_get_array (object, "argv");
   if (array == NULL)
     return state_error ("argv", error);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      const char *arg = json_array_get_string_element (array, i);
-      if (arg == NULL)
+      JsonNode *arg = json_array_get_element (array, i);
+      if (!JSON_NODE_HOLDS_VALUE (arg) || json_node_get_value_type (arg) != G_TYPE_STRING)
         return state_error ("argv", error);
-      g_strv_builder_add (argv, arg);
+      g_strv_builder_add (argv, json_node_get_string (arg));
     }
 
   config_text = state_dup_string (object, "config");
@@ -925,16 +940,19 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
     }
 
   hotplugged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  hp = json_object_has_member (object, "hotplugged")
-       ? json_object_get_object_member (object, "hotplugged") : NULL;
+  {
+    JsonNode *hp_node = json_object_get_member (object, "hotplugged");
+    hp = hp_node != NULL && JSON_NODE_HOLDS_OBJECT (hp_node) ? json_node_get_object (hp_node) : NULL;
+  }
   if (hp == NULL)
     return state_error ("hotplugged", error);
   {
     g_autoptr(GList) members = json_object_get_members (hp);
     for (GList *l = members; l != NULL; l = l->next)
       {
-        gint64 index = json_object_get_int_member (hp, l->data);
-        if (index < 1 || index > HVK_ACRN_BLK_POOL_SIZE)
+        gint64 index;
+        if (!state_get_int (hp, l->data, &index)
+            || index < 1 || index > HVK_ACRN_BLK_POOL_SIZE)
           return state_error ("hotplugged", error);
         g_hash_table_insert (hotplugged, g_strdup (l->data), GINT_TO_POINTER ((int) index));
       }

@@ -194,10 +194,18 @@ qmp_exec (HvkQemuHypervisor *self,
           GCancellable      *cancellable,
           GError           **error)
 {
+  JsonNode *ret;
+
   if (!qmp_ensure (self, cancellable, error))
     return NULL;
-  return hvk_qmp_client_execute (self->qmp, command, arguments,
-                                 QMP_COMMAND_TIMEOUT_MS, cancellable, error);
+  ret = hvk_qmp_client_execute (self->qmp, command, arguments,
+                                QMP_COMMAND_TIMEOUT_MS, cancellable, error);
+  /* A lost connection most often means QEMU died: say that first. */
+  if (ret == NULL && error != NULL
+      && g_error_matches (*error, HVK_ERROR, HVK_ERROR_DISCONNECTED)
+      && self->pid > 0 && !process_alive (self))
+    g_prefix_error (error, "QEMU (pid %d) of VM '%s' is not running: ", self->pid, self->id);
+  return ret;
 }
 
 static gboolean
@@ -579,6 +587,9 @@ child_new_process_group (gpointer user_data)
   /* Own group: a start that times out kills what the launcher spawned,
    * and a terminal's Ctrl-C does not reach QEMU behind hvkit's back. */
   setpgid (0, 0);
+  /* QEMU makes its sockets with the umask: owner-only (0600), like the
+   * rest of the VM dir. */
+  umask (HVK_QEMU_CHILD_UMASK);
 }
 
 static gboolean
@@ -2070,6 +2081,40 @@ deep_copy_object (JsonObject *object)
   return json_object_ref (json_node_get_object (copy));
 }
 
+/* Hot-plug records are read back with typed getters: a state file whose
+ * records are not objects of strings and integers is corrupt (the getters
+ * would otherwise hit their g_return_if_fail checks). */
+static gboolean
+hotplugged_is_valid (JsonObject *hotplugged)
+{
+  static const char * const strings[] = { "kind", "driver", "bus", "node", "path", "netdev", "memdev" };
+  static const char * const ints[] = { "addr", "size_mb", "slot" };
+  g_autoptr(GList) members = json_object_get_members (hotplugged);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (hotplugged, l->data);
+      JsonObject *record;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return FALSE;
+      record = json_node_get_object (node);
+      for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+        {
+          JsonNode *m = json_object_get_member (record, strings[i]);
+          if (m != NULL && (!JSON_NODE_HOLDS_VALUE (m) || json_node_get_value_type (m) != G_TYPE_STRING))
+            return FALSE;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (ints); i++)
+        {
+          JsonNode *m = json_object_get_member (record, ints[i]);
+          if (m != NULL && (!JSON_NODE_HOLDS_VALUE (m) || json_node_get_value_type (m) != G_TYPE_INT64))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static JsonNode *
 qemu_save_state (HvkHypervisor *hypervisor)
 {
@@ -2215,7 +2260,12 @@ qemu_load_state (HvkHypervisor  *hypervisor,
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
     return state_error ("argv", error);
   for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
-    g_ptr_array_add (argv, g_strdup (json_array_get_string_element (json_node_get_array (node), i)));
+    {
+      JsonNode *arg = json_array_get_element (json_node_get_array (node), i);
+      if (!JSON_NODE_HOLDS_VALUE (arg) || json_node_get_value_type (arg) != G_TYPE_STRING)
+        return state_error ("argv", error);
+      g_ptr_array_add (argv, g_strdup (json_node_get_string (arg)));
+    }
   g_ptr_array_add (argv, NULL);
 
   node = json_object_get_member (object, "cold_devices");
@@ -2231,7 +2281,8 @@ qemu_load_state (HvkHypervisor  *hypervisor,
       }
 
   node = json_object_get_member (object, "hotplugged");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)
+      || !hotplugged_is_valid (json_node_get_object (node)))
     return state_error ("hotplugged", error);
   hotplugged = deep_copy_object (json_node_get_object (node));
 
