@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,8 +42,10 @@ static void
 child_setup (gpointer user_data)
 {
   /* Async-signal-safe only: a session of its own, away from our
-   * terminal's signals and process group. */
+   * terminal's signals and process group.  Owner-only files and
+   * sockets (0600), like the rest of the VM dir. */
   setsid ();
+  umask (0177);
 }
 
 gboolean

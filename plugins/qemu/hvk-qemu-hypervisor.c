@@ -194,10 +194,18 @@ qmp_exec (HvkQemuHypervisor *self,
           GCancellable      *cancellable,
           GError           **error)
 {
+  JsonNode *ret;
+
   if (!qmp_ensure (self, cancellable, error))
     return NULL;
-  return hvk_qmp_client_execute (self->qmp, command, arguments,
-                                 QMP_COMMAND_TIMEOUT_MS, cancellable, error);
+  ret = hvk_qmp_client_execute (self->qmp, command, arguments,
+                                QMP_COMMAND_TIMEOUT_MS, cancellable, error);
+  /* A lost connection most often means QEMU died: say that first. */
+  if (ret == NULL && error != NULL
+      && g_error_matches (*error, HVK_ERROR, HVK_ERROR_DISCONNECTED)
+      && self->pid > 0 && !process_alive (self))
+    g_prefix_error (error, "QEMU (pid %d) of VM '%s' is not running: ", self->pid, self->id);
+  return ret;
 }
 
 static gboolean
@@ -579,6 +587,9 @@ child_new_process_group (gpointer user_data)
   /* Own group: a start that times out kills what the launcher spawned,
    * and a terminal's Ctrl-C does not reach QEMU behind hvkit's back. */
   setpgid (0, 0);
+  /* QEMU makes its sockets with the umask: owner-only (0600), like the
+   * rest of the VM dir. */
+  umask (HVK_QEMU_CHILD_UMASK);
 }
 
 static gboolean

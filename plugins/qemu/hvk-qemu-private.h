@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 
 #define HVK_QEMU_BACKEND_NAME "qemu"
 
+/* The umask of QEMU and virtiofsd: the sockets and files they create in
+ * the VM dir are the owner's only (0600). */
+#define HVK_QEMU_CHILD_UMASK 0177
+
 /* Where one VM's runtime files live; all inside STATE/ID/. */
 typedef struct {
   char     *vm_dir;

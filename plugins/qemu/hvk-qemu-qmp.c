@@ -31,6 +31,8 @@ struct _HvkQmpClient
   guint64     next_id;
   GQueue      events;         /* (element-type JsonObject) oldest first */
   JsonObject *greeting;
+  guint       n_skipped;      /* lines skipped as not JSON objects, since the last command */
+  char       *last_skipped;   /* why the last one was skipped */
 };
 
 G_DEFINE_FINAL_TYPE (HvkQmpClient, hvk_qmp_client, G_TYPE_OBJECT)
@@ -43,6 +45,7 @@ hvk_qmp_client_finalize (GObject *object)
   hvk_qmp_client_close (self);
   hvk_qmp_client_clear_events (self);
   g_byte_array_unref (self->inbuf);
+  g_free (self->last_skipped);
 
   G_OBJECT_CLASS (hvk_qmp_client_parent_class)->finalize (object);
 }
@@ -331,6 +334,9 @@ read_message (HvkQmpClient *self,
             {
               g_debug ("QMP %s: skipping a line that is not JSON: %s",
                        self->path, local_error->message);
+              self->n_skipped++;
+              g_free (self->last_skipped);
+              self->last_skipped = g_strdup (local_error->message);
               g_clear_pointer (&line, g_free);
               continue;
             }
@@ -338,6 +344,9 @@ read_message (HvkQmpClient *self,
           if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
             {
               g_debug ("QMP %s: skipping a message that is not an object", self->path);
+              self->n_skipped++;
+              g_free (self->last_skipped);
+              self->last_skipped = g_strdup ("not a JSON object");
               g_clear_pointer (&line, g_free);
               continue;
             }
@@ -486,6 +495,7 @@ hvk_qmp_client_execute (HvkQmpClient *self,
     }
 
   id = self->next_id++;
+  self->n_skipped = 0;
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "execute");
   json_builder_add_string_value (builder, command);
@@ -525,7 +535,14 @@ hvk_qmp_client_execute (HvkQmpClient *self,
         {
           if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_DISCONNECTED))
             g_prefix_error (&local_error, "QMP command '%s': ", command);
-          g_propagate_error (error, g_steal_pointer (&local_error));
+          /* A reply QEMU garbled was skipped: say so, not just "timed out". */
+          if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_TIMEOUT) && self->n_skipped > 0)
+            g_set_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT,
+                         "%s; QEMU sent %u malformed message%s meanwhile (%s)",
+                         local_error->message, self->n_skipped,
+                         self->n_skipped == 1 ? "" : "s", self->last_skipped);
+          else
+            g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ static void
 child_new_session (gpointer user_data)
 {
   setsid ();
+  umask (HVK_QEMU_CHILD_UMASK);
 }
 
 static const char *
