@@ -17,6 +17,12 @@
  * name, values of the configuration keys, the user's kernel parameters,
  * custom assets and cold-plugged devices.  Keys not set read as their
  * defaults.
+ *
+ * Threads: one configuration may serve many VMs in many threads (each
+ * backend's create_vm() validates it).  Reads and hvk_config_validate()
+ * may run at once: validations run one at a time and a valid
+ * configuration is not changed by validating it again.  Setters must not
+ * run while other threads use the configuration.
  */
 struct _HvkConfig {
   GObject      parent_instance;
@@ -26,8 +32,10 @@ struct _HvkConfig {
   char        *source;           /* file name, NULL when built in code */
   HvkRegistry *registry;         /* for backend keys, nullable */
 
+  GMutex       lock;             /* the two tables below */
   GHashTable  *values;           /* key → HvkValue, explicitly set */
   GHashTable  *backend_defaults; /* key → HvkValue, parsed on first use */
+  GMutex       validate_lock;    /* one hvk_config_validate() at a time */
 
   GPtrArray   *kernel_params;    /* HvkParam: the user's kernel_params */
   char        *custom_assets[HVK_ASSET_FIRMWARE_VOLUME + 1];
@@ -155,6 +163,8 @@ hvk_config_finalize (GObject *object)
     g_free (self->custom_assets[i]);
   g_ptr_array_unref (self->devices);
   g_free (self->vm_store_path);
+  g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->validate_lock);
 
   G_OBJECT_CLASS (hvk_config_parent_class)->finalize (object);
 }
@@ -168,6 +178,8 @@ hvk_config_class_init (HvkConfigClass *klass)
 static void
 hvk_config_init (HvkConfig *self)
 {
+  g_mutex_init (&self->lock);
+  g_mutex_init (&self->validate_lock);
   self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) hvk_value_free);
   self->backend_defaults = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -309,7 +321,11 @@ hvk_config_set_registry (HvkConfig   *self,
   g_return_if_fail (registry == NULL || HVK_IS_REGISTRY (registry));
 
   if (g_set_object (&self->registry, registry))
-    g_hash_table_remove_all (self->backend_defaults);
+    {
+      g_mutex_lock (&self->lock);
+      g_hash_table_remove_all (self->backend_defaults);
+      g_mutex_unlock (&self->lock);
+    }
 }
 
 /**
@@ -349,12 +365,18 @@ gboolean
 hvk_config_has_key (HvkConfig  *self,
                     const char *key)
 {
+  gboolean found;
+
   g_return_val_if_fail (HVK_IS_CONFIG (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  return g_hash_table_contains (self->values, key);
+  g_mutex_lock (&self->lock);
+  found = g_hash_table_contains (self->values, key);
+  g_mutex_unlock (&self->lock);
+  return found;
 }
 
+/* Called with the lock held: it caches parsed backend defaults. */
 static HvkValue *
 key_default (HvkConfig          *self,
              const HvkConfigKey *key)
@@ -413,10 +435,12 @@ lookup_value (HvkConfig          *self,
               const char         *func)
 {
   const HvkConfigKey *key = checked_key (self, name, type, func);
+  g_autoptr(GMutexLocker) locker = NULL;
   HvkValue *value;
 
   if (key == NULL)
     return NULL;
+  locker = g_mutex_locker_new (&self->lock);
   value = g_hash_table_lookup (self->values, name);
   return value ? value : key_default (self, key);
 }
@@ -428,10 +452,12 @@ store_value (HvkConfig  *self,
              const char *name,
              GVariant   *variant)
 {
+  g_mutex_lock (&self->lock);
   if (variant == NULL)
     g_hash_table_remove (self->values, name);
   else
     g_hash_table_insert (self->values, g_strdup (name), hvk_value_new (variant));
+  g_mutex_unlock (&self->lock);
 
   if (g_str_equal (name, KERNEL_PARAMS_KEY))
     {
@@ -859,8 +885,10 @@ hvk_config_add_kernel_param (HvkConfig   *self,
   hvk_params_append (self->kernel_params, key, value ? value : "");
   text = hvk_params_to_string (self->kernel_params);
   /* Not through store_value(): re-parsing could split a value with spaces. */
+  g_mutex_lock (&self->lock);
   g_hash_table_insert (self->values, g_strdup (KERNEL_PARAMS_KEY),
                        hvk_value_new (g_variant_new_string (text)));
+  g_mutex_unlock (&self->lock);
   return TRUE;
 }
 
@@ -1169,6 +1197,7 @@ gboolean
 hvk_config_validate (HvkConfig  *self,
                      GError    **error)
 {
+  g_autoptr(GMutexLocker) locker = NULL;
   const char *enum_values[G_N_ELEMENTS (enumerated_keys)] = { NULL };
   guint host_cpus = g_get_num_processors ();
   guint64 host_mib = host_memory_mib ();
@@ -1179,6 +1208,10 @@ hvk_config_validate (HvkConfig  *self,
 
   g_return_val_if_fail (HVK_IS_CONFIG (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Concurrent validations of one configuration must not both write
+   * back (a rewrite frees values another thread may be reading). */
+  locker = g_mutex_locker_new (&self->validate_lock);
 
   if (!is_set (hvk_config_get_asset_path (self, HVK_ASSET_KERNEL)))
     {
