@@ -290,6 +290,14 @@ hvk_value_parse (const GVariantType  *type,
   g_return_val_if_fail (type != NULL, NULL);
   g_return_val_if_fail (text != NULL, NULL);
 
+  /* GVariant strings must be UTF-8; device strings are not checked before. */
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      if (problem != NULL)
+        *problem = g_strdup ("invalid value (not valid UTF-8)");
+      return NULL;
+    }
+
   if (g_variant_type_equal (type, HVK_VALUE_TYPE_STRING))
     return g_variant_new_string (text);
   if (g_variant_type_equal (type, HVK_VALUE_TYPE_STRV))
