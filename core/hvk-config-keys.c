@@ -249,6 +249,48 @@ hvk_parse_boolean (const char *text,
   return FALSE;
 }
 
+static gboolean
+check_trailing_escape (GKeyFile    *key_file,
+                       const char  *group,
+                       const char  *key,
+                       GError     **error)
+{
+  g_autofree char *raw = g_key_file_get_value (key_file, group, key, NULL);
+  gsize n = 0;
+
+  for (gsize len = raw ? strlen (raw) : 0; len > 0 && raw[len - 1] == '\\'; len--)
+    n++;
+  if (n % 2 == 1)
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           "Key file contains escape character at end of line");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+hvk_key_file_get_string (GKeyFile    *key_file,
+                         const char  *group,
+                         const char  *key,
+                         GError     **error)
+{
+  if (!check_trailing_escape (key_file, group, key, error))
+    return NULL;
+  return g_key_file_get_string (key_file, group, key, error);
+}
+
+GStrv
+hvk_key_file_get_string_list (GKeyFile    *key_file,
+                              const char  *group,
+                              const char  *key,
+                              GError     **error)
+{
+  if (!check_trailing_escape (key_file, group, key, error))
+    return NULL;
+  return g_key_file_get_string_list (key_file, group, key, NULL, error);
+}
+
 static GVariant *
 parse_key_file_list (const char *text)
 {
@@ -259,7 +301,7 @@ parse_key_file_list (const char *text)
   /* Let GKeyFile apply its own list syntax (`;`, `\;`, `\s` …) so that
    * set_from_string() and files agree. */
   g_key_file_set_value (kf, "g", "k", text);
-  items = g_key_file_get_string_list (kf, "g", "k", NULL, &error);
+  items = hvk_key_file_get_string_list (kf, "g", "k", &error);
   if (error != NULL)
     return NULL;
   if (items == NULL)

@@ -50,6 +50,18 @@ char     *hvk_value_to_string (GVariant            *value,
 gboolean  hvk_parse_boolean   (const char          *text,
                                gboolean            *out);
 
+/* g_key_file_get_string() and _get_string_list(), except that a value
+ * ending in a lone `\` fails without GLib 2.74 setting its GError twice
+ * (a warning) when the value also has a bad escape before. */
+char     *hvk_key_file_get_string      (GKeyFile    *key_file,
+                                        const char  *group,
+                                        const char  *key,
+                                        GError     **error);
+GStrv     hvk_key_file_get_string_list (GKeyFile    *key_file,
+                                        const char  *group,
+                                        const char  *key,
+                                        GError     **error);
+
 /* The core key table (hvk-config-keys.c). */
 const HvkConfigKey *hvk_config_keys_lookup_core  (const char *name);
 /* Parsed default of a core key, or %NULL when it has none. */

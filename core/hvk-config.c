@@ -1445,8 +1445,8 @@ load_backend_group (HvkConfig  *self,
         {
         case HVK_CONFIG_TYPE_STRV:
           {
-            g_auto(GStrv) items = g_key_file_get_string_list (key_file, self->group, key->name,
-                                                              NULL, &local_error);
+            g_auto(GStrv) items = hvk_key_file_get_string_list (key_file, self->group, key->name,
+                                                                &local_error);
 
             if (local_error != NULL)
               {
@@ -1459,8 +1459,8 @@ load_backend_group (HvkConfig  *self,
           break;
         case HVK_CONFIG_TYPE_STRING:
           {
-            g_autofree char *text = g_key_file_get_string (key_file, self->group, key->name,
-                                                           &local_error);
+            g_autofree char *text = hvk_key_file_get_string (key_file, self->group, key->name,
+                                                             &local_error);
 
             /* GKeyFile may return a value *and* an error (bad escapes) */
             if (local_error != NULL)

@@ -905,7 +905,7 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
 
       if (spec->type == HVK_PROP_STRV)
         {
-          g_auto(GStrv) items = g_key_file_get_string_list (key_file, group, key, NULL, &local_error);
+          g_auto(GStrv) items = hvk_key_file_get_string_list (key_file, group, key, &local_error);
 
           /* GKeyFile may return a value *and* an error (bad escapes) */
           if (local_error != NULL)
@@ -919,7 +919,7 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
         }
       else
         {
-          g_autofree char *text = g_key_file_get_string (key_file, group, key, &local_error);
+          g_autofree char *text = hvk_key_file_get_string (key_file, group, key, &local_error);
 
           if (local_error != NULL)
             {
