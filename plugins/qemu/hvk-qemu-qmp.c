@@ -386,12 +386,27 @@ read_message (HvkQmpClient *self,
     }
 }
 
+/* A string member of what QEMU sent, or @fallback: the json-glib getters
+ * g_return_if_fail on an object or array where a string belongs. */
+static const char *
+member_string (JsonObject *object,
+               const char *name,
+               const char *fallback)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return fallback;
+  return json_node_get_string (node);
+}
+
 static void
 queue_event (HvkQmpClient *self,
              JsonObject   *event)
 {
   g_debug ("QMP %s: event %s", self->path,
-           json_object_get_string_member_with_default (event, "event", "?"));
+           member_string (event, "event", "?"));
   g_queue_push_tail (&self->events, json_object_ref (event));
   while (self->events.length > HVK_QMP_MAX_QUEUED_EVENTS)
     json_object_unref (g_queue_pop_head (&self->events));
@@ -562,8 +577,8 @@ hvk_qmp_client_execute (HvkQmpClient *self,
       if (err != NULL)
         {
           JsonObject *eo = JSON_NODE_HOLDS_OBJECT (err) ? json_node_get_object (err) : NULL;
-          const char *klass = eo ? json_object_get_string_member_with_default (eo, "class", "GenericError") : "GenericError";
-          const char *desc = eo ? json_object_get_string_member_with_default (eo, "desc", "(no description)") : "(no description)";
+          const char *klass = eo ? member_string (eo, "class", "GenericError") : "GenericError";
+          const char *desc = eo ? member_string (eo, "desc", "(no description)") : "(no description)";
 
           g_set_error (error, HVK_ERROR, HVK_ERROR_QMP,
                        "QMP command '%s' failed: %s: %s", command, klass, desc);
@@ -589,7 +604,7 @@ event_matches (JsonObject *event,
   JsonNode *data;
   JsonNode *member;
 
-  if (g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), name) != 0)
+  if (g_strcmp0 (member_string (event, "event", NULL), name) != 0)
     return FALSE;
   if (data_key == NULL)
     return TRUE;
