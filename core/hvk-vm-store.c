@@ -748,6 +748,23 @@ hvk_vm_store_load_hypervisor (const char   *store,
       return NULL;
     }
 
+  /* A state file copied or moved from another VM's dir would make this
+   * VM act on (and remove) the other VM's files. */
+  member = json_object_get_member (object, "id");
+  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
+      || json_node_get_value_type (member) != G_TYPE_STRING)
+    {
+      corrupt_member (path, "id", "a string", error);
+      return NULL;
+    }
+  if (g_strcmp0 (json_node_get_string (member), id) != 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: corrupt state: it belongs to VM '%s', not '%s'",
+                   path, json_node_get_string (member), id);
+      return NULL;
+    }
+
   member = json_object_get_member (object, "config");
   if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
       || json_node_get_value_type (member) != G_TYPE_STRING)
@@ -789,11 +806,18 @@ hvk_vm_store_load_hypervisor (const char   *store,
     }
   hvk_config_set_vm_store_path (config, store);
 
+  /* These errors do not name the file: prefix it. */
   hypervisor = hvk_registry_create_hypervisor (registry, config, error);
   if (hypervisor == NULL)
-    return NULL;
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
   if (!hvk_hypervisor_load_state (hypervisor, member, error))
-    return NULL;
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
 
   return g_steal_pointer (&hypervisor);
 }

@@ -10,15 +10,6 @@
 /* Commands that describe without running anything: backends, check,
  * argv, kernel-params. */
 
-static void
-warn_refusals (HvkRegistry *registry)
-{
-  g_autoptr(GPtrArray) refusals = hvk_registry_get_refusals (registry);
-
-  for (guint i = 0; i < refusals->len; i++)
-    hvkit_warn ("%s", ((GError *) g_ptr_array_index (refusals, i))->message);
-}
-
 int
 hvkit_cmd_backends (HvkitTool *tool,
                     int        argc,
@@ -39,8 +30,8 @@ hvkit_cmd_backends (HvkitTool *tool,
   if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
     return status;
 
+  /* Refusals are printed as the registry is made. */
   registry = hvkit_tool_get_registry (tool);
-  warn_refusals (registry);
   backends = hvk_registry_get_backends (registry);
 
   if (json)

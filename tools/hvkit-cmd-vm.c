@@ -74,7 +74,7 @@ simple_action (HvkitTool  *tool,
 
   if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
     return status;
-  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
   if (hypervisor == NULL)
     return status;
 
@@ -178,7 +178,7 @@ hvkit_cmd_hotplug (HvkitTool *tool,
   if (device == NULL || !hvk_device_validate (device, &error))
     return hvkit_fail (error, HVKIT_EXIT_USAGE);
 
-  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
   if (hypervisor == NULL)
     return status;
 
@@ -219,7 +219,7 @@ hvkit_cmd_unplug (HvkitTool *tool,
   if (device_id == NULL || *device_id == '\0')
     return hvkit_fail_printf (HVKIT_EXIT_USAGE, "unplug: missing --device-id");
 
-  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
   if (hypervisor == NULL)
     return status;
 
@@ -268,7 +268,7 @@ hvkit_cmd_resize (HvkitTool *tool,
     return hvkit_fail_printf (HVKIT_EXIT_USAGE,
                               "resize: invalid --memory %" G_GINT64_FORMAT, memory);
 
-  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
   if (hypervisor == NULL)
     return status;
 

@@ -54,6 +54,10 @@ HvkHypervisor *hvkit_open_vm       (HvkitTool    *tool,
                                     const char   *id,
                                     HvkVmLock   **lock,
                                     int          *exit_code);
+HvkHypervisor *hvkit_open_vm_to_change (HvkitTool  *tool,
+                                        const char *id,
+                                        HvkVmLock **lock,
+                                        int        *exit_code);
 HvkHypervisor *hvkit_start_vm      (HvkitTool    *tool,
                                     HvkConfig    *config,
                                     const char   *id,

@@ -87,6 +87,31 @@ hvkit_open_vm (HvkitTool  *tool,
   return g_steal_pointer (&hypervisor);
 }
 
+/* hvkit_open_vm() with the lock, for a command that changes the VM: the
+ * state is written back first, so that a state dir that cannot be written
+ * (full, read-only) stops the command before the VM changes behind a
+ * stale state file.  (stop does without: it must work on a full disk.) */
+HvkHypervisor *
+hvkit_open_vm_to_change (HvkitTool  *tool,
+                         const char *id,
+                         HvkVmLock **lock,
+                         int        *exit_code)
+{
+  g_autoptr(HvkHypervisor) hypervisor = hvkit_open_vm (tool, id, lock, exit_code);
+  g_autoptr(GError) error = NULL;
+
+  if (hypervisor == NULL)
+    return NULL;
+  if (!hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, &error))
+    {
+      g_prefix_error (&error, "VM '%s' left as it is: ", id);
+      *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+      g_clear_pointer (lock, hvk_vm_lock_release);
+      return NULL;
+    }
+  return g_steal_pointer (&hypervisor);
+}
+
 /* Stops what a failed start left and removes the VM's directory. */
 static void
 discard_vm (HvkitTool     *tool,

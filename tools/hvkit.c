@@ -43,7 +43,16 @@ HvkRegistry *
 hvkit_tool_get_registry (HvkitTool *tool)
 {
   if (tool->registry == NULL)
-    tool->registry = hvk_registry_get_default ();
+    {
+      g_autoptr(GPtrArray) refusals = NULL;
+
+      tool->registry = hvk_registry_get_default ();
+      /* Every command says which plugins (or plugin dirs) were refused:
+       * a backend missing for that reason must not be a mystery. */
+      refusals = hvk_registry_get_refusals (tool->registry);
+      for (guint i = 0; i < refusals->len; i++)
+        hvkit_warn ("%s", ((GError *) g_ptr_array_index (refusals, i))->message);
+    }
   return tool->registry;
 }
 

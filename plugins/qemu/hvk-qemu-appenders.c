@@ -39,6 +39,30 @@ hvk_qemu_device_error (GError     **error,
   return FALSE;
 }
 
+gboolean
+hvk_qemu_check_allowed (HvkConfig   *config,
+                        const char  *key,
+                        const char  *list_key,
+                        const char  *path,
+                        GError     **error)
+{
+  const char * const *globs = NULL;
+
+  if (path == NULL || hvk_config_lookup_key (config, list_key) == NULL)
+    return TRUE;
+  globs = hvk_config_get_strv (config, list_key);
+  if (globs == NULL || globs[0] == NULL)
+    return TRUE;
+  for (gsize i = 0; globs[i] != NULL; i++)
+    if (g_pattern_match_simple (globs[i], path))
+      return TRUE;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+               "%s: [%s] %s: '%s' is not in %s",
+               hvk_config_get_source (config) ? hvk_config_get_source (config) : "configuration",
+               hvk_config_get_group (config), key, path, list_key);
+  return FALSE;
+}
+
 /* QEMU ids: a letter, then letters, digits, '-', '.' and '_'. */
 gboolean
 hvk_qemu_check_device_id (HvkDevice  *device,
@@ -70,6 +94,11 @@ hvk_qemu_add_chardev_socket (HvkCmdline  *cmdline,
   if (path == NULL)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "no socket path");
+  /* QEMU would fail late (or truncate) on a path sun_path cannot hold. */
+  if (strlen (path) > HVK_MAX_SOCKET_PATH_LEN)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "socket path '%s' is too long (%zu bytes, at most %d)",
+                                  path, strlen (path), HVK_MAX_SOCKET_PATH_LEN);
   hvk_opts_add (opts, "id", chardev_id);
   hvk_opts_add (opts, "path", path);
   if (server)
@@ -845,6 +874,12 @@ append_rng (HvkBuildContext  *ctx,
     return FALSE;
   if (filename == NULL)
     filename = hvk_qemu_config_string (config, "entropy_source", NULL);
+  /* A device's own source obeys the config's allow-list too. */
+  else if (!hvk_qemu_check_allowed (config, "filename", "valid_entropy_sources", filename, error))
+    {
+      g_prefix_error (error, "backend qemu: device '%s' (%s): ", id, hvk_device_get_kind_name (device));
+      return FALSE;
+    }
   if (period > 0 && max_bytes == 0)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "period needs max_bytes");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -520,8 +521,10 @@ create_vm_steps (HvkQemuHypervisor *self,
   if (!build_cmdline (self, error))
     return FALSE;
   /* argv[0] is the binary the builder resolved (config `path` or the
-   * default); valid_hypervisor_paths was checked by validation. */
-  return check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
+   * default): the default obeys valid_hypervisor_paths too. */
+  return hvk_qemu_check_allowed (self->config, "path", "valid_hypervisor_paths",
+                                 self->argv[0], error)
+         && check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
 }
 
 static gboolean
@@ -587,8 +590,8 @@ child_new_process_group (gpointer user_data)
   /* Own group: a start that times out kills what the launcher spawned,
    * and a terminal's Ctrl-C does not reach QEMU behind hvkit's back. */
   setpgid (0, 0);
-  /* QEMU makes its sockets with the umask: owner-only (0600), like the
-   * rest of the VM dir. */
+  /* Owner-only files and sockets (0600), like the rest of the VM dir
+   * (QEMU sets its own umask once daemonized: see tighten_vm_dir()). */
   umask (HVK_QEMU_CHILD_UMASK);
 }
 
@@ -610,9 +613,21 @@ start_failed (HvkQemuHypervisor *self,
   g_autofree char *log = hvk_process_read_log_tail (self->log_file, LOG_TAIL_BYTES);
   va_list args;
 
+  struct statvfs fs;
+
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
+
+  /* QEMU's word could not be logged: say why, when the disk is full. */
+  if (log == NULL && self->paths.vm_dir != NULL
+      && statvfs (self->paths.vm_dir, &fs) == 0 && fs.f_bavail == 0)
+    {
+      g_set_error (error, HVK_ERROR, code,
+                   "cannot start VM '%s': %s; its log %s could not be written: %s",
+                   self->id, message, self->log_file, g_strerror (ENOSPC));
+      return FALSE;
+    }
 
   g_set_error (error, HVK_ERROR, code, "cannot start VM '%s': %s%s%s", self->id, message,
                log ? "; QEMU said: " : "", log ? log : "");
@@ -817,6 +832,25 @@ launch_and_wait (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* QEMU sets its own umask (027) when it daemonizes, so its sockets come
+ * out 0750: make every file and socket of the VM dir owner-only. */
+static void
+tighten_vm_dir (HvkQemuHypervisor *self)
+{
+  g_autoptr(GDir) dir = g_dir_open (self->paths.vm_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (self->paths.vm_dir, name, NULL);
+      struct stat st;
+
+      if (lstat (path, &st) == 0 && (S_ISREG (st.st_mode) || S_ISSOCK (st.st_mode))
+          && (st.st_mode & 0177) != 0 && chmod (path, 0600) != 0)
+        g_debug ("VM '%s': cannot chmod %s: %s", self->id, path, g_strerror (errno));
+    }
+}
+
 static gboolean
 qemu_start_vm (HvkHypervisor  *hypervisor,
                guint           timeout_ms,
@@ -863,6 +897,8 @@ qemu_start_vm (HvkHypervisor  *hypervisor,
       self->state = HVK_VM_STATE_STOPPED;
       return FALSE;
     }
+
+  tighten_vm_dir (self);
 
   /* A template boots paused waiting for -incoming; everything else runs. */
   self->state = HVK_VM_STATE_RUNNING;

@@ -77,4 +77,13 @@ G_DECLARE_FINAL_TYPE (HvkQemuHypervisor, hvk_qemu_hypervisor, HVK, QEMU_HYPERVIS
 
 HvkCapabilities hvk_qemu_capabilities_for_config (HvkConfig *config);
 
+/* Whether @path (what hvkit will open or run for @key, a default
+ * included) matches the config's @list_key globs; an unset or empty list
+ * allows anything.  (hvk-qemu-appenders.c) */
+gboolean hvk_qemu_check_allowed (HvkConfig   *config,
+                                 const char  *key,
+                                 const char  *list_key,
+                                 const char  *path,
+                                 GError     **error);
+
 G_END_DECLS

@@ -71,6 +71,10 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
 
   if (daemon == NULL)
     daemon = "/usr/lib/qemu/virtiofsd";
+  /* The default daemon obeys the allow-list too. */
+  if (!hvk_qemu_check_allowed (config, "virtio_fs_daemon", "valid_virtio_fs_daemon_paths",
+                               daemon, error))
+    return FALSE;
   if (shared == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,

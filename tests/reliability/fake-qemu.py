@@ -26,6 +26,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 
@@ -174,6 +175,24 @@ def serve(conn, state):
             reply({"return": {}})
 
 
+def watch_owner():
+    """Exits with the test program (HVK_FAKE_QEMU_OWNER) if it dies
+    without stopping us (a failed assertion aborts before any cleanup)."""
+    owner = int(os.environ.get("HVK_FAKE_QEMU_OWNER", "0") or 0)
+    if owner <= 0:
+        return
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     mode = parse_mode()
     if "exit" in mode:
@@ -201,6 +220,7 @@ def main():
             f.write("%d\n" % os.getpid())
 
     if "hang" in mode:
+        watch_owner()
         while True:
             time.sleep(3600)
 
@@ -210,7 +230,14 @@ def main():
     if ready_w is not None:
         os.write(ready_w, b"1")
         os.close(ready_w)
+        # Like QEMU once daemonized: stdio on /dev/null (no file of the
+        # VM dir held open for writing).
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
 
+    watch_owner()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     state = {"status": "running", "quit": False}
     while not state["quit"]:

@@ -20,8 +20,22 @@ rel_env_init (RelEnv *env)
   const char *srcdir = g_getenv ("HVK_RELIABILITY_SRCDIR");
 
   memset (env, 0, sizeof *env);
-  env->tmpdir = g_dir_make_tmp ("hvkrel-XXXXXX", &error);
-  g_assert_no_error (error);
+  if (g_test_subprocess () && g_getenv ("HVK_REL_PARENT_TMPDIR") != NULL)
+    {
+      env->tmpdir = g_strdup (g_getenv ("HVK_REL_PARENT_TMPDIR"));
+      env->borrowed = TRUE;
+    }
+  else
+    {
+      env->tmpdir = g_dir_make_tmp ("hvkrel-XXXXXX", &error);
+      g_assert_no_error (error);
+      g_setenv ("HVK_REL_PARENT_TMPDIR", env->tmpdir, TRUE);
+      /* Stand-ins exit when this program dies. */
+      {
+        g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+        g_setenv ("HVK_FAKE_QEMU_OWNER", pid, TRUE);
+      }
+    }
   env->store = g_build_filename (env->tmpdir, "state", NULL);
   env->kernel = g_build_filename (env->tmpdir, "vmlinuz", NULL);
   env->initrd = g_build_filename (env->tmpdir, "initrd.img", NULL);
@@ -64,7 +78,7 @@ rel_remove_tree (const char *path)
 void
 rel_env_clear (RelEnv *env)
 {
-  if (env->tmpdir != NULL)
+  if (env->tmpdir != NULL && !env->borrowed)
     {
       rel_kill_processes (env->tmpdir);
       rel_remove_tree (env->tmpdir);

@@ -17,8 +17,10 @@ typedef struct {
   char *initrd;
   char *disk;        /* a small raw image for block hotplug */
   char *fake_qemu;   /* the stand-in (source dir) */
+  gboolean borrowed; /* a test subprocess: the parent's dir, not removed */
 } RelEnv;
 
+/* In a g_test_trap_subprocess() child, reuses the parent's dir. */
 void      rel_env_init          (RelEnv *env);
 void      rel_env_clear         (RelEnv *env);
 void      rel_remove_tree       (const char *path);
