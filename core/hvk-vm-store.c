@@ -276,20 +276,29 @@ hvk_vm_store_ensure_dir (const char  *store,
     }
 
   dir = vm_dir (store, id);
-  if (g_mkdir (dir, 0700) != 0 && errno != EEXIST)
+  /* Another process may remove the directory between our mkdir and our
+   * look (stopping the VM): then make it again, a few times at most. */
+  for (guint attempt = 0;; attempt++)
     {
-      int saved_errno = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "cannot create VM dir %s: %s", dir,
-                   g_strerror (saved_errno));
-      return NULL;
-    }
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "cannot create VM dir %s: it exists and is not a directory",
-                   dir);
-      return NULL;
+      struct stat st;
+
+      if (g_mkdir (dir, 0700) != 0 && errno != EEXIST)
+        {
+          int saved_errno = errno;
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "cannot create VM dir %s: %s", dir,
+                       g_strerror (saved_errno));
+          return NULL;
+        }
+      if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+        break;
+      if (attempt >= 8 || lstat (dir, &st) == 0 || errno != ENOENT)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "cannot create VM dir %s: it exists and is not a directory",
+                       dir);
+          return NULL;
+        }
     }
 
   return g_steal_pointer (&dir);
@@ -436,7 +445,9 @@ hvk_vm_store_list (const char *store)
  * Takes the VM's lock (an exclusive flock on `STORE/ID/.lock`, created
  * with its directory if needed).  Without @wait, a VM another process
  * holds fails with %HVK_ERROR_BUSY.  The lock goes with the process: a
- * crashed holder releases it.
+ * crashed holder releases it.  When the holder removed the VM's directory
+ * meanwhile, the lock is taken on a new lock file (the directory is
+ * created again), never on the removed one.
  *
  * Returns: (transfer full): the lock, release with hvk_vm_lock_release()
  */
@@ -453,34 +464,50 @@ hvk_vm_store_lock (const char  *store,
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  dir = hvk_vm_store_ensure_dir (store, id, error);
-  if (dir == NULL)
-    return NULL;
-
-  path = g_build_filename (dir, LOCK_FILE, NULL);
-  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
+  for (;;)
     {
-      int saved_errno = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot open %s: %s",
-                   path, g_strerror (saved_errno));
-      return NULL;
-    }
+      struct stat locked, named;
 
-  while (flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
-    {
-      int saved_errno = errno;
+      dir = hvk_vm_store_ensure_dir (store, id, error);
+      if (dir == NULL)
+        return NULL;
 
-      if (saved_errno == EINTR)
-        continue;
+      g_free (path);
+      path = g_build_filename (dir, LOCK_FILE, NULL);
+      g_clear_pointer (&dir, g_free);
+      fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot open %s: %s",
+                       path, g_strerror (saved_errno));
+          return NULL;
+        }
+
+      while (flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          close (fd);
+          if (saved_errno == EWOULDBLOCK)
+            g_set_error (error, HVK_ERROR, HVK_ERROR_BUSY,
+                         "VM '%s' is busy (another hvkit process holds it)", id);
+          else
+            g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot lock %s: %s",
+                         path, g_strerror (saved_errno));
+          return NULL;
+        }
+
+      /* The holder we waited for (or raced with) may have removed the VM,
+       * lock file and all: a lock on that unlinked file guards nothing,
+       * as another process may already hold a new one.  Lock what the
+       * path names now. */
+      if (fstat (fd, &locked) == 0 && stat (path, &named) == 0
+          && locked.st_dev == named.st_dev && locked.st_ino == named.st_ino)
+        break;
       close (fd);
-      if (saved_errno == EWOULDBLOCK)
-        g_set_error (error, HVK_ERROR, HVK_ERROR_BUSY,
-                     "VM '%s' is busy (another hvkit process holds it)", id);
-      else
-        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot lock %s: %s",
-                     path, g_strerror (saved_errno));
-      return NULL;
     }
 
   lock = g_new0 (HvkVmLock, 1);

@@ -35,6 +35,26 @@ hvkit_load_config (HvkitTool  *tool,
   return g_steal_pointer (&config);
 }
 
+/* The VM was stopped by the process that held it between our look and
+ * our lock, and taking the lock created its directory again: remove it
+ * if it holds nothing but the lock file (we hold the lock, so no hvkit
+ * process is inside). */
+static void
+remove_relocked_dir (HvkitTool  *tool,
+                     const char *id)
+{
+  g_autofree char *dir = g_build_filename (tool->state_dir, id, NULL);
+  g_autoptr(GDir) entries = g_dir_open (dir, 0, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *name;
+
+  while (entries != NULL && (name = g_dir_read_name (entries)) != NULL)
+    if (!g_str_equal (name, ".lock"))
+      return;
+  if (entries != NULL && !hvk_vm_store_remove_dir (tool->state_dir, id, &error))
+    hvkit_warn ("%s", error->message);
+}
+
 /* Validates @id, checks the VM exists, takes its lock without waiting and
  * loads it. */
 HvkHypervisor *
@@ -78,6 +98,8 @@ hvkit_open_vm (HvkitTool  *tool,
                                              &error);
   if (hypervisor == NULL)
     {
+      if (vm_lock != NULL && g_error_matches (error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
+        remove_relocked_dir (tool, id);
       *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
       return NULL;
     }

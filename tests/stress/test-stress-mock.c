@@ -20,11 +20,11 @@
  * VM's whole life in one thread (different operations at once).
  *
  * Bounds: HVKIT_STRESS_VMS (50), HVKIT_STRESS_THREADS (8),
- * HVKIT_STRESS_ROUNDS (10). */
+ * HVKIT_STRESS_ROUNDS (4). */
 
 #define DEFAULT_VMS     50
 #define DEFAULT_THREADS 8
-#define DEFAULT_ROUNDS  10
+#define DEFAULT_ROUNDS  4
 
 static const char config_head[] =
   "[hypervisor]\n"
