@@ -30,6 +30,10 @@ qemu_conf=/etc/libvirt/qemu.conf
 qemu_conf_saved=""
 
 stop_libvirt () {
+  # A failed run may leave the benchmark's transient domain behind.
+  if [ -n "$started" ]; then
+    virsh -q -c qemu:///system destroy hvkbench >/dev/null 2>&1 || true
+  fi
   for pidfile in $started; do
     pid=$(cat "$pidfile" 2>/dev/null || true)
     [ -n "$pid" ] || continue

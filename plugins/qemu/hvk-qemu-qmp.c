@@ -529,8 +529,11 @@ hvk_qmp_client_execute (HvkQmpClient *self,
   what = g_strdup_printf ("QMP command '%s'", command);
 
   g_debug ("QMP %s: -> %s", self->path, text);
-  if (!send_all (self, text, len, deadline, what, timeout_ms, cancellable, error)
-      || !send_all (self, "\n", 1, deadline, what, timeout_ms, cancellable, error))
+  /* One write, newline included: QEMU wakes up once per command. */
+  text = g_realloc (text, len + 2);
+  text[len++] = '\n';
+  text[len] = '\0';
+  if (!send_all (self, text, len, deadline, what, timeout_ms, cancellable, error))
     {
       if (error != NULL && g_error_matches (*error, HVK_ERROR, HVK_ERROR_DISCONNECTED))
         g_prefix_error (error, "QMP command '%s': ", command);
@@ -661,6 +664,25 @@ hvk_qmp_client_wait_event (HvkQmpClient *self,
         return g_steal_pointer (&message);
       queue_event (self, message);
     }
+}
+
+JsonObject *
+hvk_qmp_client_take_queued_event (HvkQmpClient *self,
+                                  const char   *name)
+{
+  g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (GList *l = self->events.head; l != NULL; l = l->next)
+    {
+      if (event_matches (l->data, name, NULL, NULL))
+        {
+          JsonObject *event = l->data;
+          g_queue_delete_link (&self->events, l);
+          return event;
+        }
+    }
+  return NULL;
 }
 
 JsonObject *

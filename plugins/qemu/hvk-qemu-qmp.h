@@ -71,6 +71,10 @@ JsonObject   *hvk_qmp_client_wait_event     (HvkQmpClient  *self,
                                              GCancellable  *cancellable,
                                              GError       **error);
 
+/* Takes (transfer full) the oldest queued event named @name, or NULL;
+ * never reads from the socket. */
+JsonObject   *hvk_qmp_client_take_queued_event (HvkQmpClient *self,
+                                                const char   *name);
 /* Takes (transfer full) the oldest queued event, or NULL. */
 JsonObject   *hvk_qmp_client_pop_event      (HvkQmpClient  *self);
 guint         hvk_qmp_client_get_n_events   (HvkQmpClient  *self);

@@ -562,6 +562,49 @@ test_pause_resume_confirmed (void)
   fake_server_finish (server);
 }
 
+#define EVENT(name) "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"" name "\"}\n"
+
+/* QEMU announces STOP/RESUME before it answers stop/cont: no query-status
+ * then.  A STOP event queued before the command proves nothing. */
+static void
+test_pause_resume_event (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 }, { STEP_SEND, EVENT ("STOP"), 0 },
+    { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    /* stale STOP queued: this pause must be confirmed by polling */
+    { STEP_EXPECT, "stop", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-status", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"paused\", \"running\": false}}", 0 },
+    { STEP_EXPECT, "cont", 0 }, { STEP_SEND, EVENT ("RESUME"), 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "stop", 0 }, { STEP_SEND, EVENT ("STOP"), 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "cont", 0 }, { STEP_SEND, EVENT ("RESUME"), 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-status", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (hvk_hypervisor_check (vm, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_true (hvk_hypervisor_pause_vm (vm, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
+      g_assert_true (hvk_hypervisor_resume_vm (vm, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+    }
+  g_assert_true (hvk_hypervisor_check (vm, &error));
+  g_assert_no_error (error);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_finish (server);
+}
+
 static void
 test_save_vm (void)
 {
@@ -696,6 +739,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/resize-vcpus", test_resize_vcpus);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-memory", test_resize_memory);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
+  g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-event", test_pause_resume_event);
   g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);
   g_test_add_func ("/hvk/qemu-hypervisor/dead-process", test_dead_process);
   g_test_add_func ("/hvk/qemu-hypervisor/load-state-errors", test_load_state_errors);
