@@ -424,6 +424,8 @@ static const AllowCase allow_cases[] = {
   { "jailer", "jailer_path=/bin/true\nvalid_jailer_paths=/nonexistent/*", "valid_jailer_paths" },
   { "virtiofsd", "shared_fs=virtio-fs\nshared_path=%d\nvirtio_fs_daemon=/bin/true\n"
     "valid_virtio_fs_daemon_paths=/nonexistent/*\nfile_mem_backend=", "valid_virtio_fs_daemon_paths" },
+  { "virtiofsd-default", "shared_fs=virtio-fs\nshared_path=%d\n"
+    "valid_virtio_fs_daemon_paths=/nonexistent/*\nfile_mem_backend=", "valid_virtio_fs_daemon_paths" },
   { "entropy", "entropy_source=/dev/urandom\nvalid_entropy_sources=/dev/hwrng", "valid_entropy_sources" },
   { "file-mem", "file_mem_backend=%d\nvalid_file_mem_backends=/nonexistent/*", "valid_file_mem_backends" },
 };
