@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -521,10 +520,8 @@ create_vm_steps (HvkQemuHypervisor *self,
   if (!build_cmdline (self, error))
     return FALSE;
   /* argv[0] is the binary the builder resolved (config `path` or the
-   * default): the default obeys valid_hypervisor_paths too. */
-  return hvk_qemu_check_allowed (self->config, "path", "valid_hypervisor_paths",
-                                 self->argv[0], error)
-         && check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
+   * default); valid_hypervisor_paths was checked by validation. */
+  return check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
 }
 
 static gboolean
@@ -590,8 +587,8 @@ child_new_process_group (gpointer user_data)
   /* Own group: a start that times out kills what the launcher spawned,
    * and a terminal's Ctrl-C does not reach QEMU behind hvkit's back. */
   setpgid (0, 0);
-  /* Owner-only files and sockets (0600), like the rest of the VM dir
-   * (QEMU sets its own umask once daemonized: see tighten_vm_dir()). */
+  /* QEMU makes its sockets with the umask: owner-only (0600), like the
+   * rest of the VM dir. */
   umask (HVK_QEMU_CHILD_UMASK);
 }
 
@@ -613,21 +610,9 @@ start_failed (HvkQemuHypervisor *self,
   g_autofree char *log = hvk_process_read_log_tail (self->log_file, LOG_TAIL_BYTES);
   va_list args;
 
-  struct statvfs fs;
-
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-
-  /* QEMU's word could not be logged: say why, when the disk is full. */
-  if (log == NULL && self->paths.vm_dir != NULL
-      && statvfs (self->paths.vm_dir, &fs) == 0 && fs.f_bavail == 0)
-    {
-      g_set_error (error, HVK_ERROR, code,
-                   "cannot start VM '%s': %s; its log %s could not be written: %s",
-                   self->id, message, self->log_file, g_strerror (ENOSPC));
-      return FALSE;
-    }
 
   g_set_error (error, HVK_ERROR, code, "cannot start VM '%s': %s%s%s", self->id, message,
                log ? "; QEMU said: " : "", log ? log : "");
@@ -832,25 +817,6 @@ launch_and_wait (HvkQemuHypervisor *self,
   return TRUE;
 }
 
-/* QEMU sets its own umask (027) when it daemonizes, so its sockets come
- * out 0750: make every file and socket of the VM dir owner-only. */
-static void
-tighten_vm_dir (HvkQemuHypervisor *self)
-{
-  g_autoptr(GDir) dir = g_dir_open (self->paths.vm_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (self->paths.vm_dir, name, NULL);
-      struct stat st;
-
-      if (lstat (path, &st) == 0 && (S_ISREG (st.st_mode) || S_ISSOCK (st.st_mode))
-          && (st.st_mode & 0177) != 0 && chmod (path, 0600) != 0)
-        g_debug ("VM '%s': cannot chmod %s: %s", self->id, path, g_strerror (errno));
-    }
-}
-
 static gboolean
 qemu_start_vm (HvkHypervisor  *hypervisor,
                guint           timeout_ms,
@@ -898,14 +864,15 @@ qemu_start_vm (HvkHypervisor  *hypervisor,
       return FALSE;
     }
 
-  tighten_vm_dir (self);
+  /* A template boots paused waiting for -incoming; everything else runs. */
+  self->state = HVK_VM_STATE_RUNNING;
+  {
+    g_autoptr(GError) status_error = NULL;
+    g_autofree char *status = query_status (self, cancellable, &status_error);
 
-  /* A VM booting from a template starts paused (-S, waiting for its
-   * state); everything else runs.  The command line says which: a
-   * query-status here would wait for QEMU's main loop while the guest's
-   * firmware keeps it busy (tens of ms under TCG). */
-  self->state = g_strv_contains ((const char * const *) self->argv, "-S")
-                ? HVK_VM_STATE_PAUSED : HVK_VM_STATE_RUNNING;
+    if (status != NULL && (g_str_equal (status, "paused") || g_str_equal (status, "prelaunch")))
+      self->state = HVK_VM_STATE_PAUSED;
+  }
   return TRUE;
 }
 
@@ -962,14 +929,11 @@ qemu_stop_vm (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
-/* Sends @command, then confirms with query-status until it says @want,
- * unless QEMU announced the change (@event) before its reply, as it
- * does when the command changed the run state. */
+/* Sends @command, then polls query-status until it says @want. */
 static gboolean
 change_run_state (HvkQemuHypervisor *self,
                   const char        *operation,
                   const char        *command,
-                  const char        *event,
                   const char        *want,
                   HvkVmState         new_state,
                   GCancellable      *cancellable,
@@ -977,22 +941,11 @@ change_run_state (HvkQemuHypervisor *self,
 {
   gint64 deadline = g_get_monotonic_time () + STATUS_CONFIRM_TIMEOUT_MS * 1000;
   g_autofree char *status = NULL;
-  g_autoptr(JsonObject) announced = NULL;
-  JsonObject *stale;
 
-  /* An event left from an earlier change proves nothing. */
-  while (self->qmp != NULL && (stale = hvk_qmp_client_take_queued_event (self->qmp, event)) != NULL)
-    json_object_unref (stale);
   if (!qmp_run (self, command, NULL, cancellable, error))
     {
       g_prefix_error (error, "cannot %s VM '%s': ", operation, self->id);
       return FALSE;
-    }
-  announced = hvk_qmp_client_take_queued_event (self->qmp, event);
-  if (announced != NULL)
-    {
-      self->state = new_state;
-      return TRUE;
     }
   for (;;)
     {
@@ -1027,7 +980,7 @@ qemu_pause_vm (HvkHypervisor  *hypervisor,
 
   if (!check_state (self, "pause", S (RUNNING), error))
     return FALSE;
-  return change_run_state (self, "pause", "stop", "STOP", "paused", HVK_VM_STATE_PAUSED,
+  return change_run_state (self, "pause", "stop", "paused", HVK_VM_STATE_PAUSED,
                            cancellable, error);
 }
 
@@ -1040,7 +993,7 @@ qemu_resume_vm (HvkHypervisor  *hypervisor,
 
   if (!check_state (self, "resume", S (PAUSED), error))
     return FALSE;
-  return change_run_state (self, "resume", "cont", "RESUME", "running", HVK_VM_STATE_RUNNING,
+  return change_run_state (self, "resume", "cont", "running", HVK_VM_STATE_RUNNING,
                            cancellable, error);
 }
 
@@ -2246,6 +2199,25 @@ state_error (const char  *member,
   return FALSE;
 }
 
+/* An optional integer member in [@min, @max], 0 when absent or null. */
+static gboolean
+state_get_int (JsonObject *object,
+               const char *member,
+               gint64      min,
+               gint64      max,
+               gint64     *value)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *value = 0;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *value = json_node_get_int (node);
+  return *value >= min && *value <= max;
+}
+
 static char *
 state_dup_string (JsonObject *object,
                   const char *member)
@@ -2276,6 +2248,8 @@ qemu_load_state (HvkHypervisor  *hypervisor,
   JsonObject *object;
   JsonNode *node;
   HvkVmState vm_state;
+  gint64 pid, pid_start_time, virtiofsd_pid, virtiofsd_start_time;
+  gint64 vcpus, memory_mb, next_dimm;
 
   if (state == NULL || !JSON_NODE_HOLDS_OBJECT (state))
     return state_error ("(root)", error);
@@ -2331,6 +2305,21 @@ qemu_load_state (HvkHypervisor  *hypervisor,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)
       || !hotplugged_is_valid (json_node_get_object (node)))
     return state_error ("hotplugged", error);
+
+  if (!state_get_int (object, "pid", 0, G_MAXINT, &pid))
+    return state_error ("pid", error);
+  if (!state_get_int (object, "pid_start_time", 0, G_MAXINT64, &pid_start_time))
+    return state_error ("pid_start_time", error);
+  if (!state_get_int (object, "virtiofsd_pid", 0, G_MAXINT, &virtiofsd_pid))
+    return state_error ("virtiofsd_pid", error);
+  if (!state_get_int (object, "virtiofsd_start_time", 0, G_MAXINT64, &virtiofsd_start_time))
+    return state_error ("virtiofsd_start_time", error);
+  if (!state_get_int (object, "vcpus", 0, G_MAXUINT32, &vcpus))
+    return state_error ("vcpus", error);
+  if (!state_get_int (object, "memory_mb", 0, G_MAXUINT32, &memory_mb))
+    return state_error ("memory_mb", error);
+  if (!state_get_int (object, "next_dimm", 0, G_MAXUINT, &next_dimm))
+    return state_error ("next_dimm", error);
   hotplugged = deep_copy_object (json_node_get_object (node));
 
   /* Everything parsed: take it over. */
@@ -2363,13 +2352,13 @@ qemu_load_state (HvkHypervisor  *hypervisor,
   self->cold_devices = g_steal_pointer (&cold);
   json_object_unref (self->hotplugged);
   self->hotplugged = g_steal_pointer (&hotplugged);
-  self->pid = (int) json_object_get_int_member_with_default (object, "pid", 0);
-  self->pid_start_time = (guint64) json_object_get_int_member_with_default (object, "pid_start_time", 0);
-  self->virtiofsd_pid = (int) json_object_get_int_member_with_default (object, "virtiofsd_pid", 0);
-  self->virtiofsd_start_time = (guint64) json_object_get_int_member_with_default (object, "virtiofsd_start_time", 0);
-  self->vcpus = (guint32) json_object_get_int_member_with_default (object, "vcpus", 0);
-  self->memory_mb = (guint32) json_object_get_int_member_with_default (object, "memory_mb", 0);
-  self->next_dimm = (guint) json_object_get_int_member_with_default (object, "next_dimm", 0);
+  self->pid = (int) pid;
+  self->pid_start_time = (guint64) pid_start_time;
+  self->virtiofsd_pid = (int) virtiofsd_pid;
+  self->virtiofsd_start_time = (guint64) virtiofsd_start_time;
+  self->vcpus = (guint32) vcpus;
+  self->memory_mb = (guint32) memory_mb;
+  self->next_dimm = (guint) next_dimm;
   self->vm_dir_created = FALSE;   /* not ours to remove on dispose */
   self->state = vm_state;
   if (self->qmp != NULL)
