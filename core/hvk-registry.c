@@ -1021,6 +1021,17 @@ scan_list (HvkRegistry *self,
 
   for (guint i = 0; dirs[i] != NULL; i++)
     {
+      /* A relative entry would load whatever the current directory
+       * holds: refused, with a message. */
+      if (dirs[i][0] != '\0' && !g_path_is_absolute (dirs[i]))
+        {
+          g_autoptr(GError) refusal =
+            g_error_new (HVK_ERROR, HVK_ERROR_PLUGIN,
+                         "%s: plugin directory is not an absolute path, refusing to load plugins from it",
+                         dirs[i]);
+          add_refusal (self, refusal);
+          continue;
+        }
       if (dirs[i][0] != '\0')
         {
           /* Missing directories are skipped silently; refusals are
@@ -1037,8 +1048,8 @@ scan_list (HvkRegistry *self,
  * Loads the plugins of the directories listed in `HVKIT_PLUGIN_PATH`
  * (colon-separated, in order), then those of `HVKIT_PLUGIN_SYSTEM_PATH` if
  * that variable is set (empty: none), else of the installed plugin
- * directory.  Missing directories are skipped; every refusal is appended
- * to hvk_registry_get_refusals().  When two files carry the same plugin
+ * directory.  Missing directories are skipped; relative ones are refused;
+ * every refusal is appended to hvk_registry_get_refusals().  When two files carry the same plugin
  * name, the first found wins and the other is refused.
  */
 void

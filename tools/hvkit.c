@@ -75,12 +75,27 @@ static void
 prepend_plugin_path (const char *dirs)
 {
   const char *current = g_getenv (HVK_PLUGIN_PATH_ENV);
+  g_auto(GStrv) entries = g_strsplit (dirs, G_SEARCHPATH_SEPARATOR_S, -1);
+  g_autofree char *absolute = NULL;
   g_autofree char *value = NULL;
 
+  /* The registry refuses relative dirs: the command line's are relative
+   * to where hvkit runs, so resolve them now. */
+  for (guint i = 0; entries[i] != NULL; i++)
+    if (entries[i][0] != '\0' && !g_path_is_absolute (entries[i]))
+      {
+        g_autofree char *cwd = g_get_current_dir ();
+        char *resolved = g_canonicalize_filename (entries[i], cwd);
+
+        g_free (entries[i]);
+        entries[i] = resolved;
+      }
+  absolute = g_strjoinv (G_SEARCHPATH_SEPARATOR_S, entries);
+
   if (current != NULL && *current != '\0')
-    value = g_strconcat (dirs, G_SEARCHPATH_SEPARATOR_S, current, NULL);
+    value = g_strconcat (absolute, G_SEARCHPATH_SEPARATOR_S, current, NULL);
   else
-    value = g_strdup (dirs);
+    value = g_strdup (absolute);
   g_setenv (HVK_PLUGIN_PATH_ENV, value, TRUE);
 }
 

@@ -638,6 +638,46 @@ test_plugin_world_writable (void)
   rel_remove_tree (dir);
 }
 
+/* Plugins come only from the configured absolute dirs: a relative
+ * HVKIT_PLUGIN_PATH entry (which would follow the current directory) is
+ * refused with a message; the tool's --plugin-path resolves its own. */
+static void
+test_plugin_relative_path (void)
+{
+  g_autofree char *dir = g_build_filename (env.tmpdir, "rel-plugins", NULL);
+  g_autofree char *good_src = zoo_plugin ("good");
+  g_autofree char *good = g_build_filename (dir, "libgood.so", NULL);
+  g_autofree char *saved_cwd = g_get_current_dir ();
+  g_autofree char *saved_path = g_strdup (g_getenv ("HVKIT_PLUGIN_PATH"));
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(HvkRegistry) reg = hvk_registry_new ();
+
+  g_mkdir_with_parents (dir, 0755);
+  copy_file (good_src, good, -1);
+  g_assert_cmpint (chdir (env.tmpdir), ==, 0);
+
+  g_setenv ("HVKIT_PLUGIN_PATH", "rel-plugins", TRUE);
+  hvk_registry_scan (reg);
+  g_assert_null (hvk_registry_lookup_backend (reg, "testbe"));
+  g_assert_true (refusals_mention (reg, "rel-plugins: plugin directory is not an absolute path"));
+
+  /* The tool warns for the environment's entry ... */
+  g_assert_cmpint (rel_run_tool (&env, &out, &err, "backends", NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "not an absolute path"));
+  g_assert_null (strstr (out, "testbe"));
+  g_setenv ("HVKIT_PLUGIN_PATH", saved_path, TRUE);
+  /* ... and resolves its option's against where it runs. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (rel_run_tool (&env, &out, &err, "--plugin-path", "rel-plugins", "backends", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "testbe"));
+  g_assert_null (strstr (err, "absolute"));
+
+  g_assert_cmpint (chdir (saved_cwd), ==, 0);
+  rel_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -665,6 +705,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/reliability/plugins/init-once", test_plugin_init_once);
   g_test_add_func ("/hvk/reliability/plugins/init-crash", test_plugin_init_crash);
   g_test_add_func ("/hvk/reliability/plugins/world-writable", test_plugin_world_writable);
+  g_test_add_func ("/hvk/reliability/plugins/relative-path", test_plugin_relative_path);
 
   ret = g_test_run ();
   g_clear_object (&registry);
