@@ -9,7 +9,9 @@
 # Environment: HVK_FUZZ_BUILD (build dir, default SRCDIR/build-fuzz),
 # HVK_FUZZ_JOBS (parallel fuzzing jobs per target, default 1), CC (default
 # clang).  Crashes land in BUILD/fuzz-artifacts/<target>/, logs in
-# BUILD/fuzz-logs/<target>.log; the script exits 1 if any target failed.
+# BUILD/fuzz-logs/<target>.log (and .merge); the script exits 1 if any
+# target failed.  Columns: executions, seconds, edges covered (cov),
+# features (ft), corpus files after the merge.
 # Needs clang and its runtimes (Debian: clang, libclang-rt-14-dev).
 set -eu
 
@@ -59,7 +61,7 @@ for t in $targets; do
   fi
   if [ "$jobs" -gt 1 ]; then cat "$build"/fuzz-*.log >>"$log" 2>/dev/null && rm -f "$build"/fuzz-*.log; fi
   # Keep only the inputs that add coverage to the committed corpus.
-  "$build/tests/fuzz/fuzz-$t" -merge=1 -max_len=8192 "$corpus" "$new" >>"$log" 2>&1 || true
+  "$build/tests/fuzz/fuzz-$t" -merge=1 -max_len=8192 "$corpus" "$new" >"$log.merge" 2>&1 || true
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s+=$1} END {print s+0}')
   line=$(grep -E '^#[0-9]+.*(DONE|INITED|NEW|REDUCE|pulse)' "$log" | tail -1)
   cov=$(echo "$line" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
