@@ -363,7 +363,10 @@ test_control_characters (void)
           error = create (conf, NULL, "ctl", device, NULL);
         }
       g_assert_nonnull (error);
-      g_test_message ("device %s: %s", g_strescape (*d, NULL), error->message);
+      {
+        g_autofree char *shown = g_strescape (*d, NULL);
+        g_test_message ("device %s: %s", shown, error->message);
+      }
     }
   rel_assert_nothing_left (&env, "ctl");
 }
