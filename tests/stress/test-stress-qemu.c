@@ -14,7 +14,7 @@
  * console socket), paused and resumed, stopped;
  * repeated for a bounded number of rounds and time.  After each round: no
  * QEMU of ours left, no descriptor leaked, nothing in the store; no QEMU
- * ever held another VM's files.  Skips without QEMU or the test guest
+ * ever held another VM's files or a socket or pipe of this process.  Skips without QEMU or the test guest
  * (HVKIT_TEST_GUEST_DIR).  No time is asserted: the bounds only stop a
  * hang.
  *
@@ -70,6 +70,47 @@ assert_no_foreign_files (int         pid,
     }
 }
 
+/* The targets of @pid's descriptors that are sockets or pipes. */
+static GHashTable *
+channel_targets (const char *pid)
+{
+  g_autofree char *fd_dir = g_strdup_printf ("/proc/%s/fd", pid);
+  g_autoptr(GDir) dir = g_dir_open (fd_dir, 0, NULL);
+  GHashTable *targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fd_dir, name, NULL);
+      char *target = g_file_read_link (link, NULL);
+
+      if (target != NULL
+          && (g_str_has_prefix (target, "socket:") || g_str_has_prefix (target, "pipe:")))
+        g_hash_table_add (targets, target);
+      else
+        g_free (target);
+    }
+  return targets;
+}
+
+/* QEMU shares no socket or pipe with this process: none of the other
+ * VMs' monitor or console connections (opened by other threads while it
+ * was spawned) leaked into it. */
+static void
+assert_no_inherited_channels (int pid)
+{
+  g_autofree char *pid_text = g_strdup_printf ("%d", pid);
+  g_autoptr(GHashTable) ours = channel_targets ("self");
+  g_autoptr(GHashTable) its = channel_targets (pid_text);
+  GHashTableIter iter;
+  const char *target;
+
+  g_hash_table_iter_init (&iter, its);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &target, NULL))
+    if (g_hash_table_contains (ours, target))
+      g_error ("QEMU %d holds %s, which this process has open too", pid, target);
+}
+
 static gpointer
 cycle_vm (gpointer data)
 {
@@ -108,6 +149,7 @@ cycle_vm (gpointer data)
   g_mutex_unlock (&track_lock);
   g_assert_true (e2e_pid_alive (vm->pid));
   assert_no_foreign_files (vm->pid, vm_dir);
+  assert_no_inherited_channels (vm->pid);
 
   /* QEMU's own word, on a connection of ours (it serves one client). */
   console = e2e_console_open (url, 10000);
