@@ -521,6 +521,20 @@ test_tool_qmp_faults (gconstpointer data)
   tool_stop_and_check (id);
 }
 
+/* The tool waits the default start timeout (30 s): one such case. */
+static void
+test_tool_no_greeting (void)
+{
+  g_autofree char *conf = rel_write_config (&env, "tmute", NULL);
+  g_autofree char *err = NULL;
+  int status;
+
+  set_mode ("no-greet");
+  status = rel_run_tool (&env, NULL, &err, "start", "-c", conf, "--id", "tmute", NULL);
+  assert_tool_error (status, err, "did not answer on QMP socket");
+  rel_assert_nothing_left (&env, "tmute");
+}
+
 static void
 test_tool_sigkill (void)
 {
@@ -574,6 +588,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/hvk/reliability/tool/malformed", "malformed-on=stop", test_tool_qmp_faults);
   g_test_add_data_func ("/hvk/reliability/tool/event-storm", "storm=3000", test_tool_qmp_faults);
   g_test_add_func ("/hvk/reliability/tool/sigkill", test_tool_sigkill);
+  g_test_add_func ("/hvk/reliability/tool/no-greeting", test_tool_no_greeting);
 
   ret = g_test_run ();
   g_clear_object (&registry);
