@@ -83,6 +83,17 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
                    hvk_config_get_group (config));
       return FALSE;
     }
+  /* virtiofsd splits -o on ',' (and unescapes '\\'): such a path would
+   * add options of its own. */
+  if (strpbrk (shared, ",\\") != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: [%s] shared_path '%s' holds ',' or '\\', which virtiofsd's -o "
+                   "option list cannot carry",
+                   hvk_config_get_source (config) ? hvk_config_get_source (config) : "configuration",
+                   hvk_config_get_group (config), shared);
+      return FALSE;
+    }
   if (!g_file_test (shared, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,

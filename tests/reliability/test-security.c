@@ -270,6 +270,30 @@ test_comma_devices (void)
   g_assert_cmpuint (escaped, >, 5);
 }
 
+/* virtiofsd's -o source=PATH is a comma list too: a shared_path with a
+ * comma is refused before the daemon runs. */
+static void
+test_comma_virtiofsd (void)
+{
+  g_autofree char *extra = g_strdup_printf ("shared_fs=virtio-fs\nshared_path=%s\n"
+                                            "virtio_fs_daemon=/bin/true\nfile_mem_backend=",
+                                            comma_dir);
+  g_autofree char *conf = rel_write_config (&env, "vfscomma", extra);
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+
+  error = create (conf, NULL, "vfscomma", NULL, &hypervisor);
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_start_vm (hypervisor, 20000, NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "shared_path"));
+  g_assert_nonnull (strstr (error->message, comma_dir));
+  hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, NULL);
+  hvk_hypervisor_cleanup (hypervisor, NULL);
+  rel_assert_nothing_left (&env, "vfscomma");
+}
+
 /* ACRN cannot escape commas in acrn-dm's -s slot,emul,config: refused. */
 static void
 test_comma_acrn (void)
@@ -801,6 +825,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/reliability/security/comma/config", test_comma_config);
   g_test_add_func ("/hvk/reliability/security/comma/devices", test_comma_devices);
   g_test_add_func ("/hvk/reliability/security/comma/acrn", test_comma_acrn);
+  g_test_add_func ("/hvk/reliability/security/comma/virtiofsd", test_comma_virtiofsd);
   g_test_add_func ("/hvk/reliability/security/control-characters", test_control_characters);
   g_test_add_func ("/hvk/reliability/security/kernel-param-quotes", test_kernel_param_quotes);
   for (gsize i = 0; i < G_N_ELEMENTS (allow_cases); i++)
