@@ -11,7 +11,8 @@
 # installed (apt-get install libvirt-daemon-system libvirt-clients) and
 # this runs as root: the script starts virtlogd and libvirtd by hand (no
 # systemd), with QEMU running as root, and stops them at the end.
-# HVK_BENCH_LIBVIRT=0 skips it.
+# HVK_BENCH_LIBVIRT=0 skips it; HVK_BENCH_ARGS adds hvk-bench options
+# (e.g. for `meson compile bench`: HVK_BENCH_ARGS="--reps 5").
 set -eu
 
 build=${1:-build}
@@ -84,6 +85,7 @@ else
   done
 fi
 
-set -- --hvkit "$hvkit" "$@"
+# shellcheck disable=SC2086  # options, split on purpose
+set -- --hvkit "$hvkit" "$@" ${HVK_BENCH_ARGS:-}
 [ -n "$libvirt_pids" ] && set -- --libvirt-pids "$libvirt_pids" "$@"
 "$bench" "$@"

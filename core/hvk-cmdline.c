@@ -158,7 +158,8 @@ hvk_cmdline_get_program (HvkCmdline *self)
   return self->argv->len > 0 ? g_ptr_array_index (self->argv, 0) : NULL;
 }
 
-/* Checks @arg, to become argument number @position. */
+/* Checks @arg, to become argument number @position.  The description
+ * is only built for the message. */
 static gboolean
 check_arg (guint        position,
            const char  *flag,
@@ -167,6 +168,8 @@ check_arg (guint        position,
 {
   g_autofree char *what = NULL;
 
+  if (hvk_check_no_control_chars ("argument", arg, NULL))
+    return TRUE;
   if (flag != NULL)
     what = g_strdup_printf ("Value of argument %u (%s)", position, flag);
   else

@@ -283,12 +283,39 @@ hvk_check_no_control_chars (const char  *what,
   return TRUE;
 }
 
+/* hvk_check_no_control_chars() with "PREFIX “KEY”" as what; the text is
+ * only built for the message (command lines format thousands of these). */
+static gboolean
+check_text (const char  *prefix,
+            const char  *key,
+            const char  *value,
+            GError     **error)
+{
+  g_autofree char *what = NULL;
+
+  if (hvk_check_no_control_chars (prefix, value, NULL))
+    return TRUE;
+  what = g_strdup_printf ("%s “%s”", prefix, key);
+  return hvk_check_no_control_chars (what, value, error);
+}
+
+/* hvk_escape_comma() into @out */
+static void
+append_escaped (GString    *out,
+                const char *value)
+{
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == ',')
+        g_string_append_c (out, ',');
+      g_string_append_c (out, *p);
+    }
+}
+
 static gboolean
 check_key (const OptItem  *item,
            GError        **error)
 {
-  g_autofree char *what = NULL;
-
   if (*item->key == '\0')
     {
       g_set_error_literal (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
@@ -296,8 +323,7 @@ check_key (const OptItem  *item,
       return FALSE;
     }
 
-  what = g_strdup_printf ("Option key “%s”", item->key);
-  if (!hvk_check_no_control_chars (what, item->key, error))
+  if (!check_text ("Option key", item->key, item->key, error))
     return FALSE;
 
   if (strpbrk (item->key, ",=") != NULL)
@@ -336,13 +362,9 @@ hvk_opts_to_string (HvkOpts  *opts,
 
   if (opts->first_value != NULL)
     {
-      g_autofree char *escaped = NULL;
-
       if (!hvk_check_no_control_chars ("First option value", opts->first_value, error))
         return NULL;
-
-      escaped = hvk_escape_comma (opts->first_value);
-      g_string_append (out, escaped);
+      append_escaped (out, opts->first_value);
     }
 
   for (guint i = 0; i < opts->items->len; i++)
@@ -367,19 +389,12 @@ hvk_opts_to_string (HvkOpts  *opts,
           break;
 
         case OPT_PAIR:
-          {
-            g_autofree char *what = NULL;
-            g_autofree char *escaped = NULL;
-
-            if (!check_key (item, error))
-              return NULL;
-            what = g_strdup_printf ("Value of option “%s”", item->key);
-            if (!hvk_check_no_control_chars (what, item->value, error))
-              return NULL;
-
-            escaped = hvk_escape_comma (item->value);
-            g_string_append_printf (out, "%s=%s", item->key, escaped);
-          }
+          if (!check_key (item, error)
+              || !check_text ("Value of option", item->key, item->value, error))
+            return NULL;
+          g_string_append (out, item->key);
+          g_string_append_c (out, '=');
+          append_escaped (out, item->value);
           break;
 
         default:
