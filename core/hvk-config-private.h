@@ -52,7 +52,8 @@ gboolean  hvk_parse_boolean   (const char          *text,
 
 /* g_key_file_get_string() and _get_string_list(), except that a value
  * ending in a lone `\` fails without GLib 2.74 setting its GError twice
- * (a warning) when the value also has a bad escape before. */
+ * (a warning, even with @error %NULL) when the value also has a bad
+ * escape before. */
 char     *hvk_key_file_get_string      (GKeyFile    *key_file,
                                         const char  *group,
                                         const char  *key,

@@ -1508,7 +1508,7 @@ config_new_from_key_file (GKeyFile     *key_file,
         set_config_error (error, source, HYPERVISOR_GROUP, keys[i], "unknown key");
         return NULL;
       }
-  backend = g_key_file_get_string (key_file, HYPERVISOR_GROUP, BACKEND_KEY, NULL);
+  backend = hvk_key_file_get_string (key_file, HYPERVISOR_GROUP, BACKEND_KEY, NULL);
   if (backend == NULL)
     {
       set_config_error (error, source, HYPERVISOR_GROUP, BACKEND_KEY, "missing");

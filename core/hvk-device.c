@@ -858,7 +858,7 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
       return NULL;
     }
 
-  kind_name = g_key_file_get_string (key_file, group, "kind", NULL);
+  kind_name = hvk_key_file_get_string (key_file, group, "kind", NULL);
   if (kind_name == NULL)
     {
       set_key_file_error (error, source, group, "kind", "missing");
@@ -883,7 +883,7 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
         continue;
       if (g_str_equal (key, "id"))
         {
-          g_autofree char *value = g_key_file_get_string (key_file, group, key, NULL);
+          g_autofree char *value = hvk_key_file_get_string (key_file, group, key, NULL);
 
           if (g_strcmp0 (value, id) != 0)
             {
