@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -520,8 +521,10 @@ create_vm_steps (HvkQemuHypervisor *self,
   if (!build_cmdline (self, error))
     return FALSE;
   /* argv[0] is the binary the builder resolved (config `path` or the
-   * default); valid_hypervisor_paths was checked by validation. */
-  return check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
+   * default): the default obeys valid_hypervisor_paths too. */
+  return hvk_qemu_check_allowed (self->config, "path", "valid_hypervisor_paths",
+                                 self->argv[0], error)
+         && check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
 }
 
 static gboolean
@@ -587,8 +590,8 @@ child_new_process_group (gpointer user_data)
   /* Own group: a start that times out kills what the launcher spawned,
    * and a terminal's Ctrl-C does not reach QEMU behind hvkit's back. */
   setpgid (0, 0);
-  /* QEMU makes its sockets with the umask: owner-only (0600), like the
-   * rest of the VM dir. */
+  /* Owner-only files and sockets (0600), like the rest of the VM dir
+   * (QEMU sets its own umask once daemonized: see tighten_vm_dir()). */
   umask (HVK_QEMU_CHILD_UMASK);
 }
 
@@ -610,9 +613,21 @@ start_failed (HvkQemuHypervisor *self,
   g_autofree char *log = hvk_process_read_log_tail (self->log_file, LOG_TAIL_BYTES);
   va_list args;
 
+  struct statvfs fs;
+
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
+
+  /* QEMU's word could not be logged: say why, when the disk is full. */
+  if (log == NULL && self->paths.vm_dir != NULL
+      && statvfs (self->paths.vm_dir, &fs) == 0 && fs.f_bavail == 0)
+    {
+      g_set_error (error, HVK_ERROR, code,
+                   "cannot start VM '%s': %s; its log %s could not be written: %s",
+                   self->id, message, self->log_file, g_strerror (ENOSPC));
+      return FALSE;
+    }
 
   g_set_error (error, HVK_ERROR, code, "cannot start VM '%s': %s%s%s", self->id, message,
                log ? "; QEMU said: " : "", log ? log : "");
@@ -817,6 +832,25 @@ launch_and_wait (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* QEMU sets its own umask (027) when it daemonizes, so its sockets come
+ * out 0750: make every file and socket of the VM dir owner-only. */
+static void
+tighten_vm_dir (HvkQemuHypervisor *self)
+{
+  g_autoptr(GDir) dir = g_dir_open (self->paths.vm_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (self->paths.vm_dir, name, NULL);
+      struct stat st;
+
+      if (lstat (path, &st) == 0 && (S_ISREG (st.st_mode) || S_ISSOCK (st.st_mode))
+          && (st.st_mode & 0177) != 0 && chmod (path, 0600) != 0)
+        g_debug ("VM '%s': cannot chmod %s: %s", self->id, path, g_strerror (errno));
+    }
+}
+
 static gboolean
 qemu_start_vm (HvkHypervisor  *hypervisor,
                guint           timeout_ms,
@@ -864,15 +898,14 @@ qemu_start_vm (HvkHypervisor  *hypervisor,
       return FALSE;
     }
 
-  /* A template boots paused waiting for -incoming; everything else runs. */
-  self->state = HVK_VM_STATE_RUNNING;
-  {
-    g_autoptr(GError) status_error = NULL;
-    g_autofree char *status = query_status (self, cancellable, &status_error);
+  tighten_vm_dir (self);
 
-    if (status != NULL && (g_str_equal (status, "paused") || g_str_equal (status, "prelaunch")))
-      self->state = HVK_VM_STATE_PAUSED;
-  }
+  /* A VM booting from a template starts paused (-S, waiting for its
+   * state); everything else runs.  The command line says which: a
+   * query-status here would wait for QEMU's main loop while the guest's
+   * firmware keeps it busy (tens of ms under TCG). */
+  self->state = g_strv_contains ((const char * const *) self->argv, "-S")
+                ? HVK_VM_STATE_PAUSED : HVK_VM_STATE_RUNNING;
   return TRUE;
 }
 
@@ -929,11 +962,14 @@ qemu_stop_vm (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
-/* Sends @command, then polls query-status until it says @want. */
+/* Sends @command, then confirms with query-status until it says @want,
+ * unless QEMU announced the change (@event) before its reply, as it
+ * does when the command changed the run state. */
 static gboolean
 change_run_state (HvkQemuHypervisor *self,
                   const char        *operation,
                   const char        *command,
+                  const char        *event,
                   const char        *want,
                   HvkVmState         new_state,
                   GCancellable      *cancellable,
@@ -941,11 +977,22 @@ change_run_state (HvkQemuHypervisor *self,
 {
   gint64 deadline = g_get_monotonic_time () + STATUS_CONFIRM_TIMEOUT_MS * 1000;
   g_autofree char *status = NULL;
+  g_autoptr(JsonObject) announced = NULL;
+  JsonObject *stale;
 
+  /* An event left from an earlier change proves nothing. */
+  while (self->qmp != NULL && (stale = hvk_qmp_client_take_queued_event (self->qmp, event)) != NULL)
+    json_object_unref (stale);
   if (!qmp_run (self, command, NULL, cancellable, error))
     {
       g_prefix_error (error, "cannot %s VM '%s': ", operation, self->id);
       return FALSE;
+    }
+  announced = hvk_qmp_client_take_queued_event (self->qmp, event);
+  if (announced != NULL)
+    {
+      self->state = new_state;
+      return TRUE;
     }
   for (;;)
     {
@@ -980,7 +1027,7 @@ qemu_pause_vm (HvkHypervisor  *hypervisor,
 
   if (!check_state (self, "pause", S (RUNNING), error))
     return FALSE;
-  return change_run_state (self, "pause", "stop", "paused", HVK_VM_STATE_PAUSED,
+  return change_run_state (self, "pause", "stop", "STOP", "paused", HVK_VM_STATE_PAUSED,
                            cancellable, error);
 }
 
@@ -993,7 +1040,7 @@ qemu_resume_vm (HvkHypervisor  *hypervisor,
 
   if (!check_state (self, "resume", S (PAUSED), error))
     return FALSE;
-  return change_run_state (self, "resume", "cont", "running", HVK_VM_STATE_RUNNING,
+  return change_run_state (self, "resume", "cont", "RESUME", "running", HVK_VM_STATE_RUNNING,
                            cancellable, error);
 }
 
