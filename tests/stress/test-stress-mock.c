@@ -386,10 +386,31 @@ stress_run (HvkRegistry *registry,
 
 /* ---- the default registry, first asked for from many threads ---- */
 
+/* The first registry, configuration, device and hypervisor of the
+ * process, made by many threads at once: GType class initialisation and
+ * the default registry's scan happen here. */
 static gpointer
 get_default (gpointer data)
 {
-  return hvk_registry_get_default ();
+  HvkRegistry *registry = hvk_registry_get_default ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = hvk_config_new_from_data (config_head, -1, "first",
+                                                          registry, &error);
+  g_autoptr(HvkDevice) device = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+
+  g_assert_no_error (error);
+  device = hvk_device_new_from_string (registry, "block,id=d0,path=/x.raw,format=raw",
+                                       &error);
+  g_assert_no_error (error);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "first", config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_add_device (hypervisor, device, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_CREATED);
+  return registry;
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -346,6 +347,24 @@ wait_for_lock (gpointer data)
   return NULL;
 }
 
+/* Whether someone waits for a flock on @path (a `->` line of /proc/locks
+ * naming its inode). */
+static gboolean
+lock_has_waiter (const char *path)
+{
+  g_autofree char *locks = NULL;
+  g_autofree char *needle = NULL;
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  needle = g_strdup_printf (":%lu ", (unsigned long) st.st_ino);
+  g_assert_true (g_file_get_contents ("/proc/locks", &locks, NULL, NULL));
+  for (char *line = strtok (locks, "\n"); line != NULL; line = strtok (NULL, "\n"))
+    if (strstr (line, "->") != NULL && strstr (line, needle) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 /* A waits for the VM B holds; B stops it (removing its directory, lock
  * file and all) and C creates a new VM of that id.  When B lets go, A's
  * lock is on the removed file: it must not count, or A and C would both
@@ -363,6 +382,12 @@ test_lock_after_remove (Fixture       *fixture,
   holder = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
   g_assert_no_error (error);
   thread = g_thread_new ("waiter", wait_for_lock, &waiter);
+  /* Only once the waiter blocks on B's file (the bound stops a hang). */
+  for (guint i = 0; !lock_has_waiter (lock_path); i++)
+    {
+      g_assert_cmpuint (i, <, 20000);
+      g_usleep (1000);
+    }
 
   g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
   g_assert_no_error (error);
