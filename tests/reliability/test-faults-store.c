@@ -169,7 +169,7 @@ remount (const char *path,
 {
   unsigned long flags = MS_BIND | MS_REMOUNT | (read_only ? MS_RDONLY : 0);
 
-  g_assert_cmpint (mount (NULL, path, NULL, flags, NULL), ==, 0);
+  g_assert_cmpint (mount ("none", path, "none", flags, NULL), ==, 0);
 }
 
 static void
@@ -190,7 +190,7 @@ test_store_read_only (void)
 
   /* The state dir, bind-mounted read-only onto itself. */
   g_mkdir_with_parents (env.store, 0700);
-  g_assert_cmpint (mount (env.store, env.store, NULL, MS_BIND, NULL), ==, 0);
+  g_assert_cmpint (mount (env.store, env.store, "none", MS_BIND, NULL), ==, 0);
   remount (env.store, TRUE);
 
   fds = rel_count_fds ();
@@ -686,7 +686,7 @@ main (int argc, char **argv)
   /* Before any thread: a mount namespace of our own, so that the
    * read-only and tmpfs mounts vanish with this process. */
   can_mount = geteuid () == 0 && unshare (CLONE_NEWNS) == 0
-              && mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+              && mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0;
 
   g_test_init (&argc, &argv, NULL);
   rel_env_init (&env);
