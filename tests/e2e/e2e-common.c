@@ -390,44 +390,27 @@ e2e_qmp_status (const char *qmp_socket)
 
 /* ---- processes ---- */
 
+/* The core's liveness (tested on its own in tests/core/test-process.c):
+ * a dead orphan stays a zombie until PID 1 reaps it, so not kill(pid, 0). */
 gboolean
 e2e_pid_alive (int pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *contents = NULL;
-  const char *p;
-
-  /* Not kill(pid, 0): a dead orphan stays a zombie until PID 1 reaps it. */
-  if (pid <= 0 || !g_file_get_contents (path, &contents, NULL, NULL))
-    return FALSE;
-  p = strrchr (contents, ')');
-  return p != NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+  return hvk_process_is_alive (pid, 0);
 }
 
 gboolean
 e2e_wait_pid_dead (int   pid,
                    guint timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (e2e_pid_alive (pid))
-    {
-      (void) waitpid (pid, NULL, WNOHANG);
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      g_usleep (5000);
-    }
-  return TRUE;
+  return hvk_process_wait_dead (pid, 0, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
 int
 e2e_read_pid_file (const char *path)
 {
-  g_autofree char *contents = NULL;
+  int pid = 0;
 
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return 0;
-  return (int) g_ascii_strtoll (g_strstrip (contents), NULL, 10);
+  return hvk_process_read_pid_file (path, &pid, NULL) ? pid : 0;
 }
 
 guint
