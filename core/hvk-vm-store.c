@@ -727,8 +727,9 @@ corrupt_member (const char  *path,
  * @error: return location for an error
  *
  * Takes over a VM another process saved with
- * hvk_vm_store_save_hypervisor(): rebuilds its configuration (the state
- * file is its source name), creates the backend and loads its state.
+ * hvk_vm_store_save_hypervisor(): reads its state file with
+ * hvk_vm_store_read_state() and loads it with
+ * hvk_vm_store_load_hypervisor_from_state().
  *
  * Returns: (transfer full): the hypervisor, or %NULL on error
  */
@@ -738,9 +739,44 @@ hvk_vm_store_load_hypervisor (const char   *store,
                               HvkRegistry  *registry,
                               GError      **error)
 {
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  root = hvk_vm_store_read_state (store, id, error);
+  if (root == NULL)
+    return NULL;
+  return hvk_vm_store_load_hypervisor_from_state (store, id, root, registry,
+                                                  error);
+}
+
+/**
+ * hvk_vm_store_load_hypervisor_from_state:
+ * @store: (nullable): the state dir, %NULL for the default
+ * @id: the VM id
+ * @state: the VM's state file as hvk_vm_store_read_state() returned it
+ * @registry: (nullable): the registry to create the backend with, %NULL
+ *   for the default one
+ * @error: return location for an error
+ *
+ * Takes over a VM from its already read state: checks the file's version
+ * and that it belongs to @id, rebuilds the configuration (the state file
+ * is its source name), creates the backend and loads its state.  A caller
+ * that also needs the state itself (to write it back unchanged, say)
+ * reads and parses the file once.
+ *
+ * Returns: (transfer full): the hypervisor, or %NULL on error
+ */
+HvkHypervisor *
+hvk_vm_store_load_hypervisor_from_state (const char   *store,
+                                         const char   *id,
+                                         JsonNode     *state,
+                                         HvkRegistry  *registry,
+                                         GError      **error)
+{
   g_autofree char *default_store = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   JsonObject *object;
@@ -749,15 +785,21 @@ hvk_vm_store_load_hypervisor (const char   *store,
   const char *backend;
   gint64 version;
 
+  g_return_val_if_fail (state != NULL, NULL);
   g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  store = store_or_default (store, &default_store);
-  root = hvk_vm_store_read_state (store, id, error);
-  if (root == NULL)
+  if (!hvk_vm_id_validate (id, error))
     return NULL;
+  store = store_or_default (store, &default_store);
   path = state_file (store, id);
-  object = json_node_get_object (root);
+  if (!JSON_NODE_HOLDS_OBJECT (state))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: corrupt state: not a JSON object", path);
+      return NULL;
+    }
+  object = json_node_get_object (state);
 
   member = json_object_get_member (object, "version");
   if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)

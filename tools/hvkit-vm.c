@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "hvkit-tool.h"
@@ -55,18 +56,22 @@ remove_relocked_dir (HvkitTool  *tool,
     hvkit_warn ("%s", error->message);
 }
 
-/* Validates @id, checks the VM exists, takes its lock without waiting and
- * loads it. */
-HvkHypervisor *
-hvkit_open_vm (HvkitTool  *tool,
-               const char *id,
-               HvkVmLock **lock,
-               int        *exit_code)
+/* Validates @id, checks the VM exists, takes its lock without waiting if
+ * @lock is not %NULL and loads it, parsing its state file once; @state
+ * (nullable) gets the parsed file. */
+static HvkHypervisor *
+open_vm (HvkitTool   *tool,
+         const char  *id,
+         HvkVmLock  **lock,
+         JsonNode   **state,
+         int         *exit_code)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(HvkVmLock) vm_lock = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autofree char *state_file = NULL;
+  GStatBuf buf;
 
   if (!hvk_vm_id_validate (id, &error))
     {
@@ -74,12 +79,18 @@ hvkit_open_vm (HvkitTool  *tool,
       return NULL;
     }
 
-  /* Before locking: the lock would create the VM's directory. */
-  state = hvk_vm_store_read_state (tool->state_dir, id, &error);
-  if (state == NULL)
+  /* Before locking: the lock would create the VM's directory.  A stat is
+   * enough here; the file is read under the lock, once. */
+  state_file = g_build_filename (tool->state_dir, id, HVK_VM_STATE_FILE, NULL);
+  if (g_stat (state_file, &buf) != 0)
     {
-      *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
-      return NULL;
+      root = hvk_vm_store_read_state (tool->state_dir, id, &error);
+      if (root == NULL)
+        {
+          *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+          return NULL;
+        }
+      g_clear_pointer (&root, json_node_unref);
     }
 
   if (lock != NULL)
@@ -92,10 +103,12 @@ hvkit_open_vm (HvkitTool  *tool,
         }
     }
 
-  /* Loaded under the lock, so no other process changes it meanwhile. */
-  hypervisor = hvk_vm_store_load_hypervisor (tool->state_dir, id,
-                                             hvkit_tool_get_registry (tool),
-                                             &error);
+  /* Read under the lock, so no other process changes it meanwhile. */
+  root = hvk_vm_store_read_state (tool->state_dir, id, &error);
+  if (root != NULL)
+    hypervisor = hvk_vm_store_load_hypervisor_from_state (tool->state_dir, id, root,
+                                                          hvkit_tool_get_registry (tool),
+                                                          &error);
   if (hypervisor == NULL)
     {
       if (vm_lock != NULL && g_error_matches (error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
@@ -106,25 +119,38 @@ hvkit_open_vm (HvkitTool  *tool,
 
   if (lock != NULL)
     *lock = g_steal_pointer (&vm_lock);
+  if (state != NULL)
+    *state = g_steal_pointer (&root);
   return g_steal_pointer (&hypervisor);
 }
 
+HvkHypervisor *
+hvkit_open_vm (HvkitTool  *tool,
+               const char *id,
+               HvkVmLock **lock,
+               int        *exit_code)
+{
+  return open_vm (tool, id, lock, NULL, exit_code);
+}
+
 /* hvkit_open_vm() with the lock, for a command that changes the VM: the
- * state is written back first, so that a state dir that cannot be written
- * (full, read-only) stops the command before the VM changes behind a
- * stale state file.  (stop does without: it must work on a full disk.) */
+ * state file is written back first, as it was read, so that a state dir
+ * that cannot be written (full, read-only) stops the command before the
+ * VM changes behind a stale state file.  (stop does without: it must work
+ * on a full disk.) */
 HvkHypervisor *
 hvkit_open_vm_to_change (HvkitTool  *tool,
                          const char *id,
                          HvkVmLock **lock,
                          int        *exit_code)
 {
-  g_autoptr(HvkHypervisor) hypervisor = hvkit_open_vm (tool, id, lock, exit_code);
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = open_vm (tool, id, lock, &state, exit_code);
   g_autoptr(GError) error = NULL;
 
   if (hypervisor == NULL)
     return NULL;
-  if (!hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, &error))
+  if (!hvk_vm_store_write_state (tool->state_dir, id, state, &error))
     {
       g_prefix_error (&error, "VM '%s' left as it is: ", id);
       *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);

@@ -96,5 +96,11 @@ HvkHypervisor *hvk_vm_store_load_hypervisor (const char   *store,
                                              const char   *id,
                                              HvkRegistry  *registry,
                                              GError      **error);
+HVK_AVAILABLE_IN_ALL
+HvkHypervisor *hvk_vm_store_load_hypervisor_from_state (const char   *store,
+                                                        const char   *id,
+                                                        JsonNode     *state,
+                                                        HvkRegistry  *registry,
+                                                        GError      **error);
 
 G_END_DECLS

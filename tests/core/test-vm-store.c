@@ -635,6 +635,64 @@ test_load_errors (Fixture       *fixture,
 }
 
 static void
+test_load_from_state (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkRegistry) registry = new_registry ();
+  g_autoptr(HvkHypervisor) hypervisor = start_mock (registry, fixture->store, "vm1");
+  g_autoptr(HvkHypervisor) loaded = NULL;
+  g_autoptr(HvkHypervisor) other = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) array = json_node_new (JSON_NODE_ARRAY);
+  g_autofree char *path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+
+  g_assert_true (hvk_hypervisor_pause_vm (hypervisor, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_vm_store_save_hypervisor (fixture->store, "vm1", hypervisor, &error));
+  g_assert_no_error (error);
+
+  /* One parse serves both the caller and the load. */
+  root = hvk_vm_store_read_state (fixture->store, "vm1", &error);
+  g_assert_no_error (error);
+  loaded = hvk_vm_store_load_hypervisor_from_state (fixture->store, "vm1", root,
+                                                    registry, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (loaded), ==, HVK_VM_STATE_PAUSED);
+  g_assert_cmpstr (hvk_config_get_vm_store_path (hvk_hypervisor_get_config (loaded)),
+                   ==, fixture->store);
+  /* The node is the caller's still, unchanged. */
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "id"),
+                   ==, "vm1");
+
+  /* Another VM's state, and what is no state at all, are refused. */
+  other = hvk_vm_store_load_hypervisor_from_state (fixture->store, "vm2", root,
+                                                   registry, &error);
+  g_assert_null (other);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "it belongs to VM 'vm1', not 'vm2'"));
+  g_clear_error (&error);
+
+  json_node_take_array (array, json_array_new ());
+  other = hvk_vm_store_load_hypervisor_from_state (fixture->store, "vm1", array,
+                                                   registry, &error);
+  g_assert_null (other);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "not a JSON object"));
+  g_clear_error (&error);
+
+  other = hvk_vm_store_load_hypervisor_from_state (fixture->store, "../x", root,
+                                                   registry, &error);
+  g_assert_null (other);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_stop_vm (loaded, FALSE, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_save_without_create (Fixture       *fixture,
                           gconstpointer  data)
 {
@@ -674,6 +732,7 @@ main (int    argc,
   ADD ("state-files", test_state_files);
   ADD ("save-load", test_save_load);
   ADD ("load-errors", test_load_errors);
+  ADD ("load-from-state", test_load_from_state);
   ADD ("save-without-create", test_save_without_create);
 #undef ADD
 
