@@ -18,7 +18,6 @@
 #include "hvk-qemu-private.h"
 #include "hvk-qemu-process.h"
 #include "hvk-qemu-qmp.h"
-#include "hvk-qemu-start-watch.h"
 
 /* HvkQemuHypervisor: the lifecycle of one QEMU VM, after Kata's qemu.go.
  *
@@ -686,35 +685,13 @@ start_timed_out (HvkQemuHypervisor *self,
                        self->paths.qmp_socket, timeout_ms);
 }
 
-/* The longest a start waits between two looks when events should wake
- * it (a safety net), and for a socket that is bound but not listening
- * yet (QEMU listens right after binding; no event announces it). */
-#define START_WAIT_US      (10 * 1000)
-#define START_LISTEN_WAIT_US 100
-
-/* Waits on @watch until the next look: soon if @socket exists already. */
-static void
-start_wait (HvkQemuStartWatch *watch,
-            const char        *socket,
-            gint64             deadline,
-            GCancellable      *cancellable)
-{
-  struct stat st;
-  gboolean bound = socket != NULL && lstat (socket, &st) == 0;
-
-  hvk_qemu_start_watch_wait (watch, deadline,
-                             bound ? START_LISTEN_WAIT_US : START_WAIT_US,
-                             cancellable);
-}
-
-/* Readiness: wait for the QMP socket (QEMU creates it while it
- * initialises and greets once its main loop runs), woken by its creation
- * in the VM dir and by the launcher exiting, which may mean it failed;
- * then the greeting, the launcher's exit and the pid file. */
+/* Readiness: poll every millisecond for the QMP socket (QEMU creates it
+ * while it initialises and greets once its main loop runs), watching for
+ * the launcher failing meanwhile; then the greeting, the launcher's exit
+ * and the pid file. */
 static gboolean
 wait_ready (HvkQemuHypervisor *self,
             Launcher          *launcher,
-            HvkQemuStartWatch *watch,
             gint64             deadline,
             guint              timeout_ms,
             GCancellable      *cancellable,
@@ -740,7 +717,7 @@ wait_ready (HvkQemuHypervisor *self,
         break;
       if (!g_error_matches (open_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
         return start_failed (self, error, HVK_ERROR_FAILED, "%s", open_error->message);
-      start_wait (watch, self->paths.qmp_socket, deadline, cancellable);
+      g_usleep (1000);
     }
 
   remaining_ms = (deadline - g_get_monotonic_time ()) / 1000;
@@ -760,7 +737,7 @@ wait_ready (HvkQemuHypervisor *self,
        * exit so that its message is in the log. */
       until = MIN (deadline, g_get_monotonic_time () + 500 * 1000);
       while (!launcher_poll (launcher) && g_get_monotonic_time () < until)
-        start_wait (watch, NULL, until, NULL);
+        g_usleep (1000);
       if (launcher->done && !launcher_ok (launcher))
         return launcher_failed (self, launcher, error);
       return start_failed (self, error, HVK_ERROR_FAILED, "%s", qmp_error->message);
@@ -771,7 +748,7 @@ wait_ready (HvkQemuHypervisor *self,
       if (g_get_monotonic_time () >= deadline)
         return start_failed (self, error, HVK_ERROR_TIMEOUT,
                              "the QEMU launcher did not exit within %u ms", timeout_ms);
-      start_wait (watch, NULL, deadline, cancellable);
+      g_usleep (1000);
     }
   if (!launcher_ok (launcher))
     return launcher_failed (self, launcher, error);
@@ -813,7 +790,6 @@ launch_and_wait (HvkQemuHypervisor *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree int *target_fds = NULL;
-  g_autoptr(HvkQemuStartWatch) watch = NULL;
   Launcher launcher = { 0, };
   const int *source_fds;
   guint n_fds = 0;
@@ -836,8 +812,6 @@ launch_and_wait (HvkQemuHypervisor *self,
   /* Leftovers of an earlier run would fool the readiness checks. */
   unlink (self->paths.qmp_socket);
   unlink (self->paths.pid_file);
-  /* Before the launch: no socket may appear unseen. */
-  watch = hvk_qemu_start_watch_new (self->paths.vm_dir);
 
   ok = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) self->argv, NULL,
                                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
@@ -850,8 +824,7 @@ launch_and_wait (HvkQemuHypervisor *self,
     return start_failed (self, error, HVK_ERROR_FAILED, "cannot run %s: %s",
                          self->argv[0], local_error->message);
 
-  hvk_qemu_start_watch_set_launcher (watch, launcher.child);
-  if (!wait_ready (self, &launcher, watch, deadline, timeout_ms, cancellable, error))
+  if (!wait_ready (self, &launcher, deadline, timeout_ms, cancellable, error))
     {
       kill_launch (self, &launcher);
       return FALSE;
