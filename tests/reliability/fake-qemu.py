@@ -15,6 +15,9 @@ misbehaves comes from HVK_FAKE_QEMU_MODE, a comma-separated list of:
   error-on=CMD    answer CMD with a QMP error
   malformed-on=CMD  answer CMD with malformed JSON
   storm=N         send N events after the greeting and before every reply
+  linger=MS       the launcher stays MS milliseconds after the daemon is
+                  set up before it exits 0 (a large QEMU's exit is slow);
+                  it writes its pid to HVK_FAKE_QEMU_LAUNCHER_PID if set
 
 Without a mode it behaves: query-status, stop, cont, quit, device_del
 (with its DEVICE_DELETED event) and {"return": {}} for the rest.  Every
@@ -209,7 +212,13 @@ def main():
         pid = os.fork()
         if pid > 0:
             os.close(w)
+            launcher_pid = os.environ.get("HVK_FAKE_QEMU_LAUNCHER_PID")
+            if launcher_pid:
+                with open(launcher_pid, "w") as f:
+                    f.write("%d\n" % os.getpid())
             data = os.read(r, 1)
+            if "linger" in mode:
+                time.sleep(int(mode["linger"]) / 1000)
             os._exit(0 if data == b"1" else 1)
         os.close(r)
         os.setsid()

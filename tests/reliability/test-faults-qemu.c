@@ -154,6 +154,42 @@ test_exit_at_once (void)
   assert_failed_start (&vm, START_TIMEOUT_MS, HVK_ERROR_FAILED, "told to exit at once");
 }
 
+/* A launcher that takes its time to exit once the daemon answers QMP:
+ * start returns without waiting for it, and it is reaped all the same
+ * (no zombie child left in a long-lived process). */
+static void
+test_launcher_lingers (void)
+{
+  g_autofree char *pid_path = g_build_filename (env.tmpdir, "launcher.pid", NULL);
+  g_autofree char *proc = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+  int launcher;
+  Vm vm;
+
+  g_setenv ("HVK_FAKE_QEMU_LAUNCHER_PID", pid_path, TRUE);
+  vm_create (&vm, "linger", "linger=3000");
+  g_assert_true (hvk_hypervisor_start_vm (vm.hypervisor, START_TIMEOUT_MS, NULL, &error));
+  g_assert_no_error (error);
+  g_unsetenv ("HVK_FAKE_QEMU_LAUNCHER_PID");
+  assert_running_consistent (&vm);
+
+  /* Still there: start did not wait for it. */
+  launcher = rel_read_pid_file (pid_path);
+  g_assert_cmpint (launcher, >, 0);
+  g_assert_true (rel_pid_alive (launcher));
+
+  /* Once it exits, hvkit reaps it: /proc/PID goes away (a zombie child
+   * nobody waits for would keep it).  The test itself never waits. */
+  proc = g_strdup_printf ("/proc/%d", launcher);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (g_file_test (proc, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  g_assert_false (g_file_test (proc, G_FILE_TEST_EXISTS));
+
+  vm_stop_and_check (&vm);
+}
+
 static void
 test_hang_before_qmp (void)
 {
@@ -570,6 +606,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/hvk/reliability/qemu/exit-at-once", test_exit_at_once);
   g_test_add_func ("/hvk/reliability/qemu/hang-before-qmp", test_hang_before_qmp);
+  g_test_add_func ("/hvk/reliability/qemu/launcher-lingers", test_launcher_lingers);
   g_test_add_func ("/hvk/reliability/qemu/no-greeting", test_no_greeting);
   g_test_add_func ("/hvk/reliability/qemu/start-cancelled", test_start_cancelled);
   g_test_add_func ("/hvk/reliability/qemu/close-mid-command", test_close_mid_command);
