@@ -1640,7 +1640,7 @@ main (int    argc,
     { "guest-dir", 0, 0, G_OPTION_ARG_FILENAME, &B.guest_dir, "Test guest (vmlinuz, initrd.img)", "DIR" },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &B.qemu, "QEMU binary", "PATH" },
     { "work", 0, 0, G_OPTION_ARG_FILENAME, &work, "Work directory (short path; default: a new one in /tmp)", "DIR" },
-    { "start-reps", 0, 0, G_OPTION_ARG_INT, &B.start_reps, "VM starts per variant (11)", "N" },
+    { "start-reps", 0, 0, G_OPTION_ARG_INT, &B.start_reps, "VM starts per variant (21)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &B.reps, "Repetitions of quick operations (20)", "N" },
     { "hotplug-reps", 0, 0, G_OPTION_ARG_INT, &B.hotplug_reps, "Block hotplugs per variant (15)", "N" },
     { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,framework,libvirt or all", "LIST" },
@@ -1662,7 +1662,7 @@ main (int    argc,
   if (B.qemu == NULL)
     B.qemu = g_strdup ("/usr/bin/qemu-system-x86_64");
   if (B.start_reps <= 0)
-    B.start_reps = 11;
+    B.start_reps = 21;
   if (B.reps <= 0)
     B.reps = 20;
   if (B.hotplug_reps <= 0)
