@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -657,10 +659,10 @@ launcher_poll (Launcher *launcher)
   return launcher->done;
 }
 
-static gpointer
-reap_thread (gpointer data)
+static void *
+reap_thread (void *data)
 {
-  GPid pid = GPOINTER_TO_INT (data);
+  pid_t pid = (pid_t) GPOINTER_TO_INT (data);
 
   /* ECHILD if the application reaped it first (waitpid (-1)): fine. */
   while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
@@ -668,23 +670,30 @@ reap_thread (gpointer data)
   return NULL;
 }
 
-/* For a launcher known to be exiting: nobody waits, no zombie stays. */
+/* For a launcher known to be exiting: nobody waits, no zombie stays.  A
+ * bare detached pthread with a small stack that allocates nothing: a
+ * GThread would cost a malloc arena and an 8 MiB stack for a thread that
+ * only calls waitpid(). */
 static void
 reap_in_background (Launcher *launcher,
                     gint64    deadline)
 {
-  g_autoptr(GError) error = NULL;
-  GThread *thread = g_thread_try_new ("hvk-qemu-reap", reap_thread,
-                                      GINT_TO_POINTER (launcher->child), &error);
+  pthread_attr_t attr;
+  pthread_t thread;
+  int r;
 
-  if (thread != NULL)
+  pthread_attr_init (&attr);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize (&attr, MAX (PTHREAD_STACK_MIN, 64 * 1024));
+  r = pthread_create (&thread, &attr, reap_thread, GINT_TO_POINTER (launcher->child));
+  pthread_attr_destroy (&attr);
+  if (r == 0)
     {
-      g_thread_unref (thread);
       launcher->done = TRUE;
       return;
     }
   /* No thread to be had: wait here, as briefly as it takes. */
-  g_debug ("cannot start a thread to reap the QEMU launcher: %s", error->message);
+  g_debug ("cannot start a thread to reap the QEMU launcher: %s", g_strerror (r));
   while (!launcher_poll (launcher) && g_get_monotonic_time () < deadline)
     g_usleep (1000);
 }
