@@ -540,21 +540,35 @@ test_save_load (Fixture       *fixture,
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
+/* Loading @id fails with @code and a message holding @expected: from
+ * its state file, or from @state when that is given. */
 static void
-expect_load_error (const char *store,
-                   const char *id,
-                   HvkRegistry *registry,
-                   int          code,
-                   const char  *expected)
+expect_state_error (const char  *store,
+                    const char  *id,
+                    JsonNode    *state,
+                    HvkRegistry *registry,
+                    int          code,
+                    const char  *expected)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HvkHypervisor) loaded =
-    hvk_vm_store_load_hypervisor (store, id, registry, &error);
+  g_autoptr(HvkHypervisor) loaded = state != NULL
+    ? hvk_vm_store_load_hypervisor_from_state (store, id, state, registry, &error)
+    : hvk_vm_store_load_hypervisor (store, id, registry, &error);
 
   g_assert_null (loaded);
   g_assert_error (error, HVK_ERROR, code);
   if (strstr (error->message, expected) == NULL)
     g_error ("'%s' does not contain '%s'", error->message, expected);
+}
+
+static void
+expect_load_error (const char  *store,
+                   const char  *id,
+                   HvkRegistry *registry,
+                   int          code,
+                   const char  *expected)
+{
+  expect_state_error (store, id, NULL, registry, code, expected);
 }
 
 static void
@@ -642,7 +656,6 @@ test_load_from_state (Fixture       *fixture,
   g_autoptr(HvkRegistry) registry = new_registry ();
   g_autoptr(HvkHypervisor) hypervisor = start_mock (registry, fixture->store, "vm1");
   g_autoptr(HvkHypervisor) loaded = NULL;
-  g_autoptr(HvkHypervisor) other = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonNode) array = json_node_new (JSON_NODE_ARRAY);
   g_autofree char *path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
@@ -666,27 +679,14 @@ test_load_from_state (Fixture       *fixture,
                    ==, "vm1");
 
   /* Another VM's state, and what is no state at all, are refused. */
-  other = hvk_vm_store_load_hypervisor_from_state (fixture->store, "vm2", root,
-                                                   registry, &error);
-  g_assert_null (other);
-  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
-  g_assert_nonnull (strstr (error->message, "it belongs to VM 'vm1', not 'vm2'"));
-  g_clear_error (&error);
-
+  expect_state_error (fixture->store, "vm2", root, registry, HVK_ERROR_INVALID_CONFIG,
+                      "it belongs to VM 'vm1', not 'vm2'");
   json_node_take_array (array, json_array_new ());
-  other = hvk_vm_store_load_hypervisor_from_state (fixture->store, "vm1", array,
-                                                   registry, &error);
-  g_assert_null (other);
-  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
-  g_assert_nonnull (strstr (error->message, path));
-  g_assert_nonnull (strstr (error->message, "not a JSON object"));
-  g_clear_error (&error);
-
-  other = hvk_vm_store_load_hypervisor_from_state (fixture->store, "../x", root,
-                                                   registry, &error);
-  g_assert_null (other);
-  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  expect_state_error (fixture->store, "vm1", array, registry, HVK_ERROR_INVALID_CONFIG, path);
+  expect_state_error (fixture->store, "vm1", array, registry, HVK_ERROR_INVALID_CONFIG,
+                      "not a JSON object");
+  expect_state_error (fixture->store, "../x", root, registry, HVK_ERROR_INVALID_ARGUMENT,
+                      "'../x'");
 
   g_assert_true (hvk_hypervisor_stop_vm (loaded, FALSE, NULL, &error));
   g_assert_no_error (error);
