@@ -28,7 +28,7 @@ hvk_qemu_config_string (HvkConfig  *config,
 {
   const char *value;
 
-  if (hvk_config_lookup_key (config, key) == NULL)
+  if (config == NULL || hvk_config_lookup_key (config, key) == NULL)
     return fallback;
   value = hvk_config_get_string (config, key);
   return value != NULL && *value != '\0' ? value : fallback;
@@ -38,7 +38,7 @@ gboolean
 hvk_qemu_config_boolean (HvkConfig  *config,
                          const char *key)
 {
-  if (hvk_config_lookup_key (config, key) == NULL)
+  if (config == NULL || hvk_config_lookup_key (config, key) == NULL)
     return FALSE;
   return hvk_config_get_boolean (config, key);
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "hvk-qemu-private.h"
-#include "hvk-qemu-process.h"
+#include "hvk-qemu-virtiofsd.h"
 
 /* The virtio-fs daemon QEMU's vhost-user-fs-pci connects to (Kata's
  * virtiofsd.go): started before QEMU, on STATE/ID/vhost-fs.sock, in its

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The QEMU backend's instance and the helpers its files share: the
+ * lifecycle (hvk-qemu-hypervisor.c), launch (hvk-qemu-launch.c), live
+ * changes (hvk-qemu-hotplug.c), saved state (hvk-qemu-state.c) and
+ * migration (hvk-qemu-migration.c).  Private to the QEMU plugin. */
+
+#include <hvkit/hvkit.h>
+
+#include "hvk-qemu-private.h"
+#include "hvk-qemu-qmp.h"
+
+G_BEGIN_DECLS
+
+
+#define QMP_CONNECT_TIMEOUT_MS   3000
+#define QMP_COMMAND_TIMEOUT_MS  10000
+#define DEVICE_DELETED_TIMEOUT_MS 10000
+#define STATUS_CONFIRM_TIMEOUT_MS 3000
+#define STOP_TIMEOUT_MS          5000   /* Kata waits 15 s; a TCG guest quits in ms */
+#define KILL_TIMEOUT_MS          3000
+#define VIRTIOFSD_STOP_TIMEOUT_MS 2000
+#define MIGRATION_TIMEOUT_MS    60000
+#define BRIDGE_FIRST_SLOT 1
+#define BRIDGE_LAST_SLOT  30
+#define LOG_TAIL_BYTES    4096
+#define QEMU_LOG_NAME     "qemu.log"
+#define VIRTIOFSD_LOG_NAME "virtiofsd.log"
+#define VSOCK_AGENT_PORT  1024
+
+struct _HvkQemuHypervisor
+{
+  GObject        parent_instance;
+
+  char          *id;
+  HvkConfig     *config;
+  char          *store;
+  HvkQemuPaths   paths;
+  char          *log_file;
+  gboolean       vm_dir_created;   /* this object made STATE/ID */
+
+  HvkCmdline    *cmdline;          /* keeps the launch-time descriptors */
+  GStrv          argv;
+  char          *kernel_cmdline;
+  char          *uuid;
+  HvkQemuLayout *layout;
+  GPtrArray     *cold_devices;     /* (element-type HvkDevice) add_device() */
+
+  HvkVmState     state;
+  int            pid;
+  guint64        pid_start_time;
+  int            virtiofsd_pid;
+  guint64        virtiofsd_start_time;
+
+  HvkQmpClient  *qmp;
+  JsonObject    *hotplugged;       /* device id -> record object */
+  guint32        vcpus;
+  guint32        memory_mb;
+  guint          next_dimm;
+};
+
+#define S(state) (1u << HVK_VM_STATE_ ## state)
+
+/* hvk-qemu-hypervisor.c */
+HvkRegistry *hvk_qemu_vm_registry      (HvkQemuHypervisor *self);
+gboolean     hvk_qemu_vm_is_virtio_fs  (HvkQemuHypervisor *self);
+gboolean     hvk_qemu_vm_alive         (HvkQemuHypervisor *self);
+gboolean     hvk_qemu_vm_check_state   (HvkQemuHypervisor *self, const char *operation,
+                                        guint allowed, GError **error);
+gboolean     hvk_qemu_vm_qmp_ensure    (HvkQemuHypervisor *self, GCancellable *cancellable,
+                                        GError **error);
+JsonNode    *hvk_qemu_vm_qmp_exec      (HvkQemuHypervisor *self, const char *command,
+                                        JsonObject *arguments, GCancellable *cancellable,
+                                        GError **error);
+gboolean     hvk_qemu_vm_qmp_run       (HvkQemuHypervisor *self, const char *command,
+                                        JsonObject *arguments, GCancellable *cancellable,
+                                        GError **error);
+char        *hvk_qemu_vm_query_status  (HvkQemuHypervisor *self, GCancellable *cancellable,
+                                        GError **error);
+void         hvk_qemu_vm_release       (HvkQemuHypervisor *self);
+gboolean     hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self, GError **error);
+
+/* hvk-qemu-launch.c */
+gboolean hvk_qemu_vm_start (HvkHypervisor *hypervisor, guint timeout_ms,
+                            GCancellable *cancellable, GError **error);
+
+/* hvk-qemu-migration.c */
+gboolean hvk_qemu_vm_save (HvkHypervisor *hypervisor, GCancellable *cancellable,
+                           GError **error);
+
+/* hvk-qemu-hotplug.c */
+gboolean hvk_qemu_vm_hotplug_add    (HvkHypervisor *hypervisor, HvkDevice *device,
+                                     GCancellable *cancellable, GError **error);
+gboolean hvk_qemu_vm_hotplug_remove (HvkHypervisor *hypervisor, const char *device_id,
+                                     GCancellable *cancellable, GError **error);
+gboolean hvk_qemu_vm_resize_vcpus   (HvkHypervisor *hypervisor, guint32 vcpus,
+                                     guint32 *old_vcpus, guint32 *new_vcpus,
+                                     GCancellable *cancellable, GError **error);
+gboolean hvk_qemu_vm_resize_memory  (HvkHypervisor *hypervisor, guint32 mem_mb,
+                                     guint32 block_size_mb, gboolean probe,
+                                     guint32 *new_mem_mb, HvkMemoryDevice *mem_dev,
+                                     GCancellable *cancellable, GError **error);
+
+/* hvk-qemu-state.c */
+JsonNode *hvk_qemu_vm_save_state (HvkHypervisor *hypervisor);
+gboolean  hvk_qemu_vm_load_state (HvkHypervisor *hypervisor, JsonNode *state, GError **error);
+
+G_END_DECLS
