@@ -23,6 +23,8 @@ hvkit="$build/tools/hvkit"
 [ -x "$bench" ] || { echo "bench: no $bench; run ninja -C $build first" >&2; exit 1; }
 
 : "${HVKIT_PLUGIN_PATH:=$build/plugins/mock:$build/plugins/qemu:$build/plugins/acrn}"
+: "${HVKIT_MONITOR:=$build/tools/hvkit-monitor}"
+export HVKIT_MONITOR
 HVKIT_PLUGIN_SYSTEM_PATH=
 export HVKIT_PLUGIN_PATH HVKIT_PLUGIN_SYSTEM_PATH
 

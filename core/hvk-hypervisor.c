@@ -18,12 +18,29 @@ G_DEFINE_INTERFACE (HvkHypervisor, hvk_hypervisor, G_TYPE_OBJECT)
 
 static GQuark origin_backend_quark;
 static GQuark origin_registry_quark;
+static GQuark store_binding_quark;
+
+typedef struct {
+  char *store;
+  char *id;
+} StoreBinding;
+
+static void
+store_binding_free (gpointer data)
+{
+  StoreBinding *binding = data;
+
+  g_free (binding->store);
+  g_free (binding->id);
+  g_free (binding);
+}
 
 static void
 hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
 {
   origin_backend_quark = g_quark_from_static_string ("hvk-hypervisor-backend");
   origin_registry_quark = g_quark_from_static_string ("hvk-hypervisor-registry");
+  store_binding_quark = g_quark_from_static_string ("hvk-hypervisor-store");
 }
 
 /* The strings are a contract (state JSON, `hvkit status`). */
@@ -33,6 +50,7 @@ static const char * const vm_state_names[] = {
   [HVK_VM_STATE_RUNNING] = "running",
   [HVK_VM_STATE_PAUSED] = "paused",
   [HVK_VM_STATE_STOPPED] = "stopped",
+  [HVK_VM_STATE_STARTING] = "starting",
 };
 
 /**
@@ -118,6 +136,61 @@ hvk_hypervisor_get_registry (HvkHypervisor *self)
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
 
   return g_object_get_qdata (G_OBJECT (self), origin_registry_quark);
+}
+
+/**
+ * hvk_hypervisor_bind_store:
+ * @self: a #HvkHypervisor
+ * @store: (nullable): the state dir (%NULL: hvk_vm_store_default_dir())
+ * @id: the VM id
+ *
+ * Makes @self keep its record in @store: hvk_hypervisor_persist() writes
+ * the VM's state file there.  hvk_vm_store_load_hypervisor() binds what it
+ * loads; a caller that creates a VM binds it after create_vm() so that the
+ * backend records the VM while it starts, before its VMM exists.
+ */
+void
+hvk_hypervisor_bind_store (HvkHypervisor *self,
+                           const char    *store,
+                           const char    *id)
+{
+  StoreBinding *binding;
+
+  g_return_if_fail (HVK_IS_HYPERVISOR (self));
+  g_return_if_fail (id != NULL);
+
+  binding = g_new0 (StoreBinding, 1);
+  binding->store = store ? g_strdup (store) : hvk_vm_store_default_dir ();
+  binding->id = g_strdup (id);
+  g_object_set_qdata_full (G_OBJECT (self), store_binding_quark, binding,
+                           store_binding_free);
+}
+
+/**
+ * hvk_hypervisor_persist:
+ * @self: a #HvkHypervisor
+ * @error: return location for an error
+ *
+ * Writes the VM's record (hvk_vm_store_save_hypervisor()) to the store
+ * @self is bound to; does nothing for an unbound hypervisor.  Backends call
+ * it where a process dying next must still find the VM: before they spawn
+ * a VMM, once its pids are known.
+ *
+ * Returns: %TRUE on success (or when unbound)
+ */
+gboolean
+hvk_hypervisor_persist (HvkHypervisor *self,
+                        GError       **error)
+{
+  StoreBinding *binding;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  binding = g_object_get_qdata (G_OBJECT (self), store_binding_quark);
+  if (binding == NULL)
+    return TRUE;
+  return hvk_vm_store_save_hypervisor (binding->store, binding->id, self, error);
 }
 
 static gboolean

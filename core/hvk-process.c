@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -209,4 +210,137 @@ hvk_process_read_log_tail (const char *path,
       return NULL;
     return g_steal_pointer (&valid);
   }
+}
+
+/**
+ * hvk_process_describe_exit:
+ * @exit_file: (nullable): the exit file hvkit-monitor writes when the VMM
+ *   it watches ends (`exited N` or `signal N [core]`)
+ *
+ * Returns: (transfer full) (nullable): how the VMM ended ("exited with
+ *   status 1", "killed by signal 6 (Aborted), core dumped"), or %NULL when
+ *   the file is absent or unreadable
+ */
+char *
+hvk_process_describe_exit (const char *exit_file)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) words = NULL;
+  gint64 number;
+
+  if (exit_file == NULL || !g_file_get_contents (exit_file, &contents, NULL, NULL))
+    return NULL;
+  g_strstrip (contents);
+  words = g_strsplit (contents, " ", 3);
+  if (g_strv_length (words) < 2
+      || !g_ascii_string_to_signed (words[1], 10, 0, 255, &number, NULL))
+    return NULL;
+  if (g_str_equal (words[0], "exited"))
+    return g_strdup_printf ("exited with status %d", (int) number);
+  if (g_str_equal (words[0], "signal"))
+    return g_strdup_printf ("killed by signal %d (%s)%s", (int) number,
+                            g_strsignal ((int) number),
+                            words[2] != NULL && g_str_equal (words[2], "core")
+                            ? ", core dumped" : "");
+  return NULL;
+}
+
+/* Whether /proc/PID/cmdline names @path (as an argument or inside one). */
+static gboolean
+cmdline_mentions (const char *pid_name,
+                  const char *path)
+{
+  g_autofree char *file = g_build_filename ("/proc", pid_name, "cmdline", NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (file, &contents, &len, NULL) || len == 0)
+    return FALSE;
+  for (gsize i = 0; i + 1 < len; i++)
+    if (contents[i] == '\0')
+      contents[i] = ' ';
+  return strstr (contents, path) != NULL;
+}
+
+/**
+ * hvk_process_kill_referencing:
+ * @path: a directory, e.g. a VM's `STATE/ID` (with or without a trailing '/')
+ * @timeout_ms: how long each process gets after SIGTERM before SIGKILL
+ *
+ * The last resort of a stop that cannot trust the VM's record (a corrupt
+ * state file, a start that was interrupted): kills every process of the
+ * caller's user whose command line names a file inside @path — the VMM,
+ * its monitor, virtiofsd — and waits until they are gone.  A pid reused by
+ * an unrelated process does not name the VM's directory, so it is spared.
+ *
+ * Returns: (transfer full) (element-type gint): the pids killed
+ */
+GArray *
+hvk_process_kill_referencing (const char *path,
+                              guint       timeout_ms)
+{
+  GArray *killed = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree char *prefix = NULL;
+  g_autoptr(GDir) proc = NULL;
+  const char *name;
+  int self = getpid ();
+
+  g_return_val_if_fail (path != NULL && g_path_is_absolute (path), killed);
+
+  prefix = g_str_has_suffix (path, "/") ? g_strdup (path) : g_strconcat (path, "/", NULL);
+  proc = g_dir_open ("/proc", 0, NULL);
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *status_path = NULL;
+      guint64 value;
+      int pid;
+      struct stat st;
+
+      if (!g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &value, NULL))
+        continue;
+      pid = (int) value;
+      if (pid == self)
+        continue;
+      status_path = g_build_filename ("/proc", name, NULL);
+      if (stat (status_path, &st) != 0 || (getuid () != 0 && st.st_uid != getuid ()))
+        continue;
+      if (!cmdline_mentions (name, prefix))
+        continue;
+      hvk_process_kill (pid, hvk_process_get_start_time (pid), timeout_ms);
+      g_array_append_val (killed, pid);
+    }
+  return killed;
+}
+
+/**
+ * hvk_debug_kill_point:
+ * @where: a name for the point reached (for `HVKIT_TEST_KILL_TRACE`)
+ *
+ * For tests of what a killed hvkit leaves: the points where a process may
+ * die mid-operation (a state file written, a VMM spawned, a QMP command
+ * sent) call this.  With `HVKIT_TEST_KILL_AT=N` in the environment the
+ * process sends itself SIGKILL at the Nth point it reaches;
+ * `HVKIT_TEST_KILL_TRACE=1` prints each point to stderr.  Without them it
+ * does nothing.  Test-only: not for production use.
+ */
+void
+hvk_debug_kill_point (const char *where)
+{
+  static gint reached;
+  static gint64 kill_at = -1;
+  gint n;
+
+  if (kill_at < 0)
+    {
+      const char *text = g_getenv ("HVKIT_TEST_KILL_AT");
+      gint64 value = 0;
+
+      kill_at = text != NULL && g_ascii_string_to_signed (text, 10, 1, G_MAXINT, &value, NULL)
+                ? value : 0;
+    }
+  n = g_atomic_int_add (&reached, 1) + 1;
+  if (g_getenv ("HVKIT_TEST_KILL_TRACE") != NULL)
+    g_printerr ("hvkit: kill point %d: %s\n", n, where);
+  if (kill_at > 0 && n == kill_at)
+    kill (getpid (), SIGKILL);
 }

@@ -887,6 +887,7 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
       g_prefix_error (error, "%s: ", path);
       return NULL;
     }
+  hvk_hypervisor_bind_store (hypervisor, store, id);
 
   return g_steal_pointer (&hypervisor);
 }

@@ -227,6 +227,9 @@ hvkit_start_vm (HvkitTool  *tool,
       return NULL;
     }
 
+  /* The backend records the VM while it starts (state "starting"), so
+   * that a process killed meanwhile leaves something `stop` acts on. */
+  hvk_hypervisor_bind_store (hypervisor, tool->state_dir, id);
   if (!hvk_hypervisor_start_vm (hypervisor, 0, NULL, &error)
       || !hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor,
                                         &error))

@@ -21,9 +21,13 @@ G_BEGIN_DECLS
  * @HVK_VM_STATE_RUNNING: running
  * @HVK_VM_STATE_PAUSED: paused
  * @HVK_VM_STATE_STOPPED: stopped (or exited)
+ * @HVK_VM_STATE_STARTING: start_vm() is under way: the VMM may have been
+ *   spawned and is not ready yet.  Seen in a saved state when the process
+ *   that started the VM died during the start.
  *
  * The lifecycle state of a VM.  Legal transitions: none → created →
- * running ⇄ paused; running/paused/created → stopped.
+ * (starting →) running ⇄ paused; running/paused/created/starting →
+ * stopped.
  */
 typedef enum {
   HVK_VM_STATE_NONE,
@@ -31,6 +35,7 @@ typedef enum {
   HVK_VM_STATE_RUNNING,
   HVK_VM_STATE_PAUSED,
   HVK_VM_STATE_STOPPED,
+  HVK_VM_STATE_STARTING,
 } HvkVmState;
 
 HVK_AVAILABLE_IN_ALL
@@ -158,6 +163,14 @@ HVK_AVAILABLE_IN_ALL
 const char *hvk_hypervisor_get_backend_name (HvkHypervisor *self);
 HVK_AVAILABLE_IN_ALL
 HvkRegistry *hvk_hypervisor_get_registry    (HvkHypervisor *self);
+
+HVK_AVAILABLE_IN_ALL
+void       hvk_hypervisor_bind_store        (HvkHypervisor  *self,
+                                             const char     *store,
+                                             const char     *id);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_persist           (HvkHypervisor  *self,
+                                             GError        **error);
 
 HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_create_vm         (HvkHypervisor  *self,

@@ -28,6 +28,13 @@ gboolean hvk_process_read_pid_file  (const char  *path,
                                      int         *pid,
                                      GError     **error);
 HVK_AVAILABLE_IN_ALL
+char    *hvk_process_describe_exit  (const char  *exit_file);
+HVK_AVAILABLE_IN_ALL
+GArray  *hvk_process_kill_referencing (const char *path,
+                                       guint       timeout_ms);
+HVK_AVAILABLE_IN_ALL
+void     hvk_debug_kill_point       (const char  *where);
+HVK_AVAILABLE_IN_ALL
 char    *hvk_process_read_log_tail  (const char  *path,
                                      gsize        max_bytes);
 

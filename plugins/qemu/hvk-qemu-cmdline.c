@@ -923,7 +923,7 @@ build_memory_knobs (HvkQemuBuilder  *b,
   return hvk_cmdline_add_opts (b->cmdline, "-numa", numa, error);
 }
 
-/* -no-user-config -nodefaults -nographic --no-reboot [-daemonize] + memory */
+/* -no-user-config -nodefaults -nographic --no-reboot + memory */
 static gboolean
 build_knobs (HvkQemuBuilder  *b,
              GError         **error)
@@ -931,8 +931,6 @@ build_knobs (HvkQemuBuilder  *b,
   if (!hvk_cmdline_add_args (b->cmdline, error,
                              "-no-user-config", "-nodefaults", "-nographic", "--no-reboot",
                              NULL))
-    return FALSE;
-  if (b->paths->daemonize && !hvk_cmdline_add_arg (b->cmdline, "-daemonize", error))
     return FALSE;
   return build_memory_knobs (b, error);
 }

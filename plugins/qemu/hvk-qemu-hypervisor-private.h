@@ -50,6 +50,8 @@ struct _HvkQemuHypervisor
   HvkVmState     state;
   int            pid;
   guint64        pid_start_time;
+  int            monitor_pid;      /* hvkit-monitor, QEMU's parent */
+  guint64        monitor_start_time;
   int            virtiofsd_pid;
   guint64        virtiofsd_start_time;
 

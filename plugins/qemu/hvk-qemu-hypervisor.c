@@ -26,8 +26,8 @@
 /* HvkQemuHypervisor: the lifecycle of one QEMU VM, after Kata's qemu.go.
  *
  * create_vm() validates and builds the command line (hvk-qemu-cmdline.c);
- * start_vm() launches QEMU daemonized (-daemonize -pidfile), so the VM
- * outlives the process that started it, and waits for QMP; every later
+ * start_vm() launches QEMU under hvkit-monitor (hvk-qemu-launch.c), so the
+ * VM outlives the process that started it, and waits for QMP; every later
  * operation talks QMP (hvk-qemu-qmp.c).  save_state()/load_state() carry
  * what a second process needs to take the VM over; it reconnects to QMP
  * on its first command. */
@@ -56,7 +56,7 @@ hvk_qemu_paths_clear (HvkQemuPaths *paths)
   g_clear_pointer (&paths->console_socket, g_free);
   g_clear_pointer (&paths->pid_file, g_free);
   g_clear_pointer (&paths->virtiofsd_socket, g_free);
-  paths->daemonize = FALSE;
+  g_clear_pointer (&paths->exit_file, g_free);
 }
 
 /* ---- small helpers ---- */
@@ -214,6 +214,8 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
   remove_vm_dir (self);
   self->pid = 0;
   self->pid_start_time = 0;
+  self->monitor_pid = 0;
+  self->monitor_start_time = 0;
   json_object_unref (self->hotplugged);
   self->hotplugged = json_object_new ();
   self->next_dimm = 0;
@@ -424,7 +426,7 @@ prepare_paths (HvkQemuHypervisor *self,
   self->vm_dir_created = !existed;
   self->paths.vm_dir = g_steal_pointer (&dir);
   self->paths.pid_file = g_steal_pointer (&pid_file);
-  self->paths.daemonize = TRUE;
+  self->paths.exit_file = g_build_filename (self->paths.vm_dir, "exit", NULL);
   self->log_file = g_build_filename (self->paths.vm_dir, QEMU_LOG_NAME, NULL);
 
   if ((self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, "qmp.sock", error)) == NULL
@@ -541,6 +543,10 @@ qemu_stop_vm (HvkHypervisor  *hypervisor,
       return TRUE;
     }
 
+  /* A start interrupted before QMP answered: nobody to ask. */
+  if (self->state == HVK_VM_STATE_STARTING)
+    wait_only = TRUE;
+
   if (!wait_only && hvk_qemu_vm_alive (self))
     {
       g_autoptr(GError) quit_error = NULL;
@@ -568,6 +574,12 @@ qemu_stop_vm (HvkHypervisor  *hypervisor,
                    "cannot stop VM '%s': QEMU (pid %d) survived SIGKILL", self->id, self->pid);
       return FALSE;
     }
+  /* The monitor ends with QEMU (after writing its exit file); one that
+   * lost its QEMU before it knew the pid is killed. */
+  if (self->monitor_pid > 0
+      && !hvk_process_wait_dead (self->monitor_pid, self->monitor_start_time,
+                                 g_get_monotonic_time () + KILL_TIMEOUT_MS * 1000))
+    hvk_process_kill (self->monitor_pid, self->monitor_start_time, KILL_TIMEOUT_MS);
 
   hvk_qemu_vm_release (self);
   self->state = HVK_VM_STATE_STOPPED;
@@ -767,7 +779,8 @@ qemu_get_pids (HvkHypervisor *hypervisor)
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   GArray *pids = g_array_new (FALSE, FALSE, sizeof (int));
 
-  if (self->pid > 0)
+  /* A dead QEMU's pid is no pid of the VM's (status says how it ended). */
+  if (self->pid > 0 && hvk_qemu_vm_alive (self))
     g_array_append_val (pids, self->pid);
   if (self->virtiofsd_pid > 0)
     g_array_append_val (pids, self->virtiofsd_pid);
@@ -869,6 +882,12 @@ qemu_get_state (HvkHypervisor *hypervisor)
   /* QEMU killed from outside (or the guest powered off): say so. */
   if ((self->state == HVK_VM_STATE_RUNNING || self->state == HVK_VM_STATE_PAUSED)
       && !hvk_qemu_vm_alive (self))
+    return HVK_VM_STATE_STOPPED;
+  /* A start whose process died: starting while its QEMU (or the monitor,
+   * before it reported QEMU's pid) lives, else over. */
+  if (self->state == HVK_VM_STATE_STARTING && !hvk_qemu_vm_alive (self)
+      && !(self->pid <= 0 && self->monitor_pid > 0
+           && hvk_process_is_alive (self->monitor_pid, self->monitor_start_time)))
     return HVK_VM_STATE_STOPPED;
   return self->state;
 }

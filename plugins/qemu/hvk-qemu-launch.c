@@ -5,17 +5,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <pthread.h>
+#include <poll.h>
+#include <glib-unix.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/vhost.h>
 
 #include "hvk-qemu-private.h"
 #include "hvk-qemu-build.h"
@@ -29,13 +28,10 @@
 /* ---- start ---- */
 
 static void
-child_new_process_group (gpointer user_data)
+child_setup (gpointer user_data)
 {
-  /* Own group: a start that times out kills what the launcher spawned,
-   * and a terminal's Ctrl-C does not reach QEMU behind hvkit's back. */
-  setpgid (0, 0);
-  /* Owner-only files and sockets (0600), like the rest of the VM dir
-   * (QEMU sets its own umask once daemonized: see tighten_vm_dir()). */
+  /* Owner-only files and sockets (0600) from the start, like the rest of
+   * the VM dir: QEMU runs in the foreground and keeps this umask. */
   umask (HVK_QEMU_CHILD_UMASK);
 }
 
@@ -78,84 +74,35 @@ start_failed (HvkQemuHypervisor *self,
   return FALSE;
 }
 
-/* The launcher is QEMU's parent half under -daemonize: it exits 0 once
- * the daemon is set up, or non-zero with QEMU's message in the log. */
-typedef struct {
-  GPid     child;
-  gboolean done;
-  int      status;
-} Launcher;
-
-static gboolean
-launcher_poll (Launcher *launcher)
+/* hvkit-monitor: the installed helper, or $HVKIT_MONITOR (the build
+ * tree's, for tests and `meson devenv`). */
+static const char *
+monitor_path (void)
 {
-  int r;
+  const char *path = g_getenv ("HVKIT_MONITOR");
 
-  if (launcher->done)
-    return TRUE;
-  do
-    r = waitpid (launcher->child, &launcher->status, WNOHANG);
-  while (r < 0 && errno == EINTR);
-  if (r == launcher->child || (r < 0 && errno == ECHILD))
-    launcher->done = TRUE;
-  return launcher->done;
+  return path != NULL && *path != '\0' ? path : HVK_MONITOR_PATH;
 }
 
-static void *
-reap_thread (void *data)
+/* What QEMU's end says, from the monitor's exit file; the monitor writes
+ * it right after QEMU ends, so give it a moment. */
+static char *
+qemu_end (HvkQemuHypervisor *self)
 {
-  pid_t pid = (pid_t) GPOINTER_TO_INT (data);
-
-  /* ECHILD if the application reaped it first (waitpid (-1)): fine. */
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-  return NULL;
-}
-
-/* For a launcher known to be exiting: nobody waits, no zombie stays.  A
- * bare detached pthread with a small stack that allocates nothing: a
- * GThread would cost a malloc arena and an 8 MiB stack for a thread that
- * only calls waitpid(). */
-static void
-reap_in_background (Launcher *launcher,
-                    gint64    deadline)
-{
-  pthread_attr_t attr;
-  pthread_t thread;
-  int r;
-
-  pthread_attr_init (&attr);
-  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize (&attr, MAX (PTHREAD_STACK_MIN, 64 * 1024));
-  r = pthread_create (&thread, &attr, reap_thread, GINT_TO_POINTER (launcher->child));
-  pthread_attr_destroy (&attr);
-  if (r == 0)
-    {
-      launcher->done = TRUE;
-      return;
-    }
-  /* No thread to be had: wait here, as briefly as it takes. */
-  g_debug ("cannot start a thread to reap the QEMU launcher: %s", g_strerror (r));
-  while (!launcher_poll (launcher) && g_get_monotonic_time () < deadline)
-    g_usleep (1000);
+  if (self->monitor_pid > 0)
+    hvk_process_wait_dead (self->monitor_pid, self->monitor_start_time,
+                           g_get_monotonic_time () + 1000 * 1000);
+  return hvk_process_describe_exit (self->paths.exit_file);
 }
 
 static gboolean
-launcher_failed (HvkQemuHypervisor *self,
-                 Launcher          *launcher,
-                 GError           **error)
+qemu_died (HvkQemuHypervisor *self,
+           GError           **error)
 {
-  if (WIFEXITED (launcher->status))
-    return start_failed (self, error, HVK_ERROR_FAILED, "%s exited with status %d",
-                         self->argv[0], WEXITSTATUS (launcher->status));
-  return start_failed (self, error, HVK_ERROR_FAILED, "%s was killed by signal %d",
-                       self->argv[0], WTERMSIG (launcher->status));
-}
+  g_autofree char *how = qemu_end (self);
 
-static gboolean
-launcher_ok (Launcher *launcher)
-{
-  return WIFEXITED (launcher->status) && WEXITSTATUS (launcher->status) == 0;
+  return start_failed (self, error, HVK_ERROR_FAILED, "%s %s", self->argv[0],
+                       how ? how : "ended");
 }
 
 static gboolean
@@ -168,20 +115,64 @@ start_timed_out (HvkQemuHypervisor *self,
                        self->paths.qmp_socket, timeout_ms);
 }
 
+/* The monitor's first words: "MONITOR_PID QEMU_PID\n", or end of file if
+ * it could not fork. */
+static gboolean
+read_pids (HvkQemuHypervisor *self,
+           int                fd,
+           gint64             deadline,
+           guint              timeout_ms,
+           GError           **error)
+{
+  char line[64];
+  gsize len = 0;
+  int monitor = 0, qemu = 0;
+
+  while (len < sizeof line - 1)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      gint64 remaining_ms = (deadline - g_get_monotonic_time ()) / 1000;
+      ssize_t n;
+
+      if (remaining_ms <= 0)
+        return start_timed_out (self, timeout_ms, error);
+      if (poll (&pfd, 1, (int) MIN (remaining_ms, G_MAXINT)) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      n = read (fd, line + len, sizeof line - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      len += (gsize) n;
+      if (memchr (line, '\n', len) != NULL)
+        break;
+    }
+  line[len] = '\0';
+  if (sscanf (line, "%d %d", &monitor, &qemu) != 2 || monitor <= 0 || qemu <= 0)
+    return start_failed (self, error, HVK_ERROR_FAILED, "%s did not start %s",
+                         monitor_path (), self->argv[0]);
+  self->monitor_pid = monitor;
+  self->monitor_start_time = hvk_process_get_start_time (monitor);
+  self->pid = qemu;
+  self->pid_start_time = hvk_process_get_start_time (qemu);
+  return TRUE;
+}
+
 /* Readiness: poll every millisecond for the QMP socket (QEMU creates it
  * while it initialises and greets once its main loop runs), watching for
- * the launcher failing meanwhile; then the greeting, the launcher's exit
- * and the pid file. */
+ * QEMU ending meanwhile; then the greeting. */
 static gboolean
 wait_ready (HvkQemuHypervisor *self,
-            Launcher          *launcher,
             gint64             deadline,
             guint              timeout_ms,
             GCancellable      *cancellable,
             GError           **error)
 {
   g_autoptr(GError) qmp_error = NULL;
-  g_autoptr(GError) pid_error = NULL;
   gint64 remaining_ms;
 
   if (self->qmp == NULL)
@@ -190,8 +181,8 @@ wait_ready (HvkQemuHypervisor *self,
     {
       g_autoptr(GError) open_error = NULL;
 
-      if (launcher_poll (launcher) && !launcher_ok (launcher))
-        return launcher_failed (self, launcher, error);
+      if (!hvk_qemu_vm_alive (self))
+        return qemu_died (self, error);
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
       if (g_get_monotonic_time () >= deadline)
@@ -202,6 +193,7 @@ wait_ready (HvkQemuHypervisor *self,
         return start_failed (self, error, HVK_ERROR_FAILED, "%s", open_error->message);
       g_usleep (1000);
     }
+  hvk_debug_kill_point ("qemu-start:qmp-open");
 
   remaining_ms = (deadline - g_get_monotonic_time ()) / 1000;
   if (!hvk_qmp_client_handshake (self->qmp, (guint) CLAMP (remaining_ms, 1, G_MAXUINT),
@@ -216,54 +208,41 @@ wait_ready (HvkQemuHypervisor *self,
           g_propagate_error (error, g_steal_pointer (&qmp_error));
           return FALSE;
         }
-      /* QEMU closed the socket: most likely it failed; let the launcher
-       * exit so that its message is in the log. */
+      /* QEMU closed the socket: most likely it failed; let it end so that
+       * its message is in the log. */
       until = MIN (deadline, g_get_monotonic_time () + 500 * 1000);
-      while (!launcher_poll (launcher) && g_get_monotonic_time () < until)
+      while (hvk_qemu_vm_alive (self) && g_get_monotonic_time () < until)
         g_usleep (1000);
-      if (launcher->done && !launcher_ok (launcher))
-        return launcher_failed (self, launcher, error);
+      if (!hvk_qemu_vm_alive (self))
+        return qemu_died (self, error);
       return start_failed (self, error, HVK_ERROR_FAILED, "%s", qmp_error->message);
     }
-
-  /* QEMU answers QMP from its main loop, which it enters only after
-   * telling the launcher that the daemon is set up (and after writing
-   * the pid file): the launcher is exiting 0 by now.  Its exit, the
-   * teardown of a large process, takes another 0-4 ms; a thread reaps it
-   * rather than the caller waiting for it. */
-  if (launcher_poll (launcher) && !launcher_ok (launcher))
-    return launcher_failed (self, launcher, error);
-
-  if (!hvk_process_read_pid_file (self->paths.pid_file, &self->pid, &pid_error))
-    return start_failed (self, error, HVK_ERROR_FAILED, "%s", pid_error->message);
-  self->pid_start_time = hvk_process_get_start_time (self->pid);
-  if (!launcher->done)
-    reap_in_background (launcher, deadline);
+  hvk_debug_kill_point ("qemu-start:qmp-ready");
   return TRUE;
 }
 
-/* After a failed start: kill the daemon (pid file) and the launcher's
- * process group, whatever stage they reached. */
+/* After a failed start: kill QEMU and wait for its monitor. */
 static void
-kill_launch (HvkQemuHypervisor *self,
-             Launcher          *launcher)
+kill_launch (HvkQemuHypervisor *self)
 {
-  int pid = 0;
-
-  if (hvk_process_read_pid_file (self->paths.pid_file, &pid, NULL))
-    hvk_process_kill (pid, 0, KILL_TIMEOUT_MS);
-  if (self->pid > 0 && self->pid != pid)
+  if (self->pid > 0)
     hvk_process_kill (self->pid, self->pid_start_time, KILL_TIMEOUT_MS);
-  if (!launcher_poll (launcher))
-    {
-      kill (-launcher->child, SIGKILL);
-      kill (launcher->child, SIGKILL);
-      hvk_process_wait_dead (launcher->child, 0,
-                             g_get_monotonic_time () + KILL_TIMEOUT_MS * 1000);
-      launcher_poll (launcher);
-    }
+  if (self->monitor_pid > 0 && !hvk_process_wait_dead (self->monitor_pid, self->monitor_start_time,
+                                                       g_get_monotonic_time () + KILL_TIMEOUT_MS * 1000))
+    hvk_process_kill (self->monitor_pid, self->monitor_start_time, KILL_TIMEOUT_MS);
 }
 
+static void
+close_fd (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+
+/* QEMU runs in the foreground under hvkit-monitor (see tools/hvkit-monitor.c):
+ * its stderr stays in the log after it is up, its exit status is kept,
+ * and until hvkit has recorded the VM, hvkit's death takes QEMU along. */
 static gboolean
 launch_and_wait (HvkQemuHypervisor *self,
                  gint64             deadline,
@@ -272,11 +251,15 @@ launch_and_wait (HvkQemuHypervisor *self,
                  GError           **error)
 {
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree int *source_fds = NULL;
   g_autofree int *target_fds = NULL;
-  Launcher launcher = { 0, };
-  const int *source_fds;
+  const int *cmdline_fds;
   guint n_fds = 0;
+  int status_pipe[2] = { -1, -1 };
+  int hold_pipe[2] = { -1, -1 };
   int log_fd;
+  GPid first = 0;
   gboolean ok;
 
   log_fd = open (self->log_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -286,52 +269,88 @@ launch_and_wait (HvkQemuHypervisor *self,
       return start_failed (self, error, HVK_ERROR_FAILED, "cannot create %s: %s",
                            self->log_file, g_strerror (saved));
     }
+  if (!g_unix_open_pipe (status_pipe, FD_CLOEXEC, &local_error)
+      || !g_unix_open_pipe (hold_pipe, FD_CLOEXEC, &local_error))
+    {
+      close (log_fd);
+      close_fd (&status_pipe[0]);
+      close_fd (&status_pipe[1]);
+      return start_failed (self, error, HVK_ERROR_FAILED, "cannot make a pipe: %s",
+                           local_error->message);
+    }
 
-  source_fds = hvk_cmdline_get_fds (self->cmdline, &n_fds);
-  target_fds = g_new (int, MAX (n_fds, 1));
+  /* The launch-time descriptors at 3…, the monitor's status pipe after. */
+  cmdline_fds = hvk_cmdline_get_fds (self->cmdline, &n_fds);
+  source_fds = g_new (int, n_fds + 1);
+  target_fds = g_new (int, n_fds + 1);
   for (guint i = 0; i < n_fds; i++)
-    target_fds[i] = 3 + (int) i;
+    {
+      source_fds[i] = cmdline_fds[i];
+      target_fds[i] = 3 + (int) i;
+    }
+  source_fds[n_fds] = status_pipe[1];
+  target_fds[n_fds] = 3 + (int) n_fds;
+
+  g_ptr_array_add (argv, g_strdup (monitor_path ()));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds]));
+  g_ptr_array_add (argv, g_strdup (self->paths.exit_file));
+  g_ptr_array_add (argv, g_strdup ("--"));
+  for (guint i = 0; self->argv[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (self->argv[i]));
+  g_ptr_array_add (argv, NULL);
 
   /* Leftovers of an earlier run would fool the readiness checks. */
   unlink (self->paths.qmp_socket);
   unlink (self->paths.pid_file);
+  unlink (self->paths.exit_file);
 
-  ok = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) self->argv, NULL,
-                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                                         child_new_process_group, NULL,
-                                         -1, log_fd, log_fd,
-                                         source_fds, target_fds, n_fds,
-                                         &launcher.child, NULL, NULL, NULL, &local_error);
+  hvk_debug_kill_point ("qemu-start:spawn");
+  ok = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD,
+                                         child_setup, NULL,
+                                         hold_pipe[0], log_fd, log_fd,
+                                         source_fds, target_fds, n_fds + 1,
+                                         &first, NULL, NULL, NULL, &local_error);
   close (log_fd);
+  close_fd (&status_pipe[1]);
+  close_fd (&hold_pipe[0]);
   if (!ok)
-    return start_failed (self, error, HVK_ERROR_FAILED, "cannot run %s: %s",
-                         self->argv[0], local_error->message);
-
-  if (!wait_ready (self, &launcher, deadline, timeout_ms, cancellable, error))
     {
-      kill_launch (self, &launcher);
+      close_fd (&status_pipe[0]);
+      close_fd (&hold_pipe[1]);
+      return start_failed (self, error, HVK_ERROR_FAILED, "cannot run %s: %s",
+                           monitor_path (), local_error->message);
+    }
+  /* The first process only forks the monitor and exits. */
+  while (waitpid (first, NULL, 0) < 0 && errno == EINTR)
+    ;
+
+  ok = read_pids (self, status_pipe[0], deadline, timeout_ms, error);
+  close_fd (&status_pipe[0]);
+  hvk_debug_kill_point ("qemu-start:spawned");
+  /* Recorded before QEMU is waited for: a process that dies from here on
+   * leaves a record that `hvkit stop` acts on. */
+  ok = ok && hvk_hypervisor_persist (HVK_HYPERVISOR (self), error);
+  ok = ok && wait_ready (self, deadline, timeout_ms, cancellable, error);
+  if (!ok)
+    {
+      close_fd (&hold_pipe[1]);   /* the monitor kills QEMU */
+      kill_launch (self);
       return FALSE;
     }
-  return TRUE;
-}
 
-/* QEMU sets its own umask (027) when it daemonizes, so its sockets come
- * out 0750: make every file and socket of the VM dir owner-only. */
-static void
-tighten_vm_dir (HvkQemuHypervisor *self)
-{
-  g_autoptr(GDir) dir = g_dir_open (self->paths.vm_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+  /* Recorded and ready: from now on the VM outlives hvkit. */
+  if (write (hold_pipe[1], "r", 1) != 1)
     {
-      g_autofree char *path = g_build_filename (self->paths.vm_dir, name, NULL);
-      struct stat st;
-
-      if (lstat (path, &st) == 0 && (S_ISREG (st.st_mode) || S_ISSOCK (st.st_mode))
-          && (st.st_mode & 0177) != 0 && chmod (path, 0600) != 0)
-        g_debug ("VM '%s': cannot chmod %s: %s", self->id, path, g_strerror (errno));
+      int saved = errno;
+      close_fd (&hold_pipe[1]);
+      kill_launch (self);
+      return start_failed (self, error, HVK_ERROR_FAILED, "cannot release %s: %s",
+                           monitor_path (), g_strerror (saved));
     }
+  close_fd (&hold_pipe[1]);
+  hvk_debug_kill_point ("qemu-start:released");
+  return TRUE;
 }
 
 gboolean
@@ -360,6 +379,16 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       self->vm_dir_created = TRUE;
     }
 
+  /* The record exists before anything is spawned. */
+  self->state = HVK_VM_STATE_STARTING;
+  hvk_debug_kill_point ("qemu-start:record");
+  if (!hvk_hypervisor_persist (hypervisor, error))
+    {
+      g_prefix_error (error, "cannot start VM '%s': ", self->id);
+      self->state = HVK_VM_STATE_CREATED;
+      return FALSE;
+    }
+
   if (hvk_qemu_vm_is_virtio_fs (self))
     {
       g_autofree char *log = g_build_filename (self->paths.vm_dir, VIRTIOFSD_LOG_NAME, NULL);
@@ -380,8 +409,6 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       self->state = HVK_VM_STATE_STOPPED;
       return FALSE;
     }
-
-  tighten_vm_dir (self);
 
   /* A VM booting from a template starts paused (-S, waiting for its
    * state); everything else runs.  The command line says which: a

@@ -22,7 +22,7 @@ typedef struct {
   char     *console_socket;    /* STATE/ID/console.sock */
   char     *pid_file;          /* STATE/ID/pid */
   char     *virtiofsd_socket;  /* STATE/ID/vhost-fs.sock */
-  gboolean  daemonize;         /* -daemonize (detached VMs) */
+  char     *exit_file;         /* STATE/ID/exit: how QEMU ended (hvkit-monitor) */
 } HvkQemuPaths;
 
 void hvk_qemu_paths_clear (HvkQemuPaths *paths);

@@ -541,6 +541,8 @@ hvk_qmp_client_execute (HvkQmpClient *self,
       hvk_qmp_client_close (self);
       return NULL;
     }
+  /* A process killed here leaves the command to QEMU alone. */
+  hvk_debug_kill_point (what);
 
   for (;;)
     {

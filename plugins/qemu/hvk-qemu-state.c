@@ -108,6 +108,8 @@ hvk_qemu_vm_save_state (HvkHypervisor *hypervisor)
   add_string (builder, "state", hvk_vm_state_to_string (self->state));
   add_int (builder, "pid", self->pid);
   add_int (builder, "pid_start_time", (gint64) self->pid_start_time);
+  add_int (builder, "monitor_pid", self->monitor_pid);
+  add_int (builder, "monitor_start_time", (gint64) self->monitor_start_time);
   add_int (builder, "virtiofsd_pid", self->virtiofsd_pid);
   add_int (builder, "virtiofsd_start_time", (gint64) self->virtiofsd_start_time);
   add_string (builder, "uuid", self->uuid);
@@ -118,6 +120,15 @@ hvk_qemu_vm_save_state (HvkHypervisor *hypervisor)
   add_string (builder, "pid_file", self->paths.pid_file);
   add_string (builder, "virtiofsd_socket", self->paths.virtiofsd_socket);
   add_string (builder, "log_file", self->log_file);
+  add_string (builder, "exit_file", self->paths.exit_file);
+  /* A VM whose QEMU ended says how (hvkit-monitor's exit file). */
+  if (hvk_hypervisor_get_state (hypervisor) == HVK_VM_STATE_STOPPED && self->pid > 0)
+    {
+      g_autofree char *how = hvk_process_describe_exit (self->paths.exit_file);
+      g_autofree char *text = g_strdup_printf ("QEMU (pid %d) %s", self->pid,
+                                               how ? how : "is gone (how it ended is unknown)");
+      add_string (builder, "exit", text);
+    }
   add_string (builder, "kernel_cmdline", self->kernel_cmdline);
   add_string (builder, "config", config_text);
   add_int (builder, "vcpus", self->vcpus);
@@ -229,6 +240,7 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
   JsonNode *node;
   HvkVmState vm_state;
   gint64 pid, pid_start_time, virtiofsd_pid, virtiofsd_start_time;
+  gint64 monitor_pid, monitor_start_time;
   gint64 vcpus, memory_mb, next_dimm;
 
   if (state == NULL || !JSON_NODE_HOLDS_OBJECT (state))
@@ -290,6 +302,10 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
     return state_error ("pid", error);
   if (!state_get_int (object, "pid_start_time", 0, G_MAXINT64, &pid_start_time))
     return state_error ("pid_start_time", error);
+  if (!state_get_int (object, "monitor_pid", 0, G_MAXINT, &monitor_pid))
+    return state_error ("monitor_pid", error);
+  if (!state_get_int (object, "monitor_start_time", 0, G_MAXINT64, &monitor_start_time))
+    return state_error ("monitor_start_time", error);
   if (!state_get_int (object, "virtiofsd_pid", 0, G_MAXINT, &virtiofsd_pid))
     return state_error ("virtiofsd_pid", error);
   if (!state_get_int (object, "virtiofsd_start_time", 0, G_MAXINT64, &virtiofsd_start_time))
@@ -317,7 +333,7 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
   self->paths.console_socket = state_dup_string (object, "console_socket");
   self->paths.pid_file = state_dup_string (object, "pid_file");
   self->paths.virtiofsd_socket = state_dup_string (object, "virtiofsd_socket");
-  self->paths.daemonize = TRUE;
+  self->paths.exit_file = state_dup_string (object, "exit_file");
   g_free (self->log_file);
   self->log_file = state_dup_string (object, "log_file");
   g_free (self->kernel_cmdline);
@@ -334,6 +350,8 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
   self->hotplugged = g_steal_pointer (&hotplugged);
   self->pid = (int) pid;
   self->pid_start_time = (guint64) pid_start_time;
+  self->monitor_pid = (int) monitor_pid;
+  self->monitor_start_time = (guint64) monitor_start_time;
   self->virtiofsd_pid = (int) virtiofsd_pid;
   self->virtiofsd_start_time = (guint64) virtiofsd_start_time;
   self->vcpus = (guint32) vcpus;

@@ -210,13 +210,12 @@ test_layout (void)
   paths.qmp_socket = g_strdup ("/run/x/vm/qmp.sock");
   paths.console_socket = g_strdup ("/run/x/vm/console.sock");
   paths.pid_file = g_strdup ("/run/x/vm/pid");
-  paths.daemonize = TRUE;
   cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, &layout, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
 
-  /* -daemonize goes with the knobs. */
-  g_assert_cmpstr (find_option (cmdline, "--no-reboot", 0), ==, "-daemonize");
+  /* QEMU runs in the foreground under hvkit-monitor: never -daemonize. */
+  g_assert_null (find_option (cmdline, "-daemonize", 0));
 
   g_assert_cmpuint (layout->bridges->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (layout->bridges, 1), ==, "pcie-pci-bridge-1");

@@ -2,22 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """A misbehaving stand-in for qemu-system-*, for fault-injection tests.
 
-It parses what hvkit passes QEMU (-qmp unix:path=P,..., -pidfile F,
--daemonize), daemonizes like QEMU (the launcher exits 0 once the daemon
-is set up), writes the pid file and serves QMP on the socket.  How it
+It parses what hvkit passes QEMU (-qmp unix:path=P,..., -pidfile F), runs
+in the foreground as QEMU does under hvkit-monitor, writes the pid file and
+serves QMP on the socket.  How it
 misbehaves comes from HVK_FAKE_QEMU_MODE, a comma-separated list of:
 
   exit            exit 1 at once, before anything
-  hang            the daemon writes its pid file and hangs: no QMP socket,
-                  and the launcher never returns
+  hang            writes its pid file and hangs: no QMP socket
   no-greet        the QMP socket accepts but never greets
   close-on=CMD    close the connection when CMD arrives (no reply)
   error-on=CMD    answer CMD with a QMP error
   malformed-on=CMD  answer CMD with malformed JSON
   storm=N         send N events after the greeting and before every reply
-  linger=MS       the launcher stays MS milliseconds after the daemon is
-                  set up before it exits 0 (a large QEMU's exit is slow);
-                  it writes its pid to HVK_FAKE_QEMU_LAUNCHER_PID if set
 
 Without a mode it behaves: query-status, stop, cont, quit, device_del
 (with its DEVICE_DELETED event) and {"return": {}} for the rest.  Every
@@ -53,13 +49,10 @@ def split_opts(value):
 
 def parse_args(argv):
     qmp = pidfile = None
-    daemonize = False
     i = 1
     while i < len(argv):
         arg = argv[i]
-        if arg == "-daemonize":
-            daemonize = True
-        elif arg == "-pidfile" and i + 1 < len(argv):
+        if arg == "-pidfile" and i + 1 < len(argv):
             pidfile = argv[i + 1]
             i += 1
         elif arg == "-qmp" and i + 1 < len(argv):
@@ -69,7 +62,7 @@ def parse_args(argv):
                 qmp = first[len("path="):] if first.startswith("path=") else first
             i += 1
         i += 1
-    return qmp, pidfile, daemonize
+    return qmp, pidfile
 
 
 def parse_mode():
@@ -201,28 +194,10 @@ def main():
     if "exit" in mode:
         sys.stderr.write("fake-qemu: told to exit at once\n")
         sys.exit(1)
-    qmp, pidfile, daemonize = parse_args(sys.argv)
+    qmp, pidfile = parse_args(sys.argv)
     if qmp is None:
         sys.stderr.write("fake-qemu: no -qmp unix:path=...\n")
         sys.exit(1)
-
-    ready_w = None
-    if daemonize:
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid > 0:
-            os.close(w)
-            launcher_pid = os.environ.get("HVK_FAKE_QEMU_LAUNCHER_PID")
-            if launcher_pid:
-                with open(launcher_pid, "w") as f:
-                    f.write("%d\n" % os.getpid())
-            data = os.read(r, 1)
-            if "linger" in mode:
-                time.sleep(int(mode["linger"]) / 1000)
-            os._exit(0 if data == b"1" else 1)
-        os.close(r)
-        os.setsid()
-        ready_w = w
 
     if pidfile:
         with open(pidfile, "w") as f:
@@ -236,16 +211,6 @@ def main():
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(qmp)
     listener.listen(4)
-    if ready_w is not None:
-        os.write(ready_w, b"1")
-        os.close(ready_w)
-        # Like QEMU once daemonized: stdio on /dev/null (no file of the
-        # VM dir held open for writing).
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.close(null)
-
     watch_owner()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     state = {"status": "running", "quit": False}

@@ -5,7 +5,9 @@
 
 #include <signal.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -154,38 +156,66 @@ test_exit_at_once (void)
   assert_failed_start (&vm, START_TIMEOUT_MS, HVK_ERROR_FAILED, "told to exit at once");
 }
 
-/* A launcher that takes its time to exit once the daemon answers QMP:
- * start returns without waiting for it, and it is reaped all the same
- * (no zombie child left in a long-lived process). */
-static void
-test_launcher_lingers (void)
+/* The parent field (4) of /proc/PID/stat. */
+static int
+parent_of (int pid)
 {
-  g_autofree char *pid_path = g_build_filename (env.tmpdir, "launcher.pid", NULL);
-  g_autofree char *proc = NULL;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *text = NULL;
+  const char *p;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  p = strrchr (text, ')');
+  g_assert_nonnull (p);
+  return (int) g_ascii_strtoll (p + 4, NULL, 10);
+}
+
+/* QEMU runs under hvkit-monitor: its parent is the monitor, not the
+ * caller, which has no child left to reap once start returns; when QEMU
+ * is killed, the monitor records how, and status says it. */
+static void
+test_monitor (void)
+{
   g_autoptr(GError) error = NULL;
-  gint64 deadline;
-  int launcher;
+  g_autoptr(GArray) pids = NULL;
+  g_autoptr(JsonNode) saved = NULL;
+  g_autofree char *log_file = NULL;
+  g_autofree char *log = NULL;
+  const char *exit_text;
+  int qemu, monitor;
   Vm vm;
 
-  g_setenv ("HVK_FAKE_QEMU_LAUNCHER_PID", pid_path, TRUE);
-  vm_create (&vm, "linger", "linger=3000");
+  vm_create (&vm, "monitored", "");
   g_assert_true (hvk_hypervisor_start_vm (vm.hypervisor, START_TIMEOUT_MS, NULL, &error));
   g_assert_no_error (error);
-  g_unsetenv ("HVK_FAKE_QEMU_LAUNCHER_PID");
   assert_running_consistent (&vm);
+  /* The first process of the launch is reaped: no child of ours is left. */
+  g_assert_cmpint (waitpid (-1, NULL, WNOHANG), ==, -1);
+  g_assert_cmpint (errno, ==, ECHILD);
 
-  /* Still there: start did not wait for it. */
-  launcher = rel_read_pid_file (pid_path);
-  g_assert_cmpint (launcher, >, 0);
-  g_assert_true (rel_pid_alive (launcher));
+  pids = hvk_hypervisor_get_pids (vm.hypervisor);
+  g_assert_cmpuint (pids->len, >=, 1);
+  qemu = g_array_index (pids, int, 0);
+  monitor = parent_of (qemu);
+  g_assert_cmpint (monitor, !=, getpid ());
+  g_assert_cmpint (monitor, >, 1);
 
-  /* Once it exits, hvkit reaps it: /proc/PID goes away (a zombie child
-   * nobody waits for would keep it).  The test itself never waits. */
-  proc = g_strdup_printf ("/proc/%d", launcher);
-  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (g_file_test (proc, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
-    g_usleep (10 * 1000);
-  g_assert_false (g_file_test (proc, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (kill (qemu, SIGKILL), ==, 0);
+  g_assert_true (rel_wait_pid_dead (qemu, 5000));
+  g_assert_true (rel_wait_pid_dead (monitor, 5000));
+  g_assert_cmpint (hvk_hypervisor_get_state (vm.hypervisor), ==, HVK_VM_STATE_STOPPED);
+  g_clear_pointer (&pids, g_array_unref);
+  pids = hvk_hypervisor_get_pids (vm.hypervisor);
+  g_assert_cmpuint (pids->len, ==, 0);
+  saved = hvk_hypervisor_save_state (vm.hypervisor);
+  exit_text = json_object_get_string_member_with_default (json_node_get_object (saved), "exit", NULL);
+  g_assert_nonnull (exit_text);
+  g_test_message ("exit: %s", exit_text);
+  g_assert_nonnull (strstr (exit_text, "killed by signal 9"));
+  /* The log keeps the last word too. */
+  log_file = g_strdup (json_object_get_string_member (json_node_get_object (saved), "log_file"));
+  g_assert_true (g_file_get_contents (log_file, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "was killed by signal 9"));
 
   vm_stop_and_check (&vm);
 }
@@ -606,7 +636,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/hvk/reliability/qemu/exit-at-once", test_exit_at_once);
   g_test_add_func ("/hvk/reliability/qemu/hang-before-qmp", test_hang_before_qmp);
-  g_test_add_func ("/hvk/reliability/qemu/launcher-lingers", test_launcher_lingers);
+  g_test_add_func ("/hvk/reliability/qemu/monitor", test_monitor);
   g_test_add_func ("/hvk/reliability/qemu/no-greeting", test_no_greeting);
   g_test_add_func ("/hvk/reliability/qemu/start-cancelled", test_start_cancelled);
   g_test_add_func ("/hvk/reliability/qemu/close-mid-command", test_close_mid_command);

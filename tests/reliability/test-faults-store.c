@@ -211,6 +211,11 @@ test_store_read_only (void)
   g_setenv ("HVK_FAKE_QEMU_LOG", log, TRUE);
   g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "rovm", NULL), ==, 0);
   g_assert_true (g_file_get_contents (state_file, &state_before, NULL, NULL));
+  /* QEMU and its monitor keep the VM's log open for writing, and the
+   * kernel refuses to make a mount with writers read-only (EBUSY): stack
+   * a second bind mount, which they do not use, and make that one
+   * read-only (a file system going read-only on errors is not refused). */
+  g_assert_cmpint (mount (env.store, env.store, "none", MS_BIND, NULL), ==, 0);
   remount (env.store, TRUE);
 
   g_clear_pointer (&err, g_free);
@@ -221,7 +226,7 @@ test_store_read_only (void)
   g_assert_true (g_file_get_contents (state_file, &state_after, NULL, NULL));
   g_assert_cmpstr (state_before, ==, state_after);
 
-  remount (env.store, FALSE);
+  g_assert_cmpint (umount (env.store), ==, 0);
   g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "pause", "rovm", NULL), ==, 0);
   g_assert_true (qmp_log_has ("stop"));
   g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "stop", "rovm", NULL), ==, 0);
