@@ -190,6 +190,7 @@ hvk_hypervisor_persist (HvkHypervisor *self,
   binding = g_object_get_qdata (G_OBJECT (self), store_binding_quark);
   if (binding == NULL)
     return TRUE;
+  hvk_debug_kill_point ("persist");
   return hvk_vm_store_save_hypervisor (binding->store, binding->id, self, error);
 }
 

@@ -120,14 +120,20 @@ hvkit_cmd_stop (HvkitTool *tool,
   g_autoptr(HvkVmLock) lock = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) record_error = NULL;
+  gboolean was_starting;
   int status;
 
   if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
     return status;
-  hypervisor = hvkit_open_vm (tool, argv[1], &lock, &status);
+  hypervisor = hvkit_open_vm_to_stop (tool, argv[1], &lock, &record_error, &status);
+  if (hypervisor == NULL && record_error != NULL && lock != NULL)
+    return hvkit_stop_unrecorded (tool, argv[1], record_error);
   if (hypervisor == NULL)
-    return status;
+    return record_error != NULL ? hvkit_fail (record_error, HVKIT_EXIT_FAILED) : status;
 
+  /* A start that never finished: its record may not know every process. */
+  was_starting = hvk_hypervisor_get_state (hypervisor) == HVK_VM_STATE_STARTING;
   if (!hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error))
     {
       hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
@@ -136,7 +142,13 @@ hvkit_cmd_stop (HvkitTool *tool,
   if (!hvk_hypervisor_cleanup (hypervisor, &error))
     hvkit_warn ("%s", error->message);
   g_clear_error (&error);
+  if (was_starting)
+    {
+      g_autofree char *dir = g_build_filename (tool->state_dir, argv[1], NULL);
+      g_autoptr(GArray) killed = hvk_process_kill_referencing (dir, 3000);
+    }
 
+  hvk_debug_kill_point ("tool:remove");
   /* A stopped VM leaves nothing behind. */
   if (!hvk_vm_store_remove_dir (tool->state_dir, argv[1], &error))
     return hvkit_fail (error, HVKIT_EXIT_FAILED);
@@ -241,8 +253,9 @@ hvkit_cmd_resize (HvkitTool *tool,
                   int        argc,
                   char     **argv)
 {
-  gint64 vcpus = -1;
-  gint64 memory = -1;
+  /* Unset until given: -1 is a value to refuse by name, not "absent". */
+  gint64 vcpus = G_MININT64;
+  gint64 memory = G_MININT64;
   const GOptionEntry entries[] = {
     { "vcpus", 0, 0, G_OPTION_ARG_INT64, &vcpus, "The wanted number of vCPUs", "N" },
     { "memory", 0, 0, G_OPTION_ARG_INT64, &memory, "The wanted memory in MiB", "MIB" },
@@ -258,13 +271,13 @@ hvkit_cmd_resize (HvkitTool *tool,
 
   if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
     return status;
-  if (vcpus < 0 && memory < 0)
+  if (vcpus == G_MININT64 && memory == G_MININT64)
     return hvkit_fail_printf (HVKIT_EXIT_USAGE,
                               "resize: give --vcpus N, --memory MIB or both");
-  if (vcpus == 0 || vcpus > G_MAXUINT32)
+  if (vcpus != G_MININT64 && (vcpus <= 0 || vcpus > G_MAXUINT32))
     return hvkit_fail_printf (HVKIT_EXIT_USAGE,
                               "resize: invalid --vcpus %" G_GINT64_FORMAT, vcpus);
-  if (memory == 0 || memory > G_MAXUINT32)
+  if (memory != G_MININT64 && (memory <= 0 || memory > G_MAXUINT32))
     return hvkit_fail_printf (HVKIT_EXIT_USAGE,
                               "resize: invalid --memory %" G_GINT64_FORMAT, memory);
 
@@ -272,7 +285,7 @@ hvkit_cmd_resize (HvkitTool *tool,
   if (hypervisor == NULL)
     return status;
 
-  if (vcpus > 0)
+  if (vcpus != G_MININT64)
     {
       guint32 old_vcpus = 0, new_vcpus = 0;
 
@@ -285,7 +298,7 @@ hvkit_cmd_resize (HvkitTool *tool,
       g_print ("vcpus: %u -> %u\n", old_vcpus, new_vcpus);
     }
 
-  if (memory > 0)
+  if (memory != G_MININT64)
     {
       guint32 old_mb = hvk_hypervisor_get_total_memory_mb (hypervisor);
       guint32 new_mb = 0;

@@ -54,6 +54,14 @@ HvkHypervisor *hvkit_open_vm       (HvkitTool    *tool,
                                     const char   *id,
                                     HvkVmLock   **lock,
                                     int          *exit_code);
+HvkHypervisor *hvkit_open_vm_to_stop (HvkitTool  *tool,
+                                      const char *id,
+                                      HvkVmLock **lock,
+                                      GError    **record_error,
+                                      int        *exit_code);
+int            hvkit_stop_unrecorded (HvkitTool    *tool,
+                                      const char   *id,
+                                      const GError *record_error);
 HvkHypervisor *hvkit_open_vm_to_change (HvkitTool  *tool,
                                         const char *id,
                                         HvkVmLock **lock,

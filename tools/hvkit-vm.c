@@ -58,12 +58,15 @@ remove_relocked_dir (HvkitTool  *tool,
 
 /* Validates @id, checks the VM exists, takes its lock without waiting if
  * @lock is not %NULL and loads it, parsing its state file once; @state
- * (nullable) gets the parsed file. */
+ * (nullable) gets the parsed file.  With @record_error, a record that
+ * cannot be loaded is not reported: the error goes there, and the lock
+ * (if any was taken) to @lock. */
 static HvkHypervisor *
 open_vm (HvkitTool   *tool,
          const char  *id,
          HvkVmLock  **lock,
          JsonNode   **state,
+         GError     **record_error,
          int         *exit_code)
 {
   g_autoptr(GError) error = NULL;
@@ -82,7 +85,7 @@ open_vm (HvkitTool   *tool,
   /* Before locking: the lock would create the VM's directory.  A stat is
    * enough here; the file is read under the lock, once. */
   state_file = g_build_filename (tool->state_dir, id, HVK_VM_STATE_FILE, NULL);
-  if (g_stat (state_file, &buf) != 0)
+  if (g_stat (state_file, &buf) != 0 && record_error == NULL)
     {
       root = hvk_vm_store_read_state (tool->state_dir, id, &error);
       if (root == NULL)
@@ -103,6 +106,7 @@ open_vm (HvkitTool   *tool,
         }
     }
 
+  hvk_debug_kill_point ("tool:locked");
   /* Read under the lock, so no other process changes it meanwhile. */
   root = hvk_vm_store_read_state (tool->state_dir, id, &error);
   if (root != NULL)
@@ -113,6 +117,14 @@ open_vm (HvkitTool   *tool,
     {
       if (vm_lock != NULL && g_error_matches (error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
         remove_relocked_dir (tool, id);
+      if (record_error != NULL)
+        {
+          g_propagate_error (record_error, g_steal_pointer (&error));
+          if (lock != NULL)
+            *lock = g_steal_pointer (&vm_lock);
+          *exit_code = HVKIT_EXIT_FAILED;
+          return NULL;
+        }
       *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
       return NULL;
     }
@@ -130,7 +142,51 @@ hvkit_open_vm (HvkitTool  *tool,
                HvkVmLock **lock,
                int        *exit_code)
 {
-  return open_vm (tool, id, lock, NULL, exit_code);
+  return open_vm (tool, id, lock, NULL, NULL, exit_code);
+}
+
+/* hvkit_open_vm() with the lock, for stop: a record that cannot be
+ * loaded is not the end (see hvkit_stop_unrecorded()), so its error goes
+ * to @record_error with the lock held. */
+HvkHypervisor *
+hvkit_open_vm_to_stop (HvkitTool  *tool,
+                       const char *id,
+                       HvkVmLock **lock,
+                       GError    **record_error,
+                       int        *exit_code)
+{
+  return open_vm (tool, id, lock, NULL, record_error, exit_code);
+}
+
+/* Stops VM @id whose record cannot be read (corrupt, or never written
+ * whole): kills every process that names the VM's directory (its VMM,
+ * monitor, virtiofsd: their pids and start times are in the record we
+ * cannot trust, their command lines name the directory), then removes the
+ * directory.  The caller holds the VM's lock.  Says what it could not
+ * read and what it did. */
+int
+hvkit_stop_unrecorded (HvkitTool    *tool,
+                       const char   *id,
+                       const GError *record_error)
+{
+  g_autofree char *dir = g_build_filename (tool->state_dir, id, NULL);
+  g_autoptr(GArray) killed = NULL;
+  g_autoptr(GString) pids = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return hvkit_fail (record_error, HVKIT_EXIT_FAILED);
+
+  hvkit_warn ("%s", record_error->message);
+  killed = hvk_process_kill_referencing (dir, 3000);
+  for (guint i = 0; i < killed->len; i++)
+    g_string_append_printf (pids, "%s%d", i > 0 ? ", " : "", g_array_index (killed, int, i));
+  if (!hvk_vm_store_remove_dir (tool->state_dir, id, &error))
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  g_print ("VM '%s' stopped without its record: %s%s%s and its directory removed\n", id,
+           killed->len > 0 ? "killed pid" : "no process was left",
+           killed->len > 1 ? "s " : killed->len == 1 ? " " : "", pids->str);
+  return HVKIT_EXIT_OK;
 }
 
 /* hvkit_open_vm() with the lock, for a command that changes the VM: the
@@ -145,11 +201,12 @@ hvkit_open_vm_to_change (HvkitTool  *tool,
                          int        *exit_code)
 {
   g_autoptr(JsonNode) state = NULL;
-  g_autoptr(HvkHypervisor) hypervisor = open_vm (tool, id, lock, &state, exit_code);
+  g_autoptr(HvkHypervisor) hypervisor = open_vm (tool, id, lock, &state, NULL, exit_code);
   g_autoptr(GError) error = NULL;
 
   if (hypervisor == NULL)
     return NULL;
+  hvk_debug_kill_point ("tool:rewrite");
   if (!hvk_vm_store_write_state (tool->state_dir, id, state, &error))
     {
       g_prefix_error (&error, "VM '%s' left as it is: ", id);
@@ -210,6 +267,7 @@ hvkit_start_vm (HvkitTool  *tool,
     }
 
   hvk_config_set_vm_store_path (config, tool->state_dir);
+  hvk_debug_kill_point ("tool:create");
   hypervisor = hvk_registry_create_hypervisor (hvkit_tool_get_registry (tool),
                                                config, &error);
   if (hypervisor == NULL)
@@ -249,8 +307,10 @@ hvkit_save_vm (HvkitTool     *tool,
 {
   g_autoptr(GError) error = NULL;
 
+  hvk_debug_kill_point ("tool:save");
   if (!hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, &error))
     return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  hvk_debug_kill_point ("tool:saved");
   return HVKIT_EXIT_OK;
 }
 
