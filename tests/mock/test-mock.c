@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "hvk-test-transitions.h"
+
 /* The mock backend through the public API: real state transitions, the
  * call record, fault injection, state round trips (after Kata's
  * mock_hypervisor_test.go, section 6 of the reference vectors). */
@@ -257,6 +259,9 @@ static gboolean op_memory (HvkHypervisor *hv, GError **e) { return hvk_hyperviso
 static gboolean op_console (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_get_vm_console (hv, NULL, NULL, e); }
 
 typedef enum { AT_NONE, AT_CREATED, AT_RUNNING, AT_PAUSED, AT_STOPPED } Setup;
+/* The table's setup passes HvkVmStates. */
+G_STATIC_ASSERT ((int) AT_CREATED == (int) HVK_VM_STATE_CREATED
+                 && (int) AT_STOPPED == (int) HVK_VM_STATE_STOPPED);
 
 static void
 setup_state (Fixture *fixture,
@@ -322,6 +327,44 @@ test_illegal_transitions (void)
       g_assert_cmpint (hvk_hypervisor_get_state (fixture.hypervisor), ==, before);
       fixture_tear_down (&fixture, NULL);
     }
+}
+
+/* The interface's lifecycle table (tests/common): every illegal
+ * (state, operation) pair, each on a new VM. */
+static void
+transitions_setup (HvkTestVm  *vm,
+                   HvkVmState  state,
+                   gpointer    user_data)
+{
+  Fixture *fixture = g_new0 (Fixture, 1);
+
+  fixture_set_up (fixture, NULL);
+  setup_state (fixture, (Setup) state);
+  vm->hypervisor = g_object_ref (fixture->hypervisor);
+  vm->config = g_object_ref (fixture->config);
+  vm->data = fixture;
+}
+
+static void
+transitions_teardown (HvkTestVm *vm,
+                      gpointer   user_data)
+{
+  fixture_tear_down (vm->data, NULL);
+  g_free (vm->data);
+}
+
+static HvkDevice *
+transitions_device (HvkTestOp op,
+                    gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  HvkDevice *dev = hvk_device_new_from_string (user_data,
+                                               "block,id=" HVK_TEST_DEVICE_ID
+                                               ",path=/img/hvktest0.raw,format=raw",
+                                               &error);
+
+  g_assert_no_error (error);
+  return dev;
 }
 
 static void
@@ -886,7 +929,19 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autoptr(HvkRegistry) device_registry = NULL;
+  HvkTestTransitions transitions = {
+    .path_prefix = "/hvk/mock/transitions",
+    .setup = transitions_setup,
+    .teardown = transitions_teardown,
+    .device = transitions_device,
+  };
+  int ret;
+
   g_test_init (&argc, &argv, NULL);
+  device_registry = hvk_registry_new ();
+  hvk_registry_scan (device_registry);
+  transitions.user_data = device_registry;
 
 #define ADD(path, data, func) \
   g_test_add ("/hvk/mock/" path, Fixture, data, fixture_set_up, func, fixture_tear_down)
@@ -916,6 +971,8 @@ main (int    argc,
   ADD ("state-roundtrip", NULL, test_state_roundtrip);
   ADD ("load-state-errors", NULL, test_load_state_errors);
 #undef ADD
+  hvk_test_transitions_add (&transitions);
 
-  return g_test_run ();
+  ret = g_test_run ();
+  return ret;
 }
