@@ -477,6 +477,49 @@ test_devices (Fixture       *fixture,
   g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
 }
 
+/* A second device with an id the VM has (from the configuration, from
+ * add_device(), from an earlier hotplug) is refused and changes nothing. */
+static void
+test_hotplug_duplicate_id (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) cold1 = device (fixture, "block,id=cold1,path=/img/cold1.raw,format=raw");
+  g_autoptr(HvkDevice) hot0 = device (fixture, "block,id=hot0,path=/img/hot0.raw,format=raw");
+  const char * const ids[] = { "cold0", "cold1", "hot0" };
+
+  create (fixture);
+  g_assert_true (hvk_hypervisor_add_device (hv, cold1, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, hot0, NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("net,id=%s,ifname=tap%u,mac=02:00:00:00:00:0%u",
+                                               ids[i], i, i);
+      g_autoptr(HvkDevice) dup = device (fixture, text);
+      g_autofree char *message = g_strdup_printf ("mock: VM 'vm1' already has a device with id '%s'",
+                                                  ids[i]);
+      g_autoptr(JsonNode) before = hvk_hypervisor_save_state (hv);
+      g_autoptr(JsonNode) after = NULL;
+
+      g_assert_false (hvk_hypervisor_hotplug_add_device (hv, dup, NULL, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, message);
+      g_clear_error (&error);
+
+      /* Unchanged but for the record of the call. */
+      after = hvk_hypervisor_save_state (hv);
+      json_object_remove_member (json_node_get_object (before), "calls");
+      json_object_remove_member (json_node_get_object (after), "calls");
+      g_assert_true (json_node_equal (before, after));
+    }
+}
+
 static void
 test_config_devices (void)
 {
@@ -953,6 +996,9 @@ main (int    argc,
   ADD ("create-twice", NULL, test_create_twice);
   g_test_add_func ("/hvk/mock/create-validates", test_create_validates);
   ADD ("devices", NULL, test_devices);
+  ADD ("hotplug-duplicate-id",
+       "[device.cold0]\nkind=block\npath=/img/cold0.raw\nformat=raw\n",
+       test_hotplug_duplicate_id);
   g_test_add_func ("/hvk/mock/config-devices", test_config_devices);
   g_test_add_func ("/hvk/mock/kernel-cmdline", test_kernel_cmdline);
   ADD ("resize", NULL, test_resize);

@@ -885,6 +885,158 @@ transitions_device (HvkTestOp op,
   return device (text);
 }
 
+/* Hot-plugging a device whose id the VM already has is refused, with an
+ * error naming the id, before anything goes to QMP: after the setup's
+ * commands the fake server refuses everything, and must have received
+ * nothing more.  @known_why: why QEMU does not refuse it today (an
+ * expected failure until it does), or NULL. */
+static void
+expect_duplicate_refused (HvkHypervisor *vm,
+                          FakeServer    *server,
+                          guint          setup_commands,
+                          const char    *id,
+                          const char    *known_why)
+{
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autofree char *text = g_strdup_printf ("block,id=%s,path=%s,format=raw", id, disk);
+  g_autofree char *fragment = g_strdup_printf ("already has a device '%s'", id);
+  g_autoptr(HvkDevice) dup = device (text);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) sent = g_string_new (NULL);
+  gboolean ok, refused;
+
+  ok = hvk_hypervisor_hotplug_add_device (vm, dup, NULL, &error);
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  for (guint i = setup_commands; i < server->received->len; i++)
+    g_string_append_printf (sent, " %s", (char *) server->received->pdata[i]);
+  g_test_message ("hotplug of a second '%s': %s; sent to QMP:%s", id,
+                  ok ? "succeeded" : error->message, sent->len ? sent->str : " nothing");
+
+  refused = !ok && g_error_matches (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT)
+            && strstr (error->message, fragment) != NULL && sent->len == 0;
+  if (known_why != NULL && refused)
+    g_test_fail_printf ("a second '%s' is refused now: remove the known failure (%s)",
+                        id, known_why);
+  else if (known_why != NULL)
+    g_test_incomplete_printf ("known failure: %s", known_why);
+  else
+    {
+      g_assert_false (ok);
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, fragment));
+      g_assert_nonnull (strstr (error->message, "VM 'unit'"));
+      g_assert_cmpstr (sent->str, ==, "");
+    }
+  /* Whatever happened, the server saw the setup's commands first. */
+  g_assert_cmpuint (server->received->len, >=, setup_commands);
+  fake_server_finish (server);
+}
+
+/* ... as a device of the configuration ([device.ID]: cold-plugged). */
+static void
+test_duplicate_id_config (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    { STEP_REFUSE_REST, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .bridges = { "pci-bridge-0" }, .pcie = TRUE };
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autofree char *extra = g_strdup_printf ("\n[device.cold0]\nkind=block\npath=%s\nformat=raw\n", disk);
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), extra, &spec);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (hvk_config_lookup_device (hvk_hypervisor_get_config (vm), "cold0"));
+  /* Connected first: a wrongly allowed hotplug would reach the server. */
+  g_assert_true (hvk_hypervisor_check (vm, &error));
+  g_assert_no_error (error);
+  expect_duplicate_refused (vm, server, 2, "cold0", NULL);
+}
+
+/* ... as a device hot-plugged before. */
+static void
+test_duplicate_id_hotplugged (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_REFUSE_REST, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .bridges = { "pci-bridge-0" }, .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (hotplug (vm, "block,id=hot0,path=", disk, ",format=raw", &error));
+  g_assert_no_error (error);
+  expect_duplicate_refused (vm, server, 3, "hot0", NULL);
+}
+
+/* ... as a device cold-plugged with add_device() between create_vm() and
+ * the start, then hot-plugged by another process (`hvkit hotplug`), which
+ * has the state the first one saved. */
+static void
+test_duplicate_id_add_device (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "query-status", 0 },
+    { STEP_REPLY, "{\"return\": {\"status\": \"running\", \"running\": true}}", 0 },
+    { STEP_REFUSE_REST, NULL, 0 },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hvk-qemu-dup-XXXXXX", &error);
+  g_autoptr(HvkConfig) config = cell_config (dir);
+  g_autoptr(HvkHypervisor) creator = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(HvkConfig) empty = hvk_config_new (HVK_QEMU_BACKEND_NAME);
+  g_autoptr(JsonNode) state = NULL;
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autofree char *text = g_strdup_printf ("block,id=cold1,path=%s,format=raw", disk);
+  g_autoptr(HvkDevice) cold = device (text);
+  FakeServer *server;
+  JsonObject *object;
+
+  g_assert_no_error (error);
+  creator = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (creator, "unit", config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_add_device (creator, cold, &error));
+  g_assert_no_error (error);
+
+  /* What the start would have saved: running, with our pid as QEMU. */
+  server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  state = hvk_hypervisor_save_state (creator);
+  object = json_node_get_object (state);
+  json_object_set_string_member (object, "state", "running");
+  json_object_set_int_member (object, "pid", getpid ());
+  json_object_set_int_member (object, "pid_start_time", 0);
+  json_object_set_string_member (object, "qmp_socket", server->path);
+  vm = hvk_registry_create_hypervisor (registry, empty, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_load_state (vm, state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+  g_assert_true (hvk_hypervisor_check (vm, &error));
+  g_assert_no_error (error);
+
+  /* hvk-qemu-hypervisor.c checks the config's devices and the hot-plugged
+   * ones, not self->cold_devices. */
+  expect_duplicate_refused (vm, server, 2, "cold1",
+                            "qemu_hotplug_add_device() does not look at the devices "
+                            "added with add_device() (cold_devices): it sends blockdev-add");
+  g_clear_object (&vm);
+  g_clear_object (&creator);
+  remove_tree (dir);
+}
+
 /* Where hvk-qemu-hypervisor.c disagrees with the interface today (its
  * check_state() masks).  Each is an expected failure until fixed there. */
 static const HvkTestKnownCell qemu_known[] = {
@@ -939,6 +1091,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);
   g_test_add_func ("/hvk/qemu-hypervisor/dead-process", test_dead_process);
   g_test_add_func ("/hvk/qemu-hypervisor/load-state-errors", test_load_state_errors);
+  g_test_add_func ("/hvk/qemu-hypervisor/duplicate-id/config", test_duplicate_id_config);
+  g_test_add_func ("/hvk/qemu-hypervisor/duplicate-id/hotplugged", test_duplicate_id_hotplugged);
+  g_test_add_func ("/hvk/qemu-hypervisor/duplicate-id/add-device", test_duplicate_id_add_device);
   hvk_test_transitions_add (&qemu_transitions);
 
   ret = g_test_run ();
