@@ -4,7 +4,8 @@
  * argv the acrn backend builds (create_vm, then the "argv" property) must
  * equal NAME.args byte for byte, one argument per line; a config the
  * backend refuses has NAME.err instead (`ERROR CODE: message`).
- * HVKIT_TEST_REGENERATE=1 rewrites the expected files instead.
+ * `ninja -C BUILD regenerate-goldens` rewrites the expected files instead;
+ * HVKIT_TEST_REGENERATE=1 alone fails (tests/common/hvk-test-golden.h).
  *
  * NAME.kata holds the list Kata's acrn.go/acrn_arch_base.go would give for
  * the same config.  It must equal ours once the documented differences
@@ -23,6 +24,8 @@
 
 #include <string.h>
 #include <glib/gstdio.h>
+
+#include "hvk-test-golden.h"
 
 typedef struct {
   char *name;
@@ -99,17 +102,21 @@ check_or_regenerate (const char *path,
   g_autoptr(GError) error = NULL;
   g_autofree char *expected = NULL;
 
-  if (g_strcmp0 (g_getenv ("HVKIT_TEST_REGENERATE"), "1") == 0)
+  switch (hvk_test_golden_mode ())
     {
-      g_file_set_contents (path, actual, -1, &error);
-      g_assert_no_error (error);
-      g_test_message ("regenerated %s", path);
+    case HVK_TEST_GOLDEN_REGENERATE:
+      hvk_test_golden_regenerate (path, actual);
       return;
+    case HVK_TEST_GOLDEN_REFUSED:
+      return;
+    case HVK_TEST_GOLDEN_COMPARE:
+    default:
+      break;
     }
 
   if (!g_file_get_contents (path, &expected, NULL, &error))
     {
-      g_test_message ("%s is missing (HVKIT_TEST_REGENERATE=1 writes it); got:\n%s",
+      g_test_message ("%s is missing (ninja -C BUILD regenerate-goldens writes it); got:\n%s",
                       path, actual);
       g_assert_no_error (error);
     }

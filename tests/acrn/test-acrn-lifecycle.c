@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 
+#include "hvk-test-transitions.h"
+
 static HvkRegistry *registry;
 
 typedef struct {
@@ -743,6 +745,84 @@ test_not_supported (Fixture       *f,
   g_assert_false (hvk_hypervisor_is_rate_limiter_builtin (hv));
 }
 
+/* The interface's lifecycle table (tests/common), each cell on a new VM
+ * with the stand-ins.  ACRN cannot pause: no paused cells, and pause,
+ * resume, save and the resizes are NOT_SUPPORTED whatever the state. */
+static void
+transitions_setup (HvkTestVm  *vm,
+                   HvkVmState  state,
+                   gpointer    user_data)
+{
+  g_autoptr(GError) error = NULL;
+  Fixture *f = g_new0 (Fixture, 1);
+
+  fixture_setup (f, NULL);
+  vm->data = f;
+  if (state == HVK_VM_STATE_NONE)
+    {
+      vm->config = make_config (f, NULL, NULL);
+      vm->hypervisor = make_hypervisor (f, vm->config);
+      return;
+    }
+
+  vm->hypervisor = create (f, HVK_TEST_VM_ID, NULL, NULL);
+  vm->config = g_object_ref (hvk_hypervisor_get_config (vm->hypervisor));
+  /* The stand-in does not fail: do not watch it for the default second. */
+  g_object_set (vm->hypervisor, "start-grace-ms", 20, NULL);
+  if (state == HVK_VM_STATE_RUNNING)
+    g_assert_true (hvk_hypervisor_start_vm (vm->hypervisor, 0, NULL, &error));
+  else if (state == HVK_VM_STATE_STOPPED)
+    g_assert_true (hvk_hypervisor_stop_vm (vm->hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* What acrnctl was asked (blkrescan), if anything. */
+static char *
+transitions_sent (HvkTestVm *vm,
+                  gpointer   user_data)
+{
+  Fixture *f = vm->data;
+  g_autofree char *calls = read_file (f->ctl_log);
+
+  return *calls != '\0' ? g_strdup_printf ("acrnctl %s", calls) : NULL;
+}
+
+static void
+transitions_teardown (HvkTestVm *vm,
+                      gpointer   user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Whatever the cell did, no acrn-dm is left behind. */
+  if (hvk_hypervisor_get_state (vm->hypervisor) != HVK_VM_STATE_NONE)
+    hvk_hypervisor_stop_vm (vm->hypervisor, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  fixture_teardown (vm->data, NULL);
+  g_free (vm->data);
+}
+
+static HvkDevice *
+transitions_device (HvkTestOp op,
+                    gpointer  user_data)
+{
+  /* A block device in the hotplug pool: the only kind ACRN hot-plugs. */
+  return device ("block,id=" HVK_TEST_DEVICE_ID ",path=/srv/hvktest0.img,index=1");
+}
+
+static const HvkTestTransitions acrn_transitions = {
+  .path_prefix = "/hvk/acrn/transitions",
+  .setup = transitions_setup,
+  .sent = transitions_sent,
+  .teardown = transitions_teardown,
+  .device = transitions_device,
+  .unreachable_states = HVK_TEST_STATE_BIT (HVK_VM_STATE_PAUSED),
+  .unsupported_ops = HVK_TEST_OP_BIT (HVK_TEST_OP_PAUSE_VM)
+                     | HVK_TEST_OP_BIT (HVK_TEST_OP_RESUME_VM)
+                     | HVK_TEST_OP_BIT (HVK_TEST_OP_SAVE_VM)
+                     | HVK_TEST_OP_BIT (HVK_TEST_OP_RESIZE_VCPUS)
+                     | HVK_TEST_OP_BIT (HVK_TEST_OP_RESIZE_MEMORY),
+};
+
 int
 main (int argc, char **argv)
 {
@@ -771,6 +851,7 @@ main (int argc, char **argv)
   ADD ("add-device", test_add_device);
   ADD ("create-errors", test_create_errors);
   ADD ("not-supported", test_not_supported);
+  hvk_test_transitions_add (&acrn_transitions);
 
   ret = g_test_run ();
   g_clear_object (&registry);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "hvk-test-transitions.h"
+
 /* The mock backend through the public API: real state transitions, the
  * call record, fault injection, state round trips (after Kata's
  * mock_hypervisor_test.go, section 6 of the reference vectors). */
@@ -257,6 +259,9 @@ static gboolean op_memory (HvkHypervisor *hv, GError **e) { return hvk_hyperviso
 static gboolean op_console (HvkHypervisor *hv, GError **e) { return hvk_hypervisor_get_vm_console (hv, NULL, NULL, e); }
 
 typedef enum { AT_NONE, AT_CREATED, AT_RUNNING, AT_PAUSED, AT_STOPPED } Setup;
+/* The table's setup passes HvkVmStates. */
+G_STATIC_ASSERT ((int) AT_CREATED == (int) HVK_VM_STATE_CREATED
+                 && (int) AT_STOPPED == (int) HVK_VM_STATE_STOPPED);
 
 static void
 setup_state (Fixture *fixture,
@@ -322,6 +327,44 @@ test_illegal_transitions (void)
       g_assert_cmpint (hvk_hypervisor_get_state (fixture.hypervisor), ==, before);
       fixture_tear_down (&fixture, NULL);
     }
+}
+
+/* The interface's lifecycle table (tests/common): every illegal
+ * (state, operation) pair, each on a new VM. */
+static void
+transitions_setup (HvkTestVm  *vm,
+                   HvkVmState  state,
+                   gpointer    user_data)
+{
+  Fixture *fixture = g_new0 (Fixture, 1);
+
+  fixture_set_up (fixture, NULL);
+  setup_state (fixture, (Setup) state);
+  vm->hypervisor = g_object_ref (fixture->hypervisor);
+  vm->config = g_object_ref (fixture->config);
+  vm->data = fixture;
+}
+
+static void
+transitions_teardown (HvkTestVm *vm,
+                      gpointer   user_data)
+{
+  fixture_tear_down (vm->data, NULL);
+  g_free (vm->data);
+}
+
+static HvkDevice *
+transitions_device (HvkTestOp op,
+                    gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  HvkDevice *dev = hvk_device_new_from_string (user_data,
+                                               "block,id=" HVK_TEST_DEVICE_ID
+                                               ",path=/img/hvktest0.raw,format=raw",
+                                               &error);
+
+  g_assert_no_error (error);
+  return dev;
 }
 
 static void
@@ -432,6 +475,49 @@ test_devices (Fixture       *fixture,
   g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
   g_assert_false (hvk_hypervisor_hotplug_remove_device (hv, "disk1", NULL, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+}
+
+/* A second device with an id the VM has (from the configuration, from
+ * add_device(), from an earlier hotplug) is refused and changes nothing. */
+static void
+test_hotplug_duplicate_id (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) cold1 = device (fixture, "block,id=cold1,path=/img/cold1.raw,format=raw");
+  g_autoptr(HvkDevice) hot0 = device (fixture, "block,id=hot0,path=/img/hot0.raw,format=raw");
+  const char * const ids[] = { "cold0", "cold1", "hot0" };
+
+  create (fixture);
+  g_assert_true (hvk_hypervisor_add_device (hv, cold1, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, hot0, NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("net,id=%s,ifname=tap%u,mac=02:00:00:00:00:0%u",
+                                               ids[i], i, i);
+      g_autoptr(HvkDevice) dup = device (fixture, text);
+      g_autofree char *message = g_strdup_printf ("mock: VM 'vm1' already has a device with id '%s'",
+                                                  ids[i]);
+      g_autoptr(JsonNode) before = hvk_hypervisor_save_state (hv);
+      g_autoptr(JsonNode) after = NULL;
+
+      g_assert_false (hvk_hypervisor_hotplug_add_device (hv, dup, NULL, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, message);
+      g_clear_error (&error);
+
+      /* Unchanged but for the record of the call. */
+      after = hvk_hypervisor_save_state (hv);
+      json_object_remove_member (json_node_get_object (before), "calls");
+      json_object_remove_member (json_node_get_object (after), "calls");
+      g_assert_true (json_node_equal (before, after));
+    }
 }
 
 static void
@@ -886,7 +972,19 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autoptr(HvkRegistry) device_registry = NULL;
+  HvkTestTransitions transitions = {
+    .path_prefix = "/hvk/mock/transitions",
+    .setup = transitions_setup,
+    .teardown = transitions_teardown,
+    .device = transitions_device,
+  };
+  int ret;
+
   g_test_init (&argc, &argv, NULL);
+  device_registry = hvk_registry_new ();
+  hvk_registry_scan (device_registry);
+  transitions.user_data = device_registry;
 
 #define ADD(path, data, func) \
   g_test_add ("/hvk/mock/" path, Fixture, data, fixture_set_up, func, fixture_tear_down)
@@ -898,6 +996,9 @@ main (int    argc,
   ADD ("create-twice", NULL, test_create_twice);
   g_test_add_func ("/hvk/mock/create-validates", test_create_validates);
   ADD ("devices", NULL, test_devices);
+  ADD ("hotplug-duplicate-id",
+       "[device.cold0]\nkind=block\npath=/img/cold0.raw\nformat=raw\n",
+       test_hotplug_duplicate_id);
   g_test_add_func ("/hvk/mock/config-devices", test_config_devices);
   g_test_add_func ("/hvk/mock/kernel-cmdline", test_kernel_cmdline);
   ADD ("resize", NULL, test_resize);
@@ -916,6 +1017,8 @@ main (int    argc,
   ADD ("state-roundtrip", NULL, test_state_roundtrip);
   ADD ("load-state-errors", NULL, test_load_state_errors);
 #undef ADD
+  hvk_test_transitions_add (&transitions);
 
-  return g_test_run ();
+  ret = g_test_run ();
+  return ret;
 }

@@ -133,6 +133,28 @@ fake_server_thread (gpointer data)
         case STEP_CLOSE:
           goto out;
 
+        case STEP_REFUSE_REST:
+          {
+            char *line;
+            while ((line = read_line (fd, pending)) != NULL)
+              {
+                g_autoptr(JsonParser) parser = json_parser_new ();
+                g_autofree char *reply = NULL;
+                gint64 id = -1;
+
+                g_ptr_array_add (server->received, line);
+                if (json_parser_load_from_data (parser, line, -1, NULL)
+                    && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+                  id = json_object_get_int_member_with_default (
+                    json_node_get_object (json_parser_get_root (parser)), "id", -1);
+                reply = g_strdup_printf ("{\"error\": {\"class\": \"GenericError\", "
+                                         "\"desc\": \"" REFUSED_DESC "\"}, "
+                                         "\"id\": %" G_GINT64_FORMAT "}\r\n", id);
+                write_all (fd, reply, strlen (reply));
+              }
+          }
+          break;
+
         case STEP_DRAIN:
           {
             char *line;

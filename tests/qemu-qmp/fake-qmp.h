@@ -22,6 +22,10 @@ typedef enum {
   STEP_SLEEP,     /* sleep @delay_ms */
   STEP_CLOSE,     /* close the connection */
   STEP_DRAIN,     /* read until the client closes */
+  STEP_REFUSE_REST, /* until the client closes, record each command and
+                     * answer it with a QMP error (a client that must send
+                     * nothing more fails fast, and the test can see what
+                     * it sent in @received) */
 } StepType;
 
 typedef struct {
@@ -40,6 +44,8 @@ typedef struct {
   GString    *failures;
   GPtrArray  *received;   /* (element-type utf8) command lines */
 } FakeServer;
+
+#define REFUSED_DESC "fake-qmp: not in the script"
 
 #define HANDSHAKE \
   { STEP_SEND, GREETING, 0 }, \

@@ -7,12 +7,15 @@
 #include <string.h>
 
 #include "hvk-qemu-private.h"
+#include "hvk-test-golden.h"
 #include "qemu-test-common.h"
 
 /*
  * Golden command lines: tests/golden/qemu/NAME.conf → NAME.args, one
- * argument per line, compared byte for byte.  HVKIT_TEST_REGENERATE=1
- * rewrites the .args files instead (review the diff before committing).
+ * argument per line, compared byte for byte.  `ninja -C BUILD
+ * regenerate-goldens` rewrites the .args files instead (review the diff
+ * before committing); HVKIT_TEST_REGENERATE=1 alone fails (see
+ * tests/common/hvk-test-golden.h).
  * Plus the exact kernel command line, the layout, and every error path of
  * the builder and the appenders.
  */
@@ -79,17 +82,21 @@ test_golden (gconstpointer user_data)
   g_assert_nonnull (cmdline);
   actual = qemu_test_argv_to_lines (cmdline, data_dir);
 
-  if (g_strcmp0 (g_getenv ("HVKIT_TEST_REGENERATE"), "1") == 0)
+  switch (hvk_test_golden_mode ())
     {
-      g_assert_true (g_file_set_contents (args_path, actual, -1, &error));
-      g_assert_no_error (error);
-      g_test_message ("regenerated %s", args_path);
+    case HVK_TEST_GOLDEN_REGENERATE:
+      hvk_test_golden_regenerate (args_path, actual);
       return;
+    case HVK_TEST_GOLDEN_REFUSED:
+      return;
+    case HVK_TEST_GOLDEN_COMPARE:
+    default:
+      break;
     }
 
   if (!g_file_get_contents (args_path, &expected, NULL, &error))
     {
-      g_test_message ("%s: %s (run with HVKIT_TEST_REGENERATE=1 to create it)",
+      g_test_message ("%s: %s (ninja -C BUILD regenerate-goldens creates it)",
                       args_path, error->message);
       g_test_fail ();
       return;
@@ -100,6 +107,81 @@ test_golden (gconstpointer user_data)
       print_diff (expected, actual);
       g_test_fail ();
     }
+}
+
+/* Regeneration is explicit (tests/common/hvk-test-golden.h), checked in
+ * a subprocess with the environment each case names. */
+static void
+set_golden_env (const char *regenerate,
+                const char *ok,
+                const char *ci)
+{
+  const char * const names[] = { "HVKIT_TEST_REGENERATE", "HVKIT_TEST_REGENERATE_OK", "CI" };
+  const char * const values[] = { regenerate, ok, ci };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      if (values[i] != NULL)
+        g_setenv (names[i], values[i], TRUE);
+      else
+        g_unsetenv (names[i]);
+    }
+}
+
+static void
+test_golden_mode_compare (void)
+{
+  if (g_test_subprocess ())
+    {
+      set_golden_env (NULL, "1", NULL);
+      g_assert_cmpint (hvk_test_golden_mode (), ==, HVK_TEST_GOLDEN_COMPARE);
+      set_golden_env ("0", "1", "true");
+      g_assert_cmpint (hvk_test_golden_mode (), ==, HVK_TEST_GOLDEN_COMPARE);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_golden_mode_target (void)
+{
+  if (g_test_subprocess ())
+    {
+      set_golden_env ("1", "1", NULL);
+      g_assert_cmpint (hvk_test_golden_mode (), ==, HVK_TEST_GOLDEN_REGENERATE);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_golden_mode_leftover (void)
+{
+  if (g_test_subprocess ())
+    {
+      set_golden_env ("1", NULL, NULL);
+      g_assert_cmpint (hvk_test_golden_mode (), ==, HVK_TEST_GOLDEN_REFUSED);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*without HVKIT_TEST_REGENERATE_OK=1*regenerate-goldens*");
+}
+
+static void
+test_golden_mode_ci (void)
+{
+  if (g_test_subprocess ())
+    {
+      set_golden_env ("1", "1", "true");
+      g_assert_cmpint (hvk_test_golden_mode (), ==, HVK_TEST_GOLDEN_REFUSED);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*never regenerated in CI*");
 }
 
 /* Loads base_conf + @extra (key-file text) with @data_dir expansion. */
@@ -748,6 +830,10 @@ main (int    argc,
 
       g_test_add_data_func (path, names[i], test_golden);
     }
+  g_test_add_func ("/hvk/qemu/golden-mode/compare", test_golden_mode_compare);
+  g_test_add_func ("/hvk/qemu/golden-mode/target", test_golden_mode_target);
+  g_test_add_func ("/hvk/qemu/golden-mode/leftover", test_golden_mode_leftover);
+  g_test_add_func ("/hvk/qemu/golden-mode/ci", test_golden_mode_ci);
   g_test_add_func ("/hvk/qemu/kernel-cmdline/exact", test_kernel_cmdline_exact);
   g_test_add_func ("/hvk/qemu/kernel-cmdline/image", test_kernel_cmdline_image);
   g_test_add_func ("/hvk/qemu/kernel-cmdline/iommu-legacy", test_kernel_cmdline_iommu_legacy);
