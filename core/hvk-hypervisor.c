@@ -19,6 +19,7 @@ G_DEFINE_INTERFACE (HvkHypervisor, hvk_hypervisor, G_TYPE_OBJECT)
 static GQuark origin_backend_quark;
 static GQuark origin_registry_quark;
 static GQuark store_binding_quark;
+static GQuark vm_id_quark;
 
 typedef struct {
   char *store;
@@ -41,6 +42,7 @@ hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
   origin_backend_quark = g_quark_from_static_string ("hvk-hypervisor-backend");
   origin_registry_quark = g_quark_from_static_string ("hvk-hypervisor-registry");
   store_binding_quark = g_quark_from_static_string ("hvk-hypervisor-store");
+  vm_id_quark = g_quark_from_static_string ("hvk-hypervisor-vm-id");
 }
 
 /* The strings are a contract (state JSON, `hvkit status`). */
@@ -194,6 +196,77 @@ hvk_hypervisor_persist (HvkHypervisor *self,
   return hvk_vm_store_save_hypervisor (binding->store, binding->id, self, error);
 }
 
+/* The lifecycle, once for every backend (documented with HvkVmState):
+ * the states in which each operation is legal.  Backends may refuse more,
+ * never allow more. */
+typedef enum {
+  OP_CREATE,
+  OP_START,
+  OP_STOP,
+  OP_PAUSE,
+  OP_RESUME,
+  OP_SAVE,
+  OP_ADD_DEVICE,
+  OP_HOTPLUG_ADD,
+  OP_HOTPLUG_REMOVE,
+  OP_RESIZE_MEMORY,
+  OP_RESIZE_VCPUS,
+} Operation;
+
+#define S(state) (1u << HVK_VM_STATE_ ## state)
+
+static const struct {
+  const char *verb;
+  guint       legal;
+} transitions[] = {
+  [OP_CREATE] = { "create", S (NONE) },
+  [OP_START] = { "start", S (CREATED) },
+  [OP_STOP] = { "stop", S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  [OP_PAUSE] = { "pause", S (RUNNING) },
+  [OP_RESUME] = { "resume", S (PAUSED) },
+  [OP_SAVE] = { "save", S (RUNNING) | S (PAUSED) },
+  [OP_ADD_DEVICE] = { "cold-plug a device into", S (CREATED) },
+  [OP_HOTPLUG_ADD] = { "hotplug a device into", S (RUNNING) },
+  [OP_HOTPLUG_REMOVE] = { "unplug a device from", S (RUNNING) },
+  [OP_RESIZE_MEMORY] = { "resize the memory of", S (RUNNING) },
+  [OP_RESIZE_VCPUS] = { "resize the vCPUs of", S (RUNNING) },
+};
+
+#undef S
+
+static gboolean
+check_transition (HvkHypervisor *self,
+                  Operation      op,
+                  GError       **error)
+{
+  HvkVmState state = hvk_hypervisor_get_state (self);
+  StoreBinding *binding;
+  const char *id;
+
+  if ((guint) state < 32 && (transitions[op].legal & (1u << state)) != 0)
+    return TRUE;
+  binding = g_object_get_qdata (G_OBJECT (self), store_binding_quark);
+  id = binding != NULL ? binding->id : g_object_get_qdata (G_OBJECT (self), vm_id_quark);
+  /* A VM that stopped behind the caller's back (its VMM died): the
+   * backend's check says how. */
+  if (state == HVK_VM_STATE_STOPPED && HVK_HYPERVISOR_GET_IFACE (self)->check != NULL)
+    {
+      g_autoptr(GError) why = NULL;
+
+      if (!HVK_HYPERVISOR_GET_IFACE (self)->check (self, &why) && why != NULL
+          && !g_error_matches (why, HVK_ERROR, HVK_ERROR_STATE))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_STATE, "cannot %s VM '%s': it is stopped (%s)",
+                       transitions[op].verb, id != NULL ? id : "(none)", why->message);
+          return FALSE;
+        }
+    }
+  g_set_error (error, HVK_ERROR, HVK_ERROR_STATE, "cannot %s VM '%s': it is %s",
+               transitions[op].verb, id != NULL ? id : "(none)",
+               state == HVK_VM_STATE_NONE ? "not created" : hvk_vm_state_to_string (state));
+  return FALSE;
+}
+
 static gboolean
 not_supported (HvkHypervisor *self,
                const char    *operation,
@@ -213,6 +286,19 @@ not_supported (HvkHypervisor *self,
     HvkHypervisorInterface *iface_ = IFACE (self);                           \
     if (iface_->vfunc == NULL)                                               \
       return not_supported (self, #vfunc, error);                            \
+    return iface_->vfunc (self, __VA_ARGS__);                                \
+  } G_STMT_END
+
+/* The same for a lifecycle operation: one the backend leaves out is
+ * NOT_SUPPORTED in every state; the others are checked against the
+ * transition table first. */
+#define DISPATCH_OP(self, op, vfunc, error, ...)                             \
+  G_STMT_START {                                                             \
+    HvkHypervisorInterface *iface_ = IFACE (self);                           \
+    if (iface_->vfunc == NULL)                                               \
+      return not_supported (self, #vfunc, error);                            \
+    if (!check_transition (self, op, error))                                 \
+      return FALSE;                                                          \
     return iface_->vfunc (self, __VA_ARGS__);                                \
   } G_STMT_END
 
@@ -240,7 +326,9 @@ hvk_hypervisor_create_vm (HvkHypervisor *self,
 
   if (!hvk_vm_id_validate (id, error))
     return FALSE;
-  DISPATCH (self, create_vm, error, id, config, error);
+  if (hvk_hypervisor_get_state (self) == HVK_VM_STATE_NONE)
+    g_object_set_qdata_full (G_OBJECT (self), vm_id_quark, g_strdup (id), g_free);
+  DISPATCH_OP (self, OP_CREATE, create_vm, error, id, config, error);
 }
 
 /**
@@ -267,7 +355,7 @@ hvk_hypervisor_start_vm (HvkHypervisor *self,
 
   if (timeout_ms == 0)
     timeout_ms = HVK_DEFAULT_START_TIMEOUT_MS;
-  DISPATCH (self, start_vm, error, timeout_ms, cancellable, error);
+  DISPATCH_OP (self, OP_START, start_vm, error, timeout_ms, cancellable, error);
 }
 
 /**
@@ -291,7 +379,7 @@ hvk_hypervisor_stop_vm (HvkHypervisor *self,
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, stop_vm, error, wait_only, cancellable, error);
+  DISPATCH_OP (self, OP_STOP, stop_vm, error, wait_only, cancellable, error);
 }
 
 /**
@@ -312,7 +400,7 @@ hvk_hypervisor_pause_vm (HvkHypervisor *self,
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, pause_vm, error, cancellable, error);
+  DISPATCH_OP (self, OP_PAUSE, pause_vm, error, cancellable, error);
 }
 
 /**
@@ -333,7 +421,7 @@ hvk_hypervisor_resume_vm (HvkHypervisor *self,
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, resume_vm, error, cancellable, error);
+  DISPATCH_OP (self, OP_RESUME, resume_vm, error, cancellable, error);
 }
 
 /**
@@ -355,7 +443,7 @@ hvk_hypervisor_save_vm (HvkHypervisor *self,
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, save_vm, error, cancellable, error);
+  DISPATCH_OP (self, OP_SAVE, save_vm, error, cancellable, error);
 }
 
 /**
@@ -379,7 +467,7 @@ hvk_hypervisor_add_device (HvkHypervisor *self,
 
   if (!hvk_device_validate (device, error))
     return FALSE;
-  DISPATCH (self, add_device, error, device, error);
+  DISPATCH_OP (self, OP_ADD_DEVICE, add_device, error, device, error);
 }
 
 /**
@@ -405,7 +493,7 @@ hvk_hypervisor_hotplug_add_device (HvkHypervisor *self,
 
   if (!hvk_device_validate (device, error))
     return FALSE;
-  DISPATCH (self, hotplug_add_device, error, device, cancellable, error);
+  DISPATCH_OP (self, OP_HOTPLUG_ADD, hotplug_add_device, error, device, cancellable, error);
 }
 
 /**
@@ -429,7 +517,7 @@ hvk_hypervisor_hotplug_remove_device (HvkHypervisor *self,
   g_return_val_if_fail (device_id != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, hotplug_remove_device, error, device_id, cancellable, error);
+  DISPATCH_OP (self, OP_HOTPLUG_REMOVE, hotplug_remove_device, error, device_id, cancellable, error);
 }
 
 /**
@@ -463,7 +551,7 @@ hvk_hypervisor_resize_memory (HvkHypervisor   *self,
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, resize_memory, error, mem_mb, block_size_mb, probe,
+  DISPATCH_OP (self, OP_RESIZE_MEMORY, resize_memory, error, mem_mb, block_size_mb, probe,
             new_mem_mb ? new_mem_mb : &dummy_mb, mem_dev ? mem_dev : &dummy,
             cancellable, error);
 }
@@ -494,7 +582,7 @@ hvk_hypervisor_resize_vcpus (HvkHypervisor *self,
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  DISPATCH (self, resize_vcpus, error, vcpus,
+  DISPATCH_OP (self, OP_RESIZE_VCPUS, resize_vcpus, error, vcpus,
             old_vcpus ? old_vcpus : &dummy_old,
             new_vcpus ? new_vcpus : &dummy_new, cancellable, error);
 }

@@ -28,6 +28,26 @@ G_BEGIN_DECLS
  * The lifecycle state of a VM.  Legal transitions: none → created →
  * (starting →) running ⇄ paused; running/paused/created/starting →
  * stopped.
+ *
+ * The wrappers enforce one table for every backend, before they dispatch
+ * (a backend may refuse more, never allow more; an operation it leaves
+ * out is %HVK_ERROR_NOT_SUPPORTED in every state).  An operation called
+ * in another state fails with %HVK_ERROR_STATE:
+ *
+ * | operation | legal in |
+ * |---|---|
+ * | create_vm | none |
+ * | add_device (cold plug) | created |
+ * | start_vm | created |
+ * | pause_vm | running |
+ * | resume_vm | paused |
+ * | save_vm | running, paused |
+ * | hotplug_add_device, hotplug_remove_device | running |
+ * | resize_vcpus, resize_memory | running |
+ * | stop_vm | created, starting, running, paused, stopped (idempotent) |
+ *
+ * The state checked is hvk_hypervisor_get_state(), so a backend must
+ * implement get_state; a VM whose VMM died is stopped.
  */
 typedef enum {
   HVK_VM_STATE_NONE,

@@ -806,8 +806,11 @@ qemu_check (HvkHypervisor  *hypervisor,
     return FALSE;
   if (!hvk_qemu_vm_alive (self))
     {
+      g_autofree char *how = hvk_process_describe_exit (self->paths.exit_file);
+
       g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "VM '%s': QEMU (pid %d) is not running", self->id, self->pid);
+                   "VM '%s': QEMU (pid %d) is not running%s%s", self->id, self->pid,
+                   how ? ": it " : "", how ? how : "");
       return FALSE;
     }
   if (self->virtiofsd_pid > 0

@@ -293,22 +293,22 @@ test_illegal_transitions (void)
     Op          op;
     const char *message;
   } cases[] = {
-    { AT_NONE, op_start, "mock: cannot start_vm a VM that is not created" },
-    { AT_NONE, op_stop, "mock: cannot stop_vm a VM that is not created" },
-    { AT_NONE, op_pause, "mock: cannot pause_vm a VM that is not created" },
+    { AT_NONE, op_start, "cannot start VM '(none)': it is not created" },
+    { AT_NONE, op_stop, "cannot stop VM '(none)': it is not created" },
+    { AT_NONE, op_pause, "cannot pause VM '(none)': it is not created" },
     { AT_NONE, op_console, "mock: cannot get_vm_console a VM that is not created" },
-    { AT_CREATED, op_pause, "mock: cannot pause_vm a VM that is created" },
-    { AT_CREATED, op_resume, "mock: cannot resume_vm a VM that is created" },
-    { AT_CREATED, op_unplug, "mock: cannot hotplug_remove_device a VM that is created" },
-    { AT_CREATED, op_vcpus, "mock: cannot resize_vcpus a VM that is created" },
-    { AT_CREATED, op_memory, "mock: cannot resize_memory a VM that is created" },
-    { AT_RUNNING, op_start, "mock: cannot start_vm a VM that is running" },
-    { AT_RUNNING, op_resume, "mock: cannot resume_vm a VM that is running" },
-    { AT_PAUSED, op_pause, "mock: cannot pause_vm a VM that is paused" },
-    { AT_PAUSED, op_start, "mock: cannot start_vm a VM that is paused" },
-    { AT_PAUSED, op_vcpus, "mock: cannot resize_vcpus a VM that is paused" },
-    { AT_STOPPED, op_start, "mock: cannot start_vm a VM that is stopped" },
-    { AT_STOPPED, op_resume, "mock: cannot resume_vm a VM that is stopped" },
+    { AT_CREATED, op_pause, "cannot pause VM 'vm1': it is created" },
+    { AT_CREATED, op_resume, "cannot resume VM 'vm1': it is created" },
+    { AT_CREATED, op_unplug, "cannot unplug a device from VM 'vm1': it is created" },
+    { AT_CREATED, op_vcpus, "cannot resize the vCPUs of VM 'vm1': it is created" },
+    { AT_CREATED, op_memory, "cannot resize the memory of VM 'vm1': it is created" },
+    { AT_RUNNING, op_start, "cannot start VM 'vm1': it is running" },
+    { AT_RUNNING, op_resume, "cannot resume VM 'vm1': it is running" },
+    { AT_PAUSED, op_pause, "cannot pause VM 'vm1': it is paused" },
+    { AT_PAUSED, op_start, "cannot start VM 'vm1': it is paused" },
+    { AT_PAUSED, op_vcpus, "cannot resize the vCPUs of VM 'vm1': it is paused" },
+    { AT_STOPPED, op_start, "cannot start VM 'vm1': it is stopped" },
+    { AT_STOPPED, op_resume, "cannot resume VM 'vm1': it is stopped" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -377,7 +377,7 @@ test_create_twice (Fixture       *fixture,
   g_assert_false (hvk_hypervisor_create_vm (fixture->hypervisor, "vm2",
                                             fixture->config, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
-  g_assert_cmpstr (error->message, ==, "mock: cannot create_vm a VM that is created");
+  g_assert_cmpstr (error->message, ==, "cannot create VM 'vm1': it is created");
 }
 
 static void
@@ -421,7 +421,7 @@ test_devices (Fixture       *fixture,
   create (fixture);
   g_assert_false (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
-  g_assert_cmpstr (error->message, ==, "mock: cannot hotplug_add_device a VM that is created");
+  g_assert_cmpstr (error->message, ==, "cannot hotplug a device into VM 'vm1': it is created");
   g_clear_error (&error);
 
   g_assert_true (hvk_hypervisor_add_device (hv, disk0, &error));
@@ -440,7 +440,7 @@ test_devices (Fixture       *fixture,
   /* Cold-plug is over once started. */
   g_assert_false (hvk_hypervisor_add_device (hv, disk1, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
-  g_assert_cmpstr (error->message, ==, "mock: cannot add_device a VM that is running");
+  g_assert_cmpstr (error->message, ==, "cannot cold-plug a device into VM 'vm1': it is running");
   g_clear_error (&error);
 
   g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk1, NULL, &error));

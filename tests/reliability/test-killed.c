@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -156,6 +157,45 @@ test_corrupt_state (gconstpointer data)
   rel_assert_nothing_left (&env, id);
 }
 
+/* QEMU dies of a signal (as QEMU 7.2 does with "double free or
+ * corruption"): status says the VM stopped and how, lists no dead pid, and
+ * the log keeps the end. */
+static void
+test_qemu_aborts (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *log_file = g_build_filename (env.store, "aborts", "qemu.log", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *status;
+  int qemu;
+
+  if (skip_without_qemu ())
+    return;
+  start_vm ("aborts");
+  g_assert_cmpint (rel_run_tool (&env, &out, NULL, "status", "aborts", "--json", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  status = json_node_get_object (json_parser_get_root (parser));
+  qemu = (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
+  g_assert_cmpint (kill (qemu, SIGABRT), ==, 0);
+  g_assert_true (rel_wait_pid_dead (qemu, 5000));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (rel_run_tool (&env, &out, NULL, "status", "aborts", "--json", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  status = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "stopped");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (status, "pids")), ==, 0);
+  g_assert_nonnull (strstr (json_object_get_string_member (status, "exit"), "killed by signal 6"));
+  g_assert_nonnull (strstr (json_object_get_string_member (status, "error"), "killed by signal 6"));
+  g_assert_true (g_file_get_contents (log_file, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "was killed by signal 6"));
+
+  g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "stop", "aborts", NULL), ==, 0);
+  rel_assert_nothing_left (&env, "aborts");
+}
+
 static const Operation operations[] = {
   { "start", FALSE, { "start", "-c", "CONF", "--id", "ID", NULL } },
   { "hotplug", TRUE, { "hotplug", "ID", "--device", "DISK-DEVICE", NULL } },
@@ -208,6 +248,7 @@ main (int    argc,
       g_test_add_data_func (path, &operations[i], test_killed);
     }
 
+  g_test_add_func ("/hvk/reliability/killed/qemu-aborts", test_qemu_aborts);
   g_test_add_data_func ("/hvk/reliability/killed/state-empty", "", test_corrupt_state);
   g_test_add_data_func ("/hvk/reliability/killed/state-garbage", "{\"version\": 1, garbage",
                         test_corrupt_state);

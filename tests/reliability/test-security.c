@@ -45,10 +45,15 @@ create (const char     *conf,
   hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
   if (hypervisor == NULL)
     return error;
-  if (device != NULL && !hvk_hypervisor_add_device (hypervisor, device, &error))
-    return error;
+  /* Cold-plugging is legal between create_vm() and start_vm(). */
   if (!hvk_hypervisor_create_vm (hypervisor, id, config, &error))
     return error;
+  if (device != NULL && !hvk_hypervisor_add_device (hypervisor, device, &error))
+    {
+      hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, NULL);
+      hvk_hypervisor_cleanup (hypervisor, NULL);
+      return error;
+    }
   if (out != NULL)
     *out = g_steal_pointer (&hypervisor);
   else

@@ -510,12 +510,12 @@ test_lifecycle (Fixture       *fixture,
 
   EXPECT (fixture, 0, NULL, "pause", "vm1");
   expect_state (fixture, "vm1", "paused");
-  EXPECT (fixture, 1, "mock: cannot pause_vm a VM that is paused", "pause", "vm1");
-  EXPECT (fixture, 1, "mock: cannot hotplug_add_device a VM that is paused",
+  EXPECT (fixture, 1, "cannot pause VM 'vm1': it is paused", "pause", "vm1");
+  EXPECT (fixture, 1, "cannot hotplug a device into VM 'vm1': it is paused",
           "hotplug", "vm1", "--device", "block,id=disk1,path=/img/disk1.raw,format=raw");
   EXPECT (fixture, 0, NULL, "resume", "vm1");
   expect_state (fixture, "vm1", "running");
-  EXPECT (fixture, 1, "mock: cannot resume_vm a VM that is running", "resume", "vm1");
+  EXPECT (fixture, 1, "cannot resume VM 'vm1': it is running", "resume", "vm1");
 
   EXPECT (fixture, 0, NULL, "hotplug", "vm1", "--device",
           "block,id=disk1,path=/img/disk1.raw,format=raw");
