@@ -28,6 +28,10 @@
 
 /* ---- hotplug ---- */
 
+static gboolean reconcile_if_pending (HvkQemuHypervisor  *self,
+                                      GCancellable       *cancellable,
+                                      GError            **error);
+
 static const char *
 device_string (HvkDevice  *device,
                const char *first_name,
@@ -95,6 +99,24 @@ foreach_cold_device (HvkQemuHypervisor *self,
     func (config->pdata[i], user_data);
   for (guint i = 0; self->cold_devices != NULL && i < self->cold_devices->len; i++)
     func (self->cold_devices->pdata[i], user_data);
+}
+
+static HvkDevice *
+cold_device_lookup (HvkQemuHypervisor *self,
+                    const char        *id)
+{
+  for (guint i = 0; self->cold_devices != NULL && i < self->cold_devices->len; i++)
+    if (g_strcmp0 (hvk_device_get_id (self->cold_devices->pdata[i]), id) == 0)
+      return self->cold_devices->pdata[i];
+  return NULL;
+}
+
+static void
+count_cold_dimm (gpointer data,
+                 gpointer user_data)
+{
+  if (g_strcmp0 (hvk_device_get_kind_name (data), HVK_DEVICE_KIND_MEMORY) == 0)
+    (*(guint *) user_data)++;
 }
 
 typedef struct {
@@ -228,25 +250,37 @@ vcpu_was_unplugged (HvkQemuHypervisor *self)
          && self->vcpu_unplugged_start_time == self->pid_start_time;
 }
 
-/* QEMU 7.2 aborts ("double free or corruption") on the first PCI device
- * hot-added after a vCPU was hot-unplugged (virtio-blk-pci and
- * virtio-net-pci alike, running or paused, on a bridge or a root port;
- * scsi-hd on the existing virtio-scsi controller survives).  Refuse
- * rather than kill the VM. */
+/* QEMU 7.2 (TCG) aborts ("double free or corruption") on the first PCI
+ * device or DIMM hot-added after a vCPU was hot-unplugged: virtio-blk-pci,
+ * virtio-net-pci and pc-dimm alike, running or paused, on a bridge or a
+ * root port, ACPI or native PCIe hotplug; a scsi-hd on the existing
+ * virtio-scsi controller survives.  So what changes the guest's memory
+ * map dies (tests/guest/README.md has the reproducer).  Refuse rather
+ * than kill the VM. */
+static gboolean
+hotplug_allowed_after_vcpu_unplug (HvkQemuHypervisor *self,
+                                   const char        *what,
+                                   GError           **error)
+{
+  if (!vcpu_was_unplugged (self))
+    return TRUE;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+               "VM '%s' cannot hotplug %s: a vCPU was unplugged from this QEMU, "
+               "and QEMU 7.2 then aborts (double free) on the next PCI device or "
+               "memory hotplug; restart the VM first (disks can still be "
+               "hot-plugged with driver=virtio-scsi)", self->id, what);
+  return FALSE;
+}
+
 static gboolean
 pci_hotplug_allowed (HvkQemuHypervisor *self,
                      const char        *device_id,
                      const char        *driver,
                      GError           **error)
 {
-  if (!vcpu_was_unplugged (self))
-    return TRUE;
-  g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-               "VM '%s' cannot hotplug %s device '%s': a vCPU was unplugged from "
-               "this QEMU, and QEMU 7.2 then aborts on the next PCI hotplug "
-               "(double free); restart the VM first, or hotplug disks with "
-               "driver=virtio-scsi", self->id, driver, device_id);
-  return FALSE;
+  g_autofree char *what = g_strdup_printf ("%s device '%s'", driver, device_id);
+
+  return hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
 static void
@@ -517,8 +551,11 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
                    "cannot hotplug a %s device without an id into VM '%s'", kind, self->id);
       return FALSE;
     }
+  if (!reconcile_if_pending (self, cancellable, error))
+    return FALSE;
   if (json_object_has_member (self->hotplugged, id)
-      || hvk_config_lookup_device (self->config, id) != NULL)
+      || hvk_config_lookup_device (self->config, id) != NULL
+      || cold_device_lookup (self, id) != NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                    "VM '%s' already has a device '%s'", self->id, id);
@@ -1077,6 +1114,8 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
     memset (mem_dev, 0, sizeof *mem_dev);
   if (!hvk_qemu_vm_check_state (self, "resize the memory of", S (RUNNING) | S (PAUSED), error))
     return FALSE;
+  if (!reconcile_if_pending (self, cancellable, error))
+    return FALSE;
 
   /* DIMMs do not shrink: a smaller request keeps what the guest has. */
   if (mem_mb <= self->memory_mb)
@@ -1085,6 +1124,12 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
   add = mem_mb - self->memory_mb;
   if (block_size_mb > 0 && add % block_size_mb != 0)
     add += block_size_mb - add % block_size_mb;
+  {
+    g_autofree char *what = g_strdup_printf ("%u MiB of memory (pc-dimm)", add);
+
+    if (!hotplug_allowed_after_vcpu_unplug (self, what, error))
+      return FALSE;
+  }
 
   max_mb = self->layout ? self->layout->max_memory_mb : 0;
   slots = self->layout ? self->layout->memory_slots : 0;
@@ -1092,6 +1137,8 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
     g_autoptr(GPtrArray) dimms = hotplugged_of_kind (self, HVK_DEVICE_KIND_MEMORY);
     n_dimms = dimms->len;
   }
+  /* Cold-plugged pc-dimms hold slots too. */
+  foreach_cold_device (self, count_cold_dimm, &n_dimms);
   if (max_mb > 0 && self->memory_mb + add > max_mb)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
@@ -1107,8 +1154,18 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
       return FALSE;
     }
 
+  /* Not an id a cold device has (nor its memory object, mem-ID). */
+  for (;;)
+    {
+      g_free (dimm_id);
+      dimm_id = g_strdup_printf ("dimm%u", self->next_dimm);
+      if (!json_object_has_member (self->hotplugged, dimm_id)
+          && hvk_config_lookup_device (self->config, dimm_id) == NULL
+          && cold_device_lookup (self, dimm_id) == NULL)
+        break;
+      self->next_dimm++;
+    }
   memdev = g_strdup_printf ("mem-dimm%u", self->next_dimm);
-  dimm_id = g_strdup_printf ("dimm%u", self->next_dimm);
 
   /* Shared file-backed memory where the boot memory is (virtio-fs and
    * file_mem_backend need the guest's memory mappable by another process). */
