@@ -162,6 +162,9 @@ nets() {
     [ -e "$d" ] && [ "${d##*/}" != lo ] && echo -n "${d##*/} "
   done
 }
+# Disks there at boot, before the ready marker (so a test that saw the
+# marker has them too).
+for n in $known; do say "HVKIT-BLOCK-PRESENT $n"; done
 say "HVKIT-GUEST-READY"
 if grep -q 'hvkit.poweroff=1' /proc/cmdline; then
   sleep 0.2
