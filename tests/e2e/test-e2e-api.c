@@ -495,11 +495,11 @@ test_stop (void)
 
 /* The default driver, virtio-scsi, with a cold disk (LUN 0): hot-plugged
  * disks take the next LUNs (they used to collide: "lun already used by
- * 'disk0'").  Then vCPUs 1 -> 2 -> 1 -> 2, the guest's count following
- * each step (QEMU 7.2 announces an unplugged vCPU only for its lapic
- * child).  After that vCPU unplug, QEMU 7.2 aborts on the next PCI (or
- * DIMM) hotplug: hvkit refuses it, paused or running, and the VM lives
- * on; virtio-scsi disks still come. */
+ * 'disk0'").  Then vCPUs 1 -> 2 -> 1, the guest's count following each
+ * step (QEMU 7.2 announces an unplugged vCPU only for its lapic child).
+ * After that vCPU unplug, QEMU 7.2 under TCG aborts on the next vCPU,
+ * PCI or DIMM hotplug: hvkit refuses them, paused or running, and the VM
+ * lives on; virtio-scsi disks still come. */
 static void
 test_scsi_and_vcpus (void)
 {
@@ -590,16 +590,21 @@ test_scsi_and_vcpus (void)
   g_assert_cmpuint (new_vcpus, ==, 1);
   guest_says (guest, "HVKIT-CPUS 1", 1);
 
-  e2e_console_forget (guest);
-  g_assert_true (hvk_hypervisor_resize_vcpus (hypervisor, 2, &old_vcpus, &new_vcpus, NULL, &error));
-  g_assert_no_error (error);
+  /* Growing again would abort QEMU 7.2 under TCG (its heap is corrupt
+   * since the unplug): refused, clearly, QEMU and the guest unchanged. */
+  g_assert_false (hvk_hypervisor_resize_vcpus (hypervisor, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "e2e-scsi"));
+  g_assert_nonnull (strstr (error->message, "QEMU 7.2"));
+  g_clear_error (&error);
   g_assert_cmpuint (old_vcpus, ==, 1);
-  g_assert_cmpuint (new_vcpus, ==, 2);
-  guest_says (guest, "HVKIT-CPUS 2", 1);
+  g_assert_cmpuint (new_vcpus, ==, 1);
+  g_assert_true (e2e_pid_alive (pid));
   hvk_hypervisor_disconnect (hypervisor);
   cpus = e2e_qmp_query (sock, "query-cpus-fast", &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 1);
 
   /* Item 3: paused, a virtio-blk-pci disk is refused, clearly; QEMU
    * lives on. */

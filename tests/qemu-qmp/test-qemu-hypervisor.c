@@ -455,7 +455,11 @@ test_resize_vcpus (void)
     { STEP_REPLY, "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 101}, {\"cpu-index\": 1, \"thread-id\": 102}]}", 0 },
     { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_BOTH, 0 },
     { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-kvm", 0 }, { STEP_REPLY, "{\"return\": {\"enabled\": true, \"present\": true}}", 0 },
     { STEP_SEND, "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"cpu-0-1-0\", \"path\": \"/machine/peripheral/cpu-0-1-0\"}}\n", 0 },
+    /* Under KVM a vCPU comes back after an unplug. */
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_DRAIN, NULL, 0 },
   };
   static const LayoutSpec spec = { .pcie = TRUE, .max_vcpus = 2 };
@@ -480,6 +484,9 @@ test_resize_vcpus (void)
   g_assert_no_error (error);
   g_assert_cmpuint (old_vcpus, ==, 2);
   g_assert_cmpuint (new_vcpus, ==, 1);
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (new_vcpus, ==, 2);
 
   hvk_hypervisor_disconnect (vm);
   fake_server_join (server);
@@ -762,9 +769,8 @@ take_over_with (const char       *qmp_socket,
 
 /* QEMU 7.2 announces an unplugged vCPU only with DEVICE_DELETED for
  * /machine/peripheral/cpu-0-1-0/lapic: the shrink completes (it used to
- * time out and keep the record), the next grow adds the CPU again; then
- * PCI and memory hotplug are refused (QEMU 7.2 would abort), scsi-hd is
- * not. */
+ * time out and keep the record).  Without KVM, vCPU, PCI and memory
+ * hotplug are then refused (QEMU 7.2 would abort), scsi-hd is not. */
 static void
 test_resize_vcpus_lapic_event (void)
 {
@@ -776,11 +782,11 @@ test_resize_vcpus_lapic_event (void)
     /* 2 -> 1 */
     { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_BOTH, 0 },
     { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-kvm", 0 }, { STEP_REPLY, "{\"return\": {\"enabled\": false, \"present\": false}}", 0 },
     { STEP_SEND, "{\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"cpu-0-1-0\", \"source\": 3, \"status\": 132, \"slot\": \"1\", \"slot-type\": \"CPU\"}}}\n", 0 },
     { STEP_SEND, LAPIC_DELETED ("cpu-0-1-0"), 0 },
-    /* 1 -> 2 again */
+    /* 1 -> 2 again: refused (TCG), after QEMU's count */
     { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
-    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     /* scsi-hd is still fine */
     { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
@@ -811,12 +817,15 @@ test_resize_vcpus_lapic_event (void)
   g_assert_false (json_object_has_member (json_object_get_object_member (json_node_get_object (state), "hotplugged"),
                                           "cpu-0-1-0"));
 
-  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
-  g_assert_no_error (error);
+  /* After a vCPU unplug without KVM: no vCPU, PCI device or DIMM
+   * (QEMU 7.2 aborts). */
+  g_assert_false (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "QEMU 7.2"));
   g_assert_cmpuint (old_vcpus, ==, 1);
-  g_assert_cmpuint (new_vcpus, ==, 2);
+  g_assert_cmpuint (new_vcpus, ==, 1);
+  g_clear_error (&error);
 
-  /* After a vCPU unplug: no PCI device, no DIMM (QEMU 7.2 aborts). */
   g_assert_false (hotplug (vm, "block,id=d1,path=", disk, ",driver=virtio-blk", &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "'d1'"));
@@ -855,6 +864,7 @@ test_reconcile (void)
     { STEP_REPLY, "{\"return\": [{\"name\": \"type\", \"type\": \"string\"},"
                   "{\"name\": \"disk8\", \"type\": \"child<virtio-blk-pci>\"}]}", 0 },
     { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-kvm", 0 }, { STEP_REPLY, "{\"return\": {\"enabled\": false, \"present\": false}}", 0 },
     { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
     /* disk8: QEMU has no such device any more */
     { STEP_EXPECT, "device_del", 0 },
@@ -893,7 +903,7 @@ test_reconcile (void)
   fake_server_join (server);
   del = fake_server_arguments (server, 2);
   assert_arg (del, "node-name", "drive-disk9");
-  del2 = fake_server_arguments (server, 5);
+  del2 = fake_server_arguments (server, 6);
   assert_arg (del2, "node-name", "drive-disk8");
   fake_server_finish (server);
 }
