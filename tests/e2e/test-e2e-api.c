@@ -263,8 +263,8 @@ test_hotplug_block (void)
 
   hvk_hypervisor_disconnect (vm);
   g_assert_true (query_mentions (qmp_socket, "query-block", "\"disk0\""));
-  g_assert_true (query_mentions (qmp_socket, "query-block", "\"disk1\""));
-  g_assert_true (query_mentions (qmp_socket, "query-block", "\"disk2\""));
+  g_assert_true (query_mentions (qmp_socket, "query-block", "/machine/peripheral/disk1/"));
+  g_assert_true (query_mentions (qmp_socket, "query-block", "/machine/peripheral/disk2/"));
 
   /* Unplugged: gone from QEMU and from the guest. */
   e2e_console_forget (console);
@@ -272,7 +272,7 @@ test_hotplug_block (void)
   g_assert_no_error (error);
   guest_says (console, "HVKIT-BLOCK-REMOVED vdb", 1);
   hvk_hypervisor_disconnect (vm);
-  g_assert_false (query_mentions (qmp_socket, "query-block", "\"disk1\""));
+  g_assert_false (query_mentions (qmp_socket, "query-block", "/machine/peripheral/disk1/"));
   g_assert_true (query_mentions (qmp_socket, "query-block", "\"disk0\""));
 
   g_assert_false (hvk_hypervisor_hotplug_remove_device (vm, "disk1", NULL, &error));
