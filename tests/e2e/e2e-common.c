@@ -270,6 +270,17 @@ e2e_console_wait_count (E2eConsole *console,
     }
 }
 
+void
+e2e_console_require_current_guest (E2eConsole *console,
+                                   E2eEnv     *env)
+{
+  if (!e2e_console_wait (console, "HVKIT-MEMTOTAL ", 20000)
+      || !e2e_console_wait (console, "HVKIT-CPUS ", 1000))
+    g_error ("the test guest in %s prints no HVKIT-MEMTOTAL/HVKIT-CPUS lines: it is older "
+             "than tests/guest/build-guest.sh; rebuild it (tests/guest/README.md).  "
+             "Console said:\n%s", env->guest_dir, e2e_console_text (console));
+}
+
 char *
 e2e_console_find_last_line (E2eConsole *console,
                             const char *prefix)

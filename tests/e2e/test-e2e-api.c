@@ -180,6 +180,7 @@ test_boot (void)
   if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("no %s on the console within %d ms; console said:\n%s",
              E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS, e2e_console_text (console));
+  e2e_console_require_current_guest (console, &env);
   /* What the guest has at boot: the cold disk, 1 vCPU, its memory. */
   g_assert_nonnull (strstr (e2e_console_text (console), "HVKIT-BLOCK-PRESENT vda"));
   guest_says (console, "HVKIT-MEMTOTAL ", 1);
@@ -552,6 +553,7 @@ test_scsi_and_vcpus (void)
   g_assert_nonnull (guest);
   if (!e2e_console_wait (guest, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("no %s on the console; console said:\n%s", E2E_READY_MARKER, e2e_console_text (guest));
+  e2e_console_require_current_guest (guest, &env);
   /* SCSI scans asynchronously: sda is there at boot or shortly after. */
   guest_says (guest, " sda", 1);
 

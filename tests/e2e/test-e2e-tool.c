@@ -116,7 +116,7 @@ test_start (void)
   g_assert_nonnull (console);
   if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("no %s on the console; it said:\n%s", E2E_READY_MARKER, e2e_console_text (console));
-  guest_says ("HVKIT-MEMTOTAL ");
+  e2e_console_require_current_guest (console, &env);
   boot_memtotal_kb = guest_number ("HVKIT-MEMTOTAL ");
 }
 
