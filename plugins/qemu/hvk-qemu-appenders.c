@@ -651,6 +651,8 @@ append_block (HvkBuildContext  *ctx,
       hvk_opts_add (dev, "bus", bus);
       hvk_opts_add_uint (dev, "channel", 0);
       hvk_opts_add_uint (dev, "scsi-id", 0);
+      /* Hotplug numbers its LUNs after these. */
+      hvk_qemu_layout_add_cold_slot (data->layout, bus, data->n_scsi_disks);
       hvk_opts_add_uint (dev, "lun", data->n_scsi_disks++);
       if (serial != NULL)
         hvk_opts_add (dev, "serial", serial);
@@ -827,13 +829,14 @@ append_vfio (HvkBuildContext  *ctx,
              gpointer          user_data,
              GError          **error)
 {
+  HvkQemuBuildData *data = begin_device (ctx, device, error);
   g_autoptr(HvkOpts) opts = hvk_opts_new ("vfio-pci");
   const char *host = hvk_qemu_device_string (device, "host", NULL);
   const char *bus = hvk_qemu_device_string (device, "bus", NULL);
   const char *vendor = hvk_qemu_device_string (device, "vendor_id", NULL);
   const char *product = hvk_qemu_device_string (device, "device_id", NULL);
 
-  if (begin_device (ctx, device, error) == NULL)
+  if (data == NULL)
     return FALSE;
   if (host == NULL || !is_pci_address (host))
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
@@ -851,7 +854,13 @@ append_vfio (HvkBuildContext  *ctx,
                                   "vendor_id and device_id go together");
   if (bus != NULL)
     hvk_opts_add (opts, "bus", bus);
-  return hvk_cmdline_add_opts (cmdline, "-device", opts, error);
+  if (!hvk_cmdline_add_opts (cmdline, "-device", opts, error))
+    return FALSE;
+  /* A root port holds one device: hotplug must not pick it. */
+  if (bus != NULL && g_ptr_array_find_with_equal_func (data->layout->root_ports, bus,
+                                                       g_str_equal, NULL))
+    hvk_qemu_layout_add_cold_slot (data->layout, bus, -1);
+  return TRUE;
 }
 
 /* virtio-rng-pci on an rng-random object. */

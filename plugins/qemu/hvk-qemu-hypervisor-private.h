@@ -60,6 +60,10 @@ struct _HvkQemuHypervisor
   guint32        vcpus;
   guint32        memory_mb;
   guint          next_dimm;
+  /* The QEMU (pid, start time) a vCPU was unplugged from: QEMU 7.2 then
+   * aborts on the next virtio-blk-pci hotplug (hvk-qemu-hotplug.c). */
+  int            vcpu_unplugged_pid;
+  guint64        vcpu_unplugged_start_time;
 };
 
 #define S(state) (1u << HVK_VM_STATE_ ## state)
@@ -103,6 +107,14 @@ gboolean hvk_qemu_vm_resize_memory  (HvkHypervisor *hypervisor, guint32 mem_mb,
                                      guint32 block_size_mb, gboolean probe,
                                      guint32 *new_mem_mb, HvkMemoryDevice *mem_dev,
                                      GCancellable *cancellable, GError **error);
+
+/* Brings the hot-plug records in line with what QEMU has: a record whose
+ * device QEMU no longer has (an unplug that timed out and completed
+ * later) is dropped and its backend (block node, netdev, memory object)
+ * deleted; the vCPU count is QEMU's (query-hotpluggable-cpus).  Asks
+ * QEMU (qom-list, query-hotpluggable-cpus) every time it is called. */
+gboolean hvk_qemu_vm_reconcile      (HvkQemuHypervisor *self, GCancellable *cancellable,
+                                     GError **error);
 
 /* hvk-qemu-state.c */
 JsonNode *hvk_qemu_vm_save_state (HvkHypervisor *hypervisor);

@@ -16,6 +16,7 @@ hvk_qemu_layout_new (void)
 
   layout->bridges = g_ptr_array_new_with_free_func (g_free);
   layout->root_ports = g_ptr_array_new_with_free_func (g_free);
+  layout->cold_slots = g_ptr_array_new_with_free_func (g_free);
   return layout;
 }
 
@@ -26,9 +27,25 @@ hvk_qemu_layout_free (HvkQemuLayout *layout)
     return;
   g_clear_pointer (&layout->bridges, g_ptr_array_unref);
   g_clear_pointer (&layout->root_ports, g_ptr_array_unref);
+  g_clear_pointer (&layout->cold_slots, g_ptr_array_unref);
   g_free (layout->scsi_controller);
   g_free (layout->iothread);
   g_free (layout);
+}
+
+void
+hvk_qemu_layout_add_cold_slot (HvkQemuLayout *layout,
+                               const char    *bus,
+                               gint64         addr)
+{
+  g_return_if_fail (layout != NULL && bus != NULL);
+
+  if (layout->cold_slots == NULL)
+    layout->cold_slots = g_ptr_array_new_with_free_func (g_free);
+  if (addr >= 0)
+    g_ptr_array_add (layout->cold_slots, g_strdup_printf ("%s:%" G_GINT64_FORMAT, bus, addr));
+  else
+    g_ptr_array_add (layout->cold_slots, g_strdup (bus));
 }
 
 static void
@@ -77,6 +94,8 @@ hvk_qemu_layout_to_json (HvkQemuLayout *layout)
   json_builder_begin_object (builder);
   add_string_array (builder, "bridges", layout->bridges);
   add_string_array (builder, "root_ports", layout->root_ports);
+  if (layout->cold_slots != NULL)
+    add_string_array (builder, "cold_slots", layout->cold_slots);
   add_nullable_string (builder, "scsi_controller", layout->scsi_controller);
   add_nullable_string (builder, "iothread", layout->iothread);
   json_builder_set_member_name (builder, "pcie");
@@ -162,9 +181,14 @@ hvk_qemu_layout_from_json (JsonNode  *node,
       return NULL;
     }
   object = json_node_get_object (node);
+  /* A layout saved before hvkit recorded the cold places says nothing
+   * about them: NULL, not empty, so that hotplug works them out. */
+  if (!json_object_has_member (object, "cold_slots"))
+    g_clear_pointer (&layout->cold_slots, g_ptr_array_unref);
 
   if (!read_string_array (object, "bridges", layout->bridges, error) ||
       !read_string_array (object, "root_ports", layout->root_ports, error) ||
+      !read_string_array (object, "cold_slots", layout->cold_slots, error) ||
       !read_nullable_string (object, "scsi_controller", &layout->scsi_controller, error) ||
       !read_nullable_string (object, "iothread", &layout->iothread, error))
     return NULL;

@@ -39,7 +39,17 @@ typedef struct {
   guint32    boot_memory_mb;
   guint32    max_memory_mb;
   guint32    memory_slots;
+  GPtrArray *cold_slots;     /* (element-type utf8) (nullable) places cold-plugged
+                              * devices took on hotplug buses: "scsi0.0:LUN",
+                              * "BUS:SLOT" on a bridge, "BUS" for a whole
+                              * root port; NULL in the state of an older hvkit */
 } HvkQemuLayout;
+
+/* Records that a cold-plugged device took @addr (-1: the whole bus) on
+ * @bus, so that hotplug picks another place. */
+void           hvk_qemu_layout_add_cold_slot (HvkQemuLayout *layout,
+                                              const char    *bus,
+                                              gint64         addr);
 
 HvkQemuLayout *hvk_qemu_layout_new   (void);
 void           hvk_qemu_layout_free  (HvkQemuLayout *layout);

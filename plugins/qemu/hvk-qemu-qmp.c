@@ -623,6 +623,20 @@ event_matches (JsonObject *event,
          && g_strcmp0 (json_node_get_string (member), data_value) == 0;
 }
 
+static gboolean
+event_data_matches (JsonObject       *event,
+                    HvkQmpEventMatch  match,
+                    gpointer          user_data)
+{
+  JsonNode *data = json_object_get_member (event, "data");
+  g_autoptr(JsonObject) empty = NULL;
+
+  if (data != NULL && JSON_NODE_HOLDS_OBJECT (data))
+    return match (json_node_get_object (data), user_data);
+  empty = json_object_new ();
+  return match (empty, user_data);
+}
+
 JsonObject *
 hvk_qmp_client_wait_event (HvkQmpClient *self,
                            const char   *name,
@@ -663,6 +677,52 @@ hvk_qmp_client_wait_event (HvkQmpClient *self,
       if (!json_object_has_member (message, "event"))
         continue;  /* a late reply */
       if (event_matches (message, name, data_key, data_value))
+        return g_steal_pointer (&message);
+      queue_event (self, message);
+    }
+}
+
+/* As hvk_qmp_client_wait_event(), with @match deciding on the event's
+ * "data" object (an empty object when the event has none). */
+JsonObject *
+hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
+                                 const char        *name,
+                                 HvkQmpEventMatch   match,
+                                 gpointer           user_data,
+                                 const char        *description,
+                                 guint              timeout_ms,
+                                 GCancellable      *cancellable,
+                                 GError           **error)
+{
+  gint64 deadline = deadline_from_timeout (timeout_ms);
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (match != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  for (GList *l = self->events.head; l != NULL; l = l->next)
+    {
+      if (event_matches (l->data, name, NULL, NULL) && event_data_matches (l->data, match, user_data))
+        {
+          JsonObject *event = l->data;
+          g_queue_delete_link (&self->events, l);
+          return event;
+        }
+    }
+
+  what = g_strdup_printf ("waiting for QMP event %s (%s)", name,
+                          description != NULL ? description : "matching");
+  for (;;)
+    {
+      g_autoptr(JsonObject) message = read_message (self, deadline, what, timeout_ms,
+                                                    cancellable, error);
+      if (message == NULL)
+        return NULL;
+      if (!json_object_has_member (message, "event"))
+        continue;  /* a late reply */
+      if (event_matches (message, name, NULL, NULL) && event_data_matches (message, match, user_data))
         return g_steal_pointer (&message);
       queue_event (self, message);
     }

@@ -71,6 +71,22 @@ JsonObject   *hvk_qmp_client_wait_event     (HvkQmpClient  *self,
                                              GCancellable  *cancellable,
                                              GError       **error);
 
+/* Whether an event's "data" object (never NULL) is the one waited for. */
+typedef gboolean (*HvkQmpEventMatch) (JsonObject *data,
+                                      gpointer    user_data);
+
+/* As hvk_qmp_client_wait_event(), with @match choosing among the events
+ * named @name (e.g. DEVICE_DELETED whose "path" lies under a QOM path);
+ * @description names what is waited for in the timeout error. */
+JsonObject   *hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
+                                               const char        *name,
+                                               HvkQmpEventMatch   match,
+                                               gpointer           user_data,
+                                               const char        *description,
+                                               guint              timeout_ms,
+                                               GCancellable      *cancellable,
+                                               GError           **error);
+
 /* Takes (transfer full) the oldest queued event named @name, or NULL;
  * never reads from the socket. */
 JsonObject   *hvk_qmp_client_take_queued_event (HvkQmpClient *self,

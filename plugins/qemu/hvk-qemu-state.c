@@ -69,6 +69,7 @@ hotplugged_is_valid (JsonObject *hotplugged)
 {
   static const char * const strings[] = { "kind", "driver", "bus", "node", "path", "netdev", "memdev" };
   static const char * const ints[] = { "addr", "size_mb", "slot" };
+  static const char * const booleans[] = { "unplug_pending" };
   g_autoptr(GList) members = json_object_get_members (hotplugged);
 
   for (GList *l = members; l != NULL; l = l->next)
@@ -89,6 +90,12 @@ hotplugged_is_valid (JsonObject *hotplugged)
         {
           JsonNode *m = json_object_get_member (record, ints[i]);
           if (m != NULL && (!JSON_NODE_HOLDS_VALUE (m) || json_node_get_value_type (m) != G_TYPE_INT64))
+            return FALSE;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (booleans); i++)
+        {
+          JsonNode *m = json_object_get_member (record, booleans[i]);
+          if (m != NULL && (!JSON_NODE_HOLDS_VALUE (m) || json_node_get_value_type (m) != G_TYPE_BOOLEAN))
             return FALSE;
         }
     }
@@ -134,6 +141,9 @@ hvk_qemu_vm_save_state (HvkHypervisor *hypervisor)
   add_int (builder, "vcpus", self->vcpus);
   add_int (builder, "memory_mb", self->memory_mb);
   add_int (builder, "next_dimm", self->next_dimm);
+  /* The QEMU a vCPU was unplugged from (no PCI hotplug there any more). */
+  add_int (builder, "vcpu_unplugged_pid", self->vcpu_unplugged_pid);
+  add_int (builder, "vcpu_unplugged_start_time", (gint64) self->vcpu_unplugged_start_time);
 
   json_builder_set_member_name (builder, "argv");
   json_builder_begin_array (builder);
@@ -242,6 +252,7 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
   gint64 pid, pid_start_time, virtiofsd_pid, virtiofsd_start_time;
   gint64 monitor_pid, monitor_start_time;
   gint64 vcpus, memory_mb, next_dimm;
+  gint64 vcpu_unplugged_pid, vcpu_unplugged_start_time;
 
   if (state == NULL || !JSON_NODE_HOLDS_OBJECT (state))
     return state_error ("(root)", error);
@@ -316,6 +327,10 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
     return state_error ("memory_mb", error);
   if (!state_get_int (object, "next_dimm", 0, G_MAXUINT, &next_dimm))
     return state_error ("next_dimm", error);
+  if (!state_get_int (object, "vcpu_unplugged_pid", 0, G_MAXINT, &vcpu_unplugged_pid))
+    return state_error ("vcpu_unplugged_pid", error);
+  if (!state_get_int (object, "vcpu_unplugged_start_time", 0, G_MAXINT64, &vcpu_unplugged_start_time))
+    return state_error ("vcpu_unplugged_start_time", error);
   hotplugged = deep_copy_object (json_node_get_object (node));
 
   /* Everything parsed: take it over. */
@@ -357,6 +372,8 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
   self->vcpus = (guint32) vcpus;
   self->memory_mb = (guint32) memory_mb;
   self->next_dimm = (guint) next_dimm;
+  self->vcpu_unplugged_pid = (int) vcpu_unplugged_pid;
+  self->vcpu_unplugged_start_time = (guint64) vcpu_unplugged_start_time;
   self->vm_dir_created = FALSE;   /* not ours to remove on dispose */
   self->state = vm_state;
   if (self->qmp != NULL)

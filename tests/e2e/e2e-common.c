@@ -238,6 +238,65 @@ e2e_console_wait (E2eConsole *console,
     }
 }
 
+static guint
+console_count (E2eConsole *console,
+               const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (console->text->str + console->from, needle); p != NULL;
+       p = strstr (p + strlen (needle), needle))
+    n++;
+  return n;
+}
+
+gboolean
+e2e_console_wait_count (E2eConsole *console,
+                        const char *needle,
+                        guint       count,
+                        guint       timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+      if (console_count (console, needle) >= count)
+        return TRUE;
+      if (left <= 0 || console->fd < 0)
+        return FALSE;
+      console_read (console, (int) MIN (left, 200));
+    }
+}
+
+void
+e2e_console_require_current_guest (E2eConsole *console,
+                                   E2eEnv     *env)
+{
+  if (!e2e_console_wait (console, "HVKIT-MEMTOTAL ", 20000)
+      || !e2e_console_wait (console, "HVKIT-CPUS ", 1000))
+    g_error ("the test guest in %s prints no HVKIT-MEMTOTAL/HVKIT-CPUS lines: it is older "
+             "than tests/guest/build-guest.sh; rebuild it (tests/guest/README.md).  "
+             "Console said:\n%s", env->guest_dir, e2e_console_text (console));
+}
+
+char *
+e2e_console_find_last_line (E2eConsole *console,
+                            const char *prefix)
+{
+  const char *last = NULL;
+  const char *end;
+
+  for (const char *p = strstr (console->text->str + console->from, prefix); p != NULL;
+       p = strstr (p + 1, prefix))
+    last = p;
+  if (last == NULL)
+    return NULL;
+  end = last + strcspn (last, "\r\n");
+  return g_strndup (last, end - last);
+}
+
 char *
 e2e_console_find_line (E2eConsole *console,
                        const char *prefix)

@@ -50,6 +50,19 @@ E2eConsole *e2e_console_open    (const char *path,
 gboolean  e2e_console_wait      (E2eConsole *console,
                                  const char *needle,
                                  guint       timeout_ms);
+/* Waits until @needle has been seen @count times since the console was
+ * opened (or since the last e2e_console_forget()). */
+gboolean  e2e_console_wait_count (E2eConsole *console,
+                                  const char *needle,
+                                  guint       count,
+                                  guint       timeout_ms);
+/* The last line starting with @prefix since the forget point, or NULL. */
+char     *e2e_console_find_last_line (E2eConsole *console,
+                                      const char *prefix);
+/* After the ready marker: fails, saying so, when the guest is older than
+ * tests/guest/build-guest.sh (no HVKIT-CPUS / HVKIT-MEMTOTAL lines). */
+void      e2e_console_require_current_guest (E2eConsole *console,
+                                             E2eEnv     *env);
 /* The first line starting with @prefix, after @needle_start. */
 char     *e2e_console_find_line (E2eConsole *console,
                                  const char *prefix);

@@ -21,6 +21,24 @@ static gboolean started;
 static int qemu_pid;
 static char *vm_dir;
 static char *qmp_socket;
+static gint64 boot_memtotal_kb;
+
+/* The number at the end of the guest's last line starting with @prefix,
+ * or -1. */
+static gint64
+guest_number (const char *prefix)
+{
+  g_autofree char *line = e2e_console_find_last_line (console, prefix);
+
+  return line != NULL ? g_ascii_strtoll (line + strlen (prefix), NULL, 10) : -1;
+}
+
+static void
+guest_says (const char *needle)
+{
+  if (!e2e_console_wait (console, needle, E2E_EVENT_TIMEOUT_MS))
+    g_error ("the guest did not say '%s'; console said:\n%s", needle, e2e_console_text (console));
+}
 
 static JsonObject *
 status_json (void)
@@ -98,6 +116,8 @@ test_start (void)
   g_assert_nonnull (console);
   if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("no %s on the console; it said:\n%s", E2E_READY_MARKER, e2e_console_text (console));
+  e2e_console_require_current_guest (console, &env);
+  boot_memtotal_kb = guest_number ("HVKIT-MEMTOTAL ");
 }
 
 static void
@@ -144,7 +164,9 @@ test_hotplug (void)
   if (!e2e_console_wait (console, "HVKIT-BLOCK-ADDED vd", E2E_EVENT_TIMEOUT_MS))
     g_error ("the guest did not report the new disk; console said:\n%s", e2e_console_text (console));
 
+  e2e_console_forget (console);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 0);
+  guest_says ("HVKIT-BLOCK-REMOVED vd");
   /* Unknown device: an operation failure (exit 1) with a message. */
   g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "disk2"));
@@ -161,8 +183,23 @@ test_resize (void)
   if (!need_vm ())
     return;
 
+  e2e_console_forget (console);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resize", VM_ID, "--vcpus", "2",
                                  "--memory", "512", NULL), ==, 0);
+  /* The guest has them: 2 CPUs online, 256 MiB more (two memory blocks,
+   * maybe onlined in two steps; less what their memmap may take). */
+  guest_says ("HVKIT-CPUS 2");
+  {
+    gint64 deadline = g_get_monotonic_time () + (gint64) E2E_EVENT_TIMEOUT_MS * 1000;
+
+    while (guest_number ("HVKIT-MEMTOTAL ") < boot_memtotal_kb + 250 * 1024
+           && g_get_monotonic_time () < deadline)
+      e2e_console_wait (console, "\n(never)", 200);
+    g_test_message ("guest MemTotal %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " kB",
+                    boot_memtotal_kb, guest_number ("HVKIT-MEMTOTAL "));
+    g_assert_cmpint (guest_number ("HVKIT-MEMTOTAL "), >=, boot_memtotal_kb + 250 * 1024);
+    g_assert_cmpint (guest_number ("HVKIT-MEMTOTAL "), <=, boot_memtotal_kb + 256 * 1024);
+  }
   cpus = e2e_qmp_query (qmp_socket, "query-cpus-fast", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);

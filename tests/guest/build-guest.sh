@@ -5,9 +5,11 @@
 #   CACHE_DIR/vmlinuz     the newest Debian 12 cloud kernel (linux-image-6.1.0-*-cloud-amd64)
 #   CACHE_DIR/initrd.img  a busybox initramfs whose /init loads the virtio
 #                         modules, prints HVKIT-GUEST-READY on hvc0 and ttyS0,
-#                         then reports new block devices (HVKIT-BLOCK-ADDED vdb)
-#                         and powers off after the marker when the kernel
-#                         command line has hvkit.poweroff=1.
+#                         then reports new block devices (HVKIT-BLOCK-ADDED vdb),
+#                         network interfaces, its online vCPU count and
+#                         MemTotal (onlining hot-added vCPUs and memory), and
+#                         powers off after the marker when the kernel command
+#                         line has hvkit.poweroff=1 (tests/guest/README.md).
 # Needs: apt-get (Debian archive), dpkg, cpio, gzip, xz/zstd (modules),
 # busybox-static.
 set -euo pipefail
@@ -71,9 +73,11 @@ for applet in sh mount insmod ls cat echo sleep poweroff reboot mkdir grep; do
   ln -s busybox "$root/bin/$applet"
 done
 
-# The modules virtio-blk and the virtio console need (built as modules in
-# the cloud kernel); compressed ones are unpacked so busybox insmod loads them.
+# The modules virtio-blk, virtio-scsi (scsi-hd disks), virtio-net and the
+# virtio console need (built as modules in the cloud kernel); compressed
+# ones are unpacked so busybox insmod loads them.
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk virtio_console"
+modules="$modules scsi_common scsi_mod sd_mod virtio_scsi failover net_failover virtio_net"
 for m in $modules; do
   f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n 1)
   if [ -z "$f" ]; then
@@ -95,7 +99,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 # Modules depend on each other: a few passes load them in any order.
-for pass in 1 2 3 4; do
+for pass in 1 2 3 4 5; do
   for m in /lib/modules/*.ko; do
     [ -e "$m" ] || continue
     insmod "$m" 2>/dev/null
@@ -113,11 +117,63 @@ known=" "
 for d in /sys/block/vd* /sys/block/sd*; do
   [ -e "$d" ] && known="$known${d##*/} "
 done
+# Hot-added vCPUs and memory blocks arrive offline (no udev here): online
+# them.  Only CPUs not seen before, so a CPU the kernel offlines on its way
+# out (ACPI eject) is not brought back.
+known_cpus=" "
+for c in /sys/devices/system/cpu/cpu[0-9]*; do
+  [ -e "$c" ] && known_cpus="$known_cpus${c##*/} "
+done
+online_new() {
+  for c in /sys/devices/system/cpu/cpu[0-9]*; do
+    [ -e "$c" ] || continue
+    n=${c##*/}
+    case "$known_cpus" in
+      *" $n "*) ;;
+      *) known_cpus="$known_cpus$n "
+         if [ -e "$c/online" ] && read v < "$c/online" && [ "$v" = 0 ]; then
+           echo 1 > "$c/online" 2>/dev/null
+         fi ;;
+    esac
+  done
+  for m in /sys/devices/system/memory/memory[0-9]*; do
+    [ -e "$m/state" ] || continue
+    read v < "$m/state" || continue
+    [ "$v" = offline ] && echo online > "$m/state" 2>/dev/null
+  done
+}
+cpus_online() {
+  n=0
+  for c in /sys/devices/system/cpu/cpu[0-9]*; do
+    [ -e "$c" ] || continue
+    v=1
+    [ -e "$c/online" ] && read v < "$c/online"
+    [ "$v" = 1 ] && n=$((n + 1))
+  done
+  echo $n
+}
+memtotal() {
+  while read k v u; do
+    [ "$k" = MemTotal: ] && { echo "$v"; return; }
+  done < /proc/meminfo
+}
+nets() {
+  for d in /sys/class/net/*; do
+    [ -e "$d" ] && [ "${d##*/}" != lo ] && echo -n "${d##*/} "
+  done
+}
+# Disks there at boot, before the ready marker (so a test that saw the
+# marker has them too).
+for n in $known; do say "HVKIT-BLOCK-PRESENT $n"; done
 say "HVKIT-GUEST-READY"
 if grep -q 'hvkit.poweroff=1' /proc/cmdline; then
   sleep 0.2
   poweroff -f
 fi
+online_new
+cpus=$(cpus_online); say "HVKIT-CPUS $cpus"
+mem=$(memtotal); say "HVKIT-MEMTOTAL $mem"
+known_nets=" $(nets)"
 while true; do
   for d in /sys/block/vd* /sys/block/sd*; do
     [ -e "$d" ] || continue
@@ -132,6 +188,19 @@ while true; do
     if [ -e "/sys/block/$n" ]; then now="$now$n "; else say "HVKIT-BLOCK-REMOVED $n"; fi
   done
   known=$now
+  online_new
+  v=$(cpus_online)
+  [ "$v" != "$cpus" ] && { cpus=$v; say "HVKIT-CPUS $cpus"; }
+  v=$(memtotal)
+  [ "$v" != "$mem" ] && { mem=$v; say "HVKIT-MEMTOTAL $mem"; }
+  now=" $(nets)"
+  for n in $now; do
+    case "$known_nets" in *" $n "*) ;; *) say "HVKIT-NET-ADDED $n" ;; esac
+  done
+  for n in $known_nets; do
+    case "$now" in *" $n "*) ;; *) say "HVKIT-NET-REMOVED $n" ;; esac
+  done
+  known_nets=$now
   sleep 0.2
 done
 INIT

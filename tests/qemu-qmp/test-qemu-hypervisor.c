@@ -430,6 +430,18 @@ test_net_and_vfio (void)
   fake_server_finish (server);
 }
 
+/* query-hotpluggable-cpus of a 2-place VM: the second place free, or
+ * holding the hot-plugged cpu-0-1-0. */
+#define CPU_PLACE_0 \
+  "{\"props\": {\"core-id\": 0, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"qom-path\": \"/machine/unattached/device[0]\", \"type\": \"qemu64-x86_64-cpu\"}"
+#define CPUS_FREE \
+  "{\"return\": [{\"props\": {\"core-id\": 1, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\"}," CPU_PLACE_0 "]}"
+#define CPUS_BOTH \
+  "{\"return\": [{\"props\": {\"core-id\": 1, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"qom-path\": \"/machine/peripheral/cpu-0-1-0\", \"type\": \"qemu64-x86_64-cpu\"}," CPU_PLACE_0 "]}"
+/* What QEMU 7.2 sends when a vCPU goes: only its APIC child, no "device". */
+#define LAPIC_DELETED(id) \
+  "{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/" id "/lapic\"}}\n"
+
 static void
 test_resize_vcpus (void)
 {
@@ -442,8 +454,13 @@ test_resize_vcpus (void)
     { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "query-cpus-fast", 0 },
     { STEP_REPLY, "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 101}, {\"cpu-index\": 1, \"thread-id\": 102}]}", 0 },
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_BOTH, 0 },
     { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-kvm", 0 }, { STEP_REPLY, "{\"return\": {\"enabled\": true, \"present\": true}}", 0 },
     { STEP_SEND, "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"cpu-0-1-0\", \"path\": \"/machine/peripheral/cpu-0-1-0\"}}\n", 0 },
+    /* Under KVM a vCPU comes back after an unplug. */
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_DRAIN, NULL, 0 },
   };
   static const LayoutSpec spec = { .pcie = TRUE, .max_vcpus = 2 };
@@ -468,6 +485,9 @@ test_resize_vcpus (void)
   g_assert_no_error (error);
   g_assert_cmpuint (old_vcpus, ==, 2);
   g_assert_cmpuint (new_vcpus, ==, 1);
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (new_vcpus, ==, 2);
 
   hvk_hypervisor_disconnect (vm);
   fake_server_join (server);
@@ -1054,6 +1074,236 @@ static const HvkTestTransitions qemu_transitions = {
   .known = qemu_known,
 };
 
+/* A VM taken over with hot-plug records (as a second hvkit process
+ * finds them) and @vcpus vCPUs. */
+static HvkHypervisor *
+take_over_with (const char       *qmp_socket,
+                const char       *extra_config,
+                const LayoutSpec *spec,
+                const char       *hotplugged,
+                gint64            vcpus,
+                gboolean          old_layout)
+{
+  g_autoptr(HvkConfig) config = hvk_config_new (HVK_QEMU_BACKEND_NAME);
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(JsonNode) state = make_state (qmp_socket, getpid (), extra_config, spec);
+  g_autoptr(GError) error = NULL;
+  JsonObject *object = json_node_get_object (state);
+
+  if (hotplugged != NULL)
+    json_object_set_member (object, "hotplugged", json_from_string (hotplugged, NULL));
+  json_object_set_int_member (object, "vcpus", vcpus);
+  /* The layout an hvkit without "cold_slots" saved. */
+  if (old_layout)
+    json_object_remove_member (json_object_get_object_member (object, "layout"), "cold_slots");
+  vm = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_load_state (vm, state, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&vm);
+}
+
+/* QEMU 7.2 announces an unplugged vCPU only with DEVICE_DELETED for
+ * /machine/peripheral/cpu-0-1-0/lapic: the shrink completes (it used to
+ * time out and keep the record).  Without KVM, vCPU, PCI and memory
+ * hotplug are then refused (QEMU 7.2 would abort), scsi-hd is not. */
+static void
+test_resize_vcpus_lapic_event (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    /* 1 -> 2 */
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    /* 2 -> 1 */
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_BOTH, 0 },
+    { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-kvm", 0 }, { STEP_REPLY, "{\"return\": {\"enabled\": false, \"present\": false}}", 0 },
+    { STEP_SEND, "{\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"cpu-0-1-0\", \"source\": 3, \"status\": 132, \"slot\": \"1\", \"slot-type\": \"CPU\"}}}\n", 0 },
+    { STEP_SEND, LAPIC_DELETED ("cpu-0-1-0"), 0 },
+    /* 1 -> 2 again: refused (TCG), after QEMU's count */
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
+    /* scsi-hd is still fine */
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE, .max_vcpus = 2, .scsi = "scsi0",
+                                   .root_ports = { "rp0" } };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), "block_device_driver=virtio-scsi", &spec);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  guint32 old_vcpus = 0, new_vcpus = 0, mem = 0;
+  gint64 started = g_get_monotonic_time ();
+
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (new_vcpus, ==, 2);
+
+  g_assert_true (hvk_hypervisor_resize_vcpus (vm, 1, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_vcpus, ==, 2);
+  g_assert_cmpuint (new_vcpus, ==, 1);
+  /* Well within DEVICE_DELETED's 10 s. */
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 5 * G_USEC_PER_SEC);
+  state = hvk_hypervisor_save_state (vm);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "vcpus"), ==, 1);
+  g_assert_false (json_object_has_member (json_object_get_object_member (json_node_get_object (state), "hotplugged"),
+                                          "cpu-0-1-0"));
+
+  /* After a vCPU unplug without KVM: no vCPU, PCI device or DIMM
+   * (QEMU 7.2 aborts). */
+  g_assert_false (hvk_hypervisor_resize_vcpus (vm, 2, &old_vcpus, &new_vcpus, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "QEMU 7.2"));
+  g_assert_cmpuint (old_vcpus, ==, 1);
+  g_assert_cmpuint (new_vcpus, ==, 1);
+  g_clear_error (&error);
+
+  g_assert_false (hotplug (vm, "block,id=d1,path=", disk, ",driver=virtio-blk", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "'d1'"));
+  g_assert_nonnull (strstr (error->message, "QEMU 7.2"));
+  g_assert_nonnull (strstr (error->message, "virtio-scsi"));
+  g_clear_error (&error);
+  g_assert_false (hotplug (vm, "net,id=n1,ifname=", "tap0", "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 384, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_cmpuint (mem, ==, 256);
+  g_clear_error (&error);
+  g_assert_true (hotplug (vm, "block,id=s1,path=", disk, "", &error));
+  g_assert_no_error (error);
+
+  /* The refusal survives a takeover (same QEMU). */
+  g_clear_pointer (&state, json_node_unref);
+  state = hvk_hypervisor_save_state (vm);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "vcpu_unplugged_pid"), ==, getpid ());
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_finish (server);
+}
+
+/* An unplug that timed out left "unplug_pending": the next operation asks
+ * QEMU, forgets what it no longer has (deleting the block node) and takes
+ * QEMU's vCPU count; a device_del answered DeviceNotFound is an unplug
+ * that completed earlier. */
+static void
+test_reconcile (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "qom-list", 0 },
+    { STEP_REPLY, "{\"return\": [{\"name\": \"type\", \"type\": \"string\"},"
+                  "{\"name\": \"disk8\", \"type\": \"child<virtio-blk-pci>\"}]}", 0 },
+    { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-kvm", 0 }, { STEP_REPLY, "{\"return\": {\"enabled\": false, \"present\": false}}", 0 },
+    { STEP_EXPECT, "query-hotpluggable-cpus", 0 }, { STEP_REPLY, CPUS_FREE, 0 },
+    /* disk8: QEMU has no such device any more */
+    { STEP_EXPECT, "device_del", 0 },
+    { STEP_REPLY, "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'disk8' not found\"}}", 0 },
+    { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE, .max_vcpus = 2, .bridges = { "b0" } };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm =
+    take_over_with (server->path, NULL, &spec,
+                    "{\"disk9\": {\"kind\": \"block\", \"driver\": \"virtio-blk-pci\", \"bus\": \"b0\", \"addr\": 1,"
+                    " \"node\": \"drive-disk9\", \"unplug_pending\": true},"
+                    " \"cpu-0-1-0\": {\"kind\": \"cpu\", \"driver\": \"qemu64-x86_64-cpu\"},"
+                    " \"disk8\": {\"kind\": \"block\", \"driver\": \"virtio-blk-pci\", \"bus\": \"b0\", \"addr\": 2,"
+                    " \"node\": \"drive-disk8\"}}", 2, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(JsonObject) del = NULL, del2 = NULL;
+  JsonObject *hotplugged;
+
+  g_assert_false (hvk_hypervisor_hotplug_remove_device (vm, "disk9", NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  state = hvk_hypervisor_save_state (vm);
+  hotplugged = json_object_get_object_member (json_node_get_object (state), "hotplugged");
+  g_assert_false (json_object_has_member (hotplugged, "disk9"));
+  g_assert_false (json_object_has_member (hotplugged, "cpu-0-1-0"));
+  g_assert_true (json_object_has_member (hotplugged, "disk8"));
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "vcpus"), ==, 1);
+
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk8", NULL, &error));
+  g_assert_no_error (error);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  del = fake_server_arguments (server, 2);
+  assert_arg (del, "node-name", "drive-disk9");
+  del2 = fake_server_arguments (server, 6);
+  assert_arg (del2, "node-name", "drive-disk8");
+  fake_server_finish (server);
+}
+
+/* Cold SCSI disks hold the first LUNs: a hot-plugged disk takes the next
+ * free one, from the layout's record (cold_slots) or, in the state of an
+ * older hvkit, from the config's [device.*] groups. */
+static void
+test_hotplug_scsi_after_cold (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autofree char *extra = g_strdup_printf ("block_device_driver=virtio-scsi\n\n"
+                                            "[device.disk0]\nkind=block\npath=%s\n\n"
+                                            "[device.disk1]\nkind=block\npath=%s\n", disk, disk);
+
+  for (guint old_layout = 0; old_layout < 2; old_layout++)
+    {
+      static const LayoutSpec spec = { .scsi = "scsi0", .pcie = TRUE };
+      FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+      g_autoptr(HvkHypervisor) vm = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) add = NULL;
+
+      if (old_layout)
+        vm = take_over_with (server->path, extra, &spec, NULL, 1, TRUE);
+      else
+        {
+          g_autoptr(JsonNode) state = make_state (server->path, getpid (), extra, &spec);
+          g_autoptr(HvkConfig) config = hvk_config_new (HVK_QEMU_BACKEND_NAME);
+          JsonObject *layout = json_object_get_object_member (json_node_get_object (state), "layout");
+          JsonArray *cold = json_array_new ();
+
+          /* What the appender recorded for disk0 and disk1. */
+          json_array_add_string_element (cold, "scsi0.0:0");
+          json_array_add_string_element (cold, "scsi0.0:1");
+          json_object_set_array_member (layout, "cold_slots", cold);
+          vm = hvk_registry_create_hypervisor (registry, config, &error);
+          g_assert_true (hvk_hypervisor_load_state (vm, state, &error));
+          g_assert_no_error (error);
+        }
+
+      /* The id of a cold device is taken. */
+      g_assert_false (hotplug (vm, "block,id=disk1,path=", disk, "", &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+
+      g_assert_true (hotplug (vm, "block,id=disk2,path=", disk, "", &error));
+      g_assert_no_error (error);
+      hvk_hypervisor_disconnect (vm);
+      fake_server_join (server);
+      add = fake_server_arguments (server, 2);
+      assert_arg (add, "driver", "scsi-hd");
+      assert_arg (add, "bus", "scsi0.0");
+      g_assert_cmpint (json_object_get_int_member (add, "lun"), ==, 2);
+      fake_server_finish (server);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1073,6 +1323,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/refusals", test_refusals_without_qmp);
   g_test_add_func ("/hvk/qemu-hypervisor/net-and-vfio", test_net_and_vfio);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-vcpus", test_resize_vcpus);
+  g_test_add_func ("/hvk/qemu-hypervisor/resize-vcpus-lapic-event", test_resize_vcpus_lapic_event);
+  g_test_add_func ("/hvk/qemu-hypervisor/reconcile", test_reconcile);
+  g_test_add_func ("/hvk/qemu-hypervisor/hotplug-scsi-after-cold", test_hotplug_scsi_after_cold);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-memory", test_resize_memory);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-event", test_pause_resume_event);

@@ -549,6 +549,60 @@ test_cancel (void)
   fake_server_finish (server);
 }
 
+static gboolean
+under_path (JsonObject *data,
+            gpointer    user_data)
+{
+  const char *path = json_object_get_string_member_with_default (data, "path", "");
+
+  return g_str_has_prefix (path, user_data);
+}
+
+/* A matcher chooses among events of the name: QEMU 7.2's DEVICE_DELETED
+ * for an unplugged vCPU names only its lapic child's path; an event
+ * without "data" is offered an empty object. */
+static void
+test_wait_event_match (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_SEND, "{\"event\": \"DEVICE_DELETED\"}\n"
+                 "{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/disk1/virtio-backend\"}}\n", 0 },
+    { STEP_SLEEP, NULL, 50 },
+    { STEP_SEND, "{\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"cpu-0-1-0\"}}}\n"
+                 "{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/cpu-0-1-0/lapic\"}}\n", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkQmpClient) client = connect_client (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) event = NULL;
+  g_autoptr(JsonObject) none = NULL;
+  JsonObject *data;
+
+  event = hvk_qmp_client_wait_event_match (client, "DEVICE_DELETED", under_path,
+                                           (gpointer) "/machine/peripheral/cpu-0-1-0/",
+                                           "cpu-0-1-0", 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (event);
+  data = json_object_get_object_member (event, "data");
+  g_assert_cmpstr (json_object_get_string_member (data, "path"), ==, "/machine/peripheral/cpu-0-1-0/lapic");
+  /* The others were queued: two DEVICE_DELETED and the OST. */
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 3);
+
+  /* Nothing else matches: a timeout that names what was waited for. */
+  none = hvk_qmp_client_wait_event_match (client, "DEVICE_DELETED", under_path,
+                                          (gpointer) "/machine/peripheral/cpu-0-2-0/",
+                                          "cpu-0-2-0", 100, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "cpu-0-2-0"));
+  g_assert_cmpuint (hvk_qmp_client_get_n_events (client), ==, 3);
+
+  hvk_qmp_client_close (client);
+  fake_server_finish (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -558,6 +612,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-qmp/execute-return", test_execute_return);
   g_test_add_func ("/hvk/qemu-qmp/execute-error", test_execute_error);
   g_test_add_func ("/hvk/qemu-qmp/events", test_events);
+  g_test_add_func ("/hvk/qemu-qmp/wait-event-match", test_wait_event_match);
   g_test_add_func ("/hvk/qemu-qmp/event-queue-bound", test_event_queue_bound);
   g_test_add_func ("/hvk/qemu-qmp/partial-lines", test_partial_lines);
   g_test_add_func ("/hvk/qemu-qmp/garbage", test_garbage);
