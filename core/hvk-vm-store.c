@@ -22,6 +22,13 @@
  * that one process at a time holds, and `state.json`, from which another
  * process takes the VM over with hvk_vm_store_load_hypervisor().  A
  * stopped or failed VM leaves nothing behind there.
+ *
+ * The store is trusted only if it is the caller's own: the state dir and
+ * each `STORE/ID/` must be owned by the effective user and writable by
+ * neither group nor others, and `STORE/ID` must be a directory, not a
+ * symlink; what is inside is opened, written and removed relative to the
+ * directory's descriptor, never through a symlink.  Anything else is
+ * refused with an error naming the path and the reason.
  */
 
 #define LOCK_FILE ".lock"
@@ -690,7 +697,7 @@ hvk_vm_store_lock (const char  *store,
   g_autofree char *default_store = NULL;
   g_autofree char *path = NULL;
   HvkVmLock *lock;
-  int store_fd, vm_fd = -1, fd = -1;
+  int store_fd = -1, vm_fd = -1, fd = -1;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -699,12 +706,12 @@ hvk_vm_store_lock (const char  *store,
   store = store_or_default (store, &default_store);
   path = g_build_filename (store, id, LOCK_FILE, NULL);
 
-  store_fd = open_store (store, TRUE, error);
-  if (store_fd < 0)
-    return NULL;
-
   for (;;)
     {
+      /* Each round from the top, as the path names things now. */
+      store_fd = open_store (store, TRUE, error);
+      if (store_fd < 0)
+        break;
       vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
       if (vm_fd < 0)
         break;
@@ -746,6 +753,7 @@ hvk_vm_store_lock (const char  *store,
         break;
       close_fd (&fd);
       close_fd (&vm_fd);
+      close_fd (&store_fd);
     }
 
   close_fd (&vm_fd);
