@@ -808,9 +808,13 @@ test_vm_dir_symlink (void)
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   const char *reason = "is a symbolic link";
+  guint processes;
 
   g_setenv ("HVK_FAKE_QEMU_MODE", "", TRUE);
   g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "victim", NULL), ==, 0);
+  /* The VMM, and whatever watches it. */
+  processes = rel_count_processes (env.tmpdir);
+  g_assert_cmpuint (processes, >, 0);
   g_assert_cmpint (rename (dir, target), ==, 0);
   g_assert_cmpint (symlink (target, dir), ==, 0);
   before = describe_dir (target);
@@ -836,7 +840,7 @@ test_vm_dir_symlink (void)
   after = describe_dir (target);
   g_assert_cmpstr (after, ==, before);
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_SYMLINK));
-  g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, 1);
+  g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, processes);
 
   /* Put back, it is a VM again. */
   g_assert_cmpint (g_unlink (dir), ==, 0);
@@ -862,6 +866,7 @@ test_store_untrusted (void)
     { 01777, 0, "(mode 1777); chmod go-w it" },
     { 0700, 65534, "is owned by uid 65534" },
   };
+  guint processes;
 
   g_setenv ("HVK_FAKE_QEMU_MODE", "", TRUE);
   g_assert_cmpint (g_mkdir_with_parents (env.store, 0700), ==, 0);
@@ -898,6 +903,8 @@ test_store_untrusted (void)
 
   /* Trusted again: it works. */
   g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "lax", NULL), ==, 0);
+  processes = rel_count_processes (env.tmpdir);
+  g_assert_cmpuint (processes, >, 0);
   /* A VM dir gone lax is refused too. */
   g_assert_cmpint (chmod (vm_dir, 0777), ==, 0);
   {
@@ -905,7 +912,7 @@ test_store_untrusted (void)
 
     g_assert_cmpint (rel_run_tool (&env, NULL, &err, "stop", "lax", NULL), ==, 1);
     assert_tool_refuses (err, vm_dir, "VM dir");
-    g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, 1);
+    g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, processes);
   }
   g_assert_cmpint (chmod (vm_dir, 0700), ==, 0);
   g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "stop", "lax", NULL), ==, 0);
