@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 #include "hvk-config-private.h"
+#include "hvk-fs-private.h"
 #include "hvk-hypervisor-private.h"
 #include "hvk-registry-private.h"
 
@@ -971,11 +972,12 @@ hvk_registry_scan_path (HvkRegistry  *self,
                    "plugin directory %s: not a directory", directory);
       return FALSE;
     }
-  if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+  if (!hvk_fs_check_dir_trust (directory, &st,
+                               HVK_DIR_TRUST_NOT_WORLD_WRITABLE,
+                               "plugin directory", HVK_ERROR_PLUGIN,
+                               &local_error))
     {
-      g_set_error (&local_error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: plugin directory is world-writable, refusing to load plugins from it",
-                   directory);
+      g_prefix_error (&local_error, "refusing to load plugins: ");
       add_refusal (self, local_error);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;

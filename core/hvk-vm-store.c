@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+
+#include "hvk-fs-private.h"
 
 /**
  * SECTION:hvk-vm-store
@@ -19,9 +22,17 @@
  * that one process at a time holds, and `state.json`, from which another
  * process takes the VM over with hvk_vm_store_load_hypervisor().  A
  * stopped or failed VM leaves nothing behind there.
+ *
+ * The store is trusted only if it is the caller's own: the state dir and
+ * each `STORE/ID/` must be owned by the effective user and writable by
+ * neither group nor others, and `STORE/ID` must be a directory, not a
+ * symlink; what is inside is opened, written and removed relative to the
+ * directory's descriptor, never through a symlink.  Anything else is
+ * refused with an error naming the path and the reason.
  */
 
 #define LOCK_FILE ".lock"
+#define REMOVING_PREFIX ".removing-"
 
 struct _HvkVmLock
 {
@@ -235,11 +246,140 @@ hvk_vm_store_socket_path (const char  *store,
   return hvk_build_socket_path (error, store, id, name, NULL);
 }
 
-static char *
-vm_dir (const char *store,
-        const char *id)
+/* Opens the state dir @store and checks that it is hvkit's own: owned by
+ * this user and writable by nobody else, so that no other user can plant
+ * or swap what hvkit reads, signals and removes there.  The caller names
+ * the dir, so a symlink to it is followed; what is inside is reached
+ * relative to the descriptor, never through a symlink.  With @create it
+ * is made first (0700, with its parents).  A missing dir fails with
+ * %HVK_ERROR_NOT_FOUND. */
+static int
+open_store (const char  *store,
+            gboolean     create,
+            GError     **error)
 {
-  return g_build_filename (store, id, NULL);
+  struct stat st;
+  int fd;
+
+  if (create && g_mkdir_with_parents (store, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot create state dir %s: %s", store,
+                   g_strerror (saved_errno));
+      return -1;
+    }
+
+  fd = open (store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HVK_ERROR,
+                   saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
+                   "cannot open state dir %s: %s", store,
+                   g_strerror (saved_errno));
+      return -1;
+    }
+  if (fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot stat state dir %s: %s", store,
+                   g_strerror (saved_errno));
+      close (fd);
+      return -1;
+    }
+  if (!hvk_fs_check_dir_trust (store, &st, HVK_DIR_TRUST_PRIVATE, "state dir",
+                               HVK_ERROR_FAILED, error))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Opens `STORE/ID` in @store_fd without following a symlink and checks it
+ * as the state dir: a VM dir replaced by a symlink (or anything but a
+ * directory) is refused, and nothing where it points is touched.  With
+ * @create it is made first (0700).  A missing dir fails with
+ * %HVK_ERROR_NOT_FOUND. */
+static int
+open_vm_dir (int          store_fd,
+             const char  *store,
+             const char  *id,
+             gboolean     create,
+             GError     **error)
+{
+  g_autofree char *path = g_build_filename (store, id, NULL);
+  struct stat st;
+  int fd;
+
+  /* Another process may remove the directory between our mkdir and our
+   * open (stopping the VM): then make it again, a few times at most. */
+  for (guint attempt = 0;; attempt++)
+    {
+      int saved_errno;
+
+      if (create && mkdirat (store_fd, id, 0700) != 0 && errno != EEXIST)
+        {
+          saved_errno = errno;
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "cannot create VM dir %s: %s", path,
+                       g_strerror (saved_errno));
+          return -1;
+        }
+
+      fd = openat (store_fd, id,
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0)
+        break;
+
+      saved_errno = errno;
+      if (saved_errno == ENOENT && create && attempt < 8)
+        continue;
+      if (saved_errno == ENOENT)
+        g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                     "no VM dir %s", path);
+      else if ((saved_errno == ELOOP || saved_errno == ENOTDIR)
+               && fstatat (store_fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0
+               && S_ISLNK (st.st_mode))
+        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                     "VM dir %s is a symbolic link; refusing to follow it",
+                     path);
+      else if (saved_errno == ELOOP || saved_errno == ENOTDIR)
+        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                     "%s VM dir %s: it exists and is not a directory",
+                     create ? "cannot create" : "cannot open", path);
+      else
+        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                     "cannot open VM dir %s: %s", path,
+                     g_strerror (saved_errno));
+      return -1;
+    }
+
+  if (fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot stat VM dir %s: %s", path, g_strerror (saved_errno));
+      close (fd);
+      return -1;
+    }
+  if (!hvk_fs_check_dir_trust (path, &st, HVK_DIR_TRUST_PRIVATE, "VM dir",
+                               HVK_ERROR_FAILED, error))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static void
+close_fd (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
 }
 
 /**
@@ -249,6 +389,9 @@ vm_dir (const char *store,
  * @error: return location for an error
  *
  * Creates @store (mode 0700, with its parents) and `STORE/ID` (0700).
+ * Both must be this user's and writable by nobody else, and `STORE/ID`
+ * must be a directory, not a symlink to one: else this fails, naming the
+ * path and the reason.
  *
  * Returns: (transfer full): the VM's directory, or %NULL on error
  */
@@ -258,7 +401,7 @@ hvk_vm_store_ensure_dir (const char  *store,
                          GError     **error)
 {
   g_autofree char *default_store = NULL;
-  g_autofree char *dir = NULL;
+  int store_fd, vm_fd;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -266,98 +409,39 @@ hvk_vm_store_ensure_dir (const char  *store,
     return NULL;
   store = store_or_default (store, &default_store);
 
-  if (g_mkdir_with_parents (store, 0700) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "cannot create state dir %s: %s", store,
-                   g_strerror (saved_errno));
-      return NULL;
-    }
+  store_fd = open_store (store, TRUE, error);
+  if (store_fd < 0)
+    return NULL;
+  vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
+  close_fd (&store_fd);
+  if (vm_fd < 0)
+    return NULL;
+  close_fd (&vm_fd);
 
-  dir = vm_dir (store, id);
-  /* Another process may remove the directory between our mkdir and our
-   * look (stopping the VM): then make it again, a few times at most. */
-  for (guint attempt = 0;; attempt++)
-    {
-      struct stat st;
-
-      if (g_mkdir (dir, 0700) != 0 && errno != EEXIST)
-        {
-          int saved_errno = errno;
-          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                       "cannot create VM dir %s: %s", dir,
-                       g_strerror (saved_errno));
-          return NULL;
-        }
-      if (g_file_test (dir, G_FILE_TEST_IS_DIR))
-        break;
-      if (attempt >= 8 || lstat (dir, &st) == 0 || errno != ENOENT)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                       "cannot create VM dir %s: it exists and is not a directory",
-                       dir);
-          return NULL;
-        }
-    }
-
-  return g_steal_pointer (&dir);
+  return g_build_filename (store, id, NULL);
 }
 
-/* Removes @path and, for a directory, what it holds; symlinks are
- * removed, never followed. */
-static gboolean
-remove_recursive (const char  *path,
-                  GError     **error)
+/* Renames @id of @store_fd to a fresh `.removing-ID-XXXXXX` in the same
+ * dir, in one step; returns the new name, or %NULL with errno set. */
+static char *
+rename_away (int         store_fd,
+             const char *id)
 {
-  struct stat st;
-
-  if (lstat (path, &st) != 0)
+  for (guint attempt = 0; attempt < 64; attempt++)
     {
-      int saved_errno = errno;
-      if (saved_errno == ENOENT)
-        return TRUE;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot stat %s: %s",
-                   path, g_strerror (saved_errno));
-      return FALSE;
-    }
+      g_autofree char *name = g_strdup_printf (REMOVING_PREFIX "%s-%06x", id,
+                                               (guint) g_random_int_range (0, 0x1000000));
+      struct stat st;
 
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autoptr(GDir) dir = g_dir_open (path, 0, &local_error);
-      const char *name;
-
-      if (dir == NULL)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                       "cannot remove %s: %s", path, local_error->message);
-          return FALSE;
-        }
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (!remove_recursive (child, error))
-            return FALSE;
-        }
-      if (g_rmdir (path) != 0 && errno != ENOENT)
-        {
-          int saved_errno = errno;
-          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                       "cannot remove %s: %s", path, g_strerror (saved_errno));
-          return FALSE;
-        }
-      return TRUE;
+      if (fstatat (store_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+          || errno != ENOENT)
+        continue;
+      if (renameat (store_fd, id, store_fd, name) != 0)
+        return NULL;
+      return g_steal_pointer (&name);
     }
-
-  if (g_unlink (path) != 0 && errno != ENOENT)
-    {
-      int saved_errno = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot remove %s: %s",
-                   path, g_strerror (saved_errno));
-      return FALSE;
-    }
-  return TRUE;
+  errno = EEXIST;
+  return NULL;
 }
 
 /**
@@ -367,7 +451,14 @@ remove_recursive (const char  *path,
  * @error: return location for an error
  *
  * Removes `STORE/ID` and everything in it.  A missing directory is not an
- * error.
+ * error; a `STORE/ID` that is a symlink, not a directory, or not trusted
+ * (see hvk_vm_store_ensure_dir()) is refused and left alone.
+ *
+ * The directory is first renamed, in one step, to a hidden
+ * `STORE/.removing-ID-XXXXXX`, then removed: a process killed meanwhile
+ * leaves either the whole VM or a hidden leftover, which
+ * hvk_vm_store_sweep() removes, never a VM dir without its state file.
+ * Symlinks inside are removed, never followed.
  *
  * Returns: %TRUE on success
  */
@@ -377,15 +468,115 @@ hvk_vm_store_remove_dir (const char  *store,
                          GError     **error)
 {
   g_autofree char *default_store = NULL;
-  g_autofree char *dir = NULL;
+  g_autofree char *hidden = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gboolean ok;
+  int store_fd, vm_fd = -1;
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!hvk_vm_id_validate (id, error))
     return FALSE;
   store = store_or_default (store, &default_store);
-  dir = vm_dir (store, id);
-  return remove_recursive (dir, error);
+
+  store_fd = open_store (store, FALSE, &local_error);
+  if (store_fd >= 0)
+    vm_fd = open_vm_dir (store_fd, store, id, FALSE, &local_error);
+  if (store_fd < 0 || vm_fd < 0)
+    {
+      close_fd (&store_fd);
+      if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  close_fd (&vm_fd);
+
+  /* Waiters on the VM's lock (STORE/ID/.lock) see that STORE/ID no longer
+   * names the dir they locked in, and start over: hvk_vm_store_lock(). */
+  hidden = rename_away (store_fd, id);
+  if (hidden != NULL)
+    {
+      path = g_build_filename (store, hidden, NULL);
+      ok = hvk_fs_remove_at (store_fd, hidden, path, error);
+    }
+  else if (errno == ENOENT)
+    ok = TRUE;
+  else
+    {
+      /* Renaming can fail where removing works (a dir that is a mount
+       * point, a full directory block): remove in place. */
+      path = g_build_filename (store, id, NULL);
+      ok = hvk_fs_remove_at (store_fd, id, path, error);
+    }
+  close_fd (&store_fd);
+  return ok;
+}
+
+/**
+ * hvk_vm_store_sweep:
+ * @store: (nullable): the state dir, %NULL for the default
+ * @error: return location for an error
+ *
+ * Removes what removals killed midway left: the `.removing-*` entries of
+ * hvk_vm_store_remove_dir().  hvk_vm_store_list() calls it.  A missing
+ * state dir is not an error; one that is not trusted (another user's, or
+ * writable by group or others) is.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_vm_store_sweep (const char  *store,
+                    GError     **error)
+{
+  g_autofree char *default_store = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  struct dirent *entry;
+  DIR *dir;
+  int store_fd, list_fd;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  store = store_or_default (store, &default_store);
+  store_fd = open_store (store, FALSE, &local_error);
+  if (store_fd < 0)
+    {
+      if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  list_fd = dup (store_fd);
+  dir = list_fd >= 0 ? fdopendir (list_fd) : NULL;
+  if (dir == NULL)
+    {
+      int saved_errno = errno;
+      if (list_fd >= 0)
+        close (list_fd);
+      close (store_fd);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot read state dir %s: %s", store,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  while ((entry = readdir (dir)) != NULL)
+    if (g_str_has_prefix (entry->d_name, REMOVING_PREFIX))
+      g_ptr_array_add (names, g_strdup (entry->d_name));
+  closedir (dir);
+
+  for (guint i = 0; ok && i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_autofree char *path = g_build_filename (store, name, NULL);
+
+      ok = hvk_fs_remove_at (store_fd, name, path, error);
+    }
+  close (store_fd);
+  return ok;
 }
 
 static char *
@@ -406,6 +597,11 @@ compare_strings (gconstpointer a,
  * hvk_vm_store_list:
  * @store: (nullable): the state dir, %NULL for the default
  *
+ * Lists the VMs after hvk_vm_store_sweep().  A state dir that is not
+ * trusted lists no VM, nor does a VM dir that is a symlink or not
+ * trusted (see hvk_vm_store_ensure_dir()); hvk_vm_store_sweep() says why
+ * for the state dir.
+ *
  * Returns: (transfer full): the ids of the VMs in @store (directories
  *   holding a state file), sorted; empty when @store does not exist
  */
@@ -414,25 +610,64 @@ hvk_vm_store_list (const char *store)
 {
   g_autofree char *default_store = NULL;
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
+  struct dirent *entry;
+  DIR *dir = NULL;
+  int store_fd, list_fd = -1;
 
   store = store_or_default (store, &default_store);
-  dir = g_dir_open (store, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
+  hvk_vm_store_sweep (store, NULL);
 
-      if (!hvk_vm_id_validate (name, NULL))
+  store_fd = open_store (store, FALSE, NULL);
+  if (store_fd >= 0)
+    list_fd = dup (store_fd);
+  if (list_fd >= 0)
+    dir = fdopendir (list_fd);
+  if (dir == NULL && list_fd >= 0)
+    close (list_fd);
+
+  while (dir != NULL && (entry = readdir (dir)) != NULL)
+    {
+      struct stat st;
+      int vm_fd;
+
+      if (!hvk_vm_id_validate (entry->d_name, NULL)
+          || fstatat (store_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
+          || !S_ISDIR (st.st_mode))
         continue;
-      path = state_file (store, name);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        g_ptr_array_add (ids, g_strdup (name));
+      vm_fd = open_vm_dir (store_fd, store, entry->d_name, FALSE, NULL);
+      if (vm_fd < 0)
+        continue;
+      if (fstatat (vm_fd, HVK_VM_STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && S_ISREG (st.st_mode))
+        g_ptr_array_add (ids, g_strdup (entry->d_name));
+      close (vm_fd);
     }
+  if (dir != NULL)
+    closedir (dir);
+  close_fd (&store_fd);
 
   g_ptr_array_sort (ids, compare_strings);
   g_ptr_array_add (ids, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+}
+
+/* Whether @fd, locked in the VM dir @vm_fd, is still the lock file
+ * `STORE/ID/.lock` names. */
+static gboolean
+lock_still_named (int         store_fd,
+                  const char *id,
+                  int         vm_fd,
+                  int         fd)
+{
+  struct stat locked_dir, named_dir, locked, named;
+
+  return fstat (vm_fd, &locked_dir) == 0
+         && fstatat (store_fd, id, &named_dir, AT_SYMLINK_NOFOLLOW) == 0
+         && locked_dir.st_dev == named_dir.st_dev
+         && locked_dir.st_ino == named_dir.st_ino
+         && fstat (fd, &locked) == 0
+         && fstatat (vm_fd, LOCK_FILE, &named, AT_SYMLINK_NOFOLLOW) == 0
+         && locked.st_dev == named.st_dev && locked.st_ino == named.st_ino;
 }
 
 /**
@@ -443,11 +678,13 @@ hvk_vm_store_list (const char *store)
  * @error: return location for an error
  *
  * Takes the VM's lock (an exclusive flock on `STORE/ID/.lock`, created
- * with its directory if needed).  Without @wait, a VM another process
- * holds fails with %HVK_ERROR_BUSY.  The lock goes with the process: a
- * crashed holder releases it.  When the holder removed the VM's directory
- * meanwhile, the lock is taken on a new lock file (the directory is
- * created again), never on the removed one.
+ * with its directory if needed, as hvk_vm_store_ensure_dir(); neither the
+ * directory nor the lock file may be a symlink).  Without @wait, a VM
+ * another process holds fails with %HVK_ERROR_BUSY.  The lock goes with
+ * the process: a crashed holder releases it.  When the holder removed the
+ * VM's directory meanwhile (or renamed it away, as
+ * hvk_vm_store_remove_dir() does first), the lock is taken on a new lock
+ * file (the directory is created again), never on the removed one.
  *
  * Returns: (transfer full): the lock, release with hvk_vm_lock_release()
  */
@@ -457,31 +694,36 @@ hvk_vm_store_lock (const char  *store,
                    gboolean     wait,
                    GError     **error)
 {
-  g_autofree char *dir = NULL;
+  g_autofree char *default_store = NULL;
   g_autofree char *path = NULL;
   HvkVmLock *lock;
-  int fd;
+  int store_fd = -1, vm_fd = -1, fd = -1;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (!hvk_vm_id_validate (id, error))
+    return NULL;
+  store = store_or_default (store, &default_store);
+  path = g_build_filename (store, id, LOCK_FILE, NULL);
+
   for (;;)
     {
-      struct stat locked, named;
+      /* Each round from the top, as the path names things now. */
+      store_fd = open_store (store, TRUE, error);
+      if (store_fd < 0)
+        break;
+      vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
+      if (vm_fd < 0)
+        break;
 
-      dir = hvk_vm_store_ensure_dir (store, id, error);
-      if (dir == NULL)
-        return NULL;
-
-      g_free (path);
-      path = g_build_filename (dir, LOCK_FILE, NULL);
-      g_clear_pointer (&dir, g_free);
-      fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      fd = openat (vm_fd, LOCK_FILE,
+                   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd < 0)
         {
           int saved_errno = errno;
           g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot open %s: %s",
                        path, g_strerror (saved_errno));
-          return NULL;
+          break;
         }
 
       while (flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
@@ -490,25 +732,34 @@ hvk_vm_store_lock (const char  *store,
 
           if (saved_errno == EINTR)
             continue;
-          close (fd);
+          close_fd (&fd);
           if (saved_errno == EWOULDBLOCK)
             g_set_error (error, HVK_ERROR, HVK_ERROR_BUSY,
                          "VM '%s' is busy (another hvkit process holds it)", id);
           else
             g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot lock %s: %s",
                          path, g_strerror (saved_errno));
-          return NULL;
+          break;
         }
+      if (fd < 0)
+        break;
 
       /* The holder we waited for (or raced with) may have removed the VM,
-       * lock file and all: a lock on that unlinked file guards nothing,
-       * as another process may already hold a new one.  Lock what the
-       * path names now. */
-      if (fstat (fd, &locked) == 0 && stat (path, &named) == 0
-          && locked.st_dev == named.st_dev && locked.st_ino == named.st_ino)
+       * lock file and all, or renamed its dir away to remove it: a lock
+       * on that file guards nothing, as another process may already hold
+       * a new one.  Lock what the path names now: the same dir, and in it
+       * the same file. */
+      if (lock_still_named (store_fd, id, vm_fd, fd))
         break;
-      close (fd);
+      close_fd (&fd);
+      close_fd (&vm_fd);
+      close_fd (&store_fd);
     }
+
+  close_fd (&vm_fd);
+  close_fd (&store_fd);
+  if (fd < 0)
+    return NULL;
 
   lock = g_new0 (HvkVmLock, 1);
   lock->fd = fd;
@@ -536,6 +787,72 @@ hvk_vm_lock_release (HvkVmLock *lock)
   g_free (lock);
 }
 
+/* Writes @text to the file @name of @dir_fd atomically: to a new file
+ * beside it, flushed when it replaces one (so that a crash leaves the old
+ * or the new, as G_FILE_SET_CONTENTS_CONSISTENT), renamed over it.  No
+ * symlink is followed; @path names the file in errors. */
+static gboolean
+write_file_at (int          dir_fd,
+               const char  *name,
+               const char  *path,
+               const char  *text,
+               GError     **error)
+{
+  g_autofree char *tmp = NULL;
+  gsize len = strlen (text);
+  struct stat st;
+  int saved_errno;
+  int fd = -1;
+
+  for (guint attempt = 0; fd < 0; attempt++)
+    {
+      g_free (tmp);
+      tmp = g_strdup_printf ("%s.%06x", name,
+                             (guint) g_random_int_range (0, 0x1000000));
+      fd = openat (dir_fd, tmp,
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 && (errno != EEXIST || attempt >= 64))
+        {
+          saved_errno = errno;
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot write %s: %s",
+                       path, g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+
+  for (gsize done = 0; done < len;)
+    {
+      gssize n = write (fd, text + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        goto fail;
+      done += n;
+    }
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > 0
+      && fsync (fd) != 0)
+    goto fail;
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      goto fail;
+    }
+  fd = -1;
+  if (renameat (dir_fd, tmp, dir_fd, name) != 0)
+    goto fail;
+  return TRUE;
+
+fail:
+  saved_errno = errno;
+  if (fd >= 0)
+    close (fd);
+  unlinkat (dir_fd, tmp, 0);
+  g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot write %s: %s",
+               path, g_strerror (saved_errno));
+  return FALSE;
+}
+
 /**
  * hvk_vm_store_write_state:
  * @store: (nullable): the state dir, %NULL for the default
@@ -544,7 +861,7 @@ hvk_vm_lock_release (HvkVmLock *lock)
  * @error: return location for an error
  *
  * Writes @state to `STORE/ID/state.json` atomically (mode 0600), creating
- * the VM's directory if needed.
+ * the VM's directory if needed, as hvk_vm_store_ensure_dir().
  *
  * Returns: %TRUE on success
  */
@@ -554,29 +871,99 @@ hvk_vm_store_write_state (const char  *store,
                           JsonNode    *state,
                           GError     **error)
 {
-  g_autofree char *dir = NULL;
+  g_autofree char *default_store = NULL;
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
-  g_autoptr(GError) local_error = NULL;
+  gboolean ok;
+  int store_fd, vm_fd;
 
   g_return_val_if_fail (state != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  dir = hvk_vm_store_ensure_dir (store, id, error);
-  if (dir == NULL)
+  if (!hvk_vm_id_validate (id, error))
+    return FALSE;
+  store = store_or_default (store, &default_store);
+
+  store_fd = open_store (store, TRUE, error);
+  if (store_fd < 0)
+    return FALSE;
+  vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
+  close_fd (&store_fd);
+  if (vm_fd < 0)
     return FALSE;
 
-  path = g_build_filename (dir, HVK_VM_STATE_FILE, NULL);
+  path = state_file (store, id);
   text = json_to_string (state, TRUE);
-  if (!g_file_set_contents_full (path, text, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                 &local_error))
+  ok = write_file_at (vm_fd, HVK_VM_STATE_FILE, path, text, error);
+  close_fd (&vm_fd);
+  return ok;
+}
+
+/* Reads the regular file @name of @dir_fd, not through a symlink (nor
+ * blocking on a FIFO); a missing file fails with %HVK_ERROR_NOT_FOUND. */
+static char *
+read_file_at (int          dir_fd,
+              const char  *name,
+              const char  *path,
+              GError     **error)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  struct stat st;
+  int saved_errno;
+  int fd;
+
+  fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot write %s: %s",
-                   path, local_error->message);
-      return FALSE;
+      saved_errno = errno;
+      if (saved_errno == ELOOP)
+        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                     "cannot read %s: it is a symbolic link", path);
+      else
+        g_set_error (error, HVK_ERROR,
+                     saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
+                     "cannot read %s: %s", path, g_strerror (saved_errno));
+      return NULL;
     }
-  return TRUE;
+  if (fstat (fd, &st) != 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot read %s: %s",
+                   path, g_strerror (saved_errno));
+      close (fd);
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "cannot read %s: not a regular file", path);
+      close (fd);
+      return NULL;
+    }
+
+  for (;;)
+    {
+      guint8 buf[4096];
+      gssize n = read (fd, buf, sizeof buf);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          saved_errno = errno;
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot read %s: %s",
+                       path, g_strerror (saved_errno));
+          close (fd);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (bytes, buf, n);
+    }
+  close (fd);
+
+  g_byte_array_append (bytes, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&bytes), FALSE);
 }
 
 /**
@@ -587,7 +974,9 @@ hvk_vm_store_write_state (const char  *store,
  *
  * Reads `STORE/ID/state.json`.  A missing VM fails with
  * %HVK_ERROR_NOT_FOUND, a file that is not a JSON object with
- * %HVK_ERROR_INVALID_CONFIG naming the file.
+ * %HVK_ERROR_INVALID_CONFIG naming the file, a state or VM dir that is
+ * not trusted, a VM dir or state file that is a symlink with
+ * %HVK_ERROR_FAILED naming it (see hvk_vm_store_ensure_dir()).
  *
  * Returns: (transfer full): the JSON object, or %NULL on error
  */
@@ -601,7 +990,7 @@ hvk_vm_store_read_state (const char  *store,
   g_autofree char *text = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonNode) node = NULL;
-  gsize len;
+  int store_fd, vm_fd = -1;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -610,16 +999,23 @@ hvk_vm_store_read_state (const char  *store,
   store = store_or_default (store, &default_store);
   path = state_file (store, id);
 
-  if (!g_file_get_contents (path, &text, &len, &local_error))
+  store_fd = open_store (store, FALSE, &local_error);
+  if (store_fd >= 0)
+    vm_fd = open_vm_dir (store_fd, store, id, FALSE, &local_error);
+  if (vm_fd >= 0)
+    text = read_file_at (vm_fd, HVK_VM_STATE_FILE, path, &local_error);
+  close_fd (&vm_fd);
+  close_fd (&store_fd);
+  if (text == NULL)
     {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
         g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
                      "no VM '%s' in %s", id, store);
       else
-        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot read %s: %s",
-                     path, local_error->message);
+        g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  g_clear_error (&local_error);
 
   node = json_from_string (text, &local_error);
   if (node == NULL && local_error == NULL)

@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 #include <glib/gstdio.h>
+#include <errno.h>
 #include <string.h>
 
 #include "hvkit-tool.h"
@@ -191,25 +192,6 @@ hvkit_cmd_check (HvkitTool *tool,
   return HVKIT_EXIT_OK;
 }
 
-static gboolean
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  return g_rmdir (path) == 0;
-}
-
 /* Creates (never starts) the VM and reads the backend's property
  * @property: the contract for backends that launch a process is a
  * G_TYPE_STRV "argv" and a string "kernel-cmdline", valid after create_vm.
@@ -271,10 +253,11 @@ read_command_line_property (HvkitTool   *tool,
   /* Dropping a created, never started VM removes its files. */
   g_clear_object (&hypervisor);
   g_clear_pointer (&lock, hvk_vm_lock_release);
-  if (scratch != NULL)
-    remove_tree (scratch);
-  else
-    hvk_vm_store_remove_dir (store, id, NULL);
+  /* The scratch store holds nothing but the VM's dir: the store's own
+   * removal (which never follows a symlink) takes it, then the store. */
+  hvk_vm_store_remove_dir (store, id, NULL);
+  if (scratch != NULL && g_rmdir (scratch) != 0)
+    hvkit_warn ("cannot remove %s: %s", scratch, g_strerror (errno));
 
   if (!created)
     return hvkit_fail (error, hvkit_exit_code_for (error));

@@ -107,11 +107,16 @@ hvkit_cmd_list (HvkitTool *tool,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   g_auto(GStrv) ids = NULL;
+  g_autoptr(GError) error = NULL;
   int status;
 
   if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
     return status;
 
+  /* The listing skips what it cannot trust; say why the state dir as a
+   * whole is refused rather than list nothing. */
+  if (!hvk_vm_store_sweep (tool->state_dir, &error))
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
   ids = hvk_vm_store_list (tool->state_dir);
   json_builder_begin_array (builder);
   for (guint i = 0; ids[i] != NULL; i++)

@@ -67,6 +67,9 @@ gboolean    hvk_vm_store_remove_dir    (const char  *store,
                                         GError     **error);
 HVK_AVAILABLE_IN_ALL
 GStrv       hvk_vm_store_list          (const char  *store);
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_store_sweep         (const char  *store,
+                                        GError     **error);
 
 HVK_AVAILABLE_IN_ALL
 HvkVmLock  *hvk_vm_store_lock          (const char  *store,

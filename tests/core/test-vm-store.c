@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -447,6 +449,450 @@ test_state_files (Fixture       *fixture,
     }
 }
 
+/* ---- an untrusted store: symlinks, other owners, lax modes ---- */
+
+static void
+assert_refused (GError     *error,
+                const char *path,
+                const char *reason)
+{
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  if (strstr (error->message, path) == NULL || strstr (error->message, reason) == NULL)
+    g_error ("'%s' does not name '%s' and '%s'", error->message, path, reason);
+}
+
+/* Every store call on VM @id fails naming @path and @reason, and lists
+ * no VM. */
+static void
+assert_vm_refused (const char *store,
+                   const char *id,
+                   const char *path,
+                   const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1}");
+  g_auto(GStrv) ids = NULL;
+  char *dir;
+  HvkVmLock *lock;
+
+  dir = hvk_vm_store_ensure_dir (store, id, &error);
+  g_assert_null (dir);
+  assert_refused (error, path, reason);
+  g_clear_error (&error);
+
+  lock = hvk_vm_store_lock (store, id, FALSE, &error);
+  g_assert_null (lock);
+  assert_refused (error, path, reason);
+  g_clear_error (&error);
+
+  g_assert_null (hvk_vm_store_read_state (store, id, &error));
+  assert_refused (error, path, reason);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_vm_store_write_state (store, id, state, &error));
+  assert_refused (error, path, reason);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_vm_store_remove_dir (store, id, &error));
+  assert_refused (error, path, reason);
+  g_clear_error (&error);
+
+  ids = hvk_vm_store_list (store);
+  g_assert_cmpuint (g_strv_length (ids), ==, 0);
+}
+
+static void
+write_file (const char *dir,
+            const char *name,
+            const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_file (const char *dir,
+             const char *name,
+             const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, text);
+}
+
+/* STATE/ID replaced by a symlink to a directory holding a VM's files:
+ * nothing follows it, nothing in the target is touched. */
+static void
+test_vm_dir_symlink (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *state = g_path_get_dirname (fixture->store);
+  g_autofree char *target = g_build_filename (state, "elsewhere", NULL);
+  g_autofree char *link = g_build_filename (fixture->store, "vm1", NULL);
+  g_autofree char *file_link = g_build_filename (fixture->store, "vm2", NULL);
+  g_autofree char *file = g_build_filename (target, "pid", NULL);
+  g_autoptr(GError) error = NULL;
+  struct stat st;
+
+  g_assert_cmpint (g_mkdir_with_parents (fixture->store, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (target, 0700), ==, 0);
+  write_file (target, "pid", "4242\n");
+  write_file (target, "qmp.sock", "socket");
+  write_file (target, ".lock", "");
+  write_file (target, HVK_VM_STATE_FILE, "{\"version\": 1, \"id\": \"vm1\"}");
+  g_assert_cmpint (symlink (target, link), ==, 0);
+  /* A symlink to a file is no VM dir either. */
+  g_assert_cmpint (symlink (file, file_link), ==, 0);
+
+  assert_vm_refused (fixture->store, "vm1", link, "is a symbolic link");
+  assert_vm_refused (fixture->store, "vm2", file_link, "is a symbolic link");
+  g_assert_null (hvk_vm_store_load_hypervisor (fixture->store, "vm1", NULL, &error));
+  assert_refused (error, link, "is a symbolic link");
+
+  /* All there, as it was; the links too. */
+  assert_file (target, "pid", "4242\n");
+  assert_file (target, "qmp.sock", "socket");
+  assert_file (target, ".lock", "");
+  assert_file (target, HVK_VM_STATE_FILE, "{\"version\": 1, \"id\": \"vm1\"}");
+  g_assert_cmpint (lstat (link, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+  g_assert_cmpint (lstat (file_link, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+}
+
+/* Inside a VM dir, the state file and the lock file are not followed
+ * either. */
+static void
+test_vm_files_symlink (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *state = g_path_get_dirname (fixture->store);
+  g_autofree char *outside = g_build_filename (state, "outside.json", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *state_link = NULL;
+  g_autofree char *lock_link = NULL;
+  g_autoptr(JsonNode) node = make_state ("{\"version\": 1}");
+  g_autoptr(GError) error = NULL;
+  HvkVmLock *lock;
+
+  dir = hvk_vm_store_ensure_dir (fixture->store, "vm1", &error);
+  g_assert_no_error (error);
+  write_file (state, "outside.json", "{\"version\": 1, \"secret\": true}");
+  state_link = g_build_filename (dir, HVK_VM_STATE_FILE, NULL);
+  g_assert_cmpint (symlink (outside, state_link), ==, 0);
+  lock_link = g_build_filename (dir, ".lock", NULL);
+  g_assert_cmpint (symlink (outside, lock_link), ==, 0);
+
+  g_assert_null (hvk_vm_store_read_state (fixture->store, "vm1", &error));
+  assert_refused (error, state_link, "symbolic link");
+  g_clear_error (&error);
+  lock = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+  g_assert_null (lock);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_clear_error (&error);
+
+  /* Writing replaces the link, never writes through it. */
+  g_assert_true (hvk_vm_store_write_state (fixture->store, "vm1", node, &error));
+  g_assert_no_error (error);
+  assert_file (state, "outside.json", "{\"version\": 1, \"secret\": true}");
+  g_assert_false (g_file_test (state_link, G_FILE_TEST_IS_SYMLINK));
+
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+  assert_file (state, "outside.json", "{\"version\": 1, \"secret\": true}");
+}
+
+static void
+test_store_untrusted (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1}");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *vm_dir = g_build_filename (fixture->store, "vm1", NULL);
+  g_autofree char *open_msg = g_strdup_printf ("state dir %s is writable by its group and others (mode 0777); chmod go-w it",
+                                               fixture->store);
+  g_autofree char *owner_msg = g_strdup_printf ("state dir %s is owned by uid 65534", fixture->store);
+
+  g_assert_true (hvk_vm_store_write_state (fixture->store, "vm1", state, &error));
+  g_assert_no_error (error);
+
+  /* World-writable, group-writable: refused, naming path and mode. */
+  g_assert_cmpint (chmod (fixture->store, 0777), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", fixture->store, "(mode 0777); chmod go-w it");
+  g_assert_false (hvk_vm_store_sweep (fixture->store, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, open_msg);
+  g_clear_error (&error);
+  /* Sticky does not help: hvkit makes its dirs 0700. */
+  g_assert_cmpint (chmod (fixture->store, 01777), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", fixture->store, "writable by its group and others");
+  g_assert_cmpint (chmod (fixture->store, 0720), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", fixture->store, "writable by its group (mode 0720)");
+  g_assert_cmpint (chmod (fixture->store, 0702), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", fixture->store, "writable by others (mode 0702)");
+  g_assert_cmpint (chmod (fixture->store, 0755), ==, 0);
+
+  /* Read-only for others is fine. */
+  g_assert_true (hvk_vm_store_sweep (fixture->store, &error));
+  g_assert_no_error (error);
+  {
+    g_auto(GStrv) ids = hvk_vm_store_list (fixture->store);
+    g_assert_cmpstrv (ids, ((const char * const[]) { "vm1", NULL }));
+  }
+
+  /* A lax VM dir inside a good store. */
+  g_assert_cmpint (chmod (vm_dir, 0777), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", vm_dir, "VM dir");
+  assert_vm_refused (fixture->store, "vm1", vm_dir, "(mode 0777)");
+  g_assert_cmpint (chmod (vm_dir, 0700), ==, 0);
+
+  if (geteuid () != 0)
+    {
+      g_test_message ("not root: other owners not tested");
+      return;
+    }
+
+  /* Another user's: refused even to root. */
+  g_assert_cmpint (chown (fixture->store, 65534, 65534), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", fixture->store, owner_msg);
+  g_assert_cmpint (chown (fixture->store, 0, 0), ==, 0);
+  g_assert_cmpint (chown (vm_dir, 65534, 65534), ==, 0);
+  assert_vm_refused (fixture->store, "vm1", vm_dir, "is owned by uid 65534");
+  g_assert_cmpint (chown (vm_dir, 0, 0), ==, 0);
+
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+}
+
+/* ---- removal a kill cannot cut in half ---- */
+
+static guint
+count_removing (const char *store)
+{
+  g_autoptr(GDir) dir = g_dir_open (store, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    n += g_str_has_prefix (name, ".removing-");
+  return n;
+}
+
+static void
+test_remove_leaves_nothing (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+
+  g_assert_true (hvk_vm_store_write_state (fixture->store, "vm1", state, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+  /* Not even the hidden name it went through. */
+  dir = g_dir_open (fixture->store, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+}
+
+/* What a removal killed midway left: swept, never listed. */
+static void
+test_sweep (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1}");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state_dir = g_path_get_dirname (fixture->store);
+  g_autofree char *outside = g_build_filename (state_dir, "outside", NULL);
+  g_autofree char *left = g_build_filename (fixture->store, ".removing-vm1-abc123", NULL);
+  g_autofree char *deep = g_build_filename (left, "sub", "deeper", NULL);
+  g_autofree char *link = g_build_filename (deep, "link", NULL);
+  g_auto(GStrv) ids = NULL;
+
+  /* No store: nothing to do. */
+  g_assert_true (hvk_vm_store_sweep (fixture->store, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (hvk_vm_store_write_state (fixture->store, "vm2", state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (deep, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (outside, 0700), ==, 0);
+  write_file (outside, "keep", "keep");
+  write_file (left, HVK_VM_STATE_FILE, "{\"version\": 1}");
+  write_file (deep, "f", "x");
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+
+  g_assert_cmpuint (count_removing (fixture->store), ==, 1);
+  ids = hvk_vm_store_list (fixture->store);
+  g_assert_cmpstrv (ids, ((const char * const[]) { "vm2", NULL }));
+  g_assert_cmpuint (count_removing (fixture->store), ==, 0);
+  assert_file (outside, "keep", "keep");
+
+  /* And by itself. */
+  g_assert_cmpint (g_mkdir_with_parents (deep, 0700), ==, 0);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  g_assert_true (hvk_vm_store_sweep (fixture->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_removing (fixture->store), ==, 0);
+  assert_file (outside, "keep", "keep");
+  g_clear_pointer (&ids, g_strfreev);
+  ids = hvk_vm_store_list (fixture->store);
+  g_assert_cmpstrv (ids, ((const char * const[]) { "vm2", NULL }));
+}
+
+/* A removal killed (SIGKILL) while it runs leaves the whole VM or no VM
+ * dir at all: never a VM dir without its state file, which status, list
+ * and stop would take for no VM while its files stay. */
+static void
+test_remove_killed (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(JsonNode) state = make_state ("{\"version\": 1}");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (fixture->store, "vm1", NULL);
+  g_autofree char *state_path = g_build_filename (dir, HVK_VM_STATE_FILE, NULL);
+  g_auto(GStrv) ids = NULL;
+  struct stat st;
+  int status;
+  pid_t pid;
+
+  g_assert_true (hvk_vm_store_write_state (fixture->store, "vm1", state, &error));
+  g_assert_no_error (error);
+  /* Enough files that removing them takes a while. */
+  for (guint i = 0; i < 4000; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("f%u", i);
+      write_file (dir, name, "");
+    }
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      hvk_vm_store_remove_dir (fixture->store, "vm1", NULL);
+      _exit (0);
+    }
+  /* Kill it as soon as the removal shows: the state file or the dir
+   * gone. */
+  while (stat (state_path, &st) == 0)
+    ;
+  kill (pid, SIGKILL);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  /* It was killed midway: the rest is under the hidden name... */
+  g_assert_cmpuint (count_removing (fixture->store), ==, 1);
+  /* ...which listing sweeps. */
+  ids = hvk_vm_store_list (fixture->store);
+  g_assert_cmpuint (g_strv_length (ids), ==, 0);
+  g_assert_cmpuint (count_removing (fixture->store), ==, 0);
+}
+
+/* Waits until a thread of this process is blocked in flock() on @path
+ * (/proc/locks shows waiters as "->"), for 5 s at most. */
+static void
+wait_for_blocked_flock (const char *path)
+{
+  struct stat st;
+  g_autofree char *needle = NULL;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  needle = g_strdup_printf (":%lu ", (unsigned long) st.st_ino);
+  for (guint i = 0; i < 500; i++)
+    {
+      g_autofree char *locks = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents ("/proc/locks", &locks, NULL, NULL))
+        break;
+      lines = g_strsplit (locks, "\n", -1);
+      for (guint j = 0; lines[j] != NULL; j++)
+        if (strstr (lines[j], "-> FLOCK") != NULL && strstr (lines[j], needle) != NULL)
+          return;
+      g_usleep (10000);
+    }
+  g_test_message ("no blocked waiter seen on %s", path);
+}
+
+typedef struct {
+  const char *store;
+  gint        acquired;
+  gint        release;
+} HoldData;
+
+static gpointer
+wait_and_hold (gpointer user_data)
+{
+  HoldData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  HvkVmLock *lock = hvk_vm_store_lock (data->store, "vm1", TRUE, &error);
+
+  g_assert_no_error (error);
+  g_atomic_int_set (&data->acquired, 1);
+  while (!g_atomic_int_get (&data->release))
+    g_usleep (1000);
+  hvk_vm_lock_release (lock);
+  return NULL;
+}
+
+/* The holder removes (or only renames away, killed before it removed)
+ * the VM dir while another waits for its lock: the waiter ends up
+ * holding the lock file STORE/ID/.lock names now, not the old one. */
+static void
+test_lock_wait_removed (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *lock_path = g_build_filename (fixture->store, "vm1", ".lock", NULL);
+  g_autofree char *dir = g_build_filename (fixture->store, "vm1", NULL);
+  g_autofree char *away = g_build_filename (fixture->store, ".removing-vm1-killed", NULL);
+
+  for (guint renamed_only = 0; renamed_only < 2; renamed_only++)
+    {
+      g_autoptr(GError) error = NULL;
+      HvkVmLock *lock = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+      HvkVmLock *other;
+      HoldData hold = { fixture->store, 0, 0 };
+      GThread *thread;
+
+      g_assert_no_error (error);
+      thread = g_thread_new ("waiter", wait_and_hold, &hold);
+      wait_for_blocked_flock (lock_path);
+      g_assert_cmpint (g_atomic_int_get (&hold.acquired), ==, 0);
+
+      if (renamed_only)
+        g_assert_cmpint (rename (dir, away), ==, 0);
+      else
+        {
+          g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+          g_assert_no_error (error);
+        }
+      hvk_vm_lock_release (lock);
+      while (!g_atomic_int_get (&hold.acquired))
+        g_usleep (1000);
+
+      /* The waiter holds the lock of the VM as it is named now. */
+      g_assert_true (g_file_test (lock_path, G_FILE_TEST_IS_REGULAR));
+      other = hvk_vm_store_lock (fixture->store, "vm1", FALSE, &error);
+      g_assert_null (other);
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_BUSY);
+      g_clear_error (&error);
+
+      g_atomic_int_set (&hold.release, 1);
+      g_thread_join (thread);
+      g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (hvk_vm_store_sweep (fixture->store, NULL));
+  g_assert_cmpuint (count_removing (fixture->store), ==, 0);
+}
+
 /* Save/load through the mock backend, found by scanning the build tree. */
 
 static const char mock_config[] =
@@ -734,6 +1180,13 @@ main (int    argc,
   ADD ("load-errors", test_load_errors);
   ADD ("load-from-state", test_load_from_state);
   ADD ("save-without-create", test_save_without_create);
+  ADD ("vm-dir-symlink", test_vm_dir_symlink);
+  ADD ("vm-files-symlink", test_vm_files_symlink);
+  ADD ("store-untrusted", test_store_untrusted);
+  ADD ("remove-leaves-nothing", test_remove_leaves_nothing);
+  ADD ("sweep", test_sweep);
+  ADD ("remove-killed", test_remove_killed);
+  ADD ("lock-wait-removed", test_lock_wait_removed);
 #undef ADD
 
   return g_test_run ();

@@ -1209,7 +1209,7 @@ test_world_writable (void)
     g_assert_cmpuint (refusals->len, ==, 1);
     refusal = g_ptr_array_index (refusals, 0);
     g_assert_error (refusal, HVK_ERROR, HVK_ERROR_PLUGIN);
-    g_assert_true (g_str_has_prefix (refusal->message, dir));
+    assert_contains (refusal->message, dir);
     assert_contains (refusal->message, "world-writable");
 
     g_assert_false (hvk_registry_scan_path (registry, dir, &error));

@@ -16,7 +16,9 @@
  * characters are refused, quoted kernel params stay one param, the
  * allow-lists cover every binary and file hvkit launches or opens (their
  * defaults included), VM ids are restricted everywhere, files and
- * sockets are owner-only, over-long socket paths are refused. */
+ * sockets are owner-only, over-long socket paths are refused, a VM dir
+ * replaced by a symlink is not followed and a state dir others may write
+ * to (or another user's) is refused. */
 
 #define INJECT ",inject=on"
 
@@ -759,6 +761,169 @@ test_modes_real_qemu (void)
   rel_assert_nothing_left (&env, "realmodes");
 }
 
+/* ---- the state dir is not trusted blindly ---- */
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The names in @dir, sorted, and what the pid file says. */
+static char *
+describe_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
+  g_autofree char *pid = NULL;
+  g_autofree char *joined = NULL;
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  joined = g_strjoinv (" ", (char **) names->pdata);
+  g_file_get_contents (pid_file, &pid, NULL, NULL);
+  return g_strdup_printf ("%s; pid %s", joined, pid ? pid : "-");
+}
+
+static void
+assert_tool_refuses (const char *err,
+                     const char *path,
+                     const char *reason)
+{
+  g_test_message ("%s", err);
+  g_assert_true (g_str_has_prefix (err, "hvkit: error: "));
+  g_assert_nonnull (strstr (err, path));
+  g_assert_nonnull (strstr (err, reason));
+}
+
+/* A VM dir replaced by a symlink (to a running VM's files, here): stop,
+ * status, pause and list neither follow it nor touch what is there. */
+static void
+test_vm_dir_symlink (void)
+{
+  g_autofree char *conf = rel_write_config (&env, "victim", NULL);
+  g_autofree char *dir = g_build_filename (env.store, "victim", NULL);
+  g_autofree char *target = g_build_filename (env.tmpdir, "victim-files", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const char *reason = "is a symbolic link";
+  guint processes;
+
+  g_setenv ("HVK_FAKE_QEMU_MODE", "", TRUE);
+  g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "victim", NULL), ==, 0);
+  /* The VMM, and whatever watches it. */
+  processes = rel_count_processes (env.tmpdir);
+  g_assert_cmpuint (processes, >, 0);
+  g_assert_cmpint (rename (dir, target), ==, 0);
+  g_assert_cmpint (symlink (target, dir), ==, 0);
+  before = describe_dir (target);
+  g_test_message ("%s: %s", target, before);
+  g_assert_nonnull (strstr (before, "pid"));
+  g_assert_nonnull (strstr (before, "qmp.sock"));
+
+  for (const char * const *cmd = (const char * const[]) { "stop", "status", "pause", NULL };
+       *cmd != NULL; cmd++)
+    {
+      g_autofree char *err = NULL;
+
+      g_assert_cmpint (rel_run_tool (&env, NULL, &err, *cmd, "victim", NULL), ==, 1);
+      assert_tool_refuses (err, dir, reason);
+    }
+  {
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint (rel_run_tool (&env, &out, NULL, "list", NULL), ==, 0);
+    g_assert_null (strstr (out, "victim"));
+  }
+
+  after = describe_dir (target);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_SYMLINK));
+  g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, processes);
+
+  /* Put back, it is a VM again. */
+  g_assert_cmpint (g_unlink (dir), ==, 0);
+  g_assert_cmpint (rename (target, dir), ==, 0);
+  g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "stop", "victim", NULL), ==, 0);
+  rel_assert_nothing_left (&env, "victim");
+}
+
+/* A state dir writable by others, or another user's, is refused by every
+ * command, naming it and the reason. */
+static void
+test_store_untrusted (void)
+{
+  g_autofree char *conf = rel_write_config (&env, "lax", NULL);
+  g_autofree char *vm_dir = g_build_filename (env.store, "lax", NULL);
+  struct {
+    guint       mode;
+    uid_t       owner;
+    const char *reason;
+  } cases[] = {
+    { 0777, 0, "is writable by its group and others (mode 0777); chmod go-w it" },
+    { 0770, 0, "is writable by its group (mode 0770); chmod go-w it" },
+    { 01777, 0, "(mode 1777); chmod go-w it" },
+    { 0700, 65534, "is owned by uid 65534" },
+  };
+  guint processes;
+
+  g_setenv ("HVK_FAKE_QEMU_MODE", "", TRUE);
+  g_assert_cmpint (g_mkdir_with_parents (env.store, 0700), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *err = NULL;
+
+      if (cases[i].owner != 0 && geteuid () != 0)
+        {
+          g_test_message ("not root: other owners not tested");
+          continue;
+        }
+      g_assert_cmpint (chmod (env.store, cases[i].mode), ==, 0);
+      g_assert_cmpint (chown (env.store, cases[i].owner, cases[i].owner), ==, geteuid () == 0 ? 0 : -1);
+
+      g_assert_cmpint (rel_run_tool (&env, NULL, &err, "start", "-c", conf, "--id", "lax", NULL), ==, 1);
+      assert_tool_refuses (err, env.store, cases[i].reason);
+      for (const char * const *cmd = (const char * const[]) { "status", "stop", NULL };
+           *cmd != NULL; cmd++)
+        {
+          g_clear_pointer (&err, g_free);
+          g_assert_cmpint (rel_run_tool (&env, NULL, &err, *cmd, "lax", NULL), ==, 1);
+          assert_tool_refuses (err, env.store, cases[i].reason);
+        }
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (rel_run_tool (&env, NULL, &err, "list", NULL), ==, 1);
+      assert_tool_refuses (err, env.store, cases[i].reason);
+      g_assert_false (g_file_test (vm_dir, G_FILE_TEST_EXISTS));
+      g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, 0);
+    }
+  g_assert_cmpint (chmod (env.store, 0700), ==, 0);
+  if (geteuid () == 0)
+    g_assert_cmpint (chown (env.store, 0, 0), ==, 0);
+
+  /* Trusted again: it works. */
+  g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "lax", NULL), ==, 0);
+  processes = rel_count_processes (env.tmpdir);
+  g_assert_cmpuint (processes, >, 0);
+  /* A VM dir gone lax is refused too. */
+  g_assert_cmpint (chmod (vm_dir, 0777), ==, 0);
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (rel_run_tool (&env, NULL, &err, "stop", "lax", NULL), ==, 1);
+    assert_tool_refuses (err, vm_dir, "VM dir");
+    g_assert_cmpuint (rel_count_processes (env.tmpdir), ==, processes);
+  }
+  g_assert_cmpint (chmod (vm_dir, 0700), ==, 0);
+  g_assert_cmpint (rel_run_tool (&env, NULL, NULL, "stop", "lax", NULL), ==, 0);
+  rel_assert_nothing_left (&env, "lax");
+}
+
 /* ---- socket paths ---- */
 
 static void
@@ -853,6 +1018,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/reliability/security/modes/fake-qemu", test_modes_fake);
   g_test_add_func ("/hvk/reliability/security/modes/real-qemu", test_modes_real_qemu);
   g_test_add_func ("/hvk/reliability/security/socket-path-length", test_socket_path_length);
+  g_test_add_func ("/hvk/reliability/security/state-dir/vm-dir-symlink", test_vm_dir_symlink);
+  g_test_add_func ("/hvk/reliability/security/state-dir/untrusted", test_store_untrusted);
 
   ret = g_test_run ();
   g_clear_object (&registry);

@@ -387,6 +387,42 @@ test_argv (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+/* With a VM of that id running, argv creates it in a scratch store under
+ * TMPDIR, and removes that store whole. */
+static void
+test_argv_scratch (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_auto(Result) started = { 0, };
+  g_auto(Result) result = { 0, };
+  g_autofree char *tmpdir = g_build_filename (fixture->tmp, "tmpdir", NULL);
+  g_autofree char *saved = g_strdup (g_getenv ("TMPDIR"));
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  RUN (fixture, &started, "start", "-c", "@mock.conf", "--id", "vm7");
+  expect_result (&started, 0, NULL);
+
+  g_assert_cmpint (g_mkdir (tmpdir, 0700), ==, 0);
+  g_setenv ("TMPDIR", tmpdir, TRUE);
+  RUN (fixture, &result, "argv", "-c", "@mock.conf", "--id", "vm7");
+  if (saved != NULL)
+    g_setenv ("TMPDIR", saved, TRUE);
+  else
+    g_unsetenv ("TMPDIR");
+  expect_result (&result, 0, NULL);
+  g_assert_true (g_str_has_prefix (result.out, "mock-vmm --id vm7 block,"));
+
+  dir = g_dir_open (tmpdir, 0, NULL);
+  g_assert_nonnull (dir);
+  name = g_dir_read_name (dir);
+  if (name != NULL)
+    g_error ("%s still holds '%s'", tmpdir, name);
+
+  EXPECT (fixture, 0, NULL, "stop", "vm7");
+  assert_store_empty (fixture);
+}
+
 static void
 test_kernel_params (Fixture       *fixture,
                     gconstpointer  data)
@@ -923,6 +959,7 @@ main (int    argc,
   ADD ("refusals", test_refusals);
   ADD ("check", test_check);
   ADD ("argv", test_argv);
+  ADD ("argv-scratch", test_argv_scratch);
   ADD ("kernel-params", test_kernel_params);
   ADD ("kernel-params-policies", test_kernel_params_policies);
   ADD ("lifecycle", test_lifecycle);
