@@ -3,9 +3,14 @@
 
 #include <hvkit/hvkit.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "hvk-config-private.h"
 #include "hvk-device-private.h"
@@ -1609,6 +1614,105 @@ hvk_config_new_from_data (const char   *data,
   return config_new_from_key_file (key_file, source_name, registry, error);
 }
 
+static const char *
+describe_file_type (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/* Reads a configuration file of at most HVK_CONFIG_MAX_FILE_SIZE bytes.
+ * The file is opened without blocking (a FIFO with no writer would block
+ * the open) and checked with fstat() before anything is read; the read
+ * stops one byte past the cap in case the file grew since. */
+static char *
+read_config_file (const char  *path,
+                  gsize       *length,
+                  GError     **error)
+{
+  g_autoptr(GString) buffer = NULL;
+  struct stat st;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HVK_ERROR, saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
+                   "%s: cannot read configuration: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (fstat (fd, &st) < 0)
+    {
+      int saved_errno = errno;
+
+      g_close (fd, NULL);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "%s: cannot read configuration: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_close (fd, NULL);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: cannot read configuration: %s, not a regular file",
+                   path, describe_file_type (st.st_mode));
+      return NULL;
+    }
+  if (st.st_size > HVK_CONFIG_MAX_FILE_SIZE)
+    {
+      g_close (fd, NULL);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: cannot read configuration: %" G_GINT64_FORMAT " bytes, more than "
+                   "the limit of %d bytes", path, (gint64) st.st_size, HVK_CONFIG_MAX_FILE_SIZE);
+      return NULL;
+    }
+
+  buffer = g_string_sized_new ((gsize) st.st_size + 1);
+  while (buffer->len <= HVK_CONFIG_MAX_FILE_SIZE)
+    {
+      char chunk[16384];
+      gssize n = read (fd, chunk, MIN (sizeof chunk, HVK_CONFIG_MAX_FILE_SIZE + 1 - buffer->len));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_close (fd, NULL);
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "%s: cannot read configuration: %s", path, g_strerror (saved_errno));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_string_append_len (buffer, chunk, n);
+    }
+  g_close (fd, NULL);
+
+  /* it grew since fstat() */
+  if (buffer->len > HVK_CONFIG_MAX_FILE_SIZE)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: cannot read configuration: more than the limit of %d bytes",
+                   path, HVK_CONFIG_MAX_FILE_SIZE);
+      return NULL;
+    }
+  *length = buffer->len;
+  return g_string_free (g_steal_pointer (&buffer), FALSE);
+}
+
 /**
  * hvk_config_new_from_file:
  * @path: a key file
@@ -1616,11 +1720,14 @@ hvk_config_new_from_data (const char   *data,
  * @error: return location for a #GError
  *
  * Loads a configuration file; see hvk_config_new_from_data().  Messages
- * name the file as @path is given.
+ * name the file as @path is given.  The file must be a regular file of at
+ * most %HVK_CONFIG_MAX_FILE_SIZE bytes.
  *
  * Returns: (transfer full): the configuration, or %NULL with
- *   %HVK_ERROR_NOT_FOUND when the file cannot be read, or
- *   %HVK_ERROR_INVALID_CONFIG
+ *   %HVK_ERROR_NOT_FOUND when the file does not exist,
+ *   %HVK_ERROR_FAILED when it cannot be read, or
+ *   %HVK_ERROR_INVALID_CONFIG (also when it is not a regular file or is
+ *   too large)
  */
 HvkConfig *
 hvk_config_new_from_file (const char   *path,
@@ -1628,21 +1735,15 @@ hvk_config_new_from_file (const char   *path,
                           GError      **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize length;
+  gsize length = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      g_set_error (error, HVK_ERROR,
-                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
-                   "%s: cannot read configuration: %s", path, local_error->message);
-      return NULL;
-    }
+  contents = read_config_file (path, &length, error);
+  if (contents == NULL)
+    return NULL;
   return hvk_config_new_from_data (contents, length, path, registry, error);
 }
 

@@ -83,6 +83,16 @@ const char *hvk_asset_type_to_key    (HvkAssetType type);
 HVK_AVAILABLE_IN_ALL
 const HvkConfigKey *hvk_config_get_core_keys (guint *n_keys);
 
+/**
+ * HVK_CONFIG_MAX_FILE_SIZE:
+ *
+ * The largest configuration file hvk_config_new_from_file() reads, in
+ * bytes (1 MiB).  A larger file, or one that is not a regular file (a
+ * directory, a FIFO, a device such as `/dev/zero`), is refused before it
+ * is read.
+ */
+#define HVK_CONFIG_MAX_FILE_SIZE (1024 * 1024)
+
 #define HVK_TYPE_CONFIG (hvk_config_get_type ())
 HVK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (HvkConfig, hvk_config, HVK, CONFIG, GObject)

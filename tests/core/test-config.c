@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Vectors from reference-kata-vectors.md §1.3, §1.8, §1.9, §1.10, §7.1. */
@@ -478,6 +479,63 @@ test_load_missing_file (void)
   g_assert_null (config);
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
   g_assert_true (g_str_has_prefix (error->message, "/nonexistent/dir/x.conf: "));
+}
+
+static void
+expect_file_refused (const char *path,
+                     const char *fragment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, NULL, &error);
+  g_autofree char *prefix = g_strdup_printf ("%s: cannot read configuration: ", path);
+
+  g_test_message ("%s", path);
+  g_assert_null (config);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_true (g_str_has_prefix (error->message, prefix));
+  g_assert_nonnull (strstr (error->message, fragment));
+}
+
+/* Only regular files of at most HVK_CONFIG_MAX_FILE_SIZE bytes are read:
+ * /dev/zero would be read forever, a FIFO with no writer would block. */
+static void
+test_load_not_regular (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hvk-config-XXXXXX", &error);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.conf", NULL);
+  g_autofree char *big = g_build_filename (dir, "big.conf", NULL);
+  g_autofree char *full = g_build_filename (dir, "full.conf", NULL);
+  g_autoptr(HvkConfig) config = NULL;
+  const char *body = "[hypervisor]\nbackend=qemu\n[hypervisor.qemu]\nkernel=/k\n";
+  GString *text;
+
+  g_assert_no_error (error);
+  expect_file_refused ("/dev/zero", "a character device, not a regular file");
+  expect_file_refused (dir, "a directory, not a regular file");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  expect_file_refused (fifo, "a FIFO, not a regular file");
+
+  /* exactly the cap: read; one byte more: refused before reading */
+  text = g_string_new (body);
+  while (text->len < HVK_CONFIG_MAX_FILE_SIZE)
+    g_string_append (text, "# padding padding padding padding padding padding padding\n");
+  g_string_truncate (text, HVK_CONFIG_MAX_FILE_SIZE - 1);
+  g_string_append_c (text, '\n');
+  g_assert_cmpuint (text->len, ==, HVK_CONFIG_MAX_FILE_SIZE);
+  g_assert_true (g_file_set_contents (full, text->str, text->len, NULL));
+  config = hvk_config_new_from_file (full, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/k");
+  g_string_append_c (text, '\n');
+  g_assert_true (g_file_set_contents (big, text->str, text->len, NULL));
+  expect_file_refused (big, "1048577 bytes, more than the limit of 1048576 bytes");
+  g_string_free (text, TRUE);
+
+  g_unlink (fifo);
+  g_unlink (big);
+  g_unlink (full);
+  g_rmdir (dir);
 }
 
 #define ID_SYNTAX "expected [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters"
@@ -1289,6 +1347,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/load/multi", test_load_multi);
   g_test_add_func ("/hvk/config/load/unknown-backend", test_load_unknown_backend);
   g_test_add_func ("/hvk/config/load/missing-file", test_load_missing_file);
+  g_test_add_func ("/hvk/config/load/not-regular", test_load_not_regular);
   g_test_add_func ("/hvk/config/load/errors", test_load_errors);
   g_test_add_func ("/hvk/config/load/source-names", test_load_source_names);
   g_test_add_func ("/hvk/config/round-trip", test_round_trip);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -347,6 +348,36 @@ test_check (Fixture       *fixture,
   EXPECT (fixture, 2, "kernel", "check", "-c", "@no-kernel.conf");
   EXPECT (fixture, 2, "nosuch", "check", "-c", "@unknown-backend.conf");
   EXPECT (fixture, 2, "does-not-exist.conf", "check", "-c", "@does-not-exist.conf");
+}
+
+/* `check -c` refuses what is not a regular file, or is larger than
+ * HVK_CONFIG_MAX_FILE_SIZE, before reading it: /dev/zero used to be read
+ * until memory ran out, a FIFO blocked forever. */
+static void
+test_check_not_regular (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (fixture->tmp, "fifo.conf", NULL);
+  g_autofree char *big = g_build_filename (fixture->tmp, "big.conf", NULL);
+  g_autofree char *dir_message = g_strdup_printf ("%s: cannot read configuration: a directory",
+                                                  fixture->tmp);
+  g_autofree char *fifo_message = g_strdup_printf ("%s: cannot read configuration: a FIFO", fifo);
+  g_autofree char *big_message = g_strdup_printf ("%s: cannot read configuration: %d bytes, more "
+                                                  "than the limit of %d bytes", big,
+                                                  HVK_CONFIG_MAX_FILE_SIZE + 1,
+                                                  HVK_CONFIG_MAX_FILE_SIZE);
+  g_autofree char *text = g_strnfill (HVK_CONFIG_MAX_FILE_SIZE + 1, '#');
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_true (g_file_set_contents (big, text, HVK_CONFIG_MAX_FILE_SIZE + 1, NULL));
+
+  EXPECT (fixture, 2, "/dev/zero: cannot read configuration: a character device, not a regular file",
+          "check", "-c", "/dev/zero");
+  EXPECT (fixture, 2, dir_message, "check", "-c", fixture->tmp);
+  EXPECT (fixture, 2, fifo_message, "check", "-c", fifo);
+  EXPECT (fixture, 2, big_message, "check", "-c", big);
+  g_unlink (fifo);
+  g_unlink (big);
 }
 
 static void
@@ -922,6 +953,7 @@ main (int    argc,
   ADD ("plugin-path", test_plugin_path);
   ADD ("refusals", test_refusals);
   ADD ("check", test_check);
+  ADD ("check-not-regular", test_check_not_regular);
   ADD ("argv", test_argv);
   ADD ("kernel-params", test_kernel_params);
   ADD ("kernel-params-policies", test_kernel_params_policies);
