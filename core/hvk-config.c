@@ -1573,6 +1573,84 @@ config_new_from_key_file (GKeyFile     *key_file,
   return g_steal_pointer (&self);
 }
 
+/* GKeyFile merges a group given twice and keeps the last of a key given
+ * twice in a group, silently.  This scans the text of a file GKeyFile has
+ * already accepted, line by line as GKeyFile does (leading blanks
+ * skipped, `#` comments, `[GROUP]` headers, `KEY=VALUE` with blanks
+ * around the key ignored), and refuses both, naming the lines. */
+static gboolean
+check_duplicates (const char  *data,
+                  gsize        length,
+                  const char  *source,
+                  GError     **error)
+{
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *group = NULL;
+  const char *end = data + length;
+  guint line_no = 0;
+
+  for (const char *line = data; line < end; )
+    {
+      const char *eol = memchr (line, '\n', end - line);
+      const char *next = eol ? eol + 1 : end;
+      const char *p = line;
+
+      if (eol == NULL)
+        eol = end;
+      if (eol > line && eol[-1] == '\r')
+        eol--;
+      line_no++;
+      while (p < eol && g_ascii_isspace (*p))
+        p++;
+
+      if (p == eol || *p == '#')
+        ;
+      else if (*p == '[')
+        {
+          const char *close = memchr (p, ']', eol - p);
+          gpointer first;
+
+          if (close == NULL)
+            return TRUE;   /* not what GKeyFile accepted: let it be */
+          g_free (group);
+          group = g_strndup (p + 1, close - p - 1);
+          if (g_hash_table_lookup_extended (groups, group, NULL, &first))
+            {
+              set_config_error (error, source, group, NULL,
+                                "group given twice (lines %u and %u)",
+                                GPOINTER_TO_UINT (first), line_no);
+              return FALSE;
+            }
+          g_hash_table_insert (groups, g_strdup (group), GUINT_TO_POINTER (line_no));
+          g_hash_table_remove_all (keys);
+        }
+      else if (group != NULL)
+        {
+          const char *eq = memchr (p, '=', eol - p);
+          g_autofree char *key = NULL;
+          const char *key_end;
+          gpointer first;
+
+          if (eq == NULL)
+            return TRUE;
+          for (key_end = eq; key_end > p && g_ascii_isspace (key_end[-1]); key_end--)
+            ;
+          key = g_strndup (p, key_end - p);
+          if (g_hash_table_lookup_extended (keys, key, NULL, &first))
+            {
+              set_config_error (error, source, group, key,
+                                "key given twice in the group (lines %u and %u)",
+                                GPOINTER_TO_UINT (first), line_no);
+              return FALSE;
+            }
+          g_hash_table_insert (keys, g_steal_pointer (&key), GUINT_TO_POINTER (line_no));
+        }
+      line = next;
+    }
+  return TRUE;
+}
+
 /**
  * hvk_config_new_from_data:
  * @data: key-file text
@@ -1586,6 +1664,8 @@ config_new_from_key_file (GKeyFile     *key_file,
  * `[hypervisor.NAME]` with the settings (other backends' groups are
  * ignored) and `[device.ID]` groups for cold-plugged devices.  An unknown
  * backend is not an error here (hvk_registry_create_hypervisor() reports it).
+ * A group given twice, or a key given twice in one group, is refused
+ * (GKeyFile would merge the one and keep the last of the other).
  *
  * Returns: (transfer full): the configuration, or %NULL with
  *   %HVK_ERROR_INVALID_CONFIG (`FILE: [GROUP] KEY: what is wrong`)
@@ -1611,6 +1691,8 @@ hvk_config_new_from_data (const char   *data,
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: %s", source, local_error->message);
       return NULL;
     }
+  if (!check_duplicates (data, length < 0 ? strlen (data) : (gsize) length, source, error))
+    return NULL;
   return config_new_from_key_file (key_file, source_name, registry, error);
 }
 

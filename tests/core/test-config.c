@@ -580,7 +580,50 @@ static const struct {
   { HV "[device.v]\nkind=vsock\ncid=3\nvhost_fd=x\n",
     "qemu.conf: [device.v] vhost_fd: invalid value 'x' (expected an integer)" },
   { "this is not a key file\n", "qemu.conf: *" },
+  /* GKeyFile merges a group given twice and keeps the last of a key given
+   * twice: both are refused, naming the lines */
+  { HV "[hypervisor.qemu]\nkernel=/k\n[device.disk0]\nkind=block\npath=/x\n"
+    "[hypervisor.qemu]\nimage=/i\n",
+    "qemu.conf: [hypervisor.qemu]: group given twice (lines 3 and 8)" },
+  { HV "[device.disk0]\nkind=block\npath=/x\n\n  [device.disk0]  \r\nkind=block\npath=/y\n",
+    "qemu.conf: [device.disk0]: group given twice (lines 3 and 7)" },
+  { HV "[hypervisor]\nbackend=qemu\n", "qemu.conf: [hypervisor]: group given twice (lines 1 and 3)" },
+  { HV "[hypervisor.acrn]\n[hypervisor.acrn]\n",
+    "qemu.conf: [hypervisor.acrn]: group given twice (lines 3 and 4)" },
+  { HV "[hypervisor.qemu]\nkernel=/a\nimage=/i\n  kernel = /b\n",
+    "qemu.conf: [hypervisor.qemu] kernel: key given twice in the group (lines 4 and 6)" },
+  { HV "[device.disk0]\nkind=block\npath=/x\npath=/y\n",
+    "qemu.conf: [device.disk0] path: key given twice in the group (lines 5 and 6)" },
+  { "[hypervisor]\nbackend=qemu\nbackend=acrn\n",
+    "qemu.conf: [hypervisor] backend: key given twice in the group (lines 2 and 3)" },
+  { HV "[hypervisor.acrn]\npath=/a\npath=/b\n",
+    "qemu.conf: [hypervisor.acrn] path: key given twice in the group (lines 4 and 5)" },
 };
+
+/* What is not a duplicate: commented-out groups and keys, one key in two
+ * groups, the same key again in the next group. */
+static void
+test_load_no_duplicates (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkConfig) again = NULL;
+  g_autofree char *data = NULL;
+
+  config = load (HV "# [hypervisor]\n[hypervisor.qemu]\nkernel=/k\n#kernel=/old\n  # kernel=/older\n"
+                 "image=/i\n# [hypervisor.qemu]\n[hypervisor.acrn]\nkernel=/acrn\n"
+                 "[device.d0]\nkind=block\npath=/x\n[device.d1]\nkind=block\npath=/y\n",
+                 &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/k");
+  g_assert_cmpuint (hvk_config_get_devices (config)->len, ==, 2);
+
+  /* what hvk_config_to_data() writes (state files) loads back */
+  data = hvk_config_to_data (config, NULL);
+  again = hvk_config_new_from_data (data, -1, "state", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hvk_config_get_devices (again)->len, ==, 2);
+}
 
 static void
 test_load_errors (void)
@@ -1349,6 +1392,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/load/missing-file", test_load_missing_file);
   g_test_add_func ("/hvk/config/load/not-regular", test_load_not_regular);
   g_test_add_func ("/hvk/config/load/errors", test_load_errors);
+  g_test_add_func ("/hvk/config/load/no-duplicates", test_load_no_duplicates);
   g_test_add_func ("/hvk/config/load/source-names", test_load_source_names);
   g_test_add_func ("/hvk/config/round-trip", test_round_trip);
   g_test_add_func ("/hvk/config/round-trip-file", test_round_trip_file);
