@@ -64,6 +64,10 @@ G_DEFINE_FINAL_TYPE (HvkConfig, hvk_config, G_TYPE_OBJECT)
 #define MAX_BRIDGES           5
 #define DEFAULT_MSIZE_9P      8192
 
+/* Backends count memory in MiB in 32 bits (HvkHypervisor's resize_memory()
+ * and get_total_memory_mb(), QEMU's and ACRN's layouts). */
+#define MAX_MEMORY_MIB        G_MAXUINT32
+
 /* govmm.MaxVCPUs() */
 #if defined(__aarch64__)
 # define MAX_VCPUS 123
@@ -1164,12 +1168,20 @@ hvk_config_check_allowed_path (HvkConfig   *self,
   return FALSE;
 }
 
+/* The host's physical memory in MiB, 0 if unknown.  For tests only,
+ * HVKIT_TEST_HOST_MEMORY_MB (a positive number of MiB) stands for it, so
+ * that limits can be checked the same on every machine. */
 static guint64
 host_memory_mib (void)
 {
+  const char *test_value = g_getenv ("HVKIT_TEST_HOST_MEMORY_MB");
   long pages = sysconf (_SC_PHYS_PAGES);
   long page_size = sysconf (_SC_PAGESIZE);
+  guint64 mib;
 
+  if (test_value != NULL
+      && g_ascii_string_to_unsigned (test_value, 10, 1, G_MAXUINT64, &mib, NULL))
+    return mib;
   if (pages <= 0 || page_size <= 0)
     return 0;
   return (guint64) pages * (guint64) page_size / (1024 * 1024);
@@ -1188,7 +1200,9 @@ host_memory_mib (void)
  * the host's CPUs; `default_maxvcpus` 0 or above the host becomes the
  * host's CPUs (at most 240 on x86_64) and must not be below the vCPUs;
  * `default_memory` 0 becomes 2048; `default_maxmemory` 0 or above the host
- * becomes the host's memory in MiB; `default_bridges` 0 becomes 1 and at
+ * becomes the host's memory in MiB (at most 2^32-1, what backends count);
+ * `default_memory` must not be more than the host's memory,
+ * `default_maxmemory` nor 2^32-1 MiB; `default_bridges` 0 becomes 1 and at
  * most 5; enumerated keys must hold one of their values (empty means the
  * default); `msize_9p` 0 becomes 8192 unless `shared_fs` is virtio-fs;
  * paths must match their allow-lists (hvk_config_check_allowed_path()).
@@ -1266,6 +1280,34 @@ hvk_config_validate (HvkConfig  *self,
   maxmemory = hvk_config_get_uint (self, "default_maxmemory");
   if (host_mib > 0 && (maxmemory == 0 || maxmemory > host_mib))
     maxmemory = host_mib;
+  if (maxmemory > MAX_MEMORY_MIB)
+    maxmemory = MAX_MEMORY_MIB;
+
+  /* The VMM could not allocate more than the host has (QEMU fails only
+   * at start), and backends count MiB in 32 bits. */
+  if (host_mib > 0 && memory > host_mib)
+    {
+      config_error (self, error, "default_memory",
+                    "%" G_GUINT64_FORMAT " MiB%s is more than the host's memory (%"
+                    G_GUINT64_FORMAT " MiB)", memory,
+                    hvk_config_has_key (self, "default_memory") ? "" : " (the default)", host_mib);
+      return FALSE;
+    }
+  if (memory > MAX_MEMORY_MIB)
+    {
+      config_error (self, error, "default_memory",
+                    "%" G_GUINT64_FORMAT " MiB is more than the backends' limit of %u MiB",
+                    memory, MAX_MEMORY_MIB);
+      return FALSE;
+    }
+  if (maxmemory > 0 && memory > maxmemory)
+    {
+      config_error (self, error, "default_memory",
+                    "%" G_GUINT64_FORMAT " MiB%s is more than default_maxmemory (%"
+                    G_GUINT64_FORMAT " MiB)", memory,
+                    hvk_config_has_key (self, "default_memory") ? "" : " (the default)", maxmemory);
+      return FALSE;
+    }
 
   bridges = hvk_config_get_uint (self, "default_bridges");
   if (bridges == 0)
@@ -1573,20 +1615,19 @@ config_new_from_key_file (GKeyFile     *key_file,
   return g_steal_pointer (&self);
 }
 
-/* GKeyFile merges a group given twice and keeps the last of a key given
- * twice in a group, silently.  This scans the text of a file GKeyFile has
- * already accepted, line by line as GKeyFile does (leading blanks
- * skipped, `#` comments, `[GROUP]` headers, `KEY=VALUE` with blanks
- * around the key ignored), and refuses both, naming the lines. */
+/* GKeyFile merges a group given twice, silently.  This scans the text of
+ * a file GKeyFile has already accepted, line by line as GKeyFile does
+ * (leading blanks skipped, `#` comments, `[GROUP]` headers), and refuses
+ * a repeated group header, naming both lines.  A key given twice in one
+ * group is left to GKeyFile (the last wins): configs built by appending
+ * overrides to a base rely on it. */
 static gboolean
-check_duplicates (const char  *data,
-                  gsize        length,
-                  const char  *source,
-                  GError     **error)
+check_duplicate_groups (const char  *data,
+                        gsize        length,
+                        const char  *source,
+                        GError     **error)
 {
   g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *group = NULL;
   const char *end = data + length;
   guint line_no = 0;
 
@@ -1609,11 +1650,11 @@ check_duplicates (const char  *data,
       else if (*p == '[')
         {
           const char *close = memchr (p, ']', eol - p);
+          g_autofree char *group = NULL;
           gpointer first;
 
           if (close == NULL)
             return TRUE;   /* not what GKeyFile accepted: let it be */
-          g_free (group);
           group = g_strndup (p + 1, close - p - 1);
           if (g_hash_table_lookup_extended (groups, group, NULL, &first))
             {
@@ -1622,29 +1663,7 @@ check_duplicates (const char  *data,
                                 GPOINTER_TO_UINT (first), line_no);
               return FALSE;
             }
-          g_hash_table_insert (groups, g_strdup (group), GUINT_TO_POINTER (line_no));
-          g_hash_table_remove_all (keys);
-        }
-      else if (group != NULL)
-        {
-          const char *eq = memchr (p, '=', eol - p);
-          g_autofree char *key = NULL;
-          const char *key_end;
-          gpointer first;
-
-          if (eq == NULL)
-            return TRUE;
-          for (key_end = eq; key_end > p && g_ascii_isspace (key_end[-1]); key_end--)
-            ;
-          key = g_strndup (p, key_end - p);
-          if (g_hash_table_lookup_extended (keys, key, NULL, &first))
-            {
-              set_config_error (error, source, group, key,
-                                "key given twice in the group (lines %u and %u)",
-                                GPOINTER_TO_UINT (first), line_no);
-              return FALSE;
-            }
-          g_hash_table_insert (keys, g_steal_pointer (&key), GUINT_TO_POINTER (line_no));
+          g_hash_table_insert (groups, g_steal_pointer (&group), GUINT_TO_POINTER (line_no));
         }
       line = next;
     }
@@ -1664,8 +1683,8 @@ check_duplicates (const char  *data,
  * `[hypervisor.NAME]` with the settings (other backends' groups are
  * ignored) and `[device.ID]` groups for cold-plugged devices.  An unknown
  * backend is not an error here (hvk_registry_create_hypervisor() reports it).
- * A group given twice, or a key given twice in one group, is refused
- * (GKeyFile would merge the one and keep the last of the other).
+ * A group given twice is refused (GKeyFile would merge them); of a key
+ * given twice in one group, the last wins.
  *
  * Returns: (transfer full): the configuration, or %NULL with
  *   %HVK_ERROR_INVALID_CONFIG (`FILE: [GROUP] KEY: what is wrong`)
@@ -1691,7 +1710,7 @@ hvk_config_new_from_data (const char   *data,
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: %s", source, local_error->message);
       return NULL;
     }
-  if (!check_duplicates (data, length < 0 ? strlen (data) : (gsize) length, source, error))
+  if (!check_duplicate_groups (data, length < 0 ? strlen (data) : (gsize) length, source, error))
     return NULL;
   return config_new_from_key_file (key_file, source_name, registry, error);
 }

@@ -580,8 +580,7 @@ static const struct {
   { HV "[device.v]\nkind=vsock\ncid=3\nvhost_fd=x\n",
     "qemu.conf: [device.v] vhost_fd: invalid value 'x' (expected an integer)" },
   { "this is not a key file\n", "qemu.conf: *" },
-  /* GKeyFile merges a group given twice and keeps the last of a key given
-   * twice: both are refused, naming the lines */
+  /* GKeyFile merges a group given twice: refused, naming the lines */
   { HV "[hypervisor.qemu]\nkernel=/k\n[device.disk0]\nkind=block\npath=/x\n"
     "[hypervisor.qemu]\nimage=/i\n",
     "qemu.conf: [hypervisor.qemu]: group given twice (lines 3 and 8)" },
@@ -590,18 +589,11 @@ static const struct {
   { HV "[hypervisor]\nbackend=qemu\n", "qemu.conf: [hypervisor]: group given twice (lines 1 and 3)" },
   { HV "[hypervisor.acrn]\n[hypervisor.acrn]\n",
     "qemu.conf: [hypervisor.acrn]: group given twice (lines 3 and 4)" },
-  { HV "[hypervisor.qemu]\nkernel=/a\nimage=/i\n  kernel = /b\n",
-    "qemu.conf: [hypervisor.qemu] kernel: key given twice in the group (lines 4 and 6)" },
-  { HV "[device.disk0]\nkind=block\npath=/x\npath=/y\n",
-    "qemu.conf: [device.disk0] path: key given twice in the group (lines 5 and 6)" },
-  { "[hypervisor]\nbackend=qemu\nbackend=acrn\n",
-    "qemu.conf: [hypervisor] backend: key given twice in the group (lines 2 and 3)" },
-  { HV "[hypervisor.acrn]\npath=/a\npath=/b\n",
-    "qemu.conf: [hypervisor.acrn] path: key given twice in the group (lines 4 and 5)" },
 };
 
-/* What is not a duplicate: commented-out groups and keys, one key in two
- * groups, the same key again in the next group. */
+/* What is not a duplicate group: commented-out groups, one key in two
+ * groups; a key given twice in one group is not refused (the last wins:
+ * configs built by appending overrides rely on it). */
 static void
 test_load_no_duplicates (void)
 {
@@ -616,6 +608,12 @@ test_load_no_duplicates (void)
                  &error);
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/k");
+  g_clear_object (&config);
+
+  config = load (HV "[hypervisor.qemu]\nkernel=/a\nimage=/i\nkernel=/b\n"
+                 "[device.d0]\nkind=block\npath=/x\n[device.d1]\nkind=block\npath=/y\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/b");
   g_assert_cmpuint (hvk_config_get_devices (config)->len, ==, 2);
 
   /* what hvk_config_to_data() writes (state files) loads back */
@@ -942,7 +940,7 @@ test_validate_memory_bridges (void)
     { "default_memory", 256, 256 },
     { "default_maxmemory", 0, host_mib () },
     { "default_maxmemory", host_mib () + 1, host_mib () },
-    { "default_maxmemory", 512, 512 },
+    { "default_maxmemory", 2048, 2048 },
     { "default_bridges", 0, 1 },
     { "default_bridges", 3, 3 },
     { "default_bridges", 5, 5 },
@@ -962,6 +960,82 @@ test_validate_memory_bridges (void)
       g_assert_no_error (error);
       g_assert_cmpuint (hvk_config_get_uint (config, cases[i].key), ==, cases[i].out);
     }
+}
+
+static void
+expect_memory_refused (guint64     memory,
+                       guint64     maxmemory,
+                       const char *message)
+{
+  g_autoptr(HvkConfig) config = bootable_config ();
+  g_autoptr(GError) error = NULL;
+
+  if (memory > 0)
+    hvk_config_set_uint (config, "default_memory", memory);
+  if (maxmemory > 0)
+    hvk_config_set_uint (config, "default_maxmemory", maxmemory);
+  g_test_message ("%s", message);
+  g_assert_false (hvk_config_validate (config, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_cmpstr (error->message, ==, message);
+  /* nothing written back */
+  g_assert_cmpuint (hvk_config_get_uint (config, "default_memory"), ==, memory ? memory : 2048);
+  g_assert_cmpuint (hvk_config_get_uint (config, "default_maxmemory"), ==, maxmemory);
+}
+
+static guint64
+validated_uint (guint64     memory,
+                guint64     maxmemory,
+                const char *key)
+{
+  g_autoptr(HvkConfig) config = bootable_config ();
+  g_autoptr(GError) error = NULL;
+
+  hvk_config_set_uint (config, "default_memory", memory);
+  hvk_config_set_uint (config, "default_maxmemory", maxmemory);
+  g_assert_true (hvk_config_validate (config, &error));
+  g_assert_no_error (error);
+  return hvk_config_get_uint (config, key);
+}
+
+/* default_memory the host cannot give, or above default_maxmemory, used
+ * to pass validation and fail only when QEMU started; default_maxmemory
+ * above the host still means the host's memory (Kata). */
+static void
+test_validate_memory_limits (void)
+{
+  g_autofree char *absurd = NULL;
+
+  /* whatever this host has */
+  absurd = g_strdup_printf ("<config>: [hypervisor.qemu] default_memory: 99999999999 MiB is more "
+                            "than the host's memory (%" G_GUINT64_FORMAT " MiB)", host_mib ());
+  expect_memory_refused (99999999999, 0, absurd);
+
+  g_setenv ("HVKIT_TEST_HOST_MEMORY_MB", "8192", TRUE);
+  expect_memory_refused (8193, 0, "<config>: [hypervisor.qemu] default_memory: 8193 MiB is more "
+                         "than the host's memory (8192 MiB)");
+  expect_memory_refused (8193, 99999, "<config>: [hypervisor.qemu] default_memory: 8193 MiB is "
+                         "more than the host's memory (8192 MiB)");
+  expect_memory_refused (4096, 1024, "<config>: [hypervisor.qemu] default_memory: 4096 MiB is "
+                         "more than default_maxmemory (1024 MiB)");
+  expect_memory_refused (0, 1024, "<config>: [hypervisor.qemu] default_memory: 2048 MiB (the "
+                         "default) is more than default_maxmemory (1024 MiB)");
+  g_assert_cmpuint (validated_uint (8192, 0, "default_memory"), ==, 8192);
+  g_assert_cmpuint (validated_uint (8192, 0, "default_maxmemory"), ==, 8192);
+  g_assert_cmpuint (validated_uint (1024, 99999, "default_maxmemory"), ==, 8192);
+  g_assert_cmpuint (validated_uint (1024, 1024, "default_maxmemory"), ==, 1024);
+
+  g_setenv ("HVKIT_TEST_HOST_MEMORY_MB", "1024", TRUE);
+  expect_memory_refused (0, 0, "<config>: [hypervisor.qemu] default_memory: 2048 MiB (the "
+                         "default) is more than the host's memory (1024 MiB)");
+
+  /* a host larger than backends can count */
+  g_setenv ("HVKIT_TEST_HOST_MEMORY_MB", "8589934592", TRUE);
+  expect_memory_refused (4294967296, 0, "<config>: [hypervisor.qemu] default_memory: 4294967296 "
+                         "MiB is more than the backends' limit of 4294967295 MiB");
+  g_assert_cmpuint (validated_uint (4294967295, 0, "default_maxmemory"), ==, 4294967295);
+
+  g_unsetenv ("HVKIT_TEST_HOST_MEMORY_MB");
 }
 
 static void
@@ -1400,6 +1474,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/validate/defaults", test_validate_defaults);
   g_test_add_func ("/hvk/config/validate/vcpus", test_validate_vcpus);
   g_test_add_func ("/hvk/config/validate/memory-bridges", test_validate_memory_bridges);
+  g_test_add_func ("/hvk/config/validate/memory-limits", test_validate_memory_limits);
   g_test_add_func ("/hvk/config/validate/msize", test_validate_msize);
   g_test_add_func ("/hvk/config/validate/enums", test_validate_enums);
   g_test_add_func ("/hvk/config/validate/allow-lists", test_validate_allow_lists);

@@ -380,6 +380,41 @@ test_check_not_regular (Fixture       *fixture,
   g_unlink (big);
 }
 
+/* Writes a mock config with @extra in [hypervisor.mock] to @dir/@name. */
+static char *
+write_mock_config (const char *dir,
+                   const char *name,
+                   const char *extra)
+{
+  g_autofree char *text = g_strdup_printf ("[hypervisor]\nbackend=mock\n\n[hypervisor.mock]\n"
+                                           "kernel=/var/lib/hvkit/test/vmlinuz\n"
+                                           "initrd=/var/lib/hvkit/test/initrd.img\n%s", extra);
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+/* Memory the host cannot give failed only when the VMM started. */
+static void
+test_check_memory (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *huge = write_mock_config (fixture->tmp, "huge.conf", "default_memory=99999999999\n");
+  g_autofree char *above = write_mock_config (fixture->tmp, "above.conf",
+                                              "default_memory=1024\ndefault_maxmemory=512\n");
+  g_autofree char *huge_message = g_strdup_printf ("%s: [hypervisor.mock] default_memory: "
+                                                   "99999999999 MiB is more than the host's memory",
+                                                   huge);
+  g_autofree char *above_message = g_strdup_printf ("%s: [hypervisor.mock] default_memory: 1024 MiB "
+                                                    "is more than default_maxmemory (512 MiB)", above);
+
+  EXPECT (fixture, 2, huge_message, "check", "-c", huge);
+  EXPECT (fixture, 2, above_message, "check", "-c", above);
+  EXPECT (fixture, 2, huge_message, "start", "-c", huge, "--id", "vm1");
+  assert_store_empty (fixture);
+}
+
 static void
 test_argv (Fixture       *fixture,
            gconstpointer  data)
@@ -954,6 +989,7 @@ main (int    argc,
   ADD ("refusals", test_refusals);
   ADD ("check", test_check);
   ADD ("check-not-regular", test_check_not_regular);
+  ADD ("check-memory", test_check_memory);
   ADD ("argv", test_argv);
   ADD ("kernel-params", test_kernel_params);
   ADD ("kernel-params-policies", test_kernel_params_policies);
