@@ -429,7 +429,7 @@ checked_key (HvkConfig          *self,
       g_critical ("%s: unknown configuration key '%s' (backend %s)", func, name, self->backend);
       return NULL;
     }
-  if (key->type != type)
+  if (hvk_config_value_type_base (key->type) != hvk_config_value_type_base (type))
     {
       g_critical ("%s: configuration key '%s' has another type", func, name);
       return NULL;
@@ -461,18 +461,35 @@ store_value (HvkConfig  *self,
              const char *name,
              GVariant   *variant)
 {
+  g_autoptr(GVariant) value = variant ? g_variant_ref_sink (variant) : NULL;
+
+  /* Paths are made absolute where they are given, before anything checks
+   * them: the VMM runs with another current directory. */
+  if (value != NULL)
+    {
+      const HvkConfigKey *key = hvk_config_lookup_key (self, name);
+
+      if (key != NULL && (key->type == HVK_CONFIG_TYPE_PATH || key->type == HVK_CONFIG_TYPE_PATH_LIST))
+        {
+          GVariant *absolute = hvk_value_make_paths_absolute (value);
+
+          g_variant_unref (value);
+          value = absolute;
+        }
+    }
+
   g_mutex_lock (&self->lock);
-  if (variant == NULL)
+  if (value == NULL)
     g_hash_table_remove (self->values, name);
   else
-    g_hash_table_insert (self->values, g_strdup (name), hvk_value_new (variant));
+    g_hash_table_insert (self->values, g_strdup (name), hvk_value_new (value));
   g_mutex_unlock (&self->lock);
 
   if (g_str_equal (name, KERNEL_PARAMS_KEY))
     {
       g_ptr_array_unref (self->kernel_params);
-      if (variant != NULL)
-        self->kernel_params = hvk_kernel_params_parse (g_variant_get_string (variant, NULL));
+      if (value != NULL)
+        self->kernel_params = hvk_kernel_params_parse (g_variant_get_string (value, NULL));
       else
         self->kernel_params = hvk_params_new ();
     }
@@ -1488,7 +1505,7 @@ load_backend_group (HvkConfig  *self,
           return FALSE;
         }
 
-      switch (key->type)
+      switch (hvk_config_value_type_base (key->type))
         {
         case HVK_CONFIG_TYPE_STRV:
           {

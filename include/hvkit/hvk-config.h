@@ -21,6 +21,13 @@ typedef struct _HvkDevice HvkDevice;
  * @HVK_CONFIG_TYPE_INT: a signed 64-bit integer
  * @HVK_CONFIG_TYPE_DOUBLE: a floating point number
  * @HVK_CONFIG_TYPE_STRV: a `;`-separated list of strings
+ * @HVK_CONFIG_TYPE_PATH: a string naming a host file or directory; a
+ *   relative path is made absolute against the current directory of the
+ *   process when the value is set (the VMM runs with another one).  Read
+ *   and written with the string getters and setters.
+ * @HVK_CONFIG_TYPE_PATH_LIST: a `;`-separated list of host paths, each
+ *   made absolute as for %HVK_CONFIG_TYPE_PATH.  Read and written with
+ *   the string-list getters and setters.
  *
  * The type of a configuration key.
  */
@@ -31,6 +38,8 @@ typedef enum {
   HVK_CONFIG_TYPE_INT,
   HVK_CONFIG_TYPE_DOUBLE,
   HVK_CONFIG_TYPE_STRV,
+  HVK_CONFIG_TYPE_PATH,
+  HVK_CONFIG_TYPE_PATH_LIST,
 } HvkConfigValueType;
 
 /**

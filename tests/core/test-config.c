@@ -40,14 +40,14 @@ static const struct {
   HvkConfigValueType  type;
   const char         *default_value;
 } expected_keys[] = {
-  { "path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "ctlpath", HVK_CONFIG_TYPE_STRING, NULL },
-  { "jailer_path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "kernel", HVK_CONFIG_TYPE_STRING, NULL },
-  { "image", HVK_CONFIG_TYPE_STRING, NULL },
-  { "initrd", HVK_CONFIG_TYPE_STRING, NULL },
-  { "firmware", HVK_CONFIG_TYPE_STRING, NULL },
-  { "firmware_volume", HVK_CONFIG_TYPE_STRING, NULL },
+  { "path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "ctlpath", HVK_CONFIG_TYPE_PATH, NULL },
+  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "kernel", HVK_CONFIG_TYPE_PATH, NULL },
+  { "image", HVK_CONFIG_TYPE_PATH, NULL },
+  { "initrd", HVK_CONFIG_TYPE_PATH, NULL },
+  { "firmware", HVK_CONFIG_TYPE_PATH, NULL },
+  { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL },
   { "machine_type", HVK_CONFIG_TYPE_STRING, "q35" },
   { "machine_accelerators", HVK_CONFIG_TYPE_STRING, NULL },
   { "cpu_features", HVK_CONFIG_TYPE_STRING, NULL },
@@ -68,15 +68,15 @@ static const struct {
   { "block_device_cache_noflush", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "shared_fs", HVK_CONFIG_TYPE_STRING, "none" },
-  { "shared_path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "virtio_fs_daemon", HVK_CONFIG_TYPE_STRING, "/usr/lib/qemu/virtiofsd" },
+  { "shared_path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "virtio_fs_daemon", HVK_CONFIG_TYPE_PATH, "/usr/lib/qemu/virtiofsd" },
   { "valid_virtio_fs_daemon_paths", HVK_CONFIG_TYPE_STRV, NULL },
   { "virtio_fs_cache_size", HVK_CONFIG_TYPE_UINT, "0" },
   { "virtio_fs_queue_size", HVK_CONFIG_TYPE_UINT, "1024" },
   { "virtio_fs_extra_args", HVK_CONFIG_TYPE_STRV, NULL },
   { "virtio_fs_cache", HVK_CONFIG_TYPE_STRING, "auto" },
   { "msize_9p", HVK_CONFIG_TYPE_UINT, "8192" },
-  { "entropy_source", HVK_CONFIG_TYPE_STRING, "/dev/urandom" },
+  { "entropy_source", HVK_CONFIG_TYPE_PATH, "/dev/urandom" },
   { "valid_entropy_sources", HVK_CONFIG_TYPE_STRV, NULL },
   { "enable_debug", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "enable_iothreads", HVK_CONFIG_TYPE_BOOLEAN, "false" },
@@ -88,14 +88,14 @@ static const struct {
   { "rootfs_type", HVK_CONFIG_TYPE_STRING, "ext4" },
   { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0" },
   { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "file_mem_backend", HVK_CONFIG_TYPE_STRING, NULL },
+  { "file_mem_backend", HVK_CONFIG_TYPE_PATH, NULL },
   { "valid_file_mem_backends", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_hypervisor_paths", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL },
-  { "pflashes", HVK_CONFIG_TYPE_STRV, NULL },
+  { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL },
   { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL },
-  { "guest_memory_dump_path", HVK_CONFIG_TYPE_STRING, NULL },
+  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL },
   { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false" },
@@ -104,8 +104,8 @@ static const struct {
   { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true" },
   { "boot_to_be_template", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "boot_from_template", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "memory_path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "devices_state_path", HVK_CONFIG_TYPE_STRING, NULL },
+  { "memory_path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "devices_state_path", HVK_CONFIG_TYPE_PATH, NULL },
 };
 
 static void
@@ -174,7 +174,7 @@ static void
 test_set_get (void)
 {
   g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
-  const char *pflashes[] = { "flash0", "flash;1", NULL };
+  const char *pflashes[] = { "/f/flash0", "/f/flash;1", NULL };
   const char * const *got;
   g_autofree char *text = NULL;
 
@@ -203,7 +203,7 @@ test_set_get (void)
   g_assert_nonnull (got);
   g_assert_cmpstrv (got, pflashes);
   text = hvk_config_dup_value_string (config, "pflashes");
-  g_assert_cmpstr (text, ==, "flash0;flash\\;1;");
+  g_assert_cmpstr (text, ==, "/f/flash0;/f/flash\\;1;");
   hvk_config_set_strv (config, "pflashes", NULL);
   g_assert_null (hvk_config_get_strv (config, "pflashes"));
 
@@ -266,8 +266,8 @@ test_set_from_string (void)
       g_assert_true (hvk_config_set_from_string (config, "enable_debug", *b, &error));
       g_assert_false (hvk_config_get_boolean (config, "enable_debug"));
     }
-  g_assert_true (hvk_config_set_from_string (config, "pflashes", "a;b\\;c", &error));
-  g_assert_cmpstrv (hvk_config_get_strv (config, "pflashes"), flashes);
+  g_assert_true (hvk_config_set_from_string (config, "virtio_fs_extra_args", "a;b\\;c", &error));
+  g_assert_cmpstrv (hvk_config_get_strv (config, "virtio_fs_extra_args"), flashes);
   /* strings are taken verbatim */
   g_assert_true (hvk_config_set_from_string (config, "cpu_features", " pmu=off;x ", &error));
   g_assert_cmpstr (hvk_config_get_string (config, "cpu_features"), ==, " pmu=off;x ");
@@ -703,11 +703,11 @@ test_round_trip (void)
   gsize length;
 
   hvk_config_set_string (config, "kernel", "/k with spaces\nand newline");
-  hvk_config_set_string (config, "image", " leading");
+  hvk_config_set_string (config, "machine_accelerators", " leading");
   hvk_config_set_double (config, "default_vcpus", 0.1);
   hvk_config_set_uint (config, "default_memory", G_MAXUINT64);
   hvk_config_set_boolean (config, "disable_guest_selinux", FALSE);
-  hvk_config_set_strv (config, "pflashes", list);
+  hvk_config_set_strv (config, "valid_entropy_sources", list);
   hvk_config_set_strv (config, "virtio_fs_extra_args", (const char *[]) { NULL });
   g_assert_true (hvk_config_add_kernel_param (config, "console", "ttyS0", NULL));
   g_assert_true (hvk_config_add_kernel_param (config, "quiet", "", NULL));
@@ -726,12 +726,12 @@ test_round_trip (void)
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_backend (again), ==, "qemu");
   g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, "/k with spaces\nand newline");
-  g_assert_cmpstr (hvk_config_get_string (again, "image"), ==, " leading");
+  g_assert_cmpstr (hvk_config_get_string (again, "machine_accelerators"), ==, " leading");
   g_assert_cmpfloat (hvk_config_get_double (again, "default_vcpus"), ==, 0.1);
   g_assert_cmpuint (hvk_config_get_uint (again, "default_memory"), ==, G_MAXUINT64);
   g_assert_false (hvk_config_get_boolean (again, "disable_guest_selinux"));
   g_assert_true (hvk_config_has_key (again, "disable_guest_selinux"));
-  g_assert_cmpstrv (hvk_config_get_strv (again, "pflashes"), list);
+  g_assert_cmpstrv (hvk_config_get_strv (again, "valid_entropy_sources"), list);
   g_assert_nonnull (hvk_config_get_strv (again, "virtio_fs_extra_args"));
   g_assert_null (hvk_config_get_strv (again, "virtio_fs_extra_args")[0]);
   g_assert_false (hvk_config_has_key (again, "machine_type"));
@@ -1383,6 +1383,86 @@ test_devices (void)
 
 /* ---- with a registry ---- */
 
+/* Paths in a config are made absolute against the current directory of
+ * the process that loads it (as a shell user expects; QEMU runs with /
+ * as its current directory, and checks ran against ours), before
+ * anything checks or stores them. */
+static void
+test_relative_paths (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_cwd = g_get_current_dir ();
+  g_autofree char *tmp = g_dir_make_tmp ("hvk-config-XXXXXX", &error);
+  g_autofree char *cwd = NULL;
+  g_autofree char *kernel = NULL;
+  g_autofree char *initrd = NULL;
+  g_autofree char *qemu = NULL;
+  g_autofree char *flash = NULL;
+  g_autofree char *disk = NULL;
+  g_autofree char *k2 = NULL;
+  g_autofree char *globs = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *shown = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkConfig) again = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chdir (tmp), ==, 0);
+  cwd = g_get_current_dir ();
+  kernel = g_build_filename (cwd, "relative", "vmlinuz", NULL);
+  initrd = g_build_filename (cwd, "initrd.img", NULL);
+  qemu = g_build_filename (cwd, "bin", "qemu", NULL);
+  flash = g_build_filename (cwd, "a.fd", NULL);
+  disk = g_build_filename (cwd, "disk.img", NULL);
+  k2 = g_build_filename (cwd, "k2", NULL);
+  globs = g_strdup_printf ("%s/bin/*", cwd);
+
+  text = g_strdup_printf (HV "[hypervisor.qemu]\nkernel=relative/vmlinuz\ninitrd=./initrd.img\n"
+                          "path=bin/qemu\nvalid_hypervisor_paths=%s\nfirmware=\n"
+                          "pflashes=a.fd;/b.fd\nmachine_type=q35\n"
+                          "[device.d0]\nkind=block\npath=disk.img\n", globs);
+  config = load (text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chdir ("/"), ==, 0);
+
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, kernel);
+  g_assert_cmpstr (hvk_config_get_asset_path (config, HVK_ASSET_KERNEL), ==, kernel);
+  g_assert_cmpstr (hvk_config_get_string (config, "initrd"), ==, initrd);
+  g_assert_cmpstr (hvk_config_get_string (config, "path"), ==, qemu);
+  g_assert_cmpstr (hvk_config_get_string (config, "firmware"), ==, "");
+  g_assert_cmpstrv (hvk_config_get_strv (config, "pflashes"),
+                    ((const char * const[]) { flash, "/b.fd", NULL }));
+  g_assert_cmpstrv (hvk_config_get_strv (config, "valid_hypervisor_paths"),
+                    ((const char * const[]) { globs, NULL }));
+  g_assert_cmpstr (hvk_config_get_string (config, "machine_type"), ==, "q35");
+  g_assert_cmpstr (hvk_device_get_string (hvk_config_lookup_device (config, "d0"), "path"), ==, disk);
+  shown = hvk_config_dup_value_string (config, "kernel");
+  g_assert_cmpstr (shown, ==, kernel);
+  /* the allow-list sees the absolute path */
+  g_assert_true (hvk_config_validate (config, &error));
+  g_assert_no_error (error);
+
+  /* what goes to a state file is absolute: it loads the same anywhere */
+  data = hvk_config_to_data (config, NULL);
+  again = hvk_config_new_from_data (data, -1, "state", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, kernel);
+  g_assert_cmpstr (hvk_device_get_string (hvk_config_lookup_device (again, "d0"), "path"), ==, disk);
+
+  /* set in code or from a string: the same */
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_assert_true (hvk_config_set_from_string (again, "kernel", "k2", &error));
+  g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, k2);
+  hvk_config_set_string (again, "initrd", "initrd.img");
+  g_assert_cmpstr (hvk_config_get_string (again, "initrd"), ==, initrd);
+  hvk_config_set_string (again, "machine_accelerators", "accel=tcg");
+  g_assert_cmpstr (hvk_config_get_string (again, "machine_accelerators"), ==, "accel=tcg");
+
+  g_assert_cmpint (g_chdir (old_cwd), ==, 0);
+  g_rmdir (tmp);
+}
+
 static void
 test_registry (void)
 {
@@ -1484,6 +1564,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/assets/image-or-initrd", test_image_or_initrd);
   g_test_add_func ("/hvk/config/devices", test_devices);
   g_test_add_func ("/hvk/config/registry", test_registry);
+  g_test_add_func ("/hvk/config/relative-paths", test_relative_paths);
 
   return g_test_run ();
 }
