@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -62,19 +63,24 @@ tool_argv (Fixture            *fixture,
   return argv;
 }
 
+/* Runs hvkit in @cwd, or in the test's current directory if %NULL. */
 static void
-run_argv (Fixture            *fixture,
-          const char * const *args,
-          Result             *result)
+run_argv_in (Fixture            *fixture,
+             const char         *cwd,
+             const char * const *args,
+             Result             *result)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = tool_argv (fixture, args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
 
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE
-                               | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                               | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (cwd != NULL)
+    g_subprocess_launcher_set_cwd (launcher, cwd);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out,
                                  &result->err, &error);
@@ -86,8 +92,18 @@ run_argv (Fixture            *fixture,
                 result->out, result->err);
 }
 
+static void
+run_argv (Fixture            *fixture,
+          const char * const *args,
+          Result             *result)
+{
+  run_argv_in (fixture, NULL, args, result);
+}
+
 #define RUN(fixture, result, ...) \
   run_argv ((fixture), (const char * const[]) { __VA_ARGS__, NULL }, (result))
+#define RUN_IN(fixture, cwd, result, ...) \
+  run_argv_in ((fixture), (cwd), (const char * const[]) { __VA_ARGS__, NULL }, (result))
 
 /* Runs and checks the exit status and, when given, a fragment of stderr. */
 #define EXPECT(fixture, status_, err_fragment, ...)                     \
@@ -413,6 +429,55 @@ test_check_memory (Fixture       *fixture,
   EXPECT (fixture, 2, above_message, "check", "-c", above);
   EXPECT (fixture, 2, huge_message, "start", "-c", huge, "--id", "vm1");
   assert_store_empty (fixture);
+}
+
+/* Relative paths are made absolute against hvkit's current directory
+ * where they are given (QEMU runs with / as its current directory):
+ * check prints them absolute, hotplug stores them absolute. */
+static void
+test_relative_paths (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *cwd = realpath (fixture->tmp, NULL);
+  g_autofree char *conf_dir = g_build_filename (fixture->tmp, "conf", NULL);
+  g_autofree char *conf = g_build_filename (conf_dir, "rel.conf", NULL);
+  g_autofree char *kernel_line = NULL;
+  g_autofree char *disk_line = NULL;
+  g_autofree char *state_path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+  g_autofree char *state = NULL;
+  g_autofree char *disk = NULL;
+
+  g_assert_nonnull (cwd);
+  g_assert_cmpint (g_mkdir (conf_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (conf, "[hypervisor]\nbackend=mock\n\n[hypervisor.mock]\n"
+                                      "kernel=relative/vmlinuz\ninitrd=./initrd.img\n\n"
+                                      "[device.disk0]\nkind=block\npath=disk.img\n", -1, NULL));
+  kernel_line = g_strdup_printf ("\n  kernel = %s/relative/vmlinuz\n", cwd);
+  disk_line = g_strdup_printf ("\n  disk0: block,id=disk0,path=%s/disk.img\n", cwd);
+  disk = g_strdup_printf ("%s/d1.img", cwd);
+  {
+    g_auto(Result) r = { 0, };
+
+    /* relative to the current directory, not to the config's */
+    RUN_IN (fixture, fixture->tmp, &r, "check", "-c", "conf/rel.conf");
+    expect_result (&r, 0, NULL);
+    g_assert_nonnull (strstr (r.out, kernel_line));
+    g_assert_nonnull (strstr (r.out, disk_line));
+  }
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm1");
+  {
+    g_auto(Result) r = { 0, };
+
+    RUN_IN (fixture, fixture->tmp, &r, "hotplug", "vm1", "--device", "block,id=d1,path=d1.img");
+    expect_result (&r, 0, NULL);
+  }
+  g_assert_true (g_file_get_contents (state_path, &state, NULL, NULL));
+  if (strstr (state, disk) == NULL)
+    g_error ("state %s does not hold %s", state, disk);
+  EXPECT (fixture, 0, NULL, "stop", "vm1");
+  g_unlink (conf);
+  g_rmdir (conf_dir);
 }
 
 static void
@@ -990,6 +1055,7 @@ main (int    argc,
   ADD ("check", test_check);
   ADD ("check-not-regular", test_check_not_regular);
   ADD ("check-memory", test_check_memory);
+  ADD ("relative-paths", test_relative_paths);
   ADD ("argv", test_argv);
   ADD ("kernel-params", test_kernel_params);
   ADD ("kernel-params-policies", test_kernel_params_policies);
