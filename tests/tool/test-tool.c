@@ -431,6 +431,20 @@ test_check_memory (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+/* A group given twice used to be merged silently by GKeyFile. */
+static void
+test_check_duplicate_group (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *conf = write_mock_config (fixture->tmp, "dup.conf",
+                                             "\n[device.disk0]\nkind=block\npath=/a.img\n"
+                                             "\n[device.disk0]\nkind=block\npath=/b.img\n");
+  g_autofree char *message = g_strdup_printf ("%s: [device.disk0]: group given twice (lines 8 and 12)",
+                                              conf);
+
+  EXPECT (fixture, 2, message, "check", "-c", conf);
+}
+
 /* Relative paths are made absolute against hvkit's current directory
  * where they are given (QEMU runs with / as its current directory):
  * check prints them absolute, hotplug stores them absolute. */
@@ -1055,6 +1069,7 @@ main (int    argc,
   ADD ("check", test_check);
   ADD ("check-not-regular", test_check_not_regular);
   ADD ("check-memory", test_check_memory);
+  ADD ("check-duplicate-group", test_check_duplicate_group);
   ADD ("relative-paths", test_relative_paths);
   ADD ("argv", test_argv);
   ADD ("kernel-params", test_kernel_params);
