@@ -12,22 +12,25 @@
 /*
  * The core configuration keys, after Kata's `[hypervisor.*]` sections of
  * configuration.toml.  Defaults are in key-file syntax.  `path` has no core
- * default: each backend applies its own (QEMU and acrn-dm differ).
+ * default: each backend applies its own (QEMU and acrn-dm differ).  Keys
+ * naming host files are of the path types: relative values are made
+ * absolute where they are given (the VMM runs with another current
+ * directory).  The valid_* lists are globs, not paths.
  *
  * Append-only: these names are part of the configuration file format.
  */
 static const HvkConfigKey core_keys[] = {
   /* Binaries */
-  { "path", HVK_CONFIG_TYPE_STRING, NULL, "Hypervisor (VMM) binary; each backend has its own default" },
-  { "ctlpath", HVK_CONFIG_TYPE_STRING, NULL, "Hypervisor control tool (acrnctl for ACRN)" },
-  { "jailer_path", HVK_CONFIG_TYPE_STRING, NULL, "Jailer binary the VMM is started under" },
+  { "path", HVK_CONFIG_TYPE_PATH, NULL, "Hypervisor (VMM) binary; each backend has its own default" },
+  { "ctlpath", HVK_CONFIG_TYPE_PATH, NULL, "Hypervisor control tool (acrnctl for ACRN)" },
+  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL, "Jailer binary the VMM is started under" },
 
   /* Guest assets */
-  { "kernel", HVK_CONFIG_TYPE_STRING, NULL, "Guest kernel (required)" },
-  { "image", HVK_CONFIG_TYPE_STRING, NULL, "Guest root filesystem image (exclusive with initrd)" },
-  { "initrd", HVK_CONFIG_TYPE_STRING, NULL, "Guest initrd (exclusive with image)" },
-  { "firmware", HVK_CONFIG_TYPE_STRING, NULL, "BIOS or UEFI firmware" },
-  { "firmware_volume", HVK_CONFIG_TYPE_STRING, NULL, "UEFI variable store volume" },
+  { "kernel", HVK_CONFIG_TYPE_PATH, NULL, "Guest kernel (required)" },
+  { "image", HVK_CONFIG_TYPE_PATH, NULL, "Guest root filesystem image (exclusive with initrd)" },
+  { "initrd", HVK_CONFIG_TYPE_PATH, NULL, "Guest initrd (exclusive with image)" },
+  { "firmware", HVK_CONFIG_TYPE_PATH, NULL, "BIOS or UEFI firmware" },
+  { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL, "UEFI variable store volume" },
 
   /* Machine */
   { "machine_type", HVK_CONFIG_TYPE_STRING, "q35", "Machine type" },
@@ -56,8 +59,8 @@ static const HvkConfigKey core_keys[] = {
 
   /* Shared file systems */
   { "shared_fs", HVK_CONFIG_TYPE_STRING, "none", "Shared file system: virtio-fs, virtio-9p, virtio-fs-nydus or none" },
-  { "shared_path", HVK_CONFIG_TYPE_STRING, NULL, "Host directory shared with the guest" },
-  { "virtio_fs_daemon", HVK_CONFIG_TYPE_STRING, "/usr/lib/qemu/virtiofsd", "virtiofsd binary" },
+  { "shared_path", HVK_CONFIG_TYPE_PATH, NULL, "Host directory shared with the guest" },
+  { "virtio_fs_daemon", HVK_CONFIG_TYPE_PATH, "/usr/lib/qemu/virtiofsd", "virtiofsd binary" },
   { "valid_virtio_fs_daemon_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs virtio_fs_daemon must match" },
   { "virtio_fs_cache_size", HVK_CONFIG_TYPE_UINT, "0", "virtio-fs DAX window in MiB" },
   { "virtio_fs_queue_size", HVK_CONFIG_TYPE_UINT, "1024", "virtio-fs queue size" },
@@ -66,7 +69,7 @@ static const HvkConfigKey core_keys[] = {
   { "msize_9p", HVK_CONFIG_TYPE_UINT, "8192", "9p msize in bytes" },
 
   /* Entropy */
-  { "entropy_source", HVK_CONFIG_TYPE_STRING, "/dev/urandom", "Host entropy source of the guest RNG" },
+  { "entropy_source", HVK_CONFIG_TYPE_PATH, "/dev/urandom", "Host entropy source of the guest RNG" },
   { "valid_entropy_sources", HVK_CONFIG_TYPE_STRV, NULL, "Globs entropy_source must match" },
 
   /* Features */
@@ -80,14 +83,14 @@ static const HvkConfigKey core_keys[] = {
   { "rootfs_type", HVK_CONFIG_TYPE_STRING, "ext4", "Root file system of the image: ext4, xfs or erofs" },
   { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0", "PCIe root ports for hotplug" },
   { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false", "Hotplug VFIO devices on the root bus" },
-  { "file_mem_backend", HVK_CONFIG_TYPE_STRING, NULL, "File backing guest memory" },
+  { "file_mem_backend", HVK_CONFIG_TYPE_PATH, NULL, "File backing guest memory" },
   { "valid_file_mem_backends", HVK_CONFIG_TYPE_STRV, NULL, "Globs file_mem_backend must match" },
   { "valid_hypervisor_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs path must match" },
   { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL, "Globs ctlpath must match" },
   { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs jailer_path must match" },
-  { "pflashes", HVK_CONFIG_TYPE_STRV, NULL, "Flash images (-pflash)" },
+  { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL, "Flash images (-pflash)" },
   { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL, "QEMU -sandbox options" },
-  { "guest_memory_dump_path", HVK_CONFIG_TYPE_STRING, NULL, "Where to dump guest memory on panic (enables pvpanic)" },
+  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL, "Where to dump guest memory on panic (enables pvpanic)" },
   { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "Dump guest memory with paging" },
   { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest console on a legacy serial port (ttyS0)" },
   { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use vhost-net" },
@@ -98,8 +101,8 @@ static const HvkConfigKey core_keys[] = {
   /* VM templating */
   { "boot_to_be_template", HVK_CONFIG_TYPE_BOOLEAN, "false", "Boot a VM that becomes a template" },
   { "boot_from_template", HVK_CONFIG_TYPE_BOOLEAN, "false", "Boot a VM from a template" },
-  { "memory_path", HVK_CONFIG_TYPE_STRING, NULL, "Template memory file" },
-  { "devices_state_path", HVK_CONFIG_TYPE_STRING, NULL, "Template device state file" },
+  { "memory_path", HVK_CONFIG_TYPE_PATH, NULL, "Template memory file" },
+  { "devices_state_path", HVK_CONFIG_TYPE_PATH, NULL, "Template device state file" },
 };
 
 /**
@@ -196,11 +199,75 @@ hvk_value_free (HvkValue *value)
   g_free (value);
 }
 
+HvkConfigValueType
+hvk_config_value_type_base (HvkConfigValueType type)
+{
+  switch (type)
+    {
+    case HVK_CONFIG_TYPE_PATH:      return HVK_CONFIG_TYPE_STRING;
+    case HVK_CONFIG_TYPE_PATH_LIST: return HVK_CONFIG_TYPE_STRV;
+    default:                        return type;
+    }
+}
+
+char *
+hvk_path_make_absolute (const char *path)
+{
+  g_autofree char *cwd = NULL;
+  const char *rest = path;
+
+  if (*path == '\0' || g_path_is_absolute (path))
+    return g_strdup (path);
+  for (;;)
+    {
+      if (rest[0] == '.' && rest[1] == '/')
+        rest += 2;
+      else if (rest[0] == '/')
+        rest++;
+      else
+        break;
+    }
+  cwd = g_get_current_dir ();
+  if (g_str_equal (rest, "") || g_str_equal (rest, "."))
+    return g_steal_pointer (&cwd);
+  return g_build_filename (cwd, rest, NULL);
+}
+
+GVariant *
+hvk_value_make_paths_absolute (GVariant *value)
+{
+  g_return_val_if_fail (value != NULL && !g_variant_is_floating (value), NULL);
+
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_STRING))
+    {
+      const char *path = g_variant_get_string (value, NULL);
+      g_autofree char *absolute = NULL;
+
+      if (*path == '\0' || g_path_is_absolute (path))
+        return g_variant_ref (value);
+      absolute = hvk_path_make_absolute (path);
+      return g_variant_ref_sink (g_variant_new_string (absolute));
+    }
+  if (g_variant_is_of_type (value, HVK_VALUE_TYPE_STRV))
+    {
+      g_autofree const char **items = g_variant_get_strv (value, NULL);
+      g_autoptr(GPtrArray) absolute = g_ptr_array_new_with_free_func (g_free);
+
+      for (gsize i = 0; items[i] != NULL; i++)
+        g_ptr_array_add (absolute, hvk_path_make_absolute (items[i]));
+      return g_variant_ref_sink (g_variant_new_strv ((const char * const *) absolute->pdata,
+                                                     absolute->len));
+    }
+  return g_variant_ref (value);
+}
+
 const GVariantType *
 hvk_config_value_type_to_variant_type (HvkConfigValueType type)
 {
   switch (type)
     {
+    case HVK_CONFIG_TYPE_PATH:      return HVK_VALUE_TYPE_STRING;
+    case HVK_CONFIG_TYPE_PATH_LIST: return HVK_VALUE_TYPE_STRV;
     case HVK_CONFIG_TYPE_STRING:  return HVK_VALUE_TYPE_STRING;
     case HVK_CONFIG_TYPE_BOOLEAN: return HVK_VALUE_TYPE_BOOLEAN;
     case HVK_CONFIG_TYPE_UINT:    return HVK_VALUE_TYPE_UINT;

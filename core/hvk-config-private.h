@@ -63,6 +63,18 @@ GStrv     hvk_key_file_get_string_list (GKeyFile    *key_file,
                                         const char  *key,
                                         GError     **error);
 
+/* The string or string-list type a path type is stored as; other types
+ * unchanged. */
+HvkConfigValueType hvk_config_value_type_base (HvkConfigValueType type);
+
+/* @path made absolute against the current directory: leading `./` are
+ * dropped, `..` is kept (it is the kernel's to resolve, through
+ * symlinks).  Absolute and empty paths are returned as they are. */
+char     *hvk_path_make_absolute (const char *path);
+/* @value (a string or a string list, not floating) with each relative
+ * path made absolute.  Returns a new reference, never floating. */
+GVariant *hvk_value_make_paths_absolute (GVariant *value);
+
 /* The core key table (hvk-config-keys.c). */
 const HvkConfigKey *hvk_config_keys_lookup_core  (const char *name);
 /* Parsed default of a core key, or %NULL when it has none. */

@@ -3,9 +3,14 @@
 
 #include <hvkit/hvkit.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "hvk-config-private.h"
 #include "hvk-device-private.h"
@@ -58,6 +63,10 @@ G_DEFINE_FINAL_TYPE (HvkConfig, hvk_config, G_TYPE_OBJECT)
 #define DEFAULT_BRIDGES       1
 #define MAX_BRIDGES           5
 #define DEFAULT_MSIZE_9P      8192
+
+/* Backends count memory in MiB in 32 bits (HvkHypervisor's resize_memory()
+ * and get_total_memory_mb(), QEMU's and ACRN's layouts). */
+#define MAX_MEMORY_MIB        G_MAXUINT32
 
 /* govmm.MaxVCPUs() */
 #if defined(__aarch64__)
@@ -420,7 +429,7 @@ checked_key (HvkConfig          *self,
       g_critical ("%s: unknown configuration key '%s' (backend %s)", func, name, self->backend);
       return NULL;
     }
-  if (key->type != type)
+  if (hvk_config_value_type_base (key->type) != hvk_config_value_type_base (type))
     {
       g_critical ("%s: configuration key '%s' has another type", func, name);
       return NULL;
@@ -452,18 +461,35 @@ store_value (HvkConfig  *self,
              const char *name,
              GVariant   *variant)
 {
+  g_autoptr(GVariant) value = variant ? g_variant_ref_sink (variant) : NULL;
+
+  /* Paths are made absolute where they are given, before anything checks
+   * them: the VMM runs with another current directory. */
+  if (value != NULL)
+    {
+      const HvkConfigKey *key = hvk_config_lookup_key (self, name);
+
+      if (key != NULL && (key->type == HVK_CONFIG_TYPE_PATH || key->type == HVK_CONFIG_TYPE_PATH_LIST))
+        {
+          GVariant *absolute = hvk_value_make_paths_absolute (value);
+
+          g_variant_unref (value);
+          value = absolute;
+        }
+    }
+
   g_mutex_lock (&self->lock);
-  if (variant == NULL)
+  if (value == NULL)
     g_hash_table_remove (self->values, name);
   else
-    g_hash_table_insert (self->values, g_strdup (name), hvk_value_new (variant));
+    g_hash_table_insert (self->values, g_strdup (name), hvk_value_new (value));
   g_mutex_unlock (&self->lock);
 
   if (g_str_equal (name, KERNEL_PARAMS_KEY))
     {
       g_ptr_array_unref (self->kernel_params);
-      if (variant != NULL)
-        self->kernel_params = hvk_kernel_params_parse (g_variant_get_string (variant, NULL));
+      if (value != NULL)
+        self->kernel_params = hvk_kernel_params_parse (g_variant_get_string (value, NULL));
       else
         self->kernel_params = hvk_params_new ();
     }
@@ -1159,12 +1185,20 @@ hvk_config_check_allowed_path (HvkConfig   *self,
   return FALSE;
 }
 
+/* The host's physical memory in MiB, 0 if unknown.  For tests only,
+ * HVKIT_TEST_HOST_MEMORY_MB (a positive number of MiB) stands for it, so
+ * that limits can be checked the same on every machine. */
 static guint64
 host_memory_mib (void)
 {
+  const char *test_value = g_getenv ("HVKIT_TEST_HOST_MEMORY_MB");
   long pages = sysconf (_SC_PHYS_PAGES);
   long page_size = sysconf (_SC_PAGESIZE);
+  guint64 mib;
 
+  if (test_value != NULL
+      && g_ascii_string_to_unsigned (test_value, 10, 1, G_MAXUINT64, &mib, NULL))
+    return mib;
   if (pages <= 0 || page_size <= 0)
     return 0;
   return (guint64) pages * (guint64) page_size / (1024 * 1024);
@@ -1183,7 +1217,9 @@ host_memory_mib (void)
  * the host's CPUs; `default_maxvcpus` 0 or above the host becomes the
  * host's CPUs (at most 240 on x86_64) and must not be below the vCPUs;
  * `default_memory` 0 becomes 2048; `default_maxmemory` 0 or above the host
- * becomes the host's memory in MiB; `default_bridges` 0 becomes 1 and at
+ * becomes the host's memory in MiB (at most 2^32-1, what backends count);
+ * `default_memory` must not be more than the host's memory,
+ * `default_maxmemory` nor 2^32-1 MiB; `default_bridges` 0 becomes 1 and at
  * most 5; enumerated keys must hold one of their values (empty means the
  * default); `msize_9p` 0 becomes 8192 unless `shared_fs` is virtio-fs;
  * paths must match their allow-lists (hvk_config_check_allowed_path()).
@@ -1261,6 +1297,34 @@ hvk_config_validate (HvkConfig  *self,
   maxmemory = hvk_config_get_uint (self, "default_maxmemory");
   if (host_mib > 0 && (maxmemory == 0 || maxmemory > host_mib))
     maxmemory = host_mib;
+  if (maxmemory > MAX_MEMORY_MIB)
+    maxmemory = MAX_MEMORY_MIB;
+
+  /* The VMM could not allocate more than the host has (QEMU fails only
+   * at start), and backends count MiB in 32 bits. */
+  if (host_mib > 0 && memory > host_mib)
+    {
+      config_error (self, error, "default_memory",
+                    "%" G_GUINT64_FORMAT " MiB%s is more than the host's memory (%"
+                    G_GUINT64_FORMAT " MiB)", memory,
+                    hvk_config_has_key (self, "default_memory") ? "" : " (the default)", host_mib);
+      return FALSE;
+    }
+  if (memory > MAX_MEMORY_MIB)
+    {
+      config_error (self, error, "default_memory",
+                    "%" G_GUINT64_FORMAT " MiB is more than the backends' limit of %u MiB",
+                    memory, MAX_MEMORY_MIB);
+      return FALSE;
+    }
+  if (maxmemory > 0 && memory > maxmemory)
+    {
+      config_error (self, error, "default_memory",
+                    "%" G_GUINT64_FORMAT " MiB%s is more than default_maxmemory (%"
+                    G_GUINT64_FORMAT " MiB)", memory,
+                    hvk_config_has_key (self, "default_memory") ? "" : " (the default)", maxmemory);
+      return FALSE;
+    }
 
   bridges = hvk_config_get_uint (self, "default_bridges");
   if (bridges == 0)
@@ -1441,7 +1505,7 @@ load_backend_group (HvkConfig  *self,
           return FALSE;
         }
 
-      switch (key->type)
+      switch (hvk_config_value_type_base (key->type))
         {
         case HVK_CONFIG_TYPE_STRV:
           {
@@ -1568,6 +1632,61 @@ config_new_from_key_file (GKeyFile     *key_file,
   return g_steal_pointer (&self);
 }
 
+/* GKeyFile merges a group given twice, silently.  This scans the text of
+ * a file GKeyFile has already accepted, line by line as GKeyFile does
+ * (leading blanks skipped, `#` comments, `[GROUP]` headers), and refuses
+ * a repeated group header, naming both lines.  A key given twice in one
+ * group is left to GKeyFile (the last wins): configs built by appending
+ * overrides to a base rely on it. */
+static gboolean
+check_duplicate_groups (const char  *data,
+                        gsize        length,
+                        const char  *source,
+                        GError     **error)
+{
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *end = data + length;
+  guint line_no = 0;
+
+  for (const char *line = data; line < end; )
+    {
+      const char *eol = memchr (line, '\n', end - line);
+      const char *next = eol ? eol + 1 : end;
+      const char *p = line;
+
+      if (eol == NULL)
+        eol = end;
+      if (eol > line && eol[-1] == '\r')
+        eol--;
+      line_no++;
+      while (p < eol && g_ascii_isspace (*p))
+        p++;
+
+      if (p == eol || *p == '#')
+        ;
+      else if (*p == '[')
+        {
+          const char *close = memchr (p, ']', eol - p);
+          g_autofree char *group = NULL;
+          gpointer first;
+
+          if (close == NULL)
+            return TRUE;   /* not what GKeyFile accepted: let it be */
+          group = g_strndup (p + 1, close - p - 1);
+          if (g_hash_table_lookup_extended (groups, group, NULL, &first))
+            {
+              set_config_error (error, source, group, NULL,
+                                "group given twice (lines %u and %u)",
+                                GPOINTER_TO_UINT (first), line_no);
+              return FALSE;
+            }
+          g_hash_table_insert (groups, g_steal_pointer (&group), GUINT_TO_POINTER (line_no));
+        }
+      line = next;
+    }
+  return TRUE;
+}
+
 /**
  * hvk_config_new_from_data:
  * @data: key-file text
@@ -1581,6 +1700,8 @@ config_new_from_key_file (GKeyFile     *key_file,
  * `[hypervisor.NAME]` with the settings (other backends' groups are
  * ignored) and `[device.ID]` groups for cold-plugged devices.  An unknown
  * backend is not an error here (hvk_registry_create_hypervisor() reports it).
+ * A group given twice is refused (GKeyFile would merge them); of a key
+ * given twice in one group, the last wins.
  *
  * Returns: (transfer full): the configuration, or %NULL with
  *   %HVK_ERROR_INVALID_CONFIG (`FILE: [GROUP] KEY: what is wrong`)
@@ -1606,7 +1727,108 @@ hvk_config_new_from_data (const char   *data,
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: %s", source, local_error->message);
       return NULL;
     }
+  if (!check_duplicate_groups (data, length < 0 ? strlen (data) : (gsize) length, source, error))
+    return NULL;
   return config_new_from_key_file (key_file, source_name, registry, error);
+}
+
+static const char *
+describe_file_type (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/* Reads a configuration file of at most HVK_CONFIG_MAX_FILE_SIZE bytes.
+ * The file is opened without blocking (a FIFO with no writer would block
+ * the open) and checked with fstat() before anything is read; the read
+ * stops one byte past the cap in case the file grew since. */
+static char *
+read_config_file (const char  *path,
+                  gsize       *length,
+                  GError     **error)
+{
+  g_autoptr(GString) buffer = NULL;
+  struct stat st;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HVK_ERROR, saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
+                   "%s: cannot read configuration: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (fstat (fd, &st) < 0)
+    {
+      int saved_errno = errno;
+
+      g_close (fd, NULL);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "%s: cannot read configuration: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_close (fd, NULL);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: cannot read configuration: %s, not a regular file",
+                   path, describe_file_type (st.st_mode));
+      return NULL;
+    }
+  if (st.st_size > HVK_CONFIG_MAX_FILE_SIZE)
+    {
+      g_close (fd, NULL);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: cannot read configuration: %" G_GINT64_FORMAT " bytes, more than "
+                   "the limit of %d bytes", path, (gint64) st.st_size, HVK_CONFIG_MAX_FILE_SIZE);
+      return NULL;
+    }
+
+  buffer = g_string_sized_new ((gsize) st.st_size + 1);
+  while (buffer->len <= HVK_CONFIG_MAX_FILE_SIZE)
+    {
+      char chunk[16384];
+      gssize n = read (fd, chunk, MIN (sizeof chunk, HVK_CONFIG_MAX_FILE_SIZE + 1 - buffer->len));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_close (fd, NULL);
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "%s: cannot read configuration: %s", path, g_strerror (saved_errno));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_string_append_len (buffer, chunk, n);
+    }
+  g_close (fd, NULL);
+
+  /* it grew since fstat() */
+  if (buffer->len > HVK_CONFIG_MAX_FILE_SIZE)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: cannot read configuration: more than the limit of %d bytes",
+                   path, HVK_CONFIG_MAX_FILE_SIZE);
+      return NULL;
+    }
+  *length = buffer->len;
+  return g_string_free (g_steal_pointer (&buffer), FALSE);
 }
 
 /**
@@ -1616,11 +1838,14 @@ hvk_config_new_from_data (const char   *data,
  * @error: return location for a #GError
  *
  * Loads a configuration file; see hvk_config_new_from_data().  Messages
- * name the file as @path is given.
+ * name the file as @path is given.  The file must be a regular file of at
+ * most %HVK_CONFIG_MAX_FILE_SIZE bytes.
  *
  * Returns: (transfer full): the configuration, or %NULL with
- *   %HVK_ERROR_NOT_FOUND when the file cannot be read, or
- *   %HVK_ERROR_INVALID_CONFIG
+ *   %HVK_ERROR_NOT_FOUND when the file does not exist,
+ *   %HVK_ERROR_FAILED when it cannot be read, or
+ *   %HVK_ERROR_INVALID_CONFIG (also when it is not a regular file or is
+ *   too large)
  */
 HvkConfig *
 hvk_config_new_from_file (const char   *path,
@@ -1628,21 +1853,15 @@ hvk_config_new_from_file (const char   *path,
                           GError      **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize length;
+  gsize length = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      g_set_error (error, HVK_ERROR,
-                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
-                   "%s: cannot read configuration: %s", path, local_error->message);
-      return NULL;
-    }
+  contents = read_config_file (path, &length, error);
+  if (contents == NULL)
+    return NULL;
   return hvk_config_new_from_data (contents, length, path, registry, error);
 }
 

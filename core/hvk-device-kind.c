@@ -64,8 +64,9 @@ hvk_device_kind_free (HvkDeviceKind *kind)
  *
  * Creates a device kind, copying @props.  Fails with
  * %HVK_ERROR_INVALID_ARGUMENT when a name is invalid or reserved (`id`,
- * `kind`), a property is declared twice, its type is unknown or its
- * default does not parse as its type.
+ * `kind`), a property is declared twice, its type is unknown, its
+ * default does not parse as its type or it has %HVK_PROP_FLAG_PATH without
+ * being a string or a list of strings.
  *
  * Returns: (transfer full): the new kind, or %NULL with @error set
  */
@@ -121,6 +122,14 @@ hvk_device_kind_new (const char              *name,
           g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                        "device kind '%s': property '%s' has unknown type %d",
                        name, spec->name, (int) spec->type);
+          return NULL;
+        }
+      if ((spec->flags & HVK_PROP_FLAG_PATH)
+          && spec->type != HVK_PROP_STRING && spec->type != HVK_PROP_STRV)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "device kind '%s': property '%s': only strings and lists of strings "
+                       "can be paths", name, spec->name);
           return NULL;
         }
       if (spec->default_value != NULL)

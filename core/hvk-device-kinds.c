@@ -13,9 +13,11 @@
 
 #define REQ HVK_PROP_FLAG_REQUIRED
 #define OPT HVK_PROP_FLAG_NONE
+/* names a host file: made absolute where it is given */
+#define PATH HVK_PROP_FLAG_PATH
 
 static const HvkDevicePropSpec block_props[] = {
-  { "path", HVK_PROP_STRING, REQ, NULL, "Host file or block device backing the disk" },
+  { "path", HVK_PROP_STRING, REQ | PATH, NULL, "Host file or block device backing the disk" },
   { "format", HVK_PROP_STRING, OPT, "raw", "Image format (raw, qcow2, …)" },
   { "readonly", HVK_PROP_BOOLEAN, OPT, NULL, "Attach the disk read-only" },
   { "driver", HVK_PROP_STRING, OPT, NULL, "Block driver; empty means the config's block_device_driver" },
@@ -32,7 +34,7 @@ static const HvkDevicePropSpec net_props[] = {
   { "fds", HVK_PROP_STRV, OPT, NULL, "Tap file descriptors passed to the VMM" },
   { "vhost_fds", HVK_PROP_STRV, OPT, NULL, "vhost-net file descriptors passed to the VMM" },
   { "queues", HVK_PROP_UINT, OPT, "1", "Number of queue pairs" },
-  { "socket", HVK_PROP_STRING, OPT, NULL, "vhost-user socket path" },
+  { "socket", HVK_PROP_STRING, PATH, NULL, "vhost-user socket path" },
 };
 
 static const HvkDevicePropSpec vsock_props[] = {
@@ -42,9 +44,9 @@ static const HvkDevicePropSpec vsock_props[] = {
 
 static const HvkDevicePropSpec fs_props[] = {
   { "driver", HVK_PROP_STRING, OPT, "virtio-fs", "Sharing protocol: virtio-fs or virtio-9p" },
-  { "path", HVK_PROP_STRING, REQ, NULL, "Host directory to share" },
+  { "path", HVK_PROP_STRING, REQ | PATH, NULL, "Host directory to share" },
   { "tag", HVK_PROP_STRING, REQ, NULL, "Mount tag seen by the guest" },
-  { "socket", HVK_PROP_STRING, OPT, NULL, "virtiofsd socket path" },
+  { "socket", HVK_PROP_STRING, PATH, NULL, "virtiofsd socket path" },
   { "cache_size", HVK_PROP_UINT, OPT, NULL, "DAX window in MiB" },
   { "queue_size", HVK_PROP_UINT, OPT, "1024", "virtio-fs queue size" },
   { "security_model", HVK_PROP_STRING, OPT, "none", "9p security model" },
@@ -52,12 +54,12 @@ static const HvkDevicePropSpec fs_props[] = {
 
 static const HvkDevicePropSpec console_props[] = {
   { "backend", HVK_PROP_STRING, OPT, "socket", "Host side: socket, pty, tty, file, stdio or serial" },
-  { "path", HVK_PROP_STRING, OPT, NULL, "Socket, device or file path" },
+  { "path", HVK_PROP_STRING, PATH, NULL, "Socket, device or file path" },
   { "name", HVK_PROP_STRING, OPT, NULL, "Port name seen by the guest" },
 };
 
 static const HvkDevicePropSpec serial_socket_props[] = {
-  { "path", HVK_PROP_STRING, REQ, NULL, "Unix socket path" },
+  { "path", HVK_PROP_STRING, REQ | PATH, NULL, "Unix socket path" },
   { "name", HVK_PROP_STRING, REQ, NULL, "Port name seen by the guest" },
 };
 
@@ -69,7 +71,7 @@ static const HvkDevicePropSpec vfio_props[] = {
 };
 
 static const HvkDevicePropSpec rng_props[] = {
-  { "filename", HVK_PROP_STRING, OPT, NULL, "Host entropy source; empty means the config's entropy_source" },
+  { "filename", HVK_PROP_STRING, PATH, NULL, "Host entropy source; empty means the config's entropy_source" },
   { "max_bytes", HVK_PROP_UINT, OPT, NULL, "Bytes the guest may read per period" },
   { "period", HVK_PROP_UINT, OPT, NULL, "Rate-limit period in milliseconds" },
 };

@@ -199,10 +199,27 @@ store_value (HvkDevice  *self,
              const char *prop,
              GVariant   *variant)
 {
+  g_autoptr(GVariant) value = NULL;
+  const HvkDevicePropSpec *spec;
+
   if (variant == NULL)
-    g_hash_table_remove (self->values, prop);
-  else
-    g_hash_table_insert (self->values, g_strdup (prop), hvk_value_new (variant));
+    {
+      g_hash_table_remove (self->values, prop);
+      return;
+    }
+
+  /* Paths are made absolute where they are given (the VMM runs with
+   * another current directory). */
+  value = g_variant_ref_sink (variant);
+  spec = hvk_device_kind_lookup_prop (self->kind, prop);
+  if (spec != NULL && (spec->flags & HVK_PROP_FLAG_PATH))
+    {
+      GVariant *absolute = hvk_value_make_paths_absolute (value);
+
+      g_variant_unref (value);
+      value = absolute;
+    }
+  g_hash_table_insert (self->values, g_strdup (prop), hvk_value_new (value));
 }
 
 /* Checks an enumerated property of a standard kind; sets @problem. */

@@ -634,7 +634,7 @@ hvk_registry_add_config_keys (HvkRegistry         *self,
                        key->name ? key->name : "(null)");
           return FALSE;
         }
-      if ((guint) key->type > HVK_CONFIG_TYPE_STRV)
+      if ((guint) key->type > HVK_CONFIG_TYPE_PATH_LIST)
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                        "plugin '%s': config key '%s' of backend '%s': invalid type %d",

@@ -21,6 +21,13 @@ typedef struct _HvkDevice HvkDevice;
  * @HVK_CONFIG_TYPE_INT: a signed 64-bit integer
  * @HVK_CONFIG_TYPE_DOUBLE: a floating point number
  * @HVK_CONFIG_TYPE_STRV: a `;`-separated list of strings
+ * @HVK_CONFIG_TYPE_PATH: a string naming a host file or directory; a
+ *   relative path is made absolute against the current directory of the
+ *   process when the value is set (the VMM runs with another one).  Read
+ *   and written with the string getters and setters.
+ * @HVK_CONFIG_TYPE_PATH_LIST: a `;`-separated list of host paths, each
+ *   made absolute as for %HVK_CONFIG_TYPE_PATH.  Read and written with
+ *   the string-list getters and setters.
  *
  * The type of a configuration key.
  */
@@ -31,6 +38,8 @@ typedef enum {
   HVK_CONFIG_TYPE_INT,
   HVK_CONFIG_TYPE_DOUBLE,
   HVK_CONFIG_TYPE_STRV,
+  HVK_CONFIG_TYPE_PATH,
+  HVK_CONFIG_TYPE_PATH_LIST,
 } HvkConfigValueType;
 
 /**
@@ -82,6 +91,16 @@ const char *hvk_asset_type_to_key    (HvkAssetType type);
 
 HVK_AVAILABLE_IN_ALL
 const HvkConfigKey *hvk_config_get_core_keys (guint *n_keys);
+
+/**
+ * HVK_CONFIG_MAX_FILE_SIZE:
+ *
+ * The largest configuration file hvk_config_new_from_file() reads, in
+ * bytes (1 MiB).  A larger file, or one that is not a regular file (a
+ * directory, a FIFO, a device such as `/dev/zero`), is refused before it
+ * is read.
+ */
+#define HVK_CONFIG_MAX_FILE_SIZE (1024 * 1024)
 
 #define HVK_TYPE_CONFIG (hvk_config_get_type ())
 HVK_AVAILABLE_IN_ALL

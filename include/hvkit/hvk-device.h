@@ -36,10 +36,15 @@ typedef enum {
  * HvkPropFlags:
  * @HVK_PROP_FLAG_NONE: no flag
  * @HVK_PROP_FLAG_REQUIRED: the property must be set
+ * @HVK_PROP_FLAG_PATH: the property (a string or a list of strings) names
+ *   host files or directories: a relative path is made absolute against
+ *   the current directory of the process when the value is set (the VMM
+ *   runs with another one)
  */
 typedef enum {
   HVK_PROP_FLAG_NONE     = 0,
   HVK_PROP_FLAG_REQUIRED = 1 << 0,
+  HVK_PROP_FLAG_PATH     = 1 << 1,
 } HvkPropFlags;
 
 /**

@@ -576,14 +576,14 @@ static const HvkDevicePropSpec console_props[] = {
     "pty, tty, socket, file or stdio" },
   { "name", HVK_PROP_STRING, HVK_PROP_FLAG_NONE, NULL,
     "port name (socket backend)" },
-  { "path", HVK_PROP_STRING, HVK_PROP_FLAG_NONE, NULL,
+  { "path", HVK_PROP_STRING, HVK_PROP_FLAG_PATH, NULL,
     "socket, tty or file path" },
   { "port", HVK_PROP_STRING, HVK_PROP_FLAG_NONE, "console",
     "console (`@`) or serial port" },
 };
 
 static const HvkDevicePropSpec image_props[] = {
-  { "path", HVK_PROP_STRING, HVK_PROP_FLAG_REQUIRED, NULL,
+  { "path", HVK_PROP_STRING, HVK_PROP_FLAG_REQUIRED | HVK_PROP_FLAG_PATH, NULL,
     "root file system image (drive index 0)" },
 };
 

@@ -77,7 +77,7 @@ static const char * const mock_operations[] = {
 static const HvkConfigKey mock_config_keys[] = {
   { "fail_operations", HVK_CONFIG_TYPE_STRV, NULL,
     "mock: operations that fail on purpose (e.g. start_vm;hotplug_add_device)" },
-  { "console_socket", HVK_CONFIG_TYPE_STRING, NULL,
+  { "console_socket", HVK_CONFIG_TYPE_PATH, NULL,
     "mock: a UNIX socket someone else serves, given as the console (tests)" },
 };
 

@@ -34,7 +34,7 @@ static const HvkDevicePropSpec root_port_props[] = {
 };
 
 static const HvkDevicePropSpec image_props[] = {
-  { "path", HVK_PROP_STRING, REQ, NULL, "Guest root file system image" },
+  { "path", HVK_PROP_STRING, REQ | HVK_PROP_FLAG_PATH, NULL, "Guest root file system image" },
   { "nvdimm", HVK_PROP_BOOLEAN, OPT, "true", "Attach as a read-only NVDIMM (else virtio-blk)" },
 };
 

@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Vectors from reference-kata-vectors.md §1.3, §1.8, §1.9, §1.10, §7.1. */
@@ -39,14 +40,14 @@ static const struct {
   HvkConfigValueType  type;
   const char         *default_value;
 } expected_keys[] = {
-  { "path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "ctlpath", HVK_CONFIG_TYPE_STRING, NULL },
-  { "jailer_path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "kernel", HVK_CONFIG_TYPE_STRING, NULL },
-  { "image", HVK_CONFIG_TYPE_STRING, NULL },
-  { "initrd", HVK_CONFIG_TYPE_STRING, NULL },
-  { "firmware", HVK_CONFIG_TYPE_STRING, NULL },
-  { "firmware_volume", HVK_CONFIG_TYPE_STRING, NULL },
+  { "path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "ctlpath", HVK_CONFIG_TYPE_PATH, NULL },
+  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "kernel", HVK_CONFIG_TYPE_PATH, NULL },
+  { "image", HVK_CONFIG_TYPE_PATH, NULL },
+  { "initrd", HVK_CONFIG_TYPE_PATH, NULL },
+  { "firmware", HVK_CONFIG_TYPE_PATH, NULL },
+  { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL },
   { "machine_type", HVK_CONFIG_TYPE_STRING, "q35" },
   { "machine_accelerators", HVK_CONFIG_TYPE_STRING, NULL },
   { "cpu_features", HVK_CONFIG_TYPE_STRING, NULL },
@@ -67,15 +68,15 @@ static const struct {
   { "block_device_cache_noflush", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "shared_fs", HVK_CONFIG_TYPE_STRING, "none" },
-  { "shared_path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "virtio_fs_daemon", HVK_CONFIG_TYPE_STRING, "/usr/lib/qemu/virtiofsd" },
+  { "shared_path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "virtio_fs_daemon", HVK_CONFIG_TYPE_PATH, "/usr/lib/qemu/virtiofsd" },
   { "valid_virtio_fs_daemon_paths", HVK_CONFIG_TYPE_STRV, NULL },
   { "virtio_fs_cache_size", HVK_CONFIG_TYPE_UINT, "0" },
   { "virtio_fs_queue_size", HVK_CONFIG_TYPE_UINT, "1024" },
   { "virtio_fs_extra_args", HVK_CONFIG_TYPE_STRV, NULL },
   { "virtio_fs_cache", HVK_CONFIG_TYPE_STRING, "auto" },
   { "msize_9p", HVK_CONFIG_TYPE_UINT, "8192" },
-  { "entropy_source", HVK_CONFIG_TYPE_STRING, "/dev/urandom" },
+  { "entropy_source", HVK_CONFIG_TYPE_PATH, "/dev/urandom" },
   { "valid_entropy_sources", HVK_CONFIG_TYPE_STRV, NULL },
   { "enable_debug", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "enable_iothreads", HVK_CONFIG_TYPE_BOOLEAN, "false" },
@@ -87,14 +88,14 @@ static const struct {
   { "rootfs_type", HVK_CONFIG_TYPE_STRING, "ext4" },
   { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0" },
   { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "file_mem_backend", HVK_CONFIG_TYPE_STRING, NULL },
+  { "file_mem_backend", HVK_CONFIG_TYPE_PATH, NULL },
   { "valid_file_mem_backends", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_hypervisor_paths", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL },
-  { "pflashes", HVK_CONFIG_TYPE_STRV, NULL },
+  { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL },
   { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL },
-  { "guest_memory_dump_path", HVK_CONFIG_TYPE_STRING, NULL },
+  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL },
   { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false" },
@@ -103,8 +104,8 @@ static const struct {
   { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true" },
   { "boot_to_be_template", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "boot_from_template", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "memory_path", HVK_CONFIG_TYPE_STRING, NULL },
-  { "devices_state_path", HVK_CONFIG_TYPE_STRING, NULL },
+  { "memory_path", HVK_CONFIG_TYPE_PATH, NULL },
+  { "devices_state_path", HVK_CONFIG_TYPE_PATH, NULL },
 };
 
 static void
@@ -173,7 +174,7 @@ static void
 test_set_get (void)
 {
   g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
-  const char *pflashes[] = { "flash0", "flash;1", NULL };
+  const char *pflashes[] = { "/f/flash0", "/f/flash;1", NULL };
   const char * const *got;
   g_autofree char *text = NULL;
 
@@ -202,7 +203,7 @@ test_set_get (void)
   g_assert_nonnull (got);
   g_assert_cmpstrv (got, pflashes);
   text = hvk_config_dup_value_string (config, "pflashes");
-  g_assert_cmpstr (text, ==, "flash0;flash\\;1;");
+  g_assert_cmpstr (text, ==, "/f/flash0;/f/flash\\;1;");
   hvk_config_set_strv (config, "pflashes", NULL);
   g_assert_null (hvk_config_get_strv (config, "pflashes"));
 
@@ -265,8 +266,8 @@ test_set_from_string (void)
       g_assert_true (hvk_config_set_from_string (config, "enable_debug", *b, &error));
       g_assert_false (hvk_config_get_boolean (config, "enable_debug"));
     }
-  g_assert_true (hvk_config_set_from_string (config, "pflashes", "a;b\\;c", &error));
-  g_assert_cmpstrv (hvk_config_get_strv (config, "pflashes"), flashes);
+  g_assert_true (hvk_config_set_from_string (config, "virtio_fs_extra_args", "a;b\\;c", &error));
+  g_assert_cmpstrv (hvk_config_get_strv (config, "virtio_fs_extra_args"), flashes);
   /* strings are taken verbatim */
   g_assert_true (hvk_config_set_from_string (config, "cpu_features", " pmu=off;x ", &error));
   g_assert_cmpstr (hvk_config_get_string (config, "cpu_features"), ==, " pmu=off;x ");
@@ -480,6 +481,63 @@ test_load_missing_file (void)
   g_assert_true (g_str_has_prefix (error->message, "/nonexistent/dir/x.conf: "));
 }
 
+static void
+expect_file_refused (const char *path,
+                     const char *fragment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, NULL, &error);
+  g_autofree char *prefix = g_strdup_printf ("%s: cannot read configuration: ", path);
+
+  g_test_message ("%s", path);
+  g_assert_null (config);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_true (g_str_has_prefix (error->message, prefix));
+  g_assert_nonnull (strstr (error->message, fragment));
+}
+
+/* Only regular files of at most HVK_CONFIG_MAX_FILE_SIZE bytes are read:
+ * /dev/zero would be read forever, a FIFO with no writer would block. */
+static void
+test_load_not_regular (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hvk-config-XXXXXX", &error);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.conf", NULL);
+  g_autofree char *big = g_build_filename (dir, "big.conf", NULL);
+  g_autofree char *full = g_build_filename (dir, "full.conf", NULL);
+  g_autoptr(HvkConfig) config = NULL;
+  const char *body = "[hypervisor]\nbackend=qemu\n[hypervisor.qemu]\nkernel=/k\n";
+  GString *text;
+
+  g_assert_no_error (error);
+  expect_file_refused ("/dev/zero", "a character device, not a regular file");
+  expect_file_refused (dir, "a directory, not a regular file");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  expect_file_refused (fifo, "a FIFO, not a regular file");
+
+  /* exactly the cap: read; one byte more: refused before reading */
+  text = g_string_new (body);
+  while (text->len < HVK_CONFIG_MAX_FILE_SIZE)
+    g_string_append (text, "# padding padding padding padding padding padding padding\n");
+  g_string_truncate (text, HVK_CONFIG_MAX_FILE_SIZE - 1);
+  g_string_append_c (text, '\n');
+  g_assert_cmpuint (text->len, ==, HVK_CONFIG_MAX_FILE_SIZE);
+  g_assert_true (g_file_set_contents (full, text->str, text->len, NULL));
+  config = hvk_config_new_from_file (full, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/k");
+  g_string_append_c (text, '\n');
+  g_assert_true (g_file_set_contents (big, text->str, text->len, NULL));
+  expect_file_refused (big, "1048577 bytes, more than the limit of 1048576 bytes");
+  g_string_free (text, TRUE);
+
+  g_unlink (fifo);
+  g_unlink (big);
+  g_unlink (full);
+  g_rmdir (dir);
+}
+
 #define ID_SYNTAX "expected [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters"
 #define HV "[hypervisor]\nbackend=qemu\n"
 
@@ -522,7 +580,48 @@ static const struct {
   { HV "[device.v]\nkind=vsock\ncid=3\nvhost_fd=x\n",
     "qemu.conf: [device.v] vhost_fd: invalid value 'x' (expected an integer)" },
   { "this is not a key file\n", "qemu.conf: *" },
+  /* GKeyFile merges a group given twice: refused, naming the lines */
+  { HV "[hypervisor.qemu]\nkernel=/k\n[device.disk0]\nkind=block\npath=/x\n"
+    "[hypervisor.qemu]\nimage=/i\n",
+    "qemu.conf: [hypervisor.qemu]: group given twice (lines 3 and 8)" },
+  { HV "[device.disk0]\nkind=block\npath=/x\n\n  [device.disk0]  \r\nkind=block\npath=/y\n",
+    "qemu.conf: [device.disk0]: group given twice (lines 3 and 7)" },
+  { HV "[hypervisor]\nbackend=qemu\n", "qemu.conf: [hypervisor]: group given twice (lines 1 and 3)" },
+  { HV "[hypervisor.acrn]\n[hypervisor.acrn]\n",
+    "qemu.conf: [hypervisor.acrn]: group given twice (lines 3 and 4)" },
 };
+
+/* What is not a duplicate group: commented-out groups, one key in two
+ * groups; a key given twice in one group is not refused (the last wins:
+ * configs built by appending overrides rely on it). */
+static void
+test_load_no_duplicates (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkConfig) again = NULL;
+  g_autofree char *data = NULL;
+
+  config = load (HV "# [hypervisor]\n[hypervisor.qemu]\nkernel=/k\n#kernel=/old\n  # kernel=/older\n"
+                 "image=/i\n# [hypervisor.qemu]\n[hypervisor.acrn]\nkernel=/acrn\n"
+                 "[device.d0]\nkind=block\npath=/x\n[device.d1]\nkind=block\npath=/y\n",
+                 &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/k");
+  g_clear_object (&config);
+
+  config = load (HV "[hypervisor.qemu]\nkernel=/a\nimage=/i\nkernel=/b\n"
+                 "[device.d0]\nkind=block\npath=/x\n[device.d1]\nkind=block\npath=/y\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/b");
+  g_assert_cmpuint (hvk_config_get_devices (config)->len, ==, 2);
+
+  /* what hvk_config_to_data() writes (state files) loads back */
+  data = hvk_config_to_data (config, NULL);
+  again = hvk_config_new_from_data (data, -1, "state", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hvk_config_get_devices (again)->len, ==, 2);
+}
 
 static void
 test_load_errors (void)
@@ -604,11 +703,11 @@ test_round_trip (void)
   gsize length;
 
   hvk_config_set_string (config, "kernel", "/k with spaces\nand newline");
-  hvk_config_set_string (config, "image", " leading");
+  hvk_config_set_string (config, "machine_accelerators", " leading");
   hvk_config_set_double (config, "default_vcpus", 0.1);
   hvk_config_set_uint (config, "default_memory", G_MAXUINT64);
   hvk_config_set_boolean (config, "disable_guest_selinux", FALSE);
-  hvk_config_set_strv (config, "pflashes", list);
+  hvk_config_set_strv (config, "valid_entropy_sources", list);
   hvk_config_set_strv (config, "virtio_fs_extra_args", (const char *[]) { NULL });
   g_assert_true (hvk_config_add_kernel_param (config, "console", "ttyS0", NULL));
   g_assert_true (hvk_config_add_kernel_param (config, "quiet", "", NULL));
@@ -627,12 +726,12 @@ test_round_trip (void)
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_backend (again), ==, "qemu");
   g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, "/k with spaces\nand newline");
-  g_assert_cmpstr (hvk_config_get_string (again, "image"), ==, " leading");
+  g_assert_cmpstr (hvk_config_get_string (again, "machine_accelerators"), ==, " leading");
   g_assert_cmpfloat (hvk_config_get_double (again, "default_vcpus"), ==, 0.1);
   g_assert_cmpuint (hvk_config_get_uint (again, "default_memory"), ==, G_MAXUINT64);
   g_assert_false (hvk_config_get_boolean (again, "disable_guest_selinux"));
   g_assert_true (hvk_config_has_key (again, "disable_guest_selinux"));
-  g_assert_cmpstrv (hvk_config_get_strv (again, "pflashes"), list);
+  g_assert_cmpstrv (hvk_config_get_strv (again, "valid_entropy_sources"), list);
   g_assert_nonnull (hvk_config_get_strv (again, "virtio_fs_extra_args"));
   g_assert_null (hvk_config_get_strv (again, "virtio_fs_extra_args")[0]);
   g_assert_false (hvk_config_has_key (again, "machine_type"));
@@ -841,7 +940,7 @@ test_validate_memory_bridges (void)
     { "default_memory", 256, 256 },
     { "default_maxmemory", 0, host_mib () },
     { "default_maxmemory", host_mib () + 1, host_mib () },
-    { "default_maxmemory", 512, 512 },
+    { "default_maxmemory", 2048, 2048 },
     { "default_bridges", 0, 1 },
     { "default_bridges", 3, 3 },
     { "default_bridges", 5, 5 },
@@ -861,6 +960,82 @@ test_validate_memory_bridges (void)
       g_assert_no_error (error);
       g_assert_cmpuint (hvk_config_get_uint (config, cases[i].key), ==, cases[i].out);
     }
+}
+
+static void
+expect_memory_refused (guint64     memory,
+                       guint64     maxmemory,
+                       const char *message)
+{
+  g_autoptr(HvkConfig) config = bootable_config ();
+  g_autoptr(GError) error = NULL;
+
+  if (memory > 0)
+    hvk_config_set_uint (config, "default_memory", memory);
+  if (maxmemory > 0)
+    hvk_config_set_uint (config, "default_maxmemory", maxmemory);
+  g_test_message ("%s", message);
+  g_assert_false (hvk_config_validate (config, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_cmpstr (error->message, ==, message);
+  /* nothing written back */
+  g_assert_cmpuint (hvk_config_get_uint (config, "default_memory"), ==, memory ? memory : 2048);
+  g_assert_cmpuint (hvk_config_get_uint (config, "default_maxmemory"), ==, maxmemory);
+}
+
+static guint64
+validated_uint (guint64     memory,
+                guint64     maxmemory,
+                const char *key)
+{
+  g_autoptr(HvkConfig) config = bootable_config ();
+  g_autoptr(GError) error = NULL;
+
+  hvk_config_set_uint (config, "default_memory", memory);
+  hvk_config_set_uint (config, "default_maxmemory", maxmemory);
+  g_assert_true (hvk_config_validate (config, &error));
+  g_assert_no_error (error);
+  return hvk_config_get_uint (config, key);
+}
+
+/* default_memory the host cannot give, or above default_maxmemory, used
+ * to pass validation and fail only when QEMU started; default_maxmemory
+ * above the host still means the host's memory (Kata). */
+static void
+test_validate_memory_limits (void)
+{
+  g_autofree char *absurd = NULL;
+
+  /* whatever this host has */
+  absurd = g_strdup_printf ("<config>: [hypervisor.qemu] default_memory: 99999999999 MiB is more "
+                            "than the host's memory (%" G_GUINT64_FORMAT " MiB)", host_mib ());
+  expect_memory_refused (99999999999, 0, absurd);
+
+  g_setenv ("HVKIT_TEST_HOST_MEMORY_MB", "8192", TRUE);
+  expect_memory_refused (8193, 0, "<config>: [hypervisor.qemu] default_memory: 8193 MiB is more "
+                         "than the host's memory (8192 MiB)");
+  expect_memory_refused (8193, 99999, "<config>: [hypervisor.qemu] default_memory: 8193 MiB is "
+                         "more than the host's memory (8192 MiB)");
+  expect_memory_refused (4096, 1024, "<config>: [hypervisor.qemu] default_memory: 4096 MiB is "
+                         "more than default_maxmemory (1024 MiB)");
+  expect_memory_refused (0, 1024, "<config>: [hypervisor.qemu] default_memory: 2048 MiB (the "
+                         "default) is more than default_maxmemory (1024 MiB)");
+  g_assert_cmpuint (validated_uint (8192, 0, "default_memory"), ==, 8192);
+  g_assert_cmpuint (validated_uint (8192, 0, "default_maxmemory"), ==, 8192);
+  g_assert_cmpuint (validated_uint (1024, 99999, "default_maxmemory"), ==, 8192);
+  g_assert_cmpuint (validated_uint (1024, 1024, "default_maxmemory"), ==, 1024);
+
+  g_setenv ("HVKIT_TEST_HOST_MEMORY_MB", "1024", TRUE);
+  expect_memory_refused (0, 0, "<config>: [hypervisor.qemu] default_memory: 2048 MiB (the "
+                         "default) is more than the host's memory (1024 MiB)");
+
+  /* a host larger than backends can count */
+  g_setenv ("HVKIT_TEST_HOST_MEMORY_MB", "8589934592", TRUE);
+  expect_memory_refused (4294967296, 0, "<config>: [hypervisor.qemu] default_memory: 4294967296 "
+                         "MiB is more than the backends' limit of 4294967295 MiB");
+  g_assert_cmpuint (validated_uint (4294967295, 0, "default_maxmemory"), ==, 4294967295);
+
+  g_unsetenv ("HVKIT_TEST_HOST_MEMORY_MB");
 }
 
 static void
@@ -1208,6 +1383,86 @@ test_devices (void)
 
 /* ---- with a registry ---- */
 
+/* Paths in a config are made absolute against the current directory of
+ * the process that loads it (as a shell user expects; QEMU runs with /
+ * as its current directory, and checks ran against ours), before
+ * anything checks or stores them. */
+static void
+test_relative_paths (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_cwd = g_get_current_dir ();
+  g_autofree char *tmp = g_dir_make_tmp ("hvk-config-XXXXXX", &error);
+  g_autofree char *cwd = NULL;
+  g_autofree char *kernel = NULL;
+  g_autofree char *initrd = NULL;
+  g_autofree char *qemu = NULL;
+  g_autofree char *flash = NULL;
+  g_autofree char *disk = NULL;
+  g_autofree char *k2 = NULL;
+  g_autofree char *globs = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *shown = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkConfig) again = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chdir (tmp), ==, 0);
+  cwd = g_get_current_dir ();
+  kernel = g_build_filename (cwd, "relative", "vmlinuz", NULL);
+  initrd = g_build_filename (cwd, "initrd.img", NULL);
+  qemu = g_build_filename (cwd, "bin", "qemu", NULL);
+  flash = g_build_filename (cwd, "a.fd", NULL);
+  disk = g_build_filename (cwd, "disk.img", NULL);
+  k2 = g_build_filename (cwd, "k2", NULL);
+  globs = g_strdup_printf ("%s/bin/*", cwd);
+
+  text = g_strdup_printf (HV "[hypervisor.qemu]\nkernel=relative/vmlinuz\ninitrd=./initrd.img\n"
+                          "path=bin/qemu\nvalid_hypervisor_paths=%s\nfirmware=\n"
+                          "pflashes=a.fd;/b.fd\nmachine_type=q35\n"
+                          "[device.d0]\nkind=block\npath=disk.img\n", globs);
+  config = load (text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chdir ("/"), ==, 0);
+
+  g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, kernel);
+  g_assert_cmpstr (hvk_config_get_asset_path (config, HVK_ASSET_KERNEL), ==, kernel);
+  g_assert_cmpstr (hvk_config_get_string (config, "initrd"), ==, initrd);
+  g_assert_cmpstr (hvk_config_get_string (config, "path"), ==, qemu);
+  g_assert_cmpstr (hvk_config_get_string (config, "firmware"), ==, "");
+  g_assert_cmpstrv (hvk_config_get_strv (config, "pflashes"),
+                    ((const char * const[]) { flash, "/b.fd", NULL }));
+  g_assert_cmpstrv (hvk_config_get_strv (config, "valid_hypervisor_paths"),
+                    ((const char * const[]) { globs, NULL }));
+  g_assert_cmpstr (hvk_config_get_string (config, "machine_type"), ==, "q35");
+  g_assert_cmpstr (hvk_device_get_string (hvk_config_lookup_device (config, "d0"), "path"), ==, disk);
+  shown = hvk_config_dup_value_string (config, "kernel");
+  g_assert_cmpstr (shown, ==, kernel);
+  /* the allow-list sees the absolute path */
+  g_assert_true (hvk_config_validate (config, &error));
+  g_assert_no_error (error);
+
+  /* what goes to a state file is absolute: it loads the same anywhere */
+  data = hvk_config_to_data (config, NULL);
+  again = hvk_config_new_from_data (data, -1, "state", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, kernel);
+  g_assert_cmpstr (hvk_device_get_string (hvk_config_lookup_device (again, "d0"), "path"), ==, disk);
+
+  /* set in code or from a string: the same */
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_assert_true (hvk_config_set_from_string (again, "kernel", "k2", &error));
+  g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, k2);
+  hvk_config_set_string (again, "initrd", "initrd.img");
+  g_assert_cmpstr (hvk_config_get_string (again, "initrd"), ==, initrd);
+  hvk_config_set_string (again, "machine_accelerators", "accel=tcg");
+  g_assert_cmpstr (hvk_config_get_string (again, "machine_accelerators"), ==, "accel=tcg");
+
+  g_assert_cmpint (g_chdir (old_cwd), ==, 0);
+  g_rmdir (tmp);
+}
+
 static void
 test_registry (void)
 {
@@ -1289,7 +1544,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/load/multi", test_load_multi);
   g_test_add_func ("/hvk/config/load/unknown-backend", test_load_unknown_backend);
   g_test_add_func ("/hvk/config/load/missing-file", test_load_missing_file);
+  g_test_add_func ("/hvk/config/load/not-regular", test_load_not_regular);
   g_test_add_func ("/hvk/config/load/errors", test_load_errors);
+  g_test_add_func ("/hvk/config/load/no-duplicates", test_load_no_duplicates);
   g_test_add_func ("/hvk/config/load/source-names", test_load_source_names);
   g_test_add_func ("/hvk/config/round-trip", test_round_trip);
   g_test_add_func ("/hvk/config/round-trip-file", test_round_trip_file);
@@ -1297,6 +1554,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/validate/defaults", test_validate_defaults);
   g_test_add_func ("/hvk/config/validate/vcpus", test_validate_vcpus);
   g_test_add_func ("/hvk/config/validate/memory-bridges", test_validate_memory_bridges);
+  g_test_add_func ("/hvk/config/validate/memory-limits", test_validate_memory_limits);
   g_test_add_func ("/hvk/config/validate/msize", test_validate_msize);
   g_test_add_func ("/hvk/config/validate/enums", test_validate_enums);
   g_test_add_func ("/hvk/config/validate/allow-lists", test_validate_allow_lists);
@@ -1306,6 +1564,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/config/assets/image-or-initrd", test_image_or_initrd);
   g_test_add_func ("/hvk/config/devices", test_devices);
   g_test_add_func ("/hvk/config/registry", test_registry);
+  g_test_add_func ("/hvk/config/relative-paths", test_relative_paths);
 
   return g_test_run ();
 }

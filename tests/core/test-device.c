@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define ID_SYNTAX "expected [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters"
@@ -92,6 +93,7 @@ test_kind_errors (void)
   static const HvkDevicePropSpec bad_int[] = { { "slot", HVK_PROP_INT, 0, "1.5", "" } };
   static const HvkDevicePropSpec bad_bool[] = { { "ro", HVK_PROP_BOOLEAN, 0, "maybe", "" } };
   static const HvkDevicePropSpec bad_type[] = { { "t", (HvkPropType) 42, 0, NULL, "" } };
+  static const HvkDevicePropSpec uint_path[] = { { "n", HVK_PROP_UINT, HVK_PROP_FLAG_PATH, NULL, "" } };
   static const struct {
     const char              *name;
     const HvkDevicePropSpec *props;
@@ -110,6 +112,7 @@ test_kind_errors (void)
     { "k", bad_int, 1, "device kind 'k': property 'slot': default has invalid value '1.5' (expected an integer)" },
     { "k", bad_bool, 1, "device kind 'k': property 'ro': default has invalid value 'maybe' (expected true or false)" },
     { "k", bad_type, 1, "device kind 'k': property 't' has unknown type 42" },
+    { "k", uint_path, 1, "device kind 'k': property 'n': only strings and lists of strings can be paths" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -160,6 +163,12 @@ static const struct {
   { "cpu", { { "count", HVK_PROP_UINT, TRUE, NULL } } },
 };
 
+/* The properties that name host files. */
+static const char * const path_props[] = {
+  "block.path", "net.socket", "fs.path", "fs.socket", "console.path", "serial-socket.path",
+  "rng.filename", NULL
+};
+
 static void
 test_standard_kinds (void)
 {
@@ -189,6 +198,12 @@ test_standard_kinds (void)
           g_assert_cmpstr (props[k].name, ==, e->name);
           g_assert_cmpint (props[k].type, ==, e->type);
           g_assert_cmpint (!!(props[k].flags & HVK_PROP_FLAG_REQUIRED), ==, e->required);
+          {
+            g_autofree char *full = g_strdup_printf ("%s.%s", standard[i].kind, e->name);
+
+            g_assert_cmpint (!!(props[k].flags & HVK_PROP_FLAG_PATH), ==,
+                             g_strv_contains (path_props, full));
+          }
           g_assert_cmpstr (props[k].default_value, ==, e->default_value);
           g_assert_nonnull (props[k].description);
           g_assert_cmpstr (props[k].description, !=, "");
@@ -770,6 +785,91 @@ test_registry (void)
   g_assert_cmpstr (error->message, ==, "unknown device kind 'widget'");
 }
 
+/* Paths are made absolute against the current directory where they are
+ * given: QEMU runs daemonized with / as its current directory, and
+ * checks ran against ours. */
+static void
+test_relative_paths (void)
+{
+  static const HvkDevicePropSpec spec[] = {
+    { "files", HVK_PROP_STRV, HVK_PROP_FLAG_PATH, NULL, "files" },
+    { "names", HVK_PROP_STRV, HVK_PROP_FLAG_NONE, NULL, "not files" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_cwd = g_get_current_dir ();
+  g_autofree char *tmp = g_dir_make_tmp ("hvk-device-XXXXXX", &error);
+  g_autofree char *cwd = NULL;
+  g_autofree char *disk = NULL;
+  g_autofree char *share = NULL;
+  g_autofree char *sock = NULL;
+  g_autofree char *up = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(HvkDevice) block = NULL;
+  g_autoptr(HvkDevice) fs = NULL;
+  g_autoptr(HvkDevice) rng = NULL;
+  g_autoptr(HvkDevice) copy = NULL;
+  g_autoptr(HvkDevice) again = NULL;
+  g_autoptr(HvkDevice) custom = NULL;
+  g_autoptr(HvkDeviceKind) kind = NULL;
+  g_autoptr(JsonNode) json = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chdir (tmp), ==, 0);
+  cwd = g_get_current_dir ();
+  disk = g_build_filename (cwd, "disk.img", NULL);
+  share = g_build_filename (cwd, "share", NULL);
+  sock = g_build_filename (cwd, "run", "fs.sock", NULL);
+  up = g_build_filename (cwd, "..", "rnd", NULL);
+
+  block = parse ("block,id=d1,path=disk.img,serial=disk.img", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_device_get_string (block, "path"), ==, disk);
+  g_assert_cmpstr (hvk_device_get_string (block, "serial"), ==, "disk.img");
+  fs = parse ("fs,id=f1,path=./share,tag=share,socket=././run/fs.sock", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_device_get_string (fs, "path"), ==, share);
+  g_assert_cmpstr (hvk_device_get_string (fs, "tag"), ==, "share");
+  g_assert_cmpstr (hvk_device_get_string (fs, "socket"), ==, sock);
+  /* `..` is kept: through a symlink it is not the lexical parent */
+  rng = parse ("rng,id=r1,filename=../rnd", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_device_get_string (rng, "filename"), ==, up);
+  g_assert_true (hvk_device_set_from_string (block, "path", "/dev/vdb", &error));
+  g_assert_cmpstr (hvk_device_get_string (block, "path"), ==, "/dev/vdb");
+  hvk_device_set_string (block, "path", "disk.img");
+  g_assert_cmpstr (hvk_device_get_string (block, "path"), ==, disk);
+  hvk_device_set_string (block, "path", "");
+  g_assert_cmpstr (hvk_device_get_string (block, "path"), ==, "");
+  hvk_device_set_string (block, "path", "disk.img");
+
+  kind = hvk_device_kind_new ("bundle", NULL, spec, G_N_ELEMENTS (spec), &error);
+  g_assert_no_error (error);
+  custom = hvk_device_new (kind, "b1");
+  g_assert_true (hvk_device_set_from_string (custom, "files", "disk.img:/abs:./share", &error));
+  g_assert_true (hvk_device_set_from_string (custom, "names", "disk.img:x", &error));
+  g_assert_cmpstrv (hvk_device_get_strv (custom, "files"),
+                    ((const char * const[]) { disk, "/abs", share, NULL }));
+  g_assert_cmpstrv (hvk_device_get_strv (custom, "names"),
+                    ((const char * const[]) { "disk.img", "x", NULL }));
+
+  /* stored absolute: the same from any directory */
+  text = hvk_device_to_string (block);
+  json = hvk_device_to_json (fs);
+  g_assert_cmpint (g_chdir ("/"), ==, 0);
+  copy = hvk_device_copy (block);
+  g_assert_cmpstr (hvk_device_get_string (copy, "path"), ==, disk);
+  again = parse (text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_device_get_string (again, "path"), ==, disk);
+  g_clear_object (&again);
+  again = hvk_device_new_from_json (NULL, json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_device_get_string (again, "socket"), ==, sock);
+
+  g_assert_cmpint (g_chdir (old_cwd), ==, 0);
+  g_rmdir (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -789,6 +889,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/device/json", test_json);
   g_test_add_func ("/hvk/device/json-errors", test_json_errors);
   g_test_add_func ("/hvk/device/copy", test_copy);
+  g_test_add_func ("/hvk/device/relative-paths", test_relative_paths);
   g_test_add_func ("/hvk/device/registry", test_registry);
 
   return g_test_run ();

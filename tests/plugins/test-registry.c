@@ -941,6 +941,38 @@ test_register_config_key_errors (void)
   g_assert_cmpstr (key->description, ==, "a copy");
 }
 
+/* A backend's own keys can name host files: their relative values are
+ * made absolute like the core's path keys. */
+static void
+test_register_path_keys (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  HvkPlugin *plugin = register_static (registry);
+  const HvkConfigKey keys[] = {
+    { "sock", HVK_CONFIG_TYPE_PATH, NULL, "a socket" },
+    { "disks", HVK_CONFIG_TYPE_PATH_LIST, NULL, "images" },
+    { "label", HVK_CONFIG_TYPE_STRING, NULL, "not a path" },
+  };
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *sock = g_build_filename (cwd, "run", "be.sock", NULL);
+  g_autofree char *disk = g_build_filename (cwd, "d.img", NULL);
+
+  g_assert_true (hvk_plugin_register_config_keys (plugin, "be", keys, G_N_ELEMENTS (keys), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_registry_lookup_config_key (registry, "be", "sock")->type, ==, HVK_CONFIG_TYPE_PATH);
+
+  config = hvk_config_new_from_data ("[hypervisor]\nbackend=be\n[hypervisor.be]\n"
+                                     "sock=run/be.sock\ndisks=d.img;/abs.img\nlabel=d.img\n",
+                                     -1, "be.conf", registry, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_string (config, "sock"), ==, sock);
+  g_assert_cmpstrv (hvk_config_get_strv (config, "disks"),
+                    ((const char * const[]) { disk, "/abs.img", NULL }));
+  g_assert_cmpstr (hvk_config_get_string (config, "label"), ==, "d.img");
+}
+
 static gboolean
 static_fail_init (HvkPlugin  *plugin,
                   GError    **error)
@@ -1330,6 +1362,7 @@ main (int    argc,
   g_test_add_func ("/hvk/registry/register/backend", test_register_backend_errors);
   g_test_add_func ("/hvk/registry/register/kind-appender", test_register_kind_and_appender_errors);
   g_test_add_func ("/hvk/registry/register/config-keys", test_register_config_key_errors);
+  g_test_add_func ("/hvk/registry/register/path-keys", test_register_path_keys);
   g_test_add_func ("/hvk/registry/register/static", test_static_plugin);
   g_test_add_func ("/hvk/registry/create-hypervisor", test_create_hypervisor);
   g_test_add_func ("/hvk/registry/scan/path", test_scan_path);

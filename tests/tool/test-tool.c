@@ -4,9 +4,11 @@
 #include <hvkit/hvkit.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -61,19 +63,24 @@ tool_argv (Fixture            *fixture,
   return argv;
 }
 
+/* Runs hvkit in @cwd, or in the test's current directory if %NULL. */
 static void
-run_argv (Fixture            *fixture,
-          const char * const *args,
-          Result             *result)
+run_argv_in (Fixture            *fixture,
+             const char         *cwd,
+             const char * const *args,
+             Result             *result)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = tool_argv (fixture, args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
 
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE
-                               | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                               | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (cwd != NULL)
+    g_subprocess_launcher_set_cwd (launcher, cwd);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out,
                                  &result->err, &error);
@@ -85,8 +92,18 @@ run_argv (Fixture            *fixture,
                 result->out, result->err);
 }
 
+static void
+run_argv (Fixture            *fixture,
+          const char * const *args,
+          Result             *result)
+{
+  run_argv_in (fixture, NULL, args, result);
+}
+
 #define RUN(fixture, result, ...) \
   run_argv ((fixture), (const char * const[]) { __VA_ARGS__, NULL }, (result))
+#define RUN_IN(fixture, cwd, result, ...) \
+  run_argv_in ((fixture), (cwd), (const char * const[]) { __VA_ARGS__, NULL }, (result))
 
 /* Runs and checks the exit status and, when given, a fragment of stderr. */
 #define EXPECT(fixture, status_, err_fragment, ...)                     \
@@ -347,6 +364,134 @@ test_check (Fixture       *fixture,
   EXPECT (fixture, 2, "kernel", "check", "-c", "@no-kernel.conf");
   EXPECT (fixture, 2, "nosuch", "check", "-c", "@unknown-backend.conf");
   EXPECT (fixture, 2, "does-not-exist.conf", "check", "-c", "@does-not-exist.conf");
+}
+
+/* `check -c` refuses what is not a regular file, or is larger than
+ * HVK_CONFIG_MAX_FILE_SIZE, before reading it: /dev/zero used to be read
+ * until memory ran out, a FIFO blocked forever. */
+static void
+test_check_not_regular (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (fixture->tmp, "fifo.conf", NULL);
+  g_autofree char *big = g_build_filename (fixture->tmp, "big.conf", NULL);
+  g_autofree char *dir_message = g_strdup_printf ("%s: cannot read configuration: a directory",
+                                                  fixture->tmp);
+  g_autofree char *fifo_message = g_strdup_printf ("%s: cannot read configuration: a FIFO", fifo);
+  g_autofree char *big_message = g_strdup_printf ("%s: cannot read configuration: %d bytes, more "
+                                                  "than the limit of %d bytes", big,
+                                                  HVK_CONFIG_MAX_FILE_SIZE + 1,
+                                                  HVK_CONFIG_MAX_FILE_SIZE);
+  g_autofree char *text = g_strnfill (HVK_CONFIG_MAX_FILE_SIZE + 1, '#');
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_true (g_file_set_contents (big, text, HVK_CONFIG_MAX_FILE_SIZE + 1, NULL));
+
+  EXPECT (fixture, 2, "/dev/zero: cannot read configuration: a character device, not a regular file",
+          "check", "-c", "/dev/zero");
+  EXPECT (fixture, 2, dir_message, "check", "-c", fixture->tmp);
+  EXPECT (fixture, 2, fifo_message, "check", "-c", fifo);
+  EXPECT (fixture, 2, big_message, "check", "-c", big);
+  g_unlink (fifo);
+  g_unlink (big);
+}
+
+/* Writes a mock config with @extra in [hypervisor.mock] to @dir/@name. */
+static char *
+write_mock_config (const char *dir,
+                   const char *name,
+                   const char *extra)
+{
+  g_autofree char *text = g_strdup_printf ("[hypervisor]\nbackend=mock\n\n[hypervisor.mock]\n"
+                                           "kernel=/var/lib/hvkit/test/vmlinuz\n"
+                                           "initrd=/var/lib/hvkit/test/initrd.img\n%s", extra);
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+/* Memory the host cannot give failed only when the VMM started. */
+static void
+test_check_memory (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *huge = write_mock_config (fixture->tmp, "huge.conf", "default_memory=99999999999\n");
+  g_autofree char *above = write_mock_config (fixture->tmp, "above.conf",
+                                              "default_memory=1024\ndefault_maxmemory=512\n");
+  g_autofree char *huge_message = g_strdup_printf ("%s: [hypervisor.mock] default_memory: "
+                                                   "99999999999 MiB is more than the host's memory",
+                                                   huge);
+  g_autofree char *above_message = g_strdup_printf ("%s: [hypervisor.mock] default_memory: 1024 MiB "
+                                                    "is more than default_maxmemory (512 MiB)", above);
+
+  EXPECT (fixture, 2, huge_message, "check", "-c", huge);
+  EXPECT (fixture, 2, above_message, "check", "-c", above);
+  EXPECT (fixture, 2, huge_message, "start", "-c", huge, "--id", "vm1");
+  assert_store_empty (fixture);
+}
+
+/* A group given twice used to be merged silently by GKeyFile. */
+static void
+test_check_duplicate_group (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *conf = write_mock_config (fixture->tmp, "dup.conf",
+                                             "\n[device.disk0]\nkind=block\npath=/a.img\n"
+                                             "\n[device.disk0]\nkind=block\npath=/b.img\n");
+  g_autofree char *message = g_strdup_printf ("%s: [device.disk0]: group given twice (lines 8 and 12)",
+                                              conf);
+
+  EXPECT (fixture, 2, message, "check", "-c", conf);
+}
+
+/* Relative paths are made absolute against hvkit's current directory
+ * where they are given (QEMU runs with / as its current directory):
+ * check prints them absolute, hotplug stores them absolute. */
+static void
+test_relative_paths (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *cwd = realpath (fixture->tmp, NULL);
+  g_autofree char *conf_dir = g_build_filename (fixture->tmp, "conf", NULL);
+  g_autofree char *conf = g_build_filename (conf_dir, "rel.conf", NULL);
+  g_autofree char *kernel_line = NULL;
+  g_autofree char *disk_line = NULL;
+  g_autofree char *state_path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
+  g_autofree char *state = NULL;
+  g_autofree char *disk = NULL;
+
+  g_assert_nonnull (cwd);
+  g_assert_cmpint (g_mkdir (conf_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (conf, "[hypervisor]\nbackend=mock\n\n[hypervisor.mock]\n"
+                                      "kernel=relative/vmlinuz\ninitrd=./initrd.img\n\n"
+                                      "[device.disk0]\nkind=block\npath=disk.img\n", -1, NULL));
+  kernel_line = g_strdup_printf ("\n  kernel = %s/relative/vmlinuz\n", cwd);
+  disk_line = g_strdup_printf ("\n  disk0: block,id=disk0,path=%s/disk.img\n", cwd);
+  disk = g_strdup_printf ("%s/d1.img", cwd);
+  {
+    g_auto(Result) r = { 0, };
+
+    /* relative to the current directory, not to the config's */
+    RUN_IN (fixture, fixture->tmp, &r, "check", "-c", "conf/rel.conf");
+    expect_result (&r, 0, NULL);
+    g_assert_nonnull (strstr (r.out, kernel_line));
+    g_assert_nonnull (strstr (r.out, disk_line));
+  }
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm1");
+  {
+    g_auto(Result) r = { 0, };
+
+    RUN_IN (fixture, fixture->tmp, &r, "hotplug", "vm1", "--device", "block,id=d1,path=d1.img");
+    expect_result (&r, 0, NULL);
+  }
+  g_assert_true (g_file_get_contents (state_path, &state, NULL, NULL));
+  if (strstr (state, disk) == NULL)
+    g_error ("state %s does not hold %s", state, disk);
+  EXPECT (fixture, 0, NULL, "stop", "vm1");
+  g_unlink (conf);
+  g_rmdir (conf_dir);
 }
 
 static void
@@ -958,6 +1103,10 @@ main (int    argc,
   ADD ("plugin-path", test_plugin_path);
   ADD ("refusals", test_refusals);
   ADD ("check", test_check);
+  ADD ("check-not-regular", test_check_not_regular);
+  ADD ("check-memory", test_check_memory);
+  ADD ("check-duplicate-group", test_check_duplicate_group);
+  ADD ("relative-paths", test_relative_paths);
   ADD ("argv", test_argv);
   ADD ("argv-scratch", test_argv_scratch);
   ADD ("kernel-params", test_kernel_params);
