@@ -877,3 +877,23 @@ hvk_hypervisor_get_state (HvkHypervisor *self)
     return HVK_VM_STATE_NONE;
   return IFACE (self)->get_state (self);
 }
+
+/**
+ * hvk_hypervisor_get_hotplugged_devices:
+ * @self: a #HvkHypervisor
+ *
+ * The devices hot-plugged into the running VM, as the backend recorded
+ * them (for QEMU also the vCPUs and DIMMs resize added).
+ *
+ * Returns: (transfer full) (element-type HvkDevice): the devices, oldest
+ *   first; empty when there are none or the backend does not say
+ */
+GPtrArray *
+hvk_hypervisor_get_hotplugged_devices (HvkHypervisor *self)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  if (IFACE (self)->get_hotplugged_devices == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+  return IFACE (self)->get_hotplugged_devices (self);
+}

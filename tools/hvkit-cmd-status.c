@@ -7,6 +7,39 @@
 
 /* status and list: read the state dir, change nothing. */
 
+/* One line per device: `  ID: KIND,key=value,…` (its device string). */
+static void
+print_devices_plain (JsonArray *devices)
+{
+  guint n = json_array_get_length (devices);
+
+  g_print ("hotplugged:%s\n", n == 0 ? " -" : "");
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *device = json_array_get_object_element (devices, i);
+      JsonObject *props = device && json_object_has_member (device, "props")
+                          ? json_object_get_object_member (device, "props") : NULL;
+      g_autoptr(GString) line = g_string_new (NULL);
+      g_autoptr(GList) members = props ? json_object_get_members (props) : NULL;
+
+      if (device == NULL)
+        continue;
+      g_string_append_printf (line, "  %s: %s",
+                              json_object_get_string_member_with_default (device, "id", "?"),
+                              json_object_get_string_member_with_default (device, "kind", "?"));
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          JsonNode *value = json_object_get_member (props, l->data);
+          g_autofree char *text = NULL;
+
+          text = JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING
+                 ? g_strdup (json_node_get_string (value)) : json_to_string (value, FALSE);
+          g_string_append_printf (line, ",%s=%s", (const char *) l->data, text);
+        }
+      g_print ("%s\n", line->str);
+    }
+}
+
 static void
 print_status_plain (JsonNode *status)
 {
@@ -19,6 +52,8 @@ print_status_plain (JsonNode *status)
 
       if (JSON_NODE_HOLDS_NULL (value))
         g_print ("%s: -\n", (const char *) l->data);
+      else if (g_str_equal (l->data, "hotplugged") && JSON_NODE_HOLDS_ARRAY (value))
+        print_devices_plain (json_node_get_array (value));
       else if (JSON_NODE_HOLDS_VALUE (value)
                && json_node_get_value_type (value) == G_TYPE_STRING)
         g_print ("%s: %s\n", (const char *) l->data, json_node_get_string (value));

@@ -342,6 +342,35 @@ add_console (JsonBuilder   *builder,
     json_builder_add_null_value (builder);
 }
 
+/* The devices hot-plugged into the VM, each with its kind and properties
+ * (hvk_device_to_json()). */
+static void
+add_hotplugged (JsonBuilder   *builder,
+                HvkHypervisor *hypervisor)
+{
+  g_autoptr(GPtrArray) devices = hvk_hypervisor_get_hotplugged_devices (hypervisor);
+
+  json_builder_set_member_name (builder, "hotplugged");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < devices->len; i++)
+    json_builder_add_value (builder, hvk_device_to_json (g_ptr_array_index (devices, i)));
+  json_builder_end_array (builder);
+}
+
+/* The vCPUs the VMM has now (its vCPU threads), not what a record says:
+ * an unplug that timed out may have happened after all. */
+static void
+add_vcpus (JsonBuilder   *builder,
+           HvkHypervisor *hypervisor)
+{
+  g_autoptr(GHashTable) threads = hvk_hypervisor_get_thread_ids (hypervisor, NULL, NULL);
+
+  if (threads == NULL)
+    return;
+  json_builder_set_member_name (builder, "vcpus");
+  json_builder_add_int_value (builder, g_hash_table_size (threads));
+}
+
 /* The JSON of `hvkit status`: id, backend, state, pids, console, then the
  * backend's own top-level scalars (QEMU's qmp_socket …). */
 JsonNode *
@@ -375,8 +404,11 @@ hvkit_vm_status (HvkitTool     *tool,
       json_builder_set_member_name (builder, "error");
       json_builder_add_string_value (builder, error->message);
     }
+  add_hotplugged (builder, hypervisor);
+  if (check && error == NULL)
+    add_vcpus (builder, hypervisor);
   for (const char * const *m = (const char * const[]) {
-         "id", "backend", "state", "pids", "console", "error", NULL };
+         "id", "backend", "state", "pids", "console", "error", "hotplugged", "vcpus", NULL };
        *m != NULL; m++)
     g_hash_table_add (present, (gpointer) *m);
 

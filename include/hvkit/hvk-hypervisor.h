@@ -174,9 +174,10 @@ struct _HvkHypervisorInterface
                                        GError        **error);
   gboolean   (*is_rate_limiter_builtin) (HvkHypervisor *self);
   HvkVmState (*get_state)             (HvkHypervisor  *self);
+  GPtrArray *(*get_hotplugged_devices) (HvkHypervisor *self);
 
   /*< private >*/
-  gpointer padding[12];
+  gpointer padding[11];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -290,5 +291,7 @@ HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_is_rate_limiter_builtin (HvkHypervisor *self);
 HVK_AVAILABLE_IN_ALL
 HvkVmState hvk_hypervisor_get_state         (HvkHypervisor  *self);
+HVK_AVAILABLE_IN_ALL
+GPtrArray *hvk_hypervisor_get_hotplugged_devices (HvkHypervisor *self);
 
 G_END_DECLS

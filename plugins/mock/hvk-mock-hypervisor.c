@@ -1062,6 +1062,17 @@ hvk_mock_hypervisor_init (HvkMockHypervisor *self)
   self->calls = g_ptr_array_new_with_free_func (g_free);
 }
 
+static GPtrArray *
+mock_get_hotplugged_devices (HvkHypervisor *hypervisor)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+  GPtrArray *devices = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < self->hotplugged->len; i++)
+    g_ptr_array_add (devices, g_object_ref (g_ptr_array_index (self->hotplugged, i)));
+  return devices;
+}
+
 static void
 hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
 {
@@ -1091,6 +1102,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->generate_socket = mock_generate_socket;
   iface->is_rate_limiter_builtin = mock_is_rate_limiter_builtin;
   iface->get_state = mock_get_state;
+  iface->get_hotplugged_devices = mock_get_hotplugged_devices;
 }
 
 gboolean

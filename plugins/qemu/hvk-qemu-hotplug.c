@@ -611,6 +611,11 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
 
   if (!ok)
     g_prefix_error (error, "cannot hotplug %s device '%s' into VM '%s': ", kind, id, self->id);
+  else if (json_object_has_member (self->hotplugged, id))
+    /* The device as the user gave it, for status (its kind and
+     * properties) and for a later process. */
+    json_object_set_member (json_object_get_object_member (self->hotplugged, id), "device",
+                            hvk_device_to_json (device));
   return ok;
 }
 

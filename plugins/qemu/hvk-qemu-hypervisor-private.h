@@ -119,5 +119,6 @@ gboolean hvk_qemu_vm_reconcile      (HvkQemuHypervisor *self, GCancellable *canc
 /* hvk-qemu-state.c */
 JsonNode *hvk_qemu_vm_save_state (HvkHypervisor *hypervisor);
 gboolean  hvk_qemu_vm_load_state (HvkHypervisor *hypervisor, JsonNode *state, GError **error);
+GPtrArray *hvk_qemu_vm_get_hotplugged_devices (HvkHypervisor *hypervisor);
 
 G_END_DECLS

@@ -924,4 +924,5 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->generate_socket = qemu_generate_socket;
   iface->is_rate_limiter_builtin = qemu_is_rate_limiter_builtin;
   iface->get_state = qemu_get_state;
+  iface->get_hotplugged_devices = hvk_qemu_vm_get_hotplugged_devices;
 }

@@ -381,3 +381,39 @@ hvk_qemu_vm_load_state (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
+
+/* The hot-plug records as devices: the device the user gave where the
+ * record keeps it, else (vCPUs and DIMMs that resize added) a device of
+ * the record's kind with its id. */
+GPtrArray *
+hvk_qemu_vm_get_hotplugged_devices (HvkHypervisor *hypervisor)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
+  GPtrArray *devices = g_ptr_array_new_with_free_func (g_object_unref);
+  HvkRegistry *registry = hvk_qemu_vm_registry (self);
+  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
+      JsonNode *given = json_object_get_member (record, "device");
+      HvkDeviceKind *kind;
+      HvkDevice *device = NULL;
+
+      if (given != NULL)
+        device = hvk_device_new_from_json (registry, given, NULL);
+      if (device == NULL
+          && (kind = hvk_registry_lookup_device_kind (registry,
+                                                      json_object_get_string_member_with_default (record, "kind", ""))) != NULL)
+        {
+          device = hvk_device_new (kind, l->data);
+          if (json_object_has_member (record, "size_mb")
+              && hvk_device_kind_lookup_prop (kind, "size_mb") != NULL)
+            hvk_device_set_uint (device, "size_mb",
+                                 (guint64) json_object_get_int_member (record, "size_mb"));
+        }
+      if (device != NULL)
+        g_ptr_array_add (devices, device);
+    }
+  return devices;
+}

@@ -3,8 +3,10 @@
 
 #include <hvkit/hvkit.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "e2e-common.h"
@@ -120,6 +122,127 @@ test_start (void)
   boot_memtotal_kb = guest_number ("HVKIT-MEMTOTAL ");
 }
 
+/* The describing commands against the real QEMU config, with the VM
+ * running: check, kernel-params, backends, list. */
+static void
+test_commands (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *running = g_strdup_printf ("%s", VM_ID);
+
+  if (!need_vm ())
+    return;
+  conf = e2e_write_config (&env, "tool", NULL, NULL);
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, &err, "check", "-c", conf, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, env.kernel));
+  g_assert_nonnull (strstr (out, "machine_type"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "kernel-params", "-c", conf, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "console=hvc0"));
+  g_assert_nonnull (strstr (out, "nr_cpus=2"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "backends", "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"qemu\""));
+  g_assert_nonnull (strstr (out, "block-device-hotplug"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, running));
+  g_assert_nonnull (strstr (out, "running"));
+}
+
+/* Runs the tool with stdin an open pipe (input that never ends) and its
+ * output collected, until it exits by itself (at most @timeout_ms). */
+static int
+run_attached (char       **out,
+              guint        timeout_ms,
+              const char  *first_arg,
+              ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out_path = g_build_filename (env.tmpdir, "attached.out", NULL);
+  g_autoptr(GError) error = NULL;
+  int in_pipe[2];
+  int out_fd;
+  GPid pid;
+  int status = -1;
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("HVKIT_TEST_TOOL"));
+  g_ptr_array_add (argv, (gpointer) "--state-dir");
+  g_ptr_array_add (argv, env.store);
+  va_start (args, first_arg);
+  for (const char *a = first_arg; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_cmpint (pipe (in_pipe), ==, 0);
+  out_fd = open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_cmpint (out_fd, >=, 0);
+  g_assert_true (g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                                   in_pipe[0], out_fd, out_fd, NULL, NULL, 0,
+                                                   &pid, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  close (in_pipe[0]);
+  close (out_fd);
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        break;
+      status = -1;
+      g_usleep (50 * 1000);
+    }
+  if (status == -1)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+    }
+  close (in_pipe[1]);
+  g_assert_true (g_file_get_contents (out_path, out, NULL, NULL));
+  g_test_message ("hvkit %s -> %d\n%s", first_arg,
+                  status >= 0 && WIFEXITED (status) ? WEXITSTATUS (status) : -1, *out);
+  return status >= 0 && WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* `run` in the foreground and `console` on a started VM, against the
+ * real QEMU: the guest powers itself off after its ready marker
+ * (hvkit.poweroff=1); both show the guest's console and end with it. */
+static void
+test_run_and_console (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *dir = g_build_filename (env.store, "e2e-con", NULL);
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "poweroff", "kernel_params=hvkit.poweroff=1", NULL);
+
+  g_assert_cmpint (run_attached (&out, 120000, "run", "-c", conf, "--id", "e2e-run", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, E2E_READY_MARKER));
+  g_assert_nonnull (strstr (out, "stopped (the guest exited)"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-con", NULL), ==, 0);
+  g_assert_cmpint (run_attached (&out, 120000, "console", "e2e-con", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, E2E_READY_MARKER));
+  g_clear_pointer (&out, g_free);
+  /* The guest powered off: status says the VM stopped and how. */
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "status", "e2e-con", "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"stopped\""));
+  g_assert_nonnull (strstr (out, "exited with status 0"));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", "e2e-con", NULL), ==, 0);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_pause_resume (void)
 {
@@ -163,10 +286,31 @@ test_hotplug (void)
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", VM_ID, "--device", spec, NULL), ==, 0);
   if (!e2e_console_wait (console, "HVKIT-BLOCK-ADDED vd", E2E_EVENT_TIMEOUT_MS))
     g_error ("the guest did not report the new disk; console said:\n%s", e2e_console_text (console));
+  /* status lists it, with its kind and properties, as JSON and as text. */
+  {
+    g_autoptr(JsonObject) status = status_json ();
+    JsonArray *hot = json_object_get_array_member (status, "hotplugged");
+    JsonObject *dev;
+    g_autofree char *text = NULL;
+    g_autofree char *line = g_strdup_printf ("  disk2: block,path=%s,format=raw", disk);
+
+    g_assert_cmpuint (json_array_get_length (hot), ==, 1);
+    dev = json_array_get_object_element (hot, 0);
+    g_assert_cmpstr (json_object_get_string_member (dev, "id"), ==, "disk2");
+    g_assert_cmpstr (json_object_get_string_member (dev, "kind"), ==, "block");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (dev, "props"), "path"), ==, disk);
+    g_assert_cmpint (e2e_run_tool (&env, &text, NULL, "status", VM_ID, NULL), ==, 0);
+    g_assert_nonnull (strstr (text, line));
+  }
 
   e2e_console_forget (console);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 0);
   guest_says ("HVKIT-BLOCK-REMOVED vd");
+  {
+    g_autoptr(JsonObject) status = status_json ();
+
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (status, "hotplugged")), ==, 0);
+  }
   /* Unknown device: an operation failure (exit 1) with a message. */
   g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "disk2"));
@@ -203,6 +347,12 @@ test_resize (void)
   cpus = e2e_qmp_query (qmp_socket, "query-cpus-fast", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
+  /* status reports the vCPUs QEMU has. */
+  {
+    g_autoptr(JsonObject) status = status_json ();
+
+    g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, 2);
+  }
   memory = e2e_qmp_query (qmp_socket, "query-memory-size-summary", &error);
   g_assert_no_error (error);
   summary = json_node_get_object (memory);
@@ -237,10 +387,12 @@ main (int argc, char **argv)
     env.skip_reason = g_strdup ("HVKIT_TEST_TOOL (the built hvkit) is not set");
 
   g_test_add_func ("/hvk/e2e/tool/start", test_start);
+  g_test_add_func ("/hvk/e2e/tool/commands", test_commands);
   g_test_add_func ("/hvk/e2e/tool/pause-resume", test_pause_resume);
   g_test_add_func ("/hvk/e2e/tool/hotplug", test_hotplug);
   g_test_add_func ("/hvk/e2e/tool/resize", test_resize);
   g_test_add_func ("/hvk/e2e/tool/stop", test_stop);
+  g_test_add_func ("/hvk/e2e/tool/run-and-console", test_run_and_console);
 
   ret = g_test_run ();
 
