@@ -56,6 +56,26 @@ run_killed_at (guint              point,
   return status;
 }
 
+/* Whatever point the start reached, the files and sockets QEMU and
+ * hvkit made in the VM's directory are the owner's alone: QEMU's sockets
+ * are 0600 from the moment they exist (a umask, not a chmod afterwards). */
+static void
+assert_owner_only (const char *dir)
+{
+  g_autoptr(GDir) entries = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (entries != NULL && (name = g_dir_read_name (entries)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+
+      g_assert_cmpint (g_lstat (path, &st), ==, 0);
+      if ((st.st_mode & 077) != 0)
+        g_error ("%s has mode %04o", path, (guint) (st.st_mode & 07777));
+    }
+}
+
 /* After a kill: list shows the VM while anything of it lives; stop
  * cleans up whatever the kill left. */
 static void
@@ -68,6 +88,7 @@ check_recovery (const char *id)
   g_autofree char *quoted = g_strdup_printf ("\"%s\"", id);
   int status;
 
+  assert_owner_only (dir);
   status = rel_run_tool (&env, &out, NULL, "list", "--json", NULL);
   g_assert_cmpint (status, ==, 0);
   if (rel_count_processes (needle) > 0)
