@@ -357,17 +357,19 @@ add_hotplugged (JsonBuilder   *builder,
   json_builder_end_array (builder);
 }
 
-/* The vCPUs the VMM has now (its vCPU threads), not what a record says:
- * an unplug that timed out may have happened after all. */
+/* The vCPU threads the VMM has now, as it says (QEMU: query-cpus-fast),
+ * not what a record says: an unplug that timed out may have happened
+ * after all.  Asking also lets the backend correct its record (QEMU's
+ * "vcpus" follows). */
 static void
-add_vcpus (JsonBuilder   *builder,
-           HvkHypervisor *hypervisor)
+add_vcpu_threads (JsonBuilder   *builder,
+                  HvkHypervisor *hypervisor)
 {
   g_autoptr(GHashTable) threads = hvk_hypervisor_get_thread_ids (hypervisor, NULL, NULL);
 
   if (threads == NULL)
     return;
-  json_builder_set_member_name (builder, "vcpus");
+  json_builder_set_member_name (builder, "vcpu_threads");
   json_builder_add_int_value (builder, g_hash_table_size (threads));
 }
 
@@ -406,9 +408,9 @@ hvkit_vm_status (HvkitTool     *tool,
     }
   add_hotplugged (builder, hypervisor);
   if (check && error == NULL)
-    add_vcpus (builder, hypervisor);
+    add_vcpu_threads (builder, hypervisor);
   for (const char * const *m = (const char * const[]) {
-         "id", "backend", "state", "pids", "console", "error", "hotplugged", "vcpus", NULL };
+         "id", "backend", "state", "pids", "console", "error", "hotplugged", "vcpu_threads", NULL };
        *m != NULL; m++)
     g_hash_table_add (present, (gpointer) *m);
 

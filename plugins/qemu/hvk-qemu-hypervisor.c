@@ -742,6 +742,9 @@ qemu_get_thread_ids (HvkHypervisor  *hypervisor,
     }
   ids = g_hash_table_new (NULL, NULL);
   cpus = json_node_get_array (ret);
+  /* What QEMU has is the truth: a vCPU unplug that timed out may have
+   * completed since (QEMU 7.2 signals it only for the CPU's lapic). */
+  self->vcpus = json_array_get_length (cpus);
   for (guint i = 0; i < json_array_get_length (cpus); i++)
     {
       JsonObject *cpu = json_array_get_object_element (cpus, i);

@@ -351,6 +351,7 @@ test_resize (void)
   {
     g_autoptr(JsonObject) status = status_json ();
 
+    g_assert_cmpint (json_object_get_int_member (status, "vcpu_threads"), ==, 2);
     g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, 2);
   }
   memory = e2e_qmp_query (qmp_socket, "query-memory-size-summary", &error);

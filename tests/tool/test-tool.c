@@ -252,6 +252,10 @@ test_usage_errors (Fixture       *fixture,
   EXPECT (fixture, 2, "missing --device-id", "unplug", "vm1");
   EXPECT (fixture, 2, "give --vcpus N, --memory MIB or both", "resize", "vm1");
   EXPECT (fixture, 2, "invalid --vcpus 0", "resize", "vm1", "--vcpus", "0");
+  /* A negative value is named, not taken for "not given". */
+  EXPECT (fixture, 2, "invalid --vcpus -1", "resize", "vm1", "--vcpus", "-1");
+  EXPECT (fixture, 2, "invalid --memory -1", "resize", "vm1", "--memory", "-1");
+  EXPECT (fixture, 2, "invalid --memory -5", "resize", "vm1", "--vcpus", "2", "--memory", "-5");
   EXPECT (fixture, 2, "--vcpus", "resize", "vm1", "--vcpus", "many");
   assert_store_empty (fixture);
 }
