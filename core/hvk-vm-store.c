@@ -698,6 +698,7 @@ hvk_vm_store_lock (const char  *store,
   g_autofree char *path = NULL;
   HvkVmLock *lock;
   int store_fd = -1, vm_fd = -1, fd = -1;
+  guint attempts = 0;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -721,6 +722,15 @@ hvk_vm_store_lock (const char  *store,
       if (fd < 0)
         {
           int saved_errno = errno;
+
+          /* The holder removed the dir between our open and our create
+           * (a file cannot be made in a removed dir): from the top. */
+          if (saved_errno == ENOENT && ++attempts < 64)
+            {
+              close_fd (&vm_fd);
+              close_fd (&store_fd);
+              continue;
+            }
           g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot open %s: %s",
                        path, g_strerror (saved_errno));
           break;

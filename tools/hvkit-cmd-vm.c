@@ -127,7 +127,10 @@ hvkit_cmd_stop (HvkitTool *tool,
   if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
     return status;
   hypervisor = hvkit_open_vm_to_stop (tool, argv[1], &lock, &record_error, &status);
-  if (hypervisor == NULL && record_error != NULL && lock != NULL)
+  /* A record that cannot be read; no record at all is no VM (the record
+   * is written before anything is spawned). */
+  if (hypervisor == NULL && record_error != NULL && lock != NULL
+      && !g_error_matches (record_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
     return hvkit_stop_unrecorded (tool, argv[1], record_error);
   if (hypervisor == NULL)
     return record_error != NULL ? hvkit_fail (record_error, HVKIT_EXIT_FAILED) : status;
