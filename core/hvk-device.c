@@ -614,16 +614,15 @@ split_device_string (const char *text)
   return parts;
 }
 
+/* The escape split_device_string() undoes: hvk_escape_comma(), the one
+ * place it is written. */
 static void
 append_escaped (GString    *s,
                 const char *text)
 {
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == ',')
-        g_string_append_c (s, ',');
-      g_string_append_c (s, *p);
-    }
+  g_autofree char *escaped = hvk_escape_comma (text);
+
+  g_string_append (s, escaped);
 }
 
 /**

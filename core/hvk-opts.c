@@ -220,6 +220,21 @@ hvk_opts_add_raw (HvkOpts    *opts,
   opts_add_item (opts, OPT_RAW, list, NULL);
 }
 
+/* The one place QEMU's comma escape is written: every `,` becomes `,,`.
+ * hvk_escape_comma() and the option serialiser below both use it;
+ * elsewhere call hvk_escape_comma(). */
+static void
+append_escaped (GString    *out,
+                const char *value)
+{
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == ',')
+        g_string_append_c (out, ',');
+      g_string_append_c (out, *p);
+    }
+}
+
 /**
  * hvk_escape_comma:
  * @value: a value
@@ -236,13 +251,7 @@ hvk_escape_comma (const char *value)
   g_return_val_if_fail (value != NULL, NULL);
 
   out = g_string_sized_new (strlen (value) + 8);
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if (*p == ',')
-        g_string_append_c (out, ',');
-      g_string_append_c (out, *p);
-    }
-
+  append_escaped (out, value);
   return g_string_free (out, FALSE);
 }
 
@@ -297,19 +306,6 @@ check_text (const char  *prefix,
     return TRUE;
   what = g_strdup_printf ("%s “%s”", prefix, key);
   return hvk_check_no_control_chars (what, value, error);
-}
-
-/* hvk_escape_comma() into @out */
-static void
-append_escaped (GString    *out,
-                const char *value)
-{
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if (*p == ',')
-        g_string_append_c (out, ',');
-      g_string_append_c (out, *p);
-    }
 }
 
 static gboolean

@@ -93,10 +93,88 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
 
 /**
  * HvkHypervisorInterface:
+ * @g_iface: the parent interface
+ * @create_vm: validates @config and prepares the VM (its directory, its
+ *   command line) without launching anything, keeping a reference on
+ *   @config; called only in %HVK_VM_STATE_NONE with an id that passed
+ *   hvk_vm_id_validate(); leaves the VM %HVK_VM_STATE_CREATED
+ * @start_vm: launches the VMM and returns once it is ready, within
+ *   @timeout_ms (never 0: the wrapper substitutes
+ *   %HVK_DEFAULT_START_TIMEOUT_MS); on any failure kills the VMM and
+ *   removes what the start made; called only when created; leaves the VM
+ *   running (%HVK_VM_STATE_STARTING while under way)
+ * @stop_vm: stops the VMM (asks, kills after a bound; with @wait_only
+ *   only waits for it to exit) and removes its sockets, pid file and
+ *   directory; called when created, starting, running, paused or already
+ *   stopped, and must then succeed again (idempotent); leaves the VM
+ *   stopped
+ * @pause_vm: pauses a running VM's vCPUs; leaves it paused
+ * @resume_vm: resumes a paused VM; leaves it running
+ * @save_vm: saves the VM's memory and device state to the config's
+ *   `memory_path` and `devices_state_path`; called only when running or
+ *   paused
+ * @add_device: cold-plugs @device, already validated by
+ *   hvk_device_validate(); called only when created
+ * @hotplug_add_device: adds @device (validated) to the VM and returns
+ *   once the VMM has it; called only when running
+ * @hotplug_remove_device: removes the device @device_id added by
+ *   @hotplug_add_device and returns once the VMM confirms; called only
+ *   when running
+ * @resize_memory: grows (or, where the backend can, shrinks) the guest's
+ *   memory to @mem_mb; always sets @new_mem_mb and @mem_dev, which are
+ *   never %NULL (the wrapper passes its own); called only when running
+ * @resize_vcpus: hot-adds or removes vCPUs within the configured maximum;
+ *   always sets @old_vcpus and @new_vcpus, never %NULL; called only when
+ *   running
+ * @get_total_memory_mb: the guest's memory in MiB, hot-plugged memory
+ *   included; without it the wrapper returns 0
+ * @get_vm_console: sets @protocol and @url (never %NULL: the wrapper
+ *   passes its own) to newly allocated strings, or fails with @error set
+ * @disconnect: drops the connection to the VMM's monitor, leaving the VM
+ *   running; may be called in any state; without it the wrapper does
+ *   nothing
+ * @capabilities: what the backend can do for this VM's configuration;
+ *   without it the wrapper returns %HVK_CAP_NONE
+ * @get_config: (transfer none) the configuration given to @create_vm,
+ *   or %NULL before it; without it the wrapper returns %NULL
+ * @get_thread_ids: (transfer full) a new table of vCPU index → host
+ *   thread id (guint → guint), or %NULL with @error set
+ * @cleanup: removes what a stopped VM left behind; without it the wrapper
+ *   succeeds (nothing to clean)
+ * @get_pids: (transfer full) a new array of int, the VMM's pid first and
+ *   then helper daemons' (virtiofsd), empty (never %NULL) when nothing
+ *   runs; without it the wrapper returns an empty array
+ * @get_virtiofs_pid: the virtio-fs daemon's pid, or -1 (also the
+ *   wrapper's answer without it)
+ * @check: %TRUE if the VMM is alive and answering, else %FALSE with
+ *   @error set; the wrappers also call it when they refuse an operation on
+ *   a stopped VM, to say why it stopped (its message, unless the error is
+ *   %HVK_ERROR_STATE)
+ * @save_state: (transfer full) a JSON object from which @load_state, in
+ *   another process, takes the VM over; without it the wrapper returns an
+ *   empty object
+ * @load_state: takes the VM over from what @save_state returned in
+ *   another process, so that hvk_hypervisor_get_state() and the
+ *   operations continue where that process left
+ * @generate_socket: (transfer full) the agent socket of VM @id as a URI
+ *   (`vsock://CID:PORT`, `hvsock://PATH:PORT`, `mock://PATH`), or %NULL
+ *   with @error set
+ * @is_rate_limiter_builtin: whether the VMM limits I/O rates itself;
+ *   without it the wrapper returns %FALSE
+ * @get_state: the VM's lifecycle state as the backend knows it (a VM
+ *   whose VMM died is %HVK_VM_STATE_STOPPED); every backend must
+ *   implement it: the wrappers check each lifecycle operation against it
+ *   (see #HvkVmState), and without it a VM is always %HVK_VM_STATE_NONE
  *
- * The lifecycle of one VM, after Kata's `Hypervisor` interface.  A %NULL
- * vfunc makes the wrapper fail with %HVK_ERROR_NOT_SUPPORTED naming the
- * backend and the operation.  See the wrappers for each member.
+ * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
+ * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
+ * the lifecycle operations (@create_vm to @resize_vcpus), the state before
+ * they dispatch, so those vfuncs are only called in the states the
+ * #HvkVmState table allows; a backend may refuse more, with
+ * %HVK_ERROR_STATE.  A %NULL vfunc makes the wrapper fail with
+ * %HVK_ERROR_NOT_SUPPORTED naming the backend and the operation, unless
+ * its member says what the wrapper does instead.  Every gboolean vfunc
+ * returns %FALSE with @error set on failure.
  */
 struct _HvkHypervisorInterface
 {

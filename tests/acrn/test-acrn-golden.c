@@ -299,6 +299,16 @@ test_golden (gconstpointer data)
     g_free (substs[i].value);
 }
 
+/* Every expected file belongs to a .conf: an orphan is compared with
+ * nothing. */
+static void
+test_golden_orphans (gconstpointer data)
+{
+  static const char * const suffixes[] = { ".args", ".err", ".kata", NULL };
+
+  hvk_test_golden_check_orphans (data, suffixes);
+}
+
 static void
 golden_case_free (gpointer data)
 {
@@ -359,6 +369,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, gc, test_golden);
     }
   g_assert_cmpuint (cases->len, >=, 10);
+  g_test_add_data_func ("/hvk/acrn/golden-orphans", golden_dir, test_golden_orphans);
 
   ret = g_test_run ();
   g_clear_object (&registry);

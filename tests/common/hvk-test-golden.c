@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "hvk-test-golden.h"
 
+#include <string.h>
+
 #define HOW_TO "ninja -C BUILD regenerate-goldens (or meson compile -C BUILD regenerate-goldens)"
 
 /* Fails the current case, saying why on stderr too: meson shows a failed
@@ -54,4 +56,51 @@ hvk_test_golden_regenerate (const char *path,
   g_assert_no_error (error);
   g_test_message ("REGENERATED %s%s", path,
                   changed ? " (CHANGED: review the diff before committing)" : " (unchanged)");
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+void
+hvk_test_golden_check_orphans (const char         *dir,
+                               const char * const *suffixes)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &error);
+  g_autoptr(GPtrArray) orphans = g_ptr_array_new_with_free_func (g_free);
+  const char *entry;
+
+  g_assert_no_error (error);
+  while ((entry = g_dir_read_name (d)) != NULL)
+    for (guint i = 0; suffixes[i] != NULL; i++)
+      {
+        g_autofree char *base = NULL;
+        g_autofree char *conf = NULL;
+
+        if (!g_str_has_suffix (entry, suffixes[i]))
+          continue;
+        base = g_strndup (entry, strlen (entry) - strlen (suffixes[i]));
+        conf = g_strdup_printf ("%s/%s.conf", dir, base);
+        if (!g_file_test (conf, G_FILE_TEST_EXISTS))
+          g_ptr_array_add (orphans, g_strdup_printf ("%s/%s", dir, entry));
+      }
+
+  if (orphans->len > 0)
+    {
+      g_autofree char *list = NULL;
+      g_autofree char *message = NULL;
+
+      g_ptr_array_sort (orphans, compare_strings);
+      g_ptr_array_add (orphans, NULL);
+      /* One line: it ends up in a TAP "not ok" line. */
+      list = g_strjoinv (" ", (char **) orphans->pdata);
+      message = g_strdup_printf ("expected files without their .conf (remove them, or "
+                                 "restore the case): %s", list);
+      g_printerr ("%s\n", message);
+      g_test_fail_printf ("%s", message);
+    }
 }

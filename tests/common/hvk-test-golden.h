@@ -26,5 +26,11 @@ HvkTestGoldenMode hvk_test_golden_mode       (void);
 /* Writes @contents to @path, loudly (a regeneration is reviewed). */
 void              hvk_test_golden_regenerate (const char *path,
                                               const char *contents);
+/* Fails the current case naming every NAME.SUFFIX in @dir (for each of
+ * the %NULL-terminated @suffixes, e.g. ".args") whose NAME.conf does not
+ * exist: an expected file left behind by a removed or renamed case is
+ * compared with nothing and would otherwise rot unnoticed. */
+void              hvk_test_golden_check_orphans (const char         *dir,
+                                                 const char * const *suffixes);
 
 G_END_DECLS

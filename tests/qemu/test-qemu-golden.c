@@ -128,6 +128,16 @@ set_golden_env (const char *regenerate,
     }
 }
 
+/* Every .args belongs to a .conf: an orphan is compared with nothing. */
+static void
+test_golden_orphans (void)
+{
+  static const char * const suffixes[] = { ".args", NULL };
+  g_autofree char *dir = qemu_test_golden_dir ();
+
+  hvk_test_golden_check_orphans (dir, suffixes);
+}
+
 static void
 test_golden_mode_compare (void)
 {
@@ -830,6 +840,7 @@ main (int    argc,
 
       g_test_add_data_func (path, names[i], test_golden);
     }
+  g_test_add_func ("/hvk/qemu/golden-orphans", test_golden_orphans);
   g_test_add_func ("/hvk/qemu/golden-mode/compare", test_golden_mode_compare);
   g_test_add_func ("/hvk/qemu/golden-mode/target", test_golden_mode_target);
   g_test_add_func ("/hvk/qemu/golden-mode/leftover", test_golden_mode_leftover);

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+/* The HvkHypervisor wrappers, without any backend: two tiny in-test
+ * implementations, one that implements nothing but get_state (every
+ * wrapper must say NOT_SUPPORTED or fall back to its documented default)
+ * and one whose lifecycle vfuncs only count calls (the wrappers must
+ * refuse by the lifecycle table before they dispatch). */
+
+/* ---- TestBare: only get_state ---- */
+
+#define TEST_TYPE_BARE (test_bare_get_type ())
+G_DECLARE_FINAL_TYPE (TestBare, test_bare, TEST, BARE, GObject)
+
+struct _TestBare
+{
+  GObject parent_instance;
+};
+
+static HvkVmState
+test_bare_get_state (HvkHypervisor *self)
+{
+  return HVK_VM_STATE_NONE;
+}
+
+static void
+test_bare_iface_init (HvkHypervisorInterface *iface)
+{
+  iface->get_state = test_bare_get_state;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestBare, test_bare, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (HVK_TYPE_HYPERVISOR,
+                                                      test_bare_iface_init))
+
+static void
+test_bare_class_init (TestBareClass *klass)
+{
+}
+
+static void
+test_bare_init (TestBare *self)
+{
+}
+
+/* ---- TestFull: lifecycle vfuncs that count calls ---- */
+
+#define TEST_TYPE_FULL (test_full_get_type ())
+G_DECLARE_FINAL_TYPE (TestFull, test_full, TEST, FULL, GObject)
+
+struct _TestFull
+{
+  GObject parent_instance;
+  HvkVmState state;
+  guint calls;
+  guint save_state_calls;
+};
+
+static HvkVmState
+test_full_get_state (HvkHypervisor *self)
+{
+  return TEST_FULL (self)->state;
+}
+
+static gboolean
+test_full_create_vm (HvkHypervisor *self, const char *id, HvkConfig *config, GError **error)
+{
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_start_vm (HvkHypervisor *self, guint timeout_ms, GCancellable *cancellable,
+                    GError **error)
+{
+  /* The wrapper turns 0 into the default bound. */
+  g_assert_cmpuint (timeout_ms, ==, HVK_DEFAULT_START_TIMEOUT_MS);
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_stop_vm (HvkHypervisor *self, gboolean wait_only, GCancellable *cancellable,
+                   GError **error)
+{
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_simple (HvkHypervisor *self, GCancellable *cancellable, GError **error)
+{
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_add_device (HvkHypervisor *self, HvkDevice *device, GError **error)
+{
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_hotplug_add_device (HvkHypervisor *self, HvkDevice *device,
+                              GCancellable *cancellable, GError **error)
+{
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_hotplug_remove_device (HvkHypervisor *self, const char *device_id,
+                                 GCancellable *cancellable, GError **error)
+{
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_resize_memory (HvkHypervisor *self, guint32 mem_mb, guint32 block_size_mb,
+                         gboolean probe, guint32 *new_mem_mb, HvkMemoryDevice *mem_dev,
+                         GCancellable *cancellable, GError **error)
+{
+  /* The wrapper passes dummies for optional outs. */
+  g_assert_nonnull (new_mem_mb);
+  g_assert_nonnull (mem_dev);
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_resize_vcpus (HvkHypervisor *self, guint32 vcpus, guint32 *old_vcpus,
+                        guint32 *new_vcpus, GCancellable *cancellable, GError **error)
+{
+  g_assert_nonnull (old_vcpus);
+  g_assert_nonnull (new_vcpus);
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static JsonNode *
+test_full_save_state (HvkHypervisor *self)
+{
+  TEST_FULL (self)->save_state_calls++;
+  return json_node_init_object (json_node_alloc (), json_object_new ());
+}
+
+static void
+test_full_iface_init (HvkHypervisorInterface *iface)
+{
+  iface->get_state = test_full_get_state;
+  iface->create_vm = test_full_create_vm;
+  iface->start_vm = test_full_start_vm;
+  iface->stop_vm = test_full_stop_vm;
+  iface->pause_vm = test_full_simple;
+  iface->resume_vm = test_full_simple;
+  iface->save_vm = test_full_simple;
+  iface->add_device = test_full_add_device;
+  iface->hotplug_add_device = test_full_hotplug_add_device;
+  iface->hotplug_remove_device = test_full_hotplug_remove_device;
+  iface->resize_memory = test_full_resize_memory;
+  iface->resize_vcpus = test_full_resize_vcpus;
+  iface->save_state = test_full_save_state;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestFull, test_full, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (HVK_TYPE_HYPERVISOR,
+                                                      test_full_iface_init))
+
+static void
+test_full_class_init (TestFullClass *klass)
+{
+}
+
+static void
+test_full_init (TestFull *self)
+{
+}
+
+/* ---- the operations, driven uniformly ---- */
+
+typedef enum {
+  OP_CREATE,
+  OP_START,
+  OP_STOP,
+  OP_PAUSE,
+  OP_RESUME,
+  OP_SAVE,
+  OP_ADD_DEVICE,
+  OP_HOTPLUG_ADD,
+  OP_HOTPLUG_REMOVE,
+  OP_RESIZE_MEMORY,
+  OP_RESIZE_VCPUS,
+  N_OPS,
+} Op;
+
+#define S(state) (1u << HVK_VM_STATE_ ## state)
+
+/* The table documented with HvkVmState, written out again on purpose: a
+ * change to the one in core/hvk-hypervisor.c must show up here. */
+static const struct {
+  const char *vfunc;
+  const char *verb;
+  guint legal;
+} ops[N_OPS] = {
+  [OP_CREATE] = { "create_vm", "create", S (NONE) },
+  [OP_START] = { "start_vm", "start", S (CREATED) },
+  [OP_STOP] = { "stop_vm", "stop", S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  [OP_PAUSE] = { "pause_vm", "pause", S (RUNNING) },
+  [OP_RESUME] = { "resume_vm", "resume", S (PAUSED) },
+  [OP_SAVE] = { "save_vm", "save", S (RUNNING) | S (PAUSED) },
+  [OP_ADD_DEVICE] = { "add_device", "cold-plug a device into", S (CREATED) },
+  [OP_HOTPLUG_ADD] = { "hotplug_add_device", "hotplug a device into", S (RUNNING) },
+  [OP_HOTPLUG_REMOVE] = { "hotplug_remove_device", "unplug a device from", S (RUNNING) },
+  [OP_RESIZE_MEMORY] = { "resize_memory", "resize the memory of", S (RUNNING) },
+  [OP_RESIZE_VCPUS] = { "resize_vcpus", "resize the vCPUs of", S (RUNNING) },
+};
+
+#undef S
+
+static const HvkVmState all_states[] = {
+  HVK_VM_STATE_NONE, HVK_VM_STATE_CREATED, HVK_VM_STATE_RUNNING,
+  HVK_VM_STATE_PAUSED, HVK_VM_STATE_STOPPED, HVK_VM_STATE_STARTING,
+};
+
+static gboolean
+run_op (HvkHypervisor *hv,
+        Op             op,
+        GError       **error)
+{
+  g_autoptr(HvkConfig) config = hvk_config_new ("test");
+  g_autoptr(HvkDeviceKind) kind = hvk_device_kind_new ("gadget", NULL, NULL, 0, NULL);
+  g_autoptr(HvkDevice) device = hvk_device_new (kind, "g0");
+
+  switch (op)
+    {
+    case OP_CREATE:
+      return hvk_hypervisor_create_vm (hv, "vm0", config, error);
+    case OP_START:
+      return hvk_hypervisor_start_vm (hv, 0, NULL, error);
+    case OP_STOP:
+      return hvk_hypervisor_stop_vm (hv, FALSE, NULL, error);
+    case OP_PAUSE:
+      return hvk_hypervisor_pause_vm (hv, NULL, error);
+    case OP_RESUME:
+      return hvk_hypervisor_resume_vm (hv, NULL, error);
+    case OP_SAVE:
+      return hvk_hypervisor_save_vm (hv, NULL, error);
+    case OP_ADD_DEVICE:
+      return hvk_hypervisor_add_device (hv, device, error);
+    case OP_HOTPLUG_ADD:
+      return hvk_hypervisor_hotplug_add_device (hv, device, NULL, error);
+    case OP_HOTPLUG_REMOVE:
+      return hvk_hypervisor_hotplug_remove_device (hv, "g0", NULL, error);
+    case OP_RESIZE_MEMORY:
+      return hvk_hypervisor_resize_memory (hv, 512, 0, FALSE, NULL, NULL, NULL, error);
+    case OP_RESIZE_VCPUS:
+      return hvk_hypervisor_resize_vcpus (hv, 2, NULL, NULL, NULL, error);
+    case N_OPS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* A NULL vfunc is NOT_SUPPORTED, naming the backend and the operation,
+ * in every state. */
+static void
+test_not_supported (void)
+{
+  g_autoptr(HvkHypervisor) hv = g_object_new (TEST_TYPE_BARE, NULL);
+
+  for (guint op = 0; op < N_OPS; op++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *expected = g_strdup_printf ("backend 'TestBare' does not support %s",
+                                                   ops[op].vfunc);
+
+      g_assert_false (run_op (hv, op, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+      g_assert_cmpstr (error->message, ==, expected);
+    }
+
+  /* The other wrappers that fail without their vfunc. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (hvk_hypervisor_check (hv, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_cmpstr (error->message, ==, "backend 'TestBare' does not support check");
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) state = json_node_init_object (json_node_alloc (), json_object_new ());
+
+    g_assert_false (hvk_hypervisor_load_state (hv, state, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *protocol = NULL;
+    g_autofree char *url = NULL;
+
+    g_assert_false (hvk_hypervisor_get_vm_console (hv, &protocol, &url, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_null (protocol);
+    g_assert_null (url);
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) tids = hvk_hypervisor_get_thread_ids (hv, NULL, &error);
+
+    g_assert_null (tids);
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *socket = hvk_hypervisor_generate_socket (hv, "vm0", &error);
+
+    g_assert_null (socket);
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  }
+
+  /* The queries fall back to their documented defaults. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) pids = hvk_hypervisor_get_pids (hv);
+    g_autoptr(JsonNode) state = hvk_hypervisor_save_state (hv);
+
+    g_assert_true (hvk_hypervisor_cleanup (hv, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (pids->len, ==, 0);
+    g_assert_true (JSON_NODE_HOLDS_OBJECT (state));
+    g_assert_cmpuint (json_object_get_size (json_node_get_object (state)), ==, 0);
+    g_assert_cmpint (hvk_hypervisor_get_virtiofs_pid (hv), ==, -1);
+    g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (hv), ==, 0);
+    g_assert_cmpuint (hvk_hypervisor_capabilities (hv), ==, HVK_CAP_NONE);
+    g_assert_null (hvk_hypervisor_get_config (hv));
+    g_assert_false (hvk_hypervisor_is_rate_limiter_builtin (hv));
+    g_assert_null (hvk_hypervisor_get_registry (hv));
+    g_assert_cmpstr (hvk_hypervisor_get_backend_name (hv), ==, "TestBare");
+    hvk_hypervisor_disconnect (hv);
+  }
+}
+
+/* Every operation in every state: legal ones dispatch, the others fail
+ * with HVK_ERROR_STATE before the backend sees them. */
+static void
+test_lifecycle_table (void)
+{
+  g_autoptr(HvkHypervisor) hv = g_object_new (TEST_TYPE_FULL, NULL);
+  TestFull *full = TEST_FULL (hv);
+
+  for (guint op = 0; op < N_OPS; op++)
+    for (gsize s = 0; s < G_N_ELEMENTS (all_states); s++)
+      {
+        HvkVmState state = all_states[s];
+        g_autoptr(GError) error = NULL;
+        gboolean legal = (ops[op].legal & (1u << state)) != 0;
+        guint calls_before;
+
+        g_test_message ("%s in state %s: %s", ops[op].vfunc,
+                        hvk_vm_state_to_string (state), legal ? "legal" : "refused");
+        full->state = state;
+        calls_before = full->calls;
+        if (legal)
+          {
+            g_assert_true (run_op (hv, op, &error));
+            g_assert_no_error (error);
+            g_assert_cmpuint (full->calls, ==, calls_before + 1);
+          }
+        else
+          {
+            g_autofree char *expected =
+              g_strdup_printf ("cannot %s VM 'vm0': it is %s", ops[op].verb,
+                               state == HVK_VM_STATE_NONE
+                               ? "not created" : hvk_vm_state_to_string (state));
+
+            g_assert_false (run_op (hv, op, &error));
+            g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+            g_assert_cmpuint (full->calls, ==, calls_before);
+            g_assert_cmpstr (error->message, ==, expected);
+          }
+      }
+}
+
+/* The names are a contract (state JSON, `hvkit status`). */
+static void
+test_state_strings (void)
+{
+  static const struct {
+    HvkVmState state;
+    const char *name;
+  } names[] = {
+    { HVK_VM_STATE_NONE, "none" },
+    { HVK_VM_STATE_CREATED, "created" },
+    { HVK_VM_STATE_RUNNING, "running" },
+    { HVK_VM_STATE_PAUSED, "paused" },
+    { HVK_VM_STATE_STOPPED, "stopped" },
+    { HVK_VM_STATE_STARTING, "starting" },
+  };
+  HvkVmState state;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      state = (HvkVmState) 99;
+      g_assert_cmpstr (hvk_vm_state_to_string (names[i].state), ==, names[i].name);
+      g_assert_true (hvk_vm_state_from_string (names[i].name, &state));
+      g_assert_cmpint (state, ==, names[i].state);
+    }
+
+  g_assert_cmpstr (hvk_vm_state_to_string ((HvkVmState) 99), ==, "unknown");
+  state = HVK_VM_STATE_RUNNING;
+  g_assert_false (hvk_vm_state_from_string ("unknown", &state));
+  g_assert_false (hvk_vm_state_from_string ("Running", &state));
+  g_assert_false (hvk_vm_state_from_string ("", &state));
+  g_assert_false (hvk_vm_state_from_string (NULL, &state));
+  g_assert_cmpint (state, ==, HVK_VM_STATE_RUNNING);
+}
+
+/* Unbound, persist() writes nothing (save_state is not even asked) and
+ * succeeds. */
+static void
+test_persist_unbound (void)
+{
+  g_autoptr(HvkHypervisor) hv = g_object_new (TEST_TYPE_FULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (hvk_hypervisor_persist (hv, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (TEST_FULL (hv)->save_state_calls, ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/hvk/hypervisor/not-supported", test_not_supported);
+  g_test_add_func ("/hvk/hypervisor/lifecycle-table", test_lifecycle_table);
+  g_test_add_func ("/hvk/hypervisor/state-strings", test_state_strings);
+  g_test_add_func ("/hvk/hypervisor/persist-unbound", test_persist_unbound);
+
+  return g_test_run ();
+}
