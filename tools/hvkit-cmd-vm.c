@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include <glib/gstdio.h>
 
 #include "hvkit-tool.h"
 
@@ -129,9 +130,15 @@ hvkit_cmd_stop (HvkitTool *tool,
   hypervisor = hvkit_open_vm_to_stop (tool, argv[1], &lock, &record_error, &status);
   /* A record that cannot be read; no record at all is no VM (the record
    * is written before anything is spawned). */
-  if (hypervisor == NULL && record_error != NULL && lock != NULL
-      && !g_error_matches (record_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
-    return hvkit_stop_unrecorded (tool, argv[1], record_error);
+  if (hypervisor == NULL && record_error != NULL && lock != NULL)
+    {
+      g_autofree char *state_file = g_build_filename (tool->state_dir, argv[1],
+                                                      HVK_VM_STATE_FILE, NULL);
+      GStatBuf st;
+
+      if (g_lstat (state_file, &st) == 0)
+        return hvkit_stop_unrecorded (tool, argv[1], record_error);
+    }
   if (hypervisor == NULL)
     return record_error != NULL ? hvkit_fail (record_error, HVKIT_EXIT_FAILED) : status;
 

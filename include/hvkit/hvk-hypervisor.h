@@ -161,6 +161,9 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   with @error set
  * @is_rate_limiter_builtin: whether the VMM limits I/O rates itself;
  *   without it the wrapper returns %FALSE
+ * @get_hotplugged_devices: the devices hot-plugged into the running VM
+ *   (#HvkDevice, with their kind and properties), oldest first; %NULL
+ *   makes the wrapper return an empty array
  * @get_state: the VM's lifecycle state as the backend knows it (a VM
  *   whose VMM died is %HVK_VM_STATE_STOPPED); every backend must
  *   implement it: the wrappers check each lifecycle operation against it
