@@ -171,6 +171,7 @@ test_corrupt_state (gconstpointer data)
   g_assert_nonnull (strstr (out, id));
   g_assert_nonnull (strstr (out, "corrupt state"));
 
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (rel_run_tool (&env, &out, &err, "stop", id, NULL), ==, 0);
   g_assert_nonnull (strstr (err, "corrupt state"));
   g_assert_nonnull (strstr (out, "stopped without its record"));
