@@ -602,25 +602,9 @@ hvk_qmp_client_execute (HvkQmpClient *self,
 
 static gboolean
 event_matches (JsonObject *event,
-               const char *name,
-               const char *data_key,
-               const char *data_value)
+               const char *name)
 {
-  JsonNode *data;
-  JsonNode *member;
-
-  if (g_strcmp0 (member_string (event, "event", NULL), name) != 0)
-    return FALSE;
-  if (data_key == NULL)
-    return TRUE;
-  data = json_object_get_member (event, "data");
-  if (data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
-    return FALSE;
-  member = json_object_get_member (json_node_get_object (data), data_key);
-  return member != NULL
-         && JSON_NODE_HOLDS_VALUE (member)
-         && json_node_get_value_type (member) == G_TYPE_STRING
-         && g_strcmp0 (json_node_get_string (member), data_value) == 0;
+  return g_strcmp0 (member_string (event, "event", NULL), name) == 0;
 }
 
 static gboolean
@@ -637,6 +621,32 @@ event_data_matches (JsonObject       *event,
   return match (empty, user_data);
 }
 
+typedef struct {
+  const char *key;
+  const char *value;
+} MemberEquals;
+
+/* The data member @key is the string @value. */
+static gboolean
+data_member_equals (JsonObject *data,
+                    gpointer    user_data)
+{
+  MemberEquals *want = user_data;
+  JsonNode *member = json_object_get_member (data, want->key);
+
+  return member != NULL
+         && JSON_NODE_HOLDS_VALUE (member)
+         && json_node_get_value_type (member) == G_TYPE_STRING
+         && g_strcmp0 (json_node_get_string (member), want->value) == 0;
+}
+
+static gboolean
+any_data (JsonObject *data,
+          gpointer    user_data)
+{
+  return TRUE;
+}
+
 JsonObject *
 hvk_qmp_client_wait_event (HvkQmpClient *self,
                            const char   *name,
@@ -646,40 +656,15 @@ hvk_qmp_client_wait_event (HvkQmpClient *self,
                            GCancellable *cancellable,
                            GError      **error)
 {
-  gint64 deadline = deadline_from_timeout (timeout_ms);
-  g_autofree char *what = NULL;
+  MemberEquals want = { data_key, data_value };
+  g_autofree char *description = NULL;
 
-  g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  for (GList *l = self->events.head; l != NULL; l = l->next)
-    {
-      if (event_matches (l->data, name, data_key, data_value))
-        {
-          JsonObject *event = l->data;
-          g_queue_delete_link (&self->events, l);
-          return event;
-        }
-    }
-
-  if (data_key != NULL)
-    what = g_strdup_printf ("waiting for QMP event %s (%s=%s)", name, data_key, data_value);
-  else
-    what = g_strdup_printf ("waiting for QMP event %s", name);
-
-  for (;;)
-    {
-      g_autoptr(JsonObject) message = read_message (self, deadline, what, timeout_ms,
-                                                    cancellable, error);
-      if (message == NULL)
-        return NULL;
-      if (!json_object_has_member (message, "event"))
-        continue;  /* a late reply */
-      if (event_matches (message, name, data_key, data_value))
-        return g_steal_pointer (&message);
-      queue_event (self, message);
-    }
+  if (data_key == NULL)
+    return hvk_qmp_client_wait_event_match (self, name, any_data, NULL, NULL,
+                                            timeout_ms, cancellable, error);
+  description = g_strdup_printf ("%s=%s", data_key, data_value);
+  return hvk_qmp_client_wait_event_match (self, name, data_member_equals, &want, description,
+                                          timeout_ms, cancellable, error);
 }
 
 /* As hvk_qmp_client_wait_event(), with @match deciding on the event's
@@ -704,7 +689,7 @@ hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
 
   for (GList *l = self->events.head; l != NULL; l = l->next)
     {
-      if (event_matches (l->data, name, NULL, NULL) && event_data_matches (l->data, match, user_data))
+      if (event_matches (l->data, name) && event_data_matches (l->data, match, user_data))
         {
           JsonObject *event = l->data;
           g_queue_delete_link (&self->events, l);
@@ -712,8 +697,9 @@ hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
         }
     }
 
-  what = g_strdup_printf ("waiting for QMP event %s (%s)", name,
-                          description != NULL ? description : "matching");
+  what = description != NULL
+         ? g_strdup_printf ("waiting for QMP event %s (%s)", name, description)
+         : g_strdup_printf ("waiting for QMP event %s", name);
   for (;;)
     {
       g_autoptr(JsonObject) message = read_message (self, deadline, what, timeout_ms,
@@ -722,7 +708,7 @@ hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
         return NULL;
       if (!json_object_has_member (message, "event"))
         continue;  /* a late reply */
-      if (event_matches (message, name, NULL, NULL) && event_data_matches (message, match, user_data))
+      if (event_matches (message, name) && event_data_matches (message, match, user_data))
         return g_steal_pointer (&message);
       queue_event (self, message);
     }
@@ -737,7 +723,7 @@ hvk_qmp_client_take_queued_event (HvkQmpClient *self,
 
   for (GList *l = self->events.head; l != NULL; l = l->next)
     {
-      if (event_matches (l->data, name, NULL, NULL))
+      if (event_matches (l->data, name))
         {
           JsonObject *event = l->data;
           g_queue_delete_link (&self->events, l);
