@@ -22,6 +22,7 @@
 #include "hvk-qemu-hypervisor-private.h"
 #include "hvk-qemu-virtiofsd.h"
 #include "hvk-qemu-qmp.h"
+#include "hvk-qemu-device-props.h"
 
 /* Live changes of a running VM: hotplug and unplug of devices, vCPU and
  * memory resize (libvirt's qemu_hotplug.c). */
@@ -334,6 +335,8 @@ record_bus (JsonObject *record,
   json_object_set_int_member (record, "addr", addr);
 }
 
+/* blockdev-add + device_add of the very properties the command line
+ * gives a cold-plugged disk (hvk_qemu_block_props()). */
 static gboolean
 hotplug_block (HvkQemuHypervisor *self,
                HvkDevice         *device,
@@ -341,98 +344,57 @@ hotplug_block (HvkQemuHypervisor *self,
                GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *path = device_string (device, "path", "file", NULL);
-  const char *format = device_string (device, "format", NULL);
-  const char *driver_cfg = device_string (device, "driver", NULL);
-  const char *serial = device_string (device, "serial", NULL);
-  gboolean read_only = device_boolean (device, "readonly") || device_boolean (device, "read_only")
-                       || device_boolean (device, "read-only");
-  g_autofree char *node = g_strdup_printf ("drive-%s", id);
-  g_autoptr(JsonObject) blockdev = json_object_new ();
-  g_autoptr(JsonObject) file = json_object_new ();
-  g_autoptr(JsonObject) args = json_object_new ();
-  g_autoptr(JsonObject) record = NULL;
+  HvkQemuBlock block;
+  HvkQemuPlace place = { NULL, -1, -1 };
   g_autofree char *bus = NULL;
-  int addr = -1;
-  gboolean scsi;
-  struct stat st;
+  g_autofree char *node = hvk_qemu_block_node_name (id, HVK_QEMU_BLOCK_BLOCKDEV);
+  g_autoptr(HvkOpts) backend_opts = NULL;
+  g_autoptr(HvkOpts) device_opts = NULL;
+  g_autoptr(JsonObject) blockdev = NULL;
+  g_autoptr(JsonObject) args = NULL;
+  g_autoptr(JsonObject) record = NULL;
 
-  if (path == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "block device '%s' has no path", id);
-      return FALSE;
-    }
-  if (stat (path, &st) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
-                   "block device '%s': %s: %s", id, path, g_strerror (saved));
-      return FALSE;
-    }
-  /* The device's driver, else the config's block_device_driver. */
-  if (driver_cfg == NULL)
-    driver_cfg = hvk_qemu_config_string (self->config, "block_device_driver", "virtio-scsi");
-  scsi = g_strcmp0 (driver_cfg, "virtio-scsi") == 0;
-  if (scsi && (self->layout == NULL || self->layout->scsi_controller == NULL))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "block device '%s': VM '%s' has no virtio-scsi controller "
-                   "(block_device_driver is not virtio-scsi)", id, self->id);
-      return FALSE;
-    }
-  if (!scsi && driver_cfg != NULL && !g_str_equal (driver_cfg, "virtio-blk"))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' cannot hotplug block device '%s' with driver '%s' "
-                   "(virtio-blk or virtio-scsi)", HVK_QEMU_BACKEND_NAME, id, driver_cfg);
-      return FALSE;
-    }
+  if (!hvk_qemu_block_resolve (device, self->config, &block, error)
+      || !hvk_qemu_block_probe (&block, error))
+    return FALSE;
 
-  json_object_set_string_member (file, "driver", S_ISBLK (st.st_mode) ? "host_device" : "file");
-  json_object_set_string_member (file, "filename", path);
-  json_object_set_string_member (blockdev, "node-name", node);
-  json_object_set_string_member (blockdev, "driver", format ? format : "raw");
-  json_object_set_boolean_member (blockdev, "read-only", read_only);
-  json_object_set_object_member (blockdev, "file", g_steal_pointer (&file));
+  if (hvk_qemu_block_is_scsi (&block))
+    {
+      int lun = 0;
 
-  if (scsi)
-    record = new_record (HVK_DEVICE_KIND_BLOCK, "scsi-hd");
+      if (self->layout == NULL || self->layout->scsi_controller == NULL)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                       "block device '%s': VM '%s' has no virtio-scsi controller "
+                       "(block_device_driver is not virtio-scsi)", id, self->id);
+          return FALSE;
+        }
+      bus = g_strdup_printf ("%s.0", self->layout->scsi_controller);
+      while (slot_used (self, bus, lun))
+        lun++;
+      place.bus = bus;
+      place.lun = lun;
+      record = new_record (HVK_DEVICE_KIND_BLOCK, "scsi-hd");
+    }
   else
     {
-      if (!pci_hotplug_allowed (self, id, "virtio-blk-pci", error))
+      if (!pci_hotplug_allowed (self, id, "virtio-blk-pci", error)
+          || !find_pci_slot (self, id, &bus, &place.addr, error))
         return FALSE;
-      if (!find_pci_slot (self, id, &bus, &addr, error))
-        return FALSE;
+      place.bus = bus;
       record = new_record (HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
     }
 
-  if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
+  if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place,
+                             &backend_opts, &device_opts, error))
+    return FALSE;
+  blockdev = hvk_opts_to_json (backend_opts, NULL, error);
+  args = blockdev != NULL ? hvk_opts_to_json (device_opts, "driver", error) : NULL;
+  if (args == NULL)
     return FALSE;
 
-  json_object_set_string_member (args, "driver", json_object_get_string_member (record, "driver"));
-  json_object_set_string_member (args, "id", id);
-  json_object_set_string_member (args, "drive", node);
-  if (serial != NULL)
-    json_object_set_string_member (args, "serial", serial);
-  if (scsi)
-    {
-      g_autofree char *scsi_bus = g_strdup_printf ("%s.0", self->layout->scsi_controller);
-      int lun = 0;
-
-      while (slot_used (self, scsi_bus, lun))
-        lun++;
-      json_object_set_string_member (args, "bus", scsi_bus);
-      json_object_set_int_member (args, "channel", 0);
-      json_object_set_int_member (args, "scsi-id", 0);
-      json_object_set_int_member (args, "lun", lun);
-      record_bus (record, scsi_bus, lun);
-    }
-  else
-    {
-      set_bus (args, bus, addr);
-      record_bus (record, bus, addr);
-    }
+  if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
+    return FALSE;
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
@@ -441,8 +403,9 @@ hotplug_block (HvkQemuHypervisor *self,
       return FALSE;
     }
 
+  record_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
   json_object_set_string_member (record, "node", node);
-  json_object_set_string_member (record, "path", path);
+  json_object_set_string_member (record, "path", block.path);
   json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
   return TRUE;
 }

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hvk-qemu-appenders-common.h"
+#include "hvk-qemu-device-props.h"
+
+/* ---- block ---- */
+
+static const char * const block_aios[] = { "threads", "native", "io_uring", NULL };
+
+/* Every setting of a disk, read once: the appender and hotplug both
+ * start here. */
+gboolean
+hvk_qemu_block_resolve (HvkDevice     *device,
+                        HvkConfig     *config,
+                        HvkQemuBlock  *block,
+                        GError       **error)
+{
+  memset (block, 0, sizeof *block);
+  block->id = hvk_device_get_id (device);
+  block->path = hvk_qemu_device_string (device, "path", NULL);
+  block->format = hvk_qemu_device_string (device, "format", NULL);
+  block->driver = hvk_qemu_device_string (device, "driver", NULL);
+  block->aio = hvk_qemu_device_string (device, "aio", NULL);
+  block->serial = hvk_qemu_device_string (device, "serial", NULL);
+  block->readonly = hvk_qemu_device_boolean (device, FALSE, "readonly", NULL);
+  block->cache_set = hvk_qemu_config_boolean (config, "block_device_cache_set");
+  block->cache_direct = hvk_qemu_config_boolean (config, "block_device_cache_direct");
+  block->cache_noflush = hvk_qemu_config_boolean (config, "block_device_cache_noflush");
+
+  if (block->path == NULL)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
+  if (block->format == NULL)
+    block->format = "raw";
+  if (block->driver == NULL)
+    block->driver = hvk_qemu_config_string (config, "block_device_driver", "virtio-scsi");
+  if (!g_str_equal (block->driver, "virtio-blk") && !g_str_equal (block->driver, "virtio-scsi"))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                  "block driver '%s' is not supported by the qemu backend "
+                                  "(virtio-blk or virtio-scsi)", block->driver);
+  if (block->aio == NULL)
+    block->aio = hvk_qemu_config_string (config, "block_device_aio", "threads");
+  if (!g_strv_contains (block_aios, block->aio))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "aio '%s' is not threads, native or io_uring", block->aio);
+  if (hvk_qemu_device_has (device, "cache_direct", NULL))
+    {
+      block->cache_set = TRUE;
+      block->cache_direct = hvk_qemu_device_boolean (device, FALSE, "cache_direct", NULL);
+    }
+  if (g_str_equal (block->aio, "native") && !(block->cache_set && block->cache_direct))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "aio=native needs the cache to be direct "
+                                  "(cache_direct=true or block_device_cache_direct)");
+  return TRUE;
+}
+
+/* What the blockdev form needs to know of the path (-drive file= finds
+ * out by itself): whether it is there, and a block device or a file. */
+gboolean
+hvk_qemu_block_probe (HvkQemuBlock  *block,
+                      GError       **error)
+{
+  struct stat st;
+
+  if (stat (block->path, &st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "block device '%s': %s: %s", block->id, block->path, g_strerror (saved));
+      return FALSE;
+    }
+  block->host_device = S_ISBLK (st.st_mode);
+  block->probed = TRUE;
+  return TRUE;
+}
+
+gboolean
+hvk_qemu_block_is_scsi (const HvkQemuBlock *block)
+{
+  return g_str_equal (block->driver, "virtio-scsi");
+}
+
+/* The name the device's drive= refers to: the -drive id (the BlockBackend)
+ * on the command line, the node of blockdev-add on hotplug. */
+char *
+hvk_qemu_block_node_name (const char       *id,
+                          HvkQemuBlockForm  form)
+{
+  return form == HVK_QEMU_BLOCK_DRIVE ? g_strdup (id) : g_strdup_printf ("drive-%s", id);
+}
+
+/* The backend and the device of a disk.  -drive keeps the spelling the
+ * command line has always had (tests/golden/qemu/block-*.args);
+ * blockdev-add spells the same settings as a format node over a protocol
+ * node (file.*), QEMU's own mapping of -drive: aio belongs to the
+ * protocol node, the cache options are inherited by it. */
+gboolean
+hvk_qemu_block_props (const HvkQemuBlock  *block,
+                      HvkQemuBlockForm     form,
+                      const HvkQemuPlace  *place,
+                      HvkOpts            **backend,
+                      HvkOpts            **device,
+                      GError             **error)
+{
+  g_autofree char *node = hvk_qemu_block_node_name (block->id, form);
+  g_autoptr(HvkOpts) back = hvk_opts_new (NULL);
+  g_autoptr(HvkOpts) dev = NULL;
+  gboolean scsi = hvk_qemu_block_is_scsi (block);
+
+  if (form == HVK_QEMU_BLOCK_DRIVE)
+    {
+      hvk_opts_add (back, "id", node);
+      hvk_opts_add (back, "file", block->path);
+      hvk_opts_add (back, "aio", block->aio);
+      hvk_opts_add (back, "format", block->format);
+      hvk_opts_add (back, "if", "none");
+      if (block->readonly)
+        hvk_opts_add (back, "readonly", "on");
+    }
+  else
+    {
+      if (!block->probed)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "block device '%s': blockdev form of a path not probed", block->id);
+          return FALSE;
+        }
+      hvk_opts_add (back, "node-name", node);
+      hvk_opts_add (back, "driver", block->format);
+      hvk_opts_add_bool (back, "read-only", block->readonly);
+      hvk_opts_add (back, "file.driver", block->host_device ? "host_device" : "file");
+      hvk_opts_add (back, "file.filename", block->path);
+      hvk_opts_add (back, "file.aio", block->aio);
+    }
+  if (block->cache_set)
+    {
+      hvk_opts_add_bool (back, "cache.direct", block->cache_direct);
+      hvk_opts_add_bool (back, "cache.no-flush", block->cache_noflush);
+    }
+
+  if (scsi)
+    {
+      dev = hvk_opts_new ("scsi-hd");
+      hvk_opts_add (dev, "id", block->id);
+      hvk_opts_add (dev, "drive", node);
+      hvk_opts_add (dev, "bus", place->bus);
+      hvk_opts_add_uint (dev, "channel", 0);
+      hvk_opts_add_uint (dev, "scsi-id", 0);
+      hvk_opts_add_uint (dev, "lun", (guint64) MAX (place->lun, 0));
+      if (block->serial != NULL)
+        hvk_opts_add (dev, "serial", block->serial);
+    }
+  else
+    {
+      dev = hvk_opts_new ("virtio-blk-pci");
+      hvk_opts_add (dev, "id", block->id);
+      hvk_opts_add (dev, "drive", node);
+      hvk_opts_add_bool (dev, "config-wce", FALSE);
+      hvk_opts_add (dev, "serial", block->serial != NULL ? block->serial : block->id);
+      if (place->bus != NULL)
+        hvk_opts_add (dev, "bus", place->bus);
+      if (place->addr >= 0)
+        hvk_opts_add_printf (dev, "addr", "0x%x", (guint) place->addr);
+    }
+
+  *backend = g_steal_pointer (&back);
+  *device = g_steal_pointer (&dev);
+  return TRUE;
+}
