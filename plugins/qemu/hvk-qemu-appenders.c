@@ -941,5 +941,7 @@ hvk_qemu_register_appenders (HvkPlugin  *plugin,
     if (!hvk_plugin_register_device_appender (plugin, HVK_QEMU_BACKEND_NAME, appenders[i].kind,
                                               0, appenders[i].func, NULL, error))
       return FALSE;
-  return hvk_qemu_register_net_appenders (plugin, error);
+  /* Hotplug of the same kinds, sharing their props builders. */
+  return hvk_qemu_register_net_appenders (plugin, error) &&
+         hvk_qemu_register_hotplug_handlers (plugin, error);
 }

@@ -33,59 +33,6 @@ static gboolean reconcile_if_pending (HvkQemuHypervisor  *self,
                                       GCancellable       *cancellable,
                                       GError            **error);
 
-static const char *
-device_string (HvkDevice  *device,
-               const char *first_name,
-               ...) G_GNUC_NULL_TERMINATED;
-
-/* The first of the named properties the device's kind declares and the
- * device sets: the kinds of different plugins spell things differently. */
-static const char *
-device_string (HvkDevice  *device,
-               const char *first_name,
-               ...)
-{
-  HvkDeviceKind *kind = hvk_device_get_kind (device);
-  const char *result = NULL;
-  va_list args;
-
-  va_start (args, first_name);
-  for (const char *name = first_name; name != NULL && result == NULL; name = va_arg (args, const char *))
-    {
-      const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (kind, name);
-
-      if (spec != NULL && spec->type == HVK_PROP_STRING && hvk_device_has (device, name))
-        result = hvk_device_get_string (device, name);
-    }
-  va_end (args);
-  return result;
-}
-
-static gboolean
-device_boolean (HvkDevice  *device,
-                const char *name)
-{
-  const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (hvk_device_get_kind (device), name);
-
-  return spec != NULL && spec->type == HVK_PROP_BOOLEAN && hvk_device_get_boolean (device, name);
-}
-
-static guint64
-device_uint (HvkDevice  *device,
-             const char *name,
-             guint64     fallback)
-{
-  const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (hvk_device_get_kind (device), name);
-
-  if (spec == NULL || !hvk_device_has (device, name))
-    return fallback;
-  if (spec->type == HVK_PROP_UINT)
-    return hvk_device_get_uint (device, name);
-  if (spec->type == HVK_PROP_INT)
-    return (guint64) MAX (hvk_device_get_int (device, name), 0);
-  return fallback;
-}
-
 /* Calls @func on every device the VM was started with: its config's
  * [device.*] groups, then those cold-plugged with add_device() (the order
  * the command line appends them in). */
@@ -131,14 +78,12 @@ count_cold_scsi_disk (gpointer data,
 {
   HvkDevice *device = data;
   CountScsi *count = user_data;
-  const char *driver;
+  HvkQemuBlock block;
 
-  if (g_strcmp0 (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK) != 0)
-    return;
-  driver = device_string (device, "driver", NULL);
-  if (driver == NULL)
-    driver = hvk_qemu_config_string (count->self->config, "block_device_driver", "virtio-scsi");
-  if (g_strcmp0 (driver, "virtio-scsi") == 0)
+  /* As the appender saw it (a disk it refused did not start the VM). */
+  if (g_strcmp0 (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK) == 0
+      && hvk_qemu_block_resolve (device, count->self->config, &block, NULL)
+      && hvk_qemu_block_is_scsi (&block))
     count->n++;
 }
 
@@ -417,8 +362,8 @@ hotplug_net (HvkQemuHypervisor *self,
              GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *ifname = device_string (device, "ifname", "tap", "tap_name", "name", NULL);
-  const char *mac = device_string (device, "mac", "mac_address", "hwaddr", NULL);
+  const char *ifname = hvk_qemu_device_string (device, "ifname", NULL);
+  const char *mac = hvk_qemu_device_string (device, "mac", NULL);
   g_autofree char *netdev = g_strdup_printf ("netdev-%s", id);
   g_autoptr(JsonObject) netdev_args = json_object_new ();
   g_autoptr(JsonObject) args = json_object_new ();
@@ -426,7 +371,7 @@ hotplug_net (HvkQemuHypervisor *self,
   g_autofree char *bus = NULL;
   int addr = -1;
 
-  const char *type = device_string (device, "type", NULL);
+  const char *type = hvk_qemu_device_string (device, "type", NULL);
 
   if (type != NULL && !g_str_equal (type, "tap"))
     {
@@ -450,8 +395,6 @@ hotplug_net (HvkQemuHypervisor *self,
   json_object_set_string_member (netdev_args, "ifname", ifname);
   json_object_set_string_member (netdev_args, "script", "no");
   json_object_set_string_member (netdev_args, "downscript", "no");
-  if (device_boolean (device, "vhost"))
-    json_object_set_boolean_member (netdev_args, "vhost", TRUE);
   if (!hvk_qemu_vm_qmp_run (self, "netdev_add", netdev_args, cancellable, error))
     return FALSE;
 
@@ -482,18 +425,13 @@ hotplug_vfio (HvkQemuHypervisor *self,
               GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *host = device_string (device, "host", "bdf", "address", "sysfsdev", NULL);
+  const char *host = hvk_qemu_device_string (device, "host", NULL);
   g_autoptr(JsonObject) args = json_object_new ();
   g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_VFIO, "vfio-pci");
   g_autofree char *bus = NULL;
   int addr = -1;
 
-  if (host == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "vfio device '%s' has no host address (host)", id);
-      return FALSE;
-    }
+  /* host is required: the device was validated. */
   if (!pci_hotplug_allowed (self, id, "vfio-pci", error)
       || !find_pci_slot (self, id, &bus, &addr, error))
     return FALSE;
@@ -509,6 +447,83 @@ hotplug_vfio (HvkQemuHypervisor *self,
 }
 
 
+static gboolean
+hotplug_cpu (HvkQemuHypervisor *self,
+             HvkDevice         *device,
+             GCancellable      *cancellable,
+             GError           **error)
+{
+  guint32 n = (guint32) hvk_device_get_uint (device, "count");
+
+  return hvk_qemu_vm_resize_vcpus (HVK_HYPERVISOR (self), self->vcpus + n, NULL, NULL,
+                                   cancellable, error);
+}
+
+static gboolean
+hotplug_memory (HvkQemuHypervisor *self,
+                HvkDevice         *device,
+                GCancellable      *cancellable,
+                GError           **error)
+{
+  guint64 size = hvk_device_get_uint (device, "size_mb");
+
+  if (size == 0 || size > G_MAXUINT32 - self->memory_mb)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "memory device '%s': size_mb %" G_GUINT64_FORMAT " is not within 1..%u",
+                   hvk_device_get_id (device), size, G_MAXUINT32 - self->memory_mb);
+      return FALSE;
+    }
+  return hvk_qemu_vm_resize_memory (HVK_HYPERVISOR (self), self->memory_mb + (guint32) size,
+                                    0, FALSE, NULL, NULL, cancellable, error);
+}
+
+typedef gboolean (*QemuHotplugFunc) (HvkQemuHypervisor *self,
+                                     HvkDevice         *device,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+
+/* The registry's entry point for the built-in kinds: a VM of another
+ * backend cannot get here (handlers are registered for "qemu"). */
+static gboolean
+hotplug_builtin (HvkHypervisor  *hypervisor,
+                 HvkDevice      *device,
+                 GCancellable   *cancellable,
+                 gpointer        user_data,
+                 GError        **error)
+{
+  QemuHotplugFunc func = (QemuHotplugFunc) (GCallback) user_data;
+
+  g_return_val_if_fail (HVK_IS_QEMU_HYPERVISOR (hypervisor), FALSE);
+  return func (HVK_QEMU_HYPERVISOR (hypervisor), device, cancellable, error);
+}
+
+static const struct {
+  const char      *kind;
+  QemuHotplugFunc  func;
+} hotplug_handlers[] = {
+  { HVK_DEVICE_KIND_BLOCK, hotplug_block },
+  { HVK_DEVICE_KIND_NET, hotplug_net },
+  { HVK_DEVICE_KIND_VFIO, hotplug_vfio },
+  { HVK_DEVICE_KIND_CPU, hotplug_cpu },
+  { HVK_DEVICE_KIND_MEMORY, hotplug_memory },
+};
+
+gboolean
+hvk_qemu_register_hotplug_handlers (HvkPlugin  *plugin,
+                                    GError    **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (hotplug_handlers); i++)
+    if (!hvk_plugin_register_hotplug_handler (plugin, HVK_QEMU_BACKEND_NAME, hotplug_handlers[i].kind,
+                                              0, hotplug_builtin,
+                                              (gpointer) (GCallback) hotplug_handlers[i].func, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* What holds for every kind, then the kind's handler from the registry
+ * (hvk_registry_hotplug_device()).  The device was validated by
+ * hvk_hypervisor_hotplug_add_device(), the only caller. */
 gboolean
 hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
                          HvkDevice      *device,
@@ -518,18 +533,9 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   const char *kind = hvk_device_get_kind_name (device);
   const char *id = hvk_device_get_id (device);
-  gboolean ok;
 
   if (!hvk_qemu_vm_check_state (self, "hotplug a device into", S (RUNNING) | S (PAUSED), error))
     return FALSE;
-  if (!hvk_device_validate (device, error))
-    return FALSE;
-  if (id == NULL || *id == '\0')
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "cannot hotplug a %s device without an id into VM '%s'", kind, self->id);
-      return FALSE;
-    }
   if (!reconcile_if_pending (self, cancellable, error))
     return FALSE;
   if (json_object_has_member (self->hotplugged, id)
@@ -541,40 +547,13 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
       return FALSE;
     }
 
-  if (g_str_equal (kind, HVK_DEVICE_KIND_BLOCK))
-    ok = hotplug_block (self, device, cancellable, error);
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_NET))
-    ok = hotplug_net (self, device, cancellable, error);
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_VFIO))
-    ok = hotplug_vfio (self, device, cancellable, error);
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_CPU))
+  if (!hvk_registry_hotplug_device (hvk_qemu_vm_registry (self), HVK_QEMU_BACKEND_NAME,
+                                    hypervisor, device, cancellable, error))
     {
-      guint32 n = (guint32) device_uint (device, "count", device_uint (device, "vcpus", 1));
-      ok = hvk_qemu_vm_resize_vcpus (hypervisor, self->vcpus + n, NULL, NULL, cancellable, error);
-    }
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_MEMORY))
-    {
-      guint64 size = device_uint (device, "size_mb", device_uint (device, "size", 0));
-      if (size == 0)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "memory device '%s' has no size_mb", id);
-          return FALSE;
-        }
-      ok = hvk_qemu_vm_resize_memory (hypervisor, self->memory_mb + (guint32) size, 0, FALSE,
-                               NULL, NULL, cancellable, error);
-    }
-  else
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' cannot hotplug devices of kind '%s' (device '%s')",
-                   HVK_QEMU_BACKEND_NAME, kind, id);
+      g_prefix_error (error, "cannot hotplug %s device '%s' into VM '%s': ", kind, id, self->id);
       return FALSE;
     }
-
-  if (!ok)
-    g_prefix_error (error, "cannot hotplug %s device '%s' into VM '%s': ", kind, id, self->id);
-  return ok;
+  return TRUE;
 }
 
 /* ---- unplug ---- */
