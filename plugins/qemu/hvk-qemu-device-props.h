@@ -68,3 +68,43 @@ char *hvk_qemu_block_node_name (const char       *id,
                                 HvkQemuBlockForm  form);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* A network interface's settings, resolved and checked once. */
+typedef struct {
+  const char          *id;
+  const char          *type;         /* tap, macvtap or vhost-user */
+  const char          *ifname;       /* NULL: none given */
+  const char          *mac;          /* NULL: QEMU's */
+  const char * const  *fds;
+  const char * const  *vhost_fds;
+  guint                n_fds;
+  guint                n_vhost_fds;
+  gboolean             vhost;        /* not disable_vhost_net */
+  const char          *socket;       /* vhost-user */
+  guint64              queues;       /* vhost-user */
+} HvkQemuNet;
+
+gboolean hvk_qemu_net_resolve   (HvkDevice    *device,
+                                 HvkConfig    *config,
+                                 HvkQemuNet   *net,
+                                 GError      **error);
+
+/* The netdev of a tap interface by name (-netdev tap,… / netdev_add)
+ * or, on the command line, by descriptors (@fds, @vhost_fds: QEMU's
+ * numbers, `3:4`; NULL for none), and its virtio-net-pci device with
+ * @n_queues (0: single queue) at @place. */
+char    *hvk_qemu_net_netdev_id (const char       *id,
+                                 HvkQemuBlockForm  form);
+void     hvk_qemu_net_tap_props (const HvkQemuNet    *net,
+                                 HvkQemuBlockForm     form,
+                                 const char          *fds,
+                                 const char          *vhost_fds,
+                                 HvkOpts            **netdev);
+HvkOpts *hvk_qemu_net_device_props (const HvkQemuNet   *net,
+                                    const char         *netdev_id,
+                                    guint               n_queues,
+                                    const HvkQemuPlace *place);
+
+G_END_DECLS

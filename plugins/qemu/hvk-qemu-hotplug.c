@@ -355,6 +355,10 @@ hotplug_block (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* netdev_add + device_add of the very properties the command line
+ * gives a cold-plugged tap interface (hvk_qemu_net_tap_props(),
+ * hvk_qemu_net_device_props()): vhost unless disable_vhost_net, the MAC
+ * checked. */
 static gboolean
 hotplug_net (HvkQemuHypervisor *self,
              HvkDevice         *device,
@@ -362,48 +366,41 @@ hotplug_net (HvkQemuHypervisor *self,
              GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *ifname = hvk_qemu_device_string (device, "ifname", NULL);
-  const char *mac = hvk_qemu_device_string (device, "mac", NULL);
-  g_autofree char *netdev = g_strdup_printf ("netdev-%s", id);
-  g_autoptr(JsonObject) netdev_args = json_object_new ();
-  g_autoptr(JsonObject) args = json_object_new ();
+  g_autofree char *netdev = hvk_qemu_net_netdev_id (id, HVK_QEMU_BLOCK_BLOCKDEV);
+  g_autoptr(HvkOpts) netdev_opts = NULL;
+  g_autoptr(HvkOpts) device_opts = NULL;
+  g_autoptr(JsonObject) netdev_args = NULL;
+  g_autoptr(JsonObject) args = NULL;
   g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_NET, "virtio-net-pci");
   g_autofree char *bus = NULL;
-  int addr = -1;
+  HvkQemuPlace place = { NULL, -1, -1 };
+  HvkQemuNet net;
 
-  const char *type = hvk_qemu_device_string (device, "type", NULL);
-
-  if (type != NULL && !g_str_equal (type, "tap"))
+  if (!hvk_qemu_net_resolve (device, self->config, &net, error))
+    return FALSE;
+  /* Descriptors (and so macvtap) would have to be passed over QMP
+   * (getfd), a vhost-user socket added as a chardev: not done. */
+  if (!g_str_equal (net.type, "tap") || net.n_fds > 0)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' hotplugs tap network devices only, not '%s' (device '%s')",
-                   HVK_QEMU_BACKEND_NAME, type, id);
-      return FALSE;
-    }
-  if (ifname == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "net device '%s' has no tap interface name (ifname)", id);
+                   "backend '%s' hotplugs tap network devices by ifname only, not '%s'%s (device '%s')",
+                   HVK_QEMU_BACKEND_NAME, net.type, net.n_fds > 0 ? " with fds" : "", id);
       return FALSE;
     }
   if (!pci_hotplug_allowed (self, id, "virtio-net-pci", error)
-      || !find_pci_slot (self, id, &bus, &addr, error))
+      || !find_pci_slot (self, id, &bus, &place.addr, error))
+    return FALSE;
+  place.bus = bus;
+
+  hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &netdev_opts);
+  device_opts = hvk_qemu_net_device_props (&net, netdev, 0, &place);
+  netdev_args = hvk_opts_to_json (netdev_opts, "type", error);
+  args = netdev_args != NULL ? hvk_opts_to_json (device_opts, NULL, error) : NULL;
+  if (args == NULL)
     return FALSE;
 
-  json_object_set_string_member (netdev_args, "type", "tap");
-  json_object_set_string_member (netdev_args, "id", netdev);
-  json_object_set_string_member (netdev_args, "ifname", ifname);
-  json_object_set_string_member (netdev_args, "script", "no");
-  json_object_set_string_member (netdev_args, "downscript", "no");
   if (!hvk_qemu_vm_qmp_run (self, "netdev_add", netdev_args, cancellable, error))
     return FALSE;
-
-  json_object_set_string_member (args, "driver", "virtio-net-pci");
-  json_object_set_string_member (args, "id", id);
-  json_object_set_string_member (args, "netdev", netdev);
-  if (mac != NULL)
-    json_object_set_string_member (args, "mac", mac);
-  set_bus (args, bus, addr);
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
@@ -412,7 +409,7 @@ hotplug_net (HvkQemuHypervisor *self,
       return FALSE;
     }
 
-  record_bus (record, bus, addr);
+  record_bus (record, place.bus, place.addr);
   json_object_set_string_member (record, "netdev", netdev);
   json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
   return TRUE;
