@@ -435,6 +435,8 @@ test_net_and_vfio (void)
   assert_arg (netdev, "id", "netdev-net1");
   assert_arg (netdev, "ifname", "tap0");
   assert_arg (netdev, "script", "no");
+  /* As on the command line: vhost-net unless disable_vhost_net, typed. */
+  g_assert_true (json_object_get_boolean_member (netdev, "vhost"));
   net = fake_server_arguments (server, 2);
   assert_arg (net, "driver", "virtio-net-pci");
   assert_arg (net, "netdev", "netdev-net1");

@@ -1000,6 +1000,63 @@ test_device_props_block_refused (void)
   }
 }
 
+/* A tap interface by name: the command line's -netdev/-device (as the
+ * goldens have them) and hotplug's netdev_add/device_add, vhost and mq
+ * typed for QMP; a bad MAC refused by the one check. */
+static void
+test_device_props_net (void)
+{
+  g_autoptr(GError) error = NULL;
+  HvkQemuPlace place = { "pci-bridge-0", 3, -1 };
+
+  {
+    g_autoptr(HvkConfig) config = load (NULL, "[device.n0]\nkind=net\nifname=tap0\nmac=02:00:00:00:00:01\n");
+    g_autoptr(HvkOpts) cold = NULL, hot = NULL, cold_dev = NULL, hot_dev = NULL;
+    g_autofree char *text = NULL, *netdev_id = hvk_qemu_net_netdev_id ("n0", HVK_QEMU_BLOCK_BLOCKDEV);
+    HvkQemuNet net;
+
+    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_no_error (error);
+    hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_DRIVE, NULL, NULL, &cold);
+    text = opts_text (cold);
+    g_assert_cmpstr (text, ==, "tap,id=n0,vhost=on,ifname=tap0,downscript=no,script=no");
+    g_clear_pointer (&text, g_free);
+    hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &hot);
+    text = opts_json (hot, "type");
+    g_assert_cmpstr (text, ==, "{\"type\":\"tap\",\"id\":\"netdev-n0\",\"vhost\":true,"
+                     "\"ifname\":\"tap0\",\"downscript\":\"no\",\"script\":\"no\"}");
+    g_clear_pointer (&text, g_free);
+
+    cold_dev = hvk_qemu_net_device_props (&net, "n0", 2, NULL);
+    text = opts_text (cold_dev);
+    g_assert_cmpstr (text, ==, "driver=virtio-net-pci,id=n0,netdev=n0,mac=02:00:00:00:00:01,mq=on,vectors=6");
+    g_clear_pointer (&text, g_free);
+    hot_dev = hvk_qemu_net_device_props (&net, netdev_id, 0, &place);
+    text = opts_json (hot_dev, NULL);
+    g_assert_cmpstr (text, ==, "{\"driver\":\"virtio-net-pci\",\"id\":\"n0\",\"netdev\":\"netdev-n0\","
+                     "\"mac\":\"02:00:00:00:00:01\",\"bus\":\"pci-bridge-0\",\"addr\":\"0x3\"}");
+  }
+  {
+    g_autoptr(HvkConfig) config = load ("disable_vhost_net=true\n", "[device.n0]\nkind=net\nifname=tap0\n");
+    g_autoptr(HvkOpts) hot = NULL;
+    g_autofree char *text = NULL;
+    HvkQemuNet net;
+
+    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &hot);
+    text = opts_json (hot, "type");
+    g_assert_null (strstr (text, "vhost"));
+  }
+  {
+    g_autoptr(HvkConfig) config = load (NULL, "[device.n0]\nkind=net\nifname=tap0\nmac=02:00:00:00:00\n");
+    HvkQemuNet net;
+
+    g_assert_false (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "is not a MAC address"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1046,6 +1103,7 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/device-props/block", test_device_props_block);
   g_test_add_func ("/hvk/qemu/device-props/block-scsi", test_device_props_block_scsi);
   g_test_add_func ("/hvk/qemu/device-props/block-refused", test_device_props_block_refused);
+  g_test_add_func ("/hvk/qemu/device-props/net", test_device_props_net);
 
   ret = g_test_run ();
 
