@@ -747,30 +747,8 @@ append_fs (HvkBuildContext  *ctx,
                                 "fs driver '%s' is not virtio-fs or virtio-9p", driver);
 }
 
-/* Host PCI address: [DDDD:]BB:DD.F in hex. */
-static gboolean
-is_pci_address (const char *text)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
-  guint n = g_strv_length (parts);
-  const char *slot_fn;
-
-  if (n < 2 || n > 3)
-    return FALSE;
-  for (guint i = 0; i + 1 < n; i++)
-    {
-      if (*parts[i] == '\0' || strlen (parts[i]) > (i == 0 && n == 3 ? 4u : 2u))
-        return FALSE;
-      for (const char *p = parts[i]; *p != '\0'; p++)
-        if (!g_ascii_isxdigit (*p))
-          return FALSE;
-    }
-  slot_fn = parts[n - 1];
-  return strlen (slot_fn) == 4 && g_ascii_isxdigit (slot_fn[0]) &&
-         g_ascii_isxdigit (slot_fn[1]) && slot_fn[2] == '.' && slot_fn[3] >= '0' && slot_fn[3] <= '7';
-}
-
-/* vfio-pci by host address, optionally on a given bus (a root port). */
+/* vfio-pci by host address, optionally on a given bus (a root port);
+ * its properties are hotplug's too (hvk-qemu-device-props.c). */
 static gboolean
 append_vfio (HvkBuildContext  *ctx,
              HvkDevice        *device,
@@ -779,30 +757,11 @@ append_vfio (HvkBuildContext  *ctx,
              GError          **error)
 {
   HvkQemuBuildData *data = begin_device (ctx, device, error);
-  g_autoptr(HvkOpts) opts = hvk_opts_new ("vfio-pci");
-  const char *host = hvk_qemu_device_string (device, "host", NULL);
   const char *bus = hvk_qemu_device_string (device, "bus", NULL);
-  const char *vendor = hvk_qemu_device_string (device, "vendor_id", NULL);
-  const char *product = hvk_qemu_device_string (device, "device_id", NULL);
+  g_autoptr(HvkOpts) opts = NULL;
 
-  if (data == NULL)
+  if (data == NULL || !hvk_qemu_vfio_props (device, NULL, &opts, error))
     return FALSE;
-  if (host == NULL || !is_pci_address (host))
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "host '%s' is not a PCI address ([DDDD:]BB:DD.F)",
-                                  host != NULL ? host : "");
-  hvk_opts_add (opts, "id", hvk_device_get_id (device));
-  hvk_opts_add (opts, "host", host);
-  if (vendor != NULL && product != NULL)
-    {
-      hvk_opts_add (opts, "x-pci-vendor-id", vendor);
-      hvk_opts_add (opts, "x-pci-device-id", product);
-    }
-  else if (vendor != NULL || product != NULL)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "vendor_id and device_id go together");
-  if (bus != NULL)
-    hvk_opts_add (opts, "bus", bus);
   if (!hvk_cmdline_add_opts (cmdline, "-device", opts, error))
     return FALSE;
   /* A root port holds one device: hotplug must not pick it. */

@@ -309,3 +309,64 @@ hvk_qemu_net_device_props (const HvkQemuNet   *net,
     hvk_opts_add_printf (opts, "addr", "0x%x", (guint) place->addr);
   return opts;
 }
+
+/* ---- vfio ---- */
+
+/* Host PCI address: [DDDD:]BB:DD.F in hex. */
+static gboolean
+is_pci_address (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
+  guint n = g_strv_length (parts);
+  const char *slot_fn;
+
+  if (n < 2 || n > 3)
+    return FALSE;
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      if (*parts[i] == '\0' || strlen (parts[i]) > (i == 0 && n == 3 ? 4u : 2u))
+        return FALSE;
+      for (const char *p = parts[i]; *p != '\0'; p++)
+        if (!g_ascii_isxdigit (*p))
+          return FALSE;
+    }
+  slot_fn = parts[n - 1];
+  return strlen (slot_fn) == 4 && g_ascii_isxdigit (slot_fn[0]) &&
+         g_ascii_isxdigit (slot_fn[1]) && slot_fn[2] == '.' && slot_fn[3] >= '0' && slot_fn[3] <= '7';
+}
+
+gboolean
+hvk_qemu_vfio_props (HvkDevice           *device,
+                     const HvkQemuPlace  *place,
+                     HvkOpts            **opts,
+                     GError             **error)
+{
+  g_autoptr(HvkOpts) dev = hvk_opts_new ("vfio-pci");
+  const char *host = hvk_qemu_device_string (device, "host", NULL);
+  const char *bus = hvk_qemu_device_string (device, "bus", NULL);
+  const char *vendor = hvk_qemu_device_string (device, "vendor_id", NULL);
+  const char *product = hvk_qemu_device_string (device, "device_id", NULL);
+
+  if (host == NULL || !is_pci_address (host))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "host '%s' is not a PCI address ([DDDD:]BB:DD.F)",
+                                  host != NULL ? host : "");
+  if ((vendor != NULL) != (product != NULL))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "vendor_id and device_id go together");
+  hvk_opts_add (dev, "id", hvk_device_get_id (device));
+  hvk_opts_add (dev, "host", host);
+  if (vendor != NULL)
+    {
+      hvk_opts_add (dev, "x-pci-vendor-id", vendor);
+      hvk_opts_add (dev, "x-pci-device-id", product);
+    }
+  if (bus == NULL && place != NULL)
+    bus = place->bus;
+  if (bus != NULL)
+    hvk_opts_add (dev, "bus", bus);
+  if (place != NULL && place->addr >= 0)
+    hvk_opts_add_printf (dev, "addr", "0x%x", (guint) place->addr);
+  *opts = g_steal_pointer (&dev);
+  return TRUE;
+}

@@ -108,3 +108,15 @@ HvkOpts *hvk_qemu_net_device_props (const HvkQemuNet   *net,
                                     const HvkQemuPlace *place);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* vfio-pci: the host's PCI address, the ids it may be shown with, and
+ * where it goes: the device's own bus (a root port, on the command
+ * line), else @place's (hotplug). */
+gboolean hvk_qemu_vfio_props (HvkDevice           *device,
+                              const HvkQemuPlace  *place,
+                              HvkOpts            **opts,
+                              GError             **error);
+
+G_END_DECLS

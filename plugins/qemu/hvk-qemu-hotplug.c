@@ -245,20 +245,6 @@ pci_hotplug_allowed (HvkQemuHypervisor *self,
   return hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
-static void
-set_bus (JsonObject *args,
-         const char *bus,
-         int         addr)
-{
-  if (bus != NULL)
-    json_object_set_string_member (args, "bus", bus);
-  if (addr >= 0)
-    {
-      g_autofree char *text = g_strdup_printf ("0x%x", addr);
-      json_object_set_string_member (args, "addr", text);
-    }
-}
-
 static JsonObject *
 new_record (const char *kind,
             const char *driver)
@@ -415,6 +401,9 @@ hotplug_net (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* device_add of the very properties the command line gives a
+ * cold-plugged vfio-pci (hvk_qemu_vfio_props()): a PCI host address,
+ * vendor_id/device_id, the device's bus if it names one. */
 static gboolean
 hotplug_vfio (HvkQemuHypervisor *self,
               HvkDevice         *device,
@@ -422,27 +411,35 @@ hotplug_vfio (HvkQemuHypervisor *self,
               GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *host = hvk_qemu_device_string (device, "host", NULL);
-  g_autoptr(JsonObject) args = json_object_new ();
+  const char *own_bus = hvk_qemu_device_string (device, "bus", NULL);
+  g_autoptr(HvkOpts) opts = NULL;
+  g_autoptr(JsonObject) args = NULL;
   g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_VFIO, "vfio-pci");
   g_autofree char *bus = NULL;
-  int addr = -1;
+  HvkQemuPlace place = { NULL, -1, -1 };
 
-  /* host is required: the device was validated. */
-  if (!pci_hotplug_allowed (self, id, "vfio-pci", error)
-      || !find_pci_slot (self, id, &bus, &addr, error))
+  /* Checked before a slot is looked for. */
+  if (!hvk_qemu_vfio_props (device, NULL, &opts, error))
     return FALSE;
-  json_object_set_string_member (args, "driver", "vfio-pci");
-  json_object_set_string_member (args, "id", id);
-  json_object_set_string_member (args, g_str_has_prefix (host, "/") ? "sysfsdev" : "host", host);
-  set_bus (args, bus, addr);
+  g_clear_pointer (&opts, hvk_opts_free);
+  if (!pci_hotplug_allowed (self, id, "vfio-pci", error))
+    return FALSE;
+  if (own_bus != NULL)
+    bus = g_strdup (own_bus);
+  else if (!find_pci_slot (self, id, &bus, &place.addr, error))
+    return FALSE;
+  place.bus = bus;
+  if (!hvk_qemu_vfio_props (device, &place, &opts, error))
+    return FALSE;
+  args = hvk_opts_to_json (opts, "driver", error);
+  if (args == NULL)
+    return FALSE;
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     return FALSE;
-  record_bus (record, bus, addr);
+  record_bus (record, place.bus, place.addr);
   json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
   return TRUE;
 }
-
 
 static gboolean
 hotplug_cpu (HvkQemuHypervisor *self,
