@@ -365,6 +365,17 @@ test_refusals_without_qmp (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/disk.raw"));
   g_clear_error (&error);
 
+  /* The command line's checks, before any QMP: a host that is not a PCI
+   * address, vendor_id without device_id. */
+  g_assert_false (hotplug (vm, "vfio,id=v9,host=", "/sys/bus/pci/devices/0000:01:00.0", "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "is not a PCI address"));
+  g_clear_error (&error);
+  g_assert_false (hotplug (vm, "vfio,id=v9,host=", "01:00.0", ",vendor_id=0x10de", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "go together"));
+  g_clear_error (&error);
+
   g_assert_false (hvk_hypervisor_hotplug_add_device (vm, rng, NULL, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "'rng'"));
@@ -423,7 +434,7 @@ test_net_and_vfio (void)
 
   g_assert_true (hotplug (vm, "net,id=net1,ifname=", "tap0", ",mac=02:00:00:00:00:01", &error));
   g_assert_no_error (error);
-  g_assert_true (hotplug (vm, "vfio,id=gpu0,host=", "0000:01:00.0", "", &error));
+  g_assert_true (hotplug (vm, "vfio,id=gpu0,host=", "0000:01:00.0", ",vendor_id=0x10de,device_id=0x1eb8", &error));
   g_assert_no_error (error);
   g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "net1", NULL, &error));
   g_assert_no_error (error);
@@ -446,6 +457,9 @@ test_net_and_vfio (void)
   assert_arg (vfio, "driver", "vfio-pci");
   assert_arg (vfio, "host", "0000:01:00.0");
   assert_arg (vfio, "addr", "0x2");
+  /* As on the command line (hvk_qemu_vfio_props()). */
+  assert_arg (vfio, "x-pci-vendor-id", "0x10de");
+  assert_arg (vfio, "x-pci-device-id", "0x1eb8");
   del = fake_server_arguments (server, 5);
   assert_arg (del, "id", "netdev-net1");
   fake_server_finish (server);
