@@ -22,10 +22,23 @@ typedef enum {
   OPT_RAW,    /* a user-given comma list, verbatim */
 } OptKind;
 
+/* What a pair's value is, for hvk_opts_to_json(): QMP wants booleans
+ * and integers typed, the command line prints them as on/off and decimal. */
+typedef enum {
+  OPT_STRING,
+  OPT_BOOL,
+  OPT_INT,
+} OptType;
+
 typedef struct {
   OptKind kind;
+  OptType type;
   char *key;    /* the list itself for OPT_RAW */
   char *value;  /* NULL unless OPT_PAIR */
+  union {
+    gboolean b;
+    gint64   i;
+  } typed;      /* the value of an OPT_BOOL or OPT_INT pair */
 } OptItem;
 
 struct _HvkOpts {
@@ -41,7 +54,7 @@ opt_item_free (OptItem *item)
   g_free (item);
 }
 
-static void
+static OptItem *
 opts_add_item (HvkOpts    *opts,
                OptKind     kind,
                const char *key,
@@ -50,9 +63,11 @@ opts_add_item (HvkOpts    *opts,
   OptItem *item = g_new0 (OptItem, 1);
 
   item->kind = kind;
+  item->type = OPT_STRING;
   item->key = g_strdup (key);
   item->value = value;
   g_ptr_array_add (opts->items, item);
+  return item;
 }
 
 /**
@@ -148,17 +163,21 @@ hvk_opts_add_printf (HvkOpts    *opts,
  * @key: the key
  * @value: the value
  *
- * Appends `key=on` or `key=off`.
+ * Appends `key=on` or `key=off`; a JSON boolean in hvk_opts_to_json().
  */
 void
 hvk_opts_add_bool (HvkOpts    *opts,
                    const char *key,
                    gboolean    value)
 {
+  OptItem *item;
+
   g_return_if_fail (opts != NULL);
   g_return_if_fail (key != NULL);
 
-  opts_add_item (opts, OPT_PAIR, key, g_strdup (value ? "on" : "off"));
+  item = opts_add_item (opts, OPT_PAIR, key, g_strdup (value ? "on" : "off"));
+  item->type = OPT_BOOL;
+  item->typed.b = !!value;
 }
 
 /**
@@ -167,18 +186,51 @@ hvk_opts_add_bool (HvkOpts    *opts,
  * @key: the key
  * @value: the value
  *
- * Appends `key=N` in decimal.
+ * Appends `key=N` in decimal; a JSON integer in hvk_opts_to_json()
+ * (a value above %G_MAXINT64, which a JSON integer cannot hold, stays a
+ * string there).
  */
 void
 hvk_opts_add_uint (HvkOpts    *opts,
                    const char *key,
                    guint64     value)
 {
+  OptItem *item;
+
   g_return_if_fail (opts != NULL);
   g_return_if_fail (key != NULL);
 
-  opts_add_item (opts, OPT_PAIR, key,
-                 g_strdup_printf ("%" G_GUINT64_FORMAT, value));
+  item = opts_add_item (opts, OPT_PAIR, key,
+                        g_strdup_printf ("%" G_GUINT64_FORMAT, value));
+  if (value <= G_MAXINT64)
+    {
+      item->type = OPT_INT;
+      item->typed.i = (gint64) value;
+    }
+}
+
+/**
+ * hvk_opts_add_int:
+ * @opts: an #HvkOpts
+ * @key: the key
+ * @value: the value
+ *
+ * Appends `key=N` in decimal (`-1`); a JSON integer in hvk_opts_to_json().
+ */
+void
+hvk_opts_add_int (HvkOpts    *opts,
+                  const char *key,
+                  gint64      value)
+{
+  OptItem *item;
+
+  g_return_if_fail (opts != NULL);
+  g_return_if_fail (key != NULL);
+
+  item = opts_add_item (opts, OPT_PAIR, key,
+                        g_strdup_printf ("%" G_GINT64_FORMAT, value));
+  item->type = OPT_INT;
+  item->typed.i = value;
 }
 
 /**
@@ -399,4 +451,134 @@ hvk_opts_to_string (HvkOpts  *opts,
     }
 
   return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Sets @key (dotted: `file.filename`) in @root, creating the objects on
+ * the way (`file`); a key set twice, or both as a value and as an object,
+ * is refused. */
+static gboolean
+json_set_dotted (JsonObject  *root,
+                 const char  *key,
+                 JsonNode    *value,
+                 GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (key, ".", -1);
+  g_autoptr(JsonNode) owned = value;
+  JsonObject *object = root;
+  guint n = g_strv_length (parts);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (*parts[i] == '\0')
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "Option key “%s” has an empty component", key);
+          return FALSE;
+        }
+      if (i + 1 == n)
+        break;
+      if (!json_object_has_member (object, parts[i]))
+        json_object_set_object_member (object, parts[i], json_object_new ());
+      else if (!JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, parts[i])))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "Option key “%s”: “%s” is also a value", key, parts[i]);
+          return FALSE;
+        }
+      object = json_object_get_object_member (object, parts[i]);
+    }
+  if (json_object_has_member (object, parts[n - 1]))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "Option key “%s” is given twice", key);
+      return FALSE;
+    }
+  json_object_set_member (object, parts[n - 1], g_steal_pointer (&owned));
+  return TRUE;
+}
+
+/**
+ * hvk_opts_to_json:
+ * @opts: an #HvkOpts
+ * @first_key: (nullable): the member that holds the first value
+ *   (`driver` for a `-device`, `type` for a `-netdev`); %NULL when @opts
+ *   has none
+ * @error: return location for a #GError
+ *
+ * The same options as a QMP argument object (`device_add`,
+ * `blockdev-add`, `netdev_add`), so the command line and the monitor are
+ * given the very same properties.  Values added with hvk_opts_add_bool()
+ * become JSON booleans, those of hvk_opts_add_uint() and
+ * hvk_opts_add_int() JSON integers, a flag `true`, any other value a
+ * string (unescaped: JSON needs no comma escaping).  A dotted key
+ * (`file.filename`, as `-blockdev` and `-drive` accept it) becomes a
+ * nested object (`"file": {"filename": …}`).
+ *
+ * Returns: (transfer full): a new object, or %NULL with
+ *   %HVK_ERROR_INVALID_ARGUMENT when @opts holds a raw list (it has no
+ *   typed form), a first value without @first_key, a key that
+ *   hvk_opts_to_string() would refuse, a key given twice or both as a
+ *   value and an object, or a control character
+ */
+JsonObject *
+hvk_opts_to_json (HvkOpts     *opts,
+                  const char  *first_key,
+                  GError     **error)
+{
+  g_autoptr(JsonObject) root = json_object_new ();
+
+  g_return_val_if_fail (opts != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (opts->first_value != NULL)
+    {
+      if (first_key == NULL)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "First option value “%s” has no JSON member name", opts->first_value);
+          return NULL;
+        }
+      if (!hvk_check_no_control_chars ("First option value", opts->first_value, error))
+        return NULL;
+      json_object_set_string_member (root, first_key, opts->first_value);
+    }
+
+  for (guint i = 0; i < opts->items->len; i++)
+    {
+      const OptItem *item = g_ptr_array_index (opts->items, i);
+      JsonNode *node = NULL;
+
+      switch (item->kind)
+        {
+        case OPT_RAW:
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "Option list “%s” has no JSON form", item->key);
+          return NULL;
+
+        case OPT_FLAG:
+          if (!check_key (item, error))
+            return NULL;
+          node = json_node_init_boolean (json_node_alloc (), TRUE);
+          break;
+
+        case OPT_PAIR:
+          if (!check_key (item, error)
+              || !check_text ("Value of option", item->key, item->value, error))
+            return NULL;
+          if (item->type == OPT_BOOL)
+            node = json_node_init_boolean (json_node_alloc (), item->typed.b);
+          else if (item->type == OPT_INT)
+            node = json_node_init_int (json_node_alloc (), item->typed.i);
+          else
+            node = json_node_init_string (json_node_alloc (), item->value);
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+      if (!json_set_dotted (root, item->key, node, error))
+        return NULL;
+    }
+
+  return g_steal_pointer (&root);
 }

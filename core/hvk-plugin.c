@@ -259,6 +259,47 @@ hvk_plugin_register_device_appender (HvkPlugin           *self,
 }
 
 /**
+ * hvk_plugin_register_hotplug_handler:
+ * @self: the plugin being initialised
+ * @backend: the backend whose running VMs @func adds devices to (it
+ *   need not be registered yet)
+ * @kind: a registered device kind
+ * @priority: higher wins when several handlers serve (@backend, @kind)
+ * @func: (scope forever): the handler
+ * @user_data: passed to @func
+ * @error: return location for an error
+ *
+ * Registers the function that hot-plugs devices of @kind into running
+ * VMs of @backend, next to the appender that cold-plugs them (the two
+ * should build the device's properties in one place).  A backend's
+ * hotplug_add_device looks the handler up with
+ * hvk_registry_hotplug_device() rather than naming kinds, so a plugin can
+ * make another kind hot-pluggable, or replace a handler at a higher
+ * priority.  Adding this function left #HvkPluginDesc unchanged: plugins
+ * built before it load as before (%HVK_PLUGIN_ABI_VERSION is unchanged).
+ *
+ * Returns: %TRUE on success; %FALSE with @error set if @backend is
+ *   malformed, @kind unknown, @func %NULL, or the same (@backend, @kind,
+ *   @priority) is already registered
+ */
+gboolean
+hvk_plugin_register_hotplug_handler (HvkPlugin       *self,
+                                     const char      *backend,
+                                     const char      *kind,
+                                     int              priority,
+                                     HvkHotplugFunc   func,
+                                     gpointer         user_data,
+                                     GError         **error)
+{
+  g_return_val_if_fail (HVK_IS_PLUGIN (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return hvk_registry_add_hotplug_handler (self->registry, self, backend,
+                                           kind, priority, func, user_data,
+                                           error);
+}
+
+/**
  * hvk_plugin_register_kernel_param_policy:
  * @self: a #HvkPlugin
  * @backend: (nullable): the backend it applies to, or %NULL for all

@@ -55,9 +55,9 @@ typedef struct
   char *kind;
   int priority;
   guint64 seq;
-  HvkDeviceAppendFunc func;
+  GCallback func;     /* HvkDeviceAppendFunc or HvkHotplugFunc */
   gpointer user_data;
-} AppenderEntry;
+} AppenderEntry;      /* also a hotplug handler's: (backend, kind) → func */
 
 typedef struct
 {
@@ -101,6 +101,7 @@ struct _HvkRegistry
   Table backends;    /* HvkBackendInfo */
   Table kinds;       /* KindEntry */
   Table appenders;   /* AppenderEntry */
+  Table hotplug;     /* AppenderEntry, of HvkHotplugFunc */
   Table policies;    /* PolicyEntry */
   Table config_keys; /* ConfigKeyEntry */
 };
@@ -193,6 +194,7 @@ hvk_registry_finalize (GObject *object)
 
   /* Registrations point to their plugins (borrowed): drop them first. */
   table_clear (&self->appenders);
+  table_clear (&self->hotplug);
   table_clear (&self->policies);
   table_clear (&self->config_keys);
   table_clear (&self->kinds);
@@ -226,6 +228,7 @@ hvk_registry_init (HvkRegistry *self)
   table_init (&self->backends, (GDestroyNotify) backend_info_free);
   table_init (&self->kinds, (GDestroyNotify) kind_entry_free);
   table_init (&self->appenders, (GDestroyNotify) appender_entry_free);
+  table_init (&self->hotplug, (GDestroyNotify) appender_entry_free);
   table_init (&self->policies, (GDestroyNotify) policy_entry_free);
   table_init (&self->config_keys, (GDestroyNotify) config_key_entry_free);
 
@@ -327,17 +330,18 @@ find_kind (HvkRegistry *self,
   return NULL;
 }
 
-/* The appender with the highest priority, then the first registered. */
+/* The handler of (@backend, @kind) in @table with the highest priority,
+ * then the first registered. */
 static AppenderEntry *
-find_appender (HvkRegistry *self,
-               const char  *backend,
-               const char  *kind)
+find_kind_handler (Table      *table,
+                   const char *backend,
+                   const char *kind)
 {
   AppenderEntry *best = NULL;
 
-  for (guint i = 0; i < self->appenders.live->len; i++)
+  for (guint i = 0; i < table->live->len; i++)
     {
-      AppenderEntry *entry = g_ptr_array_index (self->appenders.live, i);
+      AppenderEntry *entry = g_ptr_array_index (table->live, i);
 
       if (!g_str_equal (entry->backend, backend) ||
           !g_str_equal (entry->kind, kind))
@@ -346,6 +350,14 @@ find_appender (HvkRegistry *self,
         best = entry;
     }
   return best;
+}
+
+static AppenderEntry *
+find_appender (HvkRegistry *self,
+               const char  *backend,
+               const char  *kind)
+{
+  return find_kind_handler (&self->appenders, backend, kind);
 }
 
 static ConfigKeyEntry *
@@ -476,28 +488,30 @@ hvk_registry_add_device_kind (HvkRegistry    *self,
   return TRUE;
 }
 
-gboolean
-hvk_registry_add_device_appender (HvkRegistry         *self,
-                                  HvkPlugin           *plugin,
-                                  const char          *backend,
-                                  const char          *kind,
-                                  int                  priority,
-                                  HvkDeviceAppendFunc  func,
-                                  gpointer             user_data,
-                                  GError             **error)
+/* Registers @func for (@backend, @kind) in @table; @what names the
+ * table in errors ("device appender", "hotplug handler"). */
+static gboolean
+add_kind_handler (HvkRegistry  *self,
+                  Table        *table,
+                  const char   *what,
+                  HvkPlugin    *plugin,
+                  const char   *backend,
+                  const char   *kind,
+                  int           priority,
+                  GCallback     func,
+                  gpointer      user_data,
+                  GError      **error)
 {
   g_autoptr(GMutexLocker) locker = NULL;
   AppenderEntry *entry;
 
-  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
-
-  if (!check_backend_name (plugin, "device appender", backend, error))
+  if (!check_backend_name (plugin, what, backend, error))
     return FALSE;
   if (kind == NULL || func == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "plugin '%s': device appender for backend '%s': %s is NULL",
-                   owner_name (plugin), backend,
+                   "plugin '%s': %s for backend '%s': %s is NULL",
+                   owner_name (plugin), what, backend,
                    kind == NULL ? "device kind" : "function");
       return FALSE;
     }
@@ -506,20 +520,20 @@ hvk_registry_add_device_appender (HvkRegistry         *self,
   if (find_kind (self, kind) == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
-                   "plugin '%s': device appender for backend '%s': unknown device kind '%s'",
-                   owner_name (plugin), backend, kind);
+                   "plugin '%s': %s for backend '%s': unknown device kind '%s'",
+                   owner_name (plugin), what, backend, kind);
       return FALSE;
     }
-  for (guint i = 0; i < self->appenders.live->len; i++)
+  for (guint i = 0; i < table->live->len; i++)
     {
-      AppenderEntry *other = g_ptr_array_index (self->appenders.live, i);
+      AppenderEntry *other = g_ptr_array_index (table->live, i);
 
       if (g_str_equal (other->backend, backend) &&
           g_str_equal (other->kind, kind) && other->priority == priority)
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                       "plugin '%s': device appender for backend '%s', device kind '%s' at priority %d already registered by plugin '%s'",
-                       owner_name (plugin), backend, kind, priority,
+                       "plugin '%s': %s for backend '%s', device kind '%s' at priority %d already registered by plugin '%s'",
+                       owner_name (plugin), what, backend, kind, priority,
                        owner_name (other->owner));
           return FALSE;
         }
@@ -533,8 +547,40 @@ hvk_registry_add_device_appender (HvkRegistry         *self,
   entry->seq = self->next_seq++;
   entry->func = func;
   entry->user_data = user_data;
-  g_ptr_array_add (self->appenders.live, entry);
+  g_ptr_array_add (table->live, entry);
   return TRUE;
+}
+
+gboolean
+hvk_registry_add_device_appender (HvkRegistry         *self,
+                                  HvkPlugin           *plugin,
+                                  const char          *backend,
+                                  const char          *kind,
+                                  int                  priority,
+                                  HvkDeviceAppendFunc  func,
+                                  gpointer             user_data,
+                                  GError             **error)
+{
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+
+  return add_kind_handler (self, &self->appenders, "device appender", plugin, backend, kind,
+                           priority, (GCallback) func, user_data, error);
+}
+
+gboolean
+hvk_registry_add_hotplug_handler (HvkRegistry     *self,
+                                  HvkPlugin       *plugin,
+                                  const char      *backend,
+                                  const char      *kind,
+                                  int              priority,
+                                  HvkHotplugFunc   func,
+                                  gpointer         user_data,
+                                  GError         **error)
+{
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+
+  return add_kind_handler (self, &self->hotplug, "hotplug handler", plugin, backend, kind,
+                           priority, (GCallback) func, user_data, error);
 }
 
 static gboolean
@@ -783,6 +829,7 @@ register_plugin (HvkRegistry          *self,
 
       g_mutex_lock (&self->lock);
       table_retire_owned_by (&self->appenders, plugin);
+      table_retire_owned_by (&self->hotplug, plugin);
       table_retire_owned_by (&self->policies, plugin);
       table_retire_owned_by (&self->config_keys, plugin);
       table_retire_owned_by (&self->kinds, plugin);
@@ -1411,7 +1458,7 @@ hvk_registry_append_device (HvkRegistry      *self,
 
     if (entry != NULL)
       {
-        func = entry->func;
+        func = (HvkDeviceAppendFunc) entry->func;
         user_data = entry->user_data;
       }
   }
@@ -1431,6 +1478,104 @@ hvk_registry_append_device (HvkRegistry      *self,
       if (local_error == NULL)
         g_set_error (&local_error, HVK_ERROR, HVK_ERROR_FAILED,
                      "backend '%s': the appender for device kind '%s' failed on device '%s' without saying why",
+                     backend, kind, hvk_device_get_id (device));
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * hvk_registry_has_hotplug_handler:
+ * @self: a #HvkRegistry
+ * @backend: a backend name
+ * @kind: a device kind name
+ *
+ * Returns: whether some plugin hot-plugs devices of @kind into VMs of
+ *   @backend
+ */
+gboolean
+hvk_registry_has_hotplug_handler (HvkRegistry *self,
+                                  const char  *backend,
+                                  const char  *kind)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (backend != NULL, FALSE);
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return find_kind_handler (&self->hotplug, backend, kind) != NULL;
+}
+
+/**
+ * hvk_registry_hotplug_device:
+ * @self: a #HvkRegistry
+ * @backend: the backend of @hypervisor
+ * @hypervisor: a running VM of @backend
+ * @device: the device, validated
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Adds @device to @hypervisor with the hotplug handler registered for
+ * (@backend, kind of @device) with the highest priority, the first
+ * registered among equals.  A backend calls this from its
+ * hotplug_add_device once it has checked what holds for every kind (the
+ * VM's state, that the id is free), so that a plugin can make a kind
+ * hot-pluggable without the backend naming it.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set: the handler's
+ *   error, or %HVK_ERROR_NOT_SUPPORTED `backend 'qemu' cannot hotplug
+ *   devices of kind 'rng' (device 'r0')`
+ */
+gboolean
+hvk_registry_hotplug_device (HvkRegistry    *self,
+                             const char     *backend,
+                             HvkHypervisor  *hypervisor,
+                             HvkDevice      *device,
+                             GCancellable   *cancellable,
+                             GError        **error)
+{
+  const char *kind;
+  HvkHotplugFunc func = NULL;
+  gpointer user_data = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (backend != NULL, FALSE);
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (hypervisor), FALSE);
+  g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  kind = hvk_device_get_kind_name (device);
+
+  g_mutex_lock (&self->lock);
+  {
+    AppenderEntry *entry = find_kind_handler (&self->hotplug, backend, kind);
+
+    if (entry != NULL)
+      {
+        func = (HvkHotplugFunc) entry->func;
+        user_data = entry->user_data;
+      }
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (func == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "backend '%s' cannot hotplug devices of kind '%s' (device '%s')",
+                   backend, kind, hvk_device_get_id (device));
+      return FALSE;
+    }
+
+  /* Outside the lock: a handler may look things up in the registry. */
+  if (!func (hypervisor, device, cancellable, user_data, &local_error))
+    {
+      if (local_error == NULL)
+        g_set_error (&local_error, HVK_ERROR, HVK_ERROR_FAILED,
+                     "backend '%s': the hotplug handler for device kind '%s' failed on device '%s' without saying why",
                      backend, kind, hvk_device_get_id (device));
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;

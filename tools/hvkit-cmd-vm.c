@@ -194,10 +194,11 @@ hvkit_cmd_hotplug (HvkitTool *tool,
   if (!hvk_vm_id_validate (argv[1], &error))
     return hvkit_fail (error, HVKIT_EXIT_USAGE);
 
-  /* A bad device string is a bad command line, whatever the VM. */
+  /* A bad device string is a bad command line, whatever the VM (the
+   * parser validates the device). */
   device = hvk_device_new_from_string (hvkit_tool_get_registry (tool),
                                        device_text, &error);
-  if (device == NULL || !hvk_device_validate (device, &error))
+  if (device == NULL)
     return hvkit_fail (error, HVKIT_EXIT_USAGE);
 
   hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);

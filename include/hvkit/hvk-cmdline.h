@@ -6,6 +6,7 @@
 #endif
 
 #include <glib-object.h>
+#include <json-glib/json-glib.h>
 #include <hvkit/hvk-visibility.h>
 
 G_BEGIN_DECLS
@@ -17,7 +18,8 @@ G_BEGIN_DECLS
  * (`virtio-blk-pci,drive=hd0,serial=hd0`).  Appenders describe the list as
  * an optional leading bare value plus key/value pairs; hvk_opts_to_string()
  * is the one place where values are escaped (`,` becomes `,,`) and control
- * characters are refused.
+ * characters are refused.  hvk_opts_to_json() gives the same options to
+ * QMP, typed (booleans and integers) and with dotted keys nested.
  */
 typedef struct _HvkOpts HvkOpts;
 
@@ -43,6 +45,10 @@ void     hvk_opts_add_uint   (HvkOpts    *opts,
                               const char *key,
                               guint64     value);
 HVK_AVAILABLE_IN_ALL
+void     hvk_opts_add_int    (HvkOpts    *opts,
+                              const char *key,
+                              gint64      value);
+HVK_AVAILABLE_IN_ALL
 void     hvk_opts_add_flag   (HvkOpts    *opts,
                               const char *key);
 HVK_AVAILABLE_IN_ALL
@@ -50,6 +56,10 @@ void     hvk_opts_add_raw    (HvkOpts    *opts,
                               const char *list);
 HVK_AVAILABLE_IN_ALL
 char    *hvk_opts_to_string  (HvkOpts    *opts,
+                              GError    **error);
+HVK_AVAILABLE_IN_ALL
+JsonObject *hvk_opts_to_json (HvkOpts    *opts,
+                              const char *first_key,
                               GError    **error);
 HVK_AVAILABLE_IN_ALL
 char    *hvk_escape_comma    (const char *value);

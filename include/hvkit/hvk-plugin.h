@@ -13,6 +13,7 @@
 #include <hvkit/hvk-device.h>
 #include <hvkit/hvk-cmdline.h>
 #include <hvkit/hvk-build-context.h>
+#include <hvkit/hvk-hypervisor.h>
 
 G_BEGIN_DECLS
 
@@ -26,7 +27,7 @@ G_DECLARE_FINAL_TYPE (HvkPlugin, hvk_plugin, HVK, PLUGIN, GObject)
  * @error: return location for an error
  *
  * A plugin's entry point: registers backends, device kinds, device
- * appenders, config keys and kernel-param policies.  Returning %FALSE
+ * appenders, hotplug handlers, config keys and kernel-param policies.  Returning %FALSE
  * refuses the plugin; whatever it registered is dropped.
  *
  * Returns: %TRUE on success
@@ -150,6 +151,28 @@ typedef gboolean (*HvkDeviceAppendFunc) (HvkBuildContext *ctx,
                                          gpointer         user_data,
                                          GError         **error);
 
+/**
+ * HvkHotplugFunc:
+ * @hypervisor: the running VM, of the backend the handler was registered
+ *   for
+ * @device: the device to add, validated (hvk_device_validate())
+ * @cancellable: (nullable): a #GCancellable
+ * @user_data: registration data
+ * @error: return location for an error
+ *
+ * Adds one device of a kind to a running VM.  The backend has checked
+ * what holds for every kind (the VM runs, the device id is free) before
+ * hvk_registry_hotplug_device() calls this; a handler adds what its
+ * kind needs (device_add and the backend object for QEMU).
+ *
+ * Returns: %TRUE on success
+ */
+typedef gboolean (*HvkHotplugFunc) (HvkHypervisor  *hypervisor,
+                                    HvkDevice      *device,
+                                    GCancellable   *cancellable,
+                                    gpointer        user_data,
+                                    GError        **error);
+
 HVK_AVAILABLE_IN_ALL
 const char *hvk_plugin_get_name        (HvkPlugin *self);
 HVK_AVAILABLE_IN_ALL
@@ -179,6 +202,14 @@ gboolean hvk_plugin_register_device_appender (HvkPlugin          *self,
                                               const char         *kind,
                                               int                 priority,
                                               HvkDeviceAppendFunc func,
+                                              gpointer            user_data,
+                                              GError            **error);
+HVK_AVAILABLE_IN_ALL
+gboolean hvk_plugin_register_hotplug_handler (HvkPlugin          *self,
+                                              const char         *backend,
+                                              const char         *kind,
+                                              int                 priority,
+                                              HvkHotplugFunc      func,
                                               gpointer            user_data,
                                               GError            **error);
 HVK_AVAILABLE_IN_ALL

@@ -104,6 +104,17 @@ gboolean        hvk_registry_has_device_appender (HvkRegistry *self,
                                                   const char  *backend,
                                                   const char  *kind);
 HVK_AVAILABLE_IN_ALL
+gboolean        hvk_registry_has_hotplug_handler (HvkRegistry *self,
+                                                  const char  *backend,
+                                                  const char  *kind);
+HVK_AVAILABLE_IN_ALL
+gboolean        hvk_registry_hotplug_device (HvkRegistry    *self,
+                                             const char     *backend,
+                                             HvkHypervisor  *hypervisor,
+                                             HvkDevice      *device,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
 gboolean        hvk_registry_append_device      (HvkRegistry     *self,
                                                  HvkBuildContext *ctx,
                                                  HvkDevice       *device,

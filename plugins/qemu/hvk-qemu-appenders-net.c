@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hvk-qemu-appenders-common.h"
+#include "hvk-qemu-device-props.h"
 
 /*
  * Network interfaces: a virtio-net-pci front end on a tap netdev (an
@@ -37,148 +38,71 @@ take_fd_list (HvkCmdline          *cmdline,
 }
 
 static gboolean
-add_virtio_net (HvkCmdline  *cmdline,
-                HvkDevice   *device,
-                guint        n_queues,
-                GError     **error)
+add_virtio_net (HvkCmdline        *cmdline,
+                const HvkQemuNet  *net,
+                guint              n_queues,
+                GError           **error)
 {
-  g_autoptr(HvkOpts) opts = hvk_opts_new (NULL);
-  const char *id = hvk_device_get_id (device);
-  const char *mac = hvk_qemu_device_string (device, "mac", NULL);
+  g_autoptr(HvkOpts) opts = hvk_qemu_net_device_props (net, net->id, n_queues, NULL);
 
-  hvk_opts_add (opts, "driver", "virtio-net-pci");
-  hvk_opts_add (opts, "id", id);
-  hvk_opts_add (opts, "netdev", id);
-  if (mac != NULL)
-    hvk_opts_add (opts, "mac", mac);
-  /* One vector per queue in each direction, plus config and control. */
-  if (n_queues > 0)
-    {
-      hvk_opts_add (opts, "mq", "on");
-      hvk_opts_add_uint (opts, "vectors", 2 * (guint64) n_queues + 2);
-    }
   return hvk_cmdline_add_opts (cmdline, "-device", opts, error);
 }
 
 static gboolean
-is_mac_address (const char *text)
+append_tap (HvkDevice         *device,
+            const HvkQemuNet  *net,
+            HvkCmdline        *cmdline,
+            GError           **error)
 {
-  if (strlen (text) != 17)
-    return FALSE;
-  for (guint i = 0; i < 17; i++)
-    if ((i % 3 == 2) ? text[i] != ':' : !g_ascii_isxdigit (text[i]))
-      return FALSE;
-  return TRUE;
-}
+  g_autofree char *list = NULL;
+  g_autofree char *vhost_list = NULL;
+  g_autoptr(HvkOpts) netdev = NULL;
 
-static gboolean
-check_mac (HvkDevice  *device,
-           GError    **error)
-{
-  const char *mac = hvk_qemu_device_string (device, "mac", NULL);
-
-  if (mac == NULL || is_mac_address (mac))
-    return TRUE;
-  return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                "mac '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
-}
-
-static gboolean
-append_tap (HvkBuildContext  *ctx,
-            HvkDevice        *device,
-            HvkCmdline       *cmdline,
-            const char       *type,
-            GError          **error)
-{
-  HvkConfig *config = hvk_build_context_get_config (ctx);
-  const char * const *fds = hvk_qemu_device_strv (device, "fds", NULL);
-  const char * const *vhost_fds = hvk_qemu_device_strv (device, "vhost_fds", NULL);
-  const char *ifname = hvk_qemu_device_string (device, "ifname", NULL);
-  gboolean vhost = !hvk_qemu_config_boolean (config, "disable_vhost_net");
-  guint n_fds = fds != NULL ? g_strv_length ((char **) fds) : 0;
-  guint n_vhost_fds = vhost_fds != NULL ? g_strv_length ((char **) vhost_fds) : 0;
-  g_autoptr(HvkOpts) netdev = hvk_opts_new ("tap");
-
-  if (n_fds == 0 && g_str_equal (type, "macvtap"))
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "a macvtap interface needs the fds of its /dev/tapN");
-  if (n_fds == 0 && ifname == NULL)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "a tap interface needs ifname or fds");
-  if (n_vhost_fds > 0 && n_vhost_fds != n_fds)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "%u vhost_fds for %u fds: one per queue", n_vhost_fds, n_fds);
-  if (n_vhost_fds > 0 && !vhost)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "vhost_fds given but disable_vhost_net is set");
-
-  hvk_opts_add (netdev, "id", hvk_device_get_id (device));
-  if (vhost)
-    hvk_opts_add (netdev, "vhost", "on");
-  if (n_fds > 0)
+  if (net->n_fds > 0)
     {
-      g_autofree char *list = take_fd_list (cmdline, device, "fds", fds, error);
-      g_autofree char *vhost_list = NULL;
-
+      list = take_fd_list (cmdline, device, "fds", net->fds, error);
       if (list == NULL)
         return FALSE;
-      if (n_vhost_fds > 0)
+      if (net->n_vhost_fds > 0)
         {
-          vhost_list = take_fd_list (cmdline, device, "vhost_fds", vhost_fds, error);
+          vhost_list = take_fd_list (cmdline, device, "vhost_fds", net->vhost_fds, error);
           if (vhost_list == NULL)
             return FALSE;
-          hvk_opts_add (netdev, "vhostfds", vhost_list);
         }
-      hvk_opts_add (netdev, "fds", list);
     }
-  else
-    {
-      hvk_opts_add (netdev, "ifname", ifname);
-      hvk_opts_add (netdev, "downscript", "no");
-      hvk_opts_add (netdev, "script", "no");
-    }
-
+  hvk_qemu_net_tap_props (net, HVK_QEMU_BLOCK_DRIVE, list, vhost_list, &netdev);
   return hvk_cmdline_add_opts (cmdline, "-netdev", netdev, error) &&
-         add_virtio_net (cmdline, device, n_fds, error);
+         add_virtio_net (cmdline, net, net->n_fds, error);
 }
 
 static gboolean
-append_vhost_user (HvkBuildContext  *ctx,
-                   HvkDevice        *device,
-                   HvkCmdline       *cmdline,
-                   GError          **error)
+append_vhost_user (HvkQemuBuildData  *data,
+                   HvkDevice         *device,
+                   const HvkQemuNet  *net,
+                   HvkCmdline        *cmdline,
+                   GError           **error)
 {
-  HvkQemuBuildData *data = hvk_qemu_build_data (ctx, device, error);
-  const char *socket = hvk_qemu_device_string (device, "socket", NULL);
-  guint64 queues = hvk_qemu_device_uint (device, 1, "queues", NULL);
-  g_autofree char *chardev = g_strdup_printf ("char-%s", hvk_device_get_id (device));
+  g_autofree char *chardev = g_strdup_printf ("char-%s", net->id);
   g_autoptr(HvkOpts) netdev = hvk_opts_new (NULL);
 
-  if (data == NULL)
-    return FALSE;
-  if (socket == NULL)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "a vhost-user interface needs its socket");
   /* The vhost-user back end maps guest RAM. */
   if (!data->mem_shared)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "vhost-user needs shared guest memory: set "
                                   "shared_fs=virtio-fs or file_mem_backend");
-  if (queues == 0 || queues > 1024)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "queues %" G_GUINT64_FORMAT " is not within 1..1024", queues);
-  if (!hvk_qemu_add_chardev_socket (cmdline, device, chardev, socket, FALSE, error))
+  if (!hvk_qemu_add_chardev_socket (cmdline, device, chardev, net->socket, FALSE, error))
     return FALSE;
   hvk_opts_add (netdev, "type", "vhost-user");
-  hvk_opts_add (netdev, "id", hvk_device_get_id (device));
+  hvk_opts_add (netdev, "id", net->id);
   hvk_opts_add (netdev, "chardev", chardev);
   hvk_opts_add (netdev, "vhostforce", "on");
-  if (queues > 1)
-    hvk_opts_add_uint (netdev, "queues", queues);
+  if (net->queues > 1)
+    hvk_opts_add_uint (netdev, "queues", net->queues);
   return hvk_cmdline_add_opts (cmdline, "-netdev", netdev, error) &&
-         add_virtio_net (cmdline, device, queues > 1 ? (guint) queues : 0, error);
+         add_virtio_net (cmdline, net, net->queues > 1 ? (guint) net->queues : 0, error);
 }
 
+/* Its properties are hotplug's too (hvk-qemu-device-props.c). */
 static gboolean
 append_net (HvkBuildContext  *ctx,
             HvkDevice        *device,
@@ -186,20 +110,17 @@ append_net (HvkBuildContext  *ctx,
             gpointer          user_data,
             GError          **error)
 {
-  const char *type = hvk_qemu_device_string (device, "type", NULL);
+  HvkQemuBuildData *data;
+  HvkQemuNet net;
 
-  if (!hvk_qemu_check_device_id (device, error) ||
-      hvk_qemu_build_data (ctx, device, error) == NULL ||
-      !check_mac (device, error))
+  if (!hvk_qemu_check_device_id (device, error))
     return FALSE;
-  if (type == NULL)
-    type = "tap";
-  if (g_str_equal (type, "tap") || g_str_equal (type, "macvtap"))
-    return append_tap (ctx, device, cmdline, type, error);
-  if (g_str_equal (type, "vhost-user"))
-    return append_vhost_user (ctx, device, cmdline, error);
-  return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
-                                "net type '%s' is not tap, macvtap or vhost-user", type);
+  data = hvk_qemu_build_data (ctx, device, error);
+  if (data == NULL || !hvk_qemu_net_resolve (device, hvk_build_context_get_config (ctx), &net, error))
+    return FALSE;
+  if (g_str_equal (net.type, "vhost-user"))
+    return append_vhost_user (data, device, &net, cmdline, error);
+  return append_tap (device, &net, cmdline, error);
 }
 
 gboolean

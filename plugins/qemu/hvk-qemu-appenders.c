@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hvk-qemu-appenders-common.h"
+#include "hvk-qemu-device-props.h"
 
 /*
  * Device appenders of the QEMU backend: one function per device kind
@@ -580,9 +581,8 @@ append_serial_socket (HvkBuildContext  *ctx,
                                       TRUE, error);
 }
 
-static const char * const block_aios[] = { "threads", "native", "io_uring", NULL };
-
-/* A disk: virtio-blk-pci, or scsi-hd on scsi0 with virtio-scsi. */
+/* A disk: virtio-blk-pci, or scsi-hd on scsi0 with virtio-scsi; its
+ * properties are hotplug's too (hvk-qemu-device-props.c). */
 static gboolean
 append_block (HvkBuildContext  *ctx,
               HvkDevice        *device,
@@ -591,52 +591,19 @@ append_block (HvkBuildContext  *ctx,
               GError          **error)
 {
   HvkQemuBuildData *data = begin_device (ctx, device, error);
-  HvkConfig *config = hvk_build_context_get_config (ctx);
-  const char *id = hvk_device_get_id (device);
-  const char *path = hvk_qemu_device_string (device, "path", NULL);
-  const char *format = hvk_qemu_device_string (device, "format", NULL);
-  const char *driver = hvk_qemu_device_string (device, "driver", NULL);
-  const char *aio = hvk_qemu_device_string (device, "aio", NULL);
-  const char *serial = hvk_qemu_device_string (device, "serial", NULL);
-  gboolean readonly = hvk_qemu_device_boolean (device, FALSE, "readonly", NULL);
-  gboolean cache_set = hvk_qemu_config_boolean (config, "block_device_cache_set");
-  gboolean cache_direct = hvk_qemu_config_boolean (config, "block_device_cache_direct");
-  gboolean cache_noflush = hvk_qemu_config_boolean (config, "block_device_cache_noflush");
-  g_autoptr(HvkOpts) drive = hvk_opts_new (NULL);
+  HvkQemuBlock block;
+  HvkQemuPlace place = { NULL, -1, -1 };
+  g_autofree char *bus = NULL;
+  g_autoptr(HvkOpts) drive = NULL;
   g_autoptr(HvkOpts) dev = NULL;
 
   if (data == NULL)
     return FALSE;
-  if (path == NULL)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
-  if (format == NULL)
-    format = "raw";
-  if (driver == NULL)
-    driver = hvk_qemu_config_string (config, "block_device_driver", "virtio-scsi");
-  if (aio == NULL)
-    aio = hvk_qemu_config_string (config, "block_device_aio", "threads");
-  if (!g_strv_contains (block_aios, aio))
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "aio '%s' is not threads, native or io_uring", aio);
-  if (hvk_qemu_device_has (device, "cache_direct", NULL))
-    {
-      cache_set = TRUE;
-      cache_direct = hvk_qemu_device_boolean (device, FALSE, "cache_direct", NULL);
-    }
-  if (g_str_equal (aio, "native") && !(cache_set && cache_direct))
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "aio=native needs the cache to be direct "
-                                  "(cache_direct=true or block_device_cache_direct)");
+  if (!hvk_qemu_block_resolve (device, hvk_build_context_get_config (ctx), &block, error))
+    return FALSE;
 
-  if (g_str_equal (driver, "virtio-blk"))
+  if (hvk_qemu_block_is_scsi (&block))
     {
-      if (!add_virtio_blk (cmdline, device, serial, FALSE, error))
-        return FALSE;
-    }
-  else if (g_str_equal (driver, "virtio-scsi"))
-    {
-      g_autofree char *bus = NULL;
-
       if (data->layout->scsi_controller == NULL)
         return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                       "virtio-scsi needs a SCSI controller: set "
@@ -645,36 +612,18 @@ append_block (HvkBuildContext  *ctx,
         return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                       "no free LUN on %s", data->layout->scsi_controller);
       bus = g_strdup_printf ("%s.0", data->layout->scsi_controller);
-      dev = hvk_opts_new ("scsi-hd");
-      hvk_opts_add (dev, "id", id);
-      hvk_opts_add (dev, "drive", id);
-      hvk_opts_add (dev, "bus", bus);
-      hvk_opts_add_uint (dev, "channel", 0);
-      hvk_opts_add_uint (dev, "scsi-id", 0);
+      place.bus = bus;
+      place.lun = (int) data->n_scsi_disks;
+    }
+  if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_DRIVE, &place, &drive, &dev, error))
+    return FALSE;
+  if (!hvk_cmdline_add_opts (cmdline, "-device", dev, error))
+    return FALSE;
+  if (bus != NULL)
+    {
       /* Hotplug numbers its LUNs after these. */
       hvk_qemu_layout_add_cold_slot (data->layout, bus, data->n_scsi_disks);
-      hvk_opts_add_uint (dev, "lun", data->n_scsi_disks++);
-      if (serial != NULL)
-        hvk_opts_add (dev, "serial", serial);
-      if (!hvk_cmdline_add_opts (cmdline, "-device", dev, error))
-        return FALSE;
-    }
-  else
-    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
-                                  "block driver '%s' is not supported by the qemu backend "
-                                  "(virtio-blk or virtio-scsi)", driver);
-
-  hvk_opts_add (drive, "id", id);
-  hvk_opts_add (drive, "file", path);
-  hvk_opts_add (drive, "aio", aio);
-  hvk_opts_add (drive, "format", format);
-  hvk_opts_add (drive, "if", "none");
-  if (readonly)
-    hvk_opts_add (drive, "readonly", "on");
-  if (cache_set)
-    {
-      hvk_opts_add_bool (drive, "cache.direct", cache_direct);
-      hvk_opts_add_bool (drive, "cache.no-flush", cache_noflush);
+      data->n_scsi_disks++;
     }
   return hvk_cmdline_add_opts (cmdline, "-drive", drive, error);
 }
@@ -798,30 +747,8 @@ append_fs (HvkBuildContext  *ctx,
                                 "fs driver '%s' is not virtio-fs or virtio-9p", driver);
 }
 
-/* Host PCI address: [DDDD:]BB:DD.F in hex. */
-static gboolean
-is_pci_address (const char *text)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
-  guint n = g_strv_length (parts);
-  const char *slot_fn;
-
-  if (n < 2 || n > 3)
-    return FALSE;
-  for (guint i = 0; i + 1 < n; i++)
-    {
-      if (*parts[i] == '\0' || strlen (parts[i]) > (i == 0 && n == 3 ? 4u : 2u))
-        return FALSE;
-      for (const char *p = parts[i]; *p != '\0'; p++)
-        if (!g_ascii_isxdigit (*p))
-          return FALSE;
-    }
-  slot_fn = parts[n - 1];
-  return strlen (slot_fn) == 4 && g_ascii_isxdigit (slot_fn[0]) &&
-         g_ascii_isxdigit (slot_fn[1]) && slot_fn[2] == '.' && slot_fn[3] >= '0' && slot_fn[3] <= '7';
-}
-
-/* vfio-pci by host address, optionally on a given bus (a root port). */
+/* vfio-pci by host address, optionally on a given bus (a root port);
+ * its properties are hotplug's too (hvk-qemu-device-props.c). */
 static gboolean
 append_vfio (HvkBuildContext  *ctx,
              HvkDevice        *device,
@@ -830,30 +757,11 @@ append_vfio (HvkBuildContext  *ctx,
              GError          **error)
 {
   HvkQemuBuildData *data = begin_device (ctx, device, error);
-  g_autoptr(HvkOpts) opts = hvk_opts_new ("vfio-pci");
-  const char *host = hvk_qemu_device_string (device, "host", NULL);
   const char *bus = hvk_qemu_device_string (device, "bus", NULL);
-  const char *vendor = hvk_qemu_device_string (device, "vendor_id", NULL);
-  const char *product = hvk_qemu_device_string (device, "device_id", NULL);
+  g_autoptr(HvkOpts) opts = NULL;
 
-  if (data == NULL)
+  if (data == NULL || !hvk_qemu_vfio_props (device, NULL, &opts, error))
     return FALSE;
-  if (host == NULL || !is_pci_address (host))
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "host '%s' is not a PCI address ([DDDD:]BB:DD.F)",
-                                  host != NULL ? host : "");
-  hvk_opts_add (opts, "id", hvk_device_get_id (device));
-  hvk_opts_add (opts, "host", host);
-  if (vendor != NULL && product != NULL)
-    {
-      hvk_opts_add (opts, "x-pci-vendor-id", vendor);
-      hvk_opts_add (opts, "x-pci-device-id", product);
-    }
-  else if (vendor != NULL || product != NULL)
-    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
-                                  "vendor_id and device_id go together");
-  if (bus != NULL)
-    hvk_opts_add (opts, "bus", bus);
   if (!hvk_cmdline_add_opts (cmdline, "-device", opts, error))
     return FALSE;
   /* A root port holds one device: hotplug must not pick it. */
@@ -992,5 +900,7 @@ hvk_qemu_register_appenders (HvkPlugin  *plugin,
     if (!hvk_plugin_register_device_appender (plugin, HVK_QEMU_BACKEND_NAME, appenders[i].kind,
                                               0, appenders[i].func, NULL, error))
       return FALSE;
-  return hvk_qemu_register_net_appenders (plugin, error);
+  /* Hotplug of the same kinds, sharing their props builders. */
+  return hvk_qemu_register_net_appenders (plugin, error) &&
+         hvk_qemu_register_hotplug_handlers (plugin, error);
 }

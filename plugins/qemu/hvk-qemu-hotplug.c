@@ -22,6 +22,7 @@
 #include "hvk-qemu-hypervisor-private.h"
 #include "hvk-qemu-virtiofsd.h"
 #include "hvk-qemu-qmp.h"
+#include "hvk-qemu-device-props.h"
 
 /* Live changes of a running VM: hotplug and unplug of devices, vCPU and
  * memory resize (libvirt's qemu_hotplug.c). */
@@ -31,59 +32,6 @@
 static gboolean reconcile_if_pending (HvkQemuHypervisor  *self,
                                       GCancellable       *cancellable,
                                       GError            **error);
-
-static const char *
-device_string (HvkDevice  *device,
-               const char *first_name,
-               ...) G_GNUC_NULL_TERMINATED;
-
-/* The first of the named properties the device's kind declares and the
- * device sets: the kinds of different plugins spell things differently. */
-static const char *
-device_string (HvkDevice  *device,
-               const char *first_name,
-               ...)
-{
-  HvkDeviceKind *kind = hvk_device_get_kind (device);
-  const char *result = NULL;
-  va_list args;
-
-  va_start (args, first_name);
-  for (const char *name = first_name; name != NULL && result == NULL; name = va_arg (args, const char *))
-    {
-      const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (kind, name);
-
-      if (spec != NULL && spec->type == HVK_PROP_STRING && hvk_device_has (device, name))
-        result = hvk_device_get_string (device, name);
-    }
-  va_end (args);
-  return result;
-}
-
-static gboolean
-device_boolean (HvkDevice  *device,
-                const char *name)
-{
-  const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (hvk_device_get_kind (device), name);
-
-  return spec != NULL && spec->type == HVK_PROP_BOOLEAN && hvk_device_get_boolean (device, name);
-}
-
-static guint64
-device_uint (HvkDevice  *device,
-             const char *name,
-             guint64     fallback)
-{
-  const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (hvk_device_get_kind (device), name);
-
-  if (spec == NULL || !hvk_device_has (device, name))
-    return fallback;
-  if (spec->type == HVK_PROP_UINT)
-    return hvk_device_get_uint (device, name);
-  if (spec->type == HVK_PROP_INT)
-    return (guint64) MAX (hvk_device_get_int (device, name), 0);
-  return fallback;
-}
 
 /* Calls @func on every device the VM was started with: its config's
  * [device.*] groups, then those cold-plugged with add_device() (the order
@@ -130,14 +78,12 @@ count_cold_scsi_disk (gpointer data,
 {
   HvkDevice *device = data;
   CountScsi *count = user_data;
-  const char *driver;
+  HvkQemuBlock block;
 
-  if (g_strcmp0 (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK) != 0)
-    return;
-  driver = device_string (device, "driver", NULL);
-  if (driver == NULL)
-    driver = hvk_qemu_config_string (count->self->config, "block_device_driver", "virtio-scsi");
-  if (g_strcmp0 (driver, "virtio-scsi") == 0)
+  /* As the appender saw it (a disk it refused did not start the VM). */
+  if (g_strcmp0 (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK) == 0
+      && hvk_qemu_block_resolve (device, count->self->config, &block, NULL)
+      && hvk_qemu_block_is_scsi (&block))
     count->n++;
 }
 
@@ -299,20 +245,6 @@ pci_hotplug_allowed (HvkQemuHypervisor *self,
   return hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
-static void
-set_bus (JsonObject *args,
-         const char *bus,
-         int         addr)
-{
-  if (bus != NULL)
-    json_object_set_string_member (args, "bus", bus);
-  if (addr >= 0)
-    {
-      g_autofree char *text = g_strdup_printf ("0x%x", addr);
-      json_object_set_string_member (args, "addr", text);
-    }
-}
-
 static JsonObject *
 new_record (const char *kind,
             const char *driver)
@@ -334,6 +266,8 @@ record_bus (JsonObject *record,
   json_object_set_int_member (record, "addr", addr);
 }
 
+/* blockdev-add + device_add of the very properties the command line
+ * gives a cold-plugged disk (hvk_qemu_block_props()). */
 static gboolean
 hotplug_block (HvkQemuHypervisor *self,
                HvkDevice         *device,
@@ -341,98 +275,57 @@ hotplug_block (HvkQemuHypervisor *self,
                GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *path = device_string (device, "path", "file", NULL);
-  const char *format = device_string (device, "format", NULL);
-  const char *driver_cfg = device_string (device, "driver", NULL);
-  const char *serial = device_string (device, "serial", NULL);
-  gboolean read_only = device_boolean (device, "readonly") || device_boolean (device, "read_only")
-                       || device_boolean (device, "read-only");
-  g_autofree char *node = g_strdup_printf ("drive-%s", id);
-  g_autoptr(JsonObject) blockdev = json_object_new ();
-  g_autoptr(JsonObject) file = json_object_new ();
-  g_autoptr(JsonObject) args = json_object_new ();
-  g_autoptr(JsonObject) record = NULL;
+  HvkQemuBlock block;
+  HvkQemuPlace place = { NULL, -1, -1 };
   g_autofree char *bus = NULL;
-  int addr = -1;
-  gboolean scsi;
-  struct stat st;
+  g_autofree char *node = hvk_qemu_block_node_name (id, HVK_QEMU_BLOCK_BLOCKDEV);
+  g_autoptr(HvkOpts) backend_opts = NULL;
+  g_autoptr(HvkOpts) device_opts = NULL;
+  g_autoptr(JsonObject) blockdev = NULL;
+  g_autoptr(JsonObject) args = NULL;
+  g_autoptr(JsonObject) record = NULL;
 
-  if (path == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "block device '%s' has no path", id);
-      return FALSE;
-    }
-  if (stat (path, &st) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
-                   "block device '%s': %s: %s", id, path, g_strerror (saved));
-      return FALSE;
-    }
-  /* The device's driver, else the config's block_device_driver. */
-  if (driver_cfg == NULL)
-    driver_cfg = hvk_qemu_config_string (self->config, "block_device_driver", "virtio-scsi");
-  scsi = g_strcmp0 (driver_cfg, "virtio-scsi") == 0;
-  if (scsi && (self->layout == NULL || self->layout->scsi_controller == NULL))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "block device '%s': VM '%s' has no virtio-scsi controller "
-                   "(block_device_driver is not virtio-scsi)", id, self->id);
-      return FALSE;
-    }
-  if (!scsi && driver_cfg != NULL && !g_str_equal (driver_cfg, "virtio-blk"))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' cannot hotplug block device '%s' with driver '%s' "
-                   "(virtio-blk or virtio-scsi)", HVK_QEMU_BACKEND_NAME, id, driver_cfg);
-      return FALSE;
-    }
+  if (!hvk_qemu_block_resolve (device, self->config, &block, error)
+      || !hvk_qemu_block_probe (&block, error))
+    return FALSE;
 
-  json_object_set_string_member (file, "driver", S_ISBLK (st.st_mode) ? "host_device" : "file");
-  json_object_set_string_member (file, "filename", path);
-  json_object_set_string_member (blockdev, "node-name", node);
-  json_object_set_string_member (blockdev, "driver", format ? format : "raw");
-  json_object_set_boolean_member (blockdev, "read-only", read_only);
-  json_object_set_object_member (blockdev, "file", g_steal_pointer (&file));
+  if (hvk_qemu_block_is_scsi (&block))
+    {
+      int lun = 0;
 
-  if (scsi)
-    record = new_record (HVK_DEVICE_KIND_BLOCK, "scsi-hd");
+      if (self->layout == NULL || self->layout->scsi_controller == NULL)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                       "block device '%s': VM '%s' has no virtio-scsi controller "
+                       "(block_device_driver is not virtio-scsi)", id, self->id);
+          return FALSE;
+        }
+      bus = g_strdup_printf ("%s.0", self->layout->scsi_controller);
+      while (slot_used (self, bus, lun))
+        lun++;
+      place.bus = bus;
+      place.lun = lun;
+      record = new_record (HVK_DEVICE_KIND_BLOCK, "scsi-hd");
+    }
   else
     {
-      if (!pci_hotplug_allowed (self, id, "virtio-blk-pci", error))
+      if (!pci_hotplug_allowed (self, id, "virtio-blk-pci", error)
+          || !find_pci_slot (self, id, &bus, &place.addr, error))
         return FALSE;
-      if (!find_pci_slot (self, id, &bus, &addr, error))
-        return FALSE;
+      place.bus = bus;
       record = new_record (HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
     }
 
-  if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
+  if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place,
+                             &backend_opts, &device_opts, error))
+    return FALSE;
+  blockdev = hvk_opts_to_json (backend_opts, NULL, error);
+  args = blockdev != NULL ? hvk_opts_to_json (device_opts, "driver", error) : NULL;
+  if (args == NULL)
     return FALSE;
 
-  json_object_set_string_member (args, "driver", json_object_get_string_member (record, "driver"));
-  json_object_set_string_member (args, "id", id);
-  json_object_set_string_member (args, "drive", node);
-  if (serial != NULL)
-    json_object_set_string_member (args, "serial", serial);
-  if (scsi)
-    {
-      g_autofree char *scsi_bus = g_strdup_printf ("%s.0", self->layout->scsi_controller);
-      int lun = 0;
-
-      while (slot_used (self, scsi_bus, lun))
-        lun++;
-      json_object_set_string_member (args, "bus", scsi_bus);
-      json_object_set_int_member (args, "channel", 0);
-      json_object_set_int_member (args, "scsi-id", 0);
-      json_object_set_int_member (args, "lun", lun);
-      record_bus (record, scsi_bus, lun);
-    }
-  else
-    {
-      set_bus (args, bus, addr);
-      record_bus (record, bus, addr);
-    }
+  if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
+    return FALSE;
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
@@ -441,12 +334,17 @@ hotplug_block (HvkQemuHypervisor *self,
       return FALSE;
     }
 
+  record_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
   json_object_set_string_member (record, "node", node);
-  json_object_set_string_member (record, "path", path);
+  json_object_set_string_member (record, "path", block.path);
   json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
   return TRUE;
 }
 
+/* netdev_add + device_add of the very properties the command line
+ * gives a cold-plugged tap interface (hvk_qemu_net_tap_props(),
+ * hvk_qemu_net_device_props()): vhost unless disable_vhost_net, the MAC
+ * checked. */
 static gboolean
 hotplug_net (HvkQemuHypervisor *self,
              HvkDevice         *device,
@@ -454,50 +352,41 @@ hotplug_net (HvkQemuHypervisor *self,
              GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *ifname = device_string (device, "ifname", "tap", "tap_name", "name", NULL);
-  const char *mac = device_string (device, "mac", "mac_address", "hwaddr", NULL);
-  g_autofree char *netdev = g_strdup_printf ("netdev-%s", id);
-  g_autoptr(JsonObject) netdev_args = json_object_new ();
-  g_autoptr(JsonObject) args = json_object_new ();
+  g_autofree char *netdev = hvk_qemu_net_netdev_id (id, HVK_QEMU_BLOCK_BLOCKDEV);
+  g_autoptr(HvkOpts) netdev_opts = NULL;
+  g_autoptr(HvkOpts) device_opts = NULL;
+  g_autoptr(JsonObject) netdev_args = NULL;
+  g_autoptr(JsonObject) args = NULL;
   g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_NET, "virtio-net-pci");
   g_autofree char *bus = NULL;
-  int addr = -1;
+  HvkQemuPlace place = { NULL, -1, -1 };
+  HvkQemuNet net;
 
-  const char *type = device_string (device, "type", NULL);
-
-  if (type != NULL && !g_str_equal (type, "tap"))
+  if (!hvk_qemu_net_resolve (device, self->config, &net, error))
+    return FALSE;
+  /* Descriptors (and so macvtap) would have to be passed over QMP
+   * (getfd), a vhost-user socket added as a chardev: not done. */
+  if (!g_str_equal (net.type, "tap") || net.n_fds > 0)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' hotplugs tap network devices only, not '%s' (device '%s')",
-                   HVK_QEMU_BACKEND_NAME, type, id);
-      return FALSE;
-    }
-  if (ifname == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "net device '%s' has no tap interface name (ifname)", id);
+                   "backend '%s' hotplugs tap network devices by ifname only, not '%s'%s (device '%s')",
+                   HVK_QEMU_BACKEND_NAME, net.type, net.n_fds > 0 ? " with fds" : "", id);
       return FALSE;
     }
   if (!pci_hotplug_allowed (self, id, "virtio-net-pci", error)
-      || !find_pci_slot (self, id, &bus, &addr, error))
+      || !find_pci_slot (self, id, &bus, &place.addr, error))
+    return FALSE;
+  place.bus = bus;
+
+  hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &netdev_opts);
+  device_opts = hvk_qemu_net_device_props (&net, netdev, 0, &place);
+  netdev_args = hvk_opts_to_json (netdev_opts, "type", error);
+  args = netdev_args != NULL ? hvk_opts_to_json (device_opts, NULL, error) : NULL;
+  if (args == NULL)
     return FALSE;
 
-  json_object_set_string_member (netdev_args, "type", "tap");
-  json_object_set_string_member (netdev_args, "id", netdev);
-  json_object_set_string_member (netdev_args, "ifname", ifname);
-  json_object_set_string_member (netdev_args, "script", "no");
-  json_object_set_string_member (netdev_args, "downscript", "no");
-  if (device_boolean (device, "vhost"))
-    json_object_set_boolean_member (netdev_args, "vhost", TRUE);
   if (!hvk_qemu_vm_qmp_run (self, "netdev_add", netdev_args, cancellable, error))
     return FALSE;
-
-  json_object_set_string_member (args, "driver", "virtio-net-pci");
-  json_object_set_string_member (args, "id", id);
-  json_object_set_string_member (args, "netdev", netdev);
-  if (mac != NULL)
-    json_object_set_string_member (args, "mac", mac);
-  set_bus (args, bus, addr);
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
@@ -506,12 +395,15 @@ hotplug_net (HvkQemuHypervisor *self,
       return FALSE;
     }
 
-  record_bus (record, bus, addr);
+  record_bus (record, place.bus, place.addr);
   json_object_set_string_member (record, "netdev", netdev);
   json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
   return TRUE;
 }
 
+/* device_add of the very properties the command line gives a
+ * cold-plugged vfio-pci (hvk_qemu_vfio_props()): a PCI host address,
+ * vendor_id/device_id, the device's bus if it names one. */
 static gboolean
 hotplug_vfio (HvkQemuHypervisor *self,
               HvkDevice         *device,
@@ -519,33 +411,113 @@ hotplug_vfio (HvkQemuHypervisor *self,
               GError           **error)
 {
   const char *id = hvk_device_get_id (device);
-  const char *host = device_string (device, "host", "bdf", "address", "sysfsdev", NULL);
-  g_autoptr(JsonObject) args = json_object_new ();
+  const char *own_bus = hvk_qemu_device_string (device, "bus", NULL);
+  g_autoptr(HvkOpts) opts = NULL;
+  g_autoptr(JsonObject) args = NULL;
   g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_VFIO, "vfio-pci");
   g_autofree char *bus = NULL;
-  int addr = -1;
+  HvkQemuPlace place = { NULL, -1, -1 };
 
-  if (host == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "vfio device '%s' has no host address (host)", id);
-      return FALSE;
-    }
-  if (!pci_hotplug_allowed (self, id, "vfio-pci", error)
-      || !find_pci_slot (self, id, &bus, &addr, error))
+  /* Checked before a slot is looked for. */
+  if (!hvk_qemu_vfio_props (device, NULL, &opts, error))
     return FALSE;
-  json_object_set_string_member (args, "driver", "vfio-pci");
-  json_object_set_string_member (args, "id", id);
-  json_object_set_string_member (args, g_str_has_prefix (host, "/") ? "sysfsdev" : "host", host);
-  set_bus (args, bus, addr);
+  g_clear_pointer (&opts, hvk_opts_free);
+  if (!pci_hotplug_allowed (self, id, "vfio-pci", error))
+    return FALSE;
+  if (own_bus != NULL)
+    bus = g_strdup (own_bus);
+  else if (!find_pci_slot (self, id, &bus, &place.addr, error))
+    return FALSE;
+  place.bus = bus;
+  if (!hvk_qemu_vfio_props (device, &place, &opts, error))
+    return FALSE;
+  args = hvk_opts_to_json (opts, "driver", error);
+  if (args == NULL)
+    return FALSE;
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     return FALSE;
-  record_bus (record, bus, addr);
+  record_bus (record, place.bus, place.addr);
   json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
   return TRUE;
 }
 
+static gboolean
+hotplug_cpu (HvkQemuHypervisor *self,
+             HvkDevice         *device,
+             GCancellable      *cancellable,
+             GError           **error)
+{
+  guint32 n = (guint32) hvk_device_get_uint (device, "count");
 
+  return hvk_qemu_vm_resize_vcpus (HVK_HYPERVISOR (self), self->vcpus + n, NULL, NULL,
+                                   cancellable, error);
+}
+
+static gboolean
+hotplug_memory (HvkQemuHypervisor *self,
+                HvkDevice         *device,
+                GCancellable      *cancellable,
+                GError           **error)
+{
+  guint64 size = hvk_device_get_uint (device, "size_mb");
+
+  if (size == 0 || size > G_MAXUINT32 - self->memory_mb)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "memory device '%s': size_mb %" G_GUINT64_FORMAT " is not within 1..%u",
+                   hvk_device_get_id (device), size, G_MAXUINT32 - self->memory_mb);
+      return FALSE;
+    }
+  return hvk_qemu_vm_resize_memory (HVK_HYPERVISOR (self), self->memory_mb + (guint32) size,
+                                    0, FALSE, NULL, NULL, cancellable, error);
+}
+
+typedef gboolean (*QemuHotplugFunc) (HvkQemuHypervisor *self,
+                                     HvkDevice         *device,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+
+/* The registry's entry point for the built-in kinds: a VM of another
+ * backend cannot get here (handlers are registered for "qemu"). */
+static gboolean
+hotplug_builtin (HvkHypervisor  *hypervisor,
+                 HvkDevice      *device,
+                 GCancellable   *cancellable,
+                 gpointer        user_data,
+                 GError        **error)
+{
+  QemuHotplugFunc func = (QemuHotplugFunc) (GCallback) user_data;
+
+  g_return_val_if_fail (HVK_IS_QEMU_HYPERVISOR (hypervisor), FALSE);
+  return func (HVK_QEMU_HYPERVISOR (hypervisor), device, cancellable, error);
+}
+
+static const struct {
+  const char      *kind;
+  QemuHotplugFunc  func;
+} hotplug_handlers[] = {
+  { HVK_DEVICE_KIND_BLOCK, hotplug_block },
+  { HVK_DEVICE_KIND_NET, hotplug_net },
+  { HVK_DEVICE_KIND_VFIO, hotplug_vfio },
+  { HVK_DEVICE_KIND_CPU, hotplug_cpu },
+  { HVK_DEVICE_KIND_MEMORY, hotplug_memory },
+};
+
+gboolean
+hvk_qemu_register_hotplug_handlers (HvkPlugin  *plugin,
+                                    GError    **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (hotplug_handlers); i++)
+    if (!hvk_plugin_register_hotplug_handler (plugin, HVK_QEMU_BACKEND_NAME, hotplug_handlers[i].kind,
+                                              0, hotplug_builtin,
+                                              (gpointer) (GCallback) hotplug_handlers[i].func, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* What holds for every kind, then the kind's handler from the registry
+ * (hvk_registry_hotplug_device()).  The device was validated by
+ * hvk_hypervisor_hotplug_add_device(), the only caller. */
 gboolean
 hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
                          HvkDevice      *device,
@@ -555,18 +527,9 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   const char *kind = hvk_device_get_kind_name (device);
   const char *id = hvk_device_get_id (device);
-  gboolean ok;
 
-  if (!hvk_qemu_vm_check_state (self, "hotplug a device into", S (RUNNING) | S (PAUSED), error))
+  if (!hvk_qemu_vm_check_state (self, "hotplug a device into", S (RUNNING), error))
     return FALSE;
-  if (!hvk_device_validate (device, error))
-    return FALSE;
-  if (id == NULL || *id == '\0')
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "cannot hotplug a %s device without an id into VM '%s'", kind, self->id);
-      return FALSE;
-    }
   if (!reconcile_if_pending (self, cancellable, error))
     return FALSE;
   if (json_object_has_member (self->hotplugged, id)
@@ -578,45 +541,18 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
       return FALSE;
     }
 
-  if (g_str_equal (kind, HVK_DEVICE_KIND_BLOCK))
-    ok = hotplug_block (self, device, cancellable, error);
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_NET))
-    ok = hotplug_net (self, device, cancellable, error);
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_VFIO))
-    ok = hotplug_vfio (self, device, cancellable, error);
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_CPU))
+  if (!hvk_registry_hotplug_device (hvk_qemu_vm_registry (self), HVK_QEMU_BACKEND_NAME,
+                                    hypervisor, device, cancellable, error))
     {
-      guint32 n = (guint32) device_uint (device, "count", device_uint (device, "vcpus", 1));
-      ok = hvk_qemu_vm_resize_vcpus (hypervisor, self->vcpus + n, NULL, NULL, cancellable, error);
-    }
-  else if (g_str_equal (kind, HVK_DEVICE_KIND_MEMORY))
-    {
-      guint64 size = device_uint (device, "size_mb", device_uint (device, "size", 0));
-      if (size == 0)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "memory device '%s' has no size_mb", id);
-          return FALSE;
-        }
-      ok = hvk_qemu_vm_resize_memory (hypervisor, self->memory_mb + (guint32) size, 0, FALSE,
-                               NULL, NULL, cancellable, error);
-    }
-  else
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' cannot hotplug devices of kind '%s' (device '%s')",
-                   HVK_QEMU_BACKEND_NAME, kind, id);
+      g_prefix_error (error, "cannot hotplug %s device '%s' into VM '%s': ", kind, id, self->id);
       return FALSE;
     }
-
-  if (!ok)
-    g_prefix_error (error, "cannot hotplug %s device '%s' into VM '%s': ", kind, id, self->id);
-  else if (json_object_has_member (self->hotplugged, id))
-    /* The device as the user gave it, for status (its kind and
-     * properties) and for a later process. */
+  /* The device as the user gave it, for status (its kind and
+   * properties) and for a later process. */
+  if (json_object_has_member (self->hotplugged, id))
     json_object_set_member (json_object_get_object_member (self->hotplugged, id), "device",
                             hvk_device_to_json (device));
-  return ok;
+  return TRUE;
 }
 
 /* ---- unplug ---- */

@@ -77,7 +77,10 @@ char *hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
                                      GError      **error);
 
 /* Registration done by the plugin entry point. */
+/* The device kinds, their appenders and their hotplug handlers
+ * (hvk_qemu_register_hotplug_handlers(), hvk-qemu-hotplug.c). */
 gboolean hvk_qemu_register_appenders       (HvkPlugin *plugin, GError **error);
+gboolean hvk_qemu_register_hotplug_handlers (HvkPlugin *plugin, GError **error);
 gboolean hvk_qemu_register_kernel_policies (HvkPlugin *plugin, GError **error);
 gboolean hvk_qemu_register_config_keys     (HvkPlugin *plugin, GError **error);
 

@@ -321,6 +321,131 @@ test_bad_keys (void)
   }
 }
 
+static char *
+json_text (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  return json_to_string (node, FALSE);
+}
+
+/* One option list, two forms: the command line prints on/off and
+ * decimal, QMP gets booleans and integers; dotted keys nest. */
+static void
+test_to_json_typed (void)
+{
+  g_autoptr(HvkOpts) opts = hvk_opts_new ("raw");
+  g_autoptr(JsonObject) json = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  JsonObject *file;
+
+  hvk_opts_add (opts, "node-name", "drive-d,1");
+  hvk_opts_add_bool (opts, "read-only", FALSE);
+  hvk_opts_add_bool (opts, "cache.direct", TRUE);
+  hvk_opts_add_bool (opts, "cache.no-flush", FALSE);
+  hvk_opts_add (opts, "file.driver", "file");
+  hvk_opts_add (opts, "file.filename", "/a,b");
+  hvk_opts_add (opts, "file.aio", "threads");
+  hvk_opts_add_uint (opts, "lun", 3);
+  hvk_opts_add_int (opts, "bootindex", -1);
+  hvk_opts_add (opts, "serial", "on");
+  hvk_opts_add_flag (opts, "vhostforce");
+
+  line = hvk_opts_to_string (opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "raw,node-name=drive-d,,1,read-only=off,cache.direct=on,"
+                   "cache.no-flush=off,file.driver=file,file.filename=/a,,b,file.aio=threads,"
+                   "lun=3,bootindex=-1,serial=on,vhostforce");
+
+  json = hvk_opts_to_json (opts, "driver", &error);
+  g_assert_no_error (error);
+  text = json_text (json);
+  g_assert_cmpstr (text, ==, "{\"driver\":\"raw\",\"node-name\":\"drive-d,1\",\"read-only\":false,"
+                   "\"cache\":{\"direct\":true,\"no-flush\":false},"
+                   "\"file\":{\"driver\":\"file\",\"filename\":\"/a,b\",\"aio\":\"threads\"},"
+                   "\"lun\":3,\"bootindex\":-1,\"serial\":\"on\",\"vhostforce\":true}");
+  file = json_object_get_object_member (json, "file");
+  g_assert_cmpstr (json_object_get_string_member (file, "filename"), ==, "/a,b");
+  g_assert_true (json_node_get_value_type (json_object_get_member (json, "lun")) == G_TYPE_INT64);
+  g_assert_true (json_node_get_value_type (json_object_get_member (json, "read-only")) == G_TYPE_BOOLEAN);
+  /* A string that reads like a boolean stays a string. */
+  g_assert_true (json_node_get_value_type (json_object_get_member (json, "serial")) == G_TYPE_STRING);
+
+  /* Without a first value, no member for it. */
+  {
+    g_autoptr(HvkOpts) plain = hvk_opts_new (NULL);
+    g_autoptr(JsonObject) plain_json = NULL;
+    g_autofree char *plain_text = NULL;
+
+    hvk_opts_add (plain, "id", "x");
+    plain_json = hvk_opts_to_json (plain, NULL, &error);
+    g_assert_no_error (error);
+    plain_text = json_text (plain_json);
+    g_assert_cmpstr (plain_text, ==, "{\"id\":\"x\"}");
+  }
+
+  /* A uint JSON cannot hold stays a string. */
+  {
+    g_autoptr(HvkOpts) big = hvk_opts_new (NULL);
+    g_autoptr(JsonObject) big_json = NULL;
+
+    hvk_opts_add_uint (big, "size", G_MAXUINT64);
+    big_json = hvk_opts_to_json (big, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (big_json, "size"), ==, "18446744073709551615");
+  }
+}
+
+static void
+test_to_json_refused (void)
+{
+  struct {
+    const char *what;
+    const char *key1, *key2;
+    gboolean raw, first;
+    const char *message;
+  } cases[] = {
+    { "twice", "id", "id", FALSE, FALSE, "“id” is given twice" },
+    { "value then object", "cache", "cache.direct", FALSE, FALSE, "“cache” is also a value" },
+    { "object then value", "cache.direct", "cache", FALSE, FALSE, "“cache” is given twice" },
+    { "empty component", "file..x", NULL, FALSE, FALSE, "empty component" },
+    { "bad key", "a=b", NULL, FALSE, FALSE, "contains “,” or “=”" },
+    { "raw list", NULL, NULL, TRUE, FALSE, "has no JSON form" },
+    { "first value without a key", NULL, NULL, FALSE, TRUE, "no JSON member name" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(HvkOpts) opts = hvk_opts_new (cases[i].first ? "virtio-blk-pci" : NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) json = NULL;
+
+      g_test_message ("%s", cases[i].what);
+      if (cases[i].key1 != NULL)
+        hvk_opts_add (opts, cases[i].key1, "v");
+      if (cases[i].key2 != NULL)
+        hvk_opts_add (opts, cases[i].key2, "w");
+      if (cases[i].raw)
+        hvk_opts_add_raw (opts, "accel=tcg");
+      json = hvk_opts_to_json (opts, NULL, &error);
+      g_assert_null (json);
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+    }
+
+  /* Control characters are refused as on the command line. */
+  {
+    g_autoptr(HvkOpts) opts = hvk_opts_new (NULL);
+    g_autoptr(GError) error = NULL;
+
+    hvk_opts_add (opts, "serial", "a\nb");
+    g_assert_null (hvk_opts_to_json (opts, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -335,6 +460,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/hvk/opts/raw", test_raw);
   g_test_add_func ("/hvk/opts/control-chars", test_control_chars);
   g_test_add_func ("/hvk/opts/bad-keys", test_bad_keys);
+  g_test_add_func ("/hvk/opts/to-json-typed", test_to_json_typed);
+  g_test_add_func ("/hvk/opts/to-json-refused", test_to_json_refused);
 
   return g_test_run ();
 }

@@ -109,6 +109,9 @@ static const char * const default_keys[][2] = {
   { "memory_slots", "4" },
   { "default_bridges", "1" },
   { "block_device_driver", "virtio-blk" },
+  /* vhost-net where the host has /dev/vhost-net; cold-plugged and
+   * hot-plugged interfaces both honour it. */
+  { "disable_vhost_net", NULL },
 };
 
 char *
@@ -140,6 +143,8 @@ e2e_write_config (E2eEnv     *env,
         value = env->kernel;
       else if (g_str_equal (key, "initrd"))
         value = env->initrd;
+      else if (g_str_equal (key, "disable_vhost_net"))
+        value = g_access ("/dev/vhost-net", R_OK | W_OK) == 0 ? "false" : "true";
       g_string_append_printf (text, "%s=%s\n", key, value);
     }
   for (gsize j = 0; lines[j] != NULL; j++)

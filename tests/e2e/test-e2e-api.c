@@ -835,6 +835,130 @@ test_tap_fd_passing (void)
   close (tap);
 }
 
+/* The node QEMU has for @node_name in query-named-block-nodes. */
+static JsonObject *
+named_node (JsonArray  *nodes,
+            const char *node_name)
+{
+  for (guint i = 0; i < json_array_get_length (nodes); i++)
+    {
+      JsonObject *node = json_array_get_object_element (nodes, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (node, "node-name", NULL),
+                     node_name) == 0)
+        return node;
+    }
+  g_error ("QEMU has no block node '%s'", node_name);
+  return NULL;
+}
+
+/* The format node of the -drive whose BlockBackend is @device. */
+static const char *
+drive_node_name (JsonArray  *block,
+                 const char *device)
+{
+  for (guint i = 0; i < json_array_get_length (block); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (block, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "device", NULL), device) == 0
+          && json_object_has_member (entry, "inserted"))
+        return json_object_get_string_member (json_object_get_object_member (entry, "inserted"),
+                                              "node-name");
+    }
+  g_error ("query-block has no drive '%s'", device);
+  return NULL;
+}
+
+/* A disk hot-plugged with aio=threads and cache_direct=true (and the
+ * config's block_device_cache_noflush) is opened by QEMU exactly as the
+ * same disk cold-plugged: the command line and hotplug are given the same
+ * properties (hvk_qemu_block_props()).  A hot-plugged disk used to ignore
+ * all three.  QEMU's word: query-named-block-nodes (QEMU 7.2 reports no
+ * aio there; it is compared when a QEMU does). */
+static void
+test_hotplug_block_same_as_cold (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cold = NULL, *hot = NULL, *extra = NULL, *path = NULL;
+  g_autofree char *dir = NULL, *sock = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(JsonNode) block = NULL;
+  g_autoptr(JsonNode) nodes = NULL;
+  g_autoptr(GArray) pids = NULL;
+  JsonObject *cold_node, *hot_node, *cold_cache, *hot_cache;
+  const char *cold_name;
+  static const char * const cache_fields[] = { "direct", "no-flush", "writeback" };
+
+  if (e2e_env_skip (&env))
+    return;
+
+  cold = raw_disk ("same-cold.raw");
+  hot = raw_disk ("same-hot.raw");
+  extra = g_strdup_printf ("[device.disk0]\nkind=block\npath=%s\nformat=raw\n"
+                           "aio=threads\ncache_direct=true\n", cold);
+  path = e2e_write_config (&env, "same", "block_device_cache_noflush=true", extra);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-same", config, &error));
+  g_assert_no_error (error);
+  if (!hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error))
+    g_error ("%s", error->message);
+  e2e_track_hypervisor (hypervisor);
+  pids = hvk_hypervisor_get_pids (hypervisor);
+
+  if (!hotplug_spec (hypervisor, &error, "block,id=disk1,path=%s,format=raw,"
+                     "aio=threads,cache_direct=true", hot))
+    g_error ("%s", error->message);
+
+  /* QEMU's monitor takes one client: ask it with hvkit's closed. */
+  hvk_hypervisor_disconnect (hypervisor);
+  dir = g_build_filename (env.store, "e2e-same", NULL);
+  sock = g_build_filename (dir, "qmp.sock", NULL);
+  block = e2e_qmp_query (sock, "query-block", &error);
+  g_assert_no_error (error);
+  nodes = e2e_qmp_query (sock, "query-named-block-nodes", &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (block) && JSON_NODE_HOLDS_ARRAY (nodes));
+
+  cold_name = drive_node_name (json_node_get_array (block), "disk0");
+  cold_node = named_node (json_node_get_array (nodes), cold_name);
+  hot_node = named_node (json_node_get_array (nodes), "drive-disk1");
+  cold_cache = json_object_get_object_member (cold_node, "cache");
+  hot_cache = json_object_get_object_member (hot_node, "cache");
+  g_assert_nonnull (cold_cache);
+  g_assert_nonnull (hot_cache);
+
+  /* What was asked for, cold … */
+  g_assert_true (json_object_get_boolean_member (cold_cache, "direct"));
+  g_assert_true (json_object_get_boolean_member (cold_cache, "no-flush"));
+  g_assert_false (json_object_get_boolean_member (cold_node, "ro"));
+  /* … and the same hot. */
+  for (gsize i = 0; i < G_N_ELEMENTS (cache_fields); i++)
+    {
+      g_test_message ("cache.%s", cache_fields[i]);
+      g_assert_cmpint (json_object_get_boolean_member (hot_cache, cache_fields[i]), ==,
+                       json_object_get_boolean_member (cold_cache, cache_fields[i]));
+    }
+  g_assert_cmpint (json_object_get_boolean_member (hot_node, "ro"), ==,
+                   json_object_get_boolean_member (cold_node, "ro"));
+  g_assert_cmpstr (json_object_get_string_member (hot_node, "drv"), ==,
+                   json_object_get_string_member (cold_node, "drv"));
+  g_assert_cmpint (json_object_has_member (hot_node, "aio"), ==,
+                   json_object_has_member (cold_node, "aio"));
+  if (json_object_has_member (cold_node, "aio"))
+    g_assert_cmpstr (json_object_get_string_member (hot_node, "aio"), ==,
+                     json_object_get_string_member (cold_node, "aio"));
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (e2e_wait_pid_dead (g_array_index (pids, int, 0), 1000));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -856,6 +980,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/api/virtio-fs", test_virtio_fs);
   g_test_add_func ("/hvk/e2e/api/template-save", test_template_save);
   g_test_add_func ("/hvk/e2e/api/tap-fd-passing", test_tap_fd_passing);
+  g_test_add_func ("/hvk/e2e/api/hotplug-block-same-as-cold", test_hotplug_block_same_as_cold);
 
   ret = g_test_run ();
 

@@ -1016,6 +1016,121 @@ test_static_plugin (void)
 
 /* ---- hypervisors ------------------------------------------------------ */
 
+/* ---- hotplug handlers ------------------------------------------------ */
+
+static gboolean
+hotplug_record (HvkHypervisor  *hypervisor,
+                HvkDevice      *device,
+                GCancellable   *cancellable,
+                gpointer        user_data,
+                GError        **error)
+{
+  g_ptr_array_add (user_data, g_strdup (hvk_device_get_id (device)));
+  return TRUE;
+}
+
+static gboolean
+hotplug_refuse (HvkHypervisor  *hypervisor,
+                HvkDevice      *device,
+                GCancellable   *cancellable,
+                gpointer        user_data,
+                GError        **error)
+{
+  g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED, "refused %s", hvk_device_get_id (device));
+  return FALSE;
+}
+
+static gboolean
+hotplug_fail_silently (HvkHypervisor  *hypervisor,
+                       HvkDevice      *device,
+                       GCancellable   *cancellable,
+                       gpointer        user_data,
+                       GError        **error)
+{
+  return FALSE;
+}
+
+/* Hotplug handlers are looked up by (backend, kind) like appenders:
+ * registration is checked eagerly, the highest priority wins, a kind
+ * without one is NOT_SUPPORTED naming backend, kind and device. */
+static void
+test_hotplug_handlers (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  g_autoptr(HvkConfig) config = hvk_config_new ("testbe");
+  g_autoptr(HvkHypervisor) hv = NULL;
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) disk = NULL;
+  g_autoptr(HvkDevice) rng = NULL;
+  HvkPlugin *plugin;
+
+  load_ok (registry, "good");
+  plugin = register_static (registry);
+  hv = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+
+  /* Refusals, as for appenders. */
+  g_assert_false (hvk_plugin_register_hotplug_handler (plugin, "BAD", "block", 0,
+                                                       hotplug_record, seen, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  assert_contains (error->message, "hotplug handler: invalid backend name 'BAD'");
+  g_clear_error (&error);
+  g_assert_false (hvk_plugin_register_hotplug_handler (plugin, "testbe", "no-such-kind", 0,
+                                                       hotplug_record, seen, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  assert_contains (error->message, "hotplug handler for backend 'testbe': unknown device kind 'no-such-kind'");
+  g_clear_error (&error);
+  g_assert_false (hvk_plugin_register_hotplug_handler (plugin, "testbe", "block", 0,
+                                                       NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (hvk_registry_has_hotplug_handler (registry, "testbe", "block"));
+  g_assert_true (hvk_plugin_register_hotplug_handler (plugin, "testbe", "block", 0,
+                                                      hotplug_refuse, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (hvk_plugin_register_hotplug_handler (plugin, "testbe", "block", 0,
+                                                       hotplug_record, seen, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_PLUGIN);
+  assert_contains (error->message, "hotplug handler for backend 'testbe', device kind 'block' "
+                   "at priority 0 already registered by plugin 'static'");
+  g_clear_error (&error);
+  g_assert_true (hvk_registry_has_hotplug_handler (registry, "testbe", "block"));
+  /* Handlers are per backend; an appender is not a handler. */
+  g_assert_false (hvk_registry_has_hotplug_handler (registry, "other", "block"));
+  g_assert_false (hvk_registry_has_hotplug_handler (registry, "testbe", "test-widget"));
+
+  disk = new_device (registry, HVK_DEVICE_KIND_BLOCK, "d0");
+  g_assert_false (hvk_registry_hotplug_device (registry, "testbe", hv, disk, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_cmpstr (error->message, ==, "refused d0");
+  g_clear_error (&error);
+
+  /* A higher priority wins. */
+  g_assert_true (hvk_plugin_register_hotplug_handler (plugin, "testbe", "block", 5,
+                                                      hotplug_record, seen, &error));
+  g_assert_true (hvk_registry_hotplug_device (registry, "testbe", hv, disk, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen->len, ==, 1);
+  g_assert_cmpstr (seen->pdata[0], ==, "d0");
+
+  /* No handler: the backend cannot hotplug that kind. */
+  rng = new_device (registry, HVK_DEVICE_KIND_RNG, "r0");
+  g_assert_false (hvk_registry_hotplug_device (registry, "testbe", hv, rng, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_cmpstr (error->message, ==,
+                   "backend 'testbe' cannot hotplug devices of kind 'rng' (device 'r0')");
+  g_clear_error (&error);
+
+  /* A handler failing without an error: the registry says which. */
+  g_assert_true (hvk_plugin_register_hotplug_handler (plugin, "testbe", "rng", 0,
+                                                      hotplug_fail_silently, NULL, &error));
+  g_assert_false (hvk_registry_hotplug_device (registry, "testbe", hv, rng, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  assert_contains (error->message, "hotplug handler for device kind 'rng' failed on device 'r0'");
+}
+
 static void
 test_create_hypervisor (void)
 {
@@ -1365,6 +1480,7 @@ main (int    argc,
   g_test_add_func ("/hvk/registry/register/path-keys", test_register_path_keys);
   g_test_add_func ("/hvk/registry/register/static", test_static_plugin);
   g_test_add_func ("/hvk/registry/create-hypervisor", test_create_hypervisor);
+  g_test_add_func ("/hvk/registry/hotplug-handlers", test_hotplug_handlers);
   g_test_add_func ("/hvk/registry/scan/path", test_scan_path);
   g_test_add_func ("/hvk/registry/scan/env", test_scan_env);
   g_test_add_func ("/hvk/registry/scan/world-writable", test_world_writable);

@@ -234,7 +234,13 @@ test_hotplug_block_slots (void)
   g_assert_false (json_object_get_boolean_member (a1, "read-only"));
   assert_arg (json_object_get_object_member (a1, "file"), "filename", disk);
   assert_arg (json_object_get_object_member (a1, "file"), "driver", "file");
+  /* The settings of a cold-plugged disk (hvk_qemu_block_props()): the
+   * config's block_device_aio, no cache options unless asked for. */
+  assert_arg (json_object_get_object_member (a1, "file"), "aio", "threads");
+  g_assert_false (json_object_has_member (a1, "cache"));
   a2 = fake_server_arguments (server, 2);
+  g_assert_false (json_object_get_boolean_member (a2, "config-wce"));
+  assert_arg (a2, "serial", "disk1");
   assert_arg (a2, "driver", "virtio-blk-pci");
   assert_arg (a2, "id", "disk1");
   assert_arg (a2, "drive", "drive-disk1");
@@ -302,10 +308,16 @@ test_hotplug_scsi (void)
   g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), "block_device_driver=virtio-scsi", &spec);
   g_autofree char *disk = disk_file ("disk.raw");
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) first = NULL, second = NULL;
+  g_autoptr(JsonObject) first = NULL, second = NULL, second_node = NULL;
+  JsonObject *cache;
 
   g_assert_true (hotplug (vm, "block,id=s1,path=", disk, ",serial=abc", &error));
-  g_assert_true (hotplug (vm, "block,id=s2,path=", disk, "", &error));
+  /* Refused as on the command line, before any QMP. */
+  g_assert_false (hotplug (vm, "block,id=s2,path=", disk, ",aio=native", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "aio=native needs the cache to be direct"));
+  g_clear_error (&error);
+  g_assert_true (hotplug (vm, "block,id=s2,path=", disk, ",aio=native,cache_direct=true", &error));
   g_assert_no_error (error);
   hvk_hypervisor_disconnect (vm);
   fake_server_join (server);
@@ -316,6 +328,13 @@ test_hotplug_scsi (void)
   g_assert_cmpint (json_object_get_int_member (first, "lun"), ==, 0);
   second = fake_server_arguments (server, 4);
   g_assert_cmpint (json_object_get_int_member (second, "lun"), ==, 1);
+  /* The disk's aio and cache reach QEMU, typed. */
+  second_node = fake_server_arguments (server, 3);
+  assert_arg (json_object_get_object_member (second_node, "file"), "aio", "native");
+  cache = json_object_get_object_member (second_node, "cache");
+  g_assert_nonnull (cache);
+  g_assert_true (json_object_get_boolean_member (cache, "direct"));
+  g_assert_false (json_object_get_boolean_member (cache, "no-flush"));
   fake_server_finish (server);
 }
 
@@ -344,6 +363,17 @@ test_refusals_without_qmp (void)
   g_assert_false (hotplug (vm, "block,id=d3,path=", "/nonexistent/disk.raw", "", &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "/nonexistent/disk.raw"));
+  g_clear_error (&error);
+
+  /* The command line's checks, before any QMP: a host that is not a PCI
+   * address, vendor_id without device_id. */
+  g_assert_false (hotplug (vm, "vfio,id=v9,host=", "/sys/bus/pci/devices/0000:01:00.0", "", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "is not a PCI address"));
+  g_clear_error (&error);
+  g_assert_false (hotplug (vm, "vfio,id=v9,host=", "01:00.0", ",vendor_id=0x10de", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "go together"));
   g_clear_error (&error);
 
   g_assert_false (hvk_hypervisor_hotplug_add_device (vm, rng, NULL, &error));
@@ -404,7 +434,7 @@ test_net_and_vfio (void)
 
   g_assert_true (hotplug (vm, "net,id=net1,ifname=", "tap0", ",mac=02:00:00:00:00:01", &error));
   g_assert_no_error (error);
-  g_assert_true (hotplug (vm, "vfio,id=gpu0,host=", "0000:01:00.0", "", &error));
+  g_assert_true (hotplug (vm, "vfio,id=gpu0,host=", "0000:01:00.0", ",vendor_id=0x10de,device_id=0x1eb8", &error));
   g_assert_no_error (error);
   g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "net1", NULL, &error));
   g_assert_no_error (error);
@@ -416,6 +446,8 @@ test_net_and_vfio (void)
   assert_arg (netdev, "id", "netdev-net1");
   assert_arg (netdev, "ifname", "tap0");
   assert_arg (netdev, "script", "no");
+  /* As on the command line: vhost-net unless disable_vhost_net, typed. */
+  g_assert_true (json_object_get_boolean_member (netdev, "vhost"));
   net = fake_server_arguments (server, 2);
   assert_arg (net, "driver", "virtio-net-pci");
   assert_arg (net, "netdev", "netdev-net1");
@@ -425,6 +457,9 @@ test_net_and_vfio (void)
   assert_arg (vfio, "driver", "vfio-pci");
   assert_arg (vfio, "host", "0000:01:00.0");
   assert_arg (vfio, "addr", "0x2");
+  /* As on the command line (hvk_qemu_vfio_props()). */
+  assert_arg (vfio, "x-pci-vendor-id", "0x10de");
+  assert_arg (vfio, "x-pci-device-id", "0x1eb8");
   del = fake_server_arguments (server, 5);
   assert_arg (del, "id", "netdev-net1");
   fake_server_finish (server);

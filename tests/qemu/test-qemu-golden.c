@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hvk-qemu-device-props.h"
 #include "hvk-qemu-private.h"
 #include "hvk-test-golden.h"
 #include "qemu-test-common.h"
@@ -821,6 +822,251 @@ test_examples (void)
     }
 }
 
+/* ---- one device, two forms (hvk-qemu-device-props.c) ---- */
+
+static char *
+opts_text (HvkOpts *opts)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = hvk_opts_to_string (opts, &error);
+
+  g_assert_no_error (error);
+  return text;
+}
+
+static char *
+opts_json (HvkOpts    *opts,
+           const char *first_key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = hvk_opts_to_json (opts, first_key, &error);
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_no_error (error);
+  node = json_node_init_object (json_node_alloc (), object);
+  return json_to_string (node, FALSE);
+}
+
+static gboolean
+resolve_block (const char    *extra_qemu,
+               const char    *device_props,
+               HvkQemuBlock  *block,
+               HvkConfig    **config_out,
+               GError       **error)
+{
+  g_autofree char *devices = g_strdup_printf ("[device.d0]\nkind=block\npath=%s/vmlinuz\n%s",
+                                              data_dir, device_props);
+  g_autoptr(HvkConfig) config = load (extra_qemu, devices);
+  HvkDevice *device = hvk_config_lookup_device (config, "d0");
+
+  g_assert_nonnull (device);
+  *config_out = g_steal_pointer (&config);
+  return hvk_qemu_block_resolve (device, *config_out, block, error);
+}
+
+/* The config's block_device_* keys and the device's own properties,
+ * read once, give the command line's -drive/-device and hotplug's
+ * blockdev-add/device_add the same settings, typed for QMP. */
+static void
+test_device_props_block (void)
+{
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkOpts) drive = NULL, cold_dev = NULL, blockdev = NULL, hot_dev = NULL;
+  g_autofree char *path = g_build_filename (data_dir, "vmlinuz", NULL);
+  g_autofree char *text = NULL, *want = NULL;
+  HvkQemuBlock block;
+  HvkQemuPlace cold_place = { NULL, -1, -1 };
+  HvkQemuPlace hot_place = { "pci-bridge-0", 2, -1 };
+
+  g_assert_true (resolve_block ("block_device_driver=virtio-blk\nblock_device_aio=io_uring\n"
+                                "block_device_cache_set=true\nblock_device_cache_noflush=true\n",
+                                "readonly=true\ncache_direct=true\n", &block, &config, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (block.aio, ==, "io_uring");
+  g_assert_false (hvk_qemu_block_is_scsi (&block));
+
+  /* The command line's form: what tests/golden/qemu/block-*.args hold. */
+  g_assert_true (hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_DRIVE, &cold_place,
+                                       &drive, &cold_dev, &error));
+  g_assert_no_error (error);
+  text = opts_text (drive);
+  want = g_strdup_printf ("id=d0,file=%s,aio=io_uring,format=raw,if=none,readonly=on,"
+                          "cache.direct=on,cache.no-flush=on", path);
+  g_assert_cmpstr (text, ==, want);
+  g_clear_pointer (&text, g_free);
+  text = opts_text (cold_dev);
+  g_assert_cmpstr (text, ==, "virtio-blk-pci,id=d0,drive=d0,config-wce=off,serial=d0");
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&want, g_free);
+
+  /* Hotplug's form needs the path probed (file or block device). */
+  g_assert_false (hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &hot_place,
+                                        &blockdev, &hot_dev, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_true (hvk_qemu_block_probe (&block, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &hot_place,
+                                       &blockdev, &hot_dev, &error));
+  g_assert_no_error (error);
+  text = opts_json (blockdev, NULL);
+  want = g_strdup_printf ("{\"node-name\":\"drive-d0\",\"driver\":\"raw\",\"read-only\":true,"
+                          "\"file\":{\"driver\":\"file\",\"filename\":\"%s\",\"aio\":\"io_uring\"},"
+                          "\"cache\":{\"direct\":true,\"no-flush\":true}}", path);
+  g_assert_cmpstr (text, ==, want);
+  g_clear_pointer (&text, g_free);
+  text = opts_json (hot_dev, "driver");
+  g_assert_cmpstr (text, ==, "{\"driver\":\"virtio-blk-pci\",\"id\":\"d0\",\"drive\":\"drive-d0\","
+                   "\"config-wce\":false,\"serial\":\"d0\",\"bus\":\"pci-bridge-0\",\"addr\":\"0x2\"}");
+}
+
+/* scsi-hd: the LUN is a JSON integer; the device's cache_direct=false
+ * wins over the config's; no cache keys without block_device_cache_set
+ * or cache_direct. */
+static void
+test_device_props_block_scsi (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  HvkQemuPlace place = { "scsi0.0", -1, 3 };
+
+  {
+    g_autoptr(HvkConfig) config = NULL;
+    g_autoptr(HvkOpts) backend = NULL, dev = NULL;
+    HvkQemuBlock block;
+
+    g_assert_true (resolve_block ("block_device_cache_set=true\nblock_device_cache_direct=true\n",
+                                  "cache_direct=false\nserial=s,1\n", &block, &config, &error));
+    g_assert_no_error (error);
+    g_assert_true (hvk_qemu_block_is_scsi (&block));
+    g_assert_true (hvk_qemu_block_probe (&block, &error));
+    g_assert_true (hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place,
+                                         &backend, &dev, &error));
+    g_assert_no_error (error);
+    text = opts_json (dev, "driver");
+    g_assert_cmpstr (text, ==, "{\"driver\":\"scsi-hd\",\"id\":\"d0\",\"drive\":\"drive-d0\","
+                     "\"bus\":\"scsi0.0\",\"channel\":0,\"scsi-id\":0,\"lun\":3,\"serial\":\"s,1\"}");
+    g_clear_pointer (&text, g_free);
+    text = opts_json (backend, NULL);
+    g_assert_nonnull (strstr (text, "\"cache\":{\"direct\":false,\"no-flush\":false}"));
+    g_assert_nonnull (strstr (text, "\"aio\":\"threads\""));
+    g_clear_pointer (&text, g_free);
+    text = opts_text (dev);
+    g_assert_cmpstr (text, ==, "scsi-hd,id=d0,drive=drive-d0,bus=scsi0.0,channel=0,scsi-id=0,lun=3,serial=s,,1");
+    g_clear_pointer (&text, g_free);
+  }
+  {
+    g_autoptr(HvkConfig) config = NULL;
+    g_autoptr(HvkOpts) backend = NULL, dev = NULL;
+    HvkQemuBlock block;
+
+    g_assert_true (resolve_block (NULL, "", &block, &config, &error));
+    g_assert_true (hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_DRIVE, &place,
+                                         &backend, &dev, &error));
+    text = opts_text (backend);
+    g_assert_null (strstr (text, "cache"));
+    g_assert_null (strstr (text, "readonly"));
+  }
+}
+
+/* What the command line refuses, hotplug refuses too: one check. */
+static void
+test_device_props_block_refused (void)
+{
+  static const struct {
+    const char *extra, *props;
+    HvkError code;
+    const char *needle;
+  } cases[] = {
+    { NULL, "aio=native\n", HVK_ERROR_INVALID_ARGUMENT, "aio=native needs the cache to be direct" },
+    { "block_device_cache_set=true\nblock_device_cache_direct=true\n", "aio=native\ncache_direct=false\n",
+      HVK_ERROR_INVALID_ARGUMENT, "aio=native needs" },
+    { "block_device_aio=posix\n", "", HVK_ERROR_INVALID_ARGUMENT, "aio 'posix'" },
+    { NULL, "driver=nvdimm\n", HVK_ERROR_NOT_SUPPORTED, "block driver 'nvdimm'" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(HvkConfig) config = NULL;
+      g_autoptr(GError) error = NULL;
+      HvkQemuBlock block;
+
+      g_assert_false (resolve_block (cases[i].extra, cases[i].props, &block, &config, &error));
+      g_assert_error (error, HVK_ERROR, (gint) cases[i].code);
+      g_assert_nonnull (strstr (error->message, cases[i].needle));
+      g_assert_nonnull (strstr (error->message, "'d0'"));
+    }
+
+  /* aio=native with a direct cache is fine, from the config too. */
+  {
+    g_autoptr(HvkConfig) config = NULL;
+    g_autoptr(GError) error = NULL;
+    HvkQemuBlock block;
+
+    g_assert_true (resolve_block ("block_device_cache_set=true\nblock_device_cache_direct=true\n"
+                                  "block_device_aio=native\n", "", &block, &config, &error));
+    g_assert_no_error (error);
+  }
+}
+
+/* A tap interface by name: the command line's -netdev/-device (as the
+ * goldens have them) and hotplug's netdev_add/device_add, vhost and mq
+ * typed for QMP; a bad MAC refused by the one check. */
+static void
+test_device_props_net (void)
+{
+  g_autoptr(GError) error = NULL;
+  HvkQemuPlace place = { "pci-bridge-0", 3, -1 };
+
+  {
+    g_autoptr(HvkConfig) config = load (NULL, "[device.n0]\nkind=net\nifname=tap0\nmac=02:00:00:00:00:01\n");
+    g_autoptr(HvkOpts) cold = NULL, hot = NULL, cold_dev = NULL, hot_dev = NULL;
+    g_autofree char *text = NULL, *netdev_id = hvk_qemu_net_netdev_id ("n0", HVK_QEMU_BLOCK_BLOCKDEV);
+    HvkQemuNet net;
+
+    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_no_error (error);
+    hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_DRIVE, NULL, NULL, &cold);
+    text = opts_text (cold);
+    g_assert_cmpstr (text, ==, "tap,id=n0,vhost=on,ifname=tap0,downscript=no,script=no");
+    g_clear_pointer (&text, g_free);
+    hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &hot);
+    text = opts_json (hot, "type");
+    g_assert_cmpstr (text, ==, "{\"type\":\"tap\",\"id\":\"netdev-n0\",\"vhost\":true,"
+                     "\"ifname\":\"tap0\",\"downscript\":\"no\",\"script\":\"no\"}");
+    g_clear_pointer (&text, g_free);
+
+    cold_dev = hvk_qemu_net_device_props (&net, "n0", 2, NULL);
+    text = opts_text (cold_dev);
+    g_assert_cmpstr (text, ==, "driver=virtio-net-pci,id=n0,netdev=n0,mac=02:00:00:00:00:01,mq=on,vectors=6");
+    g_clear_pointer (&text, g_free);
+    hot_dev = hvk_qemu_net_device_props (&net, netdev_id, 0, &place);
+    text = opts_json (hot_dev, NULL);
+    g_assert_cmpstr (text, ==, "{\"driver\":\"virtio-net-pci\",\"id\":\"n0\",\"netdev\":\"netdev-n0\","
+                     "\"mac\":\"02:00:00:00:00:01\",\"bus\":\"pci-bridge-0\",\"addr\":\"0x3\"}");
+  }
+  {
+    g_autoptr(HvkConfig) config = load ("disable_vhost_net=true\n", "[device.n0]\nkind=net\nifname=tap0\n");
+    g_autoptr(HvkOpts) hot = NULL;
+    g_autofree char *text = NULL;
+    HvkQemuNet net;
+
+    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &hot);
+    text = opts_json (hot, "type");
+    g_assert_null (strstr (text, "vhost"));
+  }
+  {
+    g_autoptr(HvkConfig) config = load (NULL, "[device.n0]\nkind=net\nifname=tap0\nmac=02:00:00:00:00\n");
+    HvkQemuNet net;
+
+    g_assert_false (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "is not a MAC address"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -865,6 +1111,10 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/shared-fs-explicit", test_shared_fs_explicit);
   g_test_add_func ("/hvk/qemu/escaping-paths", test_escaping_paths);
   g_test_add_func ("/hvk/qemu/errors/root-params", test_root_params_error);
+  g_test_add_func ("/hvk/qemu/device-props/block", test_device_props_block);
+  g_test_add_func ("/hvk/qemu/device-props/block-scsi", test_device_props_block_scsi);
+  g_test_add_func ("/hvk/qemu/device-props/block-refused", test_device_props_block_refused);
+  g_test_add_func ("/hvk/qemu/device-props/net", test_device_props_net);
 
   ret = g_test_run ();
 

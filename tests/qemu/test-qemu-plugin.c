@@ -67,6 +67,15 @@ test_registration (void)
       g_assert_true (hvk_registry_has_device_appender (registry, "qemu", kinds[i]));
     }
   g_assert_nonnull (hvk_registry_lookup_config_key (registry, "qemu", "extra_monitor_socket"));
+
+  /* The hot-pluggable kinds, found by (backend, kind) in the registry. */
+  {
+    static const char * const hot[] = { "block", "net", "vfio", "cpu", "memory" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (hot); i++)
+      g_assert_true (hvk_registry_has_hotplug_handler (registry, "qemu", hot[i]));
+    g_assert_false (hvk_registry_has_hotplug_handler (registry, "qemu", "rng"));
+  }
 }
 
 static void

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hvk-qemu-appenders-common.h"
+#include "hvk-qemu-device-props.h"
+
+/* ---- block ---- */
+
+static const char * const block_aios[] = { "threads", "native", "io_uring", NULL };
+
+/* Every setting of a disk, read once: the appender and hotplug both
+ * start here. */
+gboolean
+hvk_qemu_block_resolve (HvkDevice     *device,
+                        HvkConfig     *config,
+                        HvkQemuBlock  *block,
+                        GError       **error)
+{
+  memset (block, 0, sizeof *block);
+  block->id = hvk_device_get_id (device);
+  block->path = hvk_qemu_device_string (device, "path", NULL);
+  block->format = hvk_qemu_device_string (device, "format", NULL);
+  block->driver = hvk_qemu_device_string (device, "driver", NULL);
+  block->aio = hvk_qemu_device_string (device, "aio", NULL);
+  block->serial = hvk_qemu_device_string (device, "serial", NULL);
+  block->readonly = hvk_qemu_device_boolean (device, FALSE, "readonly", NULL);
+  block->cache_set = hvk_qemu_config_boolean (config, "block_device_cache_set");
+  block->cache_direct = hvk_qemu_config_boolean (config, "block_device_cache_direct");
+  block->cache_noflush = hvk_qemu_config_boolean (config, "block_device_cache_noflush");
+
+  if (block->path == NULL)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
+  if (block->format == NULL)
+    block->format = "raw";
+  if (block->driver == NULL)
+    block->driver = hvk_qemu_config_string (config, "block_device_driver", "virtio-scsi");
+  if (!g_str_equal (block->driver, "virtio-blk") && !g_str_equal (block->driver, "virtio-scsi"))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                  "block driver '%s' is not supported by the qemu backend "
+                                  "(virtio-blk or virtio-scsi)", block->driver);
+  if (block->aio == NULL)
+    block->aio = hvk_qemu_config_string (config, "block_device_aio", "threads");
+  if (!g_strv_contains (block_aios, block->aio))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "aio '%s' is not threads, native or io_uring", block->aio);
+  if (hvk_qemu_device_has (device, "cache_direct", NULL))
+    {
+      block->cache_set = TRUE;
+      block->cache_direct = hvk_qemu_device_boolean (device, FALSE, "cache_direct", NULL);
+    }
+  if (g_str_equal (block->aio, "native") && !(block->cache_set && block->cache_direct))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "aio=native needs the cache to be direct "
+                                  "(cache_direct=true or block_device_cache_direct)");
+  return TRUE;
+}
+
+/* What the blockdev form needs to know of the path (-drive file= finds
+ * out by itself): whether it is there, and a block device or a file. */
+gboolean
+hvk_qemu_block_probe (HvkQemuBlock  *block,
+                      GError       **error)
+{
+  struct stat st;
+
+  if (stat (block->path, &st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
+                   "block device '%s': %s: %s", block->id, block->path, g_strerror (saved));
+      return FALSE;
+    }
+  block->host_device = S_ISBLK (st.st_mode);
+  block->probed = TRUE;
+  return TRUE;
+}
+
+gboolean
+hvk_qemu_block_is_scsi (const HvkQemuBlock *block)
+{
+  return g_str_equal (block->driver, "virtio-scsi");
+}
+
+/* The name the device's drive= refers to: the -drive id (the BlockBackend)
+ * on the command line, the node of blockdev-add on hotplug. */
+char *
+hvk_qemu_block_node_name (const char       *id,
+                          HvkQemuBlockForm  form)
+{
+  return form == HVK_QEMU_BLOCK_DRIVE ? g_strdup (id) : g_strdup_printf ("drive-%s", id);
+}
+
+/* The backend and the device of a disk.  -drive keeps the spelling the
+ * command line has always had (tests/golden/qemu/block-*.args);
+ * blockdev-add spells the same settings as a format node over a protocol
+ * node (file.*), QEMU's own mapping of -drive: aio belongs to the
+ * protocol node, the cache options are inherited by it. */
+gboolean
+hvk_qemu_block_props (const HvkQemuBlock  *block,
+                      HvkQemuBlockForm     form,
+                      const HvkQemuPlace  *place,
+                      HvkOpts            **backend,
+                      HvkOpts            **device,
+                      GError             **error)
+{
+  g_autofree char *node = hvk_qemu_block_node_name (block->id, form);
+  g_autoptr(HvkOpts) back = hvk_opts_new (NULL);
+  g_autoptr(HvkOpts) dev = NULL;
+  gboolean scsi = hvk_qemu_block_is_scsi (block);
+
+  if (form == HVK_QEMU_BLOCK_DRIVE)
+    {
+      hvk_opts_add (back, "id", node);
+      hvk_opts_add (back, "file", block->path);
+      hvk_opts_add (back, "aio", block->aio);
+      hvk_opts_add (back, "format", block->format);
+      hvk_opts_add (back, "if", "none");
+      if (block->readonly)
+        hvk_opts_add (back, "readonly", "on");
+    }
+  else
+    {
+      if (!block->probed)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                       "block device '%s': blockdev form of a path not probed", block->id);
+          return FALSE;
+        }
+      hvk_opts_add (back, "node-name", node);
+      hvk_opts_add (back, "driver", block->format);
+      hvk_opts_add_bool (back, "read-only", block->readonly);
+      hvk_opts_add (back, "file.driver", block->host_device ? "host_device" : "file");
+      hvk_opts_add (back, "file.filename", block->path);
+      hvk_opts_add (back, "file.aio", block->aio);
+    }
+  if (block->cache_set)
+    {
+      hvk_opts_add_bool (back, "cache.direct", block->cache_direct);
+      hvk_opts_add_bool (back, "cache.no-flush", block->cache_noflush);
+    }
+
+  if (scsi)
+    {
+      dev = hvk_opts_new ("scsi-hd");
+      hvk_opts_add (dev, "id", block->id);
+      hvk_opts_add (dev, "drive", node);
+      hvk_opts_add (dev, "bus", place->bus);
+      hvk_opts_add_uint (dev, "channel", 0);
+      hvk_opts_add_uint (dev, "scsi-id", 0);
+      hvk_opts_add_uint (dev, "lun", (guint64) MAX (place->lun, 0));
+      if (block->serial != NULL)
+        hvk_opts_add (dev, "serial", block->serial);
+    }
+  else
+    {
+      dev = hvk_opts_new ("virtio-blk-pci");
+      hvk_opts_add (dev, "id", block->id);
+      hvk_opts_add (dev, "drive", node);
+      hvk_opts_add_bool (dev, "config-wce", FALSE);
+      hvk_opts_add (dev, "serial", block->serial != NULL ? block->serial : block->id);
+      if (place->bus != NULL)
+        hvk_opts_add (dev, "bus", place->bus);
+      if (place->addr >= 0)
+        hvk_opts_add_printf (dev, "addr", "0x%x", (guint) place->addr);
+    }
+
+  *backend = g_steal_pointer (&back);
+  *device = g_steal_pointer (&dev);
+  return TRUE;
+}
+
+/* ---- net ---- */
+
+static gboolean
+is_mac_address (const char *text)
+{
+  if (strlen (text) != 17)
+    return FALSE;
+  for (guint i = 0; i < 17; i++)
+    if ((i % 3 == 2) ? text[i] != ':' : !g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Every setting of an interface, read once: the appender and hotplug
+ * both start here. */
+gboolean
+hvk_qemu_net_resolve (HvkDevice    *device,
+                      HvkConfig    *config,
+                      HvkQemuNet   *net,
+                      GError      **error)
+{
+  memset (net, 0, sizeof *net);
+  net->id = hvk_device_get_id (device);
+  net->type = hvk_qemu_device_string (device, "type", NULL);
+  net->ifname = hvk_qemu_device_string (device, "ifname", NULL);
+  net->mac = hvk_qemu_device_string (device, "mac", NULL);
+  net->fds = hvk_qemu_device_strv (device, "fds", NULL);
+  net->vhost_fds = hvk_qemu_device_strv (device, "vhost_fds", NULL);
+  net->n_fds = net->fds != NULL ? g_strv_length ((char **) net->fds) : 0;
+  net->n_vhost_fds = net->vhost_fds != NULL ? g_strv_length ((char **) net->vhost_fds) : 0;
+  net->vhost = !hvk_qemu_config_boolean (config, "disable_vhost_net");
+  net->socket = hvk_qemu_device_string (device, "socket", NULL);
+  net->queues = hvk_qemu_device_uint (device, 1, "queues", NULL);
+
+  if (net->mac != NULL && !is_mac_address (net->mac))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "mac '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", net->mac);
+  if (net->type == NULL)
+    net->type = "tap";
+  if (g_str_equal (net->type, "vhost-user"))
+    {
+      if (net->socket == NULL)
+        return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                      "a vhost-user interface needs its socket");
+      if (net->queues == 0 || net->queues > 1024)
+        return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                      "queues %" G_GUINT64_FORMAT " is not within 1..1024",
+                                      net->queues);
+      return TRUE;
+    }
+  if (!g_str_equal (net->type, "tap") && !g_str_equal (net->type, "macvtap"))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                  "net type '%s' is not tap, macvtap or vhost-user", net->type);
+  if (net->n_fds == 0 && g_str_equal (net->type, "macvtap"))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "a macvtap interface needs the fds of its /dev/tapN");
+  if (net->n_fds == 0 && net->ifname == NULL)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "a tap interface needs ifname or fds");
+  if (net->n_vhost_fds > 0 && net->n_vhost_fds != net->n_fds)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "%u vhost_fds for %u fds: one per queue",
+                                  net->n_vhost_fds, net->n_fds);
+  if (net->n_vhost_fds > 0 && !net->vhost)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "vhost_fds given but disable_vhost_net is set");
+  return TRUE;
+}
+
+/* The netdev id a device's netdev= names: the device id on the command
+ * line, netdev-ID on hotplug. */
+char *
+hvk_qemu_net_netdev_id (const char       *id,
+                        HvkQemuBlockForm  form)
+{
+  return form == HVK_QEMU_BLOCK_DRIVE ? g_strdup (id) : g_strdup_printf ("netdev-%s", id);
+}
+
+void
+hvk_qemu_net_tap_props (const HvkQemuNet    *net,
+                        HvkQemuBlockForm     form,
+                        const char          *fds,
+                        const char          *vhost_fds,
+                        HvkOpts            **netdev)
+{
+  g_autofree char *netdev_id = hvk_qemu_net_netdev_id (net->id, form);
+  g_autoptr(HvkOpts) opts = hvk_opts_new ("tap");
+
+  hvk_opts_add (opts, "id", netdev_id);
+  if (net->vhost)
+    hvk_opts_add_bool (opts, "vhost", TRUE);
+  if (fds != NULL)
+    {
+      if (vhost_fds != NULL)
+        hvk_opts_add (opts, "vhostfds", vhost_fds);
+      hvk_opts_add (opts, "fds", fds);
+    }
+  else
+    {
+      hvk_opts_add (opts, "ifname", net->ifname);
+      hvk_opts_add (opts, "downscript", "no");
+      hvk_opts_add (opts, "script", "no");
+    }
+  *netdev = g_steal_pointer (&opts);
+}
+
+HvkOpts *
+hvk_qemu_net_device_props (const HvkQemuNet   *net,
+                           const char         *netdev_id,
+                           guint               n_queues,
+                           const HvkQemuPlace *place)
+{
+  /* driver= as a pair, not a leading value: the command line has always
+   * spelled it so (tests/golden/qemu/net-*.args). */
+  HvkOpts *opts = hvk_opts_new (NULL);
+
+  hvk_opts_add (opts, "driver", "virtio-net-pci");
+  hvk_opts_add (opts, "id", net->id);
+  hvk_opts_add (opts, "netdev", netdev_id);
+  if (net->mac != NULL)
+    hvk_opts_add (opts, "mac", net->mac);
+  /* One vector per queue in each direction, plus config and control. */
+  if (n_queues > 0)
+    {
+      hvk_opts_add_bool (opts, "mq", TRUE);
+      hvk_opts_add_uint (opts, "vectors", 2 * (guint64) n_queues + 2);
+    }
+  if (place != NULL && place->bus != NULL)
+    hvk_opts_add (opts, "bus", place->bus);
+  if (place != NULL && place->addr >= 0)
+    hvk_opts_add_printf (opts, "addr", "0x%x", (guint) place->addr);
+  return opts;
+}
+
+/* ---- vfio ---- */
+
+/* Host PCI address: [DDDD:]BB:DD.F in hex. */
+static gboolean
+is_pci_address (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
+  guint n = g_strv_length (parts);
+  const char *slot_fn;
+
+  if (n < 2 || n > 3)
+    return FALSE;
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      if (*parts[i] == '\0' || strlen (parts[i]) > (i == 0 && n == 3 ? 4u : 2u))
+        return FALSE;
+      for (const char *p = parts[i]; *p != '\0'; p++)
+        if (!g_ascii_isxdigit (*p))
+          return FALSE;
+    }
+  slot_fn = parts[n - 1];
+  return strlen (slot_fn) == 4 && g_ascii_isxdigit (slot_fn[0]) &&
+         g_ascii_isxdigit (slot_fn[1]) && slot_fn[2] == '.' && slot_fn[3] >= '0' && slot_fn[3] <= '7';
+}
+
+gboolean
+hvk_qemu_vfio_props (HvkDevice           *device,
+                     const HvkQemuPlace  *place,
+                     HvkOpts            **opts,
+                     GError             **error)
+{
+  g_autoptr(HvkOpts) dev = hvk_opts_new ("vfio-pci");
+  const char *host = hvk_qemu_device_string (device, "host", NULL);
+  const char *bus = hvk_qemu_device_string (device, "bus", NULL);
+  const char *vendor = hvk_qemu_device_string (device, "vendor_id", NULL);
+  const char *product = hvk_qemu_device_string (device, "device_id", NULL);
+
+  if (host == NULL || !is_pci_address (host))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "host '%s' is not a PCI address ([DDDD:]BB:DD.F)",
+                                  host != NULL ? host : "");
+  if ((vendor != NULL) != (product != NULL))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
+                                  "vendor_id and device_id go together");
+  hvk_opts_add (dev, "id", hvk_device_get_id (device));
+  hvk_opts_add (dev, "host", host);
+  if (vendor != NULL)
+    {
+      hvk_opts_add (dev, "x-pci-vendor-id", vendor);
+      hvk_opts_add (dev, "x-pci-device-id", product);
+    }
+  if (bus == NULL && place != NULL)
+    bus = place->bus;
+  if (bus != NULL)
+    hvk_opts_add (dev, "bus", bus);
+  if (place != NULL && place->addr >= 0)
+    hvk_opts_add_printf (dev, "addr", "0x%x", (guint) place->addr);
+  *opts = g_steal_pointer (&dev);
+  return TRUE;
+}

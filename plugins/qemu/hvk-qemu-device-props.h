@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * One device → its QEMU properties, for boot and for hotplug alike
+ * (libvirt's qemuBuildDiskDeviceProps): the command line serializes them
+ * with hvk_opts_to_string() (-drive, -device), hotplug sends the same
+ * properties with hvk_opts_to_json() (blockdev-add, device_add), so a
+ * setting honoured at boot cannot be forgotten on hotplug.
+ */
+
+#include <hvkit/hvkit.h>
+
+G_BEGIN_DECLS
+
+/* A block device's settings, resolved from the device and the config
+ * (device property first, then the config's block_device_* key) and
+ * checked once. */
+typedef struct {
+  const char *id;
+  const char *path;
+  const char *format;        /* "raw" unless set */
+  const char *driver;        /* "virtio-scsi" or "virtio-blk" */
+  const char *aio;           /* threads, native or io_uring */
+  const char *serial;        /* NULL: none given */
+  gboolean    readonly;
+  gboolean    cache_set;     /* block_device_cache_set or cache_direct given */
+  gboolean    cache_direct;
+  gboolean    cache_noflush;
+  gboolean    probed;        /* hvk_qemu_block_probe() looked at the path */
+  gboolean    host_device;   /* the path is a block device */
+} HvkQemuBlock;
+
+gboolean hvk_qemu_block_resolve (HvkDevice     *device,
+                                 HvkConfig     *config,
+                                 HvkQemuBlock  *block,
+                                 GError       **error);
+
+gboolean hvk_qemu_block_probe   (HvkQemuBlock  *block,
+                                 GError       **error);
+
+gboolean hvk_qemu_block_is_scsi (const HvkQemuBlock *block);
+
+/* Which backend form: the command line's -drive (the golden argv), or
+ * the QMP blockdev-add of hotplug (node-name drive-ID, the protocol
+ * node as file.*), which needs hvk_qemu_block_probe() first. */
+typedef enum {
+  HVK_QEMU_BLOCK_DRIVE,
+  HVK_QEMU_BLOCK_BLOCKDEV,
+} HvkQemuBlockForm;
+
+/* Where the device goes: @bus (NULL: QEMU's choice) and @addr (a PCI
+ * slot, -1 for none) for virtio-blk-pci; @bus and @lun for scsi-hd. */
+typedef struct {
+  const char *bus;
+  int         addr;
+  int         lun;
+} HvkQemuPlace;
+
+gboolean hvk_qemu_block_props (const HvkQemuBlock  *block,
+                               HvkQemuBlockForm     form,
+                               const HvkQemuPlace  *place,
+                               HvkOpts            **backend,
+                               HvkOpts            **device,
+                               GError             **error);
+
+char *hvk_qemu_block_node_name (const char       *id,
+                                HvkQemuBlockForm  form);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* A network interface's settings, resolved and checked once. */
+typedef struct {
+  const char          *id;
+  const char          *type;         /* tap, macvtap or vhost-user */
+  const char          *ifname;       /* NULL: none given */
+  const char          *mac;          /* NULL: QEMU's */
+  const char * const  *fds;
+  const char * const  *vhost_fds;
+  guint                n_fds;
+  guint                n_vhost_fds;
+  gboolean             vhost;        /* not disable_vhost_net */
+  const char          *socket;       /* vhost-user */
+  guint64              queues;       /* vhost-user */
+} HvkQemuNet;
+
+gboolean hvk_qemu_net_resolve   (HvkDevice    *device,
+                                 HvkConfig    *config,
+                                 HvkQemuNet   *net,
+                                 GError      **error);
+
+/* The netdev of a tap interface by name (-netdev tap,… / netdev_add)
+ * or, on the command line, by descriptors (@fds, @vhost_fds: QEMU's
+ * numbers, `3:4`; NULL for none), and its virtio-net-pci device with
+ * @n_queues (0: single queue) at @place. */
+char    *hvk_qemu_net_netdev_id (const char       *id,
+                                 HvkQemuBlockForm  form);
+void     hvk_qemu_net_tap_props (const HvkQemuNet    *net,
+                                 HvkQemuBlockForm     form,
+                                 const char          *fds,
+                                 const char          *vhost_fds,
+                                 HvkOpts            **netdev);
+HvkOpts *hvk_qemu_net_device_props (const HvkQemuNet   *net,
+                                    const char         *netdev_id,
+                                    guint               n_queues,
+                                    const HvkQemuPlace *place);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* vfio-pci: the host's PCI address, the ids it may be shown with, and
+ * where it goes: the device's own bus (a root port, on the command
+ * line), else @place's (hotplug). */
+gboolean hvk_qemu_vfio_props (HvkDevice           *device,
+                              const HvkQemuPlace  *place,
+                              HvkOpts            **opts,
+                              GError             **error);
+
+G_END_DECLS
