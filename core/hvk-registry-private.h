@@ -97,7 +97,7 @@ HvkRegistryCandidate *hvk_registry_candidate_new  (const char        *path,
 void                  hvk_registry_candidate_free (HvkRegistryCandidate *candidate);
 
 /* The cache file: `HVKIT_REGISTRY_CACHE` (absolute path; `none` or empty:
- * no cache), else $XDG_CACHE_HOME/hvkit/registry-ARCH.json.  NULL when
+ * no cache), else $XDG_CACHE_HOME/hvkit/registry-ARCH.cache.  NULL when
  * disabled. */
 char     *hvk_registry_cache_get_path (void);
 

@@ -1279,7 +1279,7 @@ cacheable (GPtrArray *found)
  * name, the first found wins and the other is refused.
  *
  * The plugins found are described in a per-user cache, as GStreamer's
- * registry does: `$XDG_CACHE_HOME/hvkit/registry-ARCH.json`, or the
+ * registry does: `$XDG_CACHE_HOME/hvkit/registry-ARCH.cache`, or the
  * absolute path in `HVKIT_REGISTRY_CACHE` (`none` or empty: no cache).
  * When the cache lists the same files with the same sizes and mtimes, for
  * this hvkit and plugin ABI version, no plugin is loaded here: each is

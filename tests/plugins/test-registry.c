@@ -1559,7 +1559,7 @@ test_cache_stale (void)
 
   registry = new_scanned ();
   before = read_text (cache);
-  g_assert_cmpuint (count_substrings (before, "\"path\""), ==, 3);
+  g_assert_cmpuint (count_substrings (before, "\nP\t"), ==, 3);
   g_clear_object (&registry);
 
   /* Unchanged: read, not rewritten. */
@@ -1580,7 +1580,7 @@ test_cache_stale (void)
   after = read_text (cache);
   g_assert_cmpint (utimensat (AT_FDCWD, good, saved_times, 0), ==, 0);
   g_assert_cmpstr (before, !=, after);
-  mtime = g_strdup_printf ("\"mtime-ns\":%" G_GINT64_FORMAT,
+  mtime = g_strdup_printf ("\t%" G_GINT64_FORMAT "\t",
                            (gint64) 1000000000 * 1000000000 + 5);
   assert_contains (after, mtime);
   g_clear_object (&registry);
@@ -1597,7 +1597,7 @@ test_cache_stale (void)
   registry = new_scanned ();
   g_assert_cmpuint (n_refusals (registry), ==, 0);
   after = read_text (cache);
-  g_assert_cmpuint (count_substrings (after, "\"path\""), ==, 4);
+  g_assert_cmpuint (count_substrings (after, "\nP\t"), ==, 4);
   assert_contains (after, "d-mock.so");
   g_clear_object (&registry);
   g_clear_pointer (&after, g_free);
@@ -1608,25 +1608,18 @@ test_cache_stale (void)
   registry = new_scanned ();
   g_assert_nonnull (hvk_registry_lookup_backend (registry, "mock"));
   after = read_text (cache);
-  g_assert_cmpuint (count_substrings (after, "\"path\""), ==, 3);
+  g_assert_cmpuint (count_substrings (after, "\nP\t"), ==, 3);
   g_assert_null (strstr (after, "c-extra.so"));
 
   rm_rf (tmp);
   restore_env (&saved);
 }
 
-/* Garbage, a valid file of another version, a file of the right shape
- * with wrong types: ignored and rewritten. */
+/* Garbage, a file of another version, one cut short, records of the
+ * wrong shape: ignored and rewritten. */
 static void
 test_cache_corrupt (void)
 {
-  static const char *bad[] = {
-    "{not json",
-    "",
-    "[1, 2]",
-    "{\"format\":1,\"hvkit\":\"0.0.0-other\",\"abi\":1,\"arch\":\"x86_64\",\"plugins\":[]}",
-    "{\"format\":1,\"hvkit\":\"" PACKAGE_VERSION "\",\"abi\":1,\"arch\":\"x86_64\",\"plugins\":[{\"path\":42},{},{}]}",
-  };
   g_autofree char *cache = NULL;
   g_autofree char *tmp = NULL;
   g_autofree char *good = NULL;
@@ -1634,17 +1627,34 @@ test_cache_corrupt (void)
 
   save_env (&saved);
   tmp = make_zoo_scan_dir (&cache);
+  g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) parts = NULL;
+
   {
     g_autoptr(HvkRegistry) registry = new_scanned ();
     good = read_text (cache);
   }
+  g_ptr_array_add (bad, g_strdup ("{not a cache"));
+  g_ptr_array_add (bad, g_strdup (""));
+  g_ptr_array_add (bad, g_strdup ("hvkit-registry-cache\t1\t0.0.0-other\t1\tx86_64\t3\n"));
+  /* Cut short. */
+  g_ptr_array_add (bad, g_strndup (good, strlen (good) - 2));
+  g_ptr_array_add (bad, g_strndup (good, strlen (good) / 2));
+  /* A record of the wrong shape, a number that is none. */
+  parts = g_strsplit (good, "\nB\t", 2);
+  g_ptr_array_add (bad, g_strjoinv ("\nB\tx\t", parts));
+  g_clear_pointer (&parts, g_strfreev);
+  parts = g_strsplit (good, "\nB\ttestbe\t", 2);
+  g_ptr_array_add (bad, g_strjoinv ("\nB\ttestbe\t-", parts));
+  /* Binary garbage. */
+  g_ptr_array_add (bad, g_strdup ("\x7f" "ELF\x01\x02"));
 
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+  for (guint i = 0; i < bad->len; i++)
     {
       g_autoptr(HvkRegistry) registry = NULL;
       g_autofree char *text = NULL;
 
-      write_text (cache, bad[i], 0600);
+      write_text (cache, g_ptr_array_index (bad, i), 0600);
       registry = new_scanned ();
       g_assert_cmpuint (n_refusals (registry), ==, 0);
       g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
@@ -1684,8 +1694,8 @@ test_cache_untrusted (void)
     g_autoptr(HvkRegistry) registry = new_scanned ();
     good = read_text (cache);
   }
-  parts = g_strsplit (good, "\"testbe\"", -1);
-  tampered = g_strjoinv ("\"hidden\"", parts);
+  parts = g_strsplit (good, "testbe", -1);
+  tampered = g_strjoinv ("hidden", parts);
 
   /* Ours and private: believed (the tampering shows). */
   write_text (cache, tampered, 0600);
