@@ -32,6 +32,16 @@ gboolean hvk_fs_check_dir_trust (const char        *path,
                                  int                code,
                                  GError           **error);
 
+/* Judges the regular file @path whose fstat is @st as
+ * HVK_DIR_TRUST_PRIVATE judges a directory: owned by the effective uid,
+ * writable by neither group nor others (a cache hvkit wrote and will
+ * believe).  Errors read as those of hvk_fs_check_dir_trust(). */
+gboolean hvk_fs_check_file_private (const char        *path,
+                                    const struct stat *st,
+                                    const char        *what,
+                                    int                code,
+                                    GError           **error);
+
 /* Removes the entry @name of the directory @dir_fd and, for a directory,
  * everything in it, depth first, relative to directory descriptors: a
  * symlink anywhere is removed, never followed, and a directory swapped

@@ -12,6 +12,38 @@
 
 #include "hvk-fs-private.h"
 
+/* The checks of HVK_DIR_TRUST_PRIVATE, for a directory or a file. */
+static gboolean
+check_private (const char        *path,
+               const struct stat *st,
+               const char        *what,
+               int                code,
+               GError           **error)
+{
+  guint mode = st->st_mode & 07777;
+
+  if (st->st_uid != geteuid ())
+    {
+      g_set_error (error, HVK_ERROR, code,
+                   "%s %s is owned by uid %u, not by this user (uid %u); "
+                   "refusing to use it", what, path,
+                   (guint) st->st_uid, (guint) geteuid ());
+      return FALSE;
+    }
+  if ((mode & (S_IWGRP | S_IWOTH)) != 0)
+    {
+      g_set_error (error, HVK_ERROR, code,
+                   "%s %s is writable by %s (mode %04o); chmod go-w it",
+                   what, path,
+                   (mode & S_IWGRP) == 0 ? "others"
+                   : (mode & S_IWOTH) == 0 ? "its group"
+                   : "its group and others",
+                   mode);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 hvk_fs_check_dir_trust (const char        *path,
                         const struct stat *st,
@@ -44,30 +76,29 @@ hvk_fs_check_dir_trust (const char        *path,
       return TRUE;
 
     case HVK_DIR_TRUST_PRIVATE:
-      if (st->st_uid != geteuid ())
-        {
-          g_set_error (error, HVK_ERROR, code,
-                       "%s %s is owned by uid %u, not by this user (uid %u); "
-                       "refusing to use it", what, path,
-                       (guint) st->st_uid, (guint) geteuid ());
-          return FALSE;
-        }
-      if ((mode & (S_IWGRP | S_IWOTH)) != 0)
-        {
-          g_set_error (error, HVK_ERROR, code,
-                       "%s %s is writable by %s (mode %04o); chmod go-w it",
-                       what, path,
-                       (mode & S_IWGRP) == 0 ? "others"
-                       : (mode & S_IWOTH) == 0 ? "its group"
-                       : "its group and others",
-                       mode);
-          return FALSE;
-        }
-      return TRUE;
+      return check_private (path, st, what, code, error);
 
     default:
       g_assert_not_reached ();
     }
+}
+
+gboolean
+hvk_fs_check_file_private (const char        *path,
+                           const struct stat *st,
+                           const char        *what,
+                           int                code,
+                           GError           **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!S_ISREG (st->st_mode))
+    {
+      g_set_error (error, HVK_ERROR, code, "%s %s is not a regular file",
+                   what, path);
+      return FALSE;
+    }
+  return check_private (path, st, what, code, error);
 }
 
 static gboolean

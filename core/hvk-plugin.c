@@ -27,6 +27,7 @@ struct _HvkPlugin
   char *version;
   char *license;
   char *filename;
+  guint rank;             /* scan order; 0 for none */
 };
 
 G_DEFINE_FINAL_TYPE (HvkPlugin, hvk_plugin, G_TYPE_OBJECT)
@@ -89,6 +90,19 @@ GModule *
 hvk_plugin_get_module (HvkPlugin *self)
 {
   return self->module;
+}
+
+void
+hvk_plugin_set_rank (HvkPlugin *self,
+                     guint      rank)
+{
+  self->rank = rank;
+}
+
+guint
+hvk_plugin_get_rank (HvkPlugin *self)
+{
+  return self->rank;
 }
 
 /**

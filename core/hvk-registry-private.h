@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <sys/stat.h>
 #include <gmodule.h>
 #include <hvkit/hvkit.h>
 
@@ -18,6 +19,11 @@ HvkPlugin  *hvk_plugin_new_internal      (HvkRegistry         *registry,
                                           const char          *filename,
                                           GModule             *module);
 GModule    *hvk_plugin_get_module        (HvkPlugin           *self);
+/* The plugin's place in the scan order (0: none given): the registry
+ * keeps every table in that order whichever plugin is loaded first. */
+void        hvk_plugin_set_rank          (HvkPlugin           *self,
+                                          guint                rank);
+guint       hvk_plugin_get_rank          (HvkPlugin           *self);
 
 /* hvk-registry.c: the tables behind the hvk_plugin_register_*() methods.
  * Each validates, records @plugin as the owner and returns an error on
@@ -65,5 +71,54 @@ gboolean hvk_registry_add_config_keys    (HvkRegistry         *self,
 
 /* `[a-z0-9_-]+`: plugin and backend names. */
 gboolean hvk_registry_name_is_valid      (const char          *name);
+
+/* hvk-registry-cache.c: the plugin cache (see hvk_registry_scan()).
+ *
+ * One plugin file found by a scan, with what the cache says it provides:
+ * enough to load it only when one of its features is asked for. */
+typedef struct
+{
+  char *path;          /* DIR/NAME.so, as the scan built it */
+  gint64 size;
+  gint64 mtime_ns;
+  guint rank;          /* scan order, from 1 */
+  gboolean attempted;  /* loaded, or its load tried */
+  HvkPlugin *plugin;   /* borrowed, once loaded */
+
+  /* From the cache, or filled from the tables before writing it. */
+  char *name;
+  char *description;
+  char *version;
+  char *license;
+  GPtrArray *backends;           /* char *: backends it registers */
+  GArray *backend_caps;          /* HvkCapabilities, same order */
+  GPtrArray *kinds;              /* char *: device kinds it registers */
+  GPtrArray *appender_backends;  /* char *, pairs with appender_kinds */
+  GPtrArray *appender_kinds;     /* char * */
+  GPtrArray *policy_backends;    /* char *; "" stands for all backends */
+  GPtrArray *key_backends;       /* char *: backends it declares keys for */
+} HvkRegistryCandidate;
+
+HvkRegistryCandidate *hvk_registry_candidate_new  (const char        *path,
+                                                   const struct stat *st,
+                                                   guint              rank);
+void                  hvk_registry_candidate_free (HvkRegistryCandidate *candidate);
+
+/* The cache file: `HVKIT_REGISTRY_CACHE` (absolute path; `none` or empty:
+ * no cache), else $XDG_CACHE_HOME/hvkit/registry-ARCH.cache.  NULL when
+ * disabled. */
+char     *hvk_registry_cache_get_path (void);
+
+/* Fills the cached fields of @candidates (the files the scan found, in
+ * order) from @path.  FALSE, quietly (g_debug), when the file is missing,
+ * untrusted (not ours, or writable by others), corrupt, of another hvkit
+ * or plugin ABI version, or lists other files or other sizes or mtimes. */
+gboolean  hvk_registry_cache_read     (const char *path,
+                                       GPtrArray  *candidates);
+
+/* Writes @candidates (all loaded, fields filled) to @path atomically,
+ * mode 0600, creating its directory 0700.  Failure is only logged. */
+void      hvk_registry_cache_write    (const char *path,
+                                       GPtrArray  *candidates);
 
 G_END_DECLS

@@ -25,6 +25,11 @@
  *
  * The tables are guarded by a mutex: lookups and hypervisor creation may
  * run in many threads.  Plugin loads are serialised.
+ *
+ * hvk_registry_scan() may answer from a per-user plugin cache instead of
+ * loading every plugin: the plugins are then loaded when a lookup needs
+ * what they provide (see hvk_registry_scan()).  Every table is kept in
+ * the order a full scan would have made, whichever plugin came first.
  */
 
 /* Every table entry starts with its owner, so one function can roll back
@@ -98,6 +103,11 @@ struct _HvkRegistry
   GPtrArray *refusals;       /* GError */
   guint64 next_seq;
 
+  GPtrArray *candidates;     /* HvkRegistryCandidate: files scans found */
+  guint next_rank;           /* scan order of the next plugin, from 1 */
+  gint n_pending;            /* atomic: candidates known from the cache
+                              * only, not loaded yet */
+
   Table backends;    /* HvkBackendInfo */
   Table kinds;       /* KindEntry */
   Table appenders;   /* AppenderEntry */
@@ -162,6 +172,30 @@ table_clear (Table *table)
   g_clear_pointer (&table->retired, g_ptr_array_unref);
 }
 
+static guint
+entry_rank (gconstpointer entry)
+{
+  HvkPlugin *owner = ((const Entry *) entry)->owner;
+
+  return owner != NULL ? hvk_plugin_get_rank (owner) : 0;
+}
+
+/* Called with the lock held.  Adds @entry after every entry of a plugin
+ * scanned before or with its own: a plugin loaded on demand takes the
+ * place a full scan would have given it, so "first registered" means the
+ * same whichever plugins a process loaded and in which order. */
+static void
+table_add (Table    *table,
+           gpointer  entry)
+{
+  guint rank = entry_rank (entry);
+  guint i = table->live->len;
+
+  while (i > 0 && entry_rank (g_ptr_array_index (table->live, i - 1)) > rank)
+    i--;
+  g_ptr_array_insert (table->live, i, entry);
+}
+
 /* Called with the lock held.  Keeps the order of what remains. */
 static void
 table_retire_owned_by (Table     *table,
@@ -199,6 +233,7 @@ hvk_registry_finalize (GObject *object)
   table_clear (&self->config_keys);
   table_clear (&self->kinds);
   table_clear (&self->backends);
+  g_clear_pointer (&self->candidates, g_ptr_array_unref);
   g_clear_pointer (&self->plugin_paths, g_hash_table_unref);
   g_clear_pointer (&self->plugins, g_ptr_array_unref);
   g_clear_pointer (&self->refusals, g_ptr_array_unref);
@@ -225,6 +260,9 @@ hvk_registry_init (HvkRegistry *self)
   self->plugin_paths = g_hash_table_new_full (g_str_hash, g_str_equal,
                                               g_free, NULL);
   self->refusals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  self->candidates =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) hvk_registry_candidate_free);
+  self->next_rank = 1;
   table_init (&self->backends, (GDestroyNotify) backend_info_free);
   table_init (&self->kinds, (GDestroyNotify) kind_entry_free);
   table_init (&self->appenders, (GDestroyNotify) appender_entry_free);
@@ -449,7 +487,7 @@ hvk_registry_add_backend (HvkRegistry      *self,
   info->name = g_strdup (name);
   info->type = type;
   info->caps = caps;
-  g_ptr_array_add (self->backends.live, info);
+  table_add (&self->backends, info);
   return TRUE;
 }
 
@@ -484,7 +522,7 @@ hvk_registry_add_device_kind (HvkRegistry    *self,
   entry = g_new0 (KindEntry, 1);
   entry->owner = plugin;
   entry->kind = hvk_device_kind_ref (kind);
-  g_ptr_array_add (self->kinds.live, entry);
+  table_add (&self->kinds, entry);
   return TRUE;
 }
 
@@ -547,7 +585,7 @@ add_kind_handler (HvkRegistry  *self,
   entry->seq = self->next_seq++;
   entry->func = func;
   entry->user_data = user_data;
-  g_ptr_array_add (table->live, entry);
+  table_add (table, entry);
   return TRUE;
 }
 
@@ -648,7 +686,7 @@ hvk_registry_add_kernel_param_policy (HvkRegistry         *self,
 
   locker = g_mutex_locker_new (&self->lock);
   entry->seq = self->next_seq++;
-  g_ptr_array_add (self->policies.live, entry);
+  table_add (&self->policies, entry);
   return TRUE;
 }
 
@@ -730,7 +768,7 @@ hvk_registry_add_config_keys (HvkRegistry         *self,
       entry->key.type = keys[i].type;
       entry->key.default_value = g_strdup (keys[i].default_value);
       entry->key.description = g_strdup (keys[i].description ? keys[i].description : "");
-      g_ptr_array_add (self->config_keys.live, entry);
+      table_add (&self->config_keys, entry);
     }
   return TRUE;
 }
@@ -802,6 +840,7 @@ register_plugin (HvkRegistry          *self,
                  const char           *filename,
                  const char           *real_path,
                  GModule              *module,
+                 guint                 rank,
                  GError              **error)
 {
   const char *where = filename ? filename : "(static plugin)";
@@ -817,6 +856,8 @@ register_plugin (HvkRegistry          *self,
     }
 
   plugin = hvk_plugin_new_internal (self, desc, filename, module);
+  /* Before init: its registrations take their place by it. */
+  hvk_plugin_set_rank (plugin, rank);
 
   /* Once init has run the module may have registered static GTypes, which
    * can never be unregistered: unloading it would leave the type system
@@ -858,6 +899,99 @@ register_plugin (HvkRegistry          *self,
   return plugin;
 }
 
+/* Opens @filename and registers its plugin at @rank.  Called with the
+ * load lock held. */
+static HvkPlugin *
+load_file (HvkRegistry  *self,
+           const char   *filename,
+           guint         rank,
+           GError      **error)
+{
+  g_autofree char *real_path = NULL;
+  HvkPlugin *loaded;
+  GModule *module;
+  gpointer symbol = NULL;
+
+  real_path = realpath (filename, NULL);
+  if (real_path == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HVK_ERROR,
+                   saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_PLUGIN,
+                   "%s: %s", filename, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  g_mutex_lock (&self->lock);
+  loaded = g_hash_table_lookup (self->plugin_paths, real_path);
+  g_mutex_unlock (&self->lock);
+  if (loaded != NULL)
+    return loaded;
+
+  module = g_module_open (filename, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  if (module == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: cannot load: %s", filename, g_module_error ());
+      return NULL;
+    }
+  if (!g_module_symbol (module, HVK_PLUGIN_DESC_SYMBOL, &symbol) ||
+      symbol == NULL)
+    {
+      g_module_close (module);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                   "%s: no plugin descriptor (%s)", filename,
+                   HVK_PLUGIN_DESC_SYMBOL);
+      return NULL;
+    }
+
+  return register_plugin (self, symbol, filename, real_path, module, rank,
+                          error);
+}
+
+static HvkRegistryCandidate *
+find_pending_candidate (HvkRegistry *self,
+                        const char  *path)
+{
+  for (guint i = 0; i < self->candidates->len; i++)
+    {
+      HvkRegistryCandidate *candidate = g_ptr_array_index (self->candidates, i);
+
+      if (!candidate->attempted && g_str_equal (candidate->path, path))
+        return candidate;
+    }
+  return NULL;
+}
+
+/* Called with the load lock held. */
+static void
+candidate_mark_attempted (HvkRegistry          *self,
+                          HvkRegistryCandidate *candidate)
+{
+  if (candidate->attempted)
+    return;
+  candidate->attempted = TRUE;
+  if (candidate->name != NULL)  /* known from the cache: it was pending */
+    g_atomic_int_add (&self->n_pending, -1);
+}
+
+/* Loads @candidate if nobody tried yet; a refusal is recorded.  Called
+ * with the load lock held. */
+static void
+load_candidate (HvkRegistry          *self,
+                HvkRegistryCandidate *candidate)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (candidate->attempted)
+    return;
+  candidate_mark_attempted (self, candidate);
+  candidate->plugin = load_file (self, candidate->path, candidate->rank, &error);
+  if (candidate->plugin == NULL)
+    add_refusal (self, error);
+}
+
 /**
  * hvk_registry_load_plugin:
  * @self: a #HvkRegistry
@@ -887,52 +1021,22 @@ hvk_registry_load_plugin (HvkRegistry  *self,
                           GError      **error)
 {
   g_autoptr(GRecMutexLocker) load_locker = NULL;
-  g_autofree char *real_path = NULL;
-  HvkPlugin *loaded;
-  GModule *module;
-  gpointer symbol = NULL;
+  HvkRegistryCandidate *candidate;
 
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
   g_return_val_if_fail (filename != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  real_path = realpath (filename, NULL);
-  if (real_path == NULL)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, HVK_ERROR,
-                   saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_PLUGIN,
-                   "%s: %s", filename, g_strerror (saved_errno));
-      return NULL;
-    }
-
   load_locker = g_rec_mutex_locker_new (&self->load_lock);
-
-  g_mutex_lock (&self->lock);
-  loaded = g_hash_table_lookup (self->plugin_paths, real_path);
-  g_mutex_unlock (&self->lock);
-  if (loaded != NULL)
-    return loaded;
-
-  module = g_module_open (filename, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
-  if (module == NULL)
+  /* A file a scan found and left to load on demand keeps its place. */
+  candidate = find_pending_candidate (self, filename);
+  if (candidate != NULL)
     {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: cannot load: %s", filename, g_module_error ());
-      return NULL;
+      candidate_mark_attempted (self, candidate);
+      candidate->plugin = load_file (self, filename, candidate->rank, error);
+      return candidate->plugin;
     }
-  if (!g_module_symbol (module, HVK_PLUGIN_DESC_SYMBOL, &symbol) ||
-      symbol == NULL)
-    {
-      g_module_close (module);
-      g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                   "%s: no plugin descriptor (%s)", filename,
-                   HVK_PLUGIN_DESC_SYMBOL);
-      return NULL;
-    }
-
-  return register_plugin (self, symbol, filename, real_path, module, error);
+  return load_file (self, filename, self->next_rank++, error);
 }
 
 /**
@@ -961,7 +1065,8 @@ hvk_registry_register_static_plugin (HvkRegistry          *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   load_locker = g_rec_mutex_locker_new (&self->load_lock);
-  return register_plugin (self, desc, NULL, NULL, NULL, error);
+  return register_plugin (self, desc, NULL, NULL, NULL, self->next_rank++,
+                          error);
 }
 
 static int
@@ -971,36 +1076,21 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
-/**
- * hvk_registry_scan_path:
- * @self: a #HvkRegistry
- * @directory: a directory of plugins
- * @error: return location for an error
- *
- * Loads every regular file ending in `.so` in @directory, in
- * alphabetical order.  A plugin that is refused does not stop the scan:
- * its error is appended to hvk_registry_get_refusals().  A directory
- * anyone may write to (world-writable without the sticky bit) is refused
- * as a whole, since any user could plant code in it; that refusal is
- * reported both ways.
- *
- * Returns: %TRUE if @directory was scanned; %FALSE with @error set if it
- *   is missing (%HVK_ERROR_NOT_FOUND), unreadable or refused
- */
-gboolean
-hvk_registry_scan_path (HvkRegistry  *self,
-                        const char   *directory,
-                        GError      **error)
+/* Lists the plugin files of @directory (every regular file ending in
+ * `.so`, alphabetically) into @self's candidates and @found, each with its
+ * size, mtime and rank.  Errors and refusals as hvk_registry_scan_path().
+ * Called with the load lock held. */
+static gboolean
+list_dir (HvkRegistry  *self,
+          const char   *directory,
+          GPtrArray    *found,
+          GError      **error)
 {
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GPtrArray) names = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *name;
   struct stat st;
-
-  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
-  g_return_val_if_fail (directory != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (stat (directory, &st) != 0)
     {
@@ -1051,20 +1141,62 @@ hvk_registry_scan_path (HvkRegistry  *self,
       g_autofree char *path = g_build_filename (directory,
                                                 g_ptr_array_index (names, i),
                                                 NULL);
-      g_autoptr(GError) load_error = NULL;
+      HvkRegistryCandidate *candidate;
+      struct stat file_st;
 
-      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      /* Followed, as g_module_open() will. */
+      if (stat (path, &file_st) != 0 || !S_ISREG (file_st.st_mode))
         continue;
-      if (hvk_registry_load_plugin (self, path, &load_error) == NULL)
-        add_refusal (self, load_error);
+      candidate = hvk_registry_candidate_new (path, &file_st, self->next_rank++);
+      g_ptr_array_add (self->candidates, candidate);
+      g_ptr_array_add (found, candidate);
     }
 
   return TRUE;
 }
 
+/**
+ * hvk_registry_scan_path:
+ * @self: a #HvkRegistry
+ * @directory: a directory of plugins
+ * @error: return location for an error
+ *
+ * Loads every regular file ending in `.so` in @directory, in
+ * alphabetical order.  A plugin that is refused does not stop the scan:
+ * its error is appended to hvk_registry_get_refusals().  A directory
+ * anyone may write to (world-writable without the sticky bit) is refused
+ * as a whole, since any user could plant code in it; that refusal is
+ * reported both ways.  The plugin cache is not used (see
+ * hvk_registry_scan()).
+ *
+ * Returns: %TRUE if @directory was scanned; %FALSE with @error set if it
+ *   is missing (%HVK_ERROR_NOT_FOUND), unreadable or refused
+ */
+gboolean
+hvk_registry_scan_path (HvkRegistry  *self,
+                        const char   *directory,
+                        GError      **error)
+{
+  g_autoptr(GRecMutexLocker) load_locker = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
+  g_return_val_if_fail (directory != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  load_locker = g_rec_mutex_locker_new (&self->load_lock);
+  found = g_ptr_array_new ();
+  if (!list_dir (self, directory, found, error))
+    return FALSE;
+  for (guint i = 0; i < found->len; i++)
+    load_candidate (self, g_ptr_array_index (found, i));
+  return TRUE;
+}
+
 static void
 scan_list (HvkRegistry *self,
-           const char  *list)
+           const char  *list,
+           GPtrArray   *found)
 {
   g_auto(GStrv) dirs = g_strsplit (list, G_SEARCHPATH_SEPARATOR_S, -1);
 
@@ -1084,37 +1216,278 @@ scan_list (HvkRegistry *self,
       if (dirs[i][0] != '\0')
         {
           /* Missing directories are skipped silently; refusals are
-           * already recorded by hvk_registry_scan_path(). */
-          hvk_registry_scan_path (self, dirs[i], NULL);
+           * already recorded by list_dir(). */
+          list_dir (self, dirs[i], found, NULL);
         }
     }
+}
+
+static void
+add_unique (GPtrArray  *strings,
+            const char *string)
+{
+  for (guint i = 0; i < strings->len; i++)
+    {
+      if (g_str_equal (g_ptr_array_index (strings, i), string))
+        return;
+    }
+  g_ptr_array_add (strings, g_strdup (string));
+}
+
+/* Fills the cached fields of @candidate from what its plugin registered.
+ * Called with the lock held. */
+static void
+describe_candidate (HvkRegistry          *self,
+                    HvkRegistryCandidate *candidate)
+{
+  HvkPlugin *plugin = candidate->plugin;
+
+  candidate->name = g_strdup (hvk_plugin_get_name (plugin));
+  candidate->description = g_strdup (hvk_plugin_get_description (plugin));
+  candidate->version = g_strdup (hvk_plugin_get_version (plugin));
+  candidate->license = g_strdup (hvk_plugin_get_license (plugin));
+
+  for (guint i = 0; i < self->backends.live->len; i++)
+    {
+      HvkBackendInfo *info = g_ptr_array_index (self->backends.live, i);
+
+      if (info->owner == plugin)
+        {
+          g_ptr_array_add (candidate->backends, g_strdup (info->name));
+          g_array_append_val (candidate->backend_caps, info->caps);
+        }
+    }
+  for (guint i = 0; i < self->kinds.live->len; i++)
+    {
+      KindEntry *entry = g_ptr_array_index (self->kinds.live, i);
+
+      if (entry->owner == plugin)
+        g_ptr_array_add (candidate->kinds,
+                         g_strdup (hvk_device_kind_get_name (entry->kind)));
+    }
+  for (guint i = 0; i < self->appenders.live->len; i++)
+    {
+      AppenderEntry *entry = g_ptr_array_index (self->appenders.live, i);
+
+      if (entry->owner == plugin)
+        {
+          g_ptr_array_add (candidate->appender_backends, g_strdup (entry->backend));
+          g_ptr_array_add (candidate->appender_kinds, g_strdup (entry->kind));
+        }
+    }
+  for (guint i = 0; i < self->policies.live->len; i++)
+    {
+      PolicyEntry *entry = g_ptr_array_index (self->policies.live, i);
+
+      if (entry->owner == plugin)
+        add_unique (candidate->policy_backends,
+                    entry->backend ? entry->backend : "");
+    }
+  for (guint i = 0; i < self->config_keys.live->len; i++)
+    {
+      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
+
+      if (entry->owner == plugin)
+        add_unique (candidate->key_backends, entry->backend);
+    }
+}
+
+/* Whether @found, all loaded, may be cached: each file loaded as a plugin
+ * of its own, none refused.  Called with the lock held. */
+static gboolean
+cacheable (GPtrArray *found)
+{
+  for (guint i = 0; i < found->len; i++)
+    {
+      HvkRegistryCandidate *candidate = g_ptr_array_index (found, i);
+
+      if (candidate->plugin == NULL)
+        return FALSE;
+      /* The same file twice (a directory listed twice, a symlink). */
+      for (guint j = 0; j < i; j++)
+        {
+          if (((HvkRegistryCandidate *) g_ptr_array_index (found, j))->plugin ==
+              candidate->plugin)
+            return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 /**
  * hvk_registry_scan:
  * @self: a #HvkRegistry
  *
- * Loads the plugins of the directories listed in `HVKIT_PLUGIN_PATH`
+ * Finds the plugins of the directories listed in `HVKIT_PLUGIN_PATH`
  * (colon-separated, in order), then those of `HVKIT_PLUGIN_SYSTEM_PATH` if
  * that variable is set (empty: none), else of the installed plugin
  * directory.  Missing directories are skipped; relative ones are refused;
  * every refusal is appended to hvk_registry_get_refusals().  When two files carry the same plugin
  * name, the first found wins and the other is refused.
+ *
+ * The plugins found are described in a per-user cache, as GStreamer's
+ * registry does: `$XDG_CACHE_HOME/hvkit/registry-ARCH.cache`, or the
+ * absolute path in `HVKIT_REGISTRY_CACHE` (`none` or empty: no cache).
+ * When the cache lists the same files with the same sizes and mtimes, for
+ * this hvkit and plugin ABI version, no plugin is loaded here: each is
+ * loaded when a lookup needs something it registers (a backend with the
+ * plugins that add appenders, policies or config keys to it, a device
+ * kind, a plugin by name; listing all of something loads all).  Otherwise
+ * (no cache, stale, corrupt, not owned by this user or writable by
+ * others) every plugin is loaded and the cache written again, atomically,
+ * unless a plugin was refused: a scan with refusals is never cached, so
+ * they are reported by every process.
  */
 void
 hvk_registry_scan (HvkRegistry *self)
 {
+  g_autoptr(GRecMutexLocker) load_locker = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autofree char *cache_path = NULL;
   const char *path;
   const char *system_path;
 
   g_return_if_fail (HVK_IS_REGISTRY (self));
 
+  load_locker = g_rec_mutex_locker_new (&self->load_lock);
+  found = g_ptr_array_new ();
+
   path = g_getenv (HVK_PLUGIN_PATH_ENV);
   if (path != NULL)
-    scan_list (self, path);
+    scan_list (self, path, found);
 
   system_path = g_getenv (HVK_PLUGIN_SYSTEM_PATH_ENV);
-  scan_list (self, system_path != NULL ? system_path : HVK_PLUGINSDIR);
+  scan_list (self, system_path != NULL ? system_path : HVK_PLUGINSDIR, found);
+
+  cache_path = hvk_registry_cache_get_path ();
+  if (cache_path != NULL && hvk_registry_cache_read (cache_path, found))
+    {
+      g_atomic_int_add (&self->n_pending, (int) found->len);
+      return;
+    }
+
+  for (guint i = 0; i < found->len; i++)
+    load_candidate (self, g_ptr_array_index (found, i));
+
+  if (cache_path != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      if (cacheable (found))
+        {
+          for (guint i = 0; i < found->len; i++)
+            describe_candidate (self, g_ptr_array_index (found, i));
+        }
+      else
+        g_clear_pointer (&cache_path, g_free);
+      g_mutex_unlock (&self->lock);
+      if (cache_path != NULL)
+        hvk_registry_cache_write (cache_path, found);
+    }
+}
+
+/* What a lookup needs loaded. */
+typedef enum
+{
+  NEED_ALL,
+  NEED_BACKEND,  /* what registers the backend or anything for it */
+  NEED_KIND,     /* what registers the device kind */
+  NEED_PLUGIN,   /* the plugin of that name */
+} Need;
+
+static gboolean
+strings_contain (GPtrArray  *strings,
+                 const char *string)
+{
+  for (guint i = 0; i < strings->len; i++)
+    {
+      if (g_str_equal (g_ptr_array_index (strings, i), string))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+candidate_provides (HvkRegistryCandidate *candidate,
+                    Need                  need,
+                    const char           *name)
+{
+  switch (need)
+    {
+    case NEED_ALL:
+      return TRUE;
+    case NEED_BACKEND:
+      return strings_contain (candidate->backends, name) ||
+             strings_contain (candidate->appender_backends, name) ||
+             strings_contain (candidate->policy_backends, name) ||
+             strings_contain (candidate->policy_backends, "") ||
+             strings_contain (candidate->key_backends, name);
+    case NEED_KIND:
+      return strings_contain (candidate->kinds, name);
+    case NEED_PLUGIN:
+      return g_str_equal (candidate->name, name);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static int
+compare_candidates (gconstpointer a,
+                    gconstpointer b)
+{
+  guint ra = (*(HvkRegistryCandidate * const *) a)->rank;
+  guint rb = (*(HvkRegistryCandidate * const *) b)->rank;
+
+  return ra < rb ? -1 : (ra > rb ? 1 : 0);
+}
+
+/* Loads the plugins the cache says provide @need/@name and have not been
+ * loaded yet, with those registering the device kinds their appenders
+ * use (an appender's kind must be known when it registers), in scan
+ * order.  Cheap when nothing is pending.  Must not be called with the
+ * lock held. */
+static void
+ensure_loaded (HvkRegistry *self,
+               Need         need,
+               const char  *name)
+{
+  g_autoptr(GRecMutexLocker) load_locker = NULL;
+  g_autoptr(GPtrArray) wanted = NULL;
+
+  if (g_atomic_int_get (&self->n_pending) <= 0)
+    return;
+
+  load_locker = g_rec_mutex_locker_new (&self->load_lock);
+  wanted = g_ptr_array_new ();
+  for (guint i = 0; i < self->candidates->len; i++)
+    {
+      HvkRegistryCandidate *candidate = g_ptr_array_index (self->candidates, i);
+
+      if (!candidate->attempted && candidate->name != NULL &&
+          candidate_provides (candidate, need, name))
+        g_ptr_array_add (wanted, candidate);
+    }
+  for (guint i = 0; i < wanted->len; i++)
+    {
+      HvkRegistryCandidate *candidate = g_ptr_array_index (wanted, i);
+
+      for (guint k = 0; k < candidate->appender_kinds->len; k++)
+        {
+          const char *kind = g_ptr_array_index (candidate->appender_kinds, k);
+
+          for (guint j = 0; j < self->candidates->len; j++)
+            {
+              HvkRegistryCandidate *other = g_ptr_array_index (self->candidates, j);
+
+              if (!other->attempted && other->name != NULL &&
+                  strings_contain (other->kinds, kind) &&
+                  !g_ptr_array_find (wanted, other, NULL))
+                g_ptr_array_add (wanted, other);
+            }
+        }
+    }
+  g_ptr_array_sort (wanted, compare_candidates);
+  for (guint i = 0; i < wanted->len; i++)
+    load_candidate (self, g_ptr_array_index (wanted, i));
 }
 
 static int
@@ -1140,6 +1513,7 @@ hvk_registry_get_plugins (HvkRegistry *self)
 
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
 
+  ensure_loaded (self, NEED_ALL, NULL);
   locker = g_mutex_locker_new (&self->lock);
   plugins = g_ptr_array_new_full (self->plugins->len, NULL);
   for (guint i = 0; i < self->plugins->len; i++)
@@ -1164,6 +1538,7 @@ hvk_registry_lookup_plugin (HvkRegistry *self,
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
+  ensure_loaded (self, NEED_PLUGIN, name);
   locker = g_mutex_locker_new (&self->lock);
   return find_plugin (self, name);
 }
@@ -1217,6 +1592,7 @@ hvk_registry_get_backends (HvkRegistry *self)
 
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
 
+  ensure_loaded (self, NEED_ALL, NULL);
   locker = g_mutex_locker_new (&self->lock);
   backends = g_ptr_array_new_full (self->backends.live->len, NULL);
   for (guint i = 0; i < self->backends.live->len; i++)
@@ -1241,6 +1617,7 @@ hvk_registry_lookup_backend (HvkRegistry *self,
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
+  ensure_loaded (self, NEED_BACKEND, name);
   locker = g_mutex_locker_new (&self->lock);
   return find_backend (self, name);
 }
@@ -1261,6 +1638,7 @@ hvk_registry_get_device_kinds (HvkRegistry *self)
 
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
 
+  ensure_loaded (self, NEED_ALL, NULL);
   locker = g_mutex_locker_new (&self->lock);
   kinds = g_ptr_array_new_full (self->kinds.live->len, NULL);
   for (guint i = 0; i < self->kinds.live->len; i++)
@@ -1289,6 +1667,7 @@ hvk_registry_lookup_device_kind (HvkRegistry *self,
   g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
+  ensure_loaded (self, NEED_KIND, name);
   locker = g_mutex_locker_new (&self->lock);
   entry = find_kind (self, name);
   return entry ? entry->kind : NULL;
@@ -1318,6 +1697,7 @@ hvk_registry_lookup_config_key (HvkRegistry *self,
   g_return_val_if_fail (backend != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
+  ensure_loaded (self, NEED_BACKEND, backend);
   locker = g_mutex_locker_new (&self->lock);
   entry = find_config_key (self, backend, key);
   return entry ? &entry->key : NULL;
@@ -1357,6 +1737,19 @@ hvk_registry_create_hypervisor (HvkRegistry  *self,
                    hvk_config_get_source (config)
                    ? hvk_config_get_source (config) : "configuration");
       return NULL;
+    }
+
+  ensure_loaded (self, NEED_BACKEND, backend);
+  if (g_atomic_int_get (&self->n_pending) > 0)
+    {
+      gboolean known;
+
+      g_mutex_lock (&self->lock);
+      known = find_backend (self, backend) != NULL;
+      g_mutex_unlock (&self->lock);
+      /* The error lists every backend: load them all. */
+      if (!known)
+        ensure_loaded (self, NEED_ALL, NULL);
     }
 
   g_mutex_lock (&self->lock);
@@ -1410,6 +1803,7 @@ hvk_registry_has_device_appender (HvkRegistry *self,
   g_return_val_if_fail (backend != NULL, FALSE);
   g_return_val_if_fail (kind != NULL, FALSE);
 
+  ensure_loaded (self, NEED_BACKEND, backend);
   locker = g_mutex_locker_new (&self->lock);
   return find_appender (self, backend, kind) != NULL;
 }
@@ -1451,6 +1845,8 @@ hvk_registry_append_device (HvkRegistry      *self,
 
   backend = hvk_build_context_get_backend (ctx);
   kind = hvk_device_get_kind_name (device);
+
+  ensure_loaded (self, NEED_BACKEND, backend);
 
   g_mutex_lock (&self->lock);
   {
@@ -1651,6 +2047,8 @@ hvk_registry_build_kernel_params (HvkRegistry      *self,
   backend = hvk_build_context_get_backend (ctx);
   config = hvk_build_context_get_config (ctx);
 
+  ensure_loaded (self, NEED_BACKEND, backend);
+
   /* Snapshot the matching policies (copies), so they run unlocked. */
   policies = g_ptr_array_new_with_free_func (g_free);
   g_mutex_lock (&self->lock);
@@ -1663,6 +2061,8 @@ hvk_registry_build_kernel_params (HvkRegistry      *self,
           PolicyEntry *copy = g_memdup2 (entry, sizeof *entry);
 
           copy->backend = NULL;  /* not needed, not owned */
+          /* The table is in scan order (see table_add()). */
+          copy->seq = i;
           g_ptr_array_add (policies, copy);
         }
     }

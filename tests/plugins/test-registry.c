@@ -6,6 +6,8 @@
 #include <hvkit/hvkit.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1399,6 +1401,506 @@ test_default (void)
   restore_env (&saved);
 }
 
+/* ---- plugin cache ----------------------------------------------------- */
+
+#define CACHE_ENV "HVKIT_REGISTRY_CACHE"
+
+/* Whether this process has @file_name (a base name) mapped: a plugin is
+ * resident once loaded, so the cache tests that count loads run in a
+ * subprocess of their own. */
+static gboolean
+is_mapped (const char *file_name)
+{
+  g_autofree char *maps = NULL;
+  g_autofree char *needle = g_strconcat ("/", file_name, "\n", NULL);
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, needle) != NULL;
+}
+
+static char *
+read_text (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+write_text (const char *path,
+            const char *text,
+            int         mode)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents_full (path, text, -1,
+                                           G_FILE_SET_CONTENTS_NONE, mode,
+                                           &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);  /* whatever the umask */
+}
+
+static guint
+count_substrings (const char *haystack,
+                  const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL;
+       p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static HvkRegistry *
+new_scanned (void)
+{
+  HvkRegistry *registry = hvk_registry_new ();
+
+  hvk_registry_scan (registry);
+  return registry;
+}
+
+static guint
+n_refusals (HvkRegistry *registry)
+{
+  g_autoptr(GPtrArray) refusals = hvk_registry_get_refusals (registry);
+
+  return refusals->len;
+}
+
+/* The build tree's backends (mock, qemu, acrn on HVKIT_PLUGIN_PATH): with
+ * the cache, a process that uses mock maps libhvkit-mock.so only. */
+static void
+test_cache_loads_only_needed (void)
+{
+  static const char *files[] = {
+    "libhvkit-mock.so", "libhvkit-qemu.so", "libhvkit-acrn.so",
+  };
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(HvkRegistry) registry = new_scanned ();
+      g_autoptr(HvkConfig) config = hvk_config_new ("mock");
+      g_autoptr(HvkHypervisor) hypervisor = NULL;
+      g_autoptr(GPtrArray) backends = NULL;
+      g_autoptr(GError) error = NULL;
+
+      for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        g_assert_false (is_mapped (files[i]));
+
+      hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (hypervisor);
+      g_assert_true (is_mapped ("libhvkit-mock.so"));
+      g_assert_false (is_mapped ("libhvkit-qemu.so"));
+      g_assert_false (is_mapped ("libhvkit-acrn.so"));
+
+      /* A backend nobody provides loads nothing. */
+      g_assert_null (hvk_registry_lookup_backend (registry, "nosuch"));
+      g_assert_false (is_mapped ("libhvkit-qemu.so"));
+
+      /* Another backend loads its plugin. */
+      g_assert_nonnull (hvk_registry_lookup_backend (registry, "qemu"));
+      g_assert_true (is_mapped ("libhvkit-qemu.so"));
+      g_assert_false (is_mapped ("libhvkit-acrn.so"));
+
+      /* Listing loads all. */
+      backends = hvk_registry_get_backends (registry);
+      g_assert_cmpuint (backends->len, ==, 3);
+      g_assert_true (is_mapped ("libhvkit-acrn.so"));
+      g_assert_cmpuint (n_refusals (registry), ==, 0);
+      return;
+    }
+  else
+    {
+      g_autofree char *tmp = make_tmpdir ();
+      g_autofree char *cache = g_build_filename (tmp, "sub", "registry.json", NULL);
+      g_autofree char *text = NULL;
+      g_autoptr(HvkRegistry) registry = NULL;
+      struct stat st;
+
+      g_setenv (CACHE_ENV, cache, TRUE);
+      registry = new_scanned ();
+      g_assert_cmpuint (n_refusals (registry), ==, 0);
+      /* Written, private, with its directory. */
+      g_assert_cmpint (stat (cache, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      text = read_text (cache);
+      for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        assert_contains (text, files[i]);
+
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+
+      /* Disabled: nothing written. */
+      g_assert_cmpint (g_unlink (cache), ==, 0);
+      g_setenv (CACHE_ENV, "none", TRUE);
+      g_clear_object (&registry);
+      registry = new_scanned ();
+      g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
+
+      rm_rf (tmp);
+    }
+}
+
+/* A scan directory: addon (an appender on testbe for `block` and a
+ * policy for every backend) before good, extra-appender (which needs
+ * good's kind) after it.  Returns the directory; the cache file is in it. */
+static char *
+make_zoo_scan_dir (char **cache)
+{
+  char *tmp = make_tmpdir ();
+  g_autofree char *plugins = g_build_filename (tmp, "plugins", NULL);
+
+  g_assert_cmpint (g_mkdir (plugins, 0755), ==, 0);
+  /* Links, not copies: a copy would register the plugin's GTypes a
+   * second time in this process. */
+  link_into (plugins, "a-addon.so", "addon");
+  link_into (plugins, "b-good.so", "good");
+  link_into (plugins, "c-extra.so", "extra-appender");
+  *cache = g_build_filename (tmp, "registry.json", NULL);
+  g_setenv (HVK_PLUGIN_PATH_ENV, plugins, TRUE);
+  g_setenv (HVK_PLUGIN_SYSTEM_PATH_ENV, "", TRUE);
+  g_setenv (CACHE_ENV, *cache, TRUE);
+  return tmp;
+}
+
+/* What the zoo makes of testbe: a block device's and a widget's argv and
+ * the kernel command line. */
+static char *
+describe_testbe (HvkRegistry *registry)
+{
+  g_autoptr(HvkConfig) config = hvk_config_new ("testbe");
+  g_autoptr(HvkBuildContext) ctx = NULL;
+  g_autoptr(HvkDevice) disk = NULL;
+  g_autoptr(HvkDevice) widget = NULL;
+  g_autoptr(GPtrArray) params = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *disk_args = NULL;
+  g_autofree char *widget_args = NULL;
+  g_autofree char *text = NULL;
+
+  disk = new_device (registry, "block", "disk0");
+  disk_args = append_to_string (registry, "testbe", disk, &error);
+  g_assert_no_error (error);
+  widget = new_device (registry, "test-widget", "w0");
+  widget_args = append_to_string (registry, "testbe", widget, &error);
+  g_assert_no_error (error);
+  ctx = hvk_build_context_new (registry, NULL, "vm0", config);
+  params = hvk_registry_build_kernel_params (registry, ctx, &error);
+  g_assert_no_error (error);
+  text = params_to_string (params);
+  return g_strdup_printf ("%s | %s | %s", disk_args, widget_args, text);
+}
+
+/* Addon plugins are loaded with the backend they extend: a process using
+ * the cache builds what a full scan builds. */
+static void
+test_cache_addons (void)
+{
+  g_autofree char *cache = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *plugins = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *cached = NULL;
+  g_autoptr(HvkRegistry) registry = NULL;
+  SavedEnv saved;
+
+  if (g_test_subprocess ())
+    {
+      registry = new_scanned ();
+      g_assert_false (is_mapped ("libhvktest-addon.so"));
+      g_assert_false (is_mapped ("libhvktest-good.so"));
+      g_assert_false (is_mapped ("libhvktest-extra-appender.so"));
+      cached = describe_testbe (registry);
+      g_assert_true (is_mapped ("libhvktest-addon.so"));
+      g_assert_true (is_mapped ("libhvktest-good.so"));
+      g_assert_true (is_mapped ("libhvktest-extra-appender.so"));
+      g_print ("%s\n", cached);
+      return;
+    }
+
+  save_env (&saved);
+  tmp = make_zoo_scan_dir (&cache);
+  plugins = g_build_filename (tmp, "plugins", NULL);
+
+  /* Without the cache. */
+  registry = hvk_registry_new ();
+  g_assert_true (hvk_registry_scan_path (registry, plugins, NULL));
+  full = describe_testbe (registry);
+  assert_contains (full, "-addon-block disk0");
+  assert_contains (full, "addon-base=1");
+  g_clear_object (&registry);
+
+  /* Written by a scan, used by the next process. */
+  registry = new_scanned ();
+  g_assert_true (g_file_test (cache, G_FILE_TEST_IS_REGULAR));
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  cached = g_strconcat (full, "\n", NULL);
+  g_test_trap_assert_stdout (cached);
+
+  rm_rf (tmp);
+  restore_env (&saved);
+}
+
+/* A changed, added or removed plugin file makes the cache stale: it is
+ * rebuilt.  Unchanged, it is used as it is. */
+static void
+test_cache_stale (void)
+{
+  g_autofree char *cache = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *plugins = NULL;
+  g_autofree char *good = zoo_path ("good");
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *mtime = NULL;
+  g_autofree char *extra = NULL;
+  g_autofree char *mock = NULL;
+  g_autoptr(HvkRegistry) registry = NULL;
+  struct timespec times[2] = { { 0, UTIME_OMIT }, { 1000000000, 5 } };
+  struct timespec saved_times[2];
+  struct stat st, st2;
+  SavedEnv saved;
+
+  save_env (&saved);
+  tmp = make_zoo_scan_dir (&cache);
+  plugins = g_build_filename (tmp, "plugins", NULL);
+
+  registry = new_scanned ();
+  before = read_text (cache);
+  g_assert_cmpuint (count_substrings (before, "\nP\t"), ==, 3);
+  g_clear_object (&registry);
+
+  /* Unchanged: read, not rewritten. */
+  g_assert_cmpint (stat (cache, &st), ==, 0);
+  registry = new_scanned ();
+  g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+  g_assert_cmpint (stat (cache, &st2), ==, 0);
+  g_assert_cmpuint (st.st_ino, ==, st2.st_ino);
+  g_clear_object (&registry);
+
+  /* Touched: another mtime (the zoo's file; its times are put back). */
+  g_assert_cmpint (stat (good, &st), ==, 0);
+  saved_times[0] = st.st_atim;
+  saved_times[1] = st.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, good, times, 0), ==, 0);
+  registry = new_scanned ();
+  g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+  after = read_text (cache);
+  g_assert_cmpint (utimensat (AT_FDCWD, good, saved_times, 0), ==, 0);
+  g_assert_cmpstr (before, !=, after);
+  mtime = g_strdup_printf ("\t%" G_GINT64_FORMAT "\t",
+                           (gint64) 1000000000 * 1000000000 + 5);
+  assert_contains (after, mtime);
+  g_clear_object (&registry);
+  g_clear_pointer (&after, g_free);
+
+  /* A plugin added (the build tree's mock, linked). */
+  mock = g_test_build_filename (G_TEST_BUILT, "..", "plugins", "mock",
+                                "libhvkit-mock.so", NULL);
+  {
+    g_autofree char *link = g_build_filename (plugins, "d-mock.so", NULL);
+
+    g_assert_cmpint (symlink (mock, link), ==, 0);
+  }
+  registry = new_scanned ();
+  g_assert_cmpuint (n_refusals (registry), ==, 0);
+  after = read_text (cache);
+  g_assert_cmpuint (count_substrings (after, "\nP\t"), ==, 4);
+  assert_contains (after, "d-mock.so");
+  g_clear_object (&registry);
+  g_clear_pointer (&after, g_free);
+
+  /* One removed. */
+  extra = g_build_filename (plugins, "c-extra.so", NULL);
+  g_assert_cmpint (g_unlink (extra), ==, 0);
+  registry = new_scanned ();
+  g_assert_nonnull (hvk_registry_lookup_backend (registry, "mock"));
+  after = read_text (cache);
+  g_assert_cmpuint (count_substrings (after, "\nP\t"), ==, 3);
+  g_assert_null (strstr (after, "c-extra.so"));
+
+  rm_rf (tmp);
+  restore_env (&saved);
+}
+
+/* Garbage, a file of another version, one cut short, records of the
+ * wrong shape: ignored and rewritten. */
+static void
+test_cache_corrupt (void)
+{
+  g_autofree char *cache = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *good = NULL;
+  SavedEnv saved;
+
+  save_env (&saved);
+  tmp = make_zoo_scan_dir (&cache);
+  g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) parts = NULL;
+
+  {
+    g_autoptr(HvkRegistry) registry = new_scanned ();
+    good = read_text (cache);
+  }
+  g_ptr_array_add (bad, g_strdup ("{not a cache"));
+  g_ptr_array_add (bad, g_strdup (""));
+  g_ptr_array_add (bad, g_strdup ("hvkit-registry-cache\t1\t0.0.0-other\t1\tx86_64\t3\n"));
+  /* Cut short. */
+  g_ptr_array_add (bad, g_strndup (good, strlen (good) - 2));
+  g_ptr_array_add (bad, g_strndup (good, strlen (good) / 2));
+  /* A record of the wrong shape, a number that is none. */
+  parts = g_strsplit (good, "\nB\t", 2);
+  g_ptr_array_add (bad, g_strjoinv ("\nB\tx\t", parts));
+  g_clear_pointer (&parts, g_strfreev);
+  parts = g_strsplit (good, "\nB\ttestbe\t", 2);
+  g_ptr_array_add (bad, g_strjoinv ("\nB\ttestbe\t-", parts));
+  /* Binary garbage. */
+  g_ptr_array_add (bad, g_strdup ("\x7f" "ELF\x01\x02"));
+
+  for (guint i = 0; i < bad->len; i++)
+    {
+      g_autoptr(HvkRegistry) registry = NULL;
+      g_autofree char *text = NULL;
+
+      write_text (cache, g_ptr_array_index (bad, i), 0600);
+      registry = new_scanned ();
+      g_assert_cmpuint (n_refusals (registry), ==, 0);
+      g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+      text = read_text (cache);
+      g_assert_cmpstr (text, ==, good);
+    }
+
+  rm_rf (tmp);
+  restore_env (&saved);
+}
+
+/* A cache anyone else could have written is not believed.  To tell,
+ * the cache is tampered with: trusted, it hides backend testbe. */
+static void
+test_cache_untrusted (void)
+{
+  g_autofree char *cache = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *good = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autofree char *tampered = NULL;
+  SavedEnv saved;
+  struct stat st;
+
+  save_env (&saved);
+  tmp = make_zoo_scan_dir (&cache);
+  /* good alone: the others would bring it in for its kind. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *link = g_build_filename (tmp, "plugins",
+                                                i == 0 ? "a-addon.so" : "c-extra.so",
+                                                NULL);
+
+      g_assert_cmpint (g_unlink (link), ==, 0);
+    }
+  {
+    g_autoptr(HvkRegistry) registry = new_scanned ();
+    good = read_text (cache);
+  }
+  parts = g_strsplit (good, "testbe", -1);
+  tampered = g_strjoinv ("hidden", parts);
+
+  /* Ours and private: believed (the tampering shows). */
+  write_text (cache, tampered, 0600);
+  {
+    g_autoptr(HvkRegistry) registry = new_scanned ();
+
+    g_assert_null (hvk_registry_lookup_backend (registry, "testbe"));
+  }
+
+  /* Writable by others, or by the group: ignored and rewritten 0600. */
+  for (int mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(HvkRegistry) registry = NULL;
+      g_autofree char *text = NULL;
+
+      write_text (cache, tampered, mode == 0 ? 0666 : 0620);
+      registry = new_scanned ();
+      g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+      text = read_text (cache);
+      g_assert_cmpstr (text, ==, good);
+      g_assert_cmpint (stat (cache, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    }
+
+  /* A symlink is not followed. */
+  {
+    g_autoptr(HvkRegistry) registry = NULL;
+    g_autofree char *elsewhere = g_build_filename (tmp, "elsewhere.json", NULL);
+
+    write_text (elsewhere, tampered, 0600);
+    g_assert_cmpint (g_unlink (cache), ==, 0);
+    g_assert_cmpint (symlink (elsewhere, cache), ==, 0);
+    registry = new_scanned ();
+    g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+  }
+
+  /* Owned by another user. */
+  if (geteuid () == 0)
+    {
+      g_autoptr(HvkRegistry) registry = NULL;
+      g_autofree char *text = NULL;
+
+      g_assert_cmpint (g_unlink (cache), ==, 0);
+      write_text (cache, tampered, 0600);
+      g_assert_cmpint (chown (cache, 65534, 65534), ==, 0);
+      registry = new_scanned ();
+      g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+      g_assert_cmpint (stat (cache, &st), ==, 0);
+      g_assert_cmpint (st.st_uid, ==, 0);
+      text = read_text (cache);
+      g_assert_cmpstr (text, ==, good);
+    }
+  else
+    g_test_message ("not root: the other-owner case needs chown");
+
+  rm_rf (tmp);
+  restore_env (&saved);
+}
+
+/* A scan that refused a plugin is not cached: the refusal is reported
+ * by every process. */
+static void
+test_cache_refusals (void)
+{
+  g_autofree char *cache = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *plugins = NULL;
+  SavedEnv saved;
+
+  save_env (&saved);
+  tmp = make_zoo_scan_dir (&cache);
+  plugins = g_build_filename (tmp, "plugins", NULL);
+  link_into (plugins, "e-init-fails.so", "init-fails");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(HvkRegistry) registry = new_scanned ();
+      g_autoptr(GPtrArray) refusals = hvk_registry_get_refusals (registry);
+
+      g_assert_cmpuint (refusals->len, ==, 1);
+      assert_contains (((GError *) g_ptr_array_index (refusals, 0))->message,
+                       "init failed");
+      g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
+      g_assert_nonnull (hvk_registry_lookup_backend (registry, "testbe"));
+    }
+
+  rm_rf (tmp);
+  restore_env (&saved);
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 typedef struct
@@ -1485,6 +1987,12 @@ main (int    argc,
   g_test_add_func ("/hvk/registry/scan/env", test_scan_env);
   g_test_add_func ("/hvk/registry/scan/world-writable", test_world_writable);
   g_test_add_func ("/hvk/registry/default", test_default);
+  g_test_add_func ("/hvk/registry/cache/loads-only-needed", test_cache_loads_only_needed);
+  g_test_add_func ("/hvk/registry/cache/addons", test_cache_addons);
+  g_test_add_func ("/hvk/registry/cache/stale", test_cache_stale);
+  g_test_add_func ("/hvk/registry/cache/corrupt", test_cache_corrupt);
+  g_test_add_func ("/hvk/registry/cache/untrusted", test_cache_untrusted);
+  g_test_add_func ("/hvk/registry/cache/refusals", test_cache_refusals);
   /* Last: once threads exist, the tests above could not setenv(). */
   g_test_add_func ("/hvk/registry/threads/lookups", test_threads);
 
