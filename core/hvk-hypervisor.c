@@ -14,6 +14,17 @@
  * leaves out fails with %HVK_ERROR_NOT_SUPPORTED, never a silent success.
  */
 
+/* A node holding a new empty object (json_node_init_object() takes a
+ * reference of its own: the new object's must be given up). */
+static JsonNode *
+empty_object_node (void)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, json_object_new ());
+  return node;
+}
+
 G_DEFINE_INTERFACE (HvkHypervisor, hvk_hypervisor, G_TYPE_OBJECT)
 
 static GQuark origin_backend_quark;
@@ -797,7 +808,7 @@ hvk_hypervisor_save_state (HvkHypervisor *self)
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
 
   if (IFACE (self)->save_state == NULL)
-    return json_node_init_object (json_node_alloc (), json_object_new ());
+    return empty_object_node ();
   return IFACE (self)->save_state (self);
 }
 

@@ -11,6 +11,17 @@
 
 /* ---- TestBare: only get_state ---- */
 
+/* A node holding a new empty object (json_node_init_object() takes a
+ * reference of its own: the new object's must be given up). */
+static JsonNode *
+empty_object_node (void)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, json_object_new ());
+  return node;
+}
+
 #define TEST_TYPE_BARE (test_bare_get_type ())
 G_DECLARE_FINAL_TYPE (TestBare, test_bare, TEST, BARE, GObject)
 
@@ -145,7 +156,7 @@ static JsonNode *
 test_full_save_state (HvkHypervisor *self)
 {
   TEST_FULL (self)->save_state_calls++;
-  return json_node_init_object (json_node_alloc (), json_object_new ());
+  return empty_object_node ();
 }
 
 static void
@@ -293,7 +304,7 @@ test_not_supported (void)
   }
   {
     g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) state = json_node_init_object (json_node_alloc (), json_object_new ());
+    g_autoptr(JsonNode) state = empty_object_node ();
 
     g_assert_false (hvk_hypervisor_load_state (hv, state, &error));
     g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
