@@ -1265,16 +1265,20 @@ describe_candidate (HvkRegistry          *self,
         g_ptr_array_add (candidate->kinds,
                          g_strdup (hvk_device_kind_get_name (entry->kind)));
     }
-  for (guint i = 0; i < self->appenders.live->len; i++)
-    {
-      AppenderEntry *entry = g_ptr_array_index (self->appenders.live, i);
+  /* A hotplug handler, like an appender, makes the plugin one that a VM
+   * of its backend needs loaded. */
+  for (Table *table = &self->appenders; table != NULL;
+       table = table == &self->appenders ? &self->hotplug : NULL)
+    for (guint i = 0; i < table->live->len; i++)
+      {
+        AppenderEntry *entry = g_ptr_array_index (table->live, i);
 
-      if (entry->owner == plugin)
-        {
-          g_ptr_array_add (candidate->appender_backends, g_strdup (entry->backend));
-          g_ptr_array_add (candidate->appender_kinds, g_strdup (entry->kind));
-        }
-    }
+        if (entry->owner == plugin)
+          {
+            g_ptr_array_add (candidate->appender_backends, g_strdup (entry->backend));
+            g_ptr_array_add (candidate->appender_kinds, g_strdup (entry->kind));
+          }
+      }
   for (guint i = 0; i < self->policies.live->len; i++)
     {
       PolicyEntry *entry = g_ptr_array_index (self->policies.live, i);
@@ -1901,6 +1905,7 @@ hvk_registry_has_hotplug_handler (HvkRegistry *self,
   g_return_val_if_fail (backend != NULL, FALSE);
   g_return_val_if_fail (kind != NULL, FALSE);
 
+  ensure_loaded (self, NEED_BACKEND, backend);
   locker = g_mutex_locker_new (&self->lock);
   return find_kind_handler (&self->hotplug, backend, kind) != NULL;
 }
@@ -1945,6 +1950,8 @@ hvk_registry_hotplug_device (HvkRegistry    *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   kind = hvk_device_get_kind_name (device);
+
+  ensure_loaded (self, NEED_BACKEND, backend);
 
   g_mutex_lock (&self->lock);
   {
