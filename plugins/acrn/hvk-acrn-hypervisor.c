@@ -703,6 +703,25 @@ hvk_acrn_hypervisor_get_config (HvkHypervisor *hypervisor)
   return HVK_ACRN_HYPERVISOR (hypervisor)->config;
 }
 
+static gboolean
+hvk_acrn_hypervisor_get_launch_command (HvkHypervisor  *hypervisor,
+                                        GStrv          *argv,
+                                        char          **kernel_cmdline,
+                                        GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+
+  if (self->argv == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                   "VM '%s' has no acrn-dm command line", self->id ? self->id : "(none)");
+      return FALSE;
+    }
+  *argv = g_strdupv (self->argv);
+  *kernel_cmdline = g_strdup (self->kernel_cmdline);
+  return TRUE;
+}
+
 static GArray *
 hvk_acrn_hypervisor_get_pids (HvkHypervisor *hypervisor)
 {
@@ -1009,6 +1028,7 @@ hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_vm_console = hvk_acrn_hypervisor_get_vm_console;
   iface->capabilities = hvk_acrn_hypervisor_capabilities;
   iface->get_config = hvk_acrn_hypervisor_get_config;
+  iface->get_launch_command = hvk_acrn_hypervisor_get_launch_command;
   iface->get_pids = hvk_acrn_hypervisor_get_pids;
   iface->check = hvk_acrn_hypervisor_check;
   iface->save_state = hvk_acrn_hypervisor_save_state;

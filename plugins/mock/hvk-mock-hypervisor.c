@@ -997,6 +997,26 @@ mock_load_state (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
+/* Not recorded as a call: a query of what create_vm() prepared, the
+ * command-line contract `hvkit argv` / `kernel-params` read. */
+static gboolean
+mock_get_launch_command (HvkHypervisor  *hypervisor,
+                         GStrv          *argv,
+                         char          **kernel_cmdline,
+                         GError        **error)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+
+  if (self->id == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE, "the mock VM has no command line");
+      return FALSE;
+    }
+  *argv = build_argv (self);
+  *kernel_cmdline = g_strdup (self->kernel_cmdline);
+  return TRUE;
+}
+
 /* GObject. */
 
 static void
@@ -1103,6 +1123,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->is_rate_limiter_builtin = mock_is_rate_limiter_builtin;
   iface->get_state = mock_get_state;
   iface->get_hotplugged_devices = mock_get_hotplugged_devices;
+  iface->get_launch_command = mock_get_launch_command;
 }
 
 gboolean

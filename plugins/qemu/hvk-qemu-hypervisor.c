@@ -719,6 +719,25 @@ qemu_get_config (HvkHypervisor *hypervisor)
   return HVK_QEMU_HYPERVISOR (hypervisor)->config;
 }
 
+static gboolean
+qemu_get_launch_command (HvkHypervisor  *hypervisor,
+                         GStrv          *argv,
+                         char          **kernel_cmdline,
+                         GError        **error)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
+
+  if (self->argv == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                   "VM '%s' has no QEMU command line", self->id ? self->id : "(none)");
+      return FALSE;
+    }
+  *argv = g_strdupv (self->argv);
+  *kernel_cmdline = g_strdup (self->kernel_cmdline);
+  return TRUE;
+}
+
 static GHashTable *
 qemu_get_thread_ids (HvkHypervisor  *hypervisor,
                      GCancellable   *cancellable,
@@ -928,4 +947,5 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->is_rate_limiter_builtin = qemu_is_rate_limiter_builtin;
   iface->get_state = qemu_get_state;
   iface->get_hotplugged_devices = hvk_qemu_vm_get_hotplugged_devices;
+  iface->get_launch_command = qemu_get_launch_command;
 }
