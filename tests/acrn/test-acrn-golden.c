@@ -258,7 +258,8 @@ test_golden (gconstpointer data)
       g_autofree char *joined = NULL;
       g_autofree char *kernel_cmdline = NULL;
 
-      g_object_get (hypervisor, "argv", &argv, "kernel-cmdline", &kernel_cmdline, NULL);
+      g_assert_true (hvk_hypervisor_get_launch_command (hypervisor, &argv, &kernel_cmdline, &error));
+      g_assert_no_error (error);
       g_assert_nonnull (argv);
       joined = g_strjoinv ("\n", argv);
       actual = g_strconcat (joined, "\n", NULL);
