@@ -57,8 +57,6 @@ struct _HvkAcrnHypervisor
 
 enum {
   PROP_0,
-  PROP_ARGV,
-  PROP_KERNEL_CMDLINE,
   PROP_CPUINFO_PATH,
   PROP_STOP_TIMEOUT_MS,
   PROP_START_GRACE_MS,
@@ -206,8 +204,6 @@ rebuild (HvkAcrnHypervisor  *self,
       self->apic_id = g_strdup (apic_id);
     }
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
   return TRUE;
 }
 
@@ -1070,12 +1066,6 @@ hvk_acrn_hypervisor_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_ARGV:
-      g_value_set_boxed (value, self->argv);
-      break;
-    case PROP_KERNEL_CMDLINE:
-      g_value_set_string (value, self->kernel_cmdline);
-      break;
     case PROP_CPUINFO_PATH:
       g_value_set_string (value, self->cpuinfo_path);
       break;
@@ -1126,22 +1116,6 @@ hvk_acrn_hypervisor_class_init (HvkAcrnHypervisorClass *klass)
   object_class->get_property = hvk_acrn_hypervisor_get_property;
   object_class->set_property = hvk_acrn_hypervisor_set_property;
 
-  /**
-   * HvkAcrnHypervisor:argv:
-   *
-   * The acrn-dm command line, argv[0] the binary; set by create_vm().
-   */
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  /**
-   * HvkAcrnHypervisor:kernel-cmdline:
-   *
-   * The guest kernel command line (acrn-dm's `-B`); set by create_vm().
-   */
-  properties[PROP_KERNEL_CMDLINE] =
-    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * HvkAcrnHypervisor:cpuinfo-path:
    *

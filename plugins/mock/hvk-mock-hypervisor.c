@@ -36,15 +36,6 @@ struct _HvkMockHypervisor
   GPtrArray  *calls;       /* (element-type utf8) */
 };
 
-enum {
-  PROP_0,
-  PROP_ARGV,
-  PROP_KERNEL_CMDLINE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 static void hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (HvkMockHypervisor, hvk_mock_hypervisor,
@@ -324,8 +315,6 @@ mock_create_vm (HvkHypervisor  *hypervisor,
   self->mem_slots = 0;
   self->state = HVK_VM_STATE_CREATED;
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
   return TRUE;
 }
 
@@ -444,7 +433,6 @@ mock_add_device (HvkHypervisor  *hypervisor,
     return FALSE;
 
   g_ptr_array_add (self->devices, g_object_ref (device));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
   return TRUE;
 }
 
@@ -1020,27 +1008,6 @@ mock_get_launch_command (HvkHypervisor  *hypervisor,
 /* GObject. */
 
 static void
-hvk_mock_hypervisor_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
-{
-  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (object);
-
-  switch (prop_id)
-    {
-    case PROP_ARGV:
-      g_value_take_boxed (value, build_argv (self));
-      break;
-    case PROP_KERNEL_CMDLINE:
-      g_value_set_string (value, self->kernel_cmdline);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 hvk_mock_hypervisor_finalize (GObject *object)
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (object);
@@ -1060,17 +1027,7 @@ hvk_mock_hypervisor_class_init (HvkMockHypervisorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->get_property = hvk_mock_hypervisor_get_property;
   object_class->finalize = hvk_mock_hypervisor_finalize;
-
-  /* The command-line contract `hvkit argv` / `kernel-params` read. */
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_KERNEL_CMDLINE] =
-    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void

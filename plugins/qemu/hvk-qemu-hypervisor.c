@@ -33,15 +33,6 @@
  * on its first command. */
 
 
-enum {
-  PROP_0,
-  PROP_ARGV,
-  PROP_KERNEL_CMDLINE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 static void hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (HvkQemuHypervisor, hvk_qemu_hypervisor, G_TYPE_OBJECT,
@@ -229,27 +220,6 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
 /* ---- GObject ---- */
 
 static void
-hvk_qemu_hypervisor_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
-{
-  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
-
-  switch (prop_id)
-    {
-    case PROP_ARGV:
-      g_value_set_boxed (value, self->argv);
-      break;
-    case PROP_KERNEL_CMDLINE:
-      g_value_set_string (value, self->kernel_cmdline);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 hvk_qemu_hypervisor_dispose (GObject *object)
 {
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
@@ -288,28 +258,8 @@ hvk_qemu_hypervisor_class_init (HvkQemuHypervisorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->get_property = hvk_qemu_hypervisor_get_property;
   object_class->dispose = hvk_qemu_hypervisor_dispose;
   object_class->finalize = hvk_qemu_hypervisor_finalize;
-
-  /**
-   * HvkQemuHypervisor:argv:
-   *
-   * The QEMU command line, valid after create_vm().
-   */
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  /**
-   * HvkQemuHypervisor:kernel-cmdline:
-   *
-   * The guest kernel command line (what -append carries), valid after
-   * create_vm().
-   */
-  properties[PROP_KERNEL_CMDLINE] =
-    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -363,9 +313,6 @@ hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self,
   self->cmdline = g_steal_pointer (&cmdline);
   self->vcpus = self->layout ? self->layout->boot_vcpus : 0;
   self->memory_mb = self->layout ? self->layout->boot_memory_mb : 0;
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
   return TRUE;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Golden acrn-dm command lines: for each tests/golden/acrn/NAME.conf, the
- * argv the acrn backend builds (create_vm, then the "argv" property) must
+ * argv the acrn backend builds (create_vm, then
+ * hvk_hypervisor_get_launch_command()) must
  * equal NAME.args byte for byte, one argument per line; a config the
  * backend refuses has NAME.err instead (`ERROR CODE: message`).
  * `ninja -C BUILD regenerate-goldens` rewrites the expected files instead;
