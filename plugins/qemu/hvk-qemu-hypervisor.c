@@ -279,34 +279,23 @@ hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self,
 {
   g_autoptr(HvkQemuLayout) layout = NULL;
   g_autoptr(HvkCmdline) cmdline = NULL;
-  const char * const *argv;
-  const char *append = NULL;
-  const char *uuid = NULL;
+  g_autofree char *kernel_cmdline = NULL;
+  g_autofree char *uuid = NULL;
 
+  /* The builder says which kernel command line and uuid it used: no
+   * re-scan of the argv, no second build when there is no -append. */
   cmdline = hvk_qemu_build_cmdline (hvk_qemu_vm_registry (self), self->id, self->config,
-                                    &self->paths, self->cold_devices, &layout, error);
+                                    &self->paths, self->cold_devices, &layout,
+                                    &kernel_cmdline, &uuid, error);
   if (cmdline == NULL)
     return FALSE;
 
-  argv = hvk_cmdline_get_argv (cmdline);
-  for (guint i = 0; argv[i] != NULL; i++)
-    {
-      if (argv[i + 1] == NULL)
-        break;
-      if (g_str_equal (argv[i], "-append"))
-        append = argv[i + 1];
-      else if (g_str_equal (argv[i], "-uuid"))
-        uuid = argv[i + 1];
-    }
-
   g_strfreev (self->argv);
-  self->argv = g_strdupv ((char **) argv);
+  self->argv = g_strdupv ((char **) hvk_cmdline_get_argv (cmdline));
   g_free (self->kernel_cmdline);
-  self->kernel_cmdline = append ? g_strdup (append)
-                                : hvk_qemu_build_kernel_cmdline (hvk_qemu_vm_registry (self), self->id,
-                                                                 self->config, NULL);
+  self->kernel_cmdline = g_steal_pointer (&kernel_cmdline);
   g_free (self->uuid);
-  self->uuid = g_strdup (uuid);
+  self->uuid = g_steal_pointer (&uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   self->layout = g_steal_pointer (&layout);
   g_clear_object (&self->cmdline);
