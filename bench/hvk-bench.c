@@ -1251,7 +1251,8 @@ bench_framework (void)
 
       if (hv == NULL || !hvk_hypervisor_create_vm (hv, "argv30", config, &error))
         die ("30-device config: %s", error->message);
-      g_object_get (hv, "argv", &argv, NULL);
+      if (!hvk_hypervisor_get_launch_command (hv, &argv, NULL, &error))
+        die ("30-device config: %s", error->message);
       add (argv30->hvk, now_ms () - t0);
       argc = g_strv_length (argv);
       hvk_hypervisor_cleanup (hv, NULL);

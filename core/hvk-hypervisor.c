@@ -222,6 +222,7 @@ typedef enum {
   OP_HOTPLUG_REMOVE,
   OP_RESIZE_MEMORY,
   OP_RESIZE_VCPUS,
+  OP_LAUNCH_COMMAND,
 } Operation;
 
 #define S(state) (1u << HVK_VM_STATE_ ## state)
@@ -241,6 +242,9 @@ static const struct {
   [OP_HOTPLUG_REMOVE] = { "unplug a device from", S (RUNNING) },
   [OP_RESIZE_MEMORY] = { "resize the memory of", S (RUNNING) },
   [OP_RESIZE_VCPUS] = { "resize the vCPUs of", S (RUNNING) },
+  /* Not a transition: what create_vm() prepared, readable from then on. */
+  [OP_LAUNCH_COMMAND] = { "get the launch command of",
+                          S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
 };
 
 #undef S
@@ -907,4 +911,46 @@ hvk_hypervisor_get_hotplugged_devices (HvkHypervisor *self)
   if (IFACE (self)->get_hotplugged_devices == NULL)
     return g_ptr_array_new_with_free_func (g_object_unref);
   return IFACE (self)->get_hotplugged_devices (self);
+}
+
+/**
+ * hvk_hypervisor_get_launch_command:
+ * @self: a #HvkHypervisor
+ * @argv: (out) (optional) (transfer full) (array zero-terminated=1): the
+ *   exact command line the backend launches (or would launch) for the VM
+ * @kernel_cmdline: (out) (optional) (transfer full) (nullable): the guest
+ *   kernel's command line, or %NULL when the backend passes none
+ * @error: return location for an error
+ *
+ * The launch command create_vm() prepared.  Fails with %HVK_ERROR_STATE
+ * before create_vm() (%HVK_VM_STATE_NONE) and with
+ * %HVK_ERROR_NOT_SUPPORTED when the backend does not say.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_get_launch_command (HvkHypervisor   *self,
+                                   char          ***argv,
+                                   char           **kernel_cmdline,
+                                   GError         **error)
+{
+  g_auto(GStrv) a = NULL;
+  g_autofree char *k = NULL;
+  HvkHypervisorInterface *iface;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = IFACE (self);
+  if (iface->get_launch_command == NULL)
+    return not_supported (self, "get_launch_command", error);
+  if (!check_transition (self, OP_LAUNCH_COMMAND, error))
+    return FALSE;
+  if (!iface->get_launch_command (self, &a, &k, error))
+    return FALSE;
+  if (argv)
+    *argv = g_steal_pointer (&a);
+  if (kernel_cmdline)
+    *kernel_cmdline = g_steal_pointer (&k);
+  return TRUE;
 }

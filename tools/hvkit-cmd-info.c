@@ -192,19 +192,19 @@ hvkit_cmd_check (HvkitTool *tool,
   return HVKIT_EXIT_OK;
 }
 
-/* Creates (never starts) the VM and reads the backend's property
- * @property: the contract for backends that launch a process is a
- * G_TYPE_STRV "argv" and a string "kernel-cmdline", valid after create_vm.
+/* Creates (never starts) the VM and reads its launch command through
+ * hvk_hypervisor_get_launch_command(), valid after create_vm: @argv and
+ * @kernel_cmdline as that wrapper takes them (either may be %NULL).
  *
  * The VM is created in the real state dir, so the paths printed are the
  * ones `start` would use, under the VM's lock; when a VM of that id exists
  * (or the store cannot be used) a scratch store keeps its files safe. */
 static int
-read_command_line_property (HvkitTool   *tool,
-                            const char  *path,
-                            const char  *id,
-                            const char  *property,
-                            GValue      *value)
+read_launch_command (HvkitTool   *tool,
+                     const char  *path,
+                     const char  *id,
+                     char      ***argv,
+                     char       **kernel_cmdline)
 {
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
@@ -213,7 +213,7 @@ read_command_line_property (HvkitTool   *tool,
   g_autofree char *scratch = NULL;
   g_autofree char *state_file = NULL;
   const char *store = tool->state_dir;
-  gboolean created;
+  gboolean ok;
   int status;
 
   if (!hvk_vm_id_validate (id, &error))
@@ -228,8 +228,8 @@ read_command_line_property (HvkitTool   *tool,
   if (hypervisor == NULL)
     return hvkit_fail (error, HVKIT_EXIT_USAGE);
 
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (hypervisor),
-                                    property) == NULL)
+  /* Refused before the VM directory is made for nothing. */
+  if (HVK_HYPERVISOR_GET_IFACE (hypervisor)->get_launch_command == NULL)
     return hvkit_fail_printf (HVKIT_EXIT_FAILED,
                               "backend '%s' has no command line",
                               hvk_hypervisor_get_backend_name (hypervisor));
@@ -246,9 +246,8 @@ read_command_line_property (HvkitTool   *tool,
     }
   hvk_config_set_vm_store_path (config, store);
 
-  created = hvk_hypervisor_create_vm (hypervisor, id, config, &error);
-  if (created)
-    g_object_get_property (G_OBJECT (hypervisor), property, value);
+  ok = hvk_hypervisor_create_vm (hypervisor, id, config, &error)
+       && hvk_hypervisor_get_launch_command (hypervisor, argv, kernel_cmdline, &error);
   hvk_hypervisor_cleanup (hypervisor, NULL);
   /* Dropping a created, never started VM removes its files. */
   g_clear_object (&hypervisor);
@@ -259,7 +258,7 @@ read_command_line_property (HvkitTool   *tool,
   if (scratch != NULL && g_rmdir (scratch) != 0)
     hvkit_warn ("cannot remove %s: %s", scratch, g_strerror (errno));
 
-  if (!created)
+  if (!ok)
     return hvkit_fail (error, hvkit_exit_code_for (error));
   return HVKIT_EXIT_OK;
 }
@@ -295,20 +294,16 @@ hvkit_cmd_argv (HvkitTool *tool,
     hvkit_option_context_new ("argv -c FILE", "Print the exact command line "
                               "the backend would launch, launching nothing.",
                               entries);
-  g_auto(GValue) value = G_VALUE_INIT;
-  const char * const *args;
+  g_auto(GStrv) args = NULL;
   int status;
 
   if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
     return status;
 
-  g_value_init (&value, G_TYPE_STRV);
-  status = read_command_line_property (tool, path, id ? id : DEFAULT_ARGV_ID,
-                                       "argv", &value);
+  status = read_launch_command (tool, path, id ? id : DEFAULT_ARGV_ID, &args, NULL);
   if (status != HVKIT_EXIT_OK)
     return status;
 
-  args = g_value_get_boxed (&value);
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -345,18 +340,16 @@ hvkit_cmd_kernel_params (HvkitTool *tool,
   g_autoptr(GOptionContext) context =
     hvkit_option_context_new ("kernel-params -c FILE", "Print the guest "
                               "kernel command line.", entries);
-  g_auto(GValue) value = G_VALUE_INIT;
+  g_autofree char *kernel_cmdline = NULL;
   int status;
 
   if (!hvkit_parse_options (context, &argc, &argv, 0, &status))
     return status;
 
-  g_value_init (&value, G_TYPE_STRING);
-  status = read_command_line_property (tool, path, DEFAULT_ARGV_ID,
-                                       "kernel-cmdline", &value);
+  status = read_launch_command (tool, path, DEFAULT_ARGV_ID, NULL, &kernel_cmdline);
   if (status != HVKIT_EXIT_OK)
     return status;
 
-  g_print ("%s\n", g_value_get_string (&value) ? g_value_get_string (&value) : "");
+  g_print ("%s\n", kernel_cmdline ? kernel_cmdline : "");
   return HVKIT_EXIT_OK;
 }

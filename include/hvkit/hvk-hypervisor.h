@@ -168,6 +168,12 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   whose VMM died is %HVK_VM_STATE_STOPPED); every backend must
  *   implement it: the wrappers check each lifecycle operation against it
  *   (see #HvkVmState), and without it a VM is always %HVK_VM_STATE_NONE
+ * @get_launch_command: sets @argv to a new copy of the exact command
+ *   line the backend launches (or would launch) for the VM, and
+ *   @kernel_cmdline to a new copy of the guest kernel's command line (or
+ *   %NULL when the backend passes none); neither is %NULL (the wrapper
+ *   passes its own); called only after @create_vm (never in
+ *   %HVK_VM_STATE_NONE)
  *
  * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
  * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
@@ -256,9 +262,13 @@ struct _HvkHypervisorInterface
   gboolean   (*is_rate_limiter_builtin) (HvkHypervisor *self);
   HvkVmState (*get_state)             (HvkHypervisor  *self);
   GPtrArray *(*get_hotplugged_devices) (HvkHypervisor *self);
+  gboolean   (*get_launch_command)    (HvkHypervisor  *self,
+                                       GStrv          *argv,
+                                       char          **kernel_cmdline,
+                                       GError        **error);
 
   /*< private >*/
-  gpointer padding[11];
+  gpointer padding[10];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -374,5 +384,10 @@ HVK_AVAILABLE_IN_ALL
 HvkVmState hvk_hypervisor_get_state         (HvkHypervisor  *self);
 HVK_AVAILABLE_IN_ALL
 GPtrArray *hvk_hypervisor_get_hotplugged_devices (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_get_launch_command (HvkHypervisor  *self,
+                                              char         ***argv,
+                                              char          **kernel_cmdline,
+                                              GError        **error);
 
 G_END_DECLS

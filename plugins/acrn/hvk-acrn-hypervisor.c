@@ -57,8 +57,6 @@ struct _HvkAcrnHypervisor
 
 enum {
   PROP_0,
-  PROP_ARGV,
-  PROP_KERNEL_CMDLINE,
   PROP_CPUINFO_PATH,
   PROP_STOP_TIMEOUT_MS,
   PROP_START_GRACE_MS,
@@ -206,8 +204,6 @@ rebuild (HvkAcrnHypervisor  *self,
       self->apic_id = g_strdup (apic_id);
     }
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
   return TRUE;
 }
 
@@ -703,6 +699,25 @@ hvk_acrn_hypervisor_get_config (HvkHypervisor *hypervisor)
   return HVK_ACRN_HYPERVISOR (hypervisor)->config;
 }
 
+static gboolean
+hvk_acrn_hypervisor_get_launch_command (HvkHypervisor  *hypervisor,
+                                        GStrv          *argv,
+                                        char          **kernel_cmdline,
+                                        GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+
+  if (self->argv == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                   "VM '%s' has no acrn-dm command line", self->id ? self->id : "(none)");
+      return FALSE;
+    }
+  *argv = g_strdupv (self->argv);
+  *kernel_cmdline = g_strdup (self->kernel_cmdline);
+  return TRUE;
+}
+
 static GArray *
 hvk_acrn_hypervisor_get_pids (HvkHypervisor *hypervisor)
 {
@@ -1009,6 +1024,7 @@ hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_vm_console = hvk_acrn_hypervisor_get_vm_console;
   iface->capabilities = hvk_acrn_hypervisor_capabilities;
   iface->get_config = hvk_acrn_hypervisor_get_config;
+  iface->get_launch_command = hvk_acrn_hypervisor_get_launch_command;
   iface->get_pids = hvk_acrn_hypervisor_get_pids;
   iface->check = hvk_acrn_hypervisor_check;
   iface->save_state = hvk_acrn_hypervisor_save_state;
@@ -1050,12 +1066,6 @@ hvk_acrn_hypervisor_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_ARGV:
-      g_value_set_boxed (value, self->argv);
-      break;
-    case PROP_KERNEL_CMDLINE:
-      g_value_set_string (value, self->kernel_cmdline);
-      break;
     case PROP_CPUINFO_PATH:
       g_value_set_string (value, self->cpuinfo_path);
       break;
@@ -1106,22 +1116,6 @@ hvk_acrn_hypervisor_class_init (HvkAcrnHypervisorClass *klass)
   object_class->get_property = hvk_acrn_hypervisor_get_property;
   object_class->set_property = hvk_acrn_hypervisor_set_property;
 
-  /**
-   * HvkAcrnHypervisor:argv:
-   *
-   * The acrn-dm command line, argv[0] the binary; set by create_vm().
-   */
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  /**
-   * HvkAcrnHypervisor:kernel-cmdline:
-   *
-   * The guest kernel command line (acrn-dm's `-B`); set by create_vm().
-   */
-  properties[PROP_KERNEL_CMDLINE] =
-    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * HvkAcrnHypervisor:cpuinfo-path:
    *

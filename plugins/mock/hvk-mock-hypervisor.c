@@ -36,15 +36,6 @@ struct _HvkMockHypervisor
   GPtrArray  *calls;       /* (element-type utf8) */
 };
 
-enum {
-  PROP_0,
-  PROP_ARGV,
-  PROP_KERNEL_CMDLINE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 static void hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (HvkMockHypervisor, hvk_mock_hypervisor,
@@ -324,8 +315,6 @@ mock_create_vm (HvkHypervisor  *hypervisor,
   self->mem_slots = 0;
   self->state = HVK_VM_STATE_CREATED;
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
   return TRUE;
 }
 
@@ -444,7 +433,6 @@ mock_add_device (HvkHypervisor  *hypervisor,
     return FALSE;
 
   g_ptr_array_add (self->devices, g_object_ref (device));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
   return TRUE;
 }
 
@@ -997,28 +985,27 @@ mock_load_state (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
-/* GObject. */
-
-static void
-hvk_mock_hypervisor_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+/* Not recorded as a call: a query of what create_vm() prepared, the
+ * command-line contract `hvkit argv` / `kernel-params` read. */
+static gboolean
+mock_get_launch_command (HvkHypervisor  *hypervisor,
+                         GStrv          *argv,
+                         char          **kernel_cmdline,
+                         GError        **error)
 {
-  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (object);
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  switch (prop_id)
+  if (self->id == NULL)
     {
-    case PROP_ARGV:
-      g_value_take_boxed (value, build_argv (self));
-      break;
-    case PROP_KERNEL_CMDLINE:
-      g_value_set_string (value, self->kernel_cmdline);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE, "the mock VM has no command line");
+      return FALSE;
     }
+  *argv = build_argv (self);
+  *kernel_cmdline = g_strdup (self->kernel_cmdline);
+  return TRUE;
 }
+
+/* GObject. */
 
 static void
 hvk_mock_hypervisor_finalize (GObject *object)
@@ -1040,17 +1027,7 @@ hvk_mock_hypervisor_class_init (HvkMockHypervisorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->get_property = hvk_mock_hypervisor_get_property;
   object_class->finalize = hvk_mock_hypervisor_finalize;
-
-  /* The command-line contract `hvkit argv` / `kernel-params` read. */
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_KERNEL_CMDLINE] =
-    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -1103,6 +1080,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->is_rate_limiter_builtin = mock_is_rate_limiter_builtin;
   iface->get_state = mock_get_state;
   iface->get_hotplugged_devices = mock_get_hotplugged_devices;
+  iface->get_launch_command = mock_get_launch_command;
 }
 
 gboolean

@@ -232,7 +232,8 @@ typedef struct {
   const char         *mem_path;
   gboolean            incoming_defer;
 
-  char               *kernel_cmdline;
+  char               *kernel_cmdline; /* what -append carries (built without -kernel too) */
+  char               *uuid;           /* what -uuid carries */
 } HvkQemuBuilder;
 
 typedef gboolean (*HvkQemuBuildFunc) (HvkQemuBuilder *b,
@@ -452,6 +453,8 @@ build_uuid (HvkQemuBuilder  *b,
       uuid_generate (generated);
       uuid_unparse_lower (generated, text);
     }
+  g_free (b->uuid);
+  b->uuid = g_strdup (text);
   return hvk_cmdline_add_option (b->cmdline, "-uuid", text, error);
 }
 
@@ -1072,6 +1075,7 @@ qemu_build (HvkRegistry         *registry,
             GPtrArray           *extra_devices,
             HvkQemuLayout      **out_layout,
             char               **out_kernel_cmdline,
+            char               **out_uuid,
             GError             **error)
 {
   g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
@@ -1102,6 +1106,7 @@ qemu_build (HvkRegistry         *registry,
     if (!build_steps[i] (&b, error))
       {
         g_free (b.kernel_cmdline);
+        g_free (b.uuid);
         return NULL;
       }
 
@@ -1109,7 +1114,10 @@ qemu_build (HvkRegistry         *registry,
     *out_layout = g_steal_pointer (&layout);
   if (out_kernel_cmdline != NULL)
     *out_kernel_cmdline = g_steal_pointer (&b.kernel_cmdline);
+  if (out_uuid != NULL)
+    *out_uuid = g_steal_pointer (&b.uuid);
   g_free (b.kernel_cmdline);
+  g_free (b.uuid);
   return g_steal_pointer (&cmdline);
 }
 
@@ -1120,6 +1128,8 @@ hvk_qemu_build_cmdline (HvkRegistry         *registry,
                         const HvkQemuPaths  *paths,
                         GPtrArray           *extra_devices,
                         HvkQemuLayout      **out_layout,
+                        char               **out_kernel_cmdline,
+                        char               **out_uuid,
                         GError             **error)
 {
   g_return_val_if_fail (registry != NULL, NULL);
@@ -1128,7 +1138,8 @@ hvk_qemu_build_cmdline (HvkRegistry         *registry,
   g_return_val_if_fail (paths != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return qemu_build (registry, id, config, paths, extra_devices, out_layout, NULL, error);
+  return qemu_build (registry, id, config, paths, extra_devices, out_layout,
+                     out_kernel_cmdline, out_uuid, error);
 }
 
 char *
@@ -1156,7 +1167,7 @@ hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
   paths.pid_file = g_build_filename (paths.vm_dir, "pid", NULL);
   paths.virtiofsd_socket = g_build_filename (paths.vm_dir, "vhost-fs.sock", NULL);
 
-  cmdline = qemu_build (registry, id, config, &paths, NULL, NULL, &kernel_cmdline, error);
+  cmdline = qemu_build (registry, id, config, &paths, NULL, NULL, &kernel_cmdline, NULL, error);
   hvk_qemu_paths_clear (&paths);
   if (cmdline == NULL)
     return NULL;

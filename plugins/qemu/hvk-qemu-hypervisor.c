@@ -33,15 +33,6 @@
  * on its first command. */
 
 
-enum {
-  PROP_0,
-  PROP_ARGV,
-  PROP_KERNEL_CMDLINE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 static void hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (HvkQemuHypervisor, hvk_qemu_hypervisor, G_TYPE_OBJECT,
@@ -229,27 +220,6 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
 /* ---- GObject ---- */
 
 static void
-hvk_qemu_hypervisor_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
-{
-  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
-
-  switch (prop_id)
-    {
-    case PROP_ARGV:
-      g_value_set_boxed (value, self->argv);
-      break;
-    case PROP_KERNEL_CMDLINE:
-      g_value_set_string (value, self->kernel_cmdline);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 hvk_qemu_hypervisor_dispose (GObject *object)
 {
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
@@ -288,28 +258,8 @@ hvk_qemu_hypervisor_class_init (HvkQemuHypervisorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->get_property = hvk_qemu_hypervisor_get_property;
   object_class->dispose = hvk_qemu_hypervisor_dispose;
   object_class->finalize = hvk_qemu_hypervisor_finalize;
-
-  /**
-   * HvkQemuHypervisor:argv:
-   *
-   * The QEMU command line, valid after create_vm().
-   */
-  properties[PROP_ARGV] =
-    g_param_spec_boxed ("argv", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  /**
-   * HvkQemuHypervisor:kernel-cmdline:
-   *
-   * The guest kernel command line (what -append carries), valid after
-   * create_vm().
-   */
-  properties[PROP_KERNEL_CMDLINE] =
-    g_param_spec_string ("kernel-cmdline", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -329,43 +279,29 @@ hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self,
 {
   g_autoptr(HvkQemuLayout) layout = NULL;
   g_autoptr(HvkCmdline) cmdline = NULL;
-  const char * const *argv;
-  const char *append = NULL;
-  const char *uuid = NULL;
+  g_autofree char *kernel_cmdline = NULL;
+  g_autofree char *uuid = NULL;
 
+  /* The builder says which kernel command line and uuid it used: no
+   * re-scan of the argv, no second build when there is no -append. */
   cmdline = hvk_qemu_build_cmdline (hvk_qemu_vm_registry (self), self->id, self->config,
-                                    &self->paths, self->cold_devices, &layout, error);
+                                    &self->paths, self->cold_devices, &layout,
+                                    &kernel_cmdline, &uuid, error);
   if (cmdline == NULL)
     return FALSE;
 
-  argv = hvk_cmdline_get_argv (cmdline);
-  for (guint i = 0; argv[i] != NULL; i++)
-    {
-      if (argv[i + 1] == NULL)
-        break;
-      if (g_str_equal (argv[i], "-append"))
-        append = argv[i + 1];
-      else if (g_str_equal (argv[i], "-uuid"))
-        uuid = argv[i + 1];
-    }
-
   g_strfreev (self->argv);
-  self->argv = g_strdupv ((char **) argv);
+  self->argv = g_strdupv ((char **) hvk_cmdline_get_argv (cmdline));
   g_free (self->kernel_cmdline);
-  self->kernel_cmdline = append ? g_strdup (append)
-                                : hvk_qemu_build_kernel_cmdline (hvk_qemu_vm_registry (self), self->id,
-                                                                 self->config, NULL);
+  self->kernel_cmdline = g_steal_pointer (&kernel_cmdline);
   g_free (self->uuid);
-  self->uuid = g_strdup (uuid);
+  self->uuid = g_steal_pointer (&uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   self->layout = g_steal_pointer (&layout);
   g_clear_object (&self->cmdline);
   self->cmdline = g_steal_pointer (&cmdline);
   self->vcpus = self->layout ? self->layout->boot_vcpus : 0;
   self->memory_mb = self->layout ? self->layout->boot_memory_mb : 0;
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ARGV]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KERNEL_CMDLINE]);
   return TRUE;
 }
 
@@ -719,6 +655,25 @@ qemu_get_config (HvkHypervisor *hypervisor)
   return HVK_QEMU_HYPERVISOR (hypervisor)->config;
 }
 
+static gboolean
+qemu_get_launch_command (HvkHypervisor  *hypervisor,
+                         GStrv          *argv,
+                         char          **kernel_cmdline,
+                         GError        **error)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
+
+  if (self->argv == NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
+                   "VM '%s' has no QEMU command line", self->id ? self->id : "(none)");
+      return FALSE;
+    }
+  *argv = g_strdupv (self->argv);
+  *kernel_cmdline = g_strdup (self->kernel_cmdline);
+  return TRUE;
+}
+
 static GHashTable *
 qemu_get_thread_ids (HvkHypervisor  *hypervisor,
                      GCancellable   *cancellable,
@@ -928,4 +883,5 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->is_rate_limiter_builtin = qemu_is_rate_limiter_builtin;
   iface->get_state = qemu_get_state;
   iface->get_hotplugged_devices = hvk_qemu_vm_get_hotplugged_devices;
+  iface->get_launch_command = qemu_get_launch_command;
 }

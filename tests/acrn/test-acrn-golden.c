@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Golden acrn-dm command lines: for each tests/golden/acrn/NAME.conf, the
- * argv the acrn backend builds (create_vm, then the "argv" property) must
+ * argv the acrn backend builds (create_vm, then
+ * hvk_hypervisor_get_launch_command()) must
  * equal NAME.args byte for byte, one argument per line; a config the
  * backend refuses has NAME.err instead (`ERROR CODE: message`).
  * `ninja -C BUILD regenerate-goldens` rewrites the expected files instead;
@@ -258,7 +259,8 @@ test_golden (gconstpointer data)
       g_autofree char *joined = NULL;
       g_autofree char *kernel_cmdline = NULL;
 
-      g_object_get (hypervisor, "argv", &argv, "kernel-cmdline", &kernel_cmdline, NULL);
+      g_assert_true (hvk_hypervisor_get_launch_command (hypervisor, &argv, &kernel_cmdline, &error));
+      g_assert_no_error (error);
       g_assert_nonnull (argv);
       joined = g_strjoinv ("\n", argv);
       actual = g_strconcat (joined, "\n", NULL);

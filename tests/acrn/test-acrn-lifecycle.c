@@ -206,7 +206,8 @@ test_start_stop (Fixture       *f,
   g_autofree char *console = g_build_filename (vm_dir, "console.sock", NULL);
   int pid;
 
-  g_object_get (hv, "argv", &argv, "kernel-cmdline", &kernel_cmdline, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, &kernel_cmdline, &error));
+  g_assert_no_error (error);
   g_assert_cmpstr (argv[0], ==, f->fake_dm);
   g_assert_cmpstr (argv[g_strv_length (argv) - 1], ==, "sbx-lc");
   g_assert_true (g_str_has_suffix (kernel_cmdline, "panic=1 maxcpus=1"));
@@ -500,7 +501,8 @@ test_two_vms (Fixture       *f,
   g_autofree char *index = NULL;
   guint n;
 
-  g_object_get (b, "argv", &argv_b, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (b, &argv_b, NULL, &error));
+  g_assert_no_error (error);
   n = g_strv_length (argv_b);
   g_assert_cmpstr (argv_b[n - 7], ==, "--cpu_affinity");
   g_assert_cmpstr (argv_b[n - 6], ==, "0");
@@ -511,8 +513,10 @@ test_two_vms (Fixture       *f,
   hvk_hypervisor_start_vm (b, 0, NULL, &error);
   g_assert_no_error (error);
 
-  g_object_get (a, "argv", &argv_a, NULL);
-  g_object_get (b, "argv", &argv_b, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (a, &argv_a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_get_launch_command (b, &argv_b, NULL, &error));
+  g_assert_no_error (error);
   g_assert_cmpstr (argv_a[g_strv_length (argv_a) - 6], ==, "0");
   g_assert_cmpstr (argv_b[g_strv_length (argv_b) - 6], ==, "2");
   index = affinity_index (f);
@@ -598,10 +602,12 @@ test_add_device (Fixture       *f,
   g_auto(GStrv) again = NULL;
   g_autofree char *log = NULL;
 
-  g_object_get (hv, "argv", &before, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &before, NULL, &error));
+  g_assert_no_error (error);
   hvk_hypervisor_add_device (hv, net, &error);
   g_assert_no_error (error);
-  g_object_get (hv, "argv", &after, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &after, NULL, &error));
+  g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (after), ==, g_strv_length (before) + 2);
   g_assert_true (g_strv_contains ((const char * const *) after,
                                   "13,virtio-net,tap=tap7,mac=02:00:00:00:00:07"));
@@ -614,7 +620,8 @@ test_add_device (Fixture       *f,
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "fs"));
   g_clear_error (&error);
-  g_object_get (hv, "argv", &again, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &again, NULL, &error));
+  g_assert_no_error (error);
   g_assert_true (g_strv_equal ((const char * const *) again, (const char * const *) after));
 
   hvk_hypervisor_start_vm (hv, 0, NULL, &error);

@@ -159,6 +159,20 @@ test_full_save_state (HvkHypervisor *self)
   return empty_object_node ();
 }
 
+static gboolean
+test_full_get_launch_command (HvkHypervisor *self, GStrv *argv, char **kernel_cmdline,
+                              GError **error)
+{
+  const char * const command[] = { "test-vmm", "-kernel", "vmlinuz", NULL };
+
+  g_assert_nonnull (argv);
+  g_assert_nonnull (kernel_cmdline);
+  TEST_FULL (self)->calls++;
+  *argv = g_strdupv ((char **) command);
+  *kernel_cmdline = g_strdup ("console=hvc0");
+  return TRUE;
+}
+
 static void
 test_full_iface_init (HvkHypervisorInterface *iface)
 {
@@ -175,6 +189,7 @@ test_full_iface_init (HvkHypervisorInterface *iface)
   iface->resize_memory = test_full_resize_memory;
   iface->resize_vcpus = test_full_resize_vcpus;
   iface->save_state = test_full_save_state;
+  iface->get_launch_command = test_full_get_launch_command;
 }
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestFull, test_full, G_TYPE_OBJECT,
@@ -205,6 +220,7 @@ typedef enum {
   OP_HOTPLUG_REMOVE,
   OP_RESIZE_MEMORY,
   OP_RESIZE_VCPUS,
+  OP_LAUNCH_COMMAND,
   N_OPS,
 } Op;
 
@@ -228,6 +244,9 @@ static const struct {
   [OP_HOTPLUG_REMOVE] = { "hotplug_remove_device", "unplug a device from", S (RUNNING) },
   [OP_RESIZE_MEMORY] = { "resize_memory", "resize the memory of", S (RUNNING) },
   [OP_RESIZE_VCPUS] = { "resize_vcpus", "resize the vCPUs of", S (RUNNING) },
+  /* A query, not a transition: valid once create_vm() ran. */
+  [OP_LAUNCH_COMMAND] = { "get_launch_command", "get the launch command of",
+                          S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
 };
 
 #undef S
@@ -270,6 +289,21 @@ run_op (HvkHypervisor *hv,
       return hvk_hypervisor_resize_memory (hv, 512, 0, FALSE, NULL, NULL, NULL, error);
     case OP_RESIZE_VCPUS:
       return hvk_hypervisor_resize_vcpus (hv, 2, NULL, NULL, NULL, error);
+    case OP_LAUNCH_COMMAND:
+      {
+        g_auto(GStrv) argv = NULL;
+        g_autofree char *kernel_cmdline = NULL;
+
+        if (!hvk_hypervisor_get_launch_command (hv, &argv, &kernel_cmdline, error))
+          {
+            g_assert_null (argv);
+            g_assert_null (kernel_cmdline);
+            return FALSE;
+          }
+        g_assert_cmpstrv (argv, ((const char * const[]) { "test-vmm", "-kernel", "vmlinuz", NULL }));
+        g_assert_cmpstr (kernel_cmdline, ==, "console=hvc0");
+        return TRUE;
+      }
     case N_OPS:
     default:
       g_assert_not_reached ();
@@ -397,6 +431,27 @@ test_lifecycle_table (void)
       }
 }
 
+/* The launch command's out parameters are both optional. */
+static void
+test_launch_command_optional (void)
+{
+  g_autoptr(HvkHypervisor) hv = g_object_new (TEST_TYPE_FULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_autofree char *kernel_cmdline = NULL;
+
+  TEST_FULL (hv)->state = HVK_VM_STATE_CREATED;
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (argv[0], ==, "test-vmm");
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, NULL, &kernel_cmdline, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (kernel_cmdline, ==, "console=hvc0");
+  g_assert_cmpuint (TEST_FULL (hv)->calls, ==, 3);
+}
+
 /* The names are a contract (state JSON, `hvkit status`). */
 static void
 test_state_strings (void)
@@ -452,6 +507,7 @@ main (int   argc,
 
   g_test_add_func ("/hvk/hypervisor/not-supported", test_not_supported);
   g_test_add_func ("/hvk/hypervisor/lifecycle-table", test_lifecycle_table);
+  g_test_add_func ("/hvk/hypervisor/launch-command-optional", test_launch_command_optional);
   g_test_add_func ("/hvk/hypervisor/state-strings", test_state_strings);
   g_test_add_func ("/hvk/hypervisor/persist-unbound", test_persist_unbound);
 

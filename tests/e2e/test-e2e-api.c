@@ -147,7 +147,8 @@ test_boot (void)
   g_assert_true (hvk_hypervisor_create_vm (hypervisor, VM_ID, config, &error));
   g_assert_no_error (error);
   g_assert_cmpint (hvk_hypervisor_get_state (hypervisor), ==, HVK_VM_STATE_CREATED);
-  g_object_get (hypervisor, "argv", &argv, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hypervisor, &argv, NULL, &error));
+  g_assert_no_error (error);
   g_assert_nonnull (argv);
   g_assert_cmpstr (argv[0], ==, env.qemu);
 

@@ -241,7 +241,8 @@ test_created_not_started (void)
   conf = e2e_write_config (&env, "argv", NULL, NULL);
   error = try_create (conf, env.store, "argv", &vm);
   g_assert_no_error (error);
-  g_object_get (vm, "kernel-cmdline", &cmdline, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (vm, NULL, &cmdline, &error));
+  g_assert_no_error (error);
   g_assert_nonnull (strstr (cmdline, "console=hvc0"));
   g_clear_object (&vm);
   assert_no_vm_dir (env.store, "argv");

@@ -431,7 +431,8 @@ test_devices (Fixture       *fixture,
   g_assert_cmpstr (error->message, ==, "mock: VM 'vm1' already has a device with id 'disk0'");
   g_clear_error (&error);
 
-  g_object_get (hv, "argv", &argv, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, NULL, &error));
+  g_assert_no_error (error);
   g_assert_cmpstrv (argv, ((const char * const[]) { "mock-vmm", "--id", "vm1", disk0_text, NULL }));
 
   g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
@@ -537,7 +538,8 @@ test_config_devices (void)
   g_assert_true (hvk_hypervisor_create_vm (hv, "vm1", config, &error));
   g_assert_no_error (error);
 
-  g_object_get (hv, "argv", &argv, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, NULL, &error));
+  g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (argv), ==, 4);
   g_assert_cmpstr (argv[0], ==, "mock-vmm");
   g_assert_true (g_str_has_prefix (argv[3], "block,"));
@@ -559,12 +561,16 @@ test_kernel_cmdline (void)
   hv = hvk_registry_create_hypervisor (registry, config, &error);
   g_assert_no_error (error);
 
-  g_object_get (hv, "kernel-cmdline", &cmdline, NULL);
+  /* Valid only once create_vm() built it. */
+  g_assert_false (hvk_hypervisor_get_launch_command (hv, NULL, &cmdline, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
   g_assert_null (cmdline);
+  g_clear_error (&error);
 
   g_assert_true (hvk_hypervisor_create_vm (hv, "vm1", config, &error));
   g_assert_no_error (error);
-  g_object_get (hv, "kernel-cmdline", &cmdline, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, NULL, &cmdline, &error));
+  g_assert_no_error (error);
   /* The user's parameters come last, whatever policies run before. */
   g_assert_true (g_str_has_suffix (cmdline, "foo=bar quiet=0"));
 }
@@ -891,8 +897,10 @@ test_state_roundtrip (Fixture       *fixture,
   g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (other), ==, 768);
   g_assert_nonnull (hvk_hypervisor_get_config (other));
   g_assert_cmpstr (hvk_config_get_vm_store_path (hvk_hypervisor_get_config (other)), ==, fixture->store);
-  g_object_get (hv, "argv", &argv, "kernel-cmdline", &cmdline, NULL);
-  g_object_get (other, "argv", &other_argv, "kernel-cmdline", &other_cmdline, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, &cmdline, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_get_launch_command (other, &other_argv, &other_cmdline, &error));
+  g_assert_no_error (error);
   g_assert_cmpstrv (argv, other_argv);
   g_assert_cmpstr (cmdline, ==, other_cmdline);
 

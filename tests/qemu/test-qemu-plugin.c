@@ -141,7 +141,8 @@ test_created_vm (void)
   g_assert_no_error (error);
   g_assert_true (created);
 
-  g_object_get (hypervisor, "kernel-cmdline", &kernel_cmdline, "argv", &argv, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hypervisor, &argv, &kernel_cmdline, &error));
+  g_assert_no_error (error);
   g_assert_cmpstr (kernel_cmdline, ==, EXPECTED_KERNEL_CMDLINE);
   g_assert_nonnull (argv);
   g_assert_cmpstr (argv[0], ==, QEMU_PATH);

@@ -69,9 +69,11 @@ create (const char     *conf,
 static GStrv
 vm_argv (HvkHypervisor *hypervisor)
 {
+  g_autoptr(GError) error = NULL;
   GStrv argv = NULL;
 
-  g_object_get (hypervisor, "argv", &argv, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hypervisor, &argv, NULL, &error));
+  g_assert_no_error (error);
   g_assert_nonnull (argv);
   return argv;
 }
@@ -418,7 +420,8 @@ test_kernel_param_quotes (void)
 
   error = create (conf, NULL, "quotes", NULL, &hypervisor);
   g_assert_no_error (error);
-  g_object_get (hypervisor, "kernel-cmdline", &cmdline, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (hypervisor, NULL, &cmdline, &error));
+  g_assert_no_error (error);
   g_test_message ("%s", cmdline);
   fields = hvk_kernel_param_fields (cmdline);
   for (guint i = 0; fields[i] != NULL; i++)

@@ -133,6 +133,7 @@ check_own (Vm *vm)
   JsonArray *hotplugged = json_object_get_array_member (state, "hotplugged");
   g_autofree char *hp_id = g_strdup_printf ("hp-%s", vm->id);
   g_autofree char *param = g_strdup_printf ("stress.vm=%s", vm->id);
+  g_autoptr(GError) error = NULL;
   g_auto(GStrv) argv = NULL;
   const char *cmdline;
 
@@ -144,7 +145,8 @@ check_own (Vm *vm)
   g_assert_cmpstr (device_id (json_array_get_element (hotplugged, 0)), ==, hp_id);
 
   cmdline = json_object_get_string_member (state, "kernel_cmdline");
-  g_object_get (vm->hypervisor, "argv", &argv, NULL);
+  g_assert_true (hvk_hypervisor_get_launch_command (vm->hypervisor, &argv, NULL, &error));
+  g_assert_no_error (error);
   g_assert_nonnull (argv);
   g_assert_cmpstr (argv[1], ==, "--id");
   g_assert_cmpstr (argv[2], ==, vm->id);
