@@ -1812,6 +1812,52 @@ hvk_registry_has_device_appender (HvkRegistry *self,
   return find_appender (self, backend, kind) != NULL;
 }
 
+/* The handler registered in @table for (@backend, kind of @device), after
+ * loading what @backend needs; FALSE with NOT_SUPPORTED ("backend 'B'
+ * @missing 'KIND' (device 'ID')") when there is none. */
+static gboolean
+lookup_kind_handler (HvkRegistry  *self,
+                     Table        *table,
+                     const char   *backend,
+                     HvkDevice    *device,
+                     const char   *missing,
+                     GCallback    *func,
+                     gpointer     *user_data,
+                     GError      **error)
+{
+  const char *kind = hvk_device_get_kind_name (device);
+  AppenderEntry *entry;
+
+  ensure_loaded (self, NEED_BACKEND, backend);
+  g_mutex_lock (&self->lock);
+  entry = find_kind_handler (table, backend, kind);
+  *func = entry != NULL ? entry->func : NULL;
+  *user_data = entry != NULL ? entry->user_data : NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (*func != NULL)
+    return TRUE;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED, "backend '%s' %s '%s' (device '%s')",
+               backend, missing, kind, hvk_device_get_id (device));
+  return FALSE;
+}
+
+/* A handler that failed: its error, or one saying it gave none. */
+static gboolean
+kind_handler_failed (const char *what,
+                     const char *backend,
+                     HvkDevice  *device,
+                     GError     *handler_error,
+                     GError    **error)
+{
+  if (handler_error == NULL)
+    g_set_error (&handler_error, HVK_ERROR, HVK_ERROR_FAILED,
+                 "backend '%s': the %s for device kind '%s' failed on device '%s' without saying why",
+                 backend, what, hvk_device_get_kind_name (device), hvk_device_get_id (device));
+  g_propagate_error (error, handler_error);
+  return FALSE;
+}
+
 /**
  * hvk_registry_append_device:
  * @self: a #HvkRegistry
@@ -1836,8 +1882,7 @@ hvk_registry_append_device (HvkRegistry      *self,
                             GError          **error)
 {
   const char *backend;
-  const char *kind;
-  HvkDeviceAppendFunc func = NULL;
+  GCallback func = NULL;
   gpointer user_data = NULL;
   g_autoptr(GError) local_error = NULL;
 
@@ -1848,40 +1893,14 @@ hvk_registry_append_device (HvkRegistry      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   backend = hvk_build_context_get_backend (ctx);
-  kind = hvk_device_get_kind_name (device);
-
-  ensure_loaded (self, NEED_BACKEND, backend);
-
-  g_mutex_lock (&self->lock);
-  {
-    AppenderEntry *entry = find_appender (self, backend, kind);
-
-    if (entry != NULL)
-      {
-        func = (HvkDeviceAppendFunc) entry->func;
-        user_data = entry->user_data;
-      }
-  }
-  g_mutex_unlock (&self->lock);
-
-  if (func == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' has no appender for device kind '%s' (device '%s')",
-                   backend, kind, hvk_device_get_id (device));
-      return FALSE;
-    }
+  if (!lookup_kind_handler (self, &self->appenders, backend, device,
+                            "has no appender for device kind",
+                            &func, &user_data, error))
+    return FALSE;
 
   /* Outside the lock: an appender may look things up in the registry. */
-  if (!func (ctx, device, cmdline, user_data, &local_error))
-    {
-      if (local_error == NULL)
-        g_set_error (&local_error, HVK_ERROR, HVK_ERROR_FAILED,
-                     "backend '%s': the appender for device kind '%s' failed on device '%s' without saying why",
-                     backend, kind, hvk_device_get_id (device));
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
+  if (!((HvkDeviceAppendFunc) func) (ctx, device, cmdline, user_data, &local_error))
+    return kind_handler_failed ("appender", backend, device, g_steal_pointer (&local_error), error);
   return TRUE;
 }
 
@@ -1938,8 +1957,7 @@ hvk_registry_hotplug_device (HvkRegistry    *self,
                              GCancellable   *cancellable,
                              GError        **error)
 {
-  const char *kind;
-  HvkHotplugFunc func = NULL;
+  GCallback func = NULL;
   gpointer user_data = NULL;
   g_autoptr(GError) local_error = NULL;
 
@@ -1949,40 +1967,15 @@ hvk_registry_hotplug_device (HvkRegistry    *self,
   g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  kind = hvk_device_get_kind_name (device);
-
-  ensure_loaded (self, NEED_BACKEND, backend);
-
-  g_mutex_lock (&self->lock);
-  {
-    AppenderEntry *entry = find_kind_handler (&self->hotplug, backend, kind);
-
-    if (entry != NULL)
-      {
-        func = (HvkHotplugFunc) entry->func;
-        user_data = entry->user_data;
-      }
-  }
-  g_mutex_unlock (&self->lock);
-
-  if (func == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "backend '%s' cannot hotplug devices of kind '%s' (device '%s')",
-                   backend, kind, hvk_device_get_id (device));
-      return FALSE;
-    }
+  if (!lookup_kind_handler (self, &self->hotplug, backend, device,
+                            "cannot hotplug devices of kind",
+                            &func, &user_data, error))
+    return FALSE;
 
   /* Outside the lock: a handler may look things up in the registry. */
-  if (!func (hypervisor, device, cancellable, user_data, &local_error))
-    {
-      if (local_error == NULL)
-        g_set_error (&local_error, HVK_ERROR, HVK_ERROR_FAILED,
-                     "backend '%s': the hotplug handler for device kind '%s' failed on device '%s' without saying why",
-                     backend, kind, hvk_device_get_id (device));
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
+  if (!((HvkHotplugFunc) func) (hypervisor, device, cancellable, user_data, &local_error))
+    return kind_handler_failed ("hotplug handler", backend, device,
+                                g_steal_pointer (&local_error), error);
   return TRUE;
 }
 
