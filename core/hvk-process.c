@@ -113,7 +113,12 @@ hvk_process_wait_dead (int     pid,
       /* Reap it if it is our child; ECHILD otherwise, which is fine. */
       (void) waitpid (pid, NULL, WNOHANG);
       if (!hvk_process_is_alive (pid, start_time))
-        return TRUE;
+        {
+          /* It may have become a zombie between the waitpid() and the
+           * look at /proc: reap it now, or the caller's child lingers. */
+          (void) waitpid (pid, NULL, WNOHANG);
+          return TRUE;
+        }
       if (g_get_monotonic_time () >= deadline_us)
         return FALSE;
       g_usleep (spins++ < 50 ? 1000 : 5000);
