@@ -16,4 +16,5 @@
 #include <hvkit/hvk-registry.h>
 #include <hvkit/hvk-vm-store.h>
 #include <hvkit/hvk-process.h>
+#include <hvkit/hvk-cgroup.h>
 #undef HVKIT_INSIDE
