@@ -17,4 +17,5 @@
 #include <hvkit/hvk-vm-store.h>
 #include <hvkit/hvk-process.h>
 #include <hvkit/hvk-cgroup.h>
+#include <hvkit/hvk-stats.h>
 #undef HVKIT_INSIDE
