@@ -9,6 +9,11 @@
  *   --uid UID        …and this user id (set in the child before exec, so
  *                    the VMM itself never changes identity and its
  *                    seccomp filter may deny it)
+ *   --log FILE       the VMM's stdout and stderr (and the monitor's own
+ *                    lines) go through a pipe to FILE, which the monitor
+ *                    rotates (FILE.1 … FILE.N) when it grows past…
+ *   --log-max BYTES  …this size (default 1 MiB), keeping…
+ *   --log-keep N     …N rotated files (default 1)
  *
  * The parent of one VMM process for the whole life of the VM, as conmon is
  * for a container: the VMM runs in the foreground (no -daemonize), so its
@@ -41,6 +46,7 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -59,6 +65,9 @@ typedef struct {
   gid_t gid;
   gid_t groups[MAX_GROUPS];
   int n_groups;
+  const char *log;
+  long long log_max;
+  int log_keep;
 } Confinement;
 
 static int
@@ -100,6 +109,12 @@ parse_options (int          argc,
         c->uid = id, have_uid = 1;
       else if (strcmp (argv[i], "--gid") == 0 && parse_id (argv[i + 1], &id) == 0)
         c->gid = id, have_gid = 1;
+      else if (strcmp (argv[i], "--log") == 0 && argv[i + 1][0] == '/')
+        c->log = argv[i + 1];
+      else if (strcmp (argv[i], "--log-max") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 4096)
+        c->log_max = id;
+      else if (strcmp (argv[i], "--log-keep") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 1 && id <= 99)
+        c->log_keep = (int) id;
       else if (strcmp (argv[i], "--groups") == 0)
         {
           char *copy = strdup (argv[i + 1]);
@@ -243,53 +258,165 @@ pidfd_open_ (pid_t pid)
 #endif
 }
 
-/* Until the caller releases us: 1 if it did, 0 if the VMM ended first,
- * -1 if the hold pipe closed without a release. */
+/* The VM's log: the VMM's output through a pipe, appended to a file the
+ * monitor rotates, as conmon does for a container. */
+typedef struct {
+  const char *path;
+  int fd;
+  int pipe_r;
+  long long size;
+  long long max;
+  int keep;
+} Log;
+
 static int
-wait_release (pid_t vmm)
+log_open (Log *log)
+{
+  struct stat st;
+
+  log->fd = open (log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (log->fd < 0)
+    return -1;
+  log->size = fstat (log->fd, &st) == 0 ? (long long) st.st_size : 0;
+  /* The monitor's own lines go to the current file too. */
+  dup2 (log->fd, 2);
+  return 0;
+}
+
+static void
+log_rotate (Log *log)
+{
+  char from[4096], to[4096];
+
+  for (int i = log->keep; i >= 1; i--)
+    {
+      if (i == 1)
+        snprintf (from, sizeof from, "%s", log->path);
+      else
+        snprintf (from, sizeof from, "%s.%d", log->path, i - 1);
+      snprintf (to, sizeof to, "%s.%d", log->path, i);
+      rename (from, to);
+    }
+  close (log->fd);
+  if (log_open (log) != 0)
+    log->fd = -1;   /* the VM's directory is gone: drop the output */
+}
+
+/* Relays what the pipe holds: 1 if it relayed some, 2 if there was
+ * nothing to read yet, 0 at end of file or on error. */
+static int
+log_relay (Log *log)
+{
+  char buffer[65536];
+  ssize_t n = read (log->pipe_r, buffer, sizeof buffer);
+
+  if (n < 0)
+    return errno == EINTR || errno == EAGAIN ? 2 : 0;
+  if (n == 0)
+    return 0;
+  if (log->fd >= 0)
+    {
+      ssize_t done = 0;
+
+      while (done < n)
+        {
+          ssize_t w = write (log->fd, buffer + done, (size_t) (n - done));
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w <= 0)
+            break;
+          done += w;
+        }
+      log->size += done;
+      if (log->size >= log->max)
+        log_rotate (log);
+    }
+  return 1;
+}
+
+/* Until the VMM ends: passes on signals, relays its output, and until
+ * the caller releases us ('r' on the hold pipe: it has recorded both
+ * pids and the VMM is ready) kills the VMM if the hold pipe closes first
+ * (the caller died or gave up), so a start interrupted at any point
+ * leaves no orphan. */
+static void
+watch (pid_t vmm,
+       Log  *log)
 {
   int pidfd = pidfd_open_ (vmm);
+  int holding = 1;
 
   for (;;)
     {
-      struct pollfd fds[2] = {
-        { .fd = 0, .events = POLLIN },
-        { .fd = pidfd, .events = POLLIN },
-      };
-      char c;
-      ssize_t n;
+      struct pollfd fds[3];
+      int n = 0, hold_i = -1, pid_i = -1, log_i = -1;
 
       if (forward_signal != 0)
         {
           kill (vmm, forward_signal);
           forward_signal = 0;
         }
-      if (poll (fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100) < 0)
+      if (holding)
+        {
+          hold_i = n;
+          fds[n++] = (struct pollfd) { .fd = 0, .events = POLLIN };
+        }
+      if (pidfd >= 0)
+        {
+          pid_i = n;
+          fds[n++] = (struct pollfd) { .fd = pidfd, .events = POLLIN };
+        }
+      if (log != NULL && log->pipe_r >= 0)
+        {
+          log_i = n;
+          fds[n++] = (struct pollfd) { .fd = log->pipe_r, .events = POLLIN };
+        }
+      if (poll (fds, (nfds_t) n, pidfd >= 0 ? -1 : 100) < 0)
         {
           if (errno == EINTR)
             continue;
           break;
         }
-      if (pidfd >= 0 && (fds[1].revents & POLLIN))
+      if (log_i >= 0 && (fds[log_i].revents & (POLLIN | POLLHUP | POLLERR)) && !log_relay (log))
         {
-          close (pidfd);
-          return 0;
+          close (log->pipe_r);
+          log->pipe_r = -1;
         }
-      if (pidfd < 0 && waitpid (vmm, NULL, WNOHANG | WNOWAIT) == vmm)
-        return 0;
-      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+      if (hold_i >= 0 && (fds[hold_i].revents & (POLLIN | POLLHUP | POLLERR)))
         {
-          n = read (0, &c, 1);
-          if (n < 0 && errno == EINTR)
+          char c = 0;
+          ssize_t r = read (0, &c, 1);
+          int null_fd;
+
+          if (r < 0 && errno == EINTR)
             continue;
-          if (pidfd >= 0)
-            close (pidfd);
-          return n == 1 && c == 'r' ? 1 : -1;
+          if (r != 1 || c != 'r')
+            kill (vmm, SIGKILL);
+          holding = 0;
+          null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+          if (null_fd >= 0)
+            {
+              dup2 (null_fd, 0);
+              close (null_fd);
+            }
         }
+      if (pid_i >= 0 && (fds[pid_i].revents & POLLIN))
+        break;
+      if (pidfd < 0 && waitpid (vmm, NULL, WNOHANG | WNOWAIT) == vmm)
+        break;
     }
   if (pidfd >= 0)
     close (pidfd);
-  return -1;
+  /* What the VMM wrote last (a process it left may hold the pipe open:
+   * read what is there, do not wait for its end). */
+  if (log != NULL && log->pipe_r >= 0)
+    {
+      fcntl (log->pipe_r, F_SETFL, O_NONBLOCK);
+      while (log_relay (log) == 1)
+        ;
+      close (log->pipe_r);
+      log->pipe_r = -1;
+    }
 }
 
 int
@@ -298,6 +425,8 @@ main (int    argc,
 {
   struct sigaction sa;
   Confinement confinement = { .n_cgroups = 0 };
+  Log log = { .fd = -1, .pipe_r = -1 };
+  int log_w = -1;
   const char *exit_file;
   char **vmm_argv;
   pid_t monitor;
@@ -311,7 +440,8 @@ main (int    argc,
   if (argc < 5 || (dashes = parse_options (argc, argv, &confinement)) < 0)
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
-               "[--uid UID --gid GID [--groups G,…]] -- VMM [ARG…]\n");
+               "[--uid UID --gid GID [--groups G,…]] [--log FILE [--log-max BYTES] "
+               "[--log-keep N]] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -342,6 +472,21 @@ main (int    argc,
     }
 
   monitor = getpid ();
+  if (confinement.log != NULL)
+    {
+      int fds[2];
+
+      log.path = confinement.log;
+      log.max = confinement.log_max > 0 ? confinement.log_max : 1024 * 1024;
+      log.keep = confinement.log_keep > 0 ? confinement.log_keep : 1;
+      if (log_open (&log) != 0 || pipe2 (fds, O_CLOEXEC) != 0)
+        {
+          fprintf (stderr, "hvkit-monitor: cannot open the log %s: %s\n", log.path, strerror (errno));
+          return 1;
+        }
+      log.pipe_r = fds[0];
+      log_w = fds[1];
+    }
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset (&sa.sa_mask);
@@ -358,6 +503,8 @@ main (int    argc,
     }
   if (vmm == 0)
     {
+      if (log_w >= 0)
+        dup2 (log_w, 2);   /* what confine() says goes to the log */
       if (confine (&confinement) != 0)
         _exit (126);
       /* The VMM never outlives its monitor: no orphan QEMU.  (After the
@@ -373,6 +520,11 @@ main (int    argc,
       null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
       if (null_fd >= 0)
         dup2 (null_fd, 0);
+      if (log_w >= 0)
+        {
+          dup2 (log_w, 1);
+          dup2 (log_w, 2);
+        }
       execv (vmm_argv[0], vmm_argv);
       fprintf (stderr, "hvkit-monitor: cannot run %s: %s\n", vmm_argv[0], strerror (errno));
       _exit (127);
@@ -380,18 +532,10 @@ main (int    argc,
 
   dprintf (status_fd, "%d %d\n", (int) monitor, (int) vmm);
   close (status_fd);
+  if (log_w >= 0)
+    close (log_w);
 
-  if (wait_release (vmm) < 0)
-    {
-      /* The caller died or gave up before the VM was recorded. */
-      kill (vmm, SIGKILL);
-    }
-  null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd >= 0)
-    {
-      dup2 (null_fd, 0);
-      close (null_fd);
-    }
+  watch (vmm, confinement.log != NULL ? &log : NULL);
 
   for (;;)
     {

@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hvk-qemu-private.h"
@@ -269,9 +270,20 @@ launch_and_wait (HvkQemuHypervisor *self,
       return start_failed (self, error, HVK_ERROR_FAILED, "cannot create %s: %s",
                            self->log_file, g_strerror (saved));
     }
-  if (!g_unix_open_pipe (status_pipe, FD_CLOEXEC, &local_error)
-      || !g_unix_open_pipe (hold_pipe, FD_CLOEXEC, &local_error))
+  /* The hold "pipe" is a socket pair: releasing the monitor after it
+   * died (QEMU quit at once) must be an error, not a SIGPIPE that kills
+   * the program using hvkit. */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, hold_pipe) != 0)
     {
+      int saved = errno;
+      close (log_fd);
+      return start_failed (self, error, HVK_ERROR_FAILED, "cannot make a socket pair: %s",
+                           g_strerror (saved));
+    }
+  if (!g_unix_open_pipe (status_pipe, FD_CLOEXEC, &local_error))
+    {
+      close_fd (&hold_pipe[0]);
+      close_fd (&hold_pipe[1]);
       close (log_fd);
       close_fd (&status_pipe[0]);
       close_fd (&status_pipe[1]);
@@ -340,7 +352,7 @@ launch_and_wait (HvkQemuHypervisor *self,
     }
 
   /* Recorded and ready: from now on the VM outlives hvkit. */
-  if (write (hold_pipe[1], "r", 1) != 1)
+  if (send (hold_pipe[1], "r", 1, MSG_NOSIGNAL) != 1)
     {
       int saved = errno;
       close_fd (&hold_pipe[1]);

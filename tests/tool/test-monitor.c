@@ -89,13 +89,11 @@ monitor_start (Monitor            *m,
   return TRUE;
 }
 
+/* As a backend does; the monitor may be gone already (its VMM failed). */
 static void
 monitor_release (Monitor *m)
 {
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (m->hold, "r", 1, NULL, NULL, &error);
-  g_assert_no_error (error);
+  g_output_stream_write_all (m->hold, "r", 1, NULL, NULL, NULL);
 }
 
 static char *
@@ -256,14 +254,75 @@ test_cgroup_refused (void)
   monitor_clear (&m);
 }
 
+/* The VMM's output goes through the monitor to the log, rotated past
+ * --log-max with --log-keep files kept; the monitor's own last line
+ * lands there too. */
+static void
+test_log_rotation (void)
+{
+  g_autofree char *log = NULL;
+  g_autofree char *log_1 = NULL;
+  g_autofree char *log_2 = NULL;
+  g_autofree char *log_3 = NULL;
+  g_autofree char *current = NULL;
+  g_autofree char *older = NULL;
+  g_autofree char *how = NULL;
+  Monitor m = { 0 };
+  const char *options[] = { "--log", NULL, "--log-max", "4096", "--log-keep", "2", NULL };
+  /* Five bursts of 14 lines of 200 bytes (2800 bytes each, 14000 in
+   * all: two rotations at least, whatever the chunks the monitor reads)
+   * on stdout, then a last word on stderr. */
+  const char *script =
+    "i=0; while [ $i -lt 70 ]; do printf 'line %03d %0190d\\n' $i 0; i=$((i+1)); "
+    "[ $((i % 14)) = 0 ] && sleep 0.05; done; echo LAST-WORD >&2; exit 3";
+  int status;
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp ("hvk-test-monitor-log-XXXXXX", &error);
+    g_assert_no_error (error);
+    log = g_build_filename (dir, "qemu.log", NULL);
+    log_1 = g_strconcat (log, ".1", NULL);
+    log_2 = g_strconcat (log, ".2", NULL);
+    log_3 = g_strconcat (log, ".3", NULL);
+    options[1] = log;
+    g_assert_true (monitor_start (&m, options, script, &status));
+    monitor_release (&m);
+    how = wait_exit_file (&m);
+    g_assert_cmpstr (how, ==, "exited 3");
+    m.vmm = 0;
+    g_assert_true (hvk_process_wait_dead (m.monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC));
+
+    g_assert_true (g_file_get_contents (log, &current, NULL, NULL));
+    g_assert_true (g_file_get_contents (log_1, &older, NULL, NULL));
+    g_assert_true (g_file_test (log_2, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (log_3, G_FILE_TEST_EXISTS));
+    /* Each file stays near the cap (one relayed chunk past it at most). */
+    g_assert_cmpuint (strlen (older), >=, 4096);
+    g_assert_cmpuint (strlen (older), <, 4096 + 2800);
+    /* The newest output and the monitor's own last line are in the
+     * current file; the first lines were rotated out. */
+    g_assert_nonnull (strstr (current, "LAST-WORD"));
+    g_assert_nonnull (strstr (current, "exited with status 3"));
+    g_assert_null (strstr (current, "line 000 "));
+    g_unlink (log);
+    g_unlink (log_1);
+    g_unlink (log_2);
+    g_rmdir (dir);
+  }
+  monitor_clear (&m);
+}
+
 static void
 test_bad_options (void)
 {
   const char *uid_alone[] = { "--uid", "5", NULL };
   const char *relative[] = { "--cgroup", "relative/dir", NULL };
   const char *unknown[] = { "--chroot", "/", NULL };
+  const char *small_log[] = { "--log", "/tmp/x", "--log-max", "10", NULL };
+  const char *relative_log[] = { "--log", "x.log", NULL };
   const char *bad_groups[] = { "--uid", "5", "--gid", "5", "--groups", "1,x", NULL };
-  const char * const *cases[] = { uid_alone, relative, unknown, bad_groups };
+  const char * const *cases[] = { uid_alone, relative, unknown, bad_groups, small_log, relative_log };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -282,8 +341,10 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  signal (SIGPIPE, SIG_IGN);
   g_test_add_func ("/hvk/monitor/confined", test_confined);
   g_test_add_func ("/hvk/monitor/cgroup-refused", test_cgroup_refused);
+  g_test_add_func ("/hvk/monitor/log-rotation", test_log_rotation);
   g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
   return g_test_run ();
 }
