@@ -1005,8 +1005,8 @@ load_candidate (HvkRegistry          *self,
  * file already loaded (the same real path) returns the plugin loaded then
  * without running init again.
  *
- * Refusals are %HVK_ERROR_PLUGIN errors whose message starts with
- * @filename: `FILE: no plugin descriptor (hvk_plugin_desc)`,
+ * Refusals are %HVK_ERROR_PLUGIN errors whose message starts with the
+ * file name @filename: `FILE: no plugin descriptor (hvk_plugin_desc)`,
  * `FILE: plugin ABI version N, expected M`,
  * `FILE: plugin name 'x' already taken by OTHERFILE`,
  * `FILE: plugin 'x' init failed: …`.  A missing file is
@@ -2026,7 +2026,7 @@ append_copies (GPtrArray *params,
  * priority, then in registration order.  Each policy appends to the list
  * built so far.
  *
- * Returns: (transfer full) (element-type HvkParam): a new list of
+ * Returns: (transfer container) (element-type HvkParam): a new list of
  *   parameters (copies), or %NULL with @error set if a policy failed
  */
 GPtrArray *
