@@ -122,6 +122,32 @@ class TestIntrospection(unittest.TestCase):
         self.assertEqual(cm.exception.domain, "hvk-error-quark")
         self.assertEqual(cm.exception.code, Hvk.Error.STATE)
 
+    def test_store(self):
+        """A VM saved in a state dir is found and taken over, as a second
+        process (another `hvkit`) would."""
+        config = Hvk.Config.new_from_file(self.conf, self.registry)
+        config.set_vm_store_path(self.tmp.name)
+        hv = self.registry.create_hypervisor(config)
+        hv.create_vm("gi-store", config)
+        hv.bind_store(self.tmp.name, "gi-store")
+        hv.start_vm(0, None)
+        Hvk.vm_store_save_hypervisor(self.tmp.name, "gi-store", hv)
+        self.assertEqual(Hvk.vm_store_list(self.tmp.name), ["gi-store"])
+
+        other = Hvk.vm_store_load_hypervisor(self.tmp.name, "gi-store", self.registry)
+        self.assertEqual(other.get_state(), Hvk.VmState.RUNNING)
+        self.assertEqual(other.get_config().get_backend(), "mock")
+        ok, argv, cmdline = other.get_launch_command()
+        self.assertTrue(ok)
+        self.assertIn("gi-store", argv)
+        ok, old, new = other.resize_vcpus(2, None)
+        self.assertEqual((old, new), (1, 2))
+        other.stop_vm(False, None)
+        self.assertEqual(other.get_state(), Hvk.VmState.STOPPED)
+
+        keys = [k.name for k in Hvk.Config.get_core_keys()]
+        self.assertIn("default_memory", keys)
+
     def test_bad_config(self):
         with self.assertRaises(GLib.Error) as cm:
             Hvk.Config.new_from_data(
