@@ -9,8 +9,9 @@ resume it, hot-plug a disk, read its state and capabilities, stop it.
 CONFIG defaults to examples/qemu.conf.  The guest's kernel and initrd are
 taken from $HVKIT_TEST_GUEST_DIR (default /var/lib/hvkit/guest), QEMU
 from $HVKIT_TEST_QEMU if set.  From a
-build tree without installing, run it under `meson devenv -C build` with
-GI_TYPELIB_PATH=build/core and LD_LIBRARY_PATH=build/core.  Exits 77 when
+build tree without installing: `meson devenv -C build /usr/bin/python3
+../examples/hello-qemu.py` (devenv sets GI_TYPELIB_PATH, LD_LIBRARY_PATH
+and HVKIT_PLUGIN_PATH).  Exits 77 when
 QEMU or the guest is missing (the e2e suite counts that as a skip).
 """
 
