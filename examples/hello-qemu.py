@@ -3,16 +3,19 @@
 """hvkit from Python: boot the test guest under QEMU (TCG), pause and
 resume it, hot-plug a disk, read its state and capabilities, stop it.
 
-    bash .ci/setup                       # hvkit, python3-gi, the test guest
-    /usr/bin/python3 examples/hello-qemu.py [CONFIG]
+    bash .ci/setup       # hvkit under /usr/local, python3-gi, the test guest
+    GI_TYPELIB_PATH=/usr/local/lib/x86_64-linux-gnu/girepository-1.0 \
+        /usr/bin/python3 examples/hello-qemu.py [CONFIG]
+
+or, from the build tree without installing (devenv sets GI_TYPELIB_PATH,
+LD_LIBRARY_PATH and HVKIT_PLUGIN_PATH):
+
+    meson devenv -C build /usr/bin/python3 ../examples/hello-qemu.py
 
 CONFIG defaults to examples/qemu.conf.  The guest's kernel and initrd are
-taken from $HVKIT_TEST_GUEST_DIR (default /var/lib/hvkit/guest), QEMU
-from $HVKIT_TEST_QEMU if set.  From a
-build tree without installing: `meson devenv -C build /usr/bin/python3
-../examples/hello-qemu.py` (devenv sets GI_TYPELIB_PATH, LD_LIBRARY_PATH
-and HVKIT_PLUGIN_PATH).  Exits 77 when
-QEMU or the guest is missing (the e2e suite counts that as a skip).
+taken from $HVKIT_TEST_GUEST_DIR (default /var/lib/hvkit/guest), QEMU from
+$HVKIT_TEST_QEMU if set.  Exits 77 when QEMU or the guest is missing (the
+e2e suite counts that as a skip).
 """
 
 import os
