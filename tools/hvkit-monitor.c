@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * hvkit-monitor STATUS_FD EXIT_FILE -- VMM [ARG…]
+ * hvkit-monitor STATUS_FD EXIT_FILE [OPTION…] -- VMM [ARG…]
+ *
+ *   --cgroup DIR     the VMM starts in this cgroup (repeat: one per
+ *                    hierarchy); the monitor removes DIR when the VMM ends
+ *   --gid GID        the VMM runs with this group id…
+ *   --groups G,G,…   …these supplementary groups (none if not given)…
+ *   --uid UID        …and this user id (set in the child before exec, so
+ *                    the VMM itself never changes identity and its
+ *                    seccomp filter may deny it)
  *
  * The parent of one VMM process for the whole life of the VM, as conmon is
  * for a container: the VMM runs in the foreground (no -daemonize), so its
@@ -31,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -38,6 +47,147 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t forward_signal;
+
+#define MAX_CGROUPS 16
+#define MAX_GROUPS 64
+
+typedef struct {
+  const char *cgroups[MAX_CGROUPS];
+  int n_cgroups;
+  int set_ids;
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[MAX_GROUPS];
+  int n_groups;
+} Confinement;
+
+static int
+parse_id (const char   *text,
+          unsigned int *id)
+{
+  char *end;
+  unsigned long value;
+
+  errno = 0;
+  value = strtoul (text, &end, 10);
+  if (errno != 0 || *text == '\0' || *end != '\0' || value >= (unsigned long) (unsigned int) -1)
+    return -1;
+  *id = (unsigned int) value;
+  return 0;
+}
+
+/* The options between EXIT_FILE and "--"; returns the index of "--". */
+static int
+parse_options (int          argc,
+               char       **argv,
+               Confinement *c)
+{
+  int have_uid = 0, have_gid = 0;
+  int i;
+
+  for (i = 3; i < argc && strcmp (argv[i], "--") != 0; i += 2)
+    {
+      unsigned int id;
+
+      if (i + 1 >= argc)
+        {
+          fprintf (stderr, "hvkit-monitor: option %s needs a value\n", argv[i]);
+          return -1;
+        }
+      if (strcmp (argv[i], "--cgroup") == 0 && c->n_cgroups < MAX_CGROUPS && argv[i + 1][0] == '/')
+        c->cgroups[c->n_cgroups++] = argv[i + 1];
+      else if (strcmp (argv[i], "--uid") == 0 && parse_id (argv[i + 1], &id) == 0)
+        c->uid = id, have_uid = 1;
+      else if (strcmp (argv[i], "--gid") == 0 && parse_id (argv[i + 1], &id) == 0)
+        c->gid = id, have_gid = 1;
+      else if (strcmp (argv[i], "--groups") == 0)
+        {
+          char *copy = strdup (argv[i + 1]);
+          char *save = NULL;
+
+          for (char *g = strtok_r (copy, ",", &save); g != NULL; g = strtok_r (NULL, ",", &save))
+            if (c->n_groups >= MAX_GROUPS || parse_id (g, &id) != 0)
+              {
+                fprintf (stderr, "hvkit-monitor: bad --groups '%s'\n", argv[i + 1]);
+                free (copy);
+                return -1;
+              }
+            else
+              c->groups[c->n_groups++] = id;
+          free (copy);
+        }
+      else
+        {
+          fprintf (stderr, "hvkit-monitor: bad option %s '%s'\n", argv[i], argv[i + 1]);
+          return -1;
+        }
+    }
+  if (have_uid != have_gid)
+    {
+      fprintf (stderr, "hvkit-monitor: --uid and --gid go together\n");
+      return -1;
+    }
+  c->set_ids = have_uid;
+  if (i >= argc - 1)
+    return -1;
+  return i;
+}
+
+/* In the VMM's process, before exec: into its cgroups, then its identity.
+ * Returns 0, or -1 having said why on stderr (the VM's log). */
+static int
+confine (const Confinement *c)
+{
+  char pid[32];
+  int len = snprintf (pid, sizeof pid, "%d", (int) getpid ());
+
+  for (int i = 0; i < c->n_cgroups; i++)
+    {
+      char path[4096];
+      int fd;
+
+      if (snprintf (path, sizeof path, "%s/cgroup.procs", c->cgroups[i]) >= (int) sizeof path)
+        return -1;
+      fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || write (fd, pid, (size_t) len) != len)
+        {
+          fprintf (stderr, "hvkit-monitor: cannot join cgroup %s: %s\n", c->cgroups[i], strerror (errno));
+          if (fd >= 0)
+            close (fd);
+          return -1;
+        }
+      close (fd);
+    }
+  if (c->set_ids)
+    {
+      if (setgroups ((size_t) c->n_groups, c->groups) != 0)
+        {
+          fprintf (stderr, "hvkit-monitor: setgroups: %s\n", strerror (errno));
+          return -1;
+        }
+      if (setresgid (c->gid, c->gid, c->gid) != 0)
+        {
+          fprintf (stderr, "hvkit-monitor: setresgid %u: %s\n", (unsigned) c->gid, strerror (errno));
+          return -1;
+        }
+      if (setresuid (c->uid, c->uid, c->uid) != 0)
+        {
+          fprintf (stderr, "hvkit-monitor: setresuid %u: %s\n", (unsigned) c->uid, strerror (errno));
+          return -1;
+        }
+    }
+  return 0;
+}
+
+/* After the VMM: its cgroups go (one still holding a process — virtiofsd,
+ * say — stays for the backend's stop to remove). */
+static void
+remove_cgroups (const Confinement *c)
+{
+  for (int i = 0; i < c->n_cgroups; i++)
+    for (int tries = 0; tries < 200 && rmdir (c->cgroups[i]) != 0 && errno == EBUSY; tries++)
+      usleep (5000);
+}
 
 static void
 on_signal (int signo)
@@ -147,6 +297,7 @@ main (int    argc,
       char **argv)
 {
   struct sigaction sa;
+  Confinement confinement = { .n_cgroups = 0 };
   const char *exit_file;
   char **vmm_argv;
   pid_t monitor;
@@ -155,10 +306,12 @@ main (int    argc,
   int status;
   int null_fd;
   char *end;
+  int dashes;
 
-  if (argc < 5 || strcmp (argv[3], "--") != 0)
+  if (argc < 5 || (dashes = parse_options (argc, argv, &confinement)) < 0)
     {
-      fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE -- VMM [ARG…]\n");
+      fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
+               "[--uid UID --gid GID [--groups G,…]] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -168,7 +321,7 @@ main (int    argc,
       return 2;
     }
   exit_file = argv[2];
-  vmm_argv = argv + 4;
+  vmm_argv = argv + dashes + 1;
 
   /* Out of the caller's session and process group: a terminal's Ctrl-C
    * or the caller's group being killed does not reach the VM. */
@@ -205,7 +358,10 @@ main (int    argc,
     }
   if (vmm == 0)
     {
-      /* The VMM never outlives its monitor: no orphan QEMU. */
+      if (confine (&confinement) != 0)
+        _exit (126);
+      /* The VMM never outlives its monitor: no orphan QEMU.  (After the
+       * identity change, which clears it.) */
       prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (getppid () != monitor)
         _exit (127);
@@ -257,5 +413,6 @@ main (int    argc,
     }
   log_end (vmm_argv[0], vmm, status);
   write_exit_file (exit_file, status);
+  remove_cgroups (&confinement);
   return 0;
 }

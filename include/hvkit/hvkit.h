@@ -16,4 +16,6 @@
 #include <hvkit/hvk-registry.h>
 #include <hvkit/hvk-vm-store.h>
 #include <hvkit/hvk-process.h>
+#include <hvkit/hvk-cgroup.h>
+#include <hvkit/hvk-stats.h>
 #undef HVKIT_INSIDE

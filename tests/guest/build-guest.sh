@@ -9,7 +9,9 @@
 #                         network interfaces, its online vCPU count and
 #                         MemTotal (onlining hot-added vCPUs and memory), and
 #                         powers off after the marker when the kernel command
-#                         line has hvkit.poweroff=1 (tests/guest/README.md).
+#                         line has hvkit.poweroff=1; more switches (counter,
+#                         O_DIRECT I/O, NUMA, panic, tmpfs fill) in
+#                         tests/guest/README.md.
 # Needs: apt-get (Debian archive), dpkg, cpio, gzip, xz/zstd (modules),
 # busybox-static.
 set -euo pipefail
@@ -69,7 +71,7 @@ moddir="$work/pkg/lib/modules/$kver"
 root="$work/root"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,lib/modules}
 cp "$busybox" "$root/bin/busybox"
-for applet in sh mount insmod ls cat echo sleep poweroff reboot mkdir grep; do
+for applet in sh mount umount insmod ls cat echo sleep poweroff reboot mkdir grep dd rm; do
   ln -s busybox "$root/bin/$applet"
 done
 
@@ -78,6 +80,9 @@ done
 # ones are unpacked so busybox insmod loads them.
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk virtio_console"
 modules="$modules scsi_common scsi_mod sd_mod virtio_scsi failover net_failover virtio_net"
+# Elastic memory and panics: virtio-mem, the balloon, pvpanic (ISA/ACPI
+# and PCI).
+modules="$modules virtio_mem virtio_balloon pvpanic pvpanic-mmio pvpanic-pci"
 for m in $modules; do
   f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n 1)
   if [ -z "$f" ]; then
@@ -157,6 +162,52 @@ memtotal() {
     [ "$k" = MemTotal: ] && { echo "$v"; return; }
   done < /proc/meminfo
 }
+# hvkit.NAME=VALUE from the kernel command line (empty if absent).
+arg() {
+  for w in $(cat /proc/cmdline); do
+    case "$w" in "hvkit.$1="*) echo "${w#*=}"; return ;; esac
+  done
+}
+# Milliseconds since boot (/proc/uptime has centiseconds).
+uptime_ms() {
+  read u rest < /proc/uptime
+  c=${u#*.}; c=${c#0}
+  echo $(( ${u%.*} * 1000 + c * 10 ))
+}
+numa_online() {
+  v=-
+  [ -e /sys/devices/system/node/online ] && read v < /sys/devices/system/node/online
+  echo "$v"
+}
+# HVKIT-NUMA-DISTANCE node1 20 10: one line per node, its distance row.
+numa_report() {
+  say "HVKIT-NUMA-ONLINE $(numa_online)"
+  for d in /sys/devices/system/node/node[0-9]*; do
+    [ -e "$d/distance" ] || continue
+    read row < "$d/distance"
+    say "HVKIT-NUMA-DISTANCE ${d##*/} $row"
+  done
+}
+# O_DIRECT reads and writes on a disk, timed in the guest: what the
+# rate-limit and statistics tests measure.
+dio() {
+  if [ -n "$dio_read_mb" ]; then
+    t0=$(uptime_ms)
+    if dd if="/dev/$1" of=/dev/null bs=1M count="$dio_read_mb" iflag=direct 2>/dev/null; then
+      t1=$(uptime_ms); say "HVKIT-DIO-READ $1 $((dio_read_mb * 1048576)) $((t1 - t0))"
+    else
+      say "HVKIT-DIO-READ-FAILED $1"
+    fi
+  fi
+  if [ -n "$dio_write_mb" ]; then
+    t0=$(uptime_ms)
+    if dd if=/dev/zero of="/dev/$1" bs=1M count="$dio_write_mb" oflag=direct 2>/dev/null; then
+      t1=$(uptime_ms); say "HVKIT-DIO-WRITE $1 $((dio_write_mb * 1048576)) $((t1 - t0))"
+    else
+      say "HVKIT-DIO-WRITE-FAILED $1"
+    fi
+  fi
+}
 nets() {
   for d in /sys/class/net/*; do
     [ -e "$d" ] && [ "${d##*/}" != lo ] && echo -n "${d##*/} "
@@ -166,13 +217,40 @@ nets() {
 # marker has them too).
 for n in $known; do say "HVKIT-BLOCK-PRESENT $n"; done
 say "HVKIT-GUEST-READY"
-if grep -q 'hvkit.poweroff=1' /proc/cmdline; then
+if [ "$(arg poweroff)" = 1 ]; then
   sleep 0.2
   poweroff -f
+fi
+if [ "$(arg panic)" = 1 ]; then
+  # A kernel panic (pvpanic tells the host), 0.2 s after the marker.
+  sleep 0.2
+  echo 1 > /proc/sys/kernel/sysrq
+  echo c > /proc/sysrq-trigger
+fi
+dio_read_mb=$(arg dio_read_mb)
+dio_write_mb=$(arg dio_write_mb)
+if [ "$(arg counter)" = 1 ]; then
+  # A counter four times a second: a restored guest goes on counting.
+  ( n=0; while true; do n=$((n + 1)); say "HVKIT-COUNTER $n"; sleep 0.25; done ) &
+fi
+fill_mb=$(arg fill_mb)
+if [ -n "$fill_mb" ]; then
+  # Fill tmpfs, hold it for hvkit.fill_hold_s (default 2) seconds, free
+  # it: freed pages the balloon may report to the host.
+  (
+    mkdir -p /fill && mount -t tmpfs -o size=$((fill_mb + 16))m tmpfs /fill
+    dd if=/dev/zero of=/fill/data bs=1M count="$fill_mb" 2>/dev/null
+    say "HVKIT-FILLED $fill_mb $(memtotal)"
+    hold=$(arg fill_hold_s); sleep "${hold:-2}"
+    rm -f /fill/data; umount /fill
+    say "HVKIT-FREED $fill_mb"
+  ) &
 fi
 online_new
 cpus=$(cpus_online); say "HVKIT-CPUS $cpus"
 mem=$(memtotal); say "HVKIT-MEMTOTAL $mem"
+numa=$(numa_online); numa_report
+for n in $known; do dio "$n"; done
 known_nets=" $(nets)"
 while true; do
   for d in /sys/block/vd* /sys/block/sd*; do
@@ -180,7 +258,7 @@ while true; do
     n=${d##*/}
     case "$known" in
       *" $n "*) ;;
-      *) known="$known$n "; say "HVKIT-BLOCK-ADDED $n" ;;
+      *) known="$known$n "; say "HVKIT-BLOCK-ADDED $n"; dio "$n" ;;
     esac
   done
   now=" "
@@ -193,6 +271,8 @@ while true; do
   [ "$v" != "$cpus" ] && { cpus=$v; say "HVKIT-CPUS $cpus"; }
   v=$(memtotal)
   [ "$v" != "$mem" ] && { mem=$v; say "HVKIT-MEMTOTAL $mem"; }
+  v=$(numa_online)
+  [ "$v" != "$numa" ] && { numa=$v; numa_report; }
   now=" $(nets)"
   for n in $now; do
     case "$known_nets" in *" $n "*) ;; *) say "HVKIT-NET-ADDED $n" ;; esac

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hvkit-monitor's confinement: the VMM starts in the VM's cgroup, under
+ * the identity it is given, and its cgroup goes when it ends. */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <string.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+typedef struct {
+  GSubprocess *first;
+  GOutputStream *hold;
+  char *dir;
+  char *log;
+  char *exit_file;
+  int monitor;
+  int vmm;
+} Monitor;
+
+static const char *
+monitor_path (void)
+{
+  const char *path = g_getenv ("HVKIT_MONITOR");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+/* Starts the monitor as a backend does; returns FALSE if it refused its
+ * arguments (exit status in @status). */
+static gboolean
+monitor_start (Monitor            *m,
+               const char * const *options,
+               const char         *script,
+               int                *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *line = NULL;
+  int fds[2];
+  char buffer[64] = { 0 };
+  gssize n;
+
+  m->dir = g_dir_make_tmp ("hvk-test-monitor-XXXXXX", &error);
+  g_assert_no_error (error);
+  m->log = g_build_filename (m->dir, "log", NULL);
+  m->exit_file = g_build_filename (m->dir, "exit", NULL);
+  g_unix_open_pipe (fds, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+
+  g_ptr_array_add (argv, (char *) monitor_path ());
+  g_ptr_array_add (argv, "3");
+  g_ptr_array_add (argv, m->exit_file);
+  for (guint i = 0; options[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) options[i]);
+  g_ptr_array_add (argv, "--");
+  g_ptr_array_add (argv, "/bin/sh");
+  g_ptr_array_add (argv, "-c");
+  g_ptr_array_add (argv, (char *) script);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, m->log);
+  g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  m->first = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_object_unref (launcher);
+  launcher = NULL;
+  m->hold = g_object_ref (g_subprocess_get_stdin_pipe (m->first));
+
+  n = read (fds[0], buffer, sizeof buffer - 1);
+  close (fds[0]);
+  g_subprocess_wait (m->first, NULL, &error);
+  g_assert_no_error (error);
+  if (n <= 0)
+    {
+      *status = g_subprocess_get_exit_status (m->first);
+      return FALSE;
+    }
+  g_assert_cmpint (sscanf (buffer, "%d %d", &m->monitor, &m->vmm), ==, 2);
+  *status = 0;
+  return TRUE;
+}
+
+static void
+monitor_release (Monitor *m)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (m->hold, "r", 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+wait_exit_file (Monitor *m)
+{
+  char *contents = NULL;
+
+  for (int i = 0; i < 1000 && !g_file_get_contents (m->exit_file, &contents, NULL, NULL); i++)
+    g_usleep (10000);
+  g_assert_nonnull (contents);
+  return g_strstrip (contents);
+}
+
+static void
+monitor_clear (Monitor *m)
+{
+  if (m->vmm > 0)
+    kill (m->vmm, SIGKILL);
+  if (m->monitor > 0)
+    hvk_process_wait_dead (m->monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC);
+  g_clear_object (&m->hold);
+  g_clear_object (&m->first);
+  if (m->dir != NULL)
+    {
+      g_unlink (m->log);
+      g_unlink (m->exit_file);
+      g_rmdir (m->dir);
+    }
+  g_clear_pointer (&m->dir, g_free);
+  g_clear_pointer (&m->log, g_free);
+  g_clear_pointer (&m->exit_file, g_free);
+}
+
+static char *
+status_line (int         pid,
+             const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ':')
+      return g_strstrip (g_strdup (lines[i] + strlen (name) + 1));
+  return NULL;
+}
+
+/* Until the VMM has exec'd its last program (`exec sleep`). */
+static void
+wait_comm (int         pid,
+           const char *comm)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", pid);
+
+  for (int i = 0; i < 500; i++)
+    {
+      g_autofree char *contents = NULL;
+
+      if (g_file_get_contents (path, &contents, NULL, NULL)
+          && g_str_equal (g_strstrip (contents), comm))
+        return;
+      g_usleep (10000);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+test_confined (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parent = g_strdup_printf ("/hvkit-test-monitor-%d.slice", (int) getpid ());
+  g_autoptr(HvkCgroup) cgroup = NULL;
+  g_autoptr(GPtrArray) options = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *uid = NULL;
+  g_autofree char *gid = NULL;
+  g_autofree char *groups = NULL;
+  g_autofree char *how = NULL;
+  Monitor m = { 0 };
+  const char * const *dirs;
+  int status;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("changing identity and cgroups needs root");
+      return;
+    }
+  cgroup = hvk_cgroup_new (parent, "vm", HVK_CGROUP_FLAGS_NONE, &error);
+  if (cgroup == NULL)
+    {
+      g_test_skip (error->message);
+      return;
+    }
+  dirs = hvk_cgroup_get_dirs (cgroup);
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      g_ptr_array_add (options, g_strdup ("--cgroup"));
+      g_ptr_array_add (options, g_strdup (dirs[i]));
+    }
+  g_ptr_array_add (options, g_strdup ("--uid"));
+  g_ptr_array_add (options, g_strdup ("65534"));
+  g_ptr_array_add (options, g_strdup ("--gid"));
+  g_ptr_array_add (options, g_strdup ("65533"));
+  g_ptr_array_add (options, g_strdup ("--groups"));
+  g_ptr_array_add (options, g_strdup ("100,65533"));
+  g_ptr_array_add (options, NULL);
+
+  g_assert_true (monitor_start (&m, (const char * const *) options->pdata, "exec sleep 30", &status));
+  wait_comm (m.vmm, "sleep");
+  uid = status_line (m.vmm, "Uid");
+  gid = status_line (m.vmm, "Gid");
+  groups = status_line (m.vmm, "Groups");
+  g_assert_cmpstr (uid, ==, "65534\t65534\t65534\t65534");
+  g_assert_cmpstr (gid, ==, "65533\t65533\t65533\t65533");
+  g_assert_cmpstr (groups, ==, "100 65533");
+  g_assert_true (hvk_cgroup_contains (cgroup, m.vmm));
+  /* The monitor itself stays out: it is not the VM. */
+  g_assert_false (hvk_cgroup_contains (cgroup, m.monitor));
+
+  monitor_release (&m);
+  kill (m.vmm, SIGKILL);
+  how = wait_exit_file (&m);
+  g_assert_cmpstr (how, ==, "signal 9");
+  m.vmm = 0;
+  g_assert_true (hvk_process_wait_dead (m.monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC));
+  /* The monitor removed the cgroup after the VMM ended. */
+  for (guint i = 0; dirs[i] != NULL; i++)
+    g_assert_false (g_file_test (dirs[i], G_FILE_TEST_EXISTS));
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree char *up = g_path_get_dirname (dirs[i]);
+      g_rmdir (up);
+    }
+  monitor_clear (&m);
+}
+
+/* A cgroup the VMM cannot join: it never runs, the log says why. */
+static void
+test_cgroup_refused (void)
+{
+  const char *options[] = { "--cgroup", "/nonexistent/hvkit-test/cgroup", NULL };
+  g_autofree char *how = NULL;
+  g_autofree char *log = NULL;
+  Monitor m = { 0 };
+  int status;
+
+  g_assert_true (monitor_start (&m, options, "echo VMM-RAN; exec sleep 30", &status));
+  monitor_release (&m);
+  how = wait_exit_file (&m);
+  g_assert_cmpstr (how, ==, "exited 126");
+  m.vmm = 0;
+  g_assert_true (hvk_process_wait_dead (m.monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC));
+  g_assert_true (g_file_get_contents (m.log, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "cannot join cgroup /nonexistent/hvkit-test/cgroup"));
+  g_assert_null (strstr (log, "VMM-RAN"));
+  monitor_clear (&m);
+}
+
+static void
+test_bad_options (void)
+{
+  const char *uid_alone[] = { "--uid", "5", NULL };
+  const char *relative[] = { "--cgroup", "relative/dir", NULL };
+  const char *unknown[] = { "--chroot", "/", NULL };
+  const char *bad_groups[] = { "--uid", "5", "--gid", "5", "--groups", "1,x", NULL };
+  const char * const *cases[] = { uid_alone, relative, unknown, bad_groups };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Monitor m = { 0 };
+      int status = 0;
+
+      g_assert_false (monitor_start (&m, cases[i], "exec sleep 30", &status));
+      g_assert_cmpint (status, ==, 2);
+      g_assert_false (g_file_test (m.exit_file, G_FILE_TEST_EXISTS));
+      monitor_clear (&m);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/hvk/monitor/confined", test_confined);
+  g_test_add_func ("/hvk/monitor/cgroup-refused", test_cgroup_refused);
+  g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
+  return g_test_run ();
+}
