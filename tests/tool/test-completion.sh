@@ -109,6 +109,16 @@ mkdir -p "$tmp/disks" && : >"$tmp/disks/d1.raw"
 expect "a path property completes files" "$H hotplug vm-one --device block,path=$tmp/disks/d" \
     "$tmp/disks/d1.raw"
 
+for dev in disk1 disk2; do
+    "$hvkit" --state-dir "$state" hotplug vm-one \
+        --device "block,id=$dev,path=$tmp/disks/d1.raw,format=raw" >/dev/null \
+        || not_ok "hotplug $dev into vm-one"
+done
+expect "unplug --device-id completes the VM's hot-plugged devices" \
+    "$H unplug vm-one --device-id " disk1 disk2
+expect "a hot-plugged device prefix" "$H unplug vm-one --device-id=disk2" disk2
+expect "no device in a VM without any" "$H unplug vm-two --device-id "
+
 for id in vm-one vm-two; do
     "$hvkit" --state-dir "$state" stop "$id" >/dev/null 2>&1
 done

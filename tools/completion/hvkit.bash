@@ -76,6 +76,22 @@ _hvkit_vm_ids()
     done
 }
 
+# The devices hot-plugged into VM $1: the "id"s of the "hotplugged" objects
+# of `hvkit status ID --json` (json-glib's pretty output: the objects'
+# members are indented two levels deeper than "hotplugged").
+_hvkit_device_ids()
+{
+    "$(_hvkit_bin)" "${_hvkit_global_args[@]}" status "$1" --json 2>/dev/null | awk '
+        match($0, /^ *"hotplugged" : \[/) {
+            if ($0 ~ /\[\]/) next
+            n = index($0, "\"") - 1; on = 1; next
+        }
+        on && $0 ~ "^" sprintf("%" n "s", "") "\\]" { on = 0; next }
+        on && index($0, "\"id\" :") == n + 5 {
+            v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v); gsub(/"/, "", v); print v
+        }'
+}
+
 # "KIND" lines, then "KIND PROP TYPE PATH" lines, from `hvkit backends
 # --json` (json-glib's pretty output, one member a line), every backend's
 # kinds together.
@@ -226,7 +242,15 @@ _hvkit()
 
     case $prev in
         -c | --config) _hvkit_complete_config "$cur"; return ;;
-        --id | --vcpus | --memory | --device-id) return ;;
+        --device-id)
+            # The VM: the first argument after the command.
+            for ((i = cmd_index + 1; i < COMP_CWORD; i++)); do
+                [[ ${COMP_WORDS[i]} == -* ]] && continue
+                COMPREPLY=($(compgen -W "$(_hvkit_device_ids "${COMP_WORDS[i]}")" -- "$cur"))
+                break
+            done
+            return ;;
+        --id | --vcpus | --memory) return ;;
     esac
 
     if [[ $cur == -* ]]; then
