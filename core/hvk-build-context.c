@@ -27,7 +27,7 @@ struct _HvkBuildContext
 };
 
 /**
- * hvk_build_context_new:
+ * hvk_build_context_new: (skip)
  * @registry: (nullable): the registry whose appenders and policies apply
  * @backend: (nullable): the backend name, or %NULL for @config's backend
  * @id: (nullable): the VM id

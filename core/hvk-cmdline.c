@@ -317,7 +317,7 @@ hvk_cmdline_add_opts (HvkCmdline  *self,
 /**
  * hvk_cmdline_take_fd:
  * @self: an #HvkCmdline
- * @fd: (transfer full): a file descriptor to pass to the VMM
+ * @fd: a file descriptor to pass to the VMM, owned by @self from now on
  *
  * Takes ownership of @fd (it is closed when @self is finalized) and
  * assigns it the descriptor number the child will see: 3 for the first fd

@@ -126,7 +126,7 @@ static const struct {
  * Creates the standard device kinds (`block`, `net`, `vsock`, `fs`,
  * `console`, `serial-socket`, `vfio`, `rng`, `memory`, `cpu`).
  *
- * Returns: (transfer full) (element-type HvkDeviceKind): new kinds
+ * Returns: (transfer container) (element-type HvkDeviceKind): new kinds
  */
 GPtrArray *
 hvk_device_kinds_new_standard (void)

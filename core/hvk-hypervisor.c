@@ -900,7 +900,7 @@ hvk_hypervisor_get_state (HvkHypervisor *self)
  * The devices hot-plugged into the running VM, as the backend recorded
  * them (for QEMU also the vCPUs and DIMMs resize added).
  *
- * Returns: (transfer full) (element-type HvkDevice): the devices, oldest
+ * Returns: (transfer container) (element-type HvkDevice): the devices, oldest
  *   first; empty when there are none or the backend does not say
  */
 GPtrArray *

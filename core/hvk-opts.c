@@ -71,7 +71,7 @@ opts_add_item (HvkOpts    *opts,
 }
 
 /**
- * hvk_opts_new:
+ * hvk_opts_new: (skip)
  * @first_value: (nullable): the leading bare value, e.g. a device driver
  *   `virtio-blk-pci`; %NULL or empty for none
  *

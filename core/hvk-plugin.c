@@ -186,7 +186,7 @@ hvk_plugin_get_registry (HvkPlugin *self)
 }
 
 /**
- * hvk_plugin_register_backend:
+ * hvk_plugin_register_backend: (skip)
  * @self: a #HvkPlugin
  * @name: the backend name (`[a-z0-9_-]+`), unique in the registry
  * @type: an instantiatable #GType implementing #HvkHypervisor
@@ -214,7 +214,7 @@ hvk_plugin_register_backend (HvkPlugin       *self,
 }
 
 /**
- * hvk_plugin_register_device_kind:
+ * hvk_plugin_register_device_kind: (skip)
  * @self: a #HvkPlugin
  * @kind: the kind to add; the registry takes a reference
  * @error: return location for an error
@@ -237,7 +237,7 @@ hvk_plugin_register_device_kind (HvkPlugin      *self,
 }
 
 /**
- * hvk_plugin_register_device_appender:
+ * hvk_plugin_register_device_appender: (skip)
  * @self: a #HvkPlugin
  * @backend: the backend name; it need not be registered yet, so a plugin
  *   may extend another plugin's backend whatever the load order
@@ -273,7 +273,7 @@ hvk_plugin_register_device_appender (HvkPlugin           *self,
 }
 
 /**
- * hvk_plugin_register_hotplug_handler:
+ * hvk_plugin_register_hotplug_handler: (skip)
  * @self: the plugin being initialised
  * @backend: the backend whose running VMs @func adds devices to (it
  *   need not be registered yet)
@@ -314,7 +314,7 @@ hvk_plugin_register_hotplug_handler (HvkPlugin       *self,
 }
 
 /**
- * hvk_plugin_register_kernel_param_policy:
+ * hvk_plugin_register_kernel_param_policy: (skip)
  * @self: a #HvkPlugin
  * @backend: (nullable): the backend it applies to, or %NULL for all
  * @phase: %HVK_KERNEL_PARAM_PHASE_BASE, %HVK_KERNEL_PARAM_PHASE_DEBUG,
@@ -350,7 +350,7 @@ hvk_plugin_register_kernel_param_policy (HvkPlugin           *self,
 }
 
 /**
- * hvk_plugin_register_config_keys:
+ * hvk_plugin_register_config_keys: (skip)
  * @self: a #HvkPlugin
  * @backend: the backend whose `[hypervisor.NAME]` group holds the keys
  * @keys: (array length=n_keys): the key descriptions; copied

@@ -1005,8 +1005,8 @@ load_candidate (HvkRegistry          *self,
  * file already loaded (the same real path) returns the plugin loaded then
  * without running init again.
  *
- * Refusals are %HVK_ERROR_PLUGIN errors whose message starts with
- * @filename: `FILE: no plugin descriptor (hvk_plugin_desc)`,
+ * Refusals are %HVK_ERROR_PLUGIN errors whose message starts with the
+ * file name @filename: `FILE: no plugin descriptor (hvk_plugin_desc)`,
  * `FILE: plugin ABI version N, expected M`,
  * `FILE: plugin name 'x' already taken by OTHERFILE`,
  * `FILE: plugin 'x' init failed: …`.  A missing file is
@@ -1040,7 +1040,7 @@ hvk_registry_load_plugin (HvkRegistry  *self,
 }
 
 /**
- * hvk_registry_register_static_plugin:
+ * hvk_registry_register_static_plugin: (skip)
  * @self: a #HvkRegistry
  * @desc: a plugin descriptor that lives as long as @self (static data)
  * @error: return location for an error
@@ -1859,7 +1859,7 @@ kind_handler_failed (const char *what,
 }
 
 /**
- * hvk_registry_append_device:
+ * hvk_registry_append_device: (skip)
  * @self: a #HvkRegistry
  * @ctx: the build context; its backend selects the appender
  * @device: the device
@@ -1930,7 +1930,7 @@ hvk_registry_has_hotplug_handler (HvkRegistry *self,
 }
 
 /**
- * hvk_registry_hotplug_device:
+ * hvk_registry_hotplug_device: (skip)
  * @self: a #HvkRegistry
  * @backend: the backend of @hypervisor
  * @hypervisor: a running VM of @backend
@@ -2002,7 +2002,7 @@ append_copies (GPtrArray *params,
 }
 
 /**
- * hvk_registry_build_kernel_params:
+ * hvk_registry_build_kernel_params: (skip)
  * @self: a #HvkRegistry
  * @ctx: the build context: its backend selects the policies, its config
  *   gives the user's parameters
@@ -2026,7 +2026,7 @@ append_copies (GPtrArray *params,
  * priority, then in registration order.  Each policy appends to the list
  * built so far.
  *
- * Returns: (transfer full) (element-type HvkParam): a new list of
+ * Returns: (transfer container) (element-type HvkParam): a new list of
  *   parameters (copies), or %NULL with @error set if a policy failed
  */
 GPtrArray *

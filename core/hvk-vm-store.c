@@ -671,7 +671,7 @@ lock_still_named (int         store_fd,
 }
 
 /**
- * hvk_vm_store_lock:
+ * hvk_vm_store_lock: (skip)
  * @store: (nullable): the state dir, %NULL for the default
  * @id: the VM id
  * @wait: whether to wait for another holder to release the VM

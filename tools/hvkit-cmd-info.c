@@ -62,6 +62,7 @@ hvkit_cmd_backends (HvkitTool *tool,
           for (guint j = 0; caps != NULL && caps[j] != NULL; j++)
             json_builder_add_string_value (builder, caps[j]);
           json_builder_end_array (builder);
+          hvkit_add_backend_device_kinds (builder, registry, hvk_backend_info_get_name (info));
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);

@@ -78,6 +78,11 @@ JsonNode      *hvkit_vm_status     (HvkitTool    *tool,
                                     HvkHypervisor *hypervisor,
                                     gboolean      check);
 
+/* hvkit-kinds.c */
+void      hvkit_add_backend_device_kinds (JsonBuilder *builder,
+                                          HvkRegistry *registry,
+                                          const char  *backend);
+
 /* hvkit-console.c */
 int       hvkit_console_connect   (const char   *path,
                                    guint         retry_ms,

@@ -135,13 +135,13 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   nothing
  * @capabilities: what the backend can do for this VM's configuration;
  *   without it the wrapper returns %HVK_CAP_NONE
- * @get_config: (transfer none) the configuration given to @create_vm,
+ * @get_config: (transfer none): the configuration given to @create_vm,
  *   or %NULL before it; without it the wrapper returns %NULL
- * @get_thread_ids: (transfer full) a new table of vCPU index → host
+ * @get_thread_ids: (transfer full): a new table of vCPU index → host
  *   thread id (guint → guint), or %NULL with @error set
  * @cleanup: removes what a stopped VM left behind; without it the wrapper
  *   succeeds (nothing to clean)
- * @get_pids: (transfer full) a new array of int, the VMM's pid first and
+ * @get_pids: (transfer full): a new array of int, the VMM's pid first and
  *   then helper daemons' (virtiofsd), empty (never %NULL) when nothing
  *   runs; without it the wrapper returns an empty array
  * @get_virtiofs_pid: the virtio-fs daemon's pid, or -1 (also the
@@ -150,13 +150,13 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   @error set; the wrappers also call it when they refuse an operation on
  *   a stopped VM, to say why it stopped (its message, unless the error is
  *   %HVK_ERROR_STATE)
- * @save_state: (transfer full) a JSON object from which @load_state, in
+ * @save_state: (transfer full): a JSON object from which @load_state, in
  *   another process, takes the VM over; without it the wrapper returns an
  *   empty object
  * @load_state: takes the VM over from what @save_state returned in
  *   another process, so that hvk_hypervisor_get_state() and the
  *   operations continue where that process left
- * @generate_socket: (transfer full) the agent socket of VM @id as a URI
+ * @generate_socket: (transfer full): the agent socket of VM @id as a URI
  *   (`vsock://CID:PORT`, `hvsock://PATH:PORT`, `mock://PATH`), or %NULL
  *   with @error set
  * @is_rate_limiter_builtin: whether the VMM limits I/O rates itself;
