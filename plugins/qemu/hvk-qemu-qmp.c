@@ -232,10 +232,42 @@ wait_fd (HvkQmpClient *self,
     }
 }
 
+/* send() of the first bytes with @pass_fd as SCM_RIGHTS ancillary data
+ * (QEMU's getfd and add-fd take the descriptor that came with the
+ * command). */
+static ssize_t
+send_with_fd (int         socket_fd,
+              const char *data,
+              gsize       len,
+              int         pass_fd)
+{
+  union {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
+  struct msghdr msg = {
+    .msg_iov = &iov,
+    .msg_iovlen = 1,
+    .msg_control = control.buf,
+    .msg_controllen = sizeof control.buf,
+  };
+  struct cmsghdr *cmsg;
+
+  memset (&control, 0, sizeof control);
+  cmsg = CMSG_FIRSTHDR (&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &pass_fd, sizeof (int));
+  return sendmsg (socket_fd, &msg, MSG_NOSIGNAL);
+}
+
 static gboolean
 send_all (HvkQmpClient *self,
           const char   *data,
           gsize         len,
+          int           pass_fd,
           gint64        deadline,
           const char   *what,
           guint         timeout_ms,
@@ -246,11 +278,13 @@ send_all (HvkQmpClient *self,
 
   while (done < len)
     {
-      ssize_t n = send (self->fd, data + done, len - done, MSG_NOSIGNAL);
+      ssize_t n = pass_fd >= 0 ? send_with_fd (self->fd, data + done, len - done, pass_fd)
+                               : send (self->fd, data + done, len - done, MSG_NOSIGNAL);
 
       if (n >= 0)
         {
           done += n;
+          pass_fd = -1;   /* it went with the first bytes */
           continue;
         }
       if (errno == EINTR)
@@ -488,6 +522,19 @@ hvk_qmp_client_execute (HvkQmpClient *self,
                         GCancellable *cancellable,
                         GError      **error)
 {
+  return hvk_qmp_client_execute_with_fd (self, command, arguments, -1, timeout_ms,
+                                         cancellable, error);
+}
+
+JsonNode *
+hvk_qmp_client_execute_with_fd (HvkQmpClient *self,
+                                const char   *command,
+                                JsonObject   *arguments,
+                                int           pass_fd,
+                                guint         timeout_ms,
+                                GCancellable *cancellable,
+                                GError      **error)
+{
   gint64 deadline = deadline_from_timeout (timeout_ms);
   /* Mutable: an immutable builder would seal the caller's @arguments. */
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -533,7 +580,7 @@ hvk_qmp_client_execute (HvkQmpClient *self,
   text = g_realloc (text, len + 2);
   text[len++] = '\n';
   text[len] = '\0';
-  if (!send_all (self, text, len, deadline, what, timeout_ms, cancellable, error))
+  if (!send_all (self, text, len, pass_fd, deadline, what, timeout_ms, cancellable, error))
     {
       if (error != NULL && g_error_matches (*error, HVK_ERROR, HVK_ERROR_DISCONNECTED))
         g_prefix_error (error, "QMP command '%s': ", command);

@@ -59,6 +59,16 @@ JsonNode     *hvk_qmp_client_execute        (HvkQmpClient  *self,
                                              guint          timeout_ms,
                                              GCancellable  *cancellable,
                                              GError       **error);
+/* As hvk_qmp_client_execute(), sending @pass_fd (transfer none: the
+ * caller closes its copy) with the command as SCM_RIGHTS, for `getfd`
+ * and `add-fd`: QEMU opens nothing itself (a confined QEMU may not). */
+JsonNode     *hvk_qmp_client_execute_with_fd (HvkQmpClient  *self,
+                                              const char    *command,
+                                              JsonObject    *arguments,
+                                              int            pass_fd,
+                                              guint          timeout_ms,
+                                              GCancellable  *cancellable,
+                                              GError       **error);
 
 /* Waits for event @name (and, when @data_key is set, whose data member
  * @data_key is the string @data_value).  Queued events count.  Returns
