@@ -19,65 +19,7 @@
  * escaping happens in one place.
  */
 
-/* ---- configuration and device accessors ---- */
-
-const char *
-hvk_qemu_config_string (HvkConfig  *config,
-                        const char *key,
-                        const char *fallback)
-{
-  const char *value;
-
-  if (config == NULL || hvk_config_lookup_key (config, key) == NULL)
-    return fallback;
-  value = hvk_config_get_string (config, key);
-  return value != NULL && *value != '\0' ? value : fallback;
-}
-
-gboolean
-hvk_qemu_config_boolean (HvkConfig  *config,
-                         const char *key)
-{
-  if (config == NULL || hvk_config_lookup_key (config, key) == NULL)
-    return FALSE;
-  return hvk_config_get_boolean (config, key);
-}
-
-guint64
-hvk_qemu_config_uint (HvkConfig  *config,
-                      const char *key,
-                      guint64     fallback)
-{
-  if (hvk_config_lookup_key (config, key) == NULL)
-    return fallback;
-  return hvk_config_get_uint (config, key);
-}
-
-const char * const *
-hvk_qemu_config_strv (HvkConfig  *config,
-                      const char *key)
-{
-  if (hvk_config_lookup_key (config, key) == NULL)
-    return NULL;
-  return hvk_config_get_strv (config, key);
-}
-
-/* default_maxvcpus, 0 meaning every host CPU (as Kata).  An explicit
- * value is kept even above the host's count (Kata caps it there): TCG
- * does not care, and the command line stays the same on every host. */
-guint32
-hvk_qemu_config_max_vcpus (HvkConfig *config)
-{
-  guint64 max = hvk_qemu_config_uint (config, "default_maxvcpus", 0);
-
-  if (max == 0)
-    {
-      long host = sysconf (_SC_NPROCESSORS_ONLN);
-
-      max = host > 0 ? (guint64) host : 1;
-    }
-  return (guint32) MIN (max, HVK_QEMU_MAX_VCPUS);
-}
+/* ---- device accessors ---- */
 
 /* The first of the names the kind declares and the device sets, else the
  * first it declares (whose getter gives the kind's default), else NULL. */
@@ -197,12 +139,26 @@ hvk_qemu_build_data (HvkBuildContext  *ctx,
   return data;
 }
 
+const HvkQemuSettings *
+hvk_qemu_build_settings (HvkBuildContext  *ctx,
+                         HvkQemuSettings **owned)
+{
+  HvkQemuBuildData *data = hvk_build_context_get_backend_data (ctx);
+
+  if (data != NULL && data->settings != NULL &&
+      g_strcmp0 (hvk_build_context_get_backend (ctx), HVK_QEMU_BACKEND_NAME) == 0)
+    return data->settings;
+  *owned = hvk_qemu_settings_new (hvk_build_context_get_config (ctx));
+  return *owned;
+}
+
 /* ---- the builder ---- */
 
 typedef struct {
   HvkRegistry        *registry;
   const char         *id;
   HvkConfig          *config;
+  HvkQemuSettings    *settings;       /* read once from config */
   const HvkQemuPaths *paths;
   GPtrArray          *extra_devices;
 
@@ -304,15 +260,15 @@ static gboolean
 resolve_setup (HvkQemuBuilder  *b,
                GError         **error)
 {
-  HvkConfig *config = b->config;
+  const HvkQemuSettings *settings = b->settings;
   gboolean sets_accel;
   const char *shared_fs;
   const char *file_mem_backend;
   gboolean templating;
   guint64 host_mb;
 
-  b->machine_type = hvk_qemu_config_string (config, "machine_type", "q35");
-  b->accelerators = hvk_qemu_config_string (config, "machine_accelerators", NULL);
+  b->machine_type = settings->machine_type;
+  b->accelerators = settings->machine_accelerators;
   while (b->accelerators != NULL && *b->accelerators == ',')
     b->accelerators++;
   if (b->accelerators != NULL && *b->accelerators == '\0')
@@ -322,37 +278,37 @@ resolve_setup (HvkQemuBuilder  *b,
   b->data->tcg = accelerators_select_tcg (b->accelerators, &sets_accel);
   b->layout->pcie = b->data->pcie;
 
-  b->initrd = hvk_qemu_config_string (config, "initrd", NULL);
-  b->image = b->initrd == NULL ? hvk_qemu_config_string (config, "image", NULL) : NULL;
-  b->nvdimm_image = b->image != NULL && !hvk_qemu_config_boolean (config, "disable_image_nvdimm");
-  b->iommu = hvk_qemu_config_boolean (config, "enable_iommu");
+  b->initrd = settings->initrd;
+  b->image = b->initrd == NULL ? settings->image : NULL;
+  b->nvdimm_image = b->image != NULL && !settings->disable_image_nvdimm;
+  b->iommu = settings->enable_iommu;
   if (b->iommu && !b->data->pcie)
     return config_error (b, error, "enable_iommu",
                          "the intel-iommu device needs machine_type=q35, not %s",
                          b->machine_type);
 
   /* Kata's cpuTopology: one core per socket, a socket per possible vCPU. */
-  b->vcpus = hvk_config_get_num_vcpus (config);
+  b->vcpus = settings->num_vcpus;
   if (b->vcpus == 0)
     b->vcpus = 1;
-  b->max_vcpus = hvk_qemu_config_max_vcpus (config);
+  b->max_vcpus = settings->max_vcpus;
   if (b->max_vcpus < b->vcpus)
     return config_error (b, error, "default_maxvcpus",
                          "%u must be equal to or greater than the %u boot vCPUs",
                          b->max_vcpus, b->vcpus);
 
-  b->memory_mb = hvk_qemu_config_uint (config, "default_memory", 2048);
+  b->memory_mb = settings->default_memory;
   if (b->memory_mb == 0)
     b->memory_mb = 2048;
   host_mb = host_memory_mb ();
   /* 0 means the host's memory (Kata); an explicit value is kept. */
-  b->max_memory_mb = hvk_qemu_config_uint (config, "default_maxmemory", 0);
+  b->max_memory_mb = settings->default_maxmemory;
   if (b->max_memory_mb == 0)
     b->max_memory_mb = host_mb;
   if (b->max_memory_mb < b->memory_mb)
     b->max_memory_mb = b->memory_mb;
-  b->max_memory_mb += hvk_qemu_config_uint (config, "memory_offset", 0);
-  b->memory_slots = hvk_qemu_config_uint (config, "memory_slots", 10);
+  b->max_memory_mb += settings->memory_offset;
+  b->memory_slots = settings->memory_slots;
   if (b->memory_slots > 255)
     return config_error (b, error, "memory_slots", "%" G_GUINT64_FORMAT
                          " is more than QEMU's 255", b->memory_slots);
@@ -364,28 +320,26 @@ resolve_setup (HvkQemuBuilder  *b,
   b->layout->memory_slots = (guint32) b->memory_slots;
 
   /* Memory knobs, as Kata's CreateVM sets them. */
-  b->hugepages = hvk_qemu_config_boolean (config, "enable_hugepages");
-  b->mem_prealloc = hvk_qemu_config_boolean (config, "enable_mem_prealloc");
+  b->hugepages = settings->enable_hugepages;
+  b->mem_prealloc = settings->enable_mem_prealloc;
 
-  templating = hvk_qemu_config_boolean (config, "boot_to_be_template") ||
-               hvk_qemu_config_boolean (config, "boot_from_template");
-  if (hvk_qemu_config_boolean (config, "boot_to_be_template") &&
-      hvk_qemu_config_boolean (config, "boot_from_template"))
+  templating = settings->boot_to_be_template || settings->boot_from_template;
+  if (settings->boot_to_be_template && settings->boot_from_template)
     return config_error (b, error, "boot_from_template",
                          "a VM cannot both boot to be a template and boot from one");
   if (templating)
     {
-      b->mem_path = hvk_qemu_config_string (config, "memory_path", NULL);
+      b->mem_path = settings->memory_path;
       if (b->mem_path == NULL)
         return config_error (b, error, "memory_path",
                              "VM templating needs the template memory file");
       b->file_backed = TRUE;
-      b->mem_shared = hvk_qemu_config_boolean (config, "boot_to_be_template");
-      b->incoming_defer = hvk_qemu_config_boolean (config, "boot_from_template");
+      b->mem_shared = settings->boot_to_be_template;
+      b->incoming_defer = settings->boot_from_template;
     }
 
-  shared_fs = hvk_qemu_config_string (config, "shared_fs", "none");
-  file_mem_backend = hvk_qemu_config_string (config, "file_mem_backend", NULL);
+  shared_fs = settings->shared_fs;
+  file_mem_backend = settings->file_mem_backend;
   if (g_str_equal (shared_fs, "virtio-fs") || g_str_equal (shared_fs, "virtio-fs-nydus") ||
       file_mem_backend != NULL)
     {
@@ -489,7 +443,7 @@ build_cpu (HvkQemuBuilder  *b,
            GError         **error)
 {
   g_autoptr(HvkOpts) opts = hvk_opts_new (b->data->tcg ? "max" : "host");
-  const char *features = hvk_qemu_config_string (b->config, "cpu_features", NULL);
+  const char *features = b->settings->cpu_features;
 
   if (features != NULL)
     {
@@ -544,7 +498,7 @@ static gboolean
 build_qmp (HvkQemuBuilder  *b,
            GError         **error)
 {
-  const char *extra = hvk_qemu_config_string (b->config, "extra_monitor_socket", NULL);
+  const char *extra = b->settings->extra_monitor_socket;
   g_autofree char *extra_path = NULL;
 
   if (!add_unix_server (b->cmdline, "-qmp", "QMP", b->paths->qmp_socket, error))
@@ -630,7 +584,7 @@ static gboolean
 append_bridges (HvkQemuBuilder  *b,
                 GError         **error)
 {
-  guint64 n = hvk_qemu_config_uint (b->config, "default_bridges", 1);
+  guint64 n = b->settings->default_bridges;
   const char *type = b->data->pcie ? "pcie-pci-bridge" : "pci-bridge";
 
   /* Only PC machines get bridges (Kata's genericBridges). */
@@ -661,7 +615,7 @@ static gboolean
 append_root_ports (HvkQemuBuilder  *b,
                    GError         **error)
 {
-  guint64 n = hvk_qemu_config_uint (b->config, "pcie_root_port", 0);
+  guint64 n = b->settings->pcie_root_port;
 
   if (n == 0)
     return TRUE;
@@ -691,7 +645,7 @@ static gboolean
 append_console (HvkQemuBuilder  *b,
                 GError         **error)
 {
-  gboolean legacy = hvk_qemu_config_boolean (b->config, "use_legacy_serial");
+  gboolean legacy = b->settings->use_legacy_serial;
 
   return append_builtin (b, HVK_DEVICE_KIND_CONSOLE, HVK_QEMU_CONSOLE_ID, error,
                          "backend", legacy ? "serial" : "socket",
@@ -724,7 +678,7 @@ static gboolean
 append_pvpanic (HvkQemuBuilder  *b,
                 GError         **error)
 {
-  if (hvk_qemu_config_string (b->config, "guest_memory_dump_path", NULL) == NULL)
+  if (b->settings->guest_memory_dump_path == NULL)
     return TRUE;
   return append_builtin (b, HVK_QEMU_KIND_PVPANIC, HVK_QEMU_PVPANIC_ID, error,
                          "no_shutdown", "true", NULL);
@@ -734,13 +688,13 @@ static gboolean
 append_scsi_controller (HvkQemuBuilder  *b,
                         GError         **error)
 {
-  const char *driver = hvk_qemu_config_string (b->config, "block_device_driver", "virtio-scsi");
+  const char *driver = b->settings->block_device_driver;
 
   if (!g_str_equal (driver, "virtio-scsi"))
     return TRUE;
   return append_builtin (b, HVK_QEMU_KIND_SCSI_CONTROLLER, HVK_QEMU_SCSI_CONTROLLER_ID, error,
                          "iothread",
-                         hvk_qemu_config_boolean (b->config, "enable_iothreads") ? "iothread0" : NULL,
+                         b->settings->enable_iothreads ? "iothread0" : NULL,
                          NULL);
 }
 
@@ -749,7 +703,7 @@ append_rng (HvkQemuBuilder  *b,
             GError         **error)
 {
   return append_builtin (b, HVK_DEVICE_KIND_RNG, HVK_QEMU_RNG_ID, error,
-                         "filename", hvk_qemu_config_string (b->config, "entropy_source", NULL),
+                         "filename", b->settings->entropy_source,
                          NULL);
 }
 
@@ -769,8 +723,8 @@ static gboolean
 append_shared_fs (HvkQemuBuilder  *b,
                   GError         **error)
 {
-  const char *shared_fs = hvk_qemu_config_string (b->config, "shared_fs", "none");
-  const char *shared_path = hvk_qemu_config_string (b->config, "shared_path", NULL);
+  const char *shared_fs = b->settings->shared_fs;
+  const char *shared_path = b->settings->shared_path;
   const char *driver;
 
   if (g_str_equal (shared_fs, "virtio-fs"))
@@ -852,7 +806,7 @@ static gboolean
 build_pflash (HvkQemuBuilder  *b,
               GError         **error)
 {
-  const char * const *pflashes = hvk_qemu_config_strv (b->config, "pflashes");
+  const char * const *pflashes = (const char * const *) b->settings->pflashes;
   guint unit = 0;
 
   for (guint i = 0; pflashes != NULL && pflashes[i] != NULL; i++)
@@ -943,7 +897,7 @@ static gboolean
 build_kernel (HvkQemuBuilder  *b,
               GError         **error)
 {
-  const char *kernel = hvk_qemu_config_string (b->config, "kernel", NULL);
+  const char *kernel = b->settings->kernel;
   g_autoptr(GPtrArray) params = NULL;
 
   params = hvk_registry_build_kernel_params (b->registry, b->ctx, error);
@@ -970,7 +924,7 @@ static gboolean
 build_bios (HvkQemuBuilder  *b,
             GError         **error)
 {
-  const char *firmware = hvk_qemu_config_string (b->config, "firmware", NULL);
+  const char *firmware = b->settings->firmware;
 
   if (firmware == NULL)
     return TRUE;
@@ -1016,7 +970,7 @@ static gboolean
 build_sandbox (HvkQemuBuilder  *b,
                GError         **error)
 {
-  const char *sandbox = hvk_qemu_config_string (b->config, "seccompsandbox", NULL);
+  const char *sandbox = b->settings->seccompsandbox;
   g_autoptr(HvkOpts) opts = NULL;
 
   if (sandbox == NULL)
@@ -1083,18 +1037,20 @@ qemu_build (HvkRegistry         *registry,
   g_autoptr(HvkBuildContext) ctx = NULL;
   HvkQemuBuildData *data = g_new0 (HvkQemuBuildData, 1);
   HvkQemuBuilder b = { 0, };
-  const char *program;
+  g_autoptr(HvkQemuSettings) settings = NULL;
 
-  program = hvk_qemu_config_string (config, "path", HVK_QEMU_DEFAULT_PATH);
-  cmdline = hvk_cmdline_new (program);
+  settings = hvk_qemu_settings_new (config);
+  cmdline = hvk_cmdline_new (settings->path);
   ctx = hvk_build_context_new (registry, HVK_QEMU_BACKEND_NAME, id, config);
   data->layout = layout;
   data->paths = paths;
+  data->settings = settings;
   hvk_build_context_set_backend_data (ctx, data, g_free);
 
   b.registry = registry;
   b.id = id;
   b.config = config;
+  b.settings = settings;
   b.paths = paths;
   b.extra_devices = extra_devices;
   b.cmdline = cmdline;

@@ -7,6 +7,8 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-qemu-settings.h"
+
 G_BEGIN_DECLS
 
 #define HVK_QEMU_BACKEND_NAME "qemu"
@@ -94,14 +96,16 @@ gboolean hvk_qemu_register_config_keys     (HvkPlugin *plugin, GError **error);
 G_DECLARE_FINAL_TYPE (HvkQemuHypervisor, hvk_qemu_hypervisor, HVK, QEMU_HYPERVISOR, GObject)
 
 HvkCapabilities hvk_qemu_capabilities_for_config (HvkConfig *config);
+HvkCapabilities hvk_qemu_capabilities_for_settings (const HvkQemuSettings *settings);
 
 /* Whether @path (what hvkit will open or run for @key, a default
- * included) matches the config's @list_key globs; an unset or empty list
- * allows anything.  (hvk-qemu-appenders.c) */
-gboolean hvk_qemu_check_allowed (HvkConfig   *config,
-                                 const char  *key,
-                                 const char  *list_key,
-                                 const char  *path,
-                                 GError     **error);
+ * included) matches @globs, the config's @list_key; an unset or empty
+ * list allows anything.  (hvk-qemu-appenders.c) */
+gboolean hvk_qemu_check_allowed (HvkConfig          *config,
+                                 const char         *key,
+                                 const char         *list_key,
+                                 const char * const *globs,
+                                 const char         *path,
+                                 GError            **error);
 
 G_END_DECLS
