@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Internals shared by the QEMU command-line files (hvk-qemu-cmdline.c,
- * hvk-qemu-appenders*.c, hvk-qemu-kernel-params.c, hvk-qemu-kinds.c).
+/* Internals shared by the QEMU command-line files (hvk-qemu-cmdline*.c,
+ * hvk-qemu-build-data.c, hvk-qemu-appenders*.c, hvk-qemu-kernel-params.c,
+ * hvk-qemu-kinds.c).
  * The lifecycle half only needs hvk-qemu-private.h. */
 
 #include "hvk-qemu-private.h"
