@@ -37,9 +37,9 @@ struct _HvkConfig {
   char        *source;           /* file name, NULL when built in code */
   HvkRegistry *registry;         /* for backend keys, nullable */
 
-  GMutex       lock;             /* the two tables below */
-  GHashTable  *values;           /* key → HvkValue, explicitly set */
-  GHashTable  *backend_defaults; /* key → HvkValue, parsed on first use */
+  HvkValues   *store;            /* the values set explicitly */
+  GHashTable  *backend_defaults; /* key → HvkValue, parsed on first use
+                                  * (under the store's lock) */
   GMutex       validate_lock;    /* one hvk_config_validate() at a time */
 
   GPtrArray   *kernel_params;    /* HvkParam: the user's kernel_params */
@@ -156,6 +156,8 @@ hvk_asset_type_to_key (HvkAssetType type)
   return asset_types[type].key;
 }
 
+static const HvkValuesOwner config_values_owner;
+
 static void
 hvk_config_finalize (GObject *object)
 {
@@ -165,14 +167,13 @@ hvk_config_finalize (GObject *object)
   g_free (self->group);
   g_free (self->source);
   g_clear_object (&self->registry);
-  g_hash_table_unref (self->values);
+  hvk_values_free (self->store);
   g_hash_table_unref (self->backend_defaults);
   g_ptr_array_unref (self->kernel_params);
   for (gsize i = 0; i < G_N_ELEMENTS (self->custom_assets); i++)
     g_free (self->custom_assets[i]);
   g_ptr_array_unref (self->devices);
   g_free (self->vm_store_path);
-  g_mutex_clear (&self->lock);
   g_mutex_clear (&self->validate_lock);
 
   G_OBJECT_CLASS (hvk_config_parent_class)->finalize (object);
@@ -187,10 +188,8 @@ hvk_config_class_init (HvkConfigClass *klass)
 static void
 hvk_config_init (HvkConfig *self)
 {
-  g_mutex_init (&self->lock);
   g_mutex_init (&self->validate_lock);
-  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) hvk_value_free);
+  self->store = hvk_values_new (&config_values_owner, self);
   self->backend_defaults = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                   (GDestroyNotify) hvk_value_free);
   self->kernel_params = hvk_params_new ();
@@ -331,9 +330,9 @@ hvk_config_set_registry (HvkConfig   *self,
 
   if (g_set_object (&self->registry, registry))
     {
-      g_mutex_lock (&self->lock);
+      hvk_values_lock (self->store);
       g_hash_table_remove_all (self->backend_defaults);
-      g_mutex_unlock (&self->lock);
+      hvk_values_unlock (self->store);
     }
 }
 
@@ -374,22 +373,43 @@ gboolean
 hvk_config_has_key (HvkConfig  *self,
                     const char *key)
 {
-  gboolean found;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  g_mutex_lock (&self->lock);
-  found = g_hash_table_contains (self->values, key);
-  g_mutex_unlock (&self->lock);
-  return found;
+  return hvk_values_has (self->store, key);
 }
 
-/* Called with the lock held: it caches parsed backend defaults. */
-static HvkValue *
-key_default (HvkConfig          *self,
-             const HvkConfigKey *key)
+/* ---- the value store's owner ---- */
+
+static void
+spec_from_key (const HvkConfigKey *key,
+               HvkValueSpec       *spec)
 {
+  spec->name = key->name;
+  spec->type = hvk_config_value_type_to_variant_type (key->type);
+  spec->is_path = key->type == HVK_CONFIG_TYPE_PATH || key->type == HVK_CONFIG_TYPE_PATH_LIST;
+  spec->handle = key;
+}
+
+static gboolean
+config_describe (gpointer      owner,
+                 const char   *name,
+                 HvkValueSpec *spec)
+{
+  const HvkConfigKey *key = hvk_config_lookup_key (owner, name);
+
+  if (key != NULL)
+    spec_from_key (key, spec);
+  return key != NULL;
+}
+
+/* Called with the store locked: it caches parsed backend defaults. */
+static HvkValue *
+config_get_default (gpointer            owner,
+                    const HvkValueSpec *spec)
+{
+  HvkConfig *self = owner;
+  const HvkConfigKey *key = spec->handle;
   HvkValue *value;
   GVariant *variant;
   g_autofree char *problem = NULL;
@@ -402,8 +422,7 @@ key_default (HvkConfig          *self,
   value = g_hash_table_lookup (self->backend_defaults, key->name);
   if (value != NULL)
     return value;
-  variant = hvk_value_parse (hvk_config_value_type_to_variant_type (key->type),
-                             key->default_value, HVK_LIST_SYNTAX_KEY_FILE, &problem);
+  variant = hvk_value_parse (spec->type, key->default_value, HVK_LIST_SYNTAX_KEY_FILE, &problem);
   if (variant == NULL)
     {
       g_warning ("backend %s: config key %s: bad default: %s", self->backend, key->name, problem);
@@ -414,85 +433,58 @@ key_default (HvkConfig          *self,
   return value;
 }
 
-/* The key @name checked against the type the caller expects: unknown keys
- * and type mismatches are programmer errors. */
-static const HvkConfigKey *
-checked_key (HvkConfig          *self,
-             const char         *name,
-             HvkConfigValueType  type,
-             const char         *func)
-{
-  const HvkConfigKey *key = hvk_config_lookup_key (self, name);
-
-  if (key == NULL)
-    {
-      g_critical ("%s: unknown configuration key '%s' (backend %s)", func, name, self->backend);
-      return NULL;
-    }
-  if (hvk_config_value_type_base (key->type) != hvk_config_value_type_base (type))
-    {
-      g_critical ("%s: configuration key '%s' has another type", func, name);
-      return NULL;
-    }
-  return key;
-}
-
-static HvkValue *
-lookup_value (HvkConfig          *self,
-              const char         *name,
-              HvkConfigValueType  type,
-              const char         *func)
-{
-  const HvkConfigKey *key = checked_key (self, name, type, func);
-  g_autoptr(GMutexLocker) locker = NULL;
-  HvkValue *value;
-
-  if (key == NULL)
-    return NULL;
-  locker = g_mutex_locker_new (&self->lock);
-  value = g_hash_table_lookup (self->values, name);
-  return value ? value : key_default (self, key);
-}
-
-/* Stores @variant (floating or not; %NULL unsets) and keeps the kernel
- * parameter list in step with `kernel_params`. */
+/* Unknown keys and type mismatches are programmer errors. */
 static void
-store_value (HvkConfig  *self,
-             const char *name,
-             GVariant   *variant)
+config_warn_unknown (gpointer    owner,
+                     const char *func,
+                     const char *name)
 {
-  g_autoptr(GVariant) value = variant ? g_variant_ref_sink (variant) : NULL;
+  g_critical ("%s: unknown configuration key '%s' (backend %s)", func, name,
+              ((HvkConfig *) owner)->backend);
+}
 
-  /* Paths are made absolute where they are given, before anything checks
-   * them: the VMM runs with another current directory. */
+static void
+config_warn_mistyped (gpointer    owner,
+                      const char *func,
+                      const char *name)
+{
+  g_critical ("%s: configuration key '%s' has another type", func, name);
+}
+
+/* Keeps the kernel parameter list in step with `kernel_params`. */
+static void
+config_changed (gpointer    owner,
+                const char *name,
+                GVariant   *value)
+{
+  HvkConfig *self = owner;
+
+  if (!g_str_equal (name, KERNEL_PARAMS_KEY))
+    return;
+  g_ptr_array_unref (self->kernel_params);
   if (value != NULL)
-    {
-      const HvkConfigKey *key = hvk_config_lookup_key (self, name);
-
-      if (key != NULL && (key->type == HVK_CONFIG_TYPE_PATH || key->type == HVK_CONFIG_TYPE_PATH_LIST))
-        {
-          GVariant *absolute = hvk_value_make_paths_absolute (value);
-
-          g_variant_unref (value);
-          value = absolute;
-        }
-    }
-
-  g_mutex_lock (&self->lock);
-  if (value == NULL)
-    g_hash_table_remove (self->values, name);
+    self->kernel_params = hvk_kernel_params_parse (g_variant_get_string (value, NULL));
   else
-    g_hash_table_insert (self->values, g_strdup (name), hvk_value_new (value));
-  g_mutex_unlock (&self->lock);
+    self->kernel_params = hvk_params_new ();
+}
 
-  if (g_str_equal (name, KERNEL_PARAMS_KEY))
-    {
-      g_ptr_array_unref (self->kernel_params);
-      if (value != NULL)
-        self->kernel_params = hvk_kernel_params_parse (g_variant_get_string (value, NULL));
-      else
-        self->kernel_params = hvk_params_new ();
-    }
+static const HvkValuesOwner config_values_owner = {
+  .describe = config_describe,
+  .get_default = config_get_default,
+  .warn_unknown = config_warn_unknown,
+  .warn_mistyped = config_warn_mistyped,
+  .changed = config_changed,
+};
+
+static void
+store_value (HvkConfig          *self,
+             const HvkConfigKey *key,
+             GVariant           *variant)
+{
+  HvkValueSpec spec;
+
+  spec_from_key (key, &spec);
+  hvk_values_store (self->store, &spec, variant);
 }
 
 /**
@@ -506,13 +498,10 @@ const char *
 hvk_config_get_string (HvkConfig  *self,
                        const char *key)
 {
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  value = lookup_value (self, key, HVK_CONFIG_TYPE_STRING, G_STRFUNC);
-  return value ? g_variant_get_string (value->variant, NULL) : NULL;
+  return hvk_values_get_string (self->store, key, G_STRFUNC);
 }
 
 /**
@@ -526,13 +515,10 @@ gboolean
 hvk_config_get_boolean (HvkConfig  *self,
                         const char *key)
 {
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  value = lookup_value (self, key, HVK_CONFIG_TYPE_BOOLEAN, G_STRFUNC);
-  return value ? g_variant_get_boolean (value->variant) : FALSE;
+  return hvk_values_get_boolean (self->store, key, G_STRFUNC);
 }
 
 /**
@@ -546,13 +532,10 @@ guint64
 hvk_config_get_uint (HvkConfig  *self,
                      const char *key)
 {
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), 0);
   g_return_val_if_fail (key != NULL, 0);
 
-  value = lookup_value (self, key, HVK_CONFIG_TYPE_UINT, G_STRFUNC);
-  return value ? g_variant_get_uint64 (value->variant) : 0;
+  return hvk_values_get_uint (self->store, key, G_STRFUNC);
 }
 
 /**
@@ -566,13 +549,10 @@ gint64
 hvk_config_get_int (HvkConfig  *self,
                     const char *key)
 {
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), 0);
   g_return_val_if_fail (key != NULL, 0);
 
-  value = lookup_value (self, key, HVK_CONFIG_TYPE_INT, G_STRFUNC);
-  return value ? g_variant_get_int64 (value->variant) : 0;
+  return hvk_values_get_int (self->store, key, G_STRFUNC);
 }
 
 /**
@@ -586,13 +566,10 @@ double
 hvk_config_get_double (HvkConfig  *self,
                        const char *key)
 {
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), 0);
   g_return_val_if_fail (key != NULL, 0);
 
-  value = lookup_value (self, key, HVK_CONFIG_TYPE_DOUBLE, G_STRFUNC);
-  return value ? g_variant_get_double (value->variant) : 0;
+  return hvk_values_get_double (self->store, key, G_STRFUNC);
 }
 
 /**
@@ -607,13 +584,10 @@ const char * const *
 hvk_config_get_strv (HvkConfig  *self,
                      const char *key)
 {
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_CONFIG (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  value = lookup_value (self, key, HVK_CONFIG_TYPE_STRV, G_STRFUNC);
-  return value ? (const char * const *) value->strv : NULL;
+  return hvk_values_get_strv (self->store, key, G_STRFUNC);
 }
 
 /**
@@ -631,19 +605,12 @@ char *
 hvk_config_dup_value_string (HvkConfig  *self,
                              const char *key)
 {
-  const HvkConfigKey *k;
   HvkValue *value;
 
   g_return_val_if_fail (HVK_IS_CONFIG (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  k = hvk_config_lookup_key (self, key);
-  if (k == NULL)
-    {
-      g_critical ("%s: unknown configuration key '%s' (backend %s)", G_STRFUNC, key, self->backend);
-      return NULL;
-    }
-  value = lookup_value (self, key, k->type, G_STRFUNC);
+  value = hvk_values_get (self->store, key, NULL, G_STRFUNC);
   return value ? hvk_value_to_string (value->variant, HVK_LIST_SYNTAX_KEY_FILE) : NULL;
 }
 
@@ -664,9 +631,8 @@ hvk_config_set_string (HvkConfig  *self,
   g_return_if_fail (HVK_IS_CONFIG (self));
   g_return_if_fail (key != NULL);
 
-  if (checked_key (self, key, HVK_CONFIG_TYPE_STRING, G_STRFUNC) == NULL)
-    return;
-  store_value (self, key, value ? g_variant_new_string (value) : NULL);
+  hvk_values_set (self->store, key, HVK_VALUE_TYPE_STRING,
+                  value ? g_variant_new_string (value) : NULL, G_STRFUNC);
 }
 
 /**
@@ -685,9 +651,8 @@ hvk_config_set_boolean (HvkConfig  *self,
   g_return_if_fail (HVK_IS_CONFIG (self));
   g_return_if_fail (key != NULL);
 
-  if (checked_key (self, key, HVK_CONFIG_TYPE_BOOLEAN, G_STRFUNC) == NULL)
-    return;
-  store_value (self, key, g_variant_new_boolean (value));
+  hvk_values_set (self->store, key, HVK_VALUE_TYPE_BOOLEAN,
+                  g_variant_new_boolean (value), G_STRFUNC);
 }
 
 /**
@@ -706,9 +671,8 @@ hvk_config_set_uint (HvkConfig  *self,
   g_return_if_fail (HVK_IS_CONFIG (self));
   g_return_if_fail (key != NULL);
 
-  if (checked_key (self, key, HVK_CONFIG_TYPE_UINT, G_STRFUNC) == NULL)
-    return;
-  store_value (self, key, g_variant_new_uint64 (value));
+  hvk_values_set (self->store, key, HVK_VALUE_TYPE_UINT,
+                  g_variant_new_uint64 (value), G_STRFUNC);
 }
 
 /**
@@ -727,9 +691,8 @@ hvk_config_set_int (HvkConfig  *self,
   g_return_if_fail (HVK_IS_CONFIG (self));
   g_return_if_fail (key != NULL);
 
-  if (checked_key (self, key, HVK_CONFIG_TYPE_INT, G_STRFUNC) == NULL)
-    return;
-  store_value (self, key, g_variant_new_int64 (value));
+  hvk_values_set (self->store, key, HVK_VALUE_TYPE_INT,
+                  g_variant_new_int64 (value), G_STRFUNC);
 }
 
 /**
@@ -748,9 +711,8 @@ hvk_config_set_double (HvkConfig  *self,
   g_return_if_fail (HVK_IS_CONFIG (self));
   g_return_if_fail (key != NULL);
 
-  if (checked_key (self, key, HVK_CONFIG_TYPE_DOUBLE, G_STRFUNC) == NULL)
-    return;
-  store_value (self, key, g_variant_new_double (value));
+  hvk_values_set (self->store, key, HVK_VALUE_TYPE_DOUBLE,
+                  g_variant_new_double (value), G_STRFUNC);
 }
 
 /**
@@ -770,9 +732,8 @@ hvk_config_set_strv (HvkConfig          *self,
   g_return_if_fail (HVK_IS_CONFIG (self));
   g_return_if_fail (key != NULL);
 
-  if (checked_key (self, key, HVK_CONFIG_TYPE_STRV, G_STRFUNC) == NULL)
-    return;
-  store_value (self, key, value ? g_variant_new_strv (value, -1) : NULL);
+  hvk_values_set (self->store, key, HVK_VALUE_TYPE_STRV,
+                  value ? g_variant_new_strv (value, -1) : NULL, G_STRFUNC);
 }
 
 /* Parses @text for @key and stores it; errors name file, group and key. */
@@ -783,15 +744,14 @@ set_from_text (HvkConfig          *self,
                GError            **error)
 {
   g_autofree char *problem = NULL;
-  GVariant *variant = hvk_value_parse (hvk_config_value_type_to_variant_type (key->type),
-                                       text, HVK_LIST_SYNTAX_KEY_FILE, &problem);
+  HvkValueSpec spec;
 
-  if (variant == NULL)
+  spec_from_key (key, &spec);
+  if (!hvk_values_set_from_text (self->store, &spec, text, HVK_LIST_SYNTAX_KEY_FILE, &problem))
     {
       config_error (self, error, key->name, "%s", problem);
       return FALSE;
     }
-  store_value (self, key->name, variant);
   return TRUE;
 }
 
@@ -910,11 +870,8 @@ hvk_config_add_kernel_param (HvkConfig   *self,
     }
   hvk_params_append (self->kernel_params, key, value ? value : "");
   text = hvk_params_to_string (self->kernel_params);
-  /* Not through store_value(): re-parsing could split a value with spaces. */
-  g_mutex_lock (&self->lock);
-  g_hash_table_insert (self->values, g_strdup (KERNEL_PARAMS_KEY),
-                       hvk_value_new (g_variant_new_string (text)));
-  g_mutex_unlock (&self->lock);
+  /* Not stored as set: re-parsing could split a value with spaces. */
+  hvk_values_insert (self->store, KERNEL_PARAMS_KEY, g_variant_new_string (text));
   return TRUE;
 }
 
@@ -1167,8 +1124,8 @@ hvk_config_check_allowed_path (HvkConfig   *self,
   g_return_val_if_fail (list_key != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (checked_key (self, path_key, HVK_CONFIG_TYPE_STRING, G_STRFUNC) == NULL ||
-      checked_key (self, list_key, HVK_CONFIG_TYPE_STRV, G_STRFUNC) == NULL)
+  if (!hvk_values_check (self->store, path_key, HVK_VALUE_TYPE_STRING, G_STRFUNC) ||
+      !hvk_values_check (self->store, list_key, HVK_VALUE_TYPE_STRV, G_STRFUNC))
     return FALSE;
 
   asset = asset_for_key (path_key);
@@ -1517,7 +1474,7 @@ load_backend_group (HvkConfig  *self,
                 config_error (self, error, key->name, "%s", local_error->message);
                 return FALSE;
               }
-            store_value (self, key->name,
+            store_value (self, key,
                          g_variant_new_strv ((const char * const *) items, items ? -1 : 0));
           }
           break;
@@ -1532,7 +1489,7 @@ load_backend_group (HvkConfig  *self,
                 config_error (self, error, key->name, "%s", local_error->message);
                 return FALSE;
               }
-            store_value (self, key->name, g_variant_new_string (text));
+            store_value (self, key, g_variant_new_string (text));
           }
           break;
         default:
@@ -1962,10 +1919,9 @@ hvk_config_to_data (HvkConfig *self,
 {
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autoptr(GPtrArray) others = g_ptr_array_new ();
+  g_autoptr(GPtrArray) names = NULL;
   const HvkConfigKey *core;
   guint n_core;
-  GHashTableIter iter;
-  gpointer key;
 
   g_return_val_if_fail (HVK_IS_CONFIG (self), NULL);
 
@@ -1974,21 +1930,21 @@ hvk_config_to_data (HvkConfig *self,
   core = hvk_config_get_core_keys (&n_core);
   for (guint i = 0; i < n_core; i++)
     {
-      HvkValue *value = g_hash_table_lookup (self->values, core[i].name);
+      HvkValue *value = hvk_values_peek (self->store, core[i].name);
 
       if (value != NULL)
         write_value (key_file, self->group, core[i].name, value->variant);
     }
 
-  g_hash_table_iter_init (&iter, self->values);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (hvk_config_keys_lookup_core (key) == NULL)
-      g_ptr_array_add (others, key);
+  names = hvk_values_dup_names (self->store);
+  for (guint i = 0; i < names->len; i++)
+    if (hvk_config_keys_lookup_core (g_ptr_array_index (names, i)) == NULL)
+      g_ptr_array_add (others, g_ptr_array_index (names, i));
   g_ptr_array_sort (others, compare_strings);
   for (guint i = 0; i < others->len; i++)
     {
       const char *name = g_ptr_array_index (others, i);
-      HvkValue *value = g_hash_table_lookup (self->values, name);
+      HvkValue *value = hvk_values_peek (self->store, name);
 
       write_value (key_file, self->group, name, value->variant);
     }

@@ -3,7 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
-#include "hvk-config-private.h"
+#include "hvk-values-private.h"
 
 G_BEGIN_DECLS
 

@@ -17,7 +17,7 @@ struct _HvkDevice {
   GObject        parent_instance;
   HvkDeviceKind *kind;
   char          *id;
-  GHashTable    *values;   /* property name → HvkValue, explicitly set */
+  HvkValues     *store;    /* the values set explicitly */
 };
 
 G_DEFINE_FINAL_TYPE (HvkDevice, hvk_device, G_TYPE_OBJECT)
@@ -25,12 +25,14 @@ G_DEFINE_FINAL_TYPE (HvkDevice, hvk_device, G_TYPE_OBJECT)
 #define MAX_ID_LENGTH 64
 #define UNKNOWN_SOURCE "<config>"
 
+static const HvkValuesOwner device_values_owner;
+
 static void
 hvk_device_finalize (GObject *object)
 {
   HvkDevice *self = HVK_DEVICE (object);
 
-  g_clear_pointer (&self->values, g_hash_table_unref);
+  g_clear_pointer (&self->store, hvk_values_free);
   g_clear_pointer (&self->kind, hvk_device_kind_unref);
   g_clear_pointer (&self->id, g_free);
 
@@ -46,8 +48,7 @@ hvk_device_class_init (HvkDeviceClass *klass)
 static void
 hvk_device_init (HvkDevice *self)
 {
-  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) hvk_value_free);
+  self->store = hvk_values_new (&device_values_owner, self);
 }
 
 /* `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 64 characters. */
@@ -153,73 +154,7 @@ hvk_device_has (HvkDevice  *self,
   g_return_val_if_fail (HVK_IS_DEVICE (self), FALSE);
   g_return_val_if_fail (prop != NULL, FALSE);
 
-  return g_hash_table_contains (self->values, prop);
-}
-
-/* The spec of @prop, checked against the type the caller expects: a
- * mismatch is a programmer error. */
-static const HvkDevicePropSpec *
-checked_spec (HvkDevice   *self,
-              const char  *prop,
-              HvkPropType  type,
-              const char  *func)
-{
-  const HvkDevicePropSpec *spec = hvk_device_kind_lookup_prop (self->kind, prop);
-
-  if (spec == NULL)
-    {
-      g_critical ("%s: device '%s': unknown property '%s' for kind '%s'",
-                  func, self->id, prop, hvk_device_kind_get_name (self->kind));
-      return NULL;
-    }
-  if (spec->type != type)
-    {
-      g_critical ("%s: device '%s': property '%s' of kind '%s' has another type",
-                  func, self->id, prop, hvk_device_kind_get_name (self->kind));
-      return NULL;
-    }
-  return spec;
-}
-
-static HvkValue *
-lookup_value (HvkDevice               *self,
-              const HvkDevicePropSpec *spec)
-{
-  guint n_props;
-  const HvkDevicePropSpec *props = hvk_device_kind_get_props (self->kind, &n_props);
-  HvkValue *value = g_hash_table_lookup (self->values, spec->name);
-
-  if (value != NULL)
-    return value;
-  return hvk_device_kind_get_default (self->kind, spec - props);
-}
-
-static void
-store_value (HvkDevice  *self,
-             const char *prop,
-             GVariant   *variant)
-{
-  g_autoptr(GVariant) value = NULL;
-  const HvkDevicePropSpec *spec;
-
-  if (variant == NULL)
-    {
-      g_hash_table_remove (self->values, prop);
-      return;
-    }
-
-  /* Paths are made absolute where they are given (the VMM runs with
-   * another current directory). */
-  value = g_variant_ref_sink (variant);
-  spec = hvk_device_kind_lookup_prop (self->kind, prop);
-  if (spec != NULL && (spec->flags & HVK_PROP_FLAG_PATH))
-    {
-      GVariant *absolute = hvk_value_make_paths_absolute (value);
-
-      g_variant_unref (value);
-      value = absolute;
-    }
-  g_hash_table_insert (self->values, g_strdup (prop), hvk_value_new (value));
+  return hvk_values_has (self->store, prop);
 }
 
 /* Checks an enumerated property of a standard kind; sets @problem. */
@@ -248,24 +183,104 @@ check_enum (HvkDevice               *self,
   return FALSE;
 }
 
+/* ---- the value store's owner ---- */
+
+static void
+spec_from_prop (const HvkDevicePropSpec *prop,
+                HvkValueSpec            *spec)
+{
+  spec->name = prop->name;
+  spec->type = hvk_prop_type_to_variant_type (prop->type);
+  spec->is_path = (prop->flags & HVK_PROP_FLAG_PATH) != 0;
+  spec->handle = prop;
+}
+
+static gboolean
+device_describe (gpointer      owner,
+                 const char   *name,
+                 HvkValueSpec *spec)
+{
+  const HvkDevicePropSpec *prop = hvk_device_kind_lookup_prop (((HvkDevice *) owner)->kind, name);
+
+  if (prop != NULL)
+    spec_from_prop (prop, spec);
+  return prop != NULL;
+}
+
+static HvkValue *
+device_get_default (gpointer            owner,
+                    const HvkValueSpec *spec)
+{
+  HvkDeviceKind *kind = ((HvkDevice *) owner)->kind;
+  guint n_props;
+  const HvkDevicePropSpec *props = hvk_device_kind_get_props (kind, &n_props);
+
+  return hvk_device_kind_get_default (kind, (const HvkDevicePropSpec *) spec->handle - props);
+}
+
+/* Unknown properties and type mismatches are programmer errors. */
+static void
+device_warn_unknown (gpointer    owner,
+                     const char *func,
+                     const char *name)
+{
+  HvkDevice *self = owner;
+
+  g_critical ("%s: device '%s': unknown property '%s' for kind '%s'",
+              func, self->id, name, hvk_device_kind_get_name (self->kind));
+}
+
+static void
+device_warn_mistyped (gpointer    owner,
+                      const char *func,
+                      const char *name)
+{
+  HvkDevice *self = owner;
+
+  g_critical ("%s: device '%s': property '%s' of kind '%s' has another type",
+              func, self->id, name, hvk_device_kind_get_name (self->kind));
+}
+
+static gboolean
+device_check (gpointer            owner,
+              const HvkValueSpec *spec,
+              GVariant           *value,
+              char              **problem)
+{
+  return check_enum (owner, spec->handle, value, problem);
+}
+
+static const HvkValuesOwner device_values_owner = {
+  .describe = device_describe,
+  .get_default = device_get_default,
+  .warn_unknown = device_warn_unknown,
+  .warn_mistyped = device_warn_mistyped,
+  .check = device_check,
+};
+
 /* Parses @text for @prop; on failure sets @problem (without prefix). */
 static gboolean
 set_from_text (HvkDevice               *self,
-               const HvkDevicePropSpec *spec,
+               const HvkDevicePropSpec *prop,
                const char              *text,
                HvkListSyntax            syntax,
                char                   **problem)
 {
-  g_autoptr(GVariant) variant = hvk_value_parse (hvk_prop_type_to_variant_type (spec->type),
-                                                 text, syntax, problem);
+  HvkValueSpec spec;
 
-  if (variant == NULL)
-    return FALSE;
-  g_variant_ref_sink (variant);
-  if (!check_enum (self, spec, variant, problem))
-    return FALSE;
-  store_value (self, spec->name, variant);
-  return TRUE;
+  spec_from_prop (prop, &spec);
+  return hvk_values_set_from_text (self->store, &spec, text, syntax, problem);
+}
+
+static void
+store_value (HvkDevice               *self,
+             const HvkDevicePropSpec *prop,
+             GVariant                *variant)
+{
+  HvkValueSpec spec;
+
+  spec_from_prop (prop, &spec);
+  hvk_values_store (self->store, &spec, variant);
 }
 
 /**
@@ -327,9 +342,8 @@ hvk_device_set_string (HvkDevice  *self,
   g_return_if_fail (HVK_IS_DEVICE (self));
   g_return_if_fail (prop != NULL);
 
-  if (checked_spec (self, prop, HVK_PROP_STRING, G_STRFUNC) == NULL)
-    return;
-  store_value (self, prop, value ? g_variant_new_string (value) : NULL);
+  hvk_values_set (self->store, prop, HVK_VALUE_TYPE_STRING,
+                  value ? g_variant_new_string (value) : NULL, G_STRFUNC);
 }
 
 /**
@@ -348,9 +362,8 @@ hvk_device_set_boolean (HvkDevice  *self,
   g_return_if_fail (HVK_IS_DEVICE (self));
   g_return_if_fail (prop != NULL);
 
-  if (checked_spec (self, prop, HVK_PROP_BOOLEAN, G_STRFUNC) == NULL)
-    return;
-  store_value (self, prop, g_variant_new_boolean (value));
+  hvk_values_set (self->store, prop, HVK_VALUE_TYPE_BOOLEAN,
+                  g_variant_new_boolean (value), G_STRFUNC);
 }
 
 /**
@@ -369,9 +382,8 @@ hvk_device_set_uint (HvkDevice  *self,
   g_return_if_fail (HVK_IS_DEVICE (self));
   g_return_if_fail (prop != NULL);
 
-  if (checked_spec (self, prop, HVK_PROP_UINT, G_STRFUNC) == NULL)
-    return;
-  store_value (self, prop, g_variant_new_uint64 (value));
+  hvk_values_set (self->store, prop, HVK_VALUE_TYPE_UINT,
+                  g_variant_new_uint64 (value), G_STRFUNC);
 }
 
 /**
@@ -390,9 +402,8 @@ hvk_device_set_int (HvkDevice  *self,
   g_return_if_fail (HVK_IS_DEVICE (self));
   g_return_if_fail (prop != NULL);
 
-  if (checked_spec (self, prop, HVK_PROP_INT, G_STRFUNC) == NULL)
-    return;
-  store_value (self, prop, g_variant_new_int64 (value));
+  hvk_values_set (self->store, prop, HVK_VALUE_TYPE_INT,
+                  g_variant_new_int64 (value), G_STRFUNC);
 }
 
 /**
@@ -411,9 +422,8 @@ hvk_device_set_strv (HvkDevice          *self,
   g_return_if_fail (HVK_IS_DEVICE (self));
   g_return_if_fail (prop != NULL);
 
-  if (checked_spec (self, prop, HVK_PROP_STRV, G_STRFUNC) == NULL)
-    return;
-  store_value (self, prop, value ? g_variant_new_strv (value, -1) : NULL);
+  hvk_values_set (self->store, prop, HVK_VALUE_TYPE_STRV,
+                  value ? g_variant_new_strv (value, -1) : NULL, G_STRFUNC);
 }
 
 /**
@@ -427,16 +437,10 @@ const char *
 hvk_device_get_string (HvkDevice  *self,
                        const char *prop)
 {
-  const HvkDevicePropSpec *spec;
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_DEVICE (self), NULL);
   g_return_val_if_fail (prop != NULL, NULL);
 
-  if ((spec = checked_spec (self, prop, HVK_PROP_STRING, G_STRFUNC)) == NULL)
-    return NULL;
-  value = lookup_value (self, spec);
-  return value ? g_variant_get_string (value->variant, NULL) : NULL;
+  return hvk_values_get_string (self->store, prop, G_STRFUNC);
 }
 
 /**
@@ -450,16 +454,10 @@ gboolean
 hvk_device_get_boolean (HvkDevice  *self,
                         const char *prop)
 {
-  const HvkDevicePropSpec *spec;
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_DEVICE (self), FALSE);
   g_return_val_if_fail (prop != NULL, FALSE);
 
-  if ((spec = checked_spec (self, prop, HVK_PROP_BOOLEAN, G_STRFUNC)) == NULL)
-    return FALSE;
-  value = lookup_value (self, spec);
-  return value ? g_variant_get_boolean (value->variant) : FALSE;
+  return hvk_values_get_boolean (self->store, prop, G_STRFUNC);
 }
 
 /**
@@ -473,16 +471,10 @@ guint64
 hvk_device_get_uint (HvkDevice  *self,
                      const char *prop)
 {
-  const HvkDevicePropSpec *spec;
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_DEVICE (self), 0);
   g_return_val_if_fail (prop != NULL, 0);
 
-  if ((spec = checked_spec (self, prop, HVK_PROP_UINT, G_STRFUNC)) == NULL)
-    return 0;
-  value = lookup_value (self, spec);
-  return value ? g_variant_get_uint64 (value->variant) : 0;
+  return hvk_values_get_uint (self->store, prop, G_STRFUNC);
 }
 
 /**
@@ -496,16 +488,10 @@ gint64
 hvk_device_get_int (HvkDevice  *self,
                     const char *prop)
 {
-  const HvkDevicePropSpec *spec;
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_DEVICE (self), 0);
   g_return_val_if_fail (prop != NULL, 0);
 
-  if ((spec = checked_spec (self, prop, HVK_PROP_INT, G_STRFUNC)) == NULL)
-    return 0;
-  value = lookup_value (self, spec);
-  return value ? g_variant_get_int64 (value->variant) : 0;
+  return hvk_values_get_int (self->store, prop, G_STRFUNC);
 }
 
 /**
@@ -520,16 +506,10 @@ const char * const *
 hvk_device_get_strv (HvkDevice  *self,
                      const char *prop)
 {
-  const HvkDevicePropSpec *spec;
-  HvkValue *value;
-
   g_return_val_if_fail (HVK_IS_DEVICE (self), NULL);
   g_return_val_if_fail (prop != NULL, NULL);
 
-  if ((spec = checked_spec (self, prop, HVK_PROP_STRV, G_STRFUNC)) == NULL)
-    return NULL;
-  value = lookup_value (self, spec);
-  return value ? (const char * const *) value->strv : NULL;
+  return hvk_values_get_strv (self->store, prop, G_STRFUNC);
 }
 
 /**
@@ -566,7 +546,7 @@ hvk_device_validate (HvkDevice  *self,
   props = hvk_device_kind_get_props (self->kind, &n_props);
   for (guint i = 0; i < n_props; i++)
     {
-      HvkValue *value = g_hash_table_lookup (self->values, props[i].name);
+      HvkValue *value = hvk_values_peek (self->store, props[i].name);
       g_autofree char *problem = NULL;
 
       if (value == NULL && (props[i].flags & HVK_PROP_FLAG_REQUIRED))
@@ -771,7 +751,7 @@ hvk_device_to_string (HvkDevice *self)
   props = hvk_device_kind_get_props (self->kind, &n_props);
   for (guint i = 0; i < n_props; i++)
     {
-      HvkValue *value = g_hash_table_lookup (self->values, props[i].name);
+      HvkValue *value = hvk_values_peek (self->store, props[i].name);
       g_autofree char *text = NULL;
 
       if (value == NULL)
@@ -994,7 +974,7 @@ hvk_device_to_json (HvkDevice *self)
   props = hvk_device_kind_get_props (self->kind, &n_props);
   for (guint i = 0; i < n_props; i++)
     {
-      HvkValue *value = g_hash_table_lookup (self->values, props[i].name);
+      HvkValue *value = hvk_values_peek (self->store, props[i].name);
       GVariant *v;
 
       if (value == NULL)
@@ -1234,7 +1214,7 @@ hvk_device_new_from_json (HvkRegistry  *registry,
                            "device '%s': property '%s': %s", id, name, problem);
               return NULL;
             }
-          store_value (device, name, v);
+          store_value (device, spec, v);
         }
     }
 
@@ -1253,14 +1233,19 @@ HvkDevice *
 hvk_device_copy (HvkDevice *self)
 {
   HvkDevice *copy;
-  GHashTableIter iter;
-  gpointer key, value;
+  const HvkDevicePropSpec *props;
+  guint n_props;
 
   g_return_val_if_fail (HVK_IS_DEVICE (self), NULL);
 
   copy = hvk_device_new (self->kind, self->id);
-  g_hash_table_iter_init (&iter, self->values);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    store_value (copy, key, ((HvkValue *) value)->variant);
+  props = hvk_device_kind_get_props (self->kind, &n_props);
+  for (guint i = 0; i < n_props; i++)
+    {
+      HvkValue *value = hvk_values_peek (self->store, props[i].name);
+
+      if (value != NULL)
+        hvk_values_insert (copy->store, props[i].name, value->variant);
+    }
   return copy;
 }
