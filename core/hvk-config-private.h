@@ -12,4 +12,69 @@ const HvkConfigKey *hvk_config_keys_lookup_core  (const char *name);
 /* Parsed default of a core key, or %NULL when it has none. */
 HvkValue           *hvk_config_keys_core_default (const HvkConfigKey *key);
 
+
+/* ---- what the hvk-config*.c files share ---- */
+
+struct _HvkConfig {
+  GObject      parent_instance;
+
+  char        *backend;
+  char        *group;            /* "hypervisor.BACKEND" */
+  char        *source;           /* file name, NULL when built in code */
+  HvkRegistry *registry;         /* for backend keys, nullable */
+
+  HvkValues   *store;            /* the values set explicitly */
+  GHashTable  *backend_defaults; /* key → HvkValue, parsed on first use
+                                  * (under the store's lock) */
+  GMutex       validate_lock;    /* one hvk_config_validate() at a time */
+
+  GPtrArray   *kernel_params;    /* HvkParam: the user's kernel_params */
+  char        *custom_assets[HVK_ASSET_FIRMWARE_VOLUME + 1];
+  GPtrArray   *devices;          /* HvkDevice, in file order */
+  char        *vm_store_path;
+};
+
+#define UNKNOWN_SOURCE        "<config>"
+#define HYPERVISOR_GROUP      "hypervisor"
+#define HYPERVISOR_GROUP_DOT  "hypervisor."
+#define DEVICE_GROUP_DOT      "device."
+#define BACKEND_KEY           "backend"
+#define KERNEL_PARAMS_KEY     "kernel_params"
+
+/* Errors in a configuration: `FILE: [GROUP] KEY: what is wrong` (no
+ * `KEY:` when @key is %NULL). */
+void        hvk_config_set_error      (GError    **error,
+                                       const char *source,
+                                       const char *group,
+                                       const char *key,
+                                       const char *format,
+                                       ...) G_GNUC_PRINTF (5, 6);
+/* The file name, or `<config>` for a configuration built in code. */
+const char *hvk_config_source_name    (HvkConfig  *self);
+
+#define config_error(self, error, key, ...) \
+  hvk_config_set_error (error, hvk_config_source_name (self), (self)->group, key, __VA_ARGS__)
+
+/* Stores @variant (floating or not; %NULL unsets) for @key, as set. */
+void        hvk_config_store_value    (HvkConfig          *self,
+                                       const HvkConfigKey *key,
+                                       GVariant           *variant);
+/* Parses @text (key-file syntax) for @key and stores it; errors name
+ * file, group and key. */
+gboolean    hvk_config_set_from_text  (HvkConfig          *self,
+                                       const HvkConfigKey *key,
+                                       const char         *text,
+                                       GError            **error);
+
+/* Whether a string value is set (not %NULL, not empty). */
+static inline gboolean
+hvk_config_str_is_set (const char *s)
+{
+  return s != NULL && *s != '\0';
+}
+
+/* hvk-config-assets.c: the key of an asset by its configuration key, or
+ * -1 when @key names no asset. */
+int         hvk_config_asset_for_key  (const char *key);
+
 G_END_DECLS
