@@ -249,7 +249,7 @@ hvk_config_new_from_data (const char   *data,
   const char *source = source_name ? source_name : UNKNOWN_SOURCE;
 
   g_return_val_if_fail (data != NULL, NULL);
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (registry == NULL || HVK_IS_LOOKUP (registry), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!g_key_file_load_from_data (key_file, data, length < 0 ? (gsize) -1 : (gsize) length,
@@ -387,7 +387,7 @@ hvk_config_new_from_file (const char   *path,
   gsize length = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (registry == NULL || HVK_IS_LOOKUP (registry), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   contents = read_config_file (path, &length, error);

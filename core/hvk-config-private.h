@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-lookup-private.h"
 #include "hvk-values-private.h"
 
 G_BEGIN_DECLS

@@ -182,7 +182,7 @@ hvk_config_set_registry (HvkConfig   *self,
                          HvkRegistry *registry)
 {
   g_return_if_fail (HVK_IS_CONFIG (self));
-  g_return_if_fail (registry == NULL || HVK_IS_REGISTRY (registry));
+  g_return_if_fail (registry == NULL || HVK_IS_LOOKUP (registry));
 
   if (g_set_object (&self->registry, registry))
     {
@@ -213,7 +213,7 @@ hvk_config_lookup_key (HvkConfig  *self,
 
   found = hvk_config_keys_lookup_core (key);
   if (found == NULL && self->registry != NULL)
-    found = hvk_registry_lookup_config_key (self->registry, self->backend, key);
+    found = hvk_lookup_config_key (HVK_LOOKUP (self->registry), self->backend, key);
   return found;
 }
 

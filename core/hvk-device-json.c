@@ -193,7 +193,7 @@ hvk_device_new_from_json (HvkRegistry  *registry,
   const char *id;
   HvkDeviceKind *kind;
 
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (registry == NULL || HVK_IS_LOOKUP (registry), NULL);
   g_return_val_if_fail (node != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 

@@ -74,7 +74,7 @@ hvk_device_new_from_string (HvkRegistry  *registry,
   const char *kind_name;
   const char *id = NULL;
 
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (registry == NULL || HVK_IS_LOOKUP (registry), NULL);
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -273,7 +273,7 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
   HvkDeviceKind *kind;
   guint n_props;
 
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (registry == NULL || HVK_IS_LOOKUP (registry), NULL);
   g_return_val_if_fail (key_file != NULL, NULL);
   g_return_val_if_fail (group != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

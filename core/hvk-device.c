@@ -63,7 +63,7 @@ hvk_device_lookup_kind (HvkRegistry *registry,
                         const char  *name)
 {
   if (registry != NULL)
-    return hvk_registry_lookup_device_kind (registry, name);
+    return hvk_lookup_device_kind (HVK_LOOKUP (registry), name);
   return hvk_device_kinds_lookup_standard (name);
 }
 

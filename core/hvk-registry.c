@@ -6,6 +6,7 @@
 #include "hvk-fs-private.h"
 #include "hvk-hypervisor-private.h"
 #include "hvk-registry-private.h"
+#include "hvk-lookup-private.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -32,7 +33,10 @@
  * the order a full scan would have made, whichever plugin came first.
  */
 
-G_DEFINE_FINAL_TYPE (HvkRegistry, hvk_registry, G_TYPE_OBJECT)
+static void hvk_registry_lookup_init (HvkLookupInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HvkRegistry, hvk_registry, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (HVK_TYPE_LOOKUP, hvk_registry_lookup_init))
 
 static void
 backend_info_free (HvkBackendInfo *info)
@@ -952,4 +956,28 @@ hvk_backend_info_get_capabilities (HvkBackendInfo *info)
 {
   g_return_val_if_fail (info != NULL, HVK_CAP_NONE);
   return info->caps;
+}
+
+/* HvkLookup: what configs and devices ask of the registry. */
+
+static const HvkConfigKey *
+registry_lookup_config_key (HvkLookup  *lookup,
+                            const char *backend,
+                            const char *key)
+{
+  return hvk_registry_lookup_config_key (HVK_REGISTRY (lookup), backend, key);
+}
+
+static HvkDeviceKind *
+registry_lookup_device_kind (HvkLookup  *lookup,
+                             const char *name)
+{
+  return hvk_registry_lookup_device_kind (HVK_REGISTRY (lookup), name);
+}
+
+static void
+hvk_registry_lookup_init (HvkLookupInterface *iface)
+{
+  iface->lookup_config_key = registry_lookup_config_key;
+  iface->lookup_device_kind = registry_lookup_device_kind;
 }
