@@ -93,27 +93,28 @@ config_new_from_key_file (GKeyFile     *key_file,
 
   if (!g_key_file_has_group (key_file, HYPERVISOR_GROUP))
     {
-      hvk_config_set_error (error, source, HYPERVISOR_GROUP, NULL, "missing group (it selects the backend)");
+      hvk_key_file_set_error (error, source, HYPERVISOR_GROUP, NULL,
+                              "missing group (it selects the backend)");
       return NULL;
     }
   keys = g_key_file_get_keys (key_file, HYPERVISOR_GROUP, NULL, NULL);
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     if (!g_str_equal (keys[i], BACKEND_KEY))
       {
-        hvk_config_set_error (error, source, HYPERVISOR_GROUP, keys[i], "unknown key");
+        hvk_key_file_set_error (error, source, HYPERVISOR_GROUP, keys[i], "unknown key");
         return NULL;
       }
   backend = hvk_key_file_get_string (key_file, HYPERVISOR_GROUP, BACKEND_KEY, NULL);
   if (backend == NULL)
     {
-      hvk_config_set_error (error, source, HYPERVISOR_GROUP, BACKEND_KEY, "missing");
+      hvk_key_file_set_error (error, source, HYPERVISOR_GROUP, BACKEND_KEY, "missing");
       return NULL;
     }
   g_strstrip (backend);
   if (*backend == '\0' || strchr (backend, '[') || strchr (backend, ']'))
     {
-      hvk_config_set_error (error, source, HYPERVISOR_GROUP, BACKEND_KEY,
-                        "invalid value '%s' (expected a backend name)", backend);
+      hvk_key_file_set_error (error, source, HYPERVISOR_GROUP, BACKEND_KEY,
+                              "invalid value '%s' (expected a backend name)", backend);
       return NULL;
     }
 
@@ -148,14 +149,14 @@ config_new_from_key_file (GKeyFile     *key_file,
           if (!hvk_config_add_device (self, device, &local_error))
             {
               /* the key-file reader checked the id and required props */
-              hvk_config_set_error (error, source, group, NULL, "%s", local_error->message);
+              hvk_key_file_set_error (error, source, group, NULL, "%s", local_error->message);
               return NULL;
             }
         }
       else
         {
-          hvk_config_set_error (error, source, group, NULL,
-                            "unknown group (expected [hypervisor], [hypervisor.NAME] or [device.ID])");
+          hvk_key_file_set_error (error, source, group, NULL,
+                                  "unknown group (expected [hypervisor], [hypervisor.NAME] or [device.ID])");
           return NULL;
         }
     }
@@ -206,9 +207,9 @@ check_duplicate_groups (const char  *data,
           group = g_strndup (p + 1, close - p - 1);
           if (g_hash_table_lookup_extended (groups, group, NULL, &first))
             {
-              hvk_config_set_error (error, source, group, NULL,
-                                "group given twice (lines %u and %u)",
-                                GPOINTER_TO_UINT (first), line_no);
+              hvk_key_file_set_error (error, source, group, NULL,
+                                      "group given twice (lines %u and %u)",
+                                      GPOINTER_TO_UINT (first), line_no);
               return FALSE;
             }
           g_hash_table_insert (groups, g_steal_pointer (&group), GUINT_TO_POINTER (line_no));

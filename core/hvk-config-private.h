@@ -42,19 +42,11 @@ struct _HvkConfig {
 #define BACKEND_KEY           "backend"
 #define KERNEL_PARAMS_KEY     "kernel_params"
 
-/* Errors in a configuration: `FILE: [GROUP] KEY: what is wrong` (no
- * `KEY:` when @key is %NULL). */
-void        hvk_config_set_error      (GError    **error,
-                                       const char *source,
-                                       const char *group,
-                                       const char *key,
-                                       const char *format,
-                                       ...) G_GNUC_PRINTF (5, 6);
 /* The file name, or `<config>` for a configuration built in code. */
 const char *hvk_config_source_name    (HvkConfig  *self);
 
 #define config_error(self, error, key, ...) \
-  hvk_config_set_error (error, hvk_config_source_name (self), (self)->group, key, __VA_ARGS__)
+  hvk_key_file_set_error (error, hvk_config_source_name (self), (self)->group, key, __VA_ARGS__)
 
 /* Stores @variant (floating or not; %NULL unsets) for @key, as set. */
 void        hvk_config_store_value    (HvkConfig          *self,

@@ -91,29 +91,6 @@ hvk_config_source_name (HvkConfig *self)
   return self->source ? self->source : UNKNOWN_SOURCE;
 }
 
-void
-hvk_config_set_error (GError    **error,
-                      const char *source,
-                      const char *group,
-                      const char *key,
-                      const char *format,
-                      ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  if (key != NULL)
-    g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s] %s: %s",
-                 source, group, key, message);
-  else
-    g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s]: %s",
-                 source, group, message);
-}
-
 /**
  * hvk_config_get_backend:
  * @self: a #HvkConfig

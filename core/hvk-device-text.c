@@ -210,37 +210,6 @@ hvk_device_to_string (HvkDevice *self)
 
 #define DEVICE_GROUP_PREFIX "device."
 
-static void
-set_key_file_error (GError    **error,
-                    const char *source,
-                    const char *group,
-                    const char *key,
-                    const char *format,
-                    ...) G_GNUC_PRINTF (5, 6);
-
-static void
-set_key_file_error (GError    **error,
-                    const char *source,
-                    const char *group,
-                    const char *key,
-                    const char *format,
-                    ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  if (key != NULL)
-    g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s] %s: %s",
-                 source, group, key, message);
-  else
-    g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s]: %s",
-                 source, group, message);
-}
-
 /**
  * hvk_device_new_from_key_file:
  * @registry: (nullable): where to look device kinds up; %NULL for the
@@ -280,33 +249,34 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
 
   if (!g_str_has_prefix (group, DEVICE_GROUP_PREFIX))
     {
-      set_key_file_error (error, source, group, NULL, "not a device group (expected [device.ID])");
+      hvk_key_file_set_error (error, source, group, NULL, "not a device group (expected [device.ID])");
       return NULL;
     }
   id = group + strlen (DEVICE_GROUP_PREFIX);
   if (!hvk_device_id_is_valid (id))
     {
-      set_key_file_error (error, source, group, NULL, "invalid device id '%s' (" HVK_DEVICE_ID_SYNTAX ")", id);
+      hvk_key_file_set_error (error, source, group, NULL,
+                              "invalid device id '%s' (" HVK_DEVICE_ID_SYNTAX ")", id);
       return NULL;
     }
 
   keys = g_key_file_get_keys (key_file, group, NULL, NULL);
   if (keys == NULL)
     {
-      set_key_file_error (error, source, group, NULL, "no such group");
+      hvk_key_file_set_error (error, source, group, NULL, "no such group");
       return NULL;
     }
 
   kind_name = hvk_key_file_get_string (key_file, group, "kind", NULL);
   if (kind_name == NULL)
     {
-      set_key_file_error (error, source, group, "kind", "missing");
+      hvk_key_file_set_error (error, source, group, "kind", "missing");
       return NULL;
     }
   kind = hvk_device_lookup_kind (registry, kind_name);
   if (kind == NULL)
     {
-      set_key_file_error (error, source, group, "kind", "unknown device kind '%s'", kind_name);
+      hvk_key_file_set_error (error, source, group, "kind", "unknown device kind '%s'", kind_name);
       return NULL;
     }
 
@@ -326,9 +296,9 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
 
           if (g_strcmp0 (value, id) != 0)
             {
-              set_key_file_error (error, source, group, key,
-                                  "'%s' does not match the group's device id '%s'",
-                                  value ? value : "", id);
+              hvk_key_file_set_error (error, source, group, key,
+                                      "'%s' does not match the group's device id '%s'",
+                                      value ? value : "", id);
               return NULL;
             }
           continue;
@@ -337,8 +307,8 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
       spec = hvk_device_kind_lookup_prop (kind, key);
       if (spec == NULL)
         {
-          set_key_file_error (error, source, group, key,
-                              "unknown property for kind '%s'", kind_name);
+          hvk_key_file_set_error (error, source, group, key,
+                                  "unknown property for kind '%s'", kind_name);
           return NULL;
         }
 
@@ -349,7 +319,7 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
           /* GKeyFile may return a value *and* an error (bad escapes) */
           if (local_error != NULL)
             {
-              set_key_file_error (error, source, group, key, "%s", local_error->message);
+              hvk_key_file_set_error (error, source, group, key, "%s", local_error->message);
               return NULL;
             }
           hvk_device_set_strv (device, key, items ? (const char * const *) items
@@ -362,12 +332,12 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
 
           if (local_error != NULL)
             {
-              set_key_file_error (error, source, group, key, "%s", local_error->message);
+              hvk_key_file_set_error (error, source, group, key, "%s", local_error->message);
               return NULL;
             }
           if (!hvk_device_set_from_text (device, spec, text, HVK_LIST_SYNTAX_DEVICE, &problem))
             {
-              set_key_file_error (error, source, group, key, "%s", problem);
+              hvk_key_file_set_error (error, source, group, key, "%s", problem);
               return NULL;
             }
         }
@@ -377,8 +347,8 @@ hvk_device_new_from_key_file (HvkRegistry  *registry,
   for (guint i = 0; i < n_props; i++)
     if ((props[i].flags & HVK_PROP_FLAG_REQUIRED) && !hvk_device_has (device, props[i].name))
       {
-        set_key_file_error (error, source, group, props[i].name,
-                            "missing (required by kind '%s')", kind_name);
+        hvk_key_file_set_error (error, source, group, props[i].name,
+                                "missing (required by kind '%s')", kind_name);
         return NULL;
       }
 

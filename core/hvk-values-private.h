@@ -63,6 +63,15 @@ GStrv     hvk_key_file_get_string_list (GKeyFile    *key_file,
                                         const char  *key,
                                         GError     **error);
 
+/* Errors in a key file: `FILE: [GROUP] KEY: what is wrong` (no `KEY:`
+ * when @key is %NULL), %HVK_ERROR_INVALID_CONFIG. */
+void      hvk_key_file_set_error       (GError    **error,
+                                        const char *source,
+                                        const char *group,
+                                        const char *key,
+                                        const char *format,
+                                        ...) G_GNUC_PRINTF (5, 6);
+
 /* The string or string-list type a path type is stored as; other types
  * unchanged. */
 HvkConfigValueType hvk_config_value_type_base (HvkConfigValueType type);

@@ -192,6 +192,29 @@ hvk_key_file_get_string_list (GKeyFile    *key_file,
   return g_key_file_get_string_list (key_file, group, key, NULL, error);
 }
 
+void
+hvk_key_file_set_error (GError    **error,
+                        const char *source,
+                        const char *group,
+                        const char *key,
+                        const char *format,
+                        ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (key != NULL)
+    g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s] %s: %s",
+                 source, group, key, message);
+  else
+    g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG, "%s: [%s]: %s",
+                 source, group, message);
+}
+
 static GVariant *
 parse_key_file_list (const char *text)
 {
