@@ -13,7 +13,7 @@ typedef struct {
   HvkRegistry        *registry;
   const char         *id;
   HvkConfig          *config;
-  HvkQemuSettings    *settings;       /* read once from config */
+  const HvkQemuSettings *settings;    /* config read once */
   const HvkQemuPaths *paths;
   GPtrArray          *extra_devices;
 

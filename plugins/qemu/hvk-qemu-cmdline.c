@@ -594,24 +594,26 @@ static const HvkQemuBuildFunc build_steps[] = {
 };
 
 static HvkCmdline *
-qemu_build (HvkRegistry         *registry,
-            const char          *id,
-            HvkConfig           *config,
-            const HvkQemuPaths  *paths,
-            GPtrArray           *extra_devices,
-            HvkQemuLayout      **out_layout,
-            char               **out_kernel_cmdline,
-            char               **out_uuid,
-            GError             **error)
+qemu_build (HvkRegistry            *registry,
+            const char             *id,
+            HvkConfig              *config,
+            const HvkQemuSettings  *settings,
+            const HvkQemuPaths     *paths,
+            GPtrArray              *extra_devices,
+            HvkQemuLayout         **out_layout,
+            char                  **out_kernel_cmdline,
+            char                  **out_uuid,
+            GError                **error)
 {
   g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
   g_autoptr(HvkCmdline) cmdline = NULL;
   g_autoptr(HvkBuildContext) ctx = NULL;
   HvkQemuBuildData *data = g_new0 (HvkQemuBuildData, 1);
   HvkQemuBuilder b = { 0, };
-  g_autoptr(HvkQemuSettings) settings = NULL;
+  g_autoptr(HvkQemuSettings) owned = NULL;
 
-  settings = hvk_qemu_settings_new (config);
+  if (settings == NULL)
+    settings = owned = hvk_qemu_settings_new (config);
   cmdline = hvk_cmdline_new (settings->path);
   ctx = hvk_build_context_new (registry, HVK_QEMU_BACKEND_NAME, id, config);
   data->layout = layout;
@@ -650,15 +652,16 @@ qemu_build (HvkRegistry         *registry,
 }
 
 HvkCmdline *
-hvk_qemu_build_cmdline (HvkRegistry         *registry,
-                        const char          *id,
-                        HvkConfig           *config,
-                        const HvkQemuPaths  *paths,
-                        GPtrArray           *extra_devices,
-                        HvkQemuLayout      **out_layout,
-                        char               **out_kernel_cmdline,
-                        char               **out_uuid,
-                        GError             **error)
+hvk_qemu_build_cmdline (HvkRegistry            *registry,
+                        const char             *id,
+                        HvkConfig              *config,
+                        const HvkQemuSettings  *settings,
+                        const HvkQemuPaths     *paths,
+                        GPtrArray              *extra_devices,
+                        HvkQemuLayout         **out_layout,
+                        char                  **out_kernel_cmdline,
+                        char                  **out_uuid,
+                        GError                **error)
 {
   g_return_val_if_fail (registry != NULL, NULL);
   g_return_val_if_fail (id != NULL, NULL);
@@ -666,7 +669,7 @@ hvk_qemu_build_cmdline (HvkRegistry         *registry,
   g_return_val_if_fail (paths != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return qemu_build (registry, id, config, paths, extra_devices, out_layout,
+  return qemu_build (registry, id, config, settings, paths, extra_devices, out_layout,
                      out_kernel_cmdline, out_uuid, error);
 }
 
@@ -695,7 +698,8 @@ hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
   paths.pid_file = g_build_filename (paths.vm_dir, "pid", NULL);
   paths.virtiofsd_socket = g_build_filename (paths.vm_dir, "vhost-fs.sock", NULL);
 
-  cmdline = qemu_build (registry, id, config, &paths, NULL, NULL, &kernel_cmdline, NULL, error);
+  cmdline = qemu_build (registry, id, config, NULL, &paths, NULL, NULL, &kernel_cmdline, NULL,
+                        error);
   hvk_qemu_paths_clear (&paths);
   if (cmdline == NULL)
     return NULL;

@@ -300,8 +300,8 @@ hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self,
   /* The builder says which kernel command line and uuid it used: no
    * re-scan of the argv, no second build when there is no -append. */
   cmdline = hvk_qemu_build_cmdline (hvk_qemu_vm_registry (self), self->id, self->config,
-                                    &self->paths, self->cold_devices, &layout,
-                                    &kernel_cmdline, &uuid, error);
+                                    hvk_qemu_vm_settings (self), &self->paths,
+                                    self->cold_devices, &layout, &kernel_cmdline, &uuid, error);
   if (cmdline == NULL)
     return FALSE;
 
@@ -399,8 +399,10 @@ create_vm_steps (HvkQemuHypervisor *self,
 
   if (!hvk_config_validate (self->config, error))
     return FALSE;
-  /* Validation may set values: the settings are read after it. */
+  /* Validation may set values: the settings are read after it, once for
+   * the command line and the lifecycle. */
   g_clear_pointer (&self->settings, hvk_qemu_settings_free);
+  hvk_qemu_vm_settings (self);
 
   kernel = hvk_config_get_asset_path (self->config, HVK_ASSET_KERNEL);
   if (!check_file (self->config, "kernel", "kernel", kernel, FALSE, error))

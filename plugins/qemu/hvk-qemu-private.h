@@ -66,16 +66,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkQemuLayout, hvk_qemu_layout_free)
  * params.  argv[0] is the QEMU binary (config `path`).  @out_kernel_cmdline
  * (optional) receives the composed kernel params, what -append carries
  * (also built when there is no -kernel, then carried nowhere), and
- * @out_uuid (optional) what -uuid carries. */
-HvkCmdline *hvk_qemu_build_cmdline (HvkRegistry         *registry,
-                                    const char          *id,
-                                    HvkConfig           *config,
-                                    const HvkQemuPaths  *paths,
-                                    GPtrArray           *extra_devices,
-                                    HvkQemuLayout      **out_layout,
-                                    char               **out_kernel_cmdline,
-                                    char               **out_uuid,
-                                    GError             **error);
+ * @out_uuid (optional) what -uuid carries.  @settings are @config read
+ * once (%NULL: read here). */
+HvkCmdline *hvk_qemu_build_cmdline (HvkRegistry            *registry,
+                                    const char             *id,
+                                    HvkConfig              *config,
+                                    const HvkQemuSettings  *settings,
+                                    const HvkQemuPaths     *paths,
+                                    GPtrArray              *extra_devices,
+                                    HvkQemuLayout         **out_layout,
+                                    char                  **out_kernel_cmdline,
+                                    char                  **out_uuid,
+                                    GError                **error);
 
 /* The guest kernel command line alone (what -append carries). */
 char *hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,

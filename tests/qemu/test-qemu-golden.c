@@ -304,7 +304,7 @@ test_layout (void)
   paths.qmp_socket = g_strdup ("/run/x/vm/qmp.sock");
   paths.console_socket = g_strdup ("/run/x/vm/console.sock");
   paths.pid_file = g_strdup ("/run/x/vm/pid");
-  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, &layout, NULL, NULL, &error);
+  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, &layout, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
 
@@ -694,18 +694,18 @@ test_uuid (void)
   /* Random without the test variable, and well-formed; the builder hands
    * back the uuid and the kernel command line it put in the argv. */
   g_unsetenv ("HVKIT_TEST_UUID");
-  a = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, &kernel, &uuid, &error);
+  a = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, NULL, &kernel, &uuid, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (uuid, ==, find_option (a, "-uuid", 0));
   g_assert_cmpstr (kernel, ==, find_option (a, "-append", 0));
-  b = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, NULL, NULL, &error);
+  b = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (strlen (find_option (a, "-uuid", 0)), ==, 36);
   g_assert_cmpstr (find_option (a, "-uuid", 0), !=, find_option (b, "-uuid", 0));
 
   g_setenv ("HVKIT_TEST_UUID", "not-a-uuid", TRUE);
   g_clear_object (&a);
-  a = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, NULL, NULL, &error);
+  a = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   g_assert_null (a);
   g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
   g_setenv ("HVKIT_TEST_UUID", QEMU_TEST_UUID, TRUE);
@@ -728,7 +728,7 @@ test_extra_devices (void)
   g_ptr_array_add (extra, device);
   paths.qmp_socket = g_strdup ("/run/x/qmp.sock");
   paths.console_socket = g_strdup ("/run/x/console.sock");
-  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, extra, NULL, NULL, NULL, &error);
+  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, extra, NULL, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
   text = hvk_cmdline_to_string (cmdline);
@@ -749,7 +749,7 @@ test_escaping_paths (void)
   paths.qmp_socket = g_strdup ("/run/a,b/vm/qmp.sock");
   paths.console_socket = g_strdup ("/run/a,b/vm/console.sock");
   paths.pid_file = g_strdup ("/run/a,b/vm/pid");
-  cmdline = hvk_qemu_build_cmdline (registry, "x,y", config, &paths, NULL, NULL, NULL, NULL, &error);
+  cmdline = hvk_qemu_build_cmdline (registry, "x,y", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
   g_assert_cmpstr (find_option (cmdline, "-name", 0), ==, "sandbox-x,,y");
