@@ -17,7 +17,6 @@
 /* Configuration files: reading a key file ([hypervisor] backend=,
  * [hypervisor.BACKEND] keys, [device.ID] groups) and writing one back. */
 
-
 static gboolean
 load_backend_group (HvkConfig  *self,
                     GKeyFile   *key_file,

@@ -3,8 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
-
-#include "hvk-config-private.h"
+#include "hvk-config-keys-private.h"
 
 /*
  * The core configuration keys, after Kata's `[hypervisor.*]` sections of

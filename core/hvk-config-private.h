@@ -3,18 +3,13 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-config-keys-private.h"
 #include "hvk-lookup-private.h"
 #include "hvk-values-private.h"
 
 G_BEGIN_DECLS
 
-/* The core key table (hvk-config-keys.c). */
-const HvkConfigKey *hvk_config_keys_lookup_core  (const char *name);
-/* Parsed default of a core key, or %NULL when it has none. */
-HvkValue           *hvk_config_keys_core_default (const HvkConfigKey *key);
-
-
-/* ---- what the hvk-config*.c files share ---- */
+/* What the hvk-config*.c files share. */
 
 struct _HvkConfig {
   GObject      parent_instance;
@@ -66,8 +61,7 @@ hvk_config_str_is_set (const char *s)
   return s != NULL && *s != '\0';
 }
 
-/* hvk-config-assets.c: the key of an asset by its configuration key, or
- * -1 when @key names no asset. */
+/* hvk-config-assets.c: the asset whose path @key holds, or -1. */
 int         hvk_config_asset_for_key  (const char *key);
 
 G_END_DECLS

@@ -3,8 +3,6 @@
 
 #include <hvkit/hvkit.h>
 
-#include <math.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "hvk-config-private.h"
@@ -69,7 +67,6 @@ static const struct {
   { "block_device_aio", block_device_aios },
   { "virtio_fs_cache", virtio_fs_caches },
 };
-
 
 /**
  * hvk_config_check_template:

@@ -4,7 +4,6 @@
 #include <hvkit/hvkit.h>
 
 #include <math.h>
-#include <string.h>
 
 #include "hvk-config-private.h"
 

@@ -3,8 +3,6 @@
 
 #include <hvkit/hvkit.h>
 
-#include <string.h>
-
 #include "hvk-device-private.h"
 
 /* A device as JSON: {"kind": …, "id": …, "props": {name: value}}, as the

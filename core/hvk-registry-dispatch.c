@@ -2,15 +2,9 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
-#include "hvk-fs-private.h"
+
 #include "hvk-hypervisor-private.h"
 #include "hvk-registry-private.h"
-
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 /* What the registry does with what plugins registered: creates
  * hypervisors, dispatches device appenders and hotplug handlers, composes

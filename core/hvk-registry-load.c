@@ -2,15 +2,15 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
-#include "hvk-fs-private.h"
-#include "hvk-hypervisor-private.h"
-#include "hvk-registry-private.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "hvk-fs-private.h"
+#include "hvk-registry-private.h"
 
 /* Finding and loading plugins: a scan of the plugin path (answered from
  * the plugin cache when it can), a plugin's descriptor checked and its
@@ -629,7 +629,6 @@ hvk_registry_scan (HvkRegistry *self)
         hvk_registry_cache_write (cache_path, found);
     }
 }
-
 
 static gboolean
 strings_contain (GPtrArray  *strings,

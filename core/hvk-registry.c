@@ -2,17 +2,12 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
-#include "hvk-config-private.h"
-#include "hvk-fs-private.h"
-#include "hvk-hypervisor-private.h"
-#include "hvk-registry-private.h"
-#include "hvk-lookup-private.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "hvk-config-keys-private.h"
+#include "hvk-lookup-private.h"
+#include "hvk-registry-private.h"
 
 /**
  * SECTION:hvk-registry

@@ -11,7 +11,6 @@
 
 /* ---- one value ---- */
 
-
 HvkValue *
 hvk_value_new (GVariant *variant)
 {
