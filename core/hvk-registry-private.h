@@ -121,4 +121,119 @@ gboolean  hvk_registry_cache_read     (const char *path,
 void      hvk_registry_cache_write    (const char *path,
                                        GPtrArray  *candidates);
 
+/* ---- what the hvk-registry*.c files share ---- */
+
+/* Every table entry starts with its owner, so one function can roll back
+ * whatever a refused plugin registered. */
+typedef struct
+{
+  HvkPlugin *owner;  /* unowned; NULL for the core's own entries */
+} Entry;
+
+struct _HvkBackendInfo
+{
+  HvkPlugin *owner;
+  char *name;
+  GType type;
+  HvkCapabilities caps;
+};
+
+typedef struct
+{
+  HvkPlugin *owner;
+  HvkDeviceKind *kind;
+} KindEntry;
+
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;
+  char *kind;
+  int priority;
+  guint64 seq;
+  GCallback func;     /* HvkDeviceAppendFunc or HvkHotplugFunc */
+  gpointer user_data;
+} AppenderEntry;      /* also a hotplug handler's: (backend, kind) → func */
+
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;  /* NULL: every backend */
+  HvkKernelParamPhase phase;
+  int priority;
+  guint64 seq;
+  HvkKernelParamFunc func;
+  gpointer user_data;
+} PolicyEntry;
+
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;
+  HvkConfigKey key;  /* strings owned */
+} ConfigKeyEntry;
+
+/* A table in registration order.  Entries rolled back are moved to
+ * @retired rather than freed: lookups hand out borrowed pointers, which
+ * must stay valid for the registry's lifetime. */
+typedef struct
+{
+  GPtrArray *live;
+  GPtrArray *retired;
+} Table;
+
+struct _HvkRegistry
+{
+  GObject parent_instance;
+
+  GMutex lock;          /* the tables below */
+  GRecMutex load_lock;  /* one plugin load (and init) at a time */
+
+  GPtrArray *plugins;        /* HvkPlugin, loaded and initialised */
+  GHashTable *plugin_paths;  /* real path -> HvkPlugin (borrowed) */
+  GPtrArray *refusals;       /* GError */
+  guint64 next_seq;
+
+  GPtrArray *candidates;     /* HvkRegistryCandidate: files scans found */
+  guint next_rank;           /* scan order of the next plugin, from 1 */
+  gint n_pending;            /* atomic: candidates known from the cache
+                              * only, not loaded yet */
+
+  Table backends;    /* HvkBackendInfo */
+  Table kinds;       /* KindEntry */
+  Table appenders;   /* AppenderEntry */
+  Table hotplug;     /* AppenderEntry, of HvkHotplugFunc */
+  Table policies;    /* PolicyEntry */
+  Table config_keys; /* ConfigKeyEntry */
+};
+
+/* What a lookup needs loaded. */
+typedef enum
+{
+  HVK_REGISTRY_NEED_ALL,
+  HVK_REGISTRY_NEED_BACKEND,  /* what registers the backend or anything for it */
+  HVK_REGISTRY_NEED_KIND,     /* what registers the device kind */
+  HVK_REGISTRY_NEED_PLUGIN,   /* the plugin of that name */
+} HvkRegistryNeed;
+
+/* hvk-registry-load.c: loads the plugins the cache says provide @need
+ * @name and have not been loaded yet. */
+void            hvk_registry_ensure_loaded     (HvkRegistry     *self,
+                                                HvkRegistryNeed  need,
+                                                const char      *name);
+
+/* hvk-registry.c: the tables, called with the lock held. */
+void            hvk_registry_table_retire_owned_by (Table     *table,
+                                                    HvkPlugin *owner);
+HvkBackendInfo *hvk_registry_find_backend      (HvkRegistry *self,
+                                                const char  *name);
+AppenderEntry  *hvk_registry_find_kind_handler (Table       *table,
+                                                const char  *backend,
+                                                const char  *kind);
+AppenderEntry  *hvk_registry_find_appender     (HvkRegistry *self,
+                                                const char  *backend,
+                                                const char  *kind);
+HvkPlugin      *hvk_registry_find_plugin       (HvkRegistry *self,
+                                                const char  *name);
+
 G_END_DECLS

@@ -116,7 +116,7 @@ append_net (HvkBuildContext  *ctx,
   if (!hvk_qemu_check_device_id (device, error))
     return FALSE;
   data = hvk_qemu_build_data (ctx, device, error);
-  if (data == NULL || !hvk_qemu_net_resolve (device, hvk_build_context_get_config (ctx), &net, error))
+  if (data == NULL || !hvk_qemu_net_resolve (device, data->settings, &net, error))
     return FALSE;
   if (g_str_equal (net.type, "vhost-user"))
     return append_vhost_user (data, device, &net, cmdline, error);

@@ -41,18 +41,14 @@ hvk_qemu_device_error (GError     **error,
 }
 
 gboolean
-hvk_qemu_check_allowed (HvkConfig   *config,
-                        const char  *key,
-                        const char  *list_key,
-                        const char  *path,
-                        GError     **error)
+hvk_qemu_check_allowed (HvkConfig          *config,
+                        const char         *key,
+                        const char         *list_key,
+                        const char * const *globs,
+                        const char         *path,
+                        GError            **error)
 {
-  const char * const *globs = NULL;
-
-  if (path == NULL || hvk_config_lookup_key (config, list_key) == NULL)
-    return TRUE;
-  globs = hvk_config_get_strv (config, list_key);
-  if (globs == NULL || globs[0] == NULL)
+  if (path == NULL || globs == NULL || globs[0] == NULL)
     return TRUE;
   for (gsize i = 0; globs[i] != NULL; i++)
     if (g_pattern_match_simple (globs[i], path))
@@ -289,7 +285,6 @@ append_image (HvkBuildContext  *ctx,
               GError          **error)
 {
   HvkQemuBuildData *data = begin_device (ctx, device, error);
-  HvkConfig *config = hvk_build_context_get_config (ctx);
   const char *path = hvk_qemu_device_string (device, "path", NULL);
   gboolean nvdimm = hvk_qemu_device_boolean (device, TRUE, "nvdimm", NULL);
   const char *id = hvk_device_get_id (device);
@@ -300,9 +295,9 @@ append_image (HvkBuildContext  *ctx,
   if (path == NULL)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no image path");
 
-  root_params = hvk_kernel_root_params (hvk_qemu_config_string (config, "rootfs_type", "ext4"),
+  root_params = hvk_kernel_root_params (data->settings->rootfs_type,
                                         !nvdimm, nvdimm,
-                                        hvk_qemu_config_string (config, "kernel_verity_params", NULL),
+                                        data->settings->kernel_verity_params,
                                         error);
   if (root_params == NULL)
     {
@@ -599,7 +594,7 @@ append_block (HvkBuildContext  *ctx,
 
   if (data == NULL)
     return FALSE;
-  if (!hvk_qemu_block_resolve (device, hvk_build_context_get_config (ctx), &block, error))
+  if (!hvk_qemu_block_resolve (device, data->settings, &block, error))
     return FALSE;
 
   if (hvk_qemu_block_is_scsi (&block))
@@ -672,7 +667,6 @@ append_fs (HvkBuildContext  *ctx,
            GError          **error)
 {
   HvkQemuBuildData *data = begin_device (ctx, device, error);
-  HvkConfig *config = hvk_build_context_get_config (ctx);
   const char *id = hvk_device_get_id (device);
   const char *driver = hvk_qemu_device_string (device, "driver", NULL);
   const char *tag = hvk_qemu_device_string (device, "tag", NULL);
@@ -720,10 +714,10 @@ append_fs (HvkBuildContext  *ctx,
         socket = data->paths->virtiofsd_socket;
       queue_size = hvk_qemu_device_has (device, "queue_size", NULL)
                    ? hvk_qemu_device_uint (device, 1024, "queue_size", NULL)
-                   : hvk_qemu_config_uint (config, "virtio_fs_queue_size", 1024);
+                   : data->settings->virtio_fs_queue_size;
       cache_size = hvk_qemu_device_has (device, "cache_size", NULL)
                    ? hvk_qemu_device_uint (device, 0, "cache_size", NULL)
-                   : hvk_qemu_config_uint (config, "virtio_fs_cache_size", 0);
+                   : data->settings->virtio_fs_cache_size;
       if (queue_size == 0 || (queue_size & (queue_size - 1)) != 0 || queue_size > 1024)
         return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                       "queue size %" G_GUINT64_FORMAT
@@ -780,6 +774,7 @@ append_rng (HvkBuildContext  *ctx,
             GError          **error)
 {
   HvkConfig *config = hvk_build_context_get_config (ctx);
+  HvkQemuBuildData *data;
   const char *id = hvk_device_get_id (device);
   const char *filename = hvk_qemu_device_string (device, "filename", NULL);
   guint64 max_bytes = hvk_qemu_device_uint (device, 0, "max_bytes", NULL);
@@ -787,12 +782,15 @@ append_rng (HvkBuildContext  *ctx,
   g_autoptr(HvkOpts) object = hvk_opts_new ("rng-random");
   g_autoptr(HvkOpts) dev = hvk_opts_new ("virtio-rng-pci");
 
-  if (begin_device (ctx, device, error) == NULL)
+  data = begin_device (ctx, device, error);
+  if (data == NULL)
     return FALSE;
   if (filename == NULL)
-    filename = hvk_qemu_config_string (config, "entropy_source", NULL);
+    filename = data->settings->entropy_source;
   /* A device's own source obeys the config's allow-list too. */
-  else if (!hvk_qemu_check_allowed (config, "filename", "valid_entropy_sources", filename, error))
+  else if (!hvk_qemu_check_allowed (config, "filename", "valid_entropy_sources",
+                                    (const char * const *) data->settings->valid_entropy_sources,
+                                    filename, error))
     {
       g_prefix_error (error, "backend qemu: device '%s' (%s): ", id, hvk_device_get_kind_name (device));
       return FALSE;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Internals shared by the QEMU command-line files (hvk-qemu-cmdline.c,
- * hvk-qemu-appenders*.c, hvk-qemu-kernel-params.c, hvk-qemu-kinds.c).
+/* Internals shared by the QEMU command-line files (hvk-qemu-cmdline*.c,
+ * hvk-qemu-build-data.c, hvk-qemu-appenders*.c, hvk-qemu-kernel-params.c,
+ * hvk-qemu-kinds.c).
  * The lifecycle half only needs hvk-qemu-private.h. */
 
 #include "hvk-qemu-private.h"
@@ -39,6 +40,7 @@ G_BEGIN_DECLS
 typedef struct {
   HvkQemuLayout      *layout;         /* filled as devices are appended */
   const HvkQemuPaths *paths;
+  const HvkQemuSettings *settings;    /* the configuration, read once */
   const char         *machine_type;
   gboolean            pcie;           /* q35: pcie.0 */
   gboolean            tcg;            /* the accelerator is TCG */
@@ -53,20 +55,10 @@ HvkQemuBuildData *hvk_qemu_build_data (HvkBuildContext  *ctx,
                                        HvkDevice        *device,
                                        GError          **error);
 
-/* Config accessors that tolerate keys the core does not declare (they
- * return the fallback) and treat an empty string as unset. */
-const char *hvk_qemu_config_string  (HvkConfig  *config,
-                                     const char *key,
-                                     const char *fallback);
-gboolean    hvk_qemu_config_boolean (HvkConfig  *config,
-                                     const char *key);
-guint64     hvk_qemu_config_uint    (HvkConfig  *config,
-                                     const char *key,
-                                     guint64     fallback);
-const char * const *hvk_qemu_config_strv (HvkConfig  *config,
-                                          const char *key);
-
-guint32     hvk_qemu_config_max_vcpus (HvkConfig *config);
+/* The settings of the build @ctx runs (read once by the builder); outside
+ * the builder, read from @ctx's config into *@owned. */
+const HvkQemuSettings *hvk_qemu_build_settings (HvkBuildContext  *ctx,
+                                                HvkQemuSettings **owned);
 
 /* Device accessors: the first of the NULL-terminated property names the
  * device's kind declares and the device sets; so appenders accept the
@@ -95,6 +87,6 @@ gboolean hvk_qemu_register_net_appenders (HvkPlugin *plugin,
                                           GError   **error);
 
 /* Kernel-param policies registered for "qemu"; exposed for tests. */
-GPtrArray *hvk_qemu_base_kernel_params (HvkConfig *config);
+GPtrArray *hvk_qemu_base_kernel_params (const HvkQemuSettings *settings);
 
 G_END_DECLS

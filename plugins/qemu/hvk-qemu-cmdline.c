@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-#include "hvk-qemu-build.h"
+#include "hvk-qemu-builder.h"
 
 /*
  * The QEMU command line.  hvk_qemu_build_cmdline() runs a flat list of
@@ -19,239 +19,14 @@
  * escaping happens in one place.
  */
 
-/* ---- configuration and device accessors ---- */
-
-const char *
-hvk_qemu_config_string (HvkConfig  *config,
-                        const char *key,
-                        const char *fallback)
-{
-  const char *value;
-
-  if (config == NULL || hvk_config_lookup_key (config, key) == NULL)
-    return fallback;
-  value = hvk_config_get_string (config, key);
-  return value != NULL && *value != '\0' ? value : fallback;
-}
-
-gboolean
-hvk_qemu_config_boolean (HvkConfig  *config,
-                         const char *key)
-{
-  if (config == NULL || hvk_config_lookup_key (config, key) == NULL)
-    return FALSE;
-  return hvk_config_get_boolean (config, key);
-}
-
-guint64
-hvk_qemu_config_uint (HvkConfig  *config,
-                      const char *key,
-                      guint64     fallback)
-{
-  if (hvk_config_lookup_key (config, key) == NULL)
-    return fallback;
-  return hvk_config_get_uint (config, key);
-}
-
-const char * const *
-hvk_qemu_config_strv (HvkConfig  *config,
-                      const char *key)
-{
-  if (hvk_config_lookup_key (config, key) == NULL)
-    return NULL;
-  return hvk_config_get_strv (config, key);
-}
-
-/* default_maxvcpus, 0 meaning every host CPU (as Kata).  An explicit
- * value is kept even above the host's count (Kata caps it there): TCG
- * does not care, and the command line stays the same on every host. */
-guint32
-hvk_qemu_config_max_vcpus (HvkConfig *config)
-{
-  guint64 max = hvk_qemu_config_uint (config, "default_maxvcpus", 0);
-
-  if (max == 0)
-    {
-      long host = sysconf (_SC_NPROCESSORS_ONLN);
-
-      max = host > 0 ? (guint64) host : 1;
-    }
-  return (guint32) MIN (max, HVK_QEMU_MAX_VCPUS);
-}
-
-/* The first of the names the kind declares and the device sets, else the
- * first it declares (whose getter gives the kind's default), else NULL. */
-static const char *
-device_pick_prop (HvkDevice  *device,
-                  gboolean    require_set,
-                  const char *first_name,
-                  va_list     args)
-{
-  HvkDeviceKind *kind = hvk_device_get_kind (device);
-  const char *declared = NULL;
-
-  for (const char *name = first_name; name != NULL; name = va_arg (args, const char *))
-    if (hvk_device_kind_lookup_prop (kind, name) != NULL)
-      {
-        if (hvk_device_has (device, name))
-          return name;
-        if (declared == NULL)
-          declared = name;
-      }
-  return require_set ? NULL : declared;
-}
-
-#define device_first_prop(device, first_name, args) \
-  device_pick_prop ((device), FALSE, (first_name), (args))
-
-const char *
-hvk_qemu_device_string (HvkDevice  *device,
-                        const char *first_name,
-                        ...)
-{
-  va_list args;
-  const char *prop, *value;
-
-  va_start (args, first_name);
-  prop = device_first_prop (device, first_name, args);
-  va_end (args);
-  if (prop == NULL)
-    return NULL;
-  value = hvk_device_get_string (device, prop);
-  return value != NULL && *value != '\0' ? value : NULL;
-}
-
-gboolean
-hvk_qemu_device_has (HvkDevice  *device,
-                     const char *first_name,
-                     ...)
-{
-  va_list args;
-  const char *prop;
-
-  va_start (args, first_name);
-  prop = device_pick_prop (device, TRUE, first_name, args);
-  va_end (args);
-  return prop != NULL;
-}
-
-gboolean
-hvk_qemu_device_boolean (HvkDevice  *device,
-                         gboolean    fallback,
-                         const char *first_name,
-                         ...)
-{
-  va_list args;
-  const char *prop;
-
-  va_start (args, first_name);
-  prop = device_first_prop (device, first_name, args);
-  va_end (args);
-  return prop != NULL ? hvk_device_get_boolean (device, prop) : fallback;
-}
-
-guint64
-hvk_qemu_device_uint (HvkDevice  *device,
-                      guint64     fallback,
-                      const char *first_name,
-                      ...)
-{
-  va_list args;
-  const char *prop;
-
-  va_start (args, first_name);
-  prop = device_first_prop (device, first_name, args);
-  va_end (args);
-  return prop != NULL ? hvk_device_get_uint (device, prop) : fallback;
-}
-
-const char * const *
-hvk_qemu_device_strv (HvkDevice  *device,
-                      const char *first_name,
-                      ...)
-{
-  va_list args;
-  const char *prop;
-
-  va_start (args, first_name);
-  prop = device_first_prop (device, first_name, args);
-  va_end (args);
-  return prop != NULL ? hvk_device_get_strv (device, prop) : NULL;
-}
-
-HvkQemuBuildData *
-hvk_qemu_build_data (HvkBuildContext  *ctx,
-                     HvkDevice        *device,
-                     GError          **error)
-{
-  HvkQemuBuildData *data = hvk_build_context_get_backend_data (ctx);
-
-  if (data == NULL || g_strcmp0 (hvk_build_context_get_backend (ctx), HVK_QEMU_BACKEND_NAME) != 0)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "backend qemu: device '%s' (%s): its appender only runs inside "
-                   "the qemu command-line builder",
-                   hvk_device_get_id (device), hvk_device_get_kind_name (device));
-      return NULL;
-    }
-  return data;
-}
-
 /* ---- the builder ---- */
 
-typedef struct {
-  HvkRegistry        *registry;
-  const char         *id;
-  HvkConfig          *config;
-  const HvkQemuPaths *paths;
-  GPtrArray          *extra_devices;
-
-  HvkCmdline         *cmdline;
-  HvkBuildContext    *ctx;
-  HvkQemuBuildData   *data;
-  HvkQemuLayout      *layout;
-
-  /* Resolved once by resolve_setup(), read by the builders. */
-  const char         *machine_type;
-  const char         *accelerators;   /* machine_accelerators, no leading comma */
-  const char         *initrd;
-  const char         *image;          /* NULL when an initrd is used */
-  gboolean            nvdimm_image;
-  gboolean            iommu;
-  guint32             vcpus;
-  guint32             max_vcpus;
-  guint64             memory_mb;
-  guint64             max_memory_mb;
-  guint64             memory_slots;
-
-  /* govmm's memory knobs */
-  gboolean            hugepages;
-  gboolean            file_backed;
-  gboolean            mem_shared;
-  gboolean            mem_prealloc;
-  const char         *mem_path;
-  gboolean            incoming_defer;
-
-  char               *kernel_cmdline; /* what -append carries (built without -kernel too) */
-  char               *uuid;           /* what -uuid carries */
-} HvkQemuBuilder;
-
-typedef gboolean (*HvkQemuBuildFunc) (HvkQemuBuilder *b,
-                                      GError        **error);
-
-static gboolean
-config_error (HvkQemuBuilder  *b,
-              GError         **error,
-              const char      *key,
-              const char      *format,
-              ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-config_error (HvkQemuBuilder  *b,
-              GError         **error,
-              const char      *key,
-              const char      *format,
-              ...)
+gboolean
+hvk_qemu_builder_config_error (HvkQemuBuilder  *b,
+                               GError         **error,
+                               const char      *key,
+                               const char      *format,
+                               ...)
 {
   va_list args;
   g_autofree char *message = NULL;
@@ -304,15 +79,15 @@ static gboolean
 resolve_setup (HvkQemuBuilder  *b,
                GError         **error)
 {
-  HvkConfig *config = b->config;
+  const HvkQemuSettings *settings = b->settings;
   gboolean sets_accel;
   const char *shared_fs;
   const char *file_mem_backend;
   gboolean templating;
   guint64 host_mb;
 
-  b->machine_type = hvk_qemu_config_string (config, "machine_type", "q35");
-  b->accelerators = hvk_qemu_config_string (config, "machine_accelerators", NULL);
+  b->machine_type = settings->machine_type;
+  b->accelerators = settings->machine_accelerators;
   while (b->accelerators != NULL && *b->accelerators == ',')
     b->accelerators++;
   if (b->accelerators != NULL && *b->accelerators == '\0')
@@ -322,39 +97,39 @@ resolve_setup (HvkQemuBuilder  *b,
   b->data->tcg = accelerators_select_tcg (b->accelerators, &sets_accel);
   b->layout->pcie = b->data->pcie;
 
-  b->initrd = hvk_qemu_config_string (config, "initrd", NULL);
-  b->image = b->initrd == NULL ? hvk_qemu_config_string (config, "image", NULL) : NULL;
-  b->nvdimm_image = b->image != NULL && !hvk_qemu_config_boolean (config, "disable_image_nvdimm");
-  b->iommu = hvk_qemu_config_boolean (config, "enable_iommu");
+  b->initrd = settings->initrd;
+  b->image = b->initrd == NULL ? settings->image : NULL;
+  b->nvdimm_image = b->image != NULL && !settings->disable_image_nvdimm;
+  b->iommu = settings->enable_iommu;
   if (b->iommu && !b->data->pcie)
-    return config_error (b, error, "enable_iommu",
+    return hvk_qemu_builder_config_error (b, error, "enable_iommu",
                          "the intel-iommu device needs machine_type=q35, not %s",
                          b->machine_type);
 
   /* Kata's cpuTopology: one core per socket, a socket per possible vCPU. */
-  b->vcpus = hvk_config_get_num_vcpus (config);
+  b->vcpus = settings->num_vcpus;
   if (b->vcpus == 0)
     b->vcpus = 1;
-  b->max_vcpus = hvk_qemu_config_max_vcpus (config);
+  b->max_vcpus = settings->max_vcpus;
   if (b->max_vcpus < b->vcpus)
-    return config_error (b, error, "default_maxvcpus",
+    return hvk_qemu_builder_config_error (b, error, "default_maxvcpus",
                          "%u must be equal to or greater than the %u boot vCPUs",
                          b->max_vcpus, b->vcpus);
 
-  b->memory_mb = hvk_qemu_config_uint (config, "default_memory", 2048);
+  b->memory_mb = settings->default_memory;
   if (b->memory_mb == 0)
     b->memory_mb = 2048;
   host_mb = host_memory_mb ();
   /* 0 means the host's memory (Kata); an explicit value is kept. */
-  b->max_memory_mb = hvk_qemu_config_uint (config, "default_maxmemory", 0);
+  b->max_memory_mb = settings->default_maxmemory;
   if (b->max_memory_mb == 0)
     b->max_memory_mb = host_mb;
   if (b->max_memory_mb < b->memory_mb)
     b->max_memory_mb = b->memory_mb;
-  b->max_memory_mb += hvk_qemu_config_uint (config, "memory_offset", 0);
-  b->memory_slots = hvk_qemu_config_uint (config, "memory_slots", 10);
+  b->max_memory_mb += settings->memory_offset;
+  b->memory_slots = settings->memory_slots;
   if (b->memory_slots > 255)
-    return config_error (b, error, "memory_slots", "%" G_GUINT64_FORMAT
+    return hvk_qemu_builder_config_error (b, error, "memory_slots", "%" G_GUINT64_FORMAT
                          " is more than QEMU's 255", b->memory_slots);
 
   b->layout->boot_vcpus = b->vcpus;
@@ -364,28 +139,26 @@ resolve_setup (HvkQemuBuilder  *b,
   b->layout->memory_slots = (guint32) b->memory_slots;
 
   /* Memory knobs, as Kata's CreateVM sets them. */
-  b->hugepages = hvk_qemu_config_boolean (config, "enable_hugepages");
-  b->mem_prealloc = hvk_qemu_config_boolean (config, "enable_mem_prealloc");
+  b->hugepages = settings->enable_hugepages;
+  b->mem_prealloc = settings->enable_mem_prealloc;
 
-  templating = hvk_qemu_config_boolean (config, "boot_to_be_template") ||
-               hvk_qemu_config_boolean (config, "boot_from_template");
-  if (hvk_qemu_config_boolean (config, "boot_to_be_template") &&
-      hvk_qemu_config_boolean (config, "boot_from_template"))
-    return config_error (b, error, "boot_from_template",
+  templating = settings->boot_to_be_template || settings->boot_from_template;
+  if (settings->boot_to_be_template && settings->boot_from_template)
+    return hvk_qemu_builder_config_error (b, error, "boot_from_template",
                          "a VM cannot both boot to be a template and boot from one");
   if (templating)
     {
-      b->mem_path = hvk_qemu_config_string (config, "memory_path", NULL);
+      b->mem_path = settings->memory_path;
       if (b->mem_path == NULL)
-        return config_error (b, error, "memory_path",
+        return hvk_qemu_builder_config_error (b, error, "memory_path",
                              "VM templating needs the template memory file");
       b->file_backed = TRUE;
-      b->mem_shared = hvk_qemu_config_boolean (config, "boot_to_be_template");
-      b->incoming_defer = hvk_qemu_config_boolean (config, "boot_from_template");
+      b->mem_shared = settings->boot_to_be_template;
+      b->incoming_defer = settings->boot_from_template;
     }
 
-  shared_fs = hvk_qemu_config_string (config, "shared_fs", "none");
-  file_mem_backend = hvk_qemu_config_string (config, "file_mem_backend", NULL);
+  shared_fs = settings->shared_fs;
+  file_mem_backend = settings->file_mem_backend;
   if (g_str_equal (shared_fs, "virtio-fs") || g_str_equal (shared_fs, "virtio-fs-nydus") ||
       file_mem_backend != NULL)
     {
@@ -394,7 +167,7 @@ resolve_setup (HvkQemuBuilder  *b,
       /* Templating boots the template with shared memory and its clones
        * without; virtio-fs always needs it shared. */
       if (templating)
-        return config_error (b, error, file_mem_backend != NULL ? "file_mem_backend" : "shared_fs",
+        return hvk_qemu_builder_config_error (b, error, file_mem_backend != NULL ? "file_mem_backend" : "shared_fs",
                              "VM templating does not work with virtio-fs or file-backed memory");
       if (g_file_test (target, G_FILE_TEST_IS_DIR))
         {
@@ -403,7 +176,7 @@ resolve_setup (HvkQemuBuilder  *b,
           b->mem_path = target;
         }
       else if (file_mem_backend != NULL)
-        return config_error (b, error, "file_mem_backend", "directory %s does not exist",
+        return hvk_qemu_builder_config_error (b, error, "file_mem_backend", "directory %s does not exist",
                              file_mem_backend);
       else
         g_debug ("%s does not exist: guest memory is not file-backed", target);
@@ -489,7 +262,7 @@ build_cpu (HvkQemuBuilder  *b,
            GError         **error)
 {
   g_autoptr(HvkOpts) opts = hvk_opts_new (b->data->tcg ? "max" : "host");
-  const char *features = hvk_qemu_config_string (b->config, "cpu_features", NULL);
+  const char *features = b->settings->cpu_features;
 
   if (features != NULL)
     {
@@ -544,7 +317,7 @@ static gboolean
 build_qmp (HvkQemuBuilder  *b,
            GError         **error)
 {
-  const char *extra = hvk_qemu_config_string (b->config, "extra_monitor_socket", NULL);
+  const char *extra = b->settings->extra_monitor_socket;
   g_autofree char *extra_path = NULL;
 
   if (!add_unix_server (b->cmdline, "-qmp", "QMP", b->paths->qmp_socket, error))
@@ -560,7 +333,7 @@ build_qmp (HvkQemuBuilder  *b,
         return add_unix_server (b->cmdline, monitor_flags[i].flag, "extra monitor",
                                 extra_path, error);
       }
-  return config_error (b, error, "extra_monitor_socket",
+  return hvk_qemu_builder_config_error (b, error, "extra_monitor_socket",
                        "'%s' is not one of hmp, qmp or qmp-pretty", extra);
 }
 
@@ -575,253 +348,6 @@ build_memory (HvkQemuBuilder  *b,
   hvk_opts_add_uint (opts, "slots", b->memory_slots);
   hvk_opts_add_printf (opts, "maxmem", "%" G_GUINT64_FORMAT "M", b->max_memory_mb);
   return hvk_cmdline_add_opts (b->cmdline, "-m", opts, error);
-}
-
-/* A built-in device of one of the kinds this backend (or the core)
- * registers, appended like any other so another plugin may replace it. */
-static gboolean
-append_builtin (HvkQemuBuilder  *b,
-                const char      *kind_name,
-                const char      *id,
-                GError         **error,
-                const char      *first_prop,
-                ...) G_GNUC_NULL_TERMINATED;
-
-static gboolean
-append_builtin (HvkQemuBuilder  *b,
-                const char      *kind_name,
-                const char      *id,
-                GError         **error,
-                const char      *first_prop,
-                ...)
-{
-  HvkDeviceKind *kind = hvk_registry_lookup_device_kind (b->registry, kind_name);
-  g_autoptr(HvkDevice) device = NULL;
-  va_list args;
-
-  if (kind == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
-                   "backend qemu: device kind '%s' is not registered (is the qemu plugin loaded?)",
-                   kind_name);
-      return FALSE;
-    }
-  device = hvk_device_new (kind, id);
-
-  va_start (args, first_prop);
-  for (const char *prop = first_prop; prop != NULL; prop = va_arg (args, const char *))
-    {
-      const char *value = va_arg (args, const char *);
-
-      if (value == NULL)
-        continue;
-      if (!hvk_device_set_from_string (device, prop, value, error))
-        {
-          va_end (args);
-          return FALSE;
-        }
-    }
-  va_end (args);
-
-  return hvk_registry_append_device (b->registry, b->ctx, device, b->cmdline, error);
-}
-
-static gboolean
-append_bridges (HvkQemuBuilder  *b,
-                GError         **error)
-{
-  guint64 n = hvk_qemu_config_uint (b->config, "default_bridges", 1);
-  const char *type = b->data->pcie ? "pcie-pci-bridge" : "pci-bridge";
-
-  /* Only PC machines get bridges (Kata's genericBridges). */
-  if (!g_str_equal (b->machine_type, "q35") && !g_str_equal (b->machine_type, "pc") &&
-      !g_str_has_prefix (b->machine_type, "pc-"))
-    return TRUE;
-  if (n > HVK_QEMU_MAX_BRIDGES)
-    n = HVK_QEMU_MAX_BRIDGES;
-
-  for (guint64 i = 0; i < n; i++)
-    {
-      g_autofree char *id = g_strdup_printf ("%s-%" G_GUINT64_FORMAT, type, i);
-      g_autofree char *addr = g_strdup_printf ("%" G_GUINT64_FORMAT, HVK_QEMU_BRIDGE_FIRST_ADDR + i);
-      g_autofree char *chassis = g_strdup_printf ("%" G_GUINT64_FORMAT, i + 1);
-
-      if (!append_builtin (b, HVK_QEMU_KIND_BRIDGE, id, error,
-                           "type", type,
-                           "bus", b->data->pcie ? "pcie.0" : "pci.0",
-                           "addr", addr,
-                           "chassis", chassis,
-                           NULL))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-append_root_ports (HvkQemuBuilder  *b,
-                   GError         **error)
-{
-  guint64 n = hvk_qemu_config_uint (b->config, "pcie_root_port", 0);
-
-  if (n == 0)
-    return TRUE;
-  if (!b->data->pcie)
-    return config_error (b, error, "pcie_root_port",
-                         "PCIe root ports need machine_type=q35, not %s", b->machine_type);
-  if (n > 32)
-    return config_error (b, error, "pcie_root_port",
-                         "%" G_GUINT64_FORMAT " is more than 32", n);
-
-  for (guint64 i = 0; i < n; i++)
-    {
-      g_autofree char *id = g_strdup_printf ("rp%" G_GUINT64_FORMAT, i);
-      g_autofree char *slot = g_strdup_printf ("%" G_GUINT64_FORMAT, i);
-
-      if (!append_builtin (b, HVK_QEMU_KIND_ROOT_PORT, id, error,
-                           "bus", "pcie.0",
-                           "chassis", "0",
-                           "slot", slot,
-                           NULL))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-append_console (HvkQemuBuilder  *b,
-                GError         **error)
-{
-  gboolean legacy = hvk_qemu_config_boolean (b->config, "use_legacy_serial");
-
-  return append_builtin (b, HVK_DEVICE_KIND_CONSOLE, HVK_QEMU_CONSOLE_ID, error,
-                         "backend", legacy ? "serial" : "socket",
-                         "path", b->paths->console_socket,
-                         NULL);
-}
-
-static gboolean
-append_image (HvkQemuBuilder  *b,
-              GError         **error)
-{
-  if (b->image == NULL)
-    return TRUE;
-  return append_builtin (b, HVK_QEMU_KIND_IMAGE, HVK_QEMU_IMAGE_ID, error,
-                         "path", b->image,
-                         "nvdimm", b->nvdimm_image ? "true" : "false",
-                         NULL);
-}
-
-static gboolean
-append_iommu (HvkQemuBuilder  *b,
-              GError         **error)
-{
-  if (!b->iommu)
-    return TRUE;
-  return append_builtin (b, HVK_QEMU_KIND_IOMMU, HVK_QEMU_IOMMU_ID, error, NULL, NULL);
-}
-
-static gboolean
-append_pvpanic (HvkQemuBuilder  *b,
-                GError         **error)
-{
-  if (hvk_qemu_config_string (b->config, "guest_memory_dump_path", NULL) == NULL)
-    return TRUE;
-  return append_builtin (b, HVK_QEMU_KIND_PVPANIC, HVK_QEMU_PVPANIC_ID, error,
-                         "no_shutdown", "true", NULL);
-}
-
-static gboolean
-append_scsi_controller (HvkQemuBuilder  *b,
-                        GError         **error)
-{
-  const char *driver = hvk_qemu_config_string (b->config, "block_device_driver", "virtio-scsi");
-
-  if (!g_str_equal (driver, "virtio-scsi"))
-    return TRUE;
-  return append_builtin (b, HVK_QEMU_KIND_SCSI_CONTROLLER, HVK_QEMU_SCSI_CONTROLLER_ID, error,
-                         "iothread",
-                         hvk_qemu_config_boolean (b->config, "enable_iothreads") ? "iothread0" : NULL,
-                         NULL);
-}
-
-static gboolean
-append_rng (HvkQemuBuilder  *b,
-            GError         **error)
-{
-  return append_builtin (b, HVK_DEVICE_KIND_RNG, HVK_QEMU_RNG_ID, error,
-                         "filename", hvk_qemu_config_string (b->config, "entropy_source", NULL),
-                         NULL);
-}
-
-static gboolean
-has_fs_device (GPtrArray *devices)
-{
-  for (guint i = 0; devices != NULL && i < devices->len; i++)
-    if (g_str_equal (hvk_device_get_kind_name (g_ptr_array_index (devices, i)), HVK_DEVICE_KIND_FS))
-      return TRUE;
-  return FALSE;
-}
-
-/* shared_fs with a shared_path and no fs device of the user's: the shared
- * directory Kata's sandbox adds, tag kataShared (virtio-fs through the
- * virtiofsd the lifecycle starts on the VM's vhost-fs.sock). */
-static gboolean
-append_shared_fs (HvkQemuBuilder  *b,
-                  GError         **error)
-{
-  const char *shared_fs = hvk_qemu_config_string (b->config, "shared_fs", "none");
-  const char *shared_path = hvk_qemu_config_string (b->config, "shared_path", NULL);
-  const char *driver;
-
-  if (g_str_equal (shared_fs, "virtio-fs"))
-    driver = "virtio-fs";
-  else if (g_str_equal (shared_fs, "virtio-9p"))
-    driver = "virtio-9p";
-  else
-    return TRUE;
-  if (shared_path == NULL || has_fs_device (hvk_config_get_devices (b->config)) ||
-      has_fs_device (b->extra_devices))
-    return TRUE;
-  return append_builtin (b, HVK_DEVICE_KIND_FS, HVK_QEMU_SHARED_FS_ID, error,
-                         "driver", driver,
-                         "path", shared_path,
-                         "tag", HVK_QEMU_SHARED_FS_TAG,
-                         NULL);
-}
-
-static gboolean
-append_device_list (HvkQemuBuilder  *b,
-                    GPtrArray       *devices,
-                    GError         **error)
-{
-  for (guint i = 0; devices != NULL && i < devices->len; i++)
-    if (!hvk_registry_append_device (b->registry, b->ctx, g_ptr_array_index (devices, i),
-                                     b->cmdline, error))
-      return FALSE;
-  return TRUE;
-}
-
-/* Devices, in Kata's buildDevices order: bridges first so they get the
- * first free PCI addresses, then root ports, console, image, vIOMMU,
- * pvpanic, SCSI controller and RNG, the shared directory; then the
- * configuration's devices and those cold-plugged with add_device(). */
-static gboolean
-build_devices (HvkQemuBuilder  *b,
-               GError         **error)
-{
-  if (!append_bridges (b, error) ||
-      !append_root_ports (b, error) ||
-      !append_console (b, error) ||
-      !append_image (b, error) ||
-      !append_iommu (b, error) ||
-      !append_pvpanic (b, error) ||
-      !append_scsi_controller (b, error) ||
-      !append_rng (b, error) ||
-      !append_shared_fs (b, error))
-    return FALSE;
-
-  return append_device_list (b, hvk_config_get_devices (b->config), error) &&
-         append_device_list (b, b->extra_devices, error);
 }
 
 /* -rtc base=utc,driftfix=slew,clock=host */
@@ -852,7 +378,7 @@ static gboolean
 build_pflash (HvkQemuBuilder  *b,
               GError         **error)
 {
-  const char * const *pflashes = hvk_qemu_config_strv (b->config, "pflashes");
+  const char * const *pflashes = (const char * const *) b->settings->pflashes;
   guint unit = 0;
 
   for (guint i = 0; pflashes != NULL && pflashes[i] != NULL; i++)
@@ -943,7 +469,7 @@ static gboolean
 build_kernel (HvkQemuBuilder  *b,
               GError         **error)
 {
-  const char *kernel = hvk_qemu_config_string (b->config, "kernel", NULL);
+  const char *kernel = b->settings->kernel;
   g_autoptr(GPtrArray) params = NULL;
 
   params = hvk_registry_build_kernel_params (b->registry, b->ctx, error);
@@ -970,7 +496,7 @@ static gboolean
 build_bios (HvkQemuBuilder  *b,
             GError         **error)
 {
-  const char *firmware = hvk_qemu_config_string (b->config, "firmware", NULL);
+  const char *firmware = b->settings->firmware;
 
   if (firmware == NULL)
     return TRUE;
@@ -1016,7 +542,7 @@ static gboolean
 build_sandbox (HvkQemuBuilder  *b,
                GError         **error)
 {
-  const char *sandbox = hvk_qemu_config_string (b->config, "seccompsandbox", NULL);
+  const char *sandbox = b->settings->seccompsandbox;
   g_autoptr(HvkOpts) opts = NULL;
 
   if (sandbox == NULL)
@@ -1052,7 +578,7 @@ static const HvkQemuBuildFunc build_steps[] = {
   build_cpu,
   build_qmp,
   build_memory,
-  build_devices,
+  hvk_qemu_build_devices,
   build_rtc,
   build_global,
   build_pflash,
@@ -1068,33 +594,37 @@ static const HvkQemuBuildFunc build_steps[] = {
 };
 
 static HvkCmdline *
-qemu_build (HvkRegistry         *registry,
-            const char          *id,
-            HvkConfig           *config,
-            const HvkQemuPaths  *paths,
-            GPtrArray           *extra_devices,
-            HvkQemuLayout      **out_layout,
-            char               **out_kernel_cmdline,
-            char               **out_uuid,
-            GError             **error)
+qemu_build (HvkRegistry            *registry,
+            const char             *id,
+            HvkConfig              *config,
+            const HvkQemuSettings  *settings,
+            const HvkQemuPaths     *paths,
+            GPtrArray              *extra_devices,
+            HvkQemuLayout         **out_layout,
+            char                  **out_kernel_cmdline,
+            char                  **out_uuid,
+            GError                **error)
 {
   g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
   g_autoptr(HvkCmdline) cmdline = NULL;
   g_autoptr(HvkBuildContext) ctx = NULL;
   HvkQemuBuildData *data = g_new0 (HvkQemuBuildData, 1);
   HvkQemuBuilder b = { 0, };
-  const char *program;
+  g_autoptr(HvkQemuSettings) owned = NULL;
 
-  program = hvk_qemu_config_string (config, "path", HVK_QEMU_DEFAULT_PATH);
-  cmdline = hvk_cmdline_new (program);
+  if (settings == NULL)
+    settings = owned = hvk_qemu_settings_new (config);
+  cmdline = hvk_cmdline_new (settings->path);
   ctx = hvk_build_context_new (registry, HVK_QEMU_BACKEND_NAME, id, config);
   data->layout = layout;
   data->paths = paths;
+  data->settings = settings;
   hvk_build_context_set_backend_data (ctx, data, g_free);
 
   b.registry = registry;
   b.id = id;
   b.config = config;
+  b.settings = settings;
   b.paths = paths;
   b.extra_devices = extra_devices;
   b.cmdline = cmdline;
@@ -1122,15 +652,16 @@ qemu_build (HvkRegistry         *registry,
 }
 
 HvkCmdline *
-hvk_qemu_build_cmdline (HvkRegistry         *registry,
-                        const char          *id,
-                        HvkConfig           *config,
-                        const HvkQemuPaths  *paths,
-                        GPtrArray           *extra_devices,
-                        HvkQemuLayout      **out_layout,
-                        char               **out_kernel_cmdline,
-                        char               **out_uuid,
-                        GError             **error)
+hvk_qemu_build_cmdline (HvkRegistry            *registry,
+                        const char             *id,
+                        HvkConfig              *config,
+                        const HvkQemuSettings  *settings,
+                        const HvkQemuPaths     *paths,
+                        GPtrArray              *extra_devices,
+                        HvkQemuLayout         **out_layout,
+                        char                  **out_kernel_cmdline,
+                        char                  **out_uuid,
+                        GError                **error)
 {
   g_return_val_if_fail (registry != NULL, NULL);
   g_return_val_if_fail (id != NULL, NULL);
@@ -1138,7 +669,7 @@ hvk_qemu_build_cmdline (HvkRegistry         *registry,
   g_return_val_if_fail (paths != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return qemu_build (registry, id, config, paths, extra_devices, out_layout,
+  return qemu_build (registry, id, config, settings, paths, extra_devices, out_layout,
                      out_kernel_cmdline, out_uuid, error);
 }
 
@@ -1167,7 +698,8 @@ hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
   paths.pid_file = g_build_filename (paths.vm_dir, "pid", NULL);
   paths.virtiofsd_socket = g_build_filename (paths.vm_dir, "vhost-fs.sock", NULL);
 
-  cmdline = qemu_build (registry, id, config, &paths, NULL, NULL, &kernel_cmdline, NULL, error);
+  cmdline = qemu_build (registry, id, config, NULL, &paths, NULL, NULL, &kernel_cmdline, NULL,
+                        error);
   hvk_qemu_paths_clear (&paths);
   if (cmdline == NULL)
     return NULL;

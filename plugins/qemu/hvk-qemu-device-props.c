@@ -17,8 +17,8 @@ static const char * const block_aios[] = { "threads", "native", "io_uring", NULL
 /* Every setting of a disk, read once: the appender and hotplug both
  * start here. */
 gboolean
-hvk_qemu_block_resolve (HvkDevice     *device,
-                        HvkConfig     *config,
+hvk_qemu_block_resolve (HvkDevice             *device,
+                        const HvkQemuSettings *settings,
                         HvkQemuBlock  *block,
                         GError       **error)
 {
@@ -30,22 +30,22 @@ hvk_qemu_block_resolve (HvkDevice     *device,
   block->aio = hvk_qemu_device_string (device, "aio", NULL);
   block->serial = hvk_qemu_device_string (device, "serial", NULL);
   block->readonly = hvk_qemu_device_boolean (device, FALSE, "readonly", NULL);
-  block->cache_set = hvk_qemu_config_boolean (config, "block_device_cache_set");
-  block->cache_direct = hvk_qemu_config_boolean (config, "block_device_cache_direct");
-  block->cache_noflush = hvk_qemu_config_boolean (config, "block_device_cache_noflush");
+  block->cache_set = settings->block_device_cache_set;
+  block->cache_direct = settings->block_device_cache_direct;
+  block->cache_noflush = settings->block_device_cache_noflush;
 
   if (block->path == NULL)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
   if (block->format == NULL)
     block->format = "raw";
   if (block->driver == NULL)
-    block->driver = hvk_qemu_config_string (config, "block_device_driver", "virtio-scsi");
+    block->driver = settings->block_device_driver;
   if (!g_str_equal (block->driver, "virtio-blk") && !g_str_equal (block->driver, "virtio-scsi"))
     return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
                                   "block driver '%s' is not supported by the qemu backend "
                                   "(virtio-blk or virtio-scsi)", block->driver);
   if (block->aio == NULL)
-    block->aio = hvk_qemu_config_string (config, "block_device_aio", "threads");
+    block->aio = settings->block_device_aio;
   if (!g_strv_contains (block_aios, block->aio))
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "aio '%s' is not threads, native or io_uring", block->aio);
@@ -192,8 +192,8 @@ is_mac_address (const char *text)
 /* Every setting of an interface, read once: the appender and hotplug
  * both start here. */
 gboolean
-hvk_qemu_net_resolve (HvkDevice    *device,
-                      HvkConfig    *config,
+hvk_qemu_net_resolve (HvkDevice             *device,
+                      const HvkQemuSettings *settings,
                       HvkQemuNet   *net,
                       GError      **error)
 {
@@ -206,7 +206,7 @@ hvk_qemu_net_resolve (HvkDevice    *device,
   net->vhost_fds = hvk_qemu_device_strv (device, "vhost_fds", NULL);
   net->n_fds = net->fds != NULL ? g_strv_length ((char **) net->fds) : 0;
   net->n_vhost_fds = net->vhost_fds != NULL ? g_strv_length ((char **) net->vhost_fds) : 0;
-  net->vhost = !hvk_qemu_config_boolean (config, "disable_vhost_net");
+  net->vhost = !settings->disable_vhost_net;
   net->socket = hvk_qemu_device_string (device, "socket", NULL);
   net->queues = hvk_qemu_device_uint (device, 1, "queues", NULL);
 

@@ -11,6 +11,8 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-qemu-settings.h"
+
 G_BEGIN_DECLS
 
 /* A block device's settings, resolved from the device and the config
@@ -31,10 +33,10 @@ typedef struct {
   gboolean    host_device;   /* the path is a block device */
 } HvkQemuBlock;
 
-gboolean hvk_qemu_block_resolve (HvkDevice     *device,
-                                 HvkConfig     *config,
-                                 HvkQemuBlock  *block,
-                                 GError       **error);
+gboolean hvk_qemu_block_resolve (HvkDevice             *device,
+                                 const HvkQemuSettings *settings,
+                                 HvkQemuBlock          *block,
+                                 GError               **error);
 
 gboolean hvk_qemu_block_probe   (HvkQemuBlock  *block,
                                  GError       **error);
@@ -86,10 +88,10 @@ typedef struct {
   guint64              queues;       /* vhost-user */
 } HvkQemuNet;
 
-gboolean hvk_qemu_net_resolve   (HvkDevice    *device,
-                                 HvkConfig    *config,
-                                 HvkQemuNet   *net,
-                                 GError      **error);
+gboolean hvk_qemu_net_resolve   (HvkDevice             *device,
+                                 const HvkQemuSettings *settings,
+                                 HvkQemuNet            *net,
+                                 GError               **error);
 
 /* The netdev of a tap interface by name (-netdev tap,… / netdev_add)
  * or, on the command line, by descriptors (@fds, @vhost_fds: QEMU's

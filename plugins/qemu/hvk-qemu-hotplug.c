@@ -82,7 +82,7 @@ count_cold_scsi_disk (gpointer data,
 
   /* As the appender saw it (a disk it refused did not start the VM). */
   if (g_strcmp0 (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK) == 0
-      && hvk_qemu_block_resolve (device, count->self->config, &block, NULL)
+      && hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (count->self), &block, NULL)
       && hvk_qemu_block_is_scsi (&block))
     count->n++;
 }
@@ -285,7 +285,7 @@ hotplug_block (HvkQemuHypervisor *self,
   g_autoptr(JsonObject) args = NULL;
   g_autoptr(JsonObject) record = NULL;
 
-  if (!hvk_qemu_block_resolve (device, self->config, &block, error)
+  if (!hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, error)
       || !hvk_qemu_block_probe (&block, error))
     return FALSE;
 
@@ -362,7 +362,7 @@ hotplug_net (HvkQemuHypervisor *self,
   HvkQemuPlace place = { NULL, -1, -1 };
   HvkQemuNet net;
 
-  if (!hvk_qemu_net_resolve (device, self->config, &net, error))
+  if (!hvk_qemu_net_resolve (device, hvk_qemu_vm_settings (self), &net, error))
     return FALSE;
   /* Descriptors (and so macvtap) would have to be passed over QMP
    * (getfd), a vhost-user socket added as a chardev: not done. */
@@ -847,7 +847,7 @@ max_vcpus (HvkQemuHypervisor *self)
 {
   if (self->layout != NULL && self->layout->max_vcpus > 0)
     return self->layout->max_vcpus;
-  return (guint32) hvk_config_get_uint (self->config, "default_maxvcpus");
+  return (guint32) hvk_qemu_vm_settings (self)->default_maxvcpus;
 }
 
 /* Hot-plugged CPUs, newest last. */
@@ -1126,7 +1126,7 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
 
   /* Shared file-backed memory where the boot memory is (virtio-fs and
    * file_mem_backend need the guest's memory mappable by another process). */
-  mem_path = hvk_qemu_config_string (self->config, "file_mem_backend", NULL);
+  mem_path = hvk_qemu_vm_settings (self)->file_mem_backend;
   if (mem_path == NULL && hvk_qemu_vm_is_virtio_fs (self))
     mem_path = "/dev/shm";
   if (mem_path != NULL)

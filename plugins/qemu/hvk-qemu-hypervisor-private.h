@@ -35,6 +35,8 @@ struct _HvkQemuHypervisor
 
   char          *id;
   HvkConfig     *config;
+  HvkQemuSettings *settings;       /* config read once: hvk_qemu_vm_settings() */
+  HvkConfig     *settings_config;  /* the config settings were read from */
   char          *store;
   HvkQemuPaths   paths;
   char          *log_file;
@@ -70,6 +72,8 @@ struct _HvkQemuHypervisor
 
 /* hvk-qemu-hypervisor.c */
 HvkRegistry *hvk_qemu_vm_registry      (HvkQemuHypervisor *self);
+/* The VM's config read once (after create_vm() validated it). */
+const HvkQemuSettings *hvk_qemu_vm_settings (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_is_virtio_fs  (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_alive         (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_check_state   (HvkQemuHypervisor *self, const char *operation,

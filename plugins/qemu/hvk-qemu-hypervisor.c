@@ -60,10 +60,24 @@ hvk_qemu_vm_registry (HvkQemuHypervisor *self)
   return registry ? registry : hvk_registry_get_default ();
 }
 
+const HvkQemuSettings *
+hvk_qemu_vm_settings (HvkQemuHypervisor *self)
+{
+  /* Read on first use after create_vm() validated the config, or after a
+   * restore replaced it. */
+  if (self->settings == NULL || self->settings_config != self->config)
+    {
+      g_clear_pointer (&self->settings, hvk_qemu_settings_free);
+      self->settings = hvk_qemu_settings_new (self->config);
+      self->settings_config = self->config;
+    }
+  return self->settings;
+}
+
 gboolean
 hvk_qemu_vm_is_virtio_fs (HvkQemuHypervisor *self)
 {
-  return g_strcmp0 (hvk_qemu_config_string (self->config, "shared_fs", NULL), "virtio-fs") == 0;
+  return g_strcmp0 (hvk_qemu_vm_settings (self)->shared_fs, "virtio-fs") == 0;
 }
 
 gboolean
@@ -239,6 +253,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
 
   g_free (self->id);
   g_clear_object (&self->config);
+  g_clear_pointer (&self->settings, hvk_qemu_settings_free);
   g_free (self->store);
   hvk_qemu_paths_clear (&self->paths);
   g_free (self->log_file);
@@ -285,8 +300,8 @@ hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self,
   /* The builder says which kernel command line and uuid it used: no
    * re-scan of the argv, no second build when there is no -append. */
   cmdline = hvk_qemu_build_cmdline (hvk_qemu_vm_registry (self), self->id, self->config,
-                                    &self->paths, self->cold_devices, &layout,
-                                    &kernel_cmdline, &uuid, error);
+                                    hvk_qemu_vm_settings (self), &self->paths,
+                                    self->cold_devices, &layout, &kernel_cmdline, &uuid, error);
   if (cmdline == NULL)
     return FALSE;
 
@@ -384,6 +399,10 @@ create_vm_steps (HvkQemuHypervisor *self,
 
   if (!hvk_config_validate (self->config, error))
     return FALSE;
+  /* Validation may set values: the settings are read after it, once for
+   * the command line and the lifecycle. */
+  g_clear_pointer (&self->settings, hvk_qemu_settings_free);
+  hvk_qemu_vm_settings (self);
 
   kernel = hvk_config_get_asset_path (self->config, HVK_ASSET_KERNEL);
   if (!check_file (self->config, "kernel", "kernel", kernel, FALSE, error))
@@ -400,6 +419,7 @@ create_vm_steps (HvkQemuHypervisor *self,
   /* argv[0] is the binary the builder resolved (config `path` or the
    * default): the default obeys valid_hypervisor_paths too. */
   return hvk_qemu_check_allowed (self->config, "path", "valid_hypervisor_paths",
+                                 (const char * const *) hvk_qemu_vm_settings (self)->valid_hypervisor_paths,
                                  self->argv[0], error)
          && check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
 }
@@ -646,7 +666,10 @@ qemu_disconnect (HvkHypervisor *hypervisor)
 static HvkCapabilities
 qemu_capabilities (HvkHypervisor *hypervisor)
 {
-  return hvk_qemu_capabilities_for_config (HVK_QEMU_HYPERVISOR (hypervisor)->config);
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
+
+  return self->config != NULL ? hvk_qemu_capabilities_for_settings (hvk_qemu_vm_settings (self))
+                              : hvk_qemu_capabilities_for_config (NULL);
 }
 
 static HvkConfig *

@@ -65,12 +65,12 @@ append_table (GPtrArray      *params,
 }
 
 GPtrArray *
-hvk_qemu_base_kernel_params (HvkConfig *config)
+hvk_qemu_base_kernel_params (const HvkQemuSettings *settings)
 {
   GPtrArray *params = hvk_params_new ();
 
   append_table (params, x86_64_params, G_N_ELEMENTS (x86_64_params));
-  if (hvk_qemu_config_boolean (config, "enable_iommu"))
+  if (settings->enable_iommu)
     append_table (params, iommu_params, G_N_ELEMENTS (iommu_params));
   return params;
 }
@@ -81,7 +81,8 @@ policy_base (HvkBuildContext  *ctx,
              gpointer          user_data,
              GError          **error)
 {
-  g_autoptr(GPtrArray) base = hvk_qemu_base_kernel_params (hvk_build_context_get_config (ctx));
+  g_autoptr(HvkQemuSettings) owned = NULL;
+  g_autoptr(GPtrArray) base = hvk_qemu_base_kernel_params (hvk_qemu_build_settings (ctx, &owned));
 
   hvk_params_extend (params, base);
   return TRUE;
@@ -89,10 +90,9 @@ policy_base (HvkBuildContext  *ctx,
 
 /* The guest boots an image (not an initrd): systemd is its init. */
 static gboolean
-boots_image (HvkConfig *config)
+boots_image (const HvkQemuSettings *settings)
 {
-  return hvk_qemu_config_string (config, "initrd", NULL) == NULL &&
-         hvk_qemu_config_string (config, "image", NULL) != NULL;
+  return settings->initrd == NULL && settings->image != NULL;
 }
 
 static gboolean
@@ -101,18 +101,19 @@ policy_debug (HvkBuildContext  *ctx,
               gpointer          user_data,
               GError          **error)
 {
-  HvkConfig *config = hvk_build_context_get_config (ctx);
+  g_autoptr(HvkQemuSettings) owned = NULL;
+  const HvkQemuSettings *settings = hvk_qemu_build_settings (ctx, &owned);
 
-  if (hvk_qemu_config_boolean (config, "enable_debug"))
+  if (settings->enable_debug)
     {
       append_table (params, debug_params, G_N_ELEMENTS (debug_params));
-      if (boots_image (config))
+      if (boots_image (settings))
         append_table (params, systemd_debug_params, G_N_ELEMENTS (systemd_debug_params));
     }
   else
     {
       append_table (params, non_debug_params, G_N_ELEMENTS (non_debug_params));
-      if (boots_image (config))
+      if (boots_image (settings))
         append_table (params, systemd_non_debug_params, G_N_ELEMENTS (systemd_non_debug_params));
     }
   return TRUE;
@@ -134,8 +135,9 @@ policy_max_cpus (HvkBuildContext  *ctx,
                  gpointer          user_data,
                  GError          **error)
 {
+  g_autoptr(HvkQemuSettings) owned = NULL;
   g_autofree char *value =
-    g_strdup_printf ("%u", hvk_qemu_config_max_vcpus (hvk_build_context_get_config (ctx)));
+    g_strdup_printf ("%u", hvk_qemu_build_settings (ctx, &owned)->max_vcpus);
 
   hvk_params_append (params, "nr_cpus", value);
   return TRUE;
@@ -163,16 +165,17 @@ hvk_qemu_register_kernel_policies (HvkPlugin  *plugin,
   return TRUE;
 }
 
-/* Keys of [hypervisor.qemu] the core does not know. */
-static const HvkConfigKey qemu_config_keys[] = {
-  { "extra_monitor_socket", HVK_CONFIG_TYPE_STRING, NULL,
-    "Extra monitor socket STATE/ID/extra-monitor.sock: hmp, qmp or qmp-pretty" },
-};
-
+/* The keys of [hypervisor.qemu] the core does not know, once the
+ * settings table is checked against them and the core's. */
 gboolean
 hvk_qemu_register_config_keys (HvkPlugin  *plugin,
                                GError    **error)
 {
-  return hvk_plugin_register_config_keys (plugin, HVK_QEMU_BACKEND_NAME, qemu_config_keys,
-                                          G_N_ELEMENTS (qemu_config_keys), error);
+  const HvkConfigKey *keys;
+  guint n_keys;
+
+  if (!hvk_qemu_settings_check_table (error))
+    return FALSE;
+  keys = hvk_qemu_settings_get_plugin_keys (&n_keys);
+  return hvk_plugin_register_config_keys (plugin, HVK_QEMU_BACKEND_NAME, keys, n_keys, error);
 }

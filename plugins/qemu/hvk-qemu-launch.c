@@ -405,7 +405,8 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
     {
       g_autofree char *log = g_build_filename (self->paths.vm_dir, VIRTIOFSD_LOG_NAME, NULL);
 
-      if (!hvk_qemu_virtiofsd_start (self->config, self->paths.virtiofsd_socket, log, deadline,
+      if (!hvk_qemu_virtiofsd_start (self->config, hvk_qemu_vm_settings (self),
+                                     self->paths.virtiofsd_socket, log, deadline,
                                      &self->virtiofsd_pid, &self->virtiofsd_start_time, error))
         {
           g_prefix_error (error, "cannot start VM '%s': ", self->id);

@@ -227,7 +227,7 @@ hvk_qemu_layout_from_json (JsonNode  *node,
 }
 
 HvkCapabilities
-hvk_qemu_capabilities_for_config (HvkConfig *config)
+hvk_qemu_capabilities_for_settings (const HvkQemuSettings *settings)
 {
   /* Kata ≥ 3.3's qemuArchBase capabilities, plus what this backend's
    * lifecycle implements. */
@@ -243,8 +243,15 @@ hvk_qemu_capabilities_for_config (HvkConfig *config)
                          HVK_CAP_VSOCK |
                          HVK_CAP_VFIO;
 
-  if (config != NULL &&
-      g_strcmp0 (hvk_qemu_config_string (config, "shared_fs", "none"), "none") == 0)
+  if (settings != NULL && g_strcmp0 (settings->shared_fs, "none") == 0)
     caps &= ~HVK_CAP_FS_SHARING;
   return caps;
+}
+
+HvkCapabilities
+hvk_qemu_capabilities_for_config (HvkConfig *config)
+{
+  g_autoptr(HvkQemuSettings) settings = config != NULL ? hvk_qemu_settings_new (config) : NULL;
+
+  return hvk_qemu_capabilities_for_settings (settings);
 }

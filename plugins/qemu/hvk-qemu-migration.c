@@ -43,14 +43,14 @@ hvk_qemu_vm_save (HvkHypervisor  *hypervisor,
 
   if (!hvk_qemu_vm_check_state (self, "save", S (RUNNING) | S (PAUSED), error))
     return FALSE;
-  if (!hvk_qemu_config_boolean (self->config, "boot_to_be_template"))
+  if (!hvk_qemu_vm_settings (self)->boot_to_be_template)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
                    "backend '%s' supports save_vm only for a VM booted with "
                    "boot_to_be_template=true (VM '%s')", HVK_QEMU_BACKEND_NAME, self->id);
       return FALSE;
     }
-  state_path = hvk_qemu_config_string (self->config, "devices_state_path", NULL);
+  state_path = hvk_qemu_vm_settings (self)->devices_state_path;
   if (state_path == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,

@@ -7,6 +7,8 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-qemu-settings.h"
+
 G_BEGIN_DECLS
 
 #define HVK_QEMU_BACKEND_NAME "qemu"
@@ -64,16 +66,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkQemuLayout, hvk_qemu_layout_free)
  * params.  argv[0] is the QEMU binary (config `path`).  @out_kernel_cmdline
  * (optional) receives the composed kernel params, what -append carries
  * (also built when there is no -kernel, then carried nowhere), and
- * @out_uuid (optional) what -uuid carries. */
-HvkCmdline *hvk_qemu_build_cmdline (HvkRegistry         *registry,
-                                    const char          *id,
-                                    HvkConfig           *config,
-                                    const HvkQemuPaths  *paths,
-                                    GPtrArray           *extra_devices,
-                                    HvkQemuLayout      **out_layout,
-                                    char               **out_kernel_cmdline,
-                                    char               **out_uuid,
-                                    GError             **error);
+ * @out_uuid (optional) what -uuid carries.  @settings are @config read
+ * once (%NULL: read here). */
+HvkCmdline *hvk_qemu_build_cmdline (HvkRegistry            *registry,
+                                    const char             *id,
+                                    HvkConfig              *config,
+                                    const HvkQemuSettings  *settings,
+                                    const HvkQemuPaths     *paths,
+                                    GPtrArray              *extra_devices,
+                                    HvkQemuLayout         **out_layout,
+                                    char                  **out_kernel_cmdline,
+                                    char                  **out_uuid,
+                                    GError                **error);
 
 /* The guest kernel command line alone (what -append carries). */
 char *hvk_qemu_build_kernel_cmdline (HvkRegistry  *registry,
@@ -94,14 +98,16 @@ gboolean hvk_qemu_register_config_keys     (HvkPlugin *plugin, GError **error);
 G_DECLARE_FINAL_TYPE (HvkQemuHypervisor, hvk_qemu_hypervisor, HVK, QEMU_HYPERVISOR, GObject)
 
 HvkCapabilities hvk_qemu_capabilities_for_config (HvkConfig *config);
+HvkCapabilities hvk_qemu_capabilities_for_settings (const HvkQemuSettings *settings);
 
 /* Whether @path (what hvkit will open or run for @key, a default
- * included) matches the config's @list_key globs; an unset or empty list
- * allows anything.  (hvk-qemu-appenders.c) */
-gboolean hvk_qemu_check_allowed (HvkConfig   *config,
-                                 const char  *key,
-                                 const char  *list_key,
-                                 const char  *path,
-                                 GError     **error);
+ * included) matches @globs, the config's @list_key; an unset or empty
+ * list allows anything.  (hvk-qemu-appenders.c) */
+gboolean hvk_qemu_check_allowed (HvkConfig          *config,
+                                 const char         *key,
+                                 const char         *list_key,
+                                 const char * const *globs,
+                                 const char         *path,
+                                 GError            **error);
 
 G_END_DECLS

@@ -37,20 +37,9 @@ child_new_session (gpointer user_data)
   umask (HVK_QEMU_CHILD_UMASK);
 }
 
-static const char *
-config_string (HvkConfig  *config,
-               const char *key)
-{
-  const char *value;
-
-  if (hvk_config_lookup_key (config, key) == NULL)
-    return NULL;
-  value = hvk_config_get_string (config, key);
-  return value != NULL && *value != '\0' ? value : NULL;
-}
-
 gboolean
 hvk_qemu_virtiofsd_start (HvkConfig   *config,
+                          const HvkQemuSettings *settings,
                           const char  *socket_path,
                           const char  *log_path,
                           gint64       deadline_us,
@@ -58,9 +47,9 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
                           guint64     *out_start_time,
                           GError     **error)
 {
-  const char *daemon = config_string (config, "virtio_fs_daemon");
-  const char *shared = config_string (config, "shared_path");
-  const char *cache = config_string (config, "virtio_fs_cache");
+  const char *daemon = settings->virtio_fs_daemon;
+  const char *shared = settings->shared_path;
+  const char *cache = settings->virtio_fs_cache;
   const char *cache_arg = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) local_error = NULL;
@@ -69,10 +58,9 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
   GPid pid = 0;
   gboolean ok;
 
-  if (daemon == NULL)
-    daemon = "/usr/lib/qemu/virtiofsd";
   /* The default daemon obeys the allow-list too. */
   if (!hvk_qemu_check_allowed (config, "virtio_fs_daemon", "valid_virtio_fs_daemon_paths",
+                               (const char * const *) settings->valid_virtio_fs_daemon_paths,
                                daemon, error))
     return FALSE;
   if (shared == NULL)
@@ -127,8 +115,7 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
       g_ptr_array_add (argv, g_strdup ("-o"));
       g_ptr_array_add (argv, g_strdup_printf ("cache=%s", cache_arg));
     }
-  if (hvk_config_lookup_key (config, "virtio_fs_extra_args") != NULL)
-    extra = hvk_config_get_strv (config, "virtio_fs_extra_args");
+  extra = (const char * const *) settings->virtio_fs_extra_args;
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra[i]));
   g_ptr_array_add (argv, NULL);

@@ -6,13 +6,16 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-qemu-settings.h"
+
 G_BEGIN_DECLS
 
 /* virtiofsd (hvk-qemu-virtiofsd.c): starts `virtio_fs_daemon` sharing
- * `shared_path` on @socket_path, waits (until @deadline_us) for the
+ * `shared_path` (@settings of @config, which names the file in errors) on @socket_path, waits (until @deadline_us) for the
  * socket to appear; its output goes to @log_path.  On failure nothing
  * is left running. */
 gboolean hvk_qemu_virtiofsd_start   (HvkConfig    *config,
+                                     const HvkQemuSettings *settings,
                                      const char   *socket_path,
                                      const char   *log_path,
                                      gint64        deadline_us,

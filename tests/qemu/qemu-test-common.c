@@ -171,7 +171,8 @@ qemu_test_build (HvkRegistry *registry,
   paths.virtiofsd_socket = g_build_filename (paths.vm_dir, "vhost-fs.sock", NULL);
 
   g_setenv ("HVKIT_TEST_UUID", QEMU_TEST_UUID, TRUE);
-  cmdline = hvk_qemu_build_cmdline (registry, QEMU_TEST_ID, config, &paths, NULL, &layout, NULL, NULL, error);
+  cmdline = hvk_qemu_build_cmdline (registry, QEMU_TEST_ID, config, NULL, &paths, NULL, &layout,
+                                    NULL, NULL, error);
   hvk_qemu_paths_clear (&paths);
   return cmdline;
 }

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hvk-qemu-build.h"
 #include "hvk-qemu-device-props.h"
 #include "hvk-qemu-private.h"
 #include "hvk-test-golden.h"
@@ -303,7 +304,7 @@ test_layout (void)
   paths.qmp_socket = g_strdup ("/run/x/vm/qmp.sock");
   paths.console_socket = g_strdup ("/run/x/vm/console.sock");
   paths.pid_file = g_strdup ("/run/x/vm/pid");
-  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, &layout, NULL, NULL, &error);
+  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, &layout, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
 
@@ -693,18 +694,18 @@ test_uuid (void)
   /* Random without the test variable, and well-formed; the builder hands
    * back the uuid and the kernel command line it put in the argv. */
   g_unsetenv ("HVKIT_TEST_UUID");
-  a = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, &kernel, &uuid, &error);
+  a = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, NULL, &kernel, &uuid, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (uuid, ==, find_option (a, "-uuid", 0));
   g_assert_cmpstr (kernel, ==, find_option (a, "-append", 0));
-  b = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, NULL, NULL, &error);
+  b = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (strlen (find_option (a, "-uuid", 0)), ==, 36);
   g_assert_cmpstr (find_option (a, "-uuid", 0), !=, find_option (b, "-uuid", 0));
 
   g_setenv ("HVKIT_TEST_UUID", "not-a-uuid", TRUE);
   g_clear_object (&a);
-  a = hvk_qemu_build_cmdline (registry, "vm", config, &paths, NULL, NULL, NULL, NULL, &error);
+  a = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   g_assert_null (a);
   g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
   g_setenv ("HVKIT_TEST_UUID", QEMU_TEST_UUID, TRUE);
@@ -727,7 +728,7 @@ test_extra_devices (void)
   g_ptr_array_add (extra, device);
   paths.qmp_socket = g_strdup ("/run/x/qmp.sock");
   paths.console_socket = g_strdup ("/run/x/console.sock");
-  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, &paths, extra, NULL, NULL, NULL, &error);
+  cmdline = hvk_qemu_build_cmdline (registry, "vm", config, NULL, &paths, extra, NULL, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
   text = hvk_cmdline_to_string (cmdline);
@@ -748,7 +749,7 @@ test_escaping_paths (void)
   paths.qmp_socket = g_strdup ("/run/a,b/vm/qmp.sock");
   paths.console_socket = g_strdup ("/run/a,b/vm/console.sock");
   paths.pid_file = g_strdup ("/run/a,b/vm/pid");
-  cmdline = hvk_qemu_build_cmdline (registry, "x,y", config, &paths, NULL, NULL, NULL, NULL, &error);
+  cmdline = hvk_qemu_build_cmdline (registry, "x,y", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
   g_assert_cmpstr (find_option (cmdline, "-name", 0), ==, "sandbox-x,,y");
@@ -852,6 +853,45 @@ opts_json (HvkOpts    *opts,
   return json_to_string (node, FALSE);
 }
 
+/* Every setting the backend reads names a declared key of its type; and
+ * a config's values reach the typed fields (fallbacks where unset). */
+static void
+test_settings_table (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkConfig) config = load ("machine_type=pc\ndefault_bridges=3\nenable_iommu=false\n"
+                                      "pflashes=/a;/b\nseccompsandbox=\n", "");
+  g_autoptr(HvkQemuSettings) settings = NULL;
+  g_autoptr(HvkQemuSettings) fallbacks = hvk_qemu_settings_new (NULL);
+
+  g_assert_true (hvk_qemu_settings_check_table (&error));
+  g_assert_no_error (error);
+
+  settings = hvk_qemu_settings_new (config);
+  g_assert_cmpstr (settings->machine_type, ==, "pc");
+  g_assert_cmpuint (settings->default_bridges, ==, 3);
+  g_assert_cmpstrv (settings->pflashes, ((const char *[]) { "/a", "/b", NULL }));
+  g_assert_null (settings->seccompsandbox);
+  g_assert_cmpstr (settings->block_device_aio, ==, "threads");
+
+  g_assert_cmpstr (fallbacks->path, ==, HVK_QEMU_DEFAULT_PATH);
+  g_assert_cmpstr (fallbacks->shared_fs, ==, "none");
+  g_assert_cmpuint (fallbacks->virtio_fs_queue_size, ==, 1024);
+  g_assert_null (fallbacks->pflashes);
+}
+
+/* @config's settings, living as long as @config (what a resolved block
+ * or net points into). */
+static const HvkQemuSettings *
+config_settings (HvkConfig *config)
+{
+  HvkQemuSettings *settings = hvk_qemu_settings_new (config);
+
+  g_object_set_data_full (G_OBJECT (config), "test-settings", settings,
+                          (GDestroyNotify) hvk_qemu_settings_free);
+  return settings;
+}
+
 static gboolean
 resolve_block (const char    *extra_qemu,
                const char    *device_props,
@@ -866,7 +906,7 @@ resolve_block (const char    *extra_qemu,
 
   g_assert_nonnull (device);
   *config_out = g_steal_pointer (&config);
-  return hvk_qemu_block_resolve (device, *config_out, block, error);
+  return hvk_qemu_block_resolve (device, config_settings (*config_out), block, error);
 }
 
 /* The config's block_device_* keys and the device's own properties,
@@ -1030,7 +1070,7 @@ test_device_props_net (void)
     g_autofree char *text = NULL, *netdev_id = hvk_qemu_net_netdev_id ("n0", HVK_QEMU_BLOCK_BLOCKDEV);
     HvkQemuNet net;
 
-    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config_settings (config), &net, &error));
     g_assert_no_error (error);
     hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_DRIVE, NULL, NULL, &cold);
     text = opts_text (cold);
@@ -1057,7 +1097,7 @@ test_device_props_net (void)
     g_autofree char *text = NULL;
     HvkQemuNet net;
 
-    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_true (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config_settings (config), &net, &error));
     hvk_qemu_net_tap_props (&net, HVK_QEMU_BLOCK_BLOCKDEV, NULL, NULL, &hot);
     text = opts_json (hot, "type");
     g_assert_null (strstr (text, "vhost"));
@@ -1066,7 +1106,7 @@ test_device_props_net (void)
     g_autoptr(HvkConfig) config = load (NULL, "[device.n0]\nkind=net\nifname=tap0\nmac=02:00:00:00:00\n");
     HvkQemuNet net;
 
-    g_assert_false (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config, &net, &error));
+    g_assert_false (hvk_qemu_net_resolve (hvk_config_lookup_device (config, "n0"), config_settings (config), &net, &error));
     g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull (strstr (error->message, "is not a MAC address"));
   }
@@ -1092,6 +1132,7 @@ main (int    argc,
       g_test_add_data_func (path, names[i], test_golden);
     }
   g_test_add_func ("/hvk/qemu/golden-orphans", test_golden_orphans);
+  g_test_add_func ("/hvk/qemu/settings/table", test_settings_table);
   g_test_add_func ("/hvk/qemu/golden-mode/compare", test_golden_mode_compare);
   g_test_add_func ("/hvk/qemu/golden-mode/target", test_golden_mode_target);
   g_test_add_func ("/hvk/qemu/golden-mode/leftover", test_golden_mode_leftover);

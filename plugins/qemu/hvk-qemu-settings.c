@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <unistd.h>
+
+#include "hvk-qemu-build.h"
+#include "hvk-qemu-settings.h"
+
+/* Keys of [hypervisor.qemu] the core does not know.  Append-only: these
+ * names are part of the configuration file format. */
+static const HvkConfigKey qemu_config_keys[] = {
+  { "extra_monitor_socket", HVK_CONFIG_TYPE_STRING, NULL,
+    "Extra monitor socket STATE/ID/extra-monitor.sock: hmp, qmp or qmp-pretty" },
+};
+
+const HvkConfigKey *
+hvk_qemu_settings_get_plugin_keys (guint *n_keys)
+{
+  *n_keys = G_N_ELEMENTS (qemu_config_keys);
+  return qemu_config_keys;
+}
+
+/* One setting: the key, the type of its field (a base type: paths are
+ * strings), where the field is, and what it takes when the key is unset
+ * (strings: also when empty) or unknown to the config. */
+typedef struct {
+  const char         *key;
+  HvkConfigValueType  type;
+  gsize               offset;
+  const char         *fallback;      /* strings */
+  guint64             fallback_uint; /* unsigned integers */
+} HvkQemuSetting;
+
+#define STRING(key, fallback) \
+  { #key, HVK_CONFIG_TYPE_STRING, G_STRUCT_OFFSET (HvkQemuSettings, key), fallback, 0 }
+#define BOOLEAN(key) \
+  { #key, HVK_CONFIG_TYPE_BOOLEAN, G_STRUCT_OFFSET (HvkQemuSettings, key), NULL, 0 }
+#define UINT(key, fallback) \
+  { #key, HVK_CONFIG_TYPE_UINT, G_STRUCT_OFFSET (HvkQemuSettings, key), NULL, fallback }
+#define STRV(key) \
+  { #key, HVK_CONFIG_TYPE_STRV, G_STRUCT_OFFSET (HvkQemuSettings, key), NULL, 0 }
+
+static const HvkQemuSetting settings_table[] = {
+  STRING (path, HVK_QEMU_DEFAULT_PATH),
+  STRING (kernel, NULL),
+  STRING (initrd, NULL),
+  STRING (image, NULL),
+  STRING (firmware, NULL),
+  STRING (rootfs_type, "ext4"),
+  STRING (kernel_verity_params, NULL),
+  STRV (pflashes),
+  STRV (valid_hypervisor_paths),
+
+  STRING (machine_type, "q35"),
+  STRING (machine_accelerators, NULL),
+  STRING (cpu_features, NULL),
+  STRING (seccompsandbox, NULL),
+  STRING (extra_monitor_socket, NULL),
+  BOOLEAN (enable_iommu),
+  BOOLEAN (enable_debug),
+  BOOLEAN (use_legacy_serial),
+  BOOLEAN (disable_image_nvdimm),
+  STRING (guest_memory_dump_path, NULL),
+  UINT (default_bridges, 1),
+  UINT (pcie_root_port, 0),
+
+  UINT (default_maxvcpus, 0),
+  UINT (default_memory, 2048),
+  UINT (default_maxmemory, 0),
+  UINT (memory_offset, 0),
+  UINT (memory_slots, 10),
+  BOOLEAN (enable_hugepages),
+  BOOLEAN (enable_mem_prealloc),
+  STRING (file_mem_backend, NULL),
+
+  STRING (block_device_driver, "virtio-scsi"),
+  STRING (block_device_aio, "threads"),
+  BOOLEAN (block_device_cache_set),
+  BOOLEAN (block_device_cache_direct),
+  BOOLEAN (block_device_cache_noflush),
+  BOOLEAN (enable_iothreads),
+  BOOLEAN (disable_vhost_net),
+
+  STRING (shared_fs, "none"),
+  STRING (shared_path, NULL),
+  STRING (virtio_fs_daemon, "/usr/lib/qemu/virtiofsd"),
+  STRV (valid_virtio_fs_daemon_paths),
+  STRING (virtio_fs_cache, NULL),
+  UINT (virtio_fs_cache_size, 0),
+  UINT (virtio_fs_queue_size, 1024),
+  STRV (virtio_fs_extra_args),
+
+  STRING (entropy_source, NULL),
+  STRV (valid_entropy_sources),
+
+  BOOLEAN (boot_to_be_template),
+  BOOLEAN (boot_from_template),
+  STRING (memory_path, NULL),
+  STRING (devices_state_path, NULL),
+};
+
+#undef STRING
+#undef BOOLEAN
+#undef UINT
+#undef STRV
+
+static HvkConfigValueType
+base_type (HvkConfigValueType type)
+{
+  switch (type)
+    {
+    case HVK_CONFIG_TYPE_PATH:      return HVK_CONFIG_TYPE_STRING;
+    case HVK_CONFIG_TYPE_PATH_LIST: return HVK_CONFIG_TYPE_STRV;
+    default:                        return type;
+    }
+}
+
+static const HvkConfigKey *
+find_declared_key (const char *name)
+{
+  const HvkConfigKey *keys;
+  guint n;
+
+  keys = hvk_config_get_core_keys (&n);
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (keys[i].name, name))
+      return &keys[i];
+  keys = hvk_qemu_settings_get_plugin_keys (&n);
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (keys[i].name, name))
+      return &keys[i];
+  return NULL;
+}
+
+gboolean
+hvk_qemu_settings_check_table (GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
+    {
+      const HvkQemuSetting *setting = &settings_table[i];
+      const HvkConfigKey *key = find_declared_key (setting->key);
+
+      if (key == NULL)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                       "backend qemu: setting '%s' names a configuration key "
+                       "neither the core nor the plugin declares", setting->key);
+          return FALSE;
+        }
+      if (base_type (key->type) != setting->type)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
+                       "backend qemu: setting '%s' has another type than its key",
+                       setting->key);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+read_setting (const HvkQemuSetting *setting,
+              HvkConfig            *config,
+              HvkQemuSettings      *settings)
+{
+  gpointer field = G_STRUCT_MEMBER_P (settings, setting->offset);
+  gboolean known = config != NULL && hvk_config_lookup_key (config, setting->key) != NULL;
+
+  switch (setting->type)
+    {
+    case HVK_CONFIG_TYPE_STRING:
+      {
+        const char *value = known ? hvk_config_get_string (config, setting->key) : NULL;
+
+        *(char **) field = g_strdup (value != NULL && *value != '\0' ? value : setting->fallback);
+        break;
+      }
+    case HVK_CONFIG_TYPE_BOOLEAN:
+      *(gboolean *) field = known && hvk_config_get_boolean (config, setting->key);
+      break;
+    case HVK_CONFIG_TYPE_UINT:
+      *(guint64 *) field = known ? hvk_config_get_uint (config, setting->key) : setting->fallback_uint;
+      break;
+    case HVK_CONFIG_TYPE_STRV:
+      *(GStrv *) field = known ? g_strdupv ((char **) hvk_config_get_strv (config, setting->key)) : NULL;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* default_maxvcpus, 0 meaning every host CPU (as Kata).  An explicit
+ * value is kept even above the host's count (Kata caps it there): TCG
+ * does not care, and the command line stays the same on every host. */
+static guint32
+resolve_max_vcpus (guint64 max)
+{
+  if (max == 0)
+    {
+      long host = sysconf (_SC_NPROCESSORS_ONLN);
+
+      max = host > 0 ? (guint64) host : 1;
+    }
+  return (guint32) MIN (max, HVK_QEMU_MAX_VCPUS);
+}
+
+HvkQemuSettings *
+hvk_qemu_settings_new (HvkConfig *config)
+{
+  HvkQemuSettings *settings = g_new0 (HvkQemuSettings, 1);
+
+  g_return_val_if_fail (config == NULL || HVK_IS_CONFIG (config), settings);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
+    read_setting (&settings_table[i], config, settings);
+  settings->num_vcpus = config != NULL ? hvk_config_get_num_vcpus (config) : 1;
+  settings->max_vcpus = resolve_max_vcpus (settings->default_maxvcpus);
+  return settings;
+}
+
+void
+hvk_qemu_settings_free (HvkQemuSettings *settings)
+{
+  if (settings == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
+    {
+      gpointer field = G_STRUCT_MEMBER_P (settings, settings_table[i].offset);
+
+      if (settings_table[i].type == HVK_CONFIG_TYPE_STRING)
+        g_free (*(char **) field);
+      else if (settings_table[i].type == HVK_CONFIG_TYPE_STRV)
+        g_strfreev (*(GStrv *) field);
+    }
+  g_free (settings);
+}
