@@ -30,10 +30,7 @@ load_backend_group (HvkConfig  *self,
       g_autoptr(GError) local_error = NULL;
 
       if (key == NULL)
-        {
-          config_error (self, error, keys[i], "unknown key");
-          return FALSE;
-        }
+        return hvk_config_unknown_key (self, keys[i], error);
 
       switch (hvk_config_value_type_base (key->type))
         {

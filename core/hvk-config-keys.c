@@ -29,9 +29,6 @@ static const HvkConfigKey core_keys[] = {
   { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL, "UEFI variable store volume" },
 
   /* Machine */
-  { "machine_type", HVK_CONFIG_TYPE_STRING, "q35", "Machine type" },
-  { "machine_accelerators", HVK_CONFIG_TYPE_STRING, NULL, "Extra comma-separated machine options (e.g. accel=tcg)" },
-  { "cpu_features", HVK_CONFIG_TYPE_STRING, NULL, "Comma-separated CPU features appended to the CPU model" },
   { "kernel_params", HVK_CONFIG_TYPE_STRING, NULL, "Extra guest kernel parameters, appended last so they win" },
   { "kernel_verity_params", HVK_CONFIG_TYPE_STRING, NULL, "dm-verity parameters of the root image (root_hash=…,salt=…,…)" },
 
@@ -48,9 +45,6 @@ static const HvkConfigKey core_keys[] = {
   /* Block devices */
   { "block_device_driver", HVK_CONFIG_TYPE_STRING, "virtio-scsi", "Block driver: virtio-scsi, virtio-blk, nvdimm, virtio-mmio or virtio-blk-ccw" },
   { "block_device_aio", HVK_CONFIG_TYPE_STRING, "threads", "Block I/O mechanism: threads, native or io_uring" },
-  { "block_device_cache_set", HVK_CONFIG_TYPE_BOOLEAN, "false", "Set the cache options of block devices" },
-  { "block_device_cache_direct", HVK_CONFIG_TYPE_BOOLEAN, "false", "Open block devices with O_DIRECT" },
-  { "block_device_cache_noflush", HVK_CONFIG_TYPE_BOOLEAN, "false", "Ignore flush requests of block devices" },
   { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use block devices for container rootfs" },
 
   /* Shared file systems */
@@ -70,26 +64,14 @@ static const HvkConfigKey core_keys[] = {
 
   /* Features */
   { "enable_debug", HVK_CONFIG_TYPE_BOOLEAN, "false", "Debug output from the VMM and the guest kernel" },
-  { "enable_iothreads", HVK_CONFIG_TYPE_BOOLEAN, "false", "Use an I/O thread for virtio-scsi" },
   { "enable_hugepages", HVK_CONFIG_TYPE_BOOLEAN, "false", "Back guest memory with huge pages" },
   { "enable_mem_prealloc", HVK_CONFIG_TYPE_BOOLEAN, "false", "Preallocate guest memory" },
-  { "enable_iommu", HVK_CONFIG_TYPE_BOOLEAN, "false", "Emulate an IOMMU" },
-  { "enable_iommu_platform", HVK_CONFIG_TYPE_BOOLEAN, "false", "iommu_platform=on on CCW devices" },
-  { "disable_image_nvdimm", HVK_CONFIG_TYPE_BOOLEAN, "false", "Attach the image as virtio-blk instead of NVDIMM" },
   { "rootfs_type", HVK_CONFIG_TYPE_STRING, "ext4", "Root file system of the image: ext4, xfs or erofs" },
-  { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0", "PCIe root ports for hotplug" },
-  { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false", "Hotplug VFIO devices on the root bus" },
   { "file_mem_backend", HVK_CONFIG_TYPE_PATH, NULL, "File backing guest memory" },
   { "valid_file_mem_backends", HVK_CONFIG_TYPE_STRV, NULL, "Globs file_mem_backend must match" },
   { "valid_hypervisor_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs path must match" },
   { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL, "Globs ctlpath must match" },
   { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs jailer_path must match" },
-  { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL, "Flash images (-pflash)" },
-  { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL, "QEMU -sandbox options" },
-  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL, "Where to dump guest memory on panic (enables pvpanic)" },
-  { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "Dump guest memory with paging" },
-  { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest console on a legacy serial port (ttyS0)" },
-  { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use vhost-net" },
   { "disable_nesting_checks", HVK_CONFIG_TYPE_BOOLEAN, "false", "Skip the nested-virtualisation checks" },
   { "disable_selinux", HVK_CONFIG_TYPE_BOOLEAN, "false", "No SELinux label on the VMM process" },
   { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true", "Disable SELinux in the guest (selinux=0)" },

@@ -43,6 +43,12 @@ const char *hvk_config_source_name    (HvkConfig  *self);
 #define config_error(self, error, key, ...) \
   hvk_key_file_set_error (error, hvk_config_source_name (self), (self)->group, key, __VA_ARGS__)
 
+/* @key is neither a core key nor one of the backend's: INVALID_CONFIG
+ * "unknown key", or NOT_SUPPORTED naming the backend that has it. */
+gboolean    hvk_config_unknown_key    (HvkConfig          *self,
+                                       const char         *key,
+                                       GError            **error);
+
 /* Stores @variant (floating or not; %NULL unsets) for @key, as set. */
 void        hvk_config_store_value    (HvkConfig          *self,
                                        const HvkConfigKey *key,

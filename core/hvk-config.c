@@ -613,11 +613,26 @@ hvk_config_set_from_string (HvkConfig   *self,
 
   k = hvk_config_lookup_key (self, key);
   if (k == NULL)
-    {
-      config_error (self, error, key, "unknown key");
-      return FALSE;
-    }
+    return hvk_config_unknown_key (self, key, error);
   return hvk_config_set_from_text (self, k, text, error);
+}
+
+gboolean
+hvk_config_unknown_key (HvkConfig   *self,
+                        const char  *key,
+                        GError     **error)
+{
+  const char *owner = NULL;
+
+  if (self->registry != NULL)
+    owner = hvk_lookup_find_key_owner (HVK_LOOKUP (self->registry), key);
+  if (owner != NULL && !g_str_equal (owner, self->backend))
+    g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                 "%s: [%s] %s: not supported by backend '%s' (a key of backend '%s')",
+                 hvk_config_source_name (self), self->group, key, self->backend, owner);
+  else
+    config_error (self, error, key, "unknown key");
+  return FALSE;
 }
 
 /* ---- vCPUs and kernel parameters ---- */

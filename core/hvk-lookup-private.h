@@ -24,6 +24,8 @@ struct _HvkLookupInterface
                                              const char *key);
   HvkDeviceKind      *(*lookup_device_kind) (HvkLookup  *self,
                                              const char *name);
+  const char         *(*find_key_owner)     (HvkLookup  *self,
+                                             const char *key);
 };
 
 /* A key @backend declares (not a core key), or %NULL (transfer none). */
@@ -33,5 +35,10 @@ const HvkConfigKey *hvk_lookup_config_key  (HvkLookup  *self,
 /* A registered device kind, or %NULL (transfer none). */
 HvkDeviceKind      *hvk_lookup_device_kind (HvkLookup  *self,
                                             const char *name);
+
+/* A backend that declares @key, or %NULL: for the error that refuses a
+ * key of another backend (transfer none). */
+const char         *hvk_lookup_find_key_owner (HvkLookup  *self,
+                                               const char *key);
 
 G_END_DECLS

@@ -30,3 +30,15 @@ hvk_lookup_device_kind (HvkLookup  *self,
 
   return HVK_LOOKUP_GET_IFACE (self)->lookup_device_kind (self, name);
 }
+
+const char *
+hvk_lookup_find_key_owner (HvkLookup  *self,
+                           const char *key)
+{
+  HvkLookupInterface *iface;
+
+  g_return_val_if_fail (HVK_IS_LOOKUP (self), NULL);
+
+  iface = HVK_LOOKUP_GET_IFACE (self);
+  return iface->find_key_owner ? iface->find_key_owner (self, key) : NULL;
+}

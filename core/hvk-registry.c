@@ -902,6 +902,72 @@ hvk_registry_lookup_config_key (HvkRegistry *self,
 }
 
 /**
+ * hvk_registry_get_config_keys:
+ * @self: a #HvkRegistry
+ * @backend: a backend name
+ *
+ * The keys plugins declared for @backend with
+ * hvk_plugin_register_config_keys(), in the order they were declared.
+ * The core's own keys are not here; see hvk_config_get_core_keys().
+ *
+ * Returns: (transfer container) (element-type HvkConfigKey): the keys,
+ *   owned by @self
+ */
+GPtrArray *
+hvk_registry_get_config_keys (HvkRegistry *self,
+                              const char  *backend)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  GPtrArray *keys = g_ptr_array_new ();
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), keys);
+  g_return_val_if_fail (backend != NULL, keys);
+
+  hvk_registry_ensure_loaded (self, HVK_REGISTRY_NEED_BACKEND, backend);
+  locker = g_mutex_locker_new (&self->lock);
+  for (guint i = 0; i < self->config_keys.live->len; i++)
+    {
+      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
+
+      if (g_str_equal (entry->backend, backend))
+        g_ptr_array_add (keys, &entry->key);
+    }
+  return keys;
+}
+
+/**
+ * hvk_registry_find_config_key_owner:
+ * @self: a #HvkRegistry
+ * @key: a key name
+ *
+ * Which backend declared @key, for the error that refuses another
+ * backend's key (it loads every plugin: an error path).
+ *
+ * Returns: (transfer none) (nullable): the first backend that declared
+ *   @key, or %NULL
+ */
+const char *
+hvk_registry_find_config_key_owner (HvkRegistry *self,
+                                    const char  *key)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  hvk_registry_ensure_loaded (self, HVK_REGISTRY_NEED_ALL, NULL);
+  locker = g_mutex_locker_new (&self->lock);
+  for (guint i = 0; i < self->config_keys.live->len; i++)
+    {
+      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
+
+      if (g_str_equal (entry->key.name, key))
+        return entry->backend;
+    }
+  return NULL;
+}
+
+/**
  * hvk_backend_info_get_name:
  * @info: a #HvkBackendInfo
  *
@@ -963,6 +1029,13 @@ registry_lookup_config_key (HvkLookup  *lookup,
   return hvk_registry_lookup_config_key (HVK_REGISTRY (lookup), backend, key);
 }
 
+static const char *
+registry_find_key_owner (HvkLookup  *lookup,
+                         const char *key)
+{
+  return hvk_registry_find_config_key_owner (HVK_REGISTRY (lookup), key);
+}
+
 static HvkDeviceKind *
 registry_lookup_device_kind (HvkLookup  *lookup,
                              const char *name)
@@ -975,4 +1048,5 @@ hvk_registry_lookup_init (HvkLookupInterface *iface)
 {
   iface->lookup_config_key = registry_lookup_config_key;
   iface->lookup_device_kind = registry_lookup_device_kind;
+  iface->find_key_owner = registry_find_key_owner;
 }

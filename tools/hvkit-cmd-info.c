@@ -102,34 +102,6 @@ print_key (HvkConfig          *config,
     g_print ("  %s  (unset)\n", key->name);
 }
 
-/* The keys set in the file that the core does not know: the backend's. */
-static GStrv
-backend_keys (HvkConfig *config)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autofree char *data = hvk_config_to_data (config, NULL);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) keys = NULL;
-  guint n_core;
-  const HvkConfigKey *core = hvk_config_get_core_keys (&n_core);
-
-  if (data != NULL
-      && g_key_file_load_from_data (key_file, data, -1, G_KEY_FILE_NONE, NULL))
-    keys = g_key_file_get_keys (key_file, hvk_config_get_group (config), NULL,
-                                NULL);
-
-  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
-    {
-      gboolean is_core = FALSE;
-
-      for (guint j = 0; j < n_core && !is_core; j++)
-        is_core = g_str_equal (core[j].name, keys[i]);
-      if (!is_core)
-        g_strv_builder_add (builder, keys[i]);
-    }
-  return g_strv_builder_end (builder);
-}
-
 int
 hvkit_cmd_check (HvkitTool *tool,
                  int        argc,
@@ -147,7 +119,7 @@ hvkit_cmd_check (HvkitTool *tool,
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *devices;
-  g_auto(GStrv) extra = NULL;
+  g_autoptr(GPtrArray) backend_keys = NULL;
   const HvkConfigKey *core;
   guint n_core;
   int status;
@@ -173,13 +145,11 @@ hvkit_cmd_check (HvkitTool *tool,
   for (guint i = 0; i < n_core; i++)
     print_key (config, &core[i]);
 
-  extra = backend_keys (config);
-  for (guint i = 0; extra[i] != NULL; i++)
-    {
-      const HvkConfigKey *key = hvk_config_lookup_key (config, extra[i]);
-      if (key != NULL)
-        print_key (config, key);
-    }
+  /* Then the keys the backend's plugin declares, in its order. */
+  backend_keys = hvk_registry_get_config_keys (hvkit_tool_get_registry (tool),
+                                               hvk_config_get_backend (config));
+  for (guint i = 0; i < backend_keys->len; i++)
+    print_key (config, g_ptr_array_index (backend_keys, i));
 
   devices = hvk_config_get_devices (config);
   g_print ("\ndevices:%s\n", devices == NULL || devices->len == 0 ? " none" : "");

@@ -12,62 +12,13 @@
  *   KEY  = { "name", "type", "default" (or null), "description" }
  *   PROP = { "name", "type", "required", "path", "default", "description" }
  *
- * The registry has no public way to list the keys plugins register, so
- * this program (built, never installed) defines
- * hvk_plugin_register_config_keys() itself: the plugins it loads call this
- * one (an executable's exported symbols come first), which records the
- * table and hands it on to the library's.  Every key recorded is then
- * looked up in the registry (hvk_registry_lookup_config_key()), so what is
- * printed is what the registry holds.
+ * The backends' keys are the registry's (hvk_registry_get_config_keys()).
  *
  * Run with HVKIT_PLUGIN_PATH set to the plugins to document (the build
  * tree's), HVKIT_PLUGIN_SYSTEM_PATH empty and HVKIT_REGISTRY_CACHE=none.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <dlfcn.h>
 #include <hvkit/hvkit.h>
 #include <stdio.h>
-
-typedef gboolean (*RegisterConfigKeysFunc) (HvkPlugin          *self,
-                                            const char         *backend,
-                                            const HvkConfigKey *keys,
-                                            guint               n_keys,
-                                            GError            **error);
-
-typedef struct {
-  char         *backend;
-  HvkConfigKey  key;  /* points into the plugin's table: plugins stay resident */
-} Recorded;
-
-static GArray *recorded;  /* Recorded */
-
-gboolean
-hvk_plugin_register_config_keys (HvkPlugin          *self,
-                                 const char         *backend,
-                                 const HvkConfigKey *keys,
-                                 guint               n_keys,
-                                 GError            **error)
-{
-  static RegisterConfigKeysFunc real;
-
-  if (real == NULL)
-    real = (RegisterConfigKeysFunc) dlsym (RTLD_NEXT, "hvk_plugin_register_config_keys");
-  if (real == NULL)
-    g_error ("hvk_plugin_register_config_keys not found in libhvkit");
-  if (!real (self, backend, keys, n_keys, error))
-    return FALSE;
-
-  if (recorded == NULL)
-    recorded = g_array_new (FALSE, FALSE, sizeof (Recorded));
-  for (guint i = 0; i < n_keys; i++)
-    {
-      Recorded r = { g_strdup (backend), keys[i] };
-      g_array_append_val (recorded, r);
-    }
-  return TRUE;
-}
 
 static const char *
 config_type_name (HvkConfigValueType type)
@@ -153,14 +104,6 @@ main (int    argc,
       g_printerr ("hvkit-doc-data: no backend found (HVKIT_PLUGIN_PATH?)\n");
       return 1;
     }
-  /* The mock backend registers keys: none recorded means the plugins
-   * did not call this program's hvk_plugin_register_config_keys(). */
-  if (hvk_registry_lookup_backend (registry, "mock") != NULL && recorded == NULL)
-    {
-      g_printerr ("hvkit-doc-data: the plugins' config keys were not seen\n");
-      return 1;
-    }
-
   json_builder_begin_object (builder);
 
   json_builder_set_member_name (builder, "core_keys");
@@ -172,18 +115,13 @@ main (int    argc,
 
   json_builder_set_member_name (builder, "backend_keys");
   json_builder_begin_array (builder);
-  for (guint i = 0; recorded != NULL && i < recorded->len; i++)
+  for (guint i = 0; i < backends->len; i++)
     {
-      Recorded *r = &g_array_index (recorded, Recorded, i);
-      const HvkConfigKey *held = hvk_registry_lookup_config_key (registry, r->backend, r->key.name);
+      const char *backend = hvk_backend_info_get_name (g_ptr_array_index (backends, i));
+      g_autoptr(GPtrArray) keys = hvk_registry_get_config_keys (registry, backend);
 
-      if (held == NULL)
-        {
-          g_printerr ("hvkit-doc-data: key %s of backend %s is not in the registry\n",
-                      r->key.name, r->backend);
-          return 1;
-        }
-      add_key (builder, held, r->backend);
+      for (guint k = 0; k < keys->len; k++)
+        add_key (builder, g_ptr_array_index (keys, k), backend);
     }
   json_builder_end_array (builder);
 

@@ -94,6 +94,12 @@ HVK_AVAILABLE_IN_ALL
 const HvkConfigKey *hvk_registry_lookup_config_key (HvkRegistry *self,
                                                     const char  *backend,
                                                     const char  *key);
+HVK_AVAILABLE_IN_ALL
+GPtrArray          *hvk_registry_get_config_keys   (HvkRegistry *self,
+                                                    const char  *backend);
+HVK_AVAILABLE_IN_ALL
+const char         *hvk_registry_find_config_key_owner (HvkRegistry *self,
+                                                        const char  *key);
 
 HVK_AVAILABLE_IN_ALL
 HvkHypervisor  *hvk_registry_create_hypervisor  (HvkRegistry  *self,

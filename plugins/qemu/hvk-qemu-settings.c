@@ -11,6 +11,26 @@
 /* Keys of [hypervisor.qemu] the core does not know.  Append-only: these
  * names are part of the configuration file format. */
 static const HvkConfigKey qemu_config_keys[] = {
+  /* Kata's names (they were core keys before the QEMU plugin owned
+   * them). */
+  { "machine_type", HVK_CONFIG_TYPE_STRING, "q35", "Machine type" },
+  { "machine_accelerators", HVK_CONFIG_TYPE_STRING, NULL, "Extra comma-separated machine options (e.g. accel=tcg)" },
+  { "cpu_features", HVK_CONFIG_TYPE_STRING, NULL, "Comma-separated CPU features appended to the CPU model" },
+  { "block_device_cache_set", HVK_CONFIG_TYPE_BOOLEAN, "false", "Set the cache options of block devices" },
+  { "block_device_cache_direct", HVK_CONFIG_TYPE_BOOLEAN, "false", "Open block devices with O_DIRECT" },
+  { "block_device_cache_noflush", HVK_CONFIG_TYPE_BOOLEAN, "false", "Ignore flush requests of block devices" },
+  { "enable_iothreads", HVK_CONFIG_TYPE_BOOLEAN, "false", "Use an I/O thread for virtio-scsi" },
+  { "enable_iommu", HVK_CONFIG_TYPE_BOOLEAN, "false", "Emulate an IOMMU" },
+  { "enable_iommu_platform", HVK_CONFIG_TYPE_BOOLEAN, "false", "iommu_platform=on on CCW devices" },
+  { "disable_image_nvdimm", HVK_CONFIG_TYPE_BOOLEAN, "false", "Attach the image as virtio-blk instead of NVDIMM" },
+  { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0", "PCIe root ports for hotplug" },
+  { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false", "Hotplug VFIO devices on the root bus" },
+  { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL, "Flash images (-pflash)" },
+  { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL, "QEMU -sandbox options" },
+  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL, "Where to dump guest memory on panic (enables pvpanic)" },
+  { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "Dump guest memory with paging" },
+  { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest console on a legacy serial port (ttyS0)" },
+  { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use vhost-net" },
   { "extra_monitor_socket", HVK_CONFIG_TYPE_STRING, NULL,
     "Extra monitor socket STATE/ID/extra-monitor.sock: hmp, qmp or qmp-pretty" },
 };

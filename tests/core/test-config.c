@@ -10,11 +10,23 @@
 
 /* Vectors from reference-kata-vectors.md §1.3, §1.8, §1.9, §1.10, §7.1. */
 
+/* The QEMU plugin owns keys such as machine_type and pflashes: a QEMU
+ * configuration built in code knows them through the registry (the
+ * test environment's plugin path has the built plugins). */
+static HvkConfig *
+qemu_config_new (void)
+{
+  HvkConfig *config = hvk_config_new ("qemu");
+
+  hvk_config_set_registry (config, hvk_registry_get_default ());
+  return config;
+}
+
 static HvkConfig *
 load (const char *data,
       GError    **error)
 {
-  return hvk_config_new_from_data (data, -1, "qemu.conf", NULL, error);
+  return hvk_config_new_from_data (data, -1, "qemu.conf", hvk_registry_get_default (), error);
 }
 
 static guint64
@@ -26,7 +38,7 @@ host_mib (void)
 static HvkConfig *
 bootable_config (void)
 {
-  HvkConfig *config = hvk_config_new ("qemu");
+  HvkConfig *config = qemu_config_new ();
 
   hvk_config_set_string (config, "kernel", "/boot/vmlinuz");
   hvk_config_set_string (config, "image", "/var/lib/rootfs.img");
@@ -48,9 +60,6 @@ static const struct {
   { "initrd", HVK_CONFIG_TYPE_PATH, NULL },
   { "firmware", HVK_CONFIG_TYPE_PATH, NULL },
   { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL },
-  { "machine_type", HVK_CONFIG_TYPE_STRING, "q35" },
-  { "machine_accelerators", HVK_CONFIG_TYPE_STRING, NULL },
-  { "cpu_features", HVK_CONFIG_TYPE_STRING, NULL },
   { "kernel_params", HVK_CONFIG_TYPE_STRING, NULL },
   { "kernel_verity_params", HVK_CONFIG_TYPE_STRING, NULL },
   { "default_vcpus", HVK_CONFIG_TYPE_DOUBLE, "1" },
@@ -63,9 +72,6 @@ static const struct {
   { "default_bridges", HVK_CONFIG_TYPE_UINT, "1" },
   { "block_device_driver", HVK_CONFIG_TYPE_STRING, "virtio-scsi" },
   { "block_device_aio", HVK_CONFIG_TYPE_STRING, "threads" },
-  { "block_device_cache_set", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "block_device_cache_direct", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "block_device_cache_noflush", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "shared_fs", HVK_CONFIG_TYPE_STRING, "none" },
   { "shared_path", HVK_CONFIG_TYPE_PATH, NULL },
@@ -79,26 +85,14 @@ static const struct {
   { "entropy_source", HVK_CONFIG_TYPE_PATH, "/dev/urandom" },
   { "valid_entropy_sources", HVK_CONFIG_TYPE_STRV, NULL },
   { "enable_debug", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "enable_iothreads", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "enable_hugepages", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "enable_mem_prealloc", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "enable_iommu", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "enable_iommu_platform", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "disable_image_nvdimm", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "rootfs_type", HVK_CONFIG_TYPE_STRING, "ext4" },
-  { "pcie_root_port", HVK_CONFIG_TYPE_UINT, "0" },
-  { "hotplug_vfio_on_root_bus", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "file_mem_backend", HVK_CONFIG_TYPE_PATH, NULL },
   { "valid_file_mem_backends", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_hypervisor_paths", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL },
   { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL },
-  { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL },
-  { "seccompsandbox", HVK_CONFIG_TYPE_STRING, NULL },
-  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL },
-  { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false" },
-  { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_nesting_checks", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_selinux", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true" },
@@ -111,7 +105,7 @@ static const struct {
 static void
 test_core_keys (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   const HvkConfigKey *keys;
   guint n_keys;
 
@@ -139,14 +133,22 @@ test_core_keys (void)
 static void
 test_defaults (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   g_autofree char *vcpus = NULL;
   g_autofree char *path = NULL;
 
   g_assert_cmpstr (hvk_config_get_backend (config), ==, "qemu");
   g_assert_cmpstr (hvk_config_get_group (config), ==, "hypervisor.qemu");
   g_assert_null (hvk_config_get_source (config));
-  g_assert_null (hvk_config_get_registry (config));
+  g_assert_true (hvk_config_get_registry (config) == hvk_registry_get_default ());
+  {
+    g_autoptr(HvkConfig) bare = hvk_config_new ("qemu");
+
+    /* Without a registry: the core keys only. */
+    g_assert_null (hvk_config_get_registry (bare));
+    g_assert_nonnull (hvk_config_lookup_key (bare, "default_memory"));
+    g_assert_null (hvk_config_lookup_key (bare, "machine_type"));
+  }
 
   /* path has no core default: backends apply theirs */
   g_assert_null (hvk_config_get_string (config, "path"));
@@ -173,7 +175,7 @@ test_defaults (void)
 static void
 test_set_get (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   const char *pflashes[] = { "/f/flash0", "/f/flash;1", NULL };
   const char * const *got;
   g_autofree char *text = NULL;
@@ -216,7 +218,7 @@ test_set_get (void)
 static void
 test_set_from_string (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   g_autoptr(GError) error = NULL;
   const char *flashes[] = { "a", "b;c", NULL };
   static const struct {
@@ -284,7 +286,7 @@ test_programmer_errors (void)
 
   if (g_test_subprocess ())
     {
-      g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+      g_autoptr(HvkConfig) config = qemu_config_new ();
       const char *which = g_getenv ("HVK_TEST_CASE");
 
       g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
@@ -336,7 +338,7 @@ assert_params (GPtrArray          *params,
 static void
 test_kernel_params (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   g_autoptr(GError) error = NULL;
 
   /* P12 */
@@ -399,7 +401,7 @@ test_load_file (void)
   GPtrArray *devices;
   HvkDevice *device;
 
-  config = hvk_config_new_from_file (path, NULL, &error);
+  config = hvk_config_new_from_file (path, hvk_registry_get_default (), &error);
   g_assert_no_error (error);
   g_assert_nonnull (config);
 
@@ -448,7 +450,7 @@ test_load_multi (void)
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(GError) error = NULL;
 
-  config = hvk_config_new_from_file (path, NULL, &error);
+  config = hvk_config_new_from_file (path, hvk_registry_get_default (), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_backend (config), ==, "acrn");
   g_assert_cmpstr (hvk_config_get_group (config), ==, "hypervisor.acrn");
@@ -474,7 +476,7 @@ static void
 test_load_missing_file (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HvkConfig) config = hvk_config_new_from_file ("/nonexistent/dir/x.conf", NULL, &error);
+  g_autoptr(HvkConfig) config = hvk_config_new_from_file ("/nonexistent/dir/x.conf", hvk_registry_get_default (), &error);
 
   g_assert_null (config);
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
@@ -486,7 +488,7 @@ expect_file_refused (const char *path,
                      const char *fragment)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, NULL, &error);
+  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, hvk_registry_get_default (), &error);
   g_autofree char *prefix = g_strdup_printf ("%s: cannot read configuration: ", path);
 
   g_test_message ("%s", path);
@@ -524,7 +526,7 @@ test_load_not_regular (void)
   g_string_append_c (text, '\n');
   g_assert_cmpuint (text->len, ==, HVK_CONFIG_MAX_FILE_SIZE);
   g_assert_true (g_file_set_contents (full, text->str, text->len, NULL));
-  config = hvk_config_new_from_file (full, NULL, &error);
+  config = hvk_config_new_from_file (full, hvk_registry_get_default (), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_string (config, "kernel"), ==, "/k");
   g_string_append_c (text, '\n');
@@ -618,7 +620,7 @@ test_load_no_duplicates (void)
 
   /* what hvk_config_to_data() writes (state files) loads back */
   data = hvk_config_to_data (config, NULL);
-  again = hvk_config_new_from_data (data, -1, "state", NULL, &error);
+  again = hvk_config_new_from_data (data, -1, "state", hvk_registry_get_default (), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (hvk_config_get_devices (again)->len, ==, 2);
 }
@@ -671,7 +673,7 @@ test_load_source_names (void)
     close (fd);
   }
   g_assert_true (g_file_set_contents (path, HV "[hypervisor.qemu]\nmemory_slots=x\n", -1, NULL));
-  config = hvk_config_new_from_file (path, NULL, &error);
+  config = hvk_config_new_from_file (path, hvk_registry_get_default (), &error);
   g_assert_null (config);
   expected = g_strdup_printf ("%s: [hypervisor.qemu] memory_slots: invalid value 'x' (expected an unsigned integer)", path);
   g_assert_cmpstr (error->message, ==, expected);
@@ -691,7 +693,7 @@ test_load_source_names (void)
 static void
 test_round_trip (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   g_autoptr(HvkConfig) again = NULL;
   g_autoptr(HvkDevice) disk = NULL;
   g_autoptr(HvkDevice) net = NULL;
@@ -722,7 +724,7 @@ test_round_trip (void)
   g_assert_cmpuint (strlen (data), ==, length);
   g_test_message ("%s", data);
 
-  again = hvk_config_new_from_data (data, -1, "state.conf", NULL, &error);
+  again = hvk_config_new_from_data (data, -1, "state.conf", hvk_registry_get_default (), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_backend (again), ==, "qemu");
   g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, "/k with spaces\nand newline");
@@ -756,7 +758,7 @@ static void
 test_round_trip_file (void)
 {
   g_autofree char *path = data_path ("qemu.conf");
-  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, NULL, NULL);
+  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, hvk_registry_get_default (), NULL);
   g_autoptr(HvkConfig) again = NULL;
   g_autofree char *data = NULL;
   g_autofree char *data2 = NULL;
@@ -764,7 +766,7 @@ test_round_trip_file (void)
   g_assert_nonnull (config);
   data = hvk_config_to_data (config, NULL);
   g_assert_true (g_str_has_prefix (data, "[hypervisor]\nbackend=qemu\n\n[hypervisor.qemu]\npath=/usr/bin/qemu-system-x86_64\n"));
-  again = hvk_config_new_from_data (data, -1, NULL, NULL, NULL);
+  again = hvk_config_new_from_data (data, -1, NULL, hvk_registry_get_default (), NULL);
   g_assert_nonnull (again);
   data2 = hvk_config_to_data (again, NULL);
   g_assert_cmpstr (data, ==, data2);
@@ -813,7 +815,7 @@ test_validate_kata (void)
   for (gsize i = 0; i < G_N_ELEMENTS (kata_cases); i++)
     {
       const KataCase *c = &kata_cases[i];
-      g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+      g_autoptr(HvkConfig) config = qemu_config_new ();
       g_autoptr(GError) error = NULL;
       gboolean template_ok;
 
@@ -1237,7 +1239,7 @@ static const struct {
 static void
 test_asset_paths (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (assets); i++)
     {
@@ -1276,7 +1278,7 @@ test_asset_paths (void)
 static void
 test_custom_assets (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (assets); i++)
     {
@@ -1325,7 +1327,7 @@ test_image_or_initrd (void)
   for (gsize i = 0; i < G_N_ELEMENTS (image_cases); i++)
     {
       const ImageCase *c = &image_cases[i];
-      g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+      g_autoptr(HvkConfig) config = qemu_config_new ();
       g_autoptr(GError) error = NULL;
       const char *path = "untouched";
       HvkAssetType type = HVK_ASSET_FIRMWARE;
@@ -1358,7 +1360,7 @@ test_image_or_initrd (void)
 static void
 test_devices (void)
 {
-  g_autoptr(HvkConfig) config = hvk_config_new ("qemu");
+  g_autoptr(HvkConfig) config = qemu_config_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(HvkDevice) a = hvk_device_new_from_string (NULL, "block,id=d1,path=/a", NULL);
   g_autoptr(HvkDevice) b = hvk_device_new_from_string (NULL, "block,id=d1,path=/b", NULL);
@@ -1445,7 +1447,7 @@ test_relative_paths (void)
 
   /* what goes to a state file is absolute: it loads the same anywhere */
   data = hvk_config_to_data (config, NULL);
-  again = hvk_config_new_from_data (data, -1, "state", NULL, &error);
+  again = hvk_config_new_from_data (data, -1, "state", hvk_registry_get_default (), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_string (again, "kernel"), ==, kernel);
   g_assert_cmpstr (hvk_device_get_string (hvk_config_lookup_device (again, "d0"), "path"), ==, disk);
@@ -1507,10 +1509,18 @@ test_registry (void)
   g_assert_cmpstr (hvk_device_get_kind_name (hvk_config_lookup_device (config, "w")), ==, "test-widget");
   g_clear_object (&config);
 
-  /* only for that backend */
+  /* only for that backend: refused, naming the backend that has it */
   config = hvk_config_new_from_data (HV "[hypervisor.qemu]\nwidget_mode=slow\n", -1, "q.conf", registry, &error);
   g_assert_null (config);
-  g_assert_cmpstr (error->message, ==, "q.conf: [hypervisor.qemu] widget_mode: unknown key");
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_cmpstr (error->message, ==, "q.conf: [hypervisor.qemu] widget_mode: not supported by "
+                   "backend 'qemu' (a key of backend 'testbe')");
+  g_clear_error (&error);
+  /* a key nobody has stays an unknown key */
+  config = hvk_config_new_from_data (HV "[hypervisor.qemu]\nwidget_colour=red\n", -1, "q.conf", registry, &error);
+  g_assert_null (config);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_cmpstr (error->message, ==, "q.conf: [hypervisor.qemu] widget_colour: unknown key");
   g_clear_error (&error);
 
   /* built in code: the registry is given explicitly */

@@ -354,8 +354,28 @@ test_check (Fixture       *fixture,
   g_assert_nonnull (strstr (result.out, "\n  default_memory = 512\n"));
   g_assert_nonnull (strstr (result.out, "\n  kernel = /var/lib/hvkit/test/vmlinuz\n"));
   /* Keys not in the file show their defaults, marked. */
-  g_assert_nonnull (strstr (result.out, "\n  machine_type = q35  (default)\n"));
+  g_assert_nonnull (strstr (result.out, "\n  memory_slots = 10  (default)\n"));
   g_assert_nonnull (strstr (result.out, "\n  disk0: block,"));
+  /* A key of the QEMU plugin is not the mock's. */
+  g_assert_null (strstr (result.out, "machine_type"));
+
+  /* A QEMU configuration lists its plugin's keys after the core's. */
+  {
+    g_auto(Result) r = { 0, };
+    const char *core_key, *plugin_key;
+
+    RUN (fixture, &r, "check", "-c", "@qemu-check.conf");
+    g_assert_cmpint (r.status, ==, 0);
+    core_key = strstr (r.out, "\n  memory_slots = 10  (default)\n");
+    plugin_key = strstr (r.out, "\n  machine_type = q35  (default)\n");
+    g_assert_nonnull (core_key);
+    g_assert_nonnull (plugin_key);
+    g_assert_true (plugin_key > core_key);
+    g_assert_nonnull (strstr (r.out, "\n  pflashes = /var/lib/hvkit/test/flash0.img;\n"));
+  }
+  /* Another backend's key is refused and named, not ignored. */
+  EXPECT (fixture, 2, "[hypervisor.mock] machine_type: not supported by backend 'mock' "
+          "(a key of backend 'qemu')", "check", "-c", "@mock-qemu-key.conf");
 
   EXPECT (fixture, 2, "hypervisor.mock", "check", "-c", "@bad-value.conf");
   {
