@@ -21,6 +21,12 @@ G_BEGIN_DECLS
 #define HVK_QEMU_KIND_IOMMU           "iommu"
 
 #define HVK_QEMU_DEFAULT_PATH         "/usr/bin/qemu-system-x86_64"
+/* The strictest -sandbox under which QEMU 7.2 starts, hot-plugs, pauses,
+ * resizes, migrates to a descriptor and stops (QEMU runs in the
+ * foreground under hvkit-monitor, never -daemonize, so spawn=deny holds;
+ * hvkit-monitor sets an unprivileged identity before exec, so
+ * elevateprivileges=deny does too).  disable_seccomp=true removes it. */
+#define HVK_QEMU_DEFAULT_SANDBOX      "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 #define HVK_QEMU_SCSI_CONTROLLER_ID   "scsi0"
 #define HVK_QEMU_RNG_ID               "rng0"
 #define HVK_QEMU_CONSOLE_ID           "console0"

@@ -537,7 +537,8 @@ build_pidfile (HvkQemuBuilder  *b,
   return hvk_cmdline_add_option (b->cmdline, "-pidfile", b->paths->pid_file, error);
 }
 
-/* -sandbox OPTIONS (seccompsandbox, a raw QEMU option list) */
+/* -sandbox OPTIONS (seccompsandbox, a raw QEMU option list; the strict
+ * default unless disable_seccomp) */
 static gboolean
 build_sandbox (HvkQemuBuilder  *b,
                GError         **error)
@@ -545,6 +546,13 @@ build_sandbox (HvkQemuBuilder  *b,
   const char *sandbox = b->settings->seccompsandbox;
   g_autoptr(HvkOpts) opts = NULL;
 
+  if (b->settings->disable_seccomp)
+    {
+      if (hvk_config_has_key (b->config, "seccompsandbox"))
+        return hvk_qemu_builder_config_error (b, error, "disable_seccomp",
+                                              "true contradicts seccompsandbox=%s", sandbox);
+      return TRUE;
+    }
   if (sandbox == NULL)
     return TRUE;
   if (!hvk_check_no_control_chars ("seccompsandbox", sandbox, error))

@@ -25,6 +25,8 @@
 
 /* Saving a VM's device state by migration (templating). */
 
+#define MIGRATION_FD_NAME "hvkit-migration"
+
 /* ---- save (templating) ---- */
 
 gboolean
@@ -37,8 +39,11 @@ hvk_qemu_vm_save (HvkHypervisor  *hypervisor,
   g_autoptr(JsonObject) cap = json_object_new ();
   g_autoptr(JsonArray) caps = json_array_new ();
   g_autoptr(JsonObject) migrate_args = json_object_new ();
+  g_autoptr(JsonObject) getfd_args = json_object_new ();
+  g_autoptr(JsonNode) ret = NULL;
   g_autofree char *uri = NULL;
   const char *state_path;
+  int fd;
   gint64 deadline;
 
   if (!hvk_qemu_vm_check_state (self, "save", S (RUNNING) | S (PAUSED), error))
@@ -69,7 +74,31 @@ hvk_qemu_vm_save (HvkHypervisor  *hypervisor,
   if (!hvk_qemu_vm_qmp_run (self, "migrate-set-capabilities", caps_args, cancellable, error))
     return FALSE;
 
-  uri = g_strdup_printf ("exec:cat>%s", state_path);
+  /* The stream goes to a file hvkit opens and hands over (getfd): QEMU
+   * 7.2 has no file: URI, and exec: would spawn a shell, which the
+   * default seccomp sandbox (spawn=deny) kills QEMU for. */
+  fd = open (state_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot save VM '%s' to %s: %s",
+                   self->id, state_path, g_strerror (saved));
+      return FALSE;
+    }
+  json_object_set_string_member (getfd_args, "fdname", MIGRATION_FD_NAME);
+  if (!hvk_qemu_vm_qmp_ensure (self, cancellable, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  ret = hvk_qmp_client_execute_with_fd (self->qmp, "getfd", getfd_args, fd,
+                                        QMP_COMMAND_TIMEOUT_MS, cancellable, error);
+  close (fd);
+  if (ret == NULL)
+    return FALSE;
+  g_clear_pointer (&ret, json_node_unref);
+
+  uri = g_strdup ("fd:" MIGRATION_FD_NAME);
   json_object_set_string_member (migrate_args, "uri", uri);
   if (!hvk_qemu_vm_qmp_run (self, "migrate", migrate_args, cancellable, error))
     return FALSE;

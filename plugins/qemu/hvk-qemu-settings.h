@@ -32,7 +32,8 @@ typedef struct {
   char     *machine_type;              /* "q35" */
   char     *machine_accelerators;
   char     *cpu_features;
-  char     *seccompsandbox;
+  char     *seccompsandbox;            /* HVK_QEMU_DEFAULT_SANDBOX */
+  gboolean  disable_seccomp;
   char     *extra_monitor_socket;
   gboolean  enable_iommu;
   gboolean  enable_debug;

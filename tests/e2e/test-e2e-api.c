@@ -177,6 +177,17 @@ test_boot (void)
   g_assert_true (hvk_hypervisor_check (hypervisor, &error));
   g_assert_no_error (error);
 
+  /* QEMU runs under its seccomp filter by default (mode 2); the rest of
+   * the suite boots, hot-plugs, resizes and saves with it on. */
+  {
+    g_autofree char *proc_status = g_strdup_printf ("/proc/%d/status", qemu_pid);
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (proc_status, &contents, NULL, NULL));
+    g_assert_nonnull (strstr (contents, "\nSeccomp:\t2\n"));
+    g_assert_true (g_strv_contains ((const char * const *) argv, "-sandbox"));
+  }
+
   vm = g_steal_pointer (&hypervisor);
   if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("no %s on the console within %d ms; console said:\n%s",

@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -667,6 +668,7 @@ test_save_vm (void)
   static const Step steps[] = {
     HANDSHAKE,
     { STEP_EXPECT, "migrate-set-capabilities", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"active\"}}", 0 },
     { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"completed\"}}", 0 },
@@ -677,12 +679,14 @@ test_save_vm (void)
   g_autofree char *template_config =
     g_strdup_printf ("boot_to_be_template=true\nmemory_path=%s/template-mem\ndevices_state_path=%s",
                      tmpdir, state_path);
-  g_autofree char *uri = g_strdup_printf ("exec:cat>%s", state_path);
+  /* The stream goes to a descriptor hvkit opened (getfd), not through a
+   * shell QEMU would have to spawn. */
+  const char *uri = "fd:hvkit-migration";
   FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
   g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), template_config, &spec);
   g_autoptr(HvkHypervisor) plain = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) caps = NULL, migrate = NULL;
+  g_autoptr(JsonObject) caps = NULL, getfd = NULL, migrate = NULL;
   JsonObject *cap;
 
   g_assert_true (hvk_hypervisor_save_vm (vm, NULL, &error));
@@ -694,8 +698,16 @@ test_save_vm (void)
   cap = json_array_get_object_element (json_object_get_array_member (caps, "capabilities"), 0);
   assert_arg (cap, "capability", "x-ignore-shared");
   g_assert_true (json_object_get_boolean_member (cap, "state"));
-  migrate = fake_server_arguments (server, 2);
+  getfd = fake_server_arguments (server, 2);
+  assert_arg (getfd, "fdname", "hvkit-migration");
+  migrate = fake_server_arguments (server, 3);
   assert_arg (migrate, "uri", uri);
+  /* hvkit created the file QEMU writes to, owner-only. */
+  {
+    struct stat st;
+    g_assert_cmpint (stat (state_path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
   fake_server_finish (server);
 
   /* Not a template: refused, naming the backend. */

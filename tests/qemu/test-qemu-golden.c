@@ -545,6 +545,9 @@ test_config_errors (void)
                       HVK_ERROR_INVALID_CONFIG, "extra_monitor_socket", "telnet");
   expect_build_error ("memory_slots=300\n", NULL,
                       HVK_ERROR_INVALID_CONFIG, "memory_slots", "255");
+  /* Turning seccomp off while naming its options: which one is meant? */
+  expect_build_error ("disable_seccomp=true\nseccompsandbox=on\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "disable_seccomp", "seccompsandbox=on");
 }
 
 static void
@@ -871,7 +874,9 @@ test_settings_table (void)
   g_assert_cmpstr (settings->machine_type, ==, "pc");
   g_assert_cmpuint (settings->default_bridges, ==, 3);
   g_assert_cmpstrv (settings->pflashes, ((const char *[]) { "/a", "/b", NULL }));
-  g_assert_null (settings->seccompsandbox);
+  /* Empty is unset: the strict default (disable_seccomp turns it off). */
+  g_assert_cmpstr (settings->seccompsandbox, ==, HVK_QEMU_DEFAULT_SANDBOX);
+  g_assert_false (settings->disable_seccomp);
   g_assert_cmpstr (settings->block_device_aio, ==, "threads");
 
   g_assert_cmpstr (fallbacks->path, ==, HVK_QEMU_DEFAULT_PATH);
