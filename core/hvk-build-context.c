@@ -91,6 +91,8 @@ hvk_build_context_free (HvkBuildContext *ctx)
  * hvk_build_context_get_registry:
  * @ctx: a #HvkBuildContext
  *
+ * Gets the registry whose appenders and policies build the command line.
+ *
  * Returns: (transfer none) (nullable): the registry
  */
 HvkRegistry *
@@ -103,6 +105,8 @@ hvk_build_context_get_registry (HvkBuildContext *ctx)
 /**
  * hvk_build_context_get_backend:
  * @ctx: a #HvkBuildContext
+ *
+ * Gets the name of the backend the command line is built for.
  *
  * Returns: the backend name
  */
@@ -117,6 +121,8 @@ hvk_build_context_get_backend (HvkBuildContext *ctx)
  * hvk_build_context_get_id:
  * @ctx: a #HvkBuildContext
  *
+ * Gets the id of the VM the command line is built for.
+ *
  * Returns: (nullable): the VM id
  */
 const char *
@@ -129,6 +135,8 @@ hvk_build_context_get_id (HvkBuildContext *ctx)
 /**
  * hvk_build_context_get_config:
  * @ctx: a #HvkBuildContext
+ *
+ * Gets the configuration the command line is built from.
  *
  * Returns: (transfer none) (nullable): the configuration
  */
@@ -164,6 +172,8 @@ hvk_build_context_add_kernel_param (HvkBuildContext *ctx,
  * hvk_build_context_get_device_kernel_params:
  * @ctx: a #HvkBuildContext
  *
+ * Gets the kernel parameters the device appenders added.
+ *
  * Returns: (transfer none) (element-type HvkParam): the parameters added
  *   with hvk_build_context_add_kernel_param(), in order
  */
@@ -177,6 +187,8 @@ hvk_build_context_get_device_kernel_params (HvkBuildContext *ctx)
 /**
  * hvk_build_context_get_backend_data:
  * @ctx: a #HvkBuildContext
+ *
+ * Gets the backend's private data, for its own appenders and policies.
  *
  * Returns: (transfer none) (nullable): the backend-private pointer
  */

@@ -51,6 +51,8 @@ cgroup_alloc (void)
  * hvk_cgroup_ref:
  * @self: a cgroup
  *
+ * Takes a reference on a cgroup.
+ *
  * Returns: (transfer full): @self
  */
 HvkCgroup *
@@ -82,6 +84,8 @@ hvk_cgroup_unref (HvkCgroup *self)
 /**
  * hvk_cgroup_get_dirs:
  * @self: a cgroup
+ *
+ * Gets the cgroup's directories.
  *
  * Returns: (transfer none) (array zero-terminated=1): the cgroup's
  *   directories, one per hierarchy; what a VM's state records
@@ -514,6 +518,8 @@ set_in_dirs (HvkCgroup          *self,
  * @bytes: the limit, 0 for none
  * @error: return location for an error
  *
+ * Limits the memory of the cgroup's processes.
+ *
  * Returns: %TRUE on success; %HVK_ERROR_NOT_SUPPORTED if no hierarchy of
  *   @self has the memory controller
  */
@@ -537,6 +543,8 @@ hvk_cgroup_set_memory_limit (HvkCgroup  *self,
  * @quota_us: CPU time per period, 0 for none
  * @period_us: the period (1000 to 1000000)
  * @error: return location for an error
+ *
+ * Limits the CPU time of the cgroup's processes.
  *
  * Returns: %TRUE on success; %HVK_ERROR_NOT_SUPPORTED if no hierarchy of
  *   @self has the cpu controller
@@ -632,6 +640,8 @@ hvk_cgroup_attach (HvkCgroup  *self,
  * @self: a cgroup
  * @pid: a process
  *
+ * Tells whether a process is in the cgroup.
+ *
  * Returns: %TRUE if @pid is in every directory of @self
  */
 gboolean
@@ -678,6 +688,8 @@ read_u64 (const char *dir,
  * @memory_bytes: (out) (optional): memory in use
  * @cpu_ns: (out) (optional): CPU time used
  * @error: return location for an error
+ *
+ * Reads the memory and CPU time the cgroup's processes use.
  *
  * Returns: %TRUE if the hierarchies of @self account for both
  */

@@ -148,6 +148,8 @@ hvk_cmdline_new (const char *program)
  * hvk_cmdline_get_program:
  * @self: an #HvkCmdline
  *
+ * Gets the program the command line runs.
+ *
  * Returns: (transfer none): the program, `argv[0]`
  */
 const char *
@@ -364,6 +366,8 @@ hvk_cmdline_get_fds (HvkCmdline *self,
  * hvk_cmdline_get_argv:
  * @self: an #HvkCmdline
  *
+ * Gets the whole command line as a %NULL-terminated array.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the arguments,
  *   program first, valid until @self changes or is finalized
  */
@@ -378,6 +382,8 @@ hvk_cmdline_get_argv (HvkCmdline *self)
 /**
  * hvk_cmdline_get_length:
  * @self: an #HvkCmdline
+ *
+ * Gets the number of arguments of the command line.
  *
  * Returns: the number of arguments, the program included
  */

@@ -26,6 +26,8 @@ static const struct {
  * hvk_asset_type_to_string:
  * @type: an #HvkAssetType
  *
+ * Gets the name of an asset type.
+ *
  * Returns: Kata's name of the asset type (`kernel`, `hypervisor`, …), or
  *   %NULL for an invalid value
  */
@@ -39,6 +41,8 @@ hvk_asset_type_to_string (HvkAssetType type)
 /**
  * hvk_asset_type_to_key:
  * @type: an #HvkAssetType
+ *
+ * Gets the configuration key that names an asset's file.
  *
  * Returns: the configuration key holding the asset's path (`kernel`,
  *   `path`, `jailer_path`, …), or %NULL for an invalid value
@@ -76,6 +80,9 @@ hvk_config_get_asset_path (HvkConfig    *self,
  * hvk_config_is_custom_asset:
  * @self: a #HvkConfig
  * @type: an #HvkAssetType
+ *
+ * Tells whether the configuration names a custom asset (a kernel, an
+ * image, …) of @type.
  *
  * Returns: whether a custom asset of @type was added
  */

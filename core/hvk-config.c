@@ -94,6 +94,9 @@ hvk_config_source_name (HvkConfig *self)
  * hvk_config_get_backend:
  * @self: a #HvkConfig
  *
+ * Gets the name of the backend the configuration selects (`[hypervisor]
+ * backend`).
+ *
  * Returns: the backend name
  */
 const char *
@@ -106,6 +109,8 @@ hvk_config_get_backend (HvkConfig *self)
 /**
  * hvk_config_get_source:
  * @self: a #HvkConfig
+ *
+ * Gets the file the configuration was loaded from.
  *
  * Returns: (nullable): the file the configuration was loaded from, as
  *   given, or %NULL when it was built in code
@@ -121,6 +126,8 @@ hvk_config_get_source (HvkConfig *self)
  * hvk_config_get_group:
  * @self: a #HvkConfig
  *
+ * Gets the key-file group that holds the backend's settings.
+ *
  * Returns: the key-file group of the backend settings (`hypervisor.qemu`)
  */
 const char *
@@ -133,6 +140,8 @@ hvk_config_get_group (HvkConfig *self)
 /**
  * hvk_config_get_registry:
  * @self: a #HvkConfig
+ *
+ * Gets the registry the configuration was loaded with.
  *
  * Returns: (transfer none) (nullable): the registry that resolves the
  *   backend's own keys, or %NULL
@@ -197,6 +206,8 @@ hvk_config_lookup_key (HvkConfig  *self,
  * hvk_config_has_key:
  * @self: a #HvkConfig
  * @key: a key name
+ *
+ * Tells whether a key of the backend group has a value of its own.
  *
  * Returns: whether @key was set explicitly (by the file, a setter or
  *   validation); a default does not count
@@ -324,6 +335,8 @@ hvk_config_store_value (HvkConfig          *self,
  * @self: a #HvkConfig
  * @key: a string key
  *
+ * Gets the value of a string key of the backend group.
+ *
  * Returns: (nullable): the value, else the key's default, else %NULL
  */
 const char *
@@ -340,6 +353,8 @@ hvk_config_get_string (HvkConfig  *self,
  * hvk_config_get_boolean:
  * @self: a #HvkConfig
  * @key: a boolean key
+ *
+ * Gets the value of a boolean key of the backend group.
  *
  * Returns: the value, else the key's default, else %FALSE
  */
@@ -358,6 +373,8 @@ hvk_config_get_boolean (HvkConfig  *self,
  * @self: a #HvkConfig
  * @key: an unsigned integer key
  *
+ * Gets the value of an unsigned integer key of the backend group.
+ *
  * Returns: the value, else the key's default, else 0
  */
 guint64
@@ -374,6 +391,8 @@ hvk_config_get_uint (HvkConfig  *self,
  * hvk_config_get_int:
  * @self: a #HvkConfig
  * @key: a signed integer key
+ *
+ * Gets the value of a signed integer key of the backend group.
  *
  * Returns: the value, else the key's default, else 0
  */
@@ -392,6 +411,8 @@ hvk_config_get_int (HvkConfig  *self,
  * @self: a #HvkConfig
  * @key: a floating point key
  *
+ * Gets the value of a floating point key of the backend group.
+ *
  * Returns: the value, else the key's default, else 0
  */
 double
@@ -408,6 +429,8 @@ hvk_config_get_double (HvkConfig  *self,
  * hvk_config_get_strv:
  * @self: a #HvkConfig
  * @key: a string-list key
+ *
+ * Gets the value of a string-list key of the backend group.
  *
  * Returns: (nullable) (transfer none) (array zero-terminated=1): the value,
  *   else the key's default, else %NULL; valid until @key is set again
@@ -660,6 +683,8 @@ hvk_round_up_num_vcpus (double vcpus)
  * hvk_config_get_num_vcpus:
  * @self: a #HvkConfig
  *
+ * Gets the number of vCPUs the VM boots with.
+ *
  * Returns: `default_vcpus` rounded up
  */
 guint32
@@ -727,6 +752,8 @@ hvk_config_add_kernel_param (HvkConfig   *self,
  * hvk_config_get_devices:
  * @self: a #HvkConfig
  *
+ * Gets the cold-plugged devices, one per `[device.ID]` group.
+ *
  * Returns: (transfer none) (element-type HvkDevice): the cold-plugged
  *   devices, in file order
  */
@@ -741,6 +768,8 @@ hvk_config_get_devices (HvkConfig *self)
  * hvk_config_lookup_device:
  * @self: a #HvkConfig
  * @id: a device id
+ *
+ * Finds a cold-plugged device by id.
  *
  * Returns: (transfer none) (nullable): the device with that id, or %NULL
  */
@@ -797,6 +826,9 @@ hvk_config_add_device (HvkConfig  *self,
 /**
  * hvk_config_get_vm_store_path:
  * @self: a #HvkConfig
+ *
+ * Gets the state directory under which the VM keeps its runtime files
+ * (sockets, pid file, saved state).
  *
  * Returns: (nullable): the directory for the VM's runtime files (a run-time
  *   setting, not a configuration key)

@@ -174,6 +174,8 @@ hvk_device_kind_new (const char              *name,
  * hvk_device_kind_ref:
  * @kind: a #HvkDeviceKind
  *
+ * Takes a reference on a device kind.
+ *
  * Returns: (transfer full): @kind
  */
 HvkDeviceKind *
@@ -204,6 +206,8 @@ hvk_device_kind_unref (HvkDeviceKind *kind)
  * hvk_device_kind_get_name:
  * @kind: a #HvkDeviceKind
  *
+ * Gets the kind's name.
+ *
  * Returns: the kind name
  */
 const char *
@@ -216,6 +220,8 @@ hvk_device_kind_get_name (HvkDeviceKind *kind)
 /**
  * hvk_device_kind_get_description:
  * @kind: a #HvkDeviceKind
+ *
+ * Gets the kind's one-line description.
  *
  * Returns: the description (empty when none was given)
  */
@@ -230,6 +236,8 @@ hvk_device_kind_get_description (HvkDeviceKind *kind)
  * hvk_device_kind_get_props:
  * @kind: a #HvkDeviceKind
  * @n_props: (out): number of properties
+ *
+ * Gets the properties a device of the kind takes.
  *
  * Returns: (array length=n_props) (transfer none): the properties, in
  *   declaration order
@@ -249,6 +257,8 @@ hvk_device_kind_get_props (HvkDeviceKind *kind,
  * hvk_device_kind_lookup_prop:
  * @kind: a #HvkDeviceKind
  * @name: a property name
+ *
+ * Finds a property of the kind by name.
  *
  * Returns: (transfer none) (nullable): the property, or %NULL if @kind has
  *   none of that name

@@ -96,6 +96,8 @@ hvk_device_new (HvkDeviceKind *kind,
  * hvk_device_get_kind:
  * @self: a #HvkDevice
  *
+ * Gets the kind of the device.
+ *
  * Returns: (transfer none): the kind
  */
 HvkDeviceKind *
@@ -108,6 +110,8 @@ hvk_device_get_kind (HvkDevice *self)
 /**
  * hvk_device_get_kind_name:
  * @self: a #HvkDevice
+ *
+ * Gets the name of the device's kind.
  *
  * Returns: the kind name (`block`, `net`, …)
  */
@@ -122,6 +126,8 @@ hvk_device_get_kind_name (HvkDevice *self)
  * hvk_device_get_id:
  * @self: a #HvkDevice
  *
+ * Gets the device id, unique within a VM.
+ *
  * Returns: the device id
  */
 const char *
@@ -135,6 +141,8 @@ hvk_device_get_id (HvkDevice *self)
  * hvk_device_has:
  * @self: a #HvkDevice
  * @prop: a property name
+ *
+ * Tells whether a property has a value of its own.
  *
  * Returns: whether @prop was set explicitly (a default does not count)
  */
@@ -422,6 +430,8 @@ hvk_device_set_strv (HvkDevice          *self,
  * @self: a #HvkDevice
  * @prop: a string property
  *
+ * Gets the value of a string property.
+ *
  * Returns: (nullable): the value, else the kind's default, else %NULL
  */
 const char *
@@ -438,6 +448,8 @@ hvk_device_get_string (HvkDevice  *self,
  * hvk_device_get_boolean:
  * @self: a #HvkDevice
  * @prop: a boolean property
+ *
+ * Gets the value of a boolean property.
  *
  * Returns: the value, else the kind's default, else %FALSE
  */
@@ -456,6 +468,8 @@ hvk_device_get_boolean (HvkDevice  *self,
  * @self: a #HvkDevice
  * @prop: an unsigned integer property
  *
+ * Gets the value of an unsigned integer property.
+ *
  * Returns: the value, else the kind's default, else 0
  */
 guint64
@@ -473,6 +487,8 @@ hvk_device_get_uint (HvkDevice  *self,
  * @self: a #HvkDevice
  * @prop: a signed integer property
  *
+ * Gets the value of a signed integer property.
+ *
  * Returns: the value, else the kind's default, else 0
  */
 gint64
@@ -489,6 +505,8 @@ hvk_device_get_int (HvkDevice  *self,
  * hvk_device_get_strv:
  * @self: a #HvkDevice
  * @prop: a string-list property
+ *
+ * Gets the value of a string-list property.
  *
  * Returns: (nullable) (transfer none) (array zero-terminated=1): the value,
  *   else the kind's default, else %NULL; valid until @prop is set again
@@ -561,6 +579,8 @@ hvk_device_validate (HvkDevice  *self,
 /**
  * hvk_device_copy:
  * @self: a #HvkDevice
+ *
+ * Copies a device.
  *
  * Returns: (transfer full): a new device with the same kind, id and values
  */

@@ -6,6 +6,8 @@
 /**
  * hvk_error_quark:
  *
+ * Gets the error domain of hvkit's errors, %HVK_ERROR.
+ *
  * Returns: the #GQuark of the %HVK_ERROR domain
  */
 G_DEFINE_QUARK (hvk-error-quark, hvk_error)

@@ -70,6 +70,8 @@ static const char * const vm_state_names[] = {
  * hvk_vm_state_to_string:
  * @state: a #HvkVmState
  *
+ * Gets the name of a VM state.
+ *
  * Returns: the state's name (`running`, `paused` …)
  */
 const char *
@@ -84,6 +86,8 @@ hvk_vm_state_to_string (HvkVmState state)
  * hvk_vm_state_from_string:
  * @text: a state name
  * @state: (out): the state
+ *
+ * Parses the name of a VM state.
  *
  * Returns: %TRUE if @text names a state
  */
@@ -124,6 +128,8 @@ hvk_hypervisor_set_origin (HvkHypervisor *self,
  * hvk_hypervisor_get_backend_name:
  * @self: a #HvkHypervisor
  *
+ * Gets the name of the backend the VM runs under.
+ *
  * Returns: the backend name it was created for, or its type name
  */
 const char *
@@ -140,6 +146,8 @@ hvk_hypervisor_get_backend_name (HvkHypervisor *self)
 /**
  * hvk_hypervisor_get_registry:
  * @self: a #HvkHypervisor
+ *
+ * Gets the registry that created the hypervisor.
  *
  * Returns: (transfer none) (nullable): the registry that created @self
  */
@@ -606,6 +614,8 @@ hvk_hypervisor_resize_vcpus (HvkHypervisor *self,
  * hvk_hypervisor_get_total_memory_mb:
  * @self: a #HvkHypervisor
  *
+ * Gets the guest's memory.
+ *
  * Returns: the guest's memory in MiB, hot-plugged memory included
  */
 guint32
@@ -624,6 +634,8 @@ hvk_hypervisor_get_total_memory_mb (HvkHypervisor *self)
  * @protocol: (out) (optional): the console protocol (`unix`, `pty` …)
  * @url: (out) (optional): where the console is (a socket path …)
  * @error: return location for an error
+ *
+ * Gets where the VM's console is.
  *
  * Returns: %TRUE on success
  */
@@ -671,6 +683,8 @@ hvk_hypervisor_disconnect (HvkHypervisor *self)
  * hvk_hypervisor_capabilities:
  * @self: a #HvkHypervisor
  *
+ * Gets what the backend can do for this VM's configuration.
+ *
  * Returns: what the backend can do for this VM's configuration
  */
 HvkCapabilities
@@ -686,6 +700,8 @@ hvk_hypervisor_capabilities (HvkHypervisor *self)
 /**
  * hvk_hypervisor_get_config:
  * @self: a #HvkHypervisor
+ *
+ * Gets the configuration the VM was created from.
  *
  * Returns: (transfer none) (nullable): the configuration given to
  *   create_vm(), or %NULL before it
@@ -705,6 +721,8 @@ hvk_hypervisor_get_config (HvkHypervisor *self)
  * @self: a #HvkHypervisor
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
+ *
+ * Gets the host threads that run the VM's vCPUs.
  *
  * Returns: (transfer full) (element-type guint guint): vCPU index →
  *   host thread id, or %NULL on error
@@ -751,6 +769,8 @@ hvk_hypervisor_cleanup (HvkHypervisor *self,
  * hvk_hypervisor_get_pids:
  * @self: a #HvkHypervisor
  *
+ * Gets the host processes of the VM.
+ *
  * Returns: (transfer full) (element-type gint): the VMM's pid first, then
  *   helper daemons' (virtiofsd); empty when nothing runs
  */
@@ -767,6 +787,8 @@ hvk_hypervisor_get_pids (HvkHypervisor *self)
 /**
  * hvk_hypervisor_get_virtiofs_pid:
  * @self: a #HvkHypervisor
+ *
+ * Gets the pid of the VM's virtio-fs daemon.
  *
  * Returns: the virtio-fs daemon's pid, or -1
  */
@@ -803,6 +825,8 @@ hvk_hypervisor_check (HvkHypervisor *self,
  * hvk_hypervisor_save_state:
  * @self: a #HvkHypervisor
  *
+ * Saves what another process needs to take over the VM.
+ *
  * Returns: (transfer full): a JSON object from which load_state() in
  *   another process can take over the VM
  */
@@ -821,6 +845,9 @@ hvk_hypervisor_save_state (HvkHypervisor *self)
  * @self: a #HvkHypervisor
  * @state: what save_state() returned
  * @error: return location for an error
+ *
+ * Takes over a VM from the state another process saved with
+ * hvk_hypervisor_save_state().
  *
  * Returns: %TRUE on success
  */
@@ -841,6 +868,8 @@ hvk_hypervisor_load_state (HvkHypervisor *self,
  * @self: a #HvkHypervisor
  * @id: the VM id
  * @error: return location for an error
+ *
+ * Gets the address of the agent socket of VM @id.
  *
  * Returns: (transfer full): the agent socket as a URI
  *   (`vsock://CID:PORT`, `hvsock://PATH:PORT`, `mock://PATH`), or %NULL
@@ -865,6 +894,8 @@ hvk_hypervisor_generate_socket (HvkHypervisor *self,
  * hvk_hypervisor_is_rate_limiter_builtin:
  * @self: a #HvkHypervisor
  *
+ * Tells whether the VMM limits I/O rates itself.
+ *
  * Returns: whether the VMM limits I/O rates itself
  */
 gboolean
@@ -880,6 +911,8 @@ hvk_hypervisor_is_rate_limiter_builtin (HvkHypervisor *self)
 /**
  * hvk_hypervisor_get_state:
  * @self: a #HvkHypervisor
+ *
+ * Gets the VM's lifecycle state.
  *
  * Returns: the VM's lifecycle state as the backend last knew it
  */

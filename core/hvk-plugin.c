@@ -109,6 +109,8 @@ hvk_plugin_get_rank (HvkPlugin *self)
  * hvk_plugin_get_name:
  * @self: a #HvkPlugin
  *
+ * Gets the plugin's name.
+ *
  * Returns: the plugin's unique name, from its descriptor
  */
 const char *
@@ -121,6 +123,8 @@ hvk_plugin_get_name (HvkPlugin *self)
 /**
  * hvk_plugin_get_description:
  * @self: a #HvkPlugin
+ *
+ * Gets the plugin's description, from its descriptor.
  *
  * Returns: the one-line description (empty if the descriptor had none)
  */
@@ -135,6 +139,8 @@ hvk_plugin_get_description (HvkPlugin *self)
  * hvk_plugin_get_version:
  * @self: a #HvkPlugin
  *
+ * Gets the plugin's version, from its descriptor.
+ *
  * Returns: the plugin's version string (empty if the descriptor had none)
  */
 const char *
@@ -147,6 +153,8 @@ hvk_plugin_get_version (HvkPlugin *self)
 /**
  * hvk_plugin_get_license:
  * @self: a #HvkPlugin
+ *
+ * Gets the plugin's licence, from its descriptor.
  *
  * Returns: the SPDX licence identifier (empty if the descriptor had none)
  */
@@ -161,6 +169,8 @@ hvk_plugin_get_license (HvkPlugin *self)
  * hvk_plugin_get_filename:
  * @self: a #HvkPlugin
  *
+ * Gets the shared object the plugin was loaded from.
+ *
  * Returns: (nullable): the file the plugin was loaded from, as given to
  *   hvk_registry_load_plugin(), or %NULL for a static plugin
  */
@@ -174,6 +184,8 @@ hvk_plugin_get_filename (HvkPlugin *self)
 /**
  * hvk_plugin_get_registry:
  * @self: a #HvkPlugin
+ *
+ * Gets the registry the plugin belongs to.
  *
  * Returns: (transfer none) (nullable): the registry that loaded @self, or
  *   %NULL once that registry is gone

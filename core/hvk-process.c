@@ -56,6 +56,9 @@ read_stat (int      pid,
  * hvk_process_get_start_time:
  * @pid: a process id
  *
+ * Gets when a process started, to tell it from a later process that reuses
+ * its pid.
+ *
  * Returns: the start time of @pid in clock ticks since boot
  *   (`/proc/PID/stat` field 22), or 0 when there is no such process
  */
@@ -72,6 +75,9 @@ hvk_process_get_start_time (int pid)
  * hvk_process_is_alive:
  * @pid: a process id
  * @start_time: its start time from hvk_process_get_start_time(), or 0
+ *
+ * Tells whether a process runs, and is the one that started at
+ * @start_time.
  *
  * Returns: %TRUE when @pid exists, is neither a zombie nor dead, and (when
  *   @start_time is not 0) is the process that started then
@@ -154,6 +160,8 @@ hvk_process_kill (int     pid,
  * @pid: (out): the pid
  * @error: return location for an error
  *
+ * Reads a pid file.
+ *
  * Returns: %TRUE if @path holds one positive pid
  */
 gboolean
@@ -221,6 +229,8 @@ hvk_process_read_log_tail (const char *path,
  * hvk_process_describe_exit:
  * @exit_file: (nullable): the exit file hvkit-monitor writes when the VMM
  *   it watches ends (`exited N` or `signal N [core]`)
+ *
+ * Describes how a VMM ended, from the exit file its monitor wrote.
  *
  * Returns: (transfer full) (nullable): how the VMM ended ("exited with
  *   status 1", "killed by signal 6 (Aborted), core dumped"), or %NULL when

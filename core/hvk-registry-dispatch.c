@@ -97,6 +97,9 @@ hvk_registry_create_hypervisor (HvkRegistry  *self,
  * @backend: a backend name
  * @kind: a device kind name
  *
+ * Tells whether a device appender is registered for @kind and @backend,
+ * that is whether @backend can cold-plug devices of @kind.
+ *
  * Returns: whether some plugin expresses devices of @kind for @backend
  */
 gboolean
@@ -212,6 +215,8 @@ hvk_registry_append_device (HvkRegistry      *self,
  * @self: a #HvkRegistry
  * @backend: a backend name
  * @kind: a device kind name
+ *
+ * Tells whether a hotplug handler is registered for @kind and @backend.
  *
  * Returns: whether some plugin hot-plugs devices of @kind into VMs of
  *   @backend

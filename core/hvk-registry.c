@@ -700,6 +700,8 @@ compare_plugins (gconstpointer a,
  * hvk_registry_get_plugins:
  * @self: a #HvkRegistry
  *
+ * Lists the plugins the registry loaded.
+ *
  * Returns: (transfer container) (element-type HvkPlugin): the plugins
  *   loaded, sorted by name; free the array with g_ptr_array_unref()
  */
@@ -724,6 +726,8 @@ hvk_registry_get_plugins (HvkRegistry *self)
  * hvk_registry_lookup_plugin:
  * @self: a #HvkRegistry
  * @name: a plugin name
+ *
+ * Finds a loaded plugin by name.
  *
  * Returns: (transfer none) (nullable): the loaded plugin called @name
  */
@@ -778,6 +782,8 @@ compare_backends (gconstpointer a,
  * hvk_registry_get_backends:
  * @self: a #HvkRegistry
  *
+ * Lists the backends the loaded plugins registered.
+ *
  * Returns: (transfer container) (element-type HvkBackendInfo): the
  *   registered backends, sorted by name; free the array with
  *   g_ptr_array_unref()
@@ -804,6 +810,8 @@ hvk_registry_get_backends (HvkRegistry *self)
  * @self: a #HvkRegistry
  * @name: a backend name
  *
+ * Finds a registered backend by name.
+ *
  * Returns: (transfer none) (nullable): the backend called @name
  */
 HvkBackendInfo *
@@ -823,6 +831,8 @@ hvk_registry_lookup_backend (HvkRegistry *self,
 /**
  * hvk_registry_get_device_kinds:
  * @self: a #HvkRegistry
+ *
+ * Lists the device kinds the registry knows.
  *
  * Returns: (transfer container) (element-type HvkDeviceKind): the device
  *   kinds, the standard ones first, then in registration order; free the
@@ -852,6 +862,8 @@ hvk_registry_get_device_kinds (HvkRegistry *self)
  * hvk_registry_lookup_device_kind:
  * @self: a #HvkRegistry
  * @name: a device kind name
+ *
+ * Finds a device kind by name.
  *
  * Returns: (transfer none) (nullable): the device kind called @name
  */
@@ -971,6 +983,8 @@ hvk_registry_find_config_key_owner (HvkRegistry *self,
  * hvk_backend_info_get_name:
  * @info: a #HvkBackendInfo
  *
+ * Gets the backend's name.
+ *
  * Returns: the backend name
  */
 const char *
@@ -983,6 +997,8 @@ hvk_backend_info_get_name (HvkBackendInfo *info)
 /**
  * hvk_backend_info_get_gtype:
  * @info: a #HvkBackendInfo
+ *
+ * Gets the type that implements the backend.
  *
  * Returns: the #GType implementing #HvkHypervisor for the backend
  */
@@ -997,6 +1013,8 @@ hvk_backend_info_get_gtype (HvkBackendInfo *info)
  * hvk_backend_info_get_plugin:
  * @info: a #HvkBackendInfo
  *
+ * Gets the plugin that registered the backend.
+ *
  * Returns: (transfer none): the plugin that registered the backend
  */
 HvkPlugin *
@@ -1009,6 +1027,8 @@ hvk_backend_info_get_plugin (HvkBackendInfo *info)
 /**
  * hvk_backend_info_get_capabilities:
  * @info: a #HvkBackendInfo
+ *
+ * Gets the capabilities the backend was registered with.
  *
  * Returns: what the backend declared it can do
  */

@@ -37,6 +37,8 @@ entry_clear (gpointer data)
 /**
  * hvk_stats_new:
  *
+ * Creates empty statistics.
+ *
  * Returns: (transfer full): empty statistics
  */
 HvkStats *
@@ -55,6 +57,8 @@ hvk_stats_new (void)
  * hvk_stats_ref:
  * @self: statistics
  *
+ * Takes a reference on statistics.
+ *
  * Returns: (transfer full): @self
  */
 HvkStats *
@@ -68,6 +72,8 @@ hvk_stats_ref (HvkStats *self)
 /**
  * hvk_stats_unref:
  * @self: (transfer full): statistics
+ *
+ * Drops a reference on statistics; the last one frees them.
  */
 void
 hvk_stats_unref (HvkStats *self)
@@ -169,6 +175,8 @@ hvk_stats_add (HvkStats   *self,
  * @key: a key
  * @value: (out) (optional): its value
  *
+ * Looks a key up.
+ *
  * Returns: %TRUE if @self has @key
  */
 gboolean
@@ -191,6 +199,8 @@ hvk_stats_lookup (HvkStats   *self,
  * hvk_stats_get_keys:
  * @self: statistics
  *
+ * Lists the keys of the statistics.
+ *
  * Returns: (transfer full): the keys, in the order they were added
  */
 GStrv
@@ -207,6 +217,8 @@ hvk_stats_get_keys (HvkStats *self)
 /**
  * hvk_stats_to_variant:
  * @self: statistics
+ *
+ * Converts the statistics to a #GVariant.
  *
  * Returns: (transfer floating): an `a{st}` dictionary of every key
  */
@@ -228,6 +240,8 @@ hvk_stats_to_variant (HvkStats *self)
 /**
  * hvk_stats_to_json:
  * @self: statistics
+ *
+ * Converts the statistics to JSON.
  *
  * Returns: (transfer full): a JSON object of every key, in order
  */

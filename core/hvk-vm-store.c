@@ -226,6 +226,8 @@ hvk_build_socket_path (GError    **error,
  * @name: the socket's file name
  * @error: return location for an error
  *
+ * Builds the path of a socket in a VM's directory of the state dir.
+ *
  * Returns: (transfer full): `STORE/ID/NAME`, or %NULL when @id is invalid
  *   or the path does not fit a UNIX socket address
  */

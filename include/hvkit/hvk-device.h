@@ -40,6 +40,8 @@ typedef enum {
  *   host files or directories: a relative path is made absolute against
  *   the current directory of the process when the value is set (the VMM
  *   runs with another one)
+ *
+ * How a device property is checked and resolved.
  */
 typedef enum {
   HVK_PROP_FLAG_NONE     = 0,
@@ -93,15 +95,72 @@ const HvkDevicePropSpec *hvk_device_kind_lookup_prop (HvkDeviceKind *kind,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkDeviceKind, hvk_device_kind_unref)
 
 /* The standard kinds every registry knows. */
+/**
+ * HVK_DEVICE_KIND_BLOCK:
+ *
+ * The name of the standard device kind `block`: a disk (a file or a block
+ * device).
+ */
 #define HVK_DEVICE_KIND_BLOCK         "block"
+/**
+ * HVK_DEVICE_KIND_NET:
+ *
+ * The name of the standard device kind `net`: a network interface (a tap
+ * device).
+ */
 #define HVK_DEVICE_KIND_NET           "net"
+/**
+ * HVK_DEVICE_KIND_VSOCK:
+ *
+ * The name of the standard device kind `vsock`: a vsock device, the host-
+ * guest socket.
+ */
 #define HVK_DEVICE_KIND_VSOCK         "vsock"
+/**
+ * HVK_DEVICE_KIND_FS:
+ *
+ * The name of the standard device kind `fs`: a shared directory (virtio-
+ * fs).
+ */
 #define HVK_DEVICE_KIND_FS            "fs"
+/**
+ * HVK_DEVICE_KIND_CONSOLE:
+ *
+ * The name of the standard device kind `console`: the guest console.
+ */
 #define HVK_DEVICE_KIND_CONSOLE       "console"
+/**
+ * HVK_DEVICE_KIND_SERIAL_SOCKET:
+ *
+ * The name of the standard device kind `serial-socket`: a serial port on a
+ * UNIX socket.
+ */
 #define HVK_DEVICE_KIND_SERIAL_SOCKET "serial-socket"
+/**
+ * HVK_DEVICE_KIND_VFIO:
+ *
+ * The name of the standard device kind `vfio`: a host device passed
+ * through with VFIO.
+ */
 #define HVK_DEVICE_KIND_VFIO          "vfio"
+/**
+ * HVK_DEVICE_KIND_RNG:
+ *
+ * The name of the standard device kind `rng`: an entropy source (virtio-
+ * rng).
+ */
 #define HVK_DEVICE_KIND_RNG           "rng"
+/**
+ * HVK_DEVICE_KIND_MEMORY:
+ *
+ * The name of the standard device kind `memory`: hot-plugged memory.
+ */
 #define HVK_DEVICE_KIND_MEMORY        "memory"
+/**
+ * HVK_DEVICE_KIND_CPU:
+ *
+ * The name of the standard device kind `cpu`: hot-plugged vCPUs.
+ */
 #define HVK_DEVICE_KIND_CPU           "cpu"
 
 HVK_AVAILABLE_IN_ALL

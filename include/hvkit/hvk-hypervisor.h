@@ -87,6 +87,16 @@ typedef struct {
  */
 #define HVK_DEFAULT_START_TIMEOUT_MS 30000
 
+/**
+ * HvkHypervisor:
+ *
+ * One VM under one backend: the lifecycle interface every backend
+ * implements (#HvkHypervisorInterface documents each vfunc) and the
+ * wrappers programs call (hvk_hypervisor_create_vm(),
+ * hvk_hypervisor_start_vm() …), which check the arguments and the VM's
+ * state (#HvkVmState) before they dispatch.  Get one from
+ * hvk_registry_create_hypervisor().
+ */
 #define HVK_TYPE_HYPERVISOR (hvk_hypervisor_get_type ())
 HVK_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)

@@ -17,6 +17,15 @@
 
 G_BEGIN_DECLS
 
+/**
+ * HvkPlugin:
+ *
+ * A loaded plugin: a shared object (or a static descriptor) whose
+ * #HvkPluginDesc init function registered backends, device kinds, device
+ * appenders, hotplug handlers, config keys and kernel-parameter policies
+ * with the `hvk_plugin_register_*()` functions.  The registry creates and
+ * owns it; see the plugin author's guide.
+ */
 #define HVK_TYPE_PLUGIN (hvk_plugin_get_type ())
 HVK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (HvkPlugin, hvk_plugin, HVK, PLUGIN, GObject)

@@ -50,6 +50,16 @@ HvkPlugin      *hvk_backend_info_get_plugin       (HvkBackendInfo *info);
 HVK_AVAILABLE_IN_ALL
 HvkCapabilities hvk_backend_info_get_capabilities (HvkBackendInfo *info);
 
+/**
+ * HvkRegistry:
+ *
+ * What the plugins provide: backends, device kinds, device appenders,
+ * hotplug handlers, config keys and kernel-parameter policies.  A
+ * registry scans the plugin directories (%HVK_PLUGIN_PATH_ENV, then the
+ * installed ones), creates hypervisors for configurations
+ * (hvk_registry_create_hypervisor()) and builds their command lines and
+ * guest kernel parameters.  Most programs use hvk_registry_get_default().
+ */
 #define HVK_TYPE_REGISTRY (hvk_registry_get_type ())
 HVK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (HvkRegistry, hvk_registry, HVK, REGISTRY, GObject)

@@ -41,6 +41,12 @@ G_BEGIN_DECLS
  */
 #define HVK_VM_STATE_VERSION 1
 
+/**
+ * HvkVmLock:
+ *
+ * A VM's lock, taken with hvk_vm_store_lock() and released with
+ * hvk_vm_lock_release(): one process at a time acts on a VM.
+ */
 typedef struct _HvkVmLock HvkVmLock;
 
 HVK_AVAILABLE_IN_ALL
