@@ -5,10 +5,9 @@
 
 G_BEGIN_DECLS
 
-/* Called by the registry right after g_object_new(): records which
- * registry and backend name made @self (weak on the registry). */
-void hvk_hypervisor_set_origin (HvkHypervisor *self,
-                                HvkRegistry   *registry,
-                                const char    *backend);
+/* Called by the registry right after g_object_new(): records the backend
+ * name @self was created for (the registry is a construct property). */
+void hvk_hypervisor_set_backend_name (HvkHypervisor *self,
+                                      const char    *backend);
 
 G_END_DECLS

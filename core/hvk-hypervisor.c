@@ -28,7 +28,6 @@ empty_object_node (void)
 G_DEFINE_INTERFACE (HvkHypervisor, hvk_hypervisor, G_TYPE_OBJECT)
 
 static GQuark origin_backend_quark;
-static GQuark origin_registry_quark;
 static GQuark store_binding_quark;
 static GQuark vm_id_quark;
 
@@ -51,9 +50,25 @@ static void
 hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
 {
   origin_backend_quark = g_quark_from_static_string ("hvk-hypervisor-backend");
-  origin_registry_quark = g_quark_from_static_string ("hvk-hypervisor-registry");
   store_binding_quark = g_quark_from_static_string ("hvk-hypervisor-store");
   vm_id_quark = g_quark_from_static_string ("hvk-hypervisor-vm-id");
+
+  /**
+   * HvkHypervisor:registry:
+   *
+   * The registry that created the hypervisor, given at construction by
+   * hvk_registry_create_hypervisor(): the backend looks device kinds and
+   * appenders up in it, never in the default registry.  Every
+   * implementation overrides it (g_object_class_override_property()) and
+   * keeps a reference; it is %NULL only for an instance made directly
+   * with g_object_new() (tests).
+   */
+  g_object_interface_install_property (iface,
+                                       g_param_spec_object ("registry", NULL, NULL,
+                                                            HVK_TYPE_REGISTRY,
+                                                            G_PARAM_READWRITE
+                                                            | G_PARAM_CONSTRUCT_ONLY
+                                                            | G_PARAM_STATIC_STRINGS));
 }
 
 /* The strings are a contract (state JSON, `hvkit status`). */
@@ -105,19 +120,13 @@ hvk_vm_state_from_string (const char *text,
 }
 
 void
-hvk_hypervisor_set_origin (HvkHypervisor *self,
-                           HvkRegistry   *registry,
-                           const char    *backend)
+hvk_hypervisor_set_backend_name (HvkHypervisor *self,
+                                 const char    *backend)
 {
   g_return_if_fail (HVK_IS_HYPERVISOR (self));
 
   g_object_set_qdata_full (G_OBJECT (self), origin_backend_quark,
                            g_strdup (backend), g_free);
-  /* The registry outlives what it creates in every sane program; keep a
-   * strong ref anyway so a dangling pointer is impossible. */
-  g_object_set_qdata_full (G_OBJECT (self), origin_registry_quark,
-                           registry ? g_object_ref (registry) : NULL,
-                           registry ? g_object_unref : NULL);
 }
 
 /**
@@ -141,14 +150,20 @@ hvk_hypervisor_get_backend_name (HvkHypervisor *self)
  * hvk_hypervisor_get_registry:
  * @self: a #HvkHypervisor
  *
+ * The #HvkHypervisor:registry given at construction.
+ *
  * Returns: (transfer none) (nullable): the registry that created @self
  */
 HvkRegistry *
 hvk_hypervisor_get_registry (HvkHypervisor *self)
 {
+  g_autoptr(HvkRegistry) registry = NULL;
+
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
 
-  return g_object_get_qdata (G_OBJECT (self), origin_registry_quark);
+  /* The implementation keeps its own reference: hand back a borrowed one. */
+  g_object_get (self, "registry", &registry, NULL);
+  return registry;
 }
 
 /**

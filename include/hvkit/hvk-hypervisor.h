@@ -184,6 +184,13 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  * %HVK_ERROR_NOT_SUPPORTED naming the backend and the operation, unless
  * its member says what the wrapper does instead.  Every gboolean vfunc
  * returns %FALSE with @error set on failure.
+ *
+ * Besides the vfuncs, every implementation overrides the construct-only
+ * `registry` property (#HvkHypervisor:registry) with
+ * g_object_class_override_property() and keeps a reference on it:
+ * hvk_registry_create_hypervisor() passes itself there, and the backend
+ * looks device kinds and appenders up in hvk_hypervisor_get_registry(),
+ * never in the default registry.
  */
 struct _HvkHypervisorInterface
 {

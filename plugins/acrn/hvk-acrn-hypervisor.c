@@ -27,6 +27,7 @@ struct _HvkAcrnHypervisor
 {
   GObject parent_instance;
 
+  HvkRegistry *registry;     /* the construct-only "registry" */
   HvkVmState state;
   char *id;
   HvkConfig *config;        /* NULL after load_state() */
@@ -60,7 +61,8 @@ enum {
   PROP_CPUINFO_PATH,
   PROP_STOP_TIMEOUT_MS,
   PROP_START_GRACE_MS,
-  N_PROPS
+  N_PROPS,
+  PROP_REGISTRY = N_PROPS,   /* overridden from the interface */
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -156,7 +158,7 @@ static HvkRegistry *
 get_registry (HvkAcrnHypervisor  *self,
               GError            **error)
 {
-  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
+  HvkRegistry *registry = self->registry;
 
   if (registry == NULL)
     g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
@@ -1037,6 +1039,7 @@ hvk_acrn_hypervisor_finalize (GObject *object)
 {
   HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   g_free (self->store);
@@ -1075,6 +1078,9 @@ hvk_acrn_hypervisor_get_property (GObject    *object,
     case PROP_START_GRACE_MS:
       g_value_set_uint (value, self->start_grace_ms);
       break;
+    case PROP_REGISTRY:
+      g_value_set_object (value, self->registry);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1101,6 +1107,9 @@ hvk_acrn_hypervisor_set_property (GObject      *object,
       break;
     case PROP_START_GRACE_MS:
       self->start_grace_ms = g_value_get_uint (value);
+      break;
+    case PROP_REGISTRY:
+      g_set_object (&self->registry, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1146,6 +1155,7 @@ hvk_acrn_hypervisor_class_init (HvkAcrnHypervisorClass *klass)
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

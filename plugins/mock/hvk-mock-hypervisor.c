@@ -23,6 +23,7 @@ struct _HvkMockHypervisor
 {
   GObject     parent_instance;
 
+  HvkRegistry *registry;  /* the construct-only "registry" */
   char       *id;
   HvkConfig  *config;
   HvkVmState  state;
@@ -111,9 +112,7 @@ store_path (HvkMockHypervisor *self)
 static HvkRegistry *
 get_registry (HvkMockHypervisor *self)
 {
-  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
-
-  return registry ? registry : hvk_registry_get_default ();
+  return self->registry;
 }
 
 /* Records @operation and fails it when the configuration asks to. */
@@ -1012,6 +1011,7 @@ hvk_mock_hypervisor_finalize (GObject *object)
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   g_free (self->kernel_cmdline);
@@ -1022,12 +1022,41 @@ hvk_mock_hypervisor_finalize (GObject *object)
   G_OBJECT_CLASS (hvk_mock_hypervisor_parent_class)->finalize (object);
 }
 
+enum { PROP_REGISTRY_0, PROP_REGISTRY };
+
+static void
+hvk_mock_hypervisor_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, HVK_MOCK_HYPERVISOR (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+hvk_mock_hypervisor_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&HVK_MOCK_HYPERVISOR (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
 static void
 hvk_mock_hypervisor_class_init (HvkMockHypervisorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = hvk_mock_hypervisor_finalize;
+  object_class->get_property = hvk_mock_hypervisor_get_property;
+  object_class->set_property = hvk_mock_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

@@ -33,6 +33,7 @@ struct _HvkQemuHypervisor
 {
   GObject        parent_instance;
 
+  HvkRegistry   *registry;       /* the construct-only "registry" */
   char          *id;
   HvkConfig     *config;
   char          *store;

@@ -55,9 +55,7 @@ hvk_qemu_paths_clear (HvkQemuPaths *paths)
 HvkRegistry *
 hvk_qemu_vm_registry (HvkQemuHypervisor *self)
 {
-  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
-
-  return registry ? registry : hvk_registry_get_default ();
+  return self->registry;
 }
 
 gboolean
@@ -237,6 +235,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
 {
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   g_free (self->store);
@@ -253,6 +252,44 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   G_OBJECT_CLASS (hvk_qemu_hypervisor_parent_class)->finalize (object);
 }
 
+enum { PROP_0, PROP_REGISTRY };
+
+static void
+hvk_qemu_hypervisor_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_REGISTRY:
+      g_value_set_object (value, self->registry);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hvk_qemu_hypervisor_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_REGISTRY:
+      g_set_object (&self->registry, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 hvk_qemu_hypervisor_class_init (HvkQemuHypervisorClass *klass)
 {
@@ -260,6 +297,9 @@ hvk_qemu_hypervisor_class_init (HvkQemuHypervisorClass *klass)
 
   object_class->dispose = hvk_qemu_hypervisor_dispose;
   object_class->finalize = hvk_qemu_hypervisor_finalize;
+  object_class->get_property = hvk_qemu_hypervisor_get_property;
+  object_class->set_property = hvk_qemu_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void
