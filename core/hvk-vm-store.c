@@ -1112,15 +1112,12 @@ hvk_vm_store_save_hypervisor (const char     *store,
   return hvk_vm_store_write_state (store, id, root, error);
 }
 
+/* A member the typed reader refused: the error names the file. */
 static gboolean
 corrupt_member (const char  *path,
-                const char  *member,
-                const char  *what,
                 GError     **error)
 {
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-               "%s: corrupt state: member '%s' is missing or not %s",
-               path, member, what);
+  g_prefix_error (error, "%s: corrupt state: ", path);
   return FALSE;
 }
 
@@ -1186,7 +1183,9 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   JsonObject *object;
+  JsonObject *private_state;
   JsonNode *member;
+  const char *saved_id;
   const char *config_text;
   const char *backend;
   gint64 version;
@@ -1207,14 +1206,12 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
     }
   object = json_node_get_object (state);
 
-  member = json_object_get_member (object, "version");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_INT64)
+  if (!hvk_json_get_int (object, "version", TRUE, G_MININT64, G_MAXINT64,
+                         &version, error))
     {
-      corrupt_member (path, "version", "a number", error);
+      corrupt_member (path, error);
       return NULL;
     }
-  version = json_node_get_int (member);
   if (version != HVK_VM_STATE_VERSION)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
@@ -1225,45 +1222,27 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
 
   /* A state file copied or moved from another VM's dir would make this
    * VM act on (and remove) the other VM's files. */
-  member = json_object_get_member (object, "id");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_STRING)
+  if (!hvk_json_get_string (object, "id", TRUE, &saved_id, error))
     {
-      corrupt_member (path, "id", "a string", error);
+      corrupt_member (path, error);
       return NULL;
     }
-  if (g_strcmp0 (json_node_get_string (member), id) != 0)
+  if (g_strcmp0 (saved_id, id) != 0)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
                    "%s: corrupt state: it belongs to VM '%s', not '%s'",
-                   path, json_node_get_string (member), id);
+                   path, saved_id, id);
       return NULL;
     }
 
-  member = json_object_get_member (object, "config");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_STRING)
+  if (!hvk_json_get_string (object, "config", TRUE, &config_text, error)
+      || !hvk_json_get_string (object, "backend", TRUE, &backend, error)
+      || !hvk_json_get_object (object, "hypervisor", TRUE, &private_state, error))
     {
-      corrupt_member (path, "config", "a string", error);
+      corrupt_member (path, error);
       return NULL;
     }
-  config_text = json_node_get_string (member);
-
-  member = json_object_get_member (object, "backend");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_STRING)
-    {
-      corrupt_member (path, "backend", "a string", error);
-      return NULL;
-    }
-  backend = json_node_get_string (member);
-
   member = json_object_get_member (object, "hypervisor");
-  if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
-    {
-      corrupt_member (path, "hypervisor", "an object", error);
-      return NULL;
-    }
 
   if (registry == NULL)
     registry = hvk_registry_get_default ();

@@ -840,46 +840,17 @@ state_error (const char  *member,
   return FALSE;
 }
 
-static char *
-state_dup_string (JsonObject *object,
-                  const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node) || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (node));
-}
-
+/* What a typed reader refused, as the backend says it (the reader's
+ * message names the member and the type it wanted). */
 static gboolean
-node_get_int (JsonNode *node,
-              gint64   *value)
+state_reader_error (GError  *local_error,
+                    GError **error)
 {
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64)
-    return FALSE;
-  *value = json_node_get_int (node);
-  return TRUE;
-}
-
-static gboolean
-state_get_int (JsonObject *object,
-               const char *member,
-               gint64     *value)
-{
-  return node_get_int (json_object_get_member (object, member), value);
-}
-
-/* The typed json-glib getters g_return_if_fail on the wrong node type: a
- * corrupt state file must give an error, not a critical. */
-static JsonArray *
-state_get_array (JsonObject *object,
-                 const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+               "Backend '%s' state: %s", HVK_ACRN_BACKEND_NAME,
+               local_error->message);
+  g_error_free (local_error);
+  return FALSE;
 }
 
 static gboolean
@@ -888,13 +859,15 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
                                 GError        **error)
 {
   HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
-  g_autofree char *state_name = NULL;
   g_autoptr(HvkAcrnLayout) layout = hvk_acrn_layout_new ();
   g_autoptr(GHashTable) hotplugged = NULL;
-  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
   g_autoptr(HvkConfig) config = NULL;
-  g_autofree char *config_text = NULL;
-  const char * const required[] = { "id", "store", "vm_name", "path", "ctlpath", "console" };
+  g_autofree char *id = NULL, *store = NULL, *vm_name = NULL, *acrn_path = NULL;
+  g_autofree char *ctl_path = NULL, *console_path = NULL, *apic_id = NULL;
+  g_autofree char *image_path = NULL, *kernel_cmdline = NULL;
+  GError *local_error = NULL;
+  const char *state_name, *config_text;
   JsonObject *object, *hp;
   JsonArray *array;
   HvkVmState state;
@@ -904,53 +877,44 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
     return state_error ("(root)", error);
   object = json_node_get_object (node);
 
-  state_name = state_dup_string (object, "state");
-  if (state_name == NULL || !hvk_vm_state_from_string (state_name, &state))
+  if (!hvk_json_get_string (object, "state", TRUE, &state_name, &local_error))
+    return state_reader_error (local_error, error);
+  if (!hvk_vm_state_from_string (state_name, &state))
     return state_error ("state", error);
-  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
-    {
-      g_autofree char *value = state_dup_string (object, required[i]);
-      if (value == NULL)
-        return state_error (required[i], error);
-    }
-  if (!state_get_int (object, "pid", &pid) || pid < 0 || pid > G_MAXINT)
-    return state_error ("pid", error);
-  if (!state_get_int (object, "start_time", &start_time) || start_time < 0)
-    return state_error ("start_time", error);
-  if (!state_get_int (object, "memory_mb", &memory_mb) || memory_mb < 0)
-    return state_error ("memory_mb", error);
+  if (!hvk_json_dup_string (object, "id", TRUE, &id, &local_error)
+      || !hvk_json_dup_string (object, "store", TRUE, &store, &local_error)
+      || !hvk_json_dup_string (object, "vm_name", TRUE, &vm_name, &local_error)
+      || !hvk_json_dup_string (object, "path", TRUE, &acrn_path, &local_error)
+      || !hvk_json_dup_string (object, "ctlpath", TRUE, &ctl_path, &local_error)
+      || !hvk_json_dup_string (object, "console", TRUE, &console_path, &local_error)
+      || !hvk_json_dup_string (object, "apic_id", FALSE, &apic_id, &local_error)
+      || !hvk_json_dup_string (object, "image", FALSE, &image_path, &local_error)
+      || !hvk_json_dup_string (object, "kernel_cmdline", FALSE, &kernel_cmdline, &local_error)
+      || !hvk_json_get_string (object, "config", FALSE, &config_text, &local_error)
+      || !hvk_json_get_int (object, "pid", TRUE, 0, G_MAXINT, &pid, &local_error)
+      || !hvk_json_get_int (object, "start_time", TRUE, 0, G_MAXINT64, &start_time, &local_error)
+      || !hvk_json_get_int (object, "memory_mb", TRUE, 0, G_MAXUINT32, &memory_mb, &local_error)
+      || !hvk_json_get_array (object, "blk_slots", TRUE, &array, &local_error)
+      || !hvk_json_get_strv (object, "argv", TRUE, &argv, &local_error)
+      || !hvk_json_get_object (object, "hotplugged", TRUE, &hp, &local_error))
+    return state_reader_error (local_error, error);
 
-  array = state_get_array (object, "blk_slots");
-  if (array == NULL || json_array_get_length (array) != G_N_ELEMENTS (layout->blk_slots))
+  if (json_array_get_length (array) != G_N_ELEMENTS (layout->blk_slots))
     return state_error ("blk_slots", error);
   for (guint i = 0; i < G_N_ELEMENTS (layout->blk_slots); i++)
     {
-      gint64 slot;
-      if (!node_get_int (json_array_get_element (array, i), &slot)
-          || slot < -1 || slot > HVK_ACRN_MAX_SLOT)
+      JsonNode *slot = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (slot) || json_node_get_value_type (slot) != G_TYPE_INT64
+          || json_node_get_int (slot) < -1 || json_node_get_int (slot) > HVK_ACRN_MAX_SLOT)
         return state_error ("blk_slots", error);
-      layout->blk_slots[i] = (int) slot;
+      layout->blk_slots[i] = (int) json_node_get_int (slot);
     }
 
-  array = state_get_array (object, "argv");
-  if (array == NULL)
-    return state_error ("argv", error);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *arg = json_array_get_element (array, i);
-      if (!JSON_NODE_HOLDS_VALUE (arg) || json_node_get_value_type (arg) != G_TYPE_STRING)
-        return state_error ("argv", error);
-      g_strv_builder_add (argv, json_node_get_string (arg));
-    }
-
-  config_text = state_dup_string (object, "config");
   if (config_text != NULL)
     {
-      g_autofree char *store = state_dup_string (object, "store");
-
       config = hvk_config_new_from_data (config_text, -1, "acrn state",
-                                         hvk_hypervisor_get_registry (hypervisor),
-                                         error);
+                                         self->registry, error);
       if (config == NULL)
         return FALSE;
       hvk_config_set_vm_store_path (config, store);
@@ -958,18 +922,12 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
 
   hotplugged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   {
-    JsonNode *hp_node = json_object_get_member (object, "hotplugged");
-    hp = hp_node != NULL && JSON_NODE_HOLDS_OBJECT (hp_node) ? json_node_get_object (hp_node) : NULL;
-  }
-  if (hp == NULL)
-    return state_error ("hotplugged", error);
-  {
     g_autoptr(GList) members = json_object_get_members (hp);
     for (GList *l = members; l != NULL; l = l->next)
       {
         gint64 index;
-        if (!state_get_int (hp, l->data, &index)
-            || index < 1 || index > HVK_ACRN_BLK_POOL_SIZE)
+
+        if (!hvk_json_get_int (hp, l->data, TRUE, 1, HVK_ACRN_BLK_POOL_SIZE, &index, NULL))
           return state_error ("hotplugged", error);
         g_hash_table_insert (hotplugged, g_strdup (l->data), GINT_TO_POINTER ((int) index));
       }
@@ -977,25 +935,25 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
 
   g_set_object (&self->config, config);
   g_free (self->id);
-  self->id = state_dup_string (object, "id");
+  self->id = g_steal_pointer (&id);
   g_free (self->store);
-  self->store = state_dup_string (object, "store");
+  self->store = g_steal_pointer (&store);
   g_free (self->vm_name);
-  self->vm_name = state_dup_string (object, "vm_name");
+  self->vm_name = g_steal_pointer (&vm_name);
   g_free (self->acrn_path);
-  self->acrn_path = state_dup_string (object, "path");
+  self->acrn_path = g_steal_pointer (&acrn_path);
   g_free (self->ctl_path);
-  self->ctl_path = state_dup_string (object, "ctlpath");
+  self->ctl_path = g_steal_pointer (&ctl_path);
   g_free (self->console_path);
-  self->console_path = state_dup_string (object, "console");
+  self->console_path = g_steal_pointer (&console_path);
   g_free (self->apic_id);
-  self->apic_id = state_dup_string (object, "apic_id");
+  self->apic_id = g_steal_pointer (&apic_id);
   g_free (self->image_path);
-  self->image_path = state_dup_string (object, "image");
+  self->image_path = g_steal_pointer (&image_path);
   g_free (self->kernel_cmdline);
-  self->kernel_cmdline = state_dup_string (object, "kernel_cmdline");
+  self->kernel_cmdline = g_steal_pointer (&kernel_cmdline);
   g_strfreev (self->argv);
-  self->argv = g_strv_builder_end (argv);
+  self->argv = g_steal_pointer (&argv);
   hvk_acrn_layout_free (self->layout);
   self->layout = g_steal_pointer (&layout);
   g_hash_table_unref (self->hotplugged);

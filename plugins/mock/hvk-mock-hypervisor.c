@@ -798,46 +798,22 @@ mock_save_state (HvkHypervisor *hypervisor)
   return json_builder_get_root (builder);
 }
 
+/* The typed reader's error, as the mock says it. */
 static gboolean
-corrupt_state (const char  *member,
-               const char  *what,
-               GError     **error)
+corrupt_state (GError **error)
 {
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-               "mock: corrupt state: member '%s' is missing or not %s",
-               member, what);
+  g_prefix_error (error, "mock: corrupt state: ");
   return FALSE;
 }
 
+/* A string member of a nested object, named by its path. */
 static gboolean
-get_string_member (JsonObject  *object,
-                   const char  *member,
-                   const char **value,
-                   GError     **error)
+corrupt_nested (const char  *path,
+                GError     **error)
 {
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return corrupt_state (member, "a string", error);
-  *value = json_node_get_string (node);
-  return TRUE;
-}
-
-static gboolean
-get_uint_member (JsonObject  *object,
-                 const char  *member,
-                 guint32     *value,
-                 GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64
-      || json_node_get_int (node) < 0 || json_node_get_int (node) > G_MAXUINT32)
-    return corrupt_state (member, "an unsigned number", error);
-  *value = (guint32) json_node_get_int (node);
-  return TRUE;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+               "member '%s' is missing or not a string", path);
+  return corrupt_state (error);
 }
 
 static GPtrArray *
@@ -847,16 +823,13 @@ load_devices (HvkRegistry  *registry,
               GError      **error)
 {
   g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
-  JsonNode *node = json_object_get_member (object, member);
   JsonArray *array;
 
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+  if (!hvk_json_get_array (object, member, TRUE, &array, error))
     {
-      corrupt_state (member, "an array", error);
+      corrupt_state (error);
       return NULL;
     }
-
-  array = json_node_get_array (node);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       HvkDevice *device = hvk_device_new_from_json (registry,
@@ -878,12 +851,11 @@ mock_load_state (HvkHypervisor  *hypervisor,
   HvkRegistry *registry = get_registry (self);
   g_autoptr(GPtrArray) devices = NULL;
   g_autoptr(GPtrArray) hotplugged = NULL;
-  g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) calls = NULL;
   g_autoptr(HvkConfig) config = NULL;
-  JsonObject *object;
-  JsonNode *node;
+  JsonObject *object, *saved;
   const char *id, *state_name, *cmdline, *data;
-  guint32 vcpus, memory_mb, mem_slots;
+  gint64 vcpus, memory_mb, mem_slots;
   HvkVmState vm_state;
 
   if (!JSON_NODE_HOLDS_OBJECT (state))
@@ -894,13 +866,13 @@ mock_load_state (HvkHypervisor  *hypervisor,
     }
   object = json_node_get_object (state);
 
-  if (!get_string_member (object, "id", &id, error)
-      || !get_string_member (object, "state", &state_name, error)
-      || !get_string_member (object, "kernel_cmdline", &cmdline, error)
-      || !get_uint_member (object, "vcpus", &vcpus, error)
-      || !get_uint_member (object, "memory_mb", &memory_mb, error)
-      || !get_uint_member (object, "mem_slots", &mem_slots, error))
-    return FALSE;
+  if (!hvk_json_get_string (object, "id", TRUE, &id, error)
+      || !hvk_json_get_string (object, "state", TRUE, &state_name, error)
+      || !hvk_json_get_string (object, "kernel_cmdline", TRUE, &cmdline, error)
+      || !hvk_json_get_int (object, "vcpus", TRUE, 0, G_MAXUINT32, &vcpus, error)
+      || !hvk_json_get_int (object, "memory_mb", TRUE, 0, G_MAXUINT32, &memory_mb, error)
+      || !hvk_json_get_int (object, "mem_slots", TRUE, 0, G_MAXUINT32, &mem_slots, error))
+    return corrupt_state (error);
   if (!hvk_vm_state_from_string (state_name, &vm_state))
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
@@ -910,40 +882,26 @@ mock_load_state (HvkHypervisor  *hypervisor,
   if (vm_state != HVK_VM_STATE_NONE && !hvk_vm_id_validate (id, error))
     return FALSE;
 
-  node = json_object_get_member (object, "calls");
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    return corrupt_state ("calls", "an array", error);
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+  if (!hvk_json_get_strv (object, "calls", TRUE, &calls, error)
+      || !hvk_json_get_object (object, "saved_config", TRUE, &saved, error))
+    return corrupt_state (error);
+  if (json_object_has_member (saved, "data"))
     {
-      const char *call = json_array_get_string_element (json_node_get_array (node), i);
-      if (call == NULL)
-        return corrupt_state ("calls", "an array of strings", error);
-      g_ptr_array_add (calls, g_strdup (call));
-    }
+      const char *store;
 
-  node = json_object_get_member (object, "saved_config");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return corrupt_state ("saved_config", "an object", error);
-  if (json_object_has_member (json_node_get_object (node), "data"))
-    {
-      JsonObject *saved = json_node_get_object (node);
-
-      if (!get_string_member (saved, "data", &data, error))
-        return FALSE;
+      if (!hvk_json_get_string (saved, "data", TRUE, &data, NULL))
+        return corrupt_nested ("saved_config.data", error);
+      if (!hvk_json_get_string (saved, "vm_store_path", FALSE, &store, NULL))
+        return corrupt_nested ("saved_config.vm_store_path", error);
       config = hvk_config_new_from_data (data, -1, "mock state", registry,
                                          error);
       if (config == NULL)
         return FALSE;
-      if (json_object_has_member (saved, "vm_store_path"))
-        {
-          const char *store;
-          if (!get_string_member (saved, "vm_store_path", &store, error))
-            return FALSE;
-          hvk_config_set_vm_store_path (config, store);
-        }
+      if (store != NULL)
+        hvk_config_set_vm_store_path (config, store);
     }
   else if (vm_state != HVK_VM_STATE_NONE)
-    return corrupt_state ("saved_config.data", "a string", error);
+    return corrupt_nested ("saved_config.data", error);
 
   devices = load_devices (registry, object, "devices", error);
   if (devices == NULL)
@@ -954,7 +912,6 @@ mock_load_state (HvkHypervisor  *hypervisor,
 
   /* Recorded only once the state is known good: a failed load changes
    * nothing. */
-  g_ptr_array_add (calls, g_strdup ("load_state"));
   if (config != NULL && has_config_key (config, "fail_operations"))
     {
       const char * const *fail = hvk_config_get_strv (config, "fail_operations");
@@ -970,17 +927,19 @@ mock_load_state (HvkHypervisor  *hypervisor,
   self->id = vm_state != HVK_VM_STATE_NONE ? g_strdup (id) : NULL;
   g_set_object (&self->config, config);
   self->state = vm_state;
-  self->vcpus = vcpus;
-  self->memory_mb = memory_mb;
-  self->mem_slots = mem_slots;
+  self->vcpus = (guint32) vcpus;
+  self->memory_mb = (guint32) memory_mb;
+  self->mem_slots = (guint32) mem_slots;
   g_free (self->kernel_cmdline);
   self->kernel_cmdline = g_strdup (cmdline);
   g_ptr_array_unref (self->devices);
   self->devices = g_steal_pointer (&devices);
   g_ptr_array_unref (self->hotplugged);
   self->hotplugged = g_steal_pointer (&hotplugged);
-  g_ptr_array_unref (self->calls);
-  self->calls = g_steal_pointer (&calls);
+  g_ptr_array_set_size (self->calls, 0);
+  for (guint i = 0; calls[i] != NULL; i++)
+    g_ptr_array_add (self->calls, g_steal_pointer (&calls[i]));
+  g_ptr_array_add (self->calls, g_strdup ("load_state"));
   return TRUE;
 }
 

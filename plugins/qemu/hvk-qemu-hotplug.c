@@ -134,17 +134,14 @@ slot_used (HvkQemuHypervisor *self,
            const char        *bus,
            int                addr)
 {
-  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
-
   if (cold_slot_used (self, bus, addr))
     return TRUE;
 
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < self->hotplugged->len; i++)
     {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
+      HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (record, "bus", NULL), bus) == 0
-          && json_object_get_int_member_with_default (record, "addr", -1) == addr)
+      if (g_strcmp0 (record->bus, bus) == 0 && record->has_addr && record->addr == addr)
         return TRUE;
     }
   return FALSE;
@@ -245,27 +242,6 @@ pci_hotplug_allowed (HvkQemuHypervisor *self,
   return hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
-static JsonObject *
-new_record (const char *kind,
-            const char *driver)
-{
-  JsonObject *record = json_object_new ();
-
-  json_object_set_string_member (record, "kind", kind);
-  json_object_set_string_member (record, "driver", driver);
-  return record;
-}
-
-static void
-record_bus (JsonObject *record,
-            const char *bus,
-            int         addr)
-{
-  if (bus != NULL)
-    json_object_set_string_member (record, "bus", bus);
-  json_object_set_int_member (record, "addr", addr);
-}
-
 /* blockdev-add + device_add of the very properties the command line
  * gives a cold-plugged disk (hvk_qemu_block_props()). */
 static gboolean
@@ -283,7 +259,7 @@ hotplug_block (HvkQemuHypervisor *self,
   g_autoptr(HvkOpts) device_opts = NULL;
   g_autoptr(JsonObject) blockdev = NULL;
   g_autoptr(JsonObject) args = NULL;
-  g_autoptr(JsonObject) record = NULL;
+  g_autoptr(HvkQemuRecord) record = NULL;
 
   if (!hvk_qemu_block_resolve (device, self->config, &block, error)
       || !hvk_qemu_block_probe (&block, error))
@@ -305,7 +281,7 @@ hotplug_block (HvkQemuHypervisor *self,
         lun++;
       place.bus = bus;
       place.lun = lun;
-      record = new_record (HVK_DEVICE_KIND_BLOCK, "scsi-hd");
+      record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_BLOCK, "scsi-hd");
     }
   else
     {
@@ -313,7 +289,7 @@ hotplug_block (HvkQemuHypervisor *self,
           || !find_pci_slot (self, id, &bus, &place.addr, error))
         return FALSE;
       place.bus = bus;
-      record = new_record (HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
+      record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
     }
 
   if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place,
@@ -334,10 +310,10 @@ hotplug_block (HvkQemuHypervisor *self,
       return FALSE;
     }
 
-  record_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
-  json_object_set_string_member (record, "node", node);
-  json_object_set_string_member (record, "path", block.path);
-  json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
+  hvk_qemu_record_set_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
+  record->node = g_strdup (node);
+  record->path = g_strdup (block.path);
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
 }
 
@@ -357,7 +333,7 @@ hotplug_net (HvkQemuHypervisor *self,
   g_autoptr(HvkOpts) device_opts = NULL;
   g_autoptr(JsonObject) netdev_args = NULL;
   g_autoptr(JsonObject) args = NULL;
-  g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_NET, "virtio-net-pci");
+  g_autoptr(HvkQemuRecord) record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_NET, "virtio-net-pci");
   g_autofree char *bus = NULL;
   HvkQemuPlace place = { NULL, -1, -1 };
   HvkQemuNet net;
@@ -395,9 +371,9 @@ hotplug_net (HvkQemuHypervisor *self,
       return FALSE;
     }
 
-  record_bus (record, place.bus, place.addr);
-  json_object_set_string_member (record, "netdev", netdev);
-  json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
+  hvk_qemu_record_set_bus (record, place.bus, place.addr);
+  record->netdev = g_strdup (netdev);
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
 }
 
@@ -414,7 +390,7 @@ hotplug_vfio (HvkQemuHypervisor *self,
   const char *own_bus = hvk_qemu_device_string (device, "bus", NULL);
   g_autoptr(HvkOpts) opts = NULL;
   g_autoptr(JsonObject) args = NULL;
-  g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_VFIO, "vfio-pci");
+  g_autoptr(HvkQemuRecord) record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_VFIO, "vfio-pci");
   g_autofree char *bus = NULL;
   HvkQemuPlace place = { NULL, -1, -1 };
 
@@ -436,8 +412,8 @@ hotplug_vfio (HvkQemuHypervisor *self,
     return FALSE;
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     return FALSE;
-  record_bus (record, place.bus, place.addr);
-  json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
+  hvk_qemu_record_set_bus (record, place.bus, place.addr);
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
 }
 
@@ -532,7 +508,7 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
     return FALSE;
   if (!reconcile_if_pending (self, cancellable, error))
     return FALSE;
-  if (json_object_has_member (self->hotplugged, id)
+  if (hvk_qemu_records_lookup (self->hotplugged, id) != NULL
       || hvk_config_lookup_device (self->config, id) != NULL
       || cold_device_lookup (self, id) != NULL)
     {
@@ -549,9 +525,15 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
     }
   /* The device as the user gave it, for status (its kind and
    * properties) and for a later process. */
-  if (json_object_has_member (self->hotplugged, id))
-    json_object_set_member (json_object_get_object_member (self->hotplugged, id), "device",
-                            hvk_device_to_json (device));
+  {
+    HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, id);
+
+    if (record != NULL)
+      {
+        g_clear_pointer (&record->device, json_node_unref);
+        record->device = hvk_device_to_json (device);
+      }
+  }
   return TRUE;
 }
 
@@ -582,10 +564,10 @@ deleted_matches (JsonObject *data,
 }
 
 static gboolean
-record_is_kind (JsonObject *record,
-                const char *kind)
+record_is_kind (HvkQemuRecord *record,
+                const char    *kind)
 {
-  return g_strcmp0 (json_object_get_string_member_with_default (record, "kind", ""), kind) == 0;
+  return g_strcmp0 (record->kind, kind) == 0;
 }
 
 static gboolean
@@ -646,8 +628,7 @@ device_del_and_wait (HvkQemuHypervisor *self,
   g_autoptr(GHashTable) present = NULL;
   g_autofree char *qom_path = g_strdup_printf ("/machine/peripheral/%s", id);
   g_autofree char *description = NULL;
-  JsonObject *record = json_object_has_member (self->hotplugged, id)
-                       ? json_object_get_object_member (self->hotplugged, id) : NULL;
+  HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, id);
   gboolean cpu = record != NULL && record_is_kind (record, HVK_DEVICE_KIND_CPU);
   DeletedMatch match = { id, qom_path, cpu };
 
@@ -678,7 +659,7 @@ device_del_and_wait (HvkQemuHypervisor *self,
   if (present != NULL && !g_hash_table_contains (present, id))
     return TRUE;
   if (record != NULL)
-    json_object_set_boolean_member (record, "unplug_pending", TRUE);
+    record->unplug_pending = TRUE;
   g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                               "the guest did not release device '%s' (it may still, "
                               "later: the next operation checks): ", id);
@@ -695,10 +676,10 @@ forget_device (HvkQemuHypervisor *self,
                GCancellable      *cancellable,
                GError           **error)
 {
-  JsonObject *record = json_object_get_object_member (self->hotplugged, device_id);
-  const char *node = json_object_get_string_member_with_default (record, "node", NULL);
-  const char *netdev = json_object_get_string_member_with_default (record, "netdev", NULL);
-  const char *memdev = json_object_get_string_member_with_default (record, "memdev", NULL);
+  HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, device_id);
+  const char *node = record->node;
+  const char *netdev = record->netdev;
+  const char *memdev = record->memdev;
 
   if (node != NULL)
     {
@@ -724,11 +705,11 @@ forget_device (HvkQemuHypervisor *self,
           && strict)
         return FALSE;
       self->memory_mb -= MIN (self->memory_mb,
-                              (guint32) json_object_get_int_member_with_default (record, "size_mb", 0));
+                              record->has_size_mb ? record->size_mb : 0);
     }
   if (record_is_kind (record, HVK_DEVICE_KIND_CPU) && self->vcpus > 0)
     self->vcpus--;
-  json_object_remove_member (self->hotplugged, device_id);
+  hvk_qemu_records_remove (self->hotplugged, device_id);
   return TRUE;
 }
 
@@ -738,7 +719,7 @@ hvk_qemu_vm_reconcile (HvkQemuHypervisor  *self,
                        GError            **error)
 {
   g_autoptr(GHashTable) present = NULL;
-  g_autoptr(GList) members = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(JsonNode) cpus = NULL;
 
   if (!hvk_qemu_vm_check_state (self, "reconcile the devices of", S (RUNNING) | S (PAUSED), error))
@@ -749,18 +730,22 @@ hvk_qemu_vm_reconcile (HvkQemuHypervisor  *self,
       g_prefix_error (error, "cannot compare the devices of VM '%s' with QEMU's: ", self->id);
       return FALSE;
     }
-  members = json_object_get_members (self->hotplugged);
-  for (GList *l = members; l != NULL; l = l->next)
+  /* forget_device() removes records: walk a copy of the ids. */
+  ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < self->hotplugged->len; i++)
+    g_ptr_array_add (ids, g_strdup (((HvkQemuRecord *) g_ptr_array_index (self->hotplugged, i))->id));
+  for (guint i = 0; i < ids->len; i++)
     {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
+      const char *id = g_ptr_array_index (ids, i);
+      HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, id);
 
-      if (g_hash_table_contains (present, l->data))
+      if (record == NULL || g_hash_table_contains (present, id))
         continue;
       g_debug ("VM '%s': QEMU no longer has hot-plugged device '%s': forgetting it",
-               self->id, (const char *) l->data);
+               self->id, id);
       if (record_is_kind (record, HVK_DEVICE_KIND_CPU))
         note_vcpu_unplug (self, cancellable);
-      forget_device (self, l->data, FALSE, cancellable, NULL);
+      forget_device (self, id, FALSE, cancellable, NULL);
     }
 
   /* The vCPU count is QEMU's: the places that hold a CPU. */
@@ -793,16 +778,11 @@ reconcile_if_pending (HvkQemuHypervisor  *self,
                       GCancellable       *cancellable,
                       GError            **error)
 {
-  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
-
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < self->hotplugged->len; i++)
     {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
-      JsonNode *pending = json_object_get_member (record, "unplug_pending");
+      HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
 
-      if (pending != NULL && JSON_NODE_HOLDS_VALUE (pending)
-          && json_node_get_value_type (pending) == G_TYPE_BOOLEAN
-          && json_node_get_boolean (pending))
+      if (record->unplug_pending)
         return hvk_qemu_vm_reconcile (self, cancellable, error);
     }
   return TRUE;
@@ -820,7 +800,7 @@ hvk_qemu_vm_hotplug_remove (HvkHypervisor  *hypervisor,
     return FALSE;
   if (!reconcile_if_pending (self, cancellable, error))
     return FALSE;
-  if (!json_object_has_member (self->hotplugged, device_id))
+  if (hvk_qemu_records_lookup (self->hotplugged, device_id) == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
                    "VM '%s' has no hot-plugged device '%s'", self->id, device_id);
@@ -855,16 +835,7 @@ static GPtrArray *
 hotplugged_of_kind (HvkQemuHypervisor *self,
                     const char        *kind)
 {
-  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
-      if (g_strcmp0 (json_object_get_string_member_with_default (record, "kind", ""), kind) == 0)
-        g_ptr_array_add (ids, g_strdup (l->data));
-    }
-  return ids;
+  return hvk_qemu_records_ids_of_kind (self->hotplugged, kind);
 }
 
 /* The vCPU records and count as QEMU has them (query-hotpluggable-cpus):
@@ -896,7 +867,7 @@ sync_vcpus (HvkQemuHypervisor *self,
         continue;
       g_debug ("VM '%s': QEMU no longer has vCPU '%s': forgetting it",
                self->id, (const char *) cpus->pdata[i]);
-      json_object_remove_member (self->hotplugged, cpus->pdata[i]);
+      hvk_qemu_records_remove (self->hotplugged, cpus->pdata[i]);
       note_vcpu_unplug (self, NULL);
     }
   self->vcpus = n;
@@ -916,7 +887,6 @@ add_one_vcpu (HvkQemuHypervisor *self,
       JsonObject *slot = json_array_get_object_element (hotpluggable, i);
       JsonObject *props;
       g_autoptr(JsonObject) args = NULL;
-      g_autoptr(JsonObject) record = NULL;
       g_autoptr(GList) names = NULL;
       g_autoptr(GString) cpu_id = g_string_new ("cpu");
       const char *type;
@@ -947,8 +917,8 @@ add_one_vcpu (HvkQemuHypervisor *self,
       if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
         return FALSE;
 
-      record = new_record (HVK_DEVICE_KIND_CPU, type);
-      json_object_set_object_member (self->hotplugged, cpu_id->str, g_steal_pointer (&record));
+      hvk_qemu_records_add (self->hotplugged,
+                            hvk_qemu_record_new (cpu_id->str, HVK_DEVICE_KIND_CPU, type));
       *cursor = i - 1;
       self->vcpus++;
       return TRUE;
@@ -1055,7 +1025,7 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   g_autoptr(JsonObject) backend = json_object_new ();
   g_autoptr(JsonObject) dimm = json_object_new ();
-  g_autoptr(JsonObject) record = NULL;
+  g_autoptr(HvkQemuRecord) record = NULL;
   g_autoptr(JsonNode) devices = NULL;
   g_autofree char *memdev = NULL;
   g_autofree char *dimm_id = NULL;
@@ -1116,7 +1086,7 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
     {
       g_free (dimm_id);
       dimm_id = g_strdup_printf ("dimm%u", self->next_dimm);
-      if (!json_object_has_member (self->hotplugged, dimm_id)
+      if (hvk_qemu_records_lookup (self->hotplugged, dimm_id) == NULL
           && hvk_config_lookup_device (self->config, dimm_id) == NULL
           && cold_device_lookup (self, dimm_id) == NULL)
         break;
@@ -1159,9 +1129,10 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
   self->next_dimm++;
   self->memory_mb += add;
 
-  record = new_record (HVK_DEVICE_KIND_MEMORY, "pc-dimm");
-  json_object_set_string_member (record, "memdev", memdev);
-  json_object_set_int_member (record, "size_mb", add);
+  record = hvk_qemu_record_new (dimm_id, HVK_DEVICE_KIND_MEMORY, "pc-dimm");
+  record->memdev = g_strdup (memdev);
+  record->size_mb = add;
+  record->has_size_mb = TRUE;
 
   if (mem_dev != NULL)
     {
@@ -1184,7 +1155,8 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
           if (data == NULL
               || g_strcmp0 (json_object_get_string_member_with_default (data, "id", NULL), dimm_id) != 0)
             continue;
-          json_object_set_int_member (record, "slot", json_object_get_int_member_with_default (data, "slot", -1));
+          record->slot = json_object_get_int_member_with_default (data, "slot", -1);
+          record->has_slot = TRUE;
           if (mem_dev != NULL)
             {
               mem_dev->slot = (int) json_object_get_int_member_with_default (data, "slot", -1);
@@ -1192,7 +1164,7 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
             }
         }
     }
-  json_object_set_object_member (self->hotplugged, dimm_id, g_steal_pointer (&record));
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
 
   if (new_mem_mb != NULL)
     *new_mem_mb = self->memory_mb;

@@ -10,6 +10,7 @@
 
 #include "hvk-qemu-private.h"
 #include "hvk-qemu-qmp.h"
+#include "hvk-qemu-records.h"
 
 G_BEGIN_DECLS
 
@@ -57,7 +58,7 @@ struct _HvkQemuHypervisor
   guint64        virtiofsd_start_time;
 
   HvkQmpClient  *qmp;
-  JsonObject    *hotplugged;       /* device id -> record object */
+  GPtrArray     *hotplugged;       /* (element-type HvkQemuRecord), oldest first */
   guint32        vcpus;
   guint32        memory_mb;
   guint          next_dimm;

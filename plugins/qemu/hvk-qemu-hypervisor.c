@@ -205,8 +205,7 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
   self->pid_start_time = 0;
   self->monitor_pid = 0;
   self->monitor_start_time = 0;
-  json_object_unref (self->hotplugged);
-  self->hotplugged = json_object_new ();
+  g_ptr_array_set_size (self->hotplugged, 0);
   self->next_dimm = 0;
   if (self->layout != NULL)
     {
@@ -247,7 +246,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_free (self->uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   g_ptr_array_unref (self->cold_devices);
-  json_object_unref (self->hotplugged);
+  g_ptr_array_unref (self->hotplugged);
 
   G_OBJECT_CLASS (hvk_qemu_hypervisor_parent_class)->finalize (object);
 }
@@ -306,7 +305,7 @@ static void
 hvk_qemu_hypervisor_init (HvkQemuHypervisor *self)
 {
   self->cold_devices = g_ptr_array_new_with_free_func (g_object_unref);
-  self->hotplugged = json_object_new ();
+  self->hotplugged = hvk_qemu_records_new ();
   self->state = HVK_VM_STATE_NONE;
 }
 
