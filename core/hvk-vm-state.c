@@ -12,6 +12,8 @@
 
 #include "hvk-fs-private.h"
 #include "hvk-vm-store-private.h"
+#include "hvk-vm-record-private.h"
+#include "hvk-hypervisor-private.h"
 
 /* A VM's state file: written atomically in its directory, read back with
  * the store's checks, and the envelope around the backend's part. */
@@ -276,9 +278,10 @@ hvk_vm_store_read_state (const char  *store,
  * @hypervisor: a created VM
  * @error: return location for an error
  *
- * Writes the VM's state file: `{"version", "id", "backend", "state",
- * "config", "hypervisor"}`, where `config` is the configuration as key-file
- * text and `hypervisor` what the backend's save_state() returned.
+ * Writes the VM's state file, version %HVK_VM_STATE_VERSION: the core's
+ * envelope (`version`, `id`, `backend`, `state`, `config` as key-file
+ * text, `cold_devices`, `launch`, `processes`, `paths`) around `private`,
+ * what the backend's save_private returned.
  *
  * Returns: %TRUE on success
  */
@@ -288,9 +291,9 @@ hvk_vm_store_save_hypervisor (const char     *store,
                               HvkHypervisor  *hypervisor,
                               GError        **error)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(HvkVmRecord) record = NULL;
+  g_autoptr(JsonNode) private_state = NULL;
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *config_text = NULL;
   HvkConfig *config;
 
   g_return_val_if_fail (HVK_IS_HYPERVISOR (hypervisor), FALSE);
@@ -308,26 +311,15 @@ hvk_vm_store_save_hypervisor (const char     *store,
                    hvk_hypervisor_get_backend_name (hypervisor));
       return FALSE;
     }
-  config_text = hvk_config_to_data (config, NULL);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, HVK_VM_STATE_VERSION);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
-  json_builder_set_member_name (builder, "backend");
-  json_builder_add_string_value (builder,
-                                 hvk_hypervisor_get_backend_name (hypervisor));
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder,
-                                 hvk_vm_state_to_string (hvk_hypervisor_get_state (hypervisor)));
-  json_builder_set_member_name (builder, "config");
-  json_builder_add_string_value (builder, config_text ? config_text : "");
-  json_builder_set_member_name (builder, "hypervisor");
-  json_builder_add_value (builder, hvk_hypervisor_save_state (hypervisor));
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
+  record = hvk_hypervisor_save_record (hypervisor, id, config, &private_state);
+  if (record == NULL)
+    {
+      /* A backend that saves nothing still leaves a file naming it. */
+      record = hvk_vm_record_new (id, hvk_hypervisor_get_backend_name (hypervisor),
+                                  hvk_hypervisor_get_state (hypervisor), config);
+    }
+  root = hvk_vm_record_to_envelope (record, private_state);
   return hvk_vm_store_write_state (store, id, root, error);
 }
 
@@ -401,9 +393,10 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
   g_autofree char *path = NULL;
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(HvkVmRecord) record = NULL;
+  g_autoptr(JsonNode) private_state = NULL;
   JsonObject *object;
-  JsonObject *private_state;
-  JsonNode *member;
+  JsonObject *v1_state = NULL;
   const char *saved_id;
   const char *config_text;
   const char *backend;
@@ -431,7 +424,8 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
       corrupt_member (path, error);
       return NULL;
     }
-  if (version != HVK_VM_STATE_VERSION)
+  /* Version 1: the previous release's layout, converted on load. */
+  if (version != 1 && version != HVK_VM_STATE_VERSION)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
                    "%s: unsupported state version %" G_GINT64_FORMAT,
@@ -455,13 +449,17 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
     }
 
   if (!hvk_json_get_string (object, "config", TRUE, &config_text, error)
-      || !hvk_json_get_string (object, "backend", TRUE, &backend, error)
-      || !hvk_json_get_object (object, "hypervisor", TRUE, &private_state, error))
+      || !hvk_json_get_string (object, "backend", TRUE, &backend, error))
     {
       corrupt_member (path, error);
       return NULL;
     }
-  member = json_object_get_member (object, "hypervisor");
+  /* Version 1 kept everything the backend saved in one object. */
+  if (version == 1 && !hvk_json_get_object (object, "hypervisor", TRUE, &v1_state, error))
+    {
+      corrupt_member (path, error);
+      return NULL;
+    }
 
   if (registry == NULL)
     registry = hvk_registry_get_default ();
@@ -486,7 +484,19 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
       g_prefix_error (error, "%s: ", path);
       return NULL;
     }
-  if (!hvk_hypervisor_load_state (hypervisor, member, error))
+  if (version == 1)
+    record = hvk_vm_record_from_v1 (v1_state, backend, config, registry, path,
+                                    &private_state, error);
+  else
+    record = hvk_vm_record_from_envelope (object, config, registry, &private_state, error);
+  if (record == NULL)
+    {
+      if (version == 1)
+        g_prefix_error (error, "member 'hypervisor': ");
+      corrupt_member (path, error);
+      return NULL;
+    }
+  if (!hvk_hypervisor_load_record (hypervisor, record, private_state, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;

@@ -15,6 +15,7 @@
 #include <hvkit/hvk-plugin.h>
 #include <hvkit/hvk-registry.h>
 #include <hvkit/hvk-json.h>
+#include <hvkit/hvk-vm-record.h>
 #include <hvkit/hvk-vm-store.h>
 #include <hvkit/hvk-process.h>
 #undef HVKIT_INSIDE

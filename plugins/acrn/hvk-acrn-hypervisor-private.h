@@ -40,9 +40,11 @@ struct _HvkAcrnHypervisor
   guint start_grace_ms;
 };
 
-JsonNode *hvk_acrn_hypervisor_save_state (HvkHypervisor  *hypervisor);
-gboolean  hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
-                                          JsonNode       *node,
-                                          GError        **error);
+JsonNode *hvk_acrn_hypervisor_save_private (HvkHypervisor  *hypervisor,
+                                            HvkVmRecord    *record);
+gboolean  hvk_acrn_hypervisor_load_private (HvkHypervisor  *hypervisor,
+                                            HvkVmRecord    *record,
+                                            JsonNode       *private_state,
+                                            GError        **error);
 
 G_END_DECLS

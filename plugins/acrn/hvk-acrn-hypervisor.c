@@ -750,8 +750,8 @@ hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_launch_command = hvk_acrn_hypervisor_get_launch_command;
   iface->get_pids = hvk_acrn_hypervisor_get_pids;
   iface->check = hvk_acrn_hypervisor_check;
-  iface->save_state = hvk_acrn_hypervisor_save_state;
-  iface->load_state = hvk_acrn_hypervisor_load_state;
+  iface->save_private = hvk_acrn_hypervisor_save_private;
+  iface->load_private = hvk_acrn_hypervisor_load_private;
   iface->get_state = hvk_acrn_hypervisor_get_state;
 }
 

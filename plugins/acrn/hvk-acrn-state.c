@@ -5,11 +5,13 @@
 
 #include "hvk-acrn-hypervisor-private.h"
 
-/* What another process needs to take an ACRN VM over: save_state() and
- * load_state(). */
+/* What another process needs to take an ACRN VM over: the core's record
+ * (acrn-dm's pid and start time, the store and console paths, the launch
+ * command) and the private part, what only this backend needs. */
 
 JsonNode *
-hvk_acrn_hypervisor_save_state (HvkHypervisor *hypervisor)
+hvk_acrn_hypervisor_save_private (HvkHypervisor *hypervisor,
+                                  HvkVmRecord   *record)
 {
   HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -23,35 +25,21 @@ hvk_acrn_hypervisor_save_state (HvkHypervisor *hypervisor)
     else json_builder_add_null_value (builder); \
   } G_STMT_END
 
+  hvk_vm_record_set_state (record, self->state);
+  hvk_vm_record_add_process (record, "acrn-dm", self->pid, self->start_time);
+  hvk_vm_record_add_path (record, "store", self->store);
+  hvk_vm_record_add_path (record, "console", self->console_path);
+  hvk_vm_record_set_launch (record, (const char * const *) self->argv,
+                            self->kernel_cmdline, NULL);
+
   json_builder_begin_object (builder);
-  ADD_STRING ("state", hvk_vm_state_to_string (self->state));
-  ADD_STRING ("id", self->id);
-  ADD_STRING ("store", self->store);
   ADD_STRING ("vm_name", self->vm_name);
   ADD_STRING ("path", self->acrn_path);
   ADD_STRING ("ctlpath", self->ctl_path);
-  ADD_STRING ("console", self->console_path);
   ADD_STRING ("apic_id", self->apic_id);
   ADD_STRING ("image", self->image_path);
-  ADD_STRING ("kernel_cmdline", self->kernel_cmdline);
-  /* So another process can save the VM again after load_state(). */
-  if (self->config != NULL)
-    {
-      g_autofree char *config_text = hvk_config_to_data (self->config, NULL);
-      ADD_STRING ("config", config_text);
-    }
   json_builder_set_member_name (builder, "memory_mb");
   json_builder_add_int_value (builder, self->memory_mb);
-  json_builder_set_member_name (builder, "pid");
-  json_builder_add_int_value (builder, self->pid);
-  json_builder_set_member_name (builder, "start_time");
-  json_builder_add_int_value (builder, (gint64) self->start_time);
-
-  json_builder_set_member_name (builder, "argv");
-  json_builder_begin_array (builder);
-  for (guint i = 0; self->argv != NULL && self->argv[i] != NULL; i++)
-    json_builder_add_string_value (builder, self->argv[i]);
-  json_builder_end_array (builder);
 
   json_builder_set_member_name (builder, "blk_slots");
   json_builder_begin_array (builder);
@@ -79,70 +67,66 @@ static gboolean
 state_error (const char  *member,
              GError     **error)
 {
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
                "Backend '%s' state: member '%s' is missing or of the wrong type",
                HVK_ACRN_BACKEND_NAME, member);
   return FALSE;
 }
 
-/* What a typed reader refused, as the backend says it (the reader's
- * message names the member and the type it wanted). */
+/* What a typed reader refused, as the backend says it. */
 static gboolean
-state_reader_error (GError  *local_error,
-                    GError **error)
+state_reader_error (GError **error)
 {
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-               "Backend '%s' state: %s", HVK_ACRN_BACKEND_NAME,
-               local_error->message);
-  g_error_free (local_error);
+  g_prefix_error (error, "Backend '%s' state: ", HVK_ACRN_BACKEND_NAME);
   return FALSE;
 }
 
 gboolean
-hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
-                                JsonNode       *node,
-                                GError        **error)
+hvk_acrn_hypervisor_load_private (HvkHypervisor  *hypervisor,
+                                  HvkVmRecord    *record,
+                                  JsonNode       *private_state,
+                                  GError        **error)
 {
   HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
   g_autoptr(HvkAcrnLayout) layout = hvk_acrn_layout_new ();
   g_autoptr(GHashTable) hotplugged = NULL;
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(HvkConfig) config = NULL;
-  g_autofree char *id = NULL, *store = NULL, *vm_name = NULL, *acrn_path = NULL;
-  g_autofree char *ctl_path = NULL, *console_path = NULL, *apic_id = NULL;
-  g_autofree char *image_path = NULL, *kernel_cmdline = NULL;
-  GError *local_error = NULL;
-  const char *state_name, *config_text;
+  g_autofree char *vm_name = NULL, *acrn_path = NULL, *ctl_path = NULL;
+  g_autofree char *apic_id = NULL, *image_path = NULL;
+  const char *id = hvk_vm_record_get_id (record);
+  const char *store = hvk_vm_record_get_path (record, "store");
+  const char *console = hvk_vm_record_get_path (record, "console");
+  const char * const *argv = hvk_vm_record_get_argv (record);
   JsonObject *object, *hp;
   JsonArray *array;
-  HvkVmState state;
-  gint64 pid = 0, start_time = 0, memory_mb = 0;
+  int pid;
+  guint64 start_time;
+  gint64 memory_mb;
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  if (!JSON_NODE_HOLDS_OBJECT (private_state))
     return state_error ("(root)", error);
-  object = json_node_get_object (node);
+  object = json_node_get_object (private_state);
 
-  if (!hvk_json_get_string (object, "state", TRUE, &state_name, &local_error))
-    return state_reader_error (local_error, error);
-  if (!hvk_vm_state_from_string (state_name, &state))
-    return state_error ("state", error);
-  if (!hvk_json_dup_string (object, "id", TRUE, &id, &local_error)
-      || !hvk_json_dup_string (object, "store", TRUE, &store, &local_error)
-      || !hvk_json_dup_string (object, "vm_name", TRUE, &vm_name, &local_error)
-      || !hvk_json_dup_string (object, "path", TRUE, &acrn_path, &local_error)
-      || !hvk_json_dup_string (object, "ctlpath", TRUE, &ctl_path, &local_error)
-      || !hvk_json_dup_string (object, "console", TRUE, &console_path, &local_error)
-      || !hvk_json_dup_string (object, "apic_id", FALSE, &apic_id, &local_error)
-      || !hvk_json_dup_string (object, "image", FALSE, &image_path, &local_error)
-      || !hvk_json_dup_string (object, "kernel_cmdline", FALSE, &kernel_cmdline, &local_error)
-      || !hvk_json_get_string (object, "config", FALSE, &config_text, &local_error)
-      || !hvk_json_get_int (object, "pid", TRUE, 0, G_MAXINT, &pid, &local_error)
-      || !hvk_json_get_int (object, "start_time", TRUE, 0, G_MAXINT64, &start_time, &local_error)
-      || !hvk_json_get_int (object, "memory_mb", TRUE, 0, G_MAXUINT32, &memory_mb, &local_error)
-      || !hvk_json_get_array (object, "blk_slots", TRUE, &array, &local_error)
-      || !hvk_json_get_strv (object, "argv", TRUE, &argv, &local_error)
-      || !hvk_json_get_object (object, "hotplugged", TRUE, &hp, &local_error))
-    return state_reader_error (local_error, error);
+  /* What the core keeps for every backend, and ACRN cannot do without. */
+  if (id == NULL)
+    return state_error ("id", error);
+  if (store == NULL)
+    return state_error ("store", error);
+  if (console == NULL)
+    return state_error ("console", error);
+  if (argv == NULL)
+    return state_error ("argv", error);
+  if (!hvk_vm_record_get_process (record, "acrn-dm", &pid, &start_time))
+    return state_error ("pid", error);
+
+  if (!hvk_json_dup_string (object, "vm_name", TRUE, &vm_name, error)
+      || !hvk_json_dup_string (object, "path", TRUE, &acrn_path, error)
+      || !hvk_json_dup_string (object, "ctlpath", TRUE, &ctl_path, error)
+      || !hvk_json_dup_string (object, "apic_id", FALSE, &apic_id, error)
+      || !hvk_json_dup_string (object, "image", FALSE, &image_path, error)
+      || !hvk_json_get_int (object, "memory_mb", TRUE, 0, G_MAXUINT32, &memory_mb, error)
+      || !hvk_json_get_array (object, "blk_slots", TRUE, &array, error)
+      || !hvk_json_get_object (object, "hotplugged", TRUE, &hp, error))
+    return state_reader_error (error);
 
   if (json_array_get_length (array) != G_N_ELEMENTS (layout->blk_slots))
     return state_error ("blk_slots", error);
@@ -154,15 +138,6 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
           || json_node_get_int (slot) < -1 || json_node_get_int (slot) > HVK_ACRN_MAX_SLOT)
         return state_error ("blk_slots", error);
       layout->blk_slots[i] = (int) json_node_get_int (slot);
-    }
-
-  if (config_text != NULL)
-    {
-      config = hvk_config_new_from_data (config_text, -1, "acrn state",
-                                         self->registry, error);
-      if (config == NULL)
-        return FALSE;
-      hvk_config_set_vm_store_path (config, store);
     }
 
   hotplugged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -178,11 +153,13 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
       }
   }
 
-  g_set_object (&self->config, config);
+  g_set_object (&self->config, hvk_vm_record_get_config (record));
+  if (self->config != NULL)
+    hvk_config_set_vm_store_path (self->config, store);
   g_free (self->id);
-  self->id = g_steal_pointer (&id);
+  self->id = g_strdup (id);
   g_free (self->store);
-  self->store = g_steal_pointer (&store);
+  self->store = g_strdup (store);
   g_free (self->vm_name);
   self->vm_name = g_steal_pointer (&vm_name);
   g_free (self->acrn_path);
@@ -190,24 +167,23 @@ hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
   g_free (self->ctl_path);
   self->ctl_path = g_steal_pointer (&ctl_path);
   g_free (self->console_path);
-  self->console_path = g_steal_pointer (&console_path);
+  self->console_path = g_strdup (console);
   g_free (self->apic_id);
   self->apic_id = g_steal_pointer (&apic_id);
   g_free (self->image_path);
   self->image_path = g_steal_pointer (&image_path);
   g_free (self->kernel_cmdline);
-  self->kernel_cmdline = g_steal_pointer (&kernel_cmdline);
+  self->kernel_cmdline = g_strdup (hvk_vm_record_get_kernel_cmdline (record));
   g_strfreev (self->argv);
-  self->argv = g_steal_pointer (&argv);
+  self->argv = g_strdupv ((GStrv) argv);
   hvk_acrn_layout_free (self->layout);
   self->layout = g_steal_pointer (&layout);
   g_hash_table_unref (self->hotplugged);
   self->hotplugged = g_steal_pointer (&hotplugged);
   self->memory_mb = (guint32) memory_mb;
   self->pid = (GPid) pid;
-  self->start_time = (guint64) start_time;
+  self->start_time = start_time;
   self->exit_status = -1;
-  self->state = state;
+  self->state = hvk_vm_record_get_state (record);
   return TRUE;
 }
-

@@ -29,9 +29,11 @@ gboolean    hvk_mock_has_config_key (HvkConfig         *config,
                                      const char        *key);
 const char *hvk_mock_store_path     (HvkMockHypervisor *self);
 
-JsonNode   *hvk_mock_save_state     (HvkHypervisor     *hypervisor);
-gboolean    hvk_mock_load_state     (HvkHypervisor     *hypervisor,
-                                     JsonNode          *state,
+JsonNode   *hvk_mock_save_private   (HvkHypervisor     *hypervisor,
+                                     HvkVmRecord       *record);
+gboolean    hvk_mock_load_private   (HvkHypervisor     *hypervisor,
+                                     HvkVmRecord       *record,
+                                     JsonNode          *private_state,
                                      GError           **error);
 
 G_END_DECLS

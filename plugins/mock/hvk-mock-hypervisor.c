@@ -835,8 +835,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_pids = mock_get_pids;
   iface->get_virtiofs_pid = mock_get_virtiofs_pid;
   iface->check = mock_check;
-  iface->save_state = hvk_mock_save_state;
-  iface->load_state = hvk_mock_load_state;
+  iface->save_private = hvk_mock_save_private;
+  iface->load_private = hvk_mock_load_private;
   iface->generate_socket = mock_generate_socket;
   iface->is_rate_limiter_builtin = mock_is_rate_limiter_builtin;
   iface->get_state = mock_get_state;

@@ -148,8 +148,9 @@ gboolean hvk_qemu_vm_reconcile      (HvkQemuHypervisor *self, GCancellable *canc
                                      GError **error);
 
 /* hvk-qemu-state.c */
-JsonNode *hvk_qemu_vm_save_state (HvkHypervisor *hypervisor);
-gboolean  hvk_qemu_vm_load_state (HvkHypervisor *hypervisor, JsonNode *state, GError **error);
+JsonNode *hvk_qemu_vm_save_private (HvkHypervisor *hypervisor, HvkVmRecord *record);
+gboolean  hvk_qemu_vm_load_private (HvkHypervisor *hypervisor, HvkVmRecord *record,
+                                    JsonNode *private_state, GError **error);
 GPtrArray *hvk_qemu_vm_get_hotplugged_devices (HvkHypervisor *hypervisor);
 
 G_END_DECLS

@@ -916,8 +916,8 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_pids = qemu_get_pids;
   iface->get_virtiofs_pid = qemu_get_virtiofs_pid;
   iface->check = qemu_check;
-  iface->save_state = hvk_qemu_vm_save_state;
-  iface->load_state = hvk_qemu_vm_load_state;
+  iface->save_private = hvk_qemu_vm_save_private;
+  iface->load_private = hvk_qemu_vm_load_private;
   iface->generate_socket = qemu_generate_socket;
   iface->is_rate_limiter_builtin = qemu_is_rate_limiter_builtin;
   iface->get_state = qemu_get_state;

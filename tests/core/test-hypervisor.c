@@ -194,7 +194,8 @@ test_full_resize_vcpus (HvkHypervisor *self, guint32 vcpus, guint32 *old_vcpus,
 }
 
 static JsonNode *
-test_full_save_state (HvkHypervisor *self)
+test_full_save_private (HvkHypervisor *self,
+                        HvkVmRecord   *record)
 {
   TEST_FULL (self)->save_state_calls++;
   return empty_object_node ();
@@ -229,7 +230,7 @@ test_full_iface_init (HvkHypervisorInterface *iface)
   iface->hotplug_remove_device = test_full_hotplug_remove_device;
   iface->resize_memory = test_full_resize_memory;
   iface->resize_vcpus = test_full_resize_vcpus;
-  iface->save_state = test_full_save_state;
+  iface->save_private = test_full_save_private;
   iface->get_launch_command = test_full_get_launch_command;
 }
 
