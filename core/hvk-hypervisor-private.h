@@ -10,7 +10,16 @@ G_BEGIN_DECLS
 void hvk_hypervisor_set_backend_name (HvkHypervisor *self,
                                       const char    *backend);
 
-/* The core's record of @self (id and config given, since the store may
+/* The wrappers' NOT_SUPPORTED error, for the ones outside hvk-hypervisor.c. */
+gboolean     hvk_hypervisor_not_supported (HvkHypervisor  *self,
+                                           const char     *operation,
+                                           GError        **error);
+/* The id create_vm() (or a load) gave @self, or NULL. */
+const char  *hvk_hypervisor_get_vm_id     (HvkHypervisor  *self);
+void         hvk_hypervisor_set_vm_id     (HvkHypervisor  *self,
+                                           const char     *id);
+
+/* The core's record of @self (hvk-vm-state.c) (id and config given, since the store may
  * name them) with the backend's private part; NULL without save_private. */
 HvkVmRecord *hvk_hypervisor_save_record (HvkHypervisor  *self,
                                          const char     *id,

@@ -505,3 +505,132 @@ hvk_vm_store_load_hypervisor_from_state (const char   *store,
 
   return g_steal_pointer (&hypervisor);
 }
+
+/* ---- the hypervisor's saved state: its record and private part ---- */
+
+/* The record of @self, filled by its save_private; NULL without one. */
+HvkVmRecord *
+hvk_hypervisor_save_record (HvkHypervisor  *self,
+                            const char     *id,
+                            HvkConfig      *config,
+                            JsonNode      **private_state)
+{
+  g_autoptr(HvkVmRecord) record = NULL;
+
+  *private_state = NULL;
+  if (HVK_HYPERVISOR_GET_IFACE (self)->save_private == NULL)
+    return NULL;
+  record = hvk_vm_record_new (id, hvk_hypervisor_get_backend_name (self),
+                              hvk_hypervisor_get_state (self), config);
+  *private_state = HVK_HYPERVISOR_GET_IFACE (self)->save_private (self, record);
+  if (*private_state == NULL)
+    {
+      *private_state = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (*private_state, json_object_new ());
+    }
+  return g_steal_pointer (&record);
+}
+
+gboolean
+hvk_hypervisor_load_record (HvkHypervisor  *self,
+                            HvkVmRecord    *record,
+                            JsonNode       *private_state,
+                            GError        **error)
+{
+  HvkHypervisorInterface *iface = HVK_HYPERVISOR_GET_IFACE (self);
+  const char *id = hvk_vm_record_get_id (record);
+
+  if (iface->load_private == NULL)
+    return hvk_hypervisor_not_supported (self, "load_state", error);
+  if (!iface->load_private (self, record, private_state, error))
+    return FALSE;
+  /* The loaded VM is known by its id, as a created one. */
+  if (id != NULL && *id != '\0')
+    hvk_hypervisor_set_vm_id (self, id);
+  return TRUE;
+}
+
+/**
+ * hvk_hypervisor_save_state:
+ * @self: a #HvkHypervisor
+ *
+ * The VM's saved state as one object, in the layout of state version 1
+ * (the core's record, then the backend's private members): what
+ * `hvkit status` lists, and what hvk_hypervisor_load_state() takes.
+ *
+ * Returns: (transfer full): a JSON object from which load_state() in
+ *   another process can take over the VM; an empty object when the
+ *   backend saves nothing (no save_private)
+ */
+JsonNode *
+hvk_hypervisor_save_state (HvkHypervisor *self)
+{
+  g_autoptr(HvkVmRecord) record = NULL;
+  g_autoptr(JsonNode) private_state = NULL;
+  const char *id;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+
+  id = hvk_hypervisor_get_vm_id (self);
+  record = hvk_hypervisor_save_record (self, id, hvk_hypervisor_get_config (self),
+                                       &private_state);
+  if (record == NULL)
+    {
+      g_autoptr(JsonObject) empty = json_object_new ();
+
+      return json_node_init_object (json_node_alloc (), empty);
+    }
+  return hvk_vm_record_to_v1 (record, private_state);
+}
+
+/**
+ * hvk_hypervisor_load_state:
+ * @self: a #HvkHypervisor
+ * @state: what save_state() returned (or a version 1 state file's
+ *   `hypervisor` member)
+ * @error: return location for an error
+ *
+ * Takes the VM over: the core reads its record from @state (the
+ * configuration, with the registry that created @self), the backend's
+ * load_private the rest.  Errors say `BACKEND: corrupt state:` and name
+ * the member.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_load_state (HvkHypervisor *self,
+                           JsonNode      *state,
+                           GError       **error)
+{
+  g_autoptr(HvkVmRecord) record = NULL;
+  g_autoptr(JsonNode) private_state = NULL;
+  g_autofree char *source = NULL;
+  const char *backend;
+  const char *id = NULL;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  backend = hvk_hypervisor_get_backend_name (self);
+  if (HVK_HYPERVISOR_GET_IFACE (self)->load_private == NULL)
+    return hvk_hypervisor_not_supported (self, "load_state", error);
+  if (!JSON_NODE_HOLDS_OBJECT (state))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "%s: corrupt state: not a JSON object", backend);
+      return FALSE;
+    }
+  if (!hvk_json_get_string (json_node_get_object (state), "id", FALSE, &id, NULL) || id == NULL)
+    id = "";
+  source = g_strdup_printf ("state of VM '%s'", id);
+  record = hvk_vm_record_from_v1 (json_node_get_object (state), backend, NULL,
+                                  hvk_hypervisor_get_registry (self), source,
+                                  &private_state, error);
+  if (record == NULL)
+    {
+      g_prefix_error (error, "%s: corrupt state: ", backend);
+      return FALSE;
+    }
+  return hvk_hypervisor_load_record (self, record, private_state, error);
+}
