@@ -14,21 +14,9 @@
  * leaves out fails with %HVK_ERROR_NOT_SUPPORTED, never a silent success.
  */
 
-/* A node holding a new empty object (json_node_init_object() takes a
- * reference of its own: the new object's must be given up). */
-static JsonNode *
-empty_object_node (void)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, json_object_new ());
-  return node;
-}
-
 G_DEFINE_INTERFACE (HvkHypervisor, hvk_hypervisor, G_TYPE_OBJECT)
 
 static GQuark origin_backend_quark;
-static GQuark origin_registry_quark;
 static GQuark store_binding_quark;
 static GQuark vm_id_quark;
 
@@ -51,9 +39,25 @@ static void
 hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
 {
   origin_backend_quark = g_quark_from_static_string ("hvk-hypervisor-backend");
-  origin_registry_quark = g_quark_from_static_string ("hvk-hypervisor-registry");
   store_binding_quark = g_quark_from_static_string ("hvk-hypervisor-store");
   vm_id_quark = g_quark_from_static_string ("hvk-hypervisor-vm-id");
+
+  /**
+   * HvkHypervisor:registry:
+   *
+   * The registry that created the hypervisor, given at construction by
+   * hvk_registry_create_hypervisor(): the backend looks device kinds and
+   * appenders up in it, never in the default registry.  Every
+   * implementation overrides it (g_object_class_override_property()) and
+   * keeps a reference; it is %NULL only for an instance made directly
+   * with g_object_new() (tests).
+   */
+  g_object_interface_install_property (iface,
+                                       g_param_spec_object ("registry", NULL, NULL,
+                                                            HVK_TYPE_REGISTRY,
+                                                            G_PARAM_READWRITE
+                                                            | G_PARAM_CONSTRUCT_ONLY
+                                                            | G_PARAM_STATIC_STRINGS));
 }
 
 /* The strings are a contract (state JSON, `hvkit status`). */
@@ -109,19 +113,13 @@ hvk_vm_state_from_string (const char *text,
 }
 
 void
-hvk_hypervisor_set_origin (HvkHypervisor *self,
-                           HvkRegistry   *registry,
-                           const char    *backend)
+hvk_hypervisor_set_backend_name (HvkHypervisor *self,
+                                 const char    *backend)
 {
   g_return_if_fail (HVK_IS_HYPERVISOR (self));
 
   g_object_set_qdata_full (G_OBJECT (self), origin_backend_quark,
                            g_strdup (backend), g_free);
-  /* The registry outlives what it creates in every sane program; keep a
-   * strong ref anyway so a dangling pointer is impossible. */
-  g_object_set_qdata_full (G_OBJECT (self), origin_registry_quark,
-                           registry ? g_object_ref (registry) : NULL,
-                           registry ? g_object_unref : NULL);
 }
 
 /**
@@ -147,16 +145,20 @@ hvk_hypervisor_get_backend_name (HvkHypervisor *self)
  * hvk_hypervisor_get_registry:
  * @self: a #HvkHypervisor
  *
- * Gets the registry that created the hypervisor.
+ * The #HvkHypervisor:registry given at construction.
  *
  * Returns: (transfer none) (nullable): the registry that created @self
  */
 HvkRegistry *
 hvk_hypervisor_get_registry (HvkHypervisor *self)
 {
+  g_autoptr(HvkRegistry) registry = NULL;
+
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
 
-  return g_object_get_qdata (G_OBJECT (self), origin_registry_quark);
+  /* The implementation keeps its own reference: hand back a borrowed one. */
+  g_object_get (self, "registry", &registry, NULL);
+  return registry;
 }
 
 /**
@@ -302,6 +304,27 @@ not_supported (HvkHypervisor *self,
 }
 
 #define IFACE(self) HVK_HYPERVISOR_GET_IFACE (self)
+
+gboolean
+hvk_hypervisor_not_supported (HvkHypervisor  *self,
+                              const char     *operation,
+                              GError        **error)
+{
+  return not_supported (self, operation, error);
+}
+
+const char *
+hvk_hypervisor_get_vm_id (HvkHypervisor *self)
+{
+  return g_object_get_qdata (G_OBJECT (self), vm_id_quark);
+}
+
+void
+hvk_hypervisor_set_vm_id (HvkHypervisor *self,
+                          const char    *id)
+{
+  g_object_set_qdata_full (G_OBJECT (self), vm_id_quark, g_strdup (id), g_free);
+}
 
 /* Dispatch a gboolean vfunc, or fail with NOT_SUPPORTED. */
 #define DISPATCH(self, vfunc, error, ...)                                    \
@@ -819,48 +842,6 @@ hvk_hypervisor_check (HvkHypervisor *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   DISPATCH (self, check, error, error);
-}
-
-/**
- * hvk_hypervisor_save_state:
- * @self: a #HvkHypervisor
- *
- * Saves what another process needs to take over the VM.
- *
- * Returns: (transfer full): a JSON object from which load_state() in
- *   another process can take over the VM
- */
-JsonNode *
-hvk_hypervisor_save_state (HvkHypervisor *self)
-{
-  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
-
-  if (IFACE (self)->save_state == NULL)
-    return empty_object_node ();
-  return IFACE (self)->save_state (self);
-}
-
-/**
- * hvk_hypervisor_load_state:
- * @self: a #HvkHypervisor
- * @state: what save_state() returned
- * @error: return location for an error
- *
- * Takes over a VM from the state another process saved with
- * hvk_hypervisor_save_state().
- *
- * Returns: %TRUE on success
- */
-gboolean
-hvk_hypervisor_load_state (HvkHypervisor *self,
-                           JsonNode      *state,
-                           GError       **error)
-{
-  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
-  g_return_val_if_fail (state != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  DISPATCH (self, load_state, error, state, error);
 }
 
 /**

@@ -86,8 +86,8 @@ hvk_registry_create_hypervisor (HvkRegistry  *self,
   if (type == G_TYPE_INVALID)
     return NULL;
 
-  hypervisor = HVK_HYPERVISOR (g_object_new (type, NULL));
-  hvk_hypervisor_set_origin (hypervisor, self, backend);
+  hypervisor = HVK_HYPERVISOR (g_object_new (type, "registry", self, NULL));
+  hvk_hypervisor_set_backend_name (hypervisor, backend);
   return hypervisor;
 }
 

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "hvk-fs-private.h"
+#include "hvk-vm-store-private.h"
 
 /**
  * SECTION:hvk-vm-store
@@ -60,9 +61,9 @@ hvk_vm_store_default_dir (void)
   return g_build_filename (g_get_user_runtime_dir (), "hvkit", NULL);
 }
 
-static const char *
-store_or_default (const char *store,
-                  char      **to_free)
+const char *
+hvk_vm_store_resolve (const char *store,
+                      char      **to_free)
 {
   if (store != NULL)
     return store;
@@ -244,7 +245,7 @@ hvk_vm_store_socket_path (const char  *store,
 
   if (!hvk_vm_id_validate (id, error))
     return NULL;
-  store = store_or_default (store, &default_store);
+  store = hvk_vm_store_resolve (store, &default_store);
   return hvk_build_socket_path (error, store, id, name, NULL);
 }
 
@@ -255,10 +256,10 @@ hvk_vm_store_socket_path (const char  *store,
  * relative to the descriptor, never through a symlink.  With @create it
  * is made first (0700, with its parents).  A missing dir fails with
  * %HVK_ERROR_NOT_FOUND. */
-static int
-open_store (const char  *store,
-            gboolean     create,
-            GError     **error)
+int
+hvk_vm_store_open (const char  *store,
+                   gboolean     create,
+                   GError     **error)
 {
   struct stat st;
   int fd;
@@ -305,12 +306,12 @@ open_store (const char  *store,
  * directory) is refused, and nothing where it points is touched.  With
  * @create it is made first (0700).  A missing dir fails with
  * %HVK_ERROR_NOT_FOUND. */
-static int
-open_vm_dir (int          store_fd,
-             const char  *store,
-             const char  *id,
-             gboolean     create,
-             GError     **error)
+int
+hvk_vm_store_open_vm_dir (int          store_fd,
+                          const char  *store,
+                          const char  *id,
+                          gboolean     create,
+                          GError     **error)
 {
   g_autofree char *path = g_build_filename (store, id, NULL);
   struct stat st;
@@ -376,8 +377,8 @@ open_vm_dir (int          store_fd,
   return fd;
 }
 
-static void
-close_fd (int *fd)
+void
+hvk_vm_store_close_fd (int *fd)
 {
   if (*fd >= 0)
     close (*fd);
@@ -409,16 +410,16 @@ hvk_vm_store_ensure_dir (const char  *store,
 
   if (!hvk_vm_id_validate (id, error))
     return NULL;
-  store = store_or_default (store, &default_store);
+  store = hvk_vm_store_resolve (store, &default_store);
 
-  store_fd = open_store (store, TRUE, error);
+  store_fd = hvk_vm_store_open (store, TRUE, error);
   if (store_fd < 0)
     return NULL;
-  vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
-  close_fd (&store_fd);
+  vm_fd = hvk_vm_store_open_vm_dir (store_fd, store, id, TRUE, error);
+  hvk_vm_store_close_fd (&store_fd);
   if (vm_fd < 0)
     return NULL;
-  close_fd (&vm_fd);
+  hvk_vm_store_close_fd (&vm_fd);
 
   return g_build_filename (store, id, NULL);
 }
@@ -480,20 +481,20 @@ hvk_vm_store_remove_dir (const char  *store,
 
   if (!hvk_vm_id_validate (id, error))
     return FALSE;
-  store = store_or_default (store, &default_store);
+  store = hvk_vm_store_resolve (store, &default_store);
 
-  store_fd = open_store (store, FALSE, &local_error);
+  store_fd = hvk_vm_store_open (store, FALSE, &local_error);
   if (store_fd >= 0)
-    vm_fd = open_vm_dir (store_fd, store, id, FALSE, &local_error);
+    vm_fd = hvk_vm_store_open_vm_dir (store_fd, store, id, FALSE, &local_error);
   if (store_fd < 0 || vm_fd < 0)
     {
-      close_fd (&store_fd);
+      hvk_vm_store_close_fd (&store_fd);
       if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
         return TRUE;
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  close_fd (&vm_fd);
+  hvk_vm_store_close_fd (&vm_fd);
 
   /* Waiters on the VM's lock (STORE/ID/.lock) see that STORE/ID no longer
    * names the dir they locked in, and start over: hvk_vm_store_lock(). */
@@ -512,7 +513,7 @@ hvk_vm_store_remove_dir (const char  *store,
       path = g_build_filename (store, id, NULL);
       ok = hvk_fs_remove_at (store_fd, id, path, error);
     }
-  close_fd (&store_fd);
+  hvk_vm_store_close_fd (&store_fd);
   return ok;
 }
 
@@ -542,8 +543,8 @@ hvk_vm_store_sweep (const char  *store,
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  store = store_or_default (store, &default_store);
-  store_fd = open_store (store, FALSE, &local_error);
+  store = hvk_vm_store_resolve (store, &default_store);
+  store_fd = hvk_vm_store_open (store, FALSE, &local_error);
   if (store_fd < 0)
     {
       if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
@@ -581,9 +582,9 @@ hvk_vm_store_sweep (const char  *store,
   return ok;
 }
 
-static char *
-state_file (const char *store,
-            const char *id)
+char *
+hvk_vm_store_state_file (const char *store,
+                         const char *id)
 {
   return g_build_filename (store, id, HVK_VM_STATE_FILE, NULL);
 }
@@ -616,10 +617,10 @@ hvk_vm_store_list (const char *store)
   DIR *dir = NULL;
   int store_fd, list_fd = -1;
 
-  store = store_or_default (store, &default_store);
+  store = hvk_vm_store_resolve (store, &default_store);
   hvk_vm_store_sweep (store, NULL);
 
-  store_fd = open_store (store, FALSE, NULL);
+  store_fd = hvk_vm_store_open (store, FALSE, NULL);
   if (store_fd >= 0)
     list_fd = dup (store_fd);
   if (list_fd >= 0)
@@ -636,7 +637,7 @@ hvk_vm_store_list (const char *store)
           || fstatat (store_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
           || !S_ISDIR (st.st_mode))
         continue;
-      vm_fd = open_vm_dir (store_fd, store, entry->d_name, FALSE, NULL);
+      vm_fd = hvk_vm_store_open_vm_dir (store_fd, store, entry->d_name, FALSE, NULL);
       if (vm_fd < 0)
         continue;
       if (fstatat (vm_fd, HVK_VM_STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
@@ -646,7 +647,7 @@ hvk_vm_store_list (const char *store)
     }
   if (dir != NULL)
     closedir (dir);
-  close_fd (&store_fd);
+  hvk_vm_store_close_fd (&store_fd);
 
   g_ptr_array_sort (ids, compare_strings);
   g_ptr_array_add (ids, NULL);
@@ -706,16 +707,16 @@ hvk_vm_store_lock (const char  *store,
 
   if (!hvk_vm_id_validate (id, error))
     return NULL;
-  store = store_or_default (store, &default_store);
+  store = hvk_vm_store_resolve (store, &default_store);
   path = g_build_filename (store, id, LOCK_FILE, NULL);
 
   for (;;)
     {
       /* Each round from the top, as the path names things now. */
-      store_fd = open_store (store, TRUE, error);
+      store_fd = hvk_vm_store_open (store, TRUE, error);
       if (store_fd < 0)
         break;
-      vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
+      vm_fd = hvk_vm_store_open_vm_dir (store_fd, store, id, TRUE, error);
       if (vm_fd < 0)
         break;
 
@@ -729,8 +730,8 @@ hvk_vm_store_lock (const char  *store,
            * (a file cannot be made in a removed dir): from the top. */
           if (saved_errno == ENOENT && ++attempts < 64)
             {
-              close_fd (&vm_fd);
-              close_fd (&store_fd);
+              hvk_vm_store_close_fd (&vm_fd);
+              hvk_vm_store_close_fd (&store_fd);
               continue;
             }
           g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot open %s: %s",
@@ -744,7 +745,7 @@ hvk_vm_store_lock (const char  *store,
 
           if (saved_errno == EINTR)
             continue;
-          close_fd (&fd);
+          hvk_vm_store_close_fd (&fd);
           if (saved_errno == EWOULDBLOCK)
             g_set_error (error, HVK_ERROR, HVK_ERROR_BUSY,
                          "VM '%s' is busy (another hvkit process holds it)", id);
@@ -763,13 +764,13 @@ hvk_vm_store_lock (const char  *store,
        * the same file. */
       if (lock_still_named (store_fd, id, vm_fd, fd))
         break;
-      close_fd (&fd);
-      close_fd (&vm_fd);
-      close_fd (&store_fd);
+      hvk_vm_store_close_fd (&fd);
+      hvk_vm_store_close_fd (&vm_fd);
+      hvk_vm_store_close_fd (&store_fd);
     }
 
-  close_fd (&vm_fd);
-  close_fd (&store_fd);
+  hvk_vm_store_close_fd (&vm_fd);
+  hvk_vm_store_close_fd (&store_fd);
   if (fd < 0)
     return NULL;
 
@@ -797,505 +798,4 @@ hvk_vm_lock_release (HvkVmLock *lock)
   close (lock->fd);
   g_free (lock->path);
   g_free (lock);
-}
-
-/* Writes @text to the file @name of @dir_fd atomically: to a new file
- * beside it, flushed when it replaces one (so that a crash leaves the old
- * or the new, as G_FILE_SET_CONTENTS_CONSISTENT), renamed over it.  No
- * symlink is followed; @path names the file in errors. */
-static gboolean
-write_file_at (int          dir_fd,
-               const char  *name,
-               const char  *path,
-               const char  *text,
-               GError     **error)
-{
-  g_autofree char *tmp = NULL;
-  gsize len = strlen (text);
-  struct stat st;
-  int saved_errno;
-  int fd = -1;
-
-  for (guint attempt = 0; fd < 0; attempt++)
-    {
-      g_free (tmp);
-      tmp = g_strdup_printf ("%s.%06x", name,
-                             (guint) g_random_int_range (0, 0x1000000));
-      fd = openat (dir_fd, tmp,
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0 && (errno != EEXIST || attempt >= 64))
-        {
-          saved_errno = errno;
-          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot write %s: %s",
-                       path, g_strerror (saved_errno));
-          return FALSE;
-        }
-    }
-
-  for (gsize done = 0; done < len;)
-    {
-      gssize n = write (fd, text + done, len - done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        goto fail;
-      done += n;
-    }
-  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > 0
-      && fsync (fd) != 0)
-    goto fail;
-  if (close (fd) != 0)
-    {
-      fd = -1;
-      goto fail;
-    }
-  fd = -1;
-  if (renameat (dir_fd, tmp, dir_fd, name) != 0)
-    goto fail;
-  return TRUE;
-
-fail:
-  saved_errno = errno;
-  if (fd >= 0)
-    close (fd);
-  unlinkat (dir_fd, tmp, 0);
-  g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot write %s: %s",
-               path, g_strerror (saved_errno));
-  return FALSE;
-}
-
-/**
- * hvk_vm_store_write_state:
- * @store: (nullable): the state dir, %NULL for the default
- * @id: the VM id
- * @state: a JSON node
- * @error: return location for an error
- *
- * Writes @state to `STORE/ID/state.json` atomically (mode 0600), creating
- * the VM's directory if needed, as hvk_vm_store_ensure_dir().
- *
- * Returns: %TRUE on success
- */
-gboolean
-hvk_vm_store_write_state (const char  *store,
-                          const char  *id,
-                          JsonNode    *state,
-                          GError     **error)
-{
-  g_autofree char *default_store = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *text = NULL;
-  gboolean ok;
-  int store_fd, vm_fd;
-
-  g_return_val_if_fail (state != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!hvk_vm_id_validate (id, error))
-    return FALSE;
-  store = store_or_default (store, &default_store);
-
-  store_fd = open_store (store, TRUE, error);
-  if (store_fd < 0)
-    return FALSE;
-  vm_fd = open_vm_dir (store_fd, store, id, TRUE, error);
-  close_fd (&store_fd);
-  if (vm_fd < 0)
-    return FALSE;
-
-  path = state_file (store, id);
-  text = json_to_string (state, TRUE);
-  ok = write_file_at (vm_fd, HVK_VM_STATE_FILE, path, text, error);
-  close_fd (&vm_fd);
-  return ok;
-}
-
-/* Reads the regular file @name of @dir_fd, not through a symlink (nor
- * blocking on a FIFO); a missing file fails with %HVK_ERROR_NOT_FOUND. */
-static char *
-read_file_at (int          dir_fd,
-              const char  *name,
-              const char  *path,
-              GError     **error)
-{
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  struct stat st;
-  int saved_errno;
-  int fd;
-
-  fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    {
-      saved_errno = errno;
-      if (saved_errno == ELOOP)
-        g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                     "cannot read %s: it is a symbolic link", path);
-      else
-        g_set_error (error, HVK_ERROR,
-                     saved_errno == ENOENT ? HVK_ERROR_NOT_FOUND : HVK_ERROR_FAILED,
-                     "cannot read %s: %s", path, g_strerror (saved_errno));
-      return NULL;
-    }
-  if (fstat (fd, &st) != 0)
-    {
-      saved_errno = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot read %s: %s",
-                   path, g_strerror (saved_errno));
-      close (fd);
-      return NULL;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "cannot read %s: not a regular file", path);
-      close (fd);
-      return NULL;
-    }
-
-  for (;;)
-    {
-      guint8 buf[4096];
-      gssize n = read (fd, buf, sizeof buf);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          saved_errno = errno;
-          g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "cannot read %s: %s",
-                       path, g_strerror (saved_errno));
-          close (fd);
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      g_byte_array_append (bytes, buf, n);
-    }
-  close (fd);
-
-  g_byte_array_append (bytes, (const guint8 *) "", 1);
-  return (char *) g_byte_array_free (g_steal_pointer (&bytes), FALSE);
-}
-
-/**
- * hvk_vm_store_read_state:
- * @store: (nullable): the state dir, %NULL for the default
- * @id: the VM id
- * @error: return location for an error
- *
- * Reads `STORE/ID/state.json`.  A missing VM fails with
- * %HVK_ERROR_NOT_FOUND, a file that is not a JSON object with
- * %HVK_ERROR_INVALID_CONFIG naming the file, a state or VM dir that is
- * not trusted, a VM dir or state file that is a symlink with
- * %HVK_ERROR_FAILED naming it (see hvk_vm_store_ensure_dir()).
- *
- * Returns: (transfer full): the JSON object, or %NULL on error
- */
-JsonNode *
-hvk_vm_store_read_state (const char  *store,
-                         const char  *id,
-                         GError     **error)
-{
-  g_autofree char *default_store = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) node = NULL;
-  int store_fd, vm_fd = -1;
-
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!hvk_vm_id_validate (id, error))
-    return NULL;
-  store = store_or_default (store, &default_store);
-  path = state_file (store, id);
-
-  store_fd = open_store (store, FALSE, &local_error);
-  if (store_fd >= 0)
-    vm_fd = open_vm_dir (store_fd, store, id, FALSE, &local_error);
-  if (vm_fd >= 0)
-    text = read_file_at (vm_fd, HVK_VM_STATE_FILE, path, &local_error);
-  close_fd (&vm_fd);
-  close_fd (&store_fd);
-  if (text == NULL)
-    {
-      if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
-        g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
-                     "no VM '%s' in %s", id, store);
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  g_clear_error (&local_error);
-
-  node = json_from_string (text, &local_error);
-  if (node == NULL && local_error == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: corrupt state: the file is empty", path);
-      return NULL;
-    }
-  if (node == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: corrupt state: %s", path, local_error->message);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: corrupt state: not a JSON object", path);
-      return NULL;
-    }
-
-  return g_steal_pointer (&node);
-}
-
-/**
- * hvk_vm_store_save_hypervisor:
- * @store: (nullable): the state dir, %NULL for the default
- * @id: the VM id
- * @hypervisor: a created VM
- * @error: return location for an error
- *
- * Writes the VM's state file: `{"version", "id", "backend", "state",
- * "config", "hypervisor"}`, where `config` is the configuration as key-file
- * text and `hypervisor` what the backend's save_state() returned.
- *
- * Returns: %TRUE on success
- */
-gboolean
-hvk_vm_store_save_hypervisor (const char     *store,
-                              const char     *id,
-                              HvkHypervisor  *hypervisor,
-                              GError        **error)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *config_text = NULL;
-  HvkConfig *config;
-
-  g_return_val_if_fail (HVK_IS_HYPERVISOR (hypervisor), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!hvk_vm_id_validate (id, error))
-    return FALSE;
-
-  config = hvk_hypervisor_get_config (hypervisor);
-  if (config == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
-                   "cannot save VM '%s': backend '%s' has no configuration "
-                   "(create_vm was not called)", id,
-                   hvk_hypervisor_get_backend_name (hypervisor));
-      return FALSE;
-    }
-  config_text = hvk_config_to_data (config, NULL);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, HVK_VM_STATE_VERSION);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
-  json_builder_set_member_name (builder, "backend");
-  json_builder_add_string_value (builder,
-                                 hvk_hypervisor_get_backend_name (hypervisor));
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder,
-                                 hvk_vm_state_to_string (hvk_hypervisor_get_state (hypervisor)));
-  json_builder_set_member_name (builder, "config");
-  json_builder_add_string_value (builder, config_text ? config_text : "");
-  json_builder_set_member_name (builder, "hypervisor");
-  json_builder_add_value (builder, hvk_hypervisor_save_state (hypervisor));
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  return hvk_vm_store_write_state (store, id, root, error);
-}
-
-static gboolean
-corrupt_member (const char  *path,
-                const char  *member,
-                const char  *what,
-                GError     **error)
-{
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-               "%s: corrupt state: member '%s' is missing or not %s",
-               path, member, what);
-  return FALSE;
-}
-
-/**
- * hvk_vm_store_load_hypervisor:
- * @store: (nullable): the state dir, %NULL for the default
- * @id: the VM id
- * @registry: (nullable): the registry to create the backend with, %NULL
- *   for the default one
- * @error: return location for an error
- *
- * Takes over a VM another process saved with
- * hvk_vm_store_save_hypervisor(): reads its state file with
- * hvk_vm_store_read_state() and loads it with
- * hvk_vm_store_load_hypervisor_from_state().
- *
- * Returns: (transfer full): the hypervisor, or %NULL on error
- */
-HvkHypervisor *
-hvk_vm_store_load_hypervisor (const char   *store,
-                              const char   *id,
-                              HvkRegistry  *registry,
-                              GError      **error)
-{
-  g_autoptr(JsonNode) root = NULL;
-
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  root = hvk_vm_store_read_state (store, id, error);
-  if (root == NULL)
-    return NULL;
-  return hvk_vm_store_load_hypervisor_from_state (store, id, root, registry,
-                                                  error);
-}
-
-/**
- * hvk_vm_store_load_hypervisor_from_state:
- * @store: (nullable): the state dir, %NULL for the default
- * @id: the VM id
- * @state: the VM's state file as hvk_vm_store_read_state() returned it
- * @registry: (nullable): the registry to create the backend with, %NULL
- *   for the default one
- * @error: return location for an error
- *
- * Takes over a VM from its already read state: checks the file's version
- * and that it belongs to @id, rebuilds the configuration (the state file
- * is its source name), creates the backend and loads its state.  A caller
- * that also needs the state itself (to write it back unchanged, say)
- * reads and parses the file once.
- *
- * Returns: (transfer full): the hypervisor, or %NULL on error
- */
-HvkHypervisor *
-hvk_vm_store_load_hypervisor_from_state (const char   *store,
-                                         const char   *id,
-                                         JsonNode     *state,
-                                         HvkRegistry  *registry,
-                                         GError      **error)
-{
-  g_autofree char *default_store = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(HvkConfig) config = NULL;
-  g_autoptr(HvkHypervisor) hypervisor = NULL;
-  JsonObject *object;
-  JsonNode *member;
-  const char *config_text;
-  const char *backend;
-  gint64 version;
-
-  g_return_val_if_fail (state != NULL, NULL);
-  g_return_val_if_fail (registry == NULL || HVK_IS_REGISTRY (registry), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!hvk_vm_id_validate (id, error))
-    return NULL;
-  store = store_or_default (store, &default_store);
-  path = state_file (store, id);
-  if (!JSON_NODE_HOLDS_OBJECT (state))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: corrupt state: not a JSON object", path);
-      return NULL;
-    }
-  object = json_node_get_object (state);
-
-  member = json_object_get_member (object, "version");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_INT64)
-    {
-      corrupt_member (path, "version", "a number", error);
-      return NULL;
-    }
-  version = json_node_get_int (member);
-  if (version != HVK_VM_STATE_VERSION)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: unsupported state version %" G_GINT64_FORMAT,
-                   path, version);
-      return NULL;
-    }
-
-  /* A state file copied or moved from another VM's dir would make this
-   * VM act on (and remove) the other VM's files. */
-  member = json_object_get_member (object, "id");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_STRING)
-    {
-      corrupt_member (path, "id", "a string", error);
-      return NULL;
-    }
-  if (g_strcmp0 (json_node_get_string (member), id) != 0)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: corrupt state: it belongs to VM '%s', not '%s'",
-                   path, json_node_get_string (member), id);
-      return NULL;
-    }
-
-  member = json_object_get_member (object, "config");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_STRING)
-    {
-      corrupt_member (path, "config", "a string", error);
-      return NULL;
-    }
-  config_text = json_node_get_string (member);
-
-  member = json_object_get_member (object, "backend");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member)
-      || json_node_get_value_type (member) != G_TYPE_STRING)
-    {
-      corrupt_member (path, "backend", "a string", error);
-      return NULL;
-    }
-  backend = json_node_get_string (member);
-
-  member = json_object_get_member (object, "hypervisor");
-  if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
-    {
-      corrupt_member (path, "hypervisor", "an object", error);
-      return NULL;
-    }
-
-  if (registry == NULL)
-    registry = hvk_registry_get_default ();
-
-  config = hvk_config_new_from_data (config_text, -1, path, registry, error);
-  if (config == NULL)
-    return NULL;
-  if (g_strcmp0 (hvk_config_get_backend (config), backend) != 0)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: corrupt state: backend '%s' differs from the "
-                   "configuration's '%s'", path, backend,
-                   hvk_config_get_backend (config));
-      return NULL;
-    }
-  hvk_config_set_vm_store_path (config, store);
-
-  /* These errors do not name the file: prefix it. */
-  hypervisor = hvk_registry_create_hypervisor (registry, config, error);
-  if (hypervisor == NULL)
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
-  if (!hvk_hypervisor_load_state (hypervisor, member, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
-  hvk_hypervisor_bind_store (hypervisor, store, id);
-
-  return g_steal_pointer (&hypervisor);
 }

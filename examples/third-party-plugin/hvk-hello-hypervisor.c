@@ -9,6 +9,9 @@ struct _HvkHelloHypervisor
 {
   GObject parent_instance;
 
+  /* Every backend keeps the registry that created it: the construct-only
+   * "registry" property of HvkHypervisor. */
+  HvkRegistry *registry;
   char *id;
   HvkConfig *config;
   HvkVmState state;
@@ -102,15 +105,47 @@ hvk_hello_hypervisor_finalize (GObject *object)
 {
   HvkHelloHypervisor *self = HVK_HELLO_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   G_OBJECT_CLASS (hvk_hello_hypervisor_parent_class)->finalize (object);
 }
 
+enum { PROP_REGISTRY_0, PROP_REGISTRY };
+
+static void
+hvk_hello_hypervisor_get_property (GObject    *object,
+                                   guint       prop_id,
+                                   GValue     *value,
+                                   GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, HVK_HELLO_HYPERVISOR (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+hvk_hello_hypervisor_set_property (GObject      *object,
+                                   guint         prop_id,
+                                   const GValue *value,
+                                   GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&HVK_HELLO_HYPERVISOR (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
 static void
 hvk_hello_hypervisor_class_init (HvkHelloHypervisorClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = hvk_hello_hypervisor_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hvk_hello_hypervisor_finalize;
+  object_class->get_property = hvk_hello_hypervisor_get_property;
+  object_class->set_property = hvk_hello_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

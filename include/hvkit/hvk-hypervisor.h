@@ -97,6 +97,20 @@ typedef struct {
  * state (#HvkVmState) before they dispatch.  Get one from
  * hvk_registry_create_hypervisor().
  */
+
+/**
+ * HvkVmRecord:
+ *
+ * The core's part of a VM's saved state (the envelope): id, backend,
+ * state, configuration, cold-plugged devices, launch command, processes
+ * with their start times, and paths.  The core writes and reads it; a
+ * backend fills it in its save_private vfunc and reads it back in
+ * load_private (hvk_vm_record_add_process(), hvk_vm_record_get_path() …),
+ * keeping only what is its own in its private part.  Owned by the core:
+ * a backend never frees one.
+ */
+typedef struct _HvkVmRecord HvkVmRecord;
+
 #define HVK_TYPE_HYPERVISOR (hvk_hypervisor_get_type ())
 HVK_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
@@ -160,12 +174,17 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   @error set; the wrappers also call it when they refuse an operation on
  *   a stopped VM, to say why it stopped (its message, unless the error is
  *   %HVK_ERROR_STATE)
- * @save_state: (transfer full): a JSON object from which @load_state, in
- *   another process, takes the VM over; without it the wrapper returns an
- *   empty object
- * @load_state: takes the VM over from what @save_state returned in
- *   another process, so that hvk_hypervisor_get_state() and the
- *   operations continue where that process left
+ * @save_private: puts into @record what the core saves for every
+ *   backend (its state, processes with their start times, paths, launch
+ *   command, cold-plugged devices: hvk_vm_record_add_process() …) and
+ *   returns (transfer full) a JSON object of what only this backend
+ *   needs, its private part (libvirt's private-data callbacks); without
+ *   it hvk_hypervisor_save_state() returns an empty object
+ * @load_private: takes the VM over, in another process, from @record and
+ *   the private part @save_private returned, so that
+ *   hvk_hypervisor_get_state() and the operations continue where that
+ *   process left; the core has checked @record (id, state, types) and
+ *   built its configuration; a failed load changes nothing
  * @generate_socket: (transfer full): the agent socket of VM @id as a URI
  *   (`vsock://CID:PORT`, `hvsock://PATH:PORT`, `mock://PATH`), or %NULL
  *   with @error set
@@ -194,6 +213,13 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  * %HVK_ERROR_NOT_SUPPORTED naming the backend and the operation, unless
  * its member says what the wrapper does instead.  Every gboolean vfunc
  * returns %FALSE with @error set on failure.
+ *
+ * Besides the vfuncs, every implementation overrides the construct-only
+ * `registry` property (#HvkHypervisor:registry) with
+ * g_object_class_override_property() and keeps a reference on it:
+ * hvk_registry_create_hypervisor() passes itself there, and the backend
+ * looks device kinds and appenders up in hvk_hypervisor_get_registry(),
+ * never in the default registry.
  */
 struct _HvkHypervisorInterface
 {
@@ -262,9 +288,11 @@ struct _HvkHypervisorInterface
   int        (*get_virtiofs_pid)      (HvkHypervisor  *self);
   gboolean   (*check)                 (HvkHypervisor  *self,
                                        GError        **error);
-  JsonNode  *(*save_state)            (HvkHypervisor  *self);
-  gboolean   (*load_state)            (HvkHypervisor  *self,
-                                       JsonNode       *state,
+  JsonNode  *(*save_private)          (HvkHypervisor  *self,
+                                       HvkVmRecord    *record);
+  gboolean   (*load_private)          (HvkHypervisor  *self,
+                                       HvkVmRecord    *record,
+                                       JsonNode       *private_state,
                                        GError        **error);
   char      *(*generate_socket)       (HvkHypervisor  *self,
                                        const char     *id,

@@ -37,9 +37,10 @@ G_BEGIN_DECLS
 /**
  * HVK_VM_STATE_VERSION:
  *
- * The version written in, and required of, state JSON documents.
+ * The version of the state JSON documents written.  Version 1 (the
+ * previous release's layout) is still read, converted on load.
  */
-#define HVK_VM_STATE_VERSION 1
+#define HVK_VM_STATE_VERSION 2
 
 /**
  * HvkVmLock:

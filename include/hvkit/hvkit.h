@@ -14,6 +14,8 @@
 #include <hvkit/hvk-hypervisor.h>
 #include <hvkit/hvk-plugin.h>
 #include <hvkit/hvk-registry.h>
+#include <hvkit/hvk-json.h>
+#include <hvkit/hvk-vm-record.h>
 #include <hvkit/hvk-vm-store.h>
 #include <hvkit/hvk-process.h>
 #include <hvkit/hvk-cgroup.h>

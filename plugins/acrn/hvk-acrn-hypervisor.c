@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 
-#include "hvk-acrn-private.h"
+#include "hvk-acrn-hypervisor-private.h"
 
 /*
  * HvkAcrnHypervisor: one VM run by acrn-dm, after Kata's acrn.go.
@@ -23,44 +23,14 @@
  * out of the interface, so the wrappers fail with HVK_ERROR_NOT_SUPPORTED.
  */
 
-struct _HvkAcrnHypervisor
-{
-  GObject parent_instance;
-
-  HvkVmState state;
-  char *id;
-  HvkConfig *config;        /* NULL after load_state() */
-  char *store;
-  char *vm_name;
-  char *acrn_path;
-  char *ctl_path;
-  char *console_path;
-  char *apic_id;
-  char *image_path;
-  guint32 memory_mb;
-
-  GStrv argv;
-  char *kernel_cmdline;
-  HvkAcrnLayout *layout;
-  GPtrArray *extra_devices;  /* add_device() before start */
-  GHashTable *hotplugged;    /* device id → drive index (GINT_TO_POINTER) */
-
-  GPid pid;
-  guint64 start_time;
-  int exit_status;           /* wait status when we reaped it, else -1 */
-
-  /* Knobs for tests. */
-  char *cpuinfo_path;
-  guint stop_timeout_ms;
-  guint start_grace_ms;
-};
 
 enum {
   PROP_0,
   PROP_CPUINFO_PATH,
   PROP_STOP_TIMEOUT_MS,
   PROP_START_GRACE_MS,
-  N_PROPS
+  N_PROPS,
+  PROP_REGISTRY = N_PROPS,   /* overridden from the interface */
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -156,7 +126,7 @@ static HvkRegistry *
 get_registry (HvkAcrnHypervisor  *self,
               GError            **error)
 {
-  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
+  HvkRegistry *registry = self->registry;
 
   if (registry == NULL)
     g_set_error (error, HVK_ERROR, HVK_ERROR_STATE,
@@ -759,253 +729,6 @@ hvk_acrn_hypervisor_get_state (HvkHypervisor *hypervisor)
   return self->state;
 }
 
-/* ---- state ---- */
-
-static JsonNode *
-hvk_acrn_hypervisor_save_state (HvkHypervisor *hypervisor)
-{
-  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  GHashTableIter iter;
-  gpointer key, value;
-
-#define ADD_STRING(name, value) \
-  G_STMT_START { \
-    json_builder_set_member_name (builder, name); \
-    if ((value) != NULL) json_builder_add_string_value (builder, value); \
-    else json_builder_add_null_value (builder); \
-  } G_STMT_END
-
-  json_builder_begin_object (builder);
-  ADD_STRING ("state", hvk_vm_state_to_string (self->state));
-  ADD_STRING ("id", self->id);
-  ADD_STRING ("store", self->store);
-  ADD_STRING ("vm_name", self->vm_name);
-  ADD_STRING ("path", self->acrn_path);
-  ADD_STRING ("ctlpath", self->ctl_path);
-  ADD_STRING ("console", self->console_path);
-  ADD_STRING ("apic_id", self->apic_id);
-  ADD_STRING ("image", self->image_path);
-  ADD_STRING ("kernel_cmdline", self->kernel_cmdline);
-  /* So another process can save the VM again after load_state(). */
-  if (self->config != NULL)
-    {
-      g_autofree char *config_text = hvk_config_to_data (self->config, NULL);
-      ADD_STRING ("config", config_text);
-    }
-  json_builder_set_member_name (builder, "memory_mb");
-  json_builder_add_int_value (builder, self->memory_mb);
-  json_builder_set_member_name (builder, "pid");
-  json_builder_add_int_value (builder, self->pid);
-  json_builder_set_member_name (builder, "start_time");
-  json_builder_add_int_value (builder, (gint64) self->start_time);
-
-  json_builder_set_member_name (builder, "argv");
-  json_builder_begin_array (builder);
-  for (guint i = 0; self->argv != NULL && self->argv[i] != NULL; i++)
-    json_builder_add_string_value (builder, self->argv[i]);
-  json_builder_end_array (builder);
-
-  json_builder_set_member_name (builder, "blk_slots");
-  json_builder_begin_array (builder);
-  for (guint i = 0; self->layout != NULL && i < G_N_ELEMENTS (self->layout->blk_slots); i++)
-    json_builder_add_int_value (builder, self->layout->blk_slots[i]);
-  json_builder_end_array (builder);
-
-  json_builder_set_member_name (builder, "hotplugged");
-  json_builder_begin_object (builder);
-  g_hash_table_iter_init (&iter, self->hotplugged);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      json_builder_set_member_name (builder, key);
-      json_builder_add_int_value (builder, GPOINTER_TO_INT (value));
-    }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-
-#undef ADD_STRING
-
-  return json_builder_get_root (builder);
-}
-
-static gboolean
-state_error (const char  *member,
-             GError     **error)
-{
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-               "Backend '%s' state: member '%s' is missing or of the wrong type",
-               HVK_ACRN_BACKEND_NAME, member);
-  return FALSE;
-}
-
-static char *
-state_dup_string (JsonObject *object,
-                  const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node) || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (node));
-}
-
-static gboolean
-node_get_int (JsonNode *node,
-              gint64   *value)
-{
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64)
-    return FALSE;
-  *value = json_node_get_int (node);
-  return TRUE;
-}
-
-static gboolean
-state_get_int (JsonObject *object,
-               const char *member,
-               gint64     *value)
-{
-  return node_get_int (json_object_get_member (object, member), value);
-}
-
-/* The typed json-glib getters g_return_if_fail on the wrong node type: a
- * corrupt state file must give an error, not a critical. */
-static JsonArray *
-state_get_array (JsonObject *object,
-                 const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static gboolean
-hvk_acrn_hypervisor_load_state (HvkHypervisor  *hypervisor,
-                                JsonNode       *node,
-                                GError        **error)
-{
-  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
-  g_autofree char *state_name = NULL;
-  g_autoptr(HvkAcrnLayout) layout = hvk_acrn_layout_new ();
-  g_autoptr(GHashTable) hotplugged = NULL;
-  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
-  g_autoptr(HvkConfig) config = NULL;
-  g_autofree char *config_text = NULL;
-  const char * const required[] = { "id", "store", "vm_name", "path", "ctlpath", "console" };
-  JsonObject *object, *hp;
-  JsonArray *array;
-  HvkVmState state;
-  gint64 pid = 0, start_time = 0, memory_mb = 0;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return state_error ("(root)", error);
-  object = json_node_get_object (node);
-
-  state_name = state_dup_string (object, "state");
-  if (state_name == NULL || !hvk_vm_state_from_string (state_name, &state))
-    return state_error ("state", error);
-  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
-    {
-      g_autofree char *value = state_dup_string (object, required[i]);
-      if (value == NULL)
-        return state_error (required[i], error);
-    }
-  if (!state_get_int (object, "pid", &pid) || pid < 0 || pid > G_MAXINT)
-    return state_error ("pid", error);
-  if (!state_get_int (object, "start_time", &start_time) || start_time < 0)
-    return state_error ("start_time", error);
-  if (!state_get_int (object, "memory_mb", &memory_mb) || memory_mb < 0)
-    return state_error ("memory_mb", error);
-
-  array = state_get_array (object, "blk_slots");
-  if (array == NULL || json_array_get_length (array) != G_N_ELEMENTS (layout->blk_slots))
-    return state_error ("blk_slots", error);
-  for (guint i = 0; i < G_N_ELEMENTS (layout->blk_slots); i++)
-    {
-      gint64 slot;
-      if (!node_get_int (json_array_get_element (array, i), &slot)
-          || slot < -1 || slot > HVK_ACRN_MAX_SLOT)
-        return state_error ("blk_slots", error);
-      layout->blk_slots[i] = (int) slot;
-    }
-
-  array = state_get_array (object, "argv");
-  if (array == NULL)
-    return state_error ("argv", error);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *arg = json_array_get_element (array, i);
-      if (!JSON_NODE_HOLDS_VALUE (arg) || json_node_get_value_type (arg) != G_TYPE_STRING)
-        return state_error ("argv", error);
-      g_strv_builder_add (argv, json_node_get_string (arg));
-    }
-
-  config_text = state_dup_string (object, "config");
-  if (config_text != NULL)
-    {
-      g_autofree char *store = state_dup_string (object, "store");
-
-      config = hvk_config_new_from_data (config_text, -1, "acrn state",
-                                         hvk_hypervisor_get_registry (hypervisor),
-                                         error);
-      if (config == NULL)
-        return FALSE;
-      hvk_config_set_vm_store_path (config, store);
-    }
-
-  hotplugged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  {
-    JsonNode *hp_node = json_object_get_member (object, "hotplugged");
-    hp = hp_node != NULL && JSON_NODE_HOLDS_OBJECT (hp_node) ? json_node_get_object (hp_node) : NULL;
-  }
-  if (hp == NULL)
-    return state_error ("hotplugged", error);
-  {
-    g_autoptr(GList) members = json_object_get_members (hp);
-    for (GList *l = members; l != NULL; l = l->next)
-      {
-        gint64 index;
-        if (!state_get_int (hp, l->data, &index)
-            || index < 1 || index > HVK_ACRN_BLK_POOL_SIZE)
-          return state_error ("hotplugged", error);
-        g_hash_table_insert (hotplugged, g_strdup (l->data), GINT_TO_POINTER ((int) index));
-      }
-  }
-
-  g_set_object (&self->config, config);
-  g_free (self->id);
-  self->id = state_dup_string (object, "id");
-  g_free (self->store);
-  self->store = state_dup_string (object, "store");
-  g_free (self->vm_name);
-  self->vm_name = state_dup_string (object, "vm_name");
-  g_free (self->acrn_path);
-  self->acrn_path = state_dup_string (object, "path");
-  g_free (self->ctl_path);
-  self->ctl_path = state_dup_string (object, "ctlpath");
-  g_free (self->console_path);
-  self->console_path = state_dup_string (object, "console");
-  g_free (self->apic_id);
-  self->apic_id = state_dup_string (object, "apic_id");
-  g_free (self->image_path);
-  self->image_path = state_dup_string (object, "image");
-  g_free (self->kernel_cmdline);
-  self->kernel_cmdline = state_dup_string (object, "kernel_cmdline");
-  g_strfreev (self->argv);
-  self->argv = g_strv_builder_end (argv);
-  hvk_acrn_layout_free (self->layout);
-  self->layout = g_steal_pointer (&layout);
-  g_hash_table_unref (self->hotplugged);
-  self->hotplugged = g_steal_pointer (&hotplugged);
-  self->memory_mb = (guint32) memory_mb;
-  self->pid = (GPid) pid;
-  self->start_time = (guint64) start_time;
-  self->exit_status = -1;
-  self->state = state;
-  return TRUE;
-}
-
 /* ---- GObject ---- */
 
 static void
@@ -1027,8 +750,8 @@ hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_launch_command = hvk_acrn_hypervisor_get_launch_command;
   iface->get_pids = hvk_acrn_hypervisor_get_pids;
   iface->check = hvk_acrn_hypervisor_check;
-  iface->save_state = hvk_acrn_hypervisor_save_state;
-  iface->load_state = hvk_acrn_hypervisor_load_state;
+  iface->save_private = hvk_acrn_hypervisor_save_private;
+  iface->load_private = hvk_acrn_hypervisor_load_private;
   iface->get_state = hvk_acrn_hypervisor_get_state;
 }
 
@@ -1037,6 +760,7 @@ hvk_acrn_hypervisor_finalize (GObject *object)
 {
   HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   g_free (self->store);
@@ -1075,6 +799,9 @@ hvk_acrn_hypervisor_get_property (GObject    *object,
     case PROP_START_GRACE_MS:
       g_value_set_uint (value, self->start_grace_ms);
       break;
+    case PROP_REGISTRY:
+      g_value_set_object (value, self->registry);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1101,6 +828,9 @@ hvk_acrn_hypervisor_set_property (GObject      *object,
       break;
     case PROP_START_GRACE_MS:
       self->start_grace_ms = g_value_get_uint (value);
+      break;
+    case PROP_REGISTRY:
+      g_set_object (&self->registry, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1146,6 +876,7 @@ hvk_acrn_hypervisor_class_init (HvkAcrnHypervisorClass *klass)
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

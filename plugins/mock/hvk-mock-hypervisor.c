@@ -4,7 +4,7 @@
 #include <hvkit/hvkit.h>
 #include <unistd.h>
 
-#include "hvk-mock-hypervisor.h"
+#include "hvk-mock-hypervisor-private.h"
 
 /*
  * The mock backend, after Kata's `mockHypervisor` but with real state
@@ -19,22 +19,6 @@
 #define MOCK_CONSOLE_SOCKET "console.sock"
 #define MOCK_VMM "mock-vmm"
 
-struct _HvkMockHypervisor
-{
-  GObject     parent_instance;
-
-  char       *id;
-  HvkConfig  *config;
-  HvkVmState  state;
-  guint32     vcpus;
-  guint32     memory_mb;
-  /* Counts memory resizes, as Kata's mock counts MemSlots (MK9). */
-  guint32     mem_slots;
-  char       *kernel_cmdline;
-  GPtrArray  *devices;     /* (element-type HvkDevice): cold-plugged */
-  GPtrArray  *hotplugged;  /* (element-type HvkDevice) */
-  GPtrArray  *calls;       /* (element-type utf8) */
-};
 
 static void hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface);
 
@@ -81,9 +65,9 @@ describe_state (HvkVmState state)
                                     : hvk_vm_state_to_string (state);
 }
 
-static gboolean
-has_config_key (HvkConfig  *config,
-                const char *key)
+gboolean
+hvk_mock_has_config_key (HvkConfig  *config,
+                         const char *key)
 {
   return config != NULL && hvk_config_lookup_key (config, key) != NULL;
 }
@@ -92,18 +76,18 @@ static guint64
 config_uint (HvkConfig  *config,
              const char *key)
 {
-  return has_config_key (config, key) ? hvk_config_get_uint (config, key) : 0;
+  return hvk_mock_has_config_key (config, key) ? hvk_config_get_uint (config, key) : 0;
 }
 
 static gboolean
 config_boolean (HvkConfig  *config,
                 const char *key)
 {
-  return has_config_key (config, key) && hvk_config_get_boolean (config, key);
+  return hvk_mock_has_config_key (config, key) && hvk_config_get_boolean (config, key);
 }
 
-static const char *
-store_path (HvkMockHypervisor *self)
+const char *
+hvk_mock_store_path (HvkMockHypervisor *self)
 {
   return self->config ? hvk_config_get_vm_store_path (self->config) : NULL;
 }
@@ -111,9 +95,7 @@ store_path (HvkMockHypervisor *self)
 static HvkRegistry *
 get_registry (HvkMockHypervisor *self)
 {
-  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
-
-  return registry ? registry : hvk_registry_get_default ();
+  return self->registry;
 }
 
 /* Records @operation and fails it when the configuration asks to. */
@@ -129,7 +111,7 @@ begin_call (HvkMockHypervisor  *self,
 
   if (config == NULL)
     config = self->config;
-  if (!has_config_key (config, "fail_operations"))
+  if (!hvk_mock_has_config_key (config, "fail_operations"))
     return TRUE;
 
   fail = hvk_config_get_strv (config, "fail_operations");
@@ -200,7 +182,7 @@ check_fail_operations (HvkConfig  *config,
 {
   const char * const *fail;
 
-  if (!has_config_key (config, "fail_operations"))
+  if (!hvk_mock_has_config_key (config, "fail_operations"))
     return TRUE;
 
   fail = hvk_config_get_strv (config, "fail_operations");
@@ -356,7 +338,7 @@ mock_stop_vm (HvkHypervisor  *hypervisor,
                       | STATE_BIT (HVK_VM_STATE_PAUSED), error))
     return FALSE;
 
-  store = store_path (self);
+  store = hvk_mock_store_path (self);
   if (store != NULL && !hvk_vm_store_remove_dir (store, self->id, error))
     return FALSE;
 
@@ -585,7 +567,7 @@ mock_get_vm_console (HvkHypervisor  *hypervisor,
     return FALSE;
 
   /* A console the caller serves, so that tools can be tested. */
-  if (has_config_key (self->config, "console_socket")
+  if (hvk_mock_has_config_key (self->config, "console_socket")
       && hvk_config_get_string (self->config, "console_socket") != NULL)
     {
       *protocol = g_strdup ("unix");
@@ -594,7 +576,7 @@ mock_get_vm_console (HvkHypervisor  *hypervisor,
     }
 
   /* A path where nothing listens: the mock has no guest. */
-  store = store_path (self);
+  store = hvk_mock_store_path (self);
   if (store != NULL)
     {
       path = hvk_vm_store_socket_path (store, self->id, MOCK_CONSOLE_SOCKET,
@@ -709,7 +691,7 @@ mock_generate_socket (HvkHypervisor  *hypervisor,
   if (!begin_call (self, "generate_socket", NULL, error))
     return NULL;
 
-  store = store_path (self);
+  store = hvk_mock_store_path (self);
   if (store == NULL)
     return g_strdup ("mock://" MOCK_DEFAULT_HYBRID_VSOCK);
 
@@ -732,257 +714,6 @@ static HvkVmState
 mock_get_state (HvkHypervisor *hypervisor)
 {
   return HVK_MOCK_HYPERVISOR (hypervisor)->state;
-}
-
-/* State: everything, so another process continues where this one left. */
-
-static void
-add_devices (JsonBuilder *builder,
-             const char  *member,
-             GPtrArray   *devices)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < devices->len; i++)
-    json_builder_add_value (builder,
-                            hvk_device_to_json (g_ptr_array_index (devices, i)));
-  json_builder_end_array (builder);
-}
-
-static JsonNode *
-mock_save_state (HvkHypervisor *hypervisor)
-{
-  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *config_data = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, self->id ? self->id : "");
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, hvk_vm_state_to_string (self->state));
-  json_builder_set_member_name (builder, "vcpus");
-  json_builder_add_int_value (builder, self->vcpus);
-  json_builder_set_member_name (builder, "memory_mb");
-  json_builder_add_int_value (builder, self->memory_mb);
-  json_builder_set_member_name (builder, "mem_slots");
-  json_builder_add_int_value (builder, self->mem_slots);
-  json_builder_set_member_name (builder, "kernel_cmdline");
-  json_builder_add_string_value (builder,
-                                 self->kernel_cmdline ? self->kernel_cmdline : "");
-  add_devices (builder, "devices", self->devices);
-  add_devices (builder, "hotplugged", self->hotplugged);
-
-  json_builder_set_member_name (builder, "calls");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->calls->len; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (self->calls, i));
-  json_builder_end_array (builder);
-
-  /* Nested, so `hvkit status` (which lists top-level scalars) skips it. */
-  json_builder_set_member_name (builder, "saved_config");
-  json_builder_begin_object (builder);
-  if (self->config != NULL)
-    {
-      config_data = hvk_config_to_data (self->config, NULL);
-      json_builder_set_member_name (builder, "data");
-      json_builder_add_string_value (builder, config_data);
-      if (store_path (self) != NULL)
-        {
-          json_builder_set_member_name (builder, "vm_store_path");
-          json_builder_add_string_value (builder, store_path (self));
-        }
-    }
-  json_builder_end_object (builder);
-
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
-}
-
-static gboolean
-corrupt_state (const char  *member,
-               const char  *what,
-               GError     **error)
-{
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-               "mock: corrupt state: member '%s' is missing or not %s",
-               member, what);
-  return FALSE;
-}
-
-static gboolean
-get_string_member (JsonObject  *object,
-                   const char  *member,
-                   const char **value,
-                   GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return corrupt_state (member, "a string", error);
-  *value = json_node_get_string (node);
-  return TRUE;
-}
-
-static gboolean
-get_uint_member (JsonObject  *object,
-                 const char  *member,
-                 guint32     *value,
-                 GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64
-      || json_node_get_int (node) < 0 || json_node_get_int (node) > G_MAXUINT32)
-    return corrupt_state (member, "an unsigned number", error);
-  *value = (guint32) json_node_get_int (node);
-  return TRUE;
-}
-
-static GPtrArray *
-load_devices (HvkRegistry  *registry,
-              JsonObject   *object,
-              const char   *member,
-              GError      **error)
-{
-  g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
-  JsonNode *node = json_object_get_member (object, member);
-  JsonArray *array;
-
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    {
-      corrupt_state (member, "an array", error);
-      return NULL;
-    }
-
-  array = json_node_get_array (node);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      HvkDevice *device = hvk_device_new_from_json (registry,
-                                                    json_array_get_element (array, i),
-                                                    error);
-      if (device == NULL)
-        return NULL;
-      g_ptr_array_add (devices, device);
-    }
-  return g_steal_pointer (&devices);
-}
-
-static gboolean
-mock_load_state (HvkHypervisor  *hypervisor,
-                 JsonNode       *state,
-                 GError        **error)
-{
-  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
-  HvkRegistry *registry = get_registry (self);
-  g_autoptr(GPtrArray) devices = NULL;
-  g_autoptr(GPtrArray) hotplugged = NULL;
-  g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(HvkConfig) config = NULL;
-  JsonObject *object;
-  JsonNode *node;
-  const char *id, *state_name, *cmdline, *data;
-  guint32 vcpus, memory_mb, mem_slots;
-  HvkVmState vm_state;
-
-  if (!JSON_NODE_HOLDS_OBJECT (state))
-    {
-      g_set_error_literal (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                           "mock: corrupt state: not a JSON object");
-      return FALSE;
-    }
-  object = json_node_get_object (state);
-
-  if (!get_string_member (object, "id", &id, error)
-      || !get_string_member (object, "state", &state_name, error)
-      || !get_string_member (object, "kernel_cmdline", &cmdline, error)
-      || !get_uint_member (object, "vcpus", &vcpus, error)
-      || !get_uint_member (object, "memory_mb", &memory_mb, error)
-      || !get_uint_member (object, "mem_slots", &mem_slots, error))
-    return FALSE;
-  if (!hvk_vm_state_from_string (state_name, &vm_state))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "mock: corrupt state: unknown state '%s'", state_name);
-      return FALSE;
-    }
-  if (vm_state != HVK_VM_STATE_NONE && !hvk_vm_id_validate (id, error))
-    return FALSE;
-
-  node = json_object_get_member (object, "calls");
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    return corrupt_state ("calls", "an array", error);
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
-    {
-      const char *call = json_array_get_string_element (json_node_get_array (node), i);
-      if (call == NULL)
-        return corrupt_state ("calls", "an array of strings", error);
-      g_ptr_array_add (calls, g_strdup (call));
-    }
-
-  node = json_object_get_member (object, "saved_config");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return corrupt_state ("saved_config", "an object", error);
-  if (json_object_has_member (json_node_get_object (node), "data"))
-    {
-      JsonObject *saved = json_node_get_object (node);
-
-      if (!get_string_member (saved, "data", &data, error))
-        return FALSE;
-      config = hvk_config_new_from_data (data, -1, "mock state", registry,
-                                         error);
-      if (config == NULL)
-        return FALSE;
-      if (json_object_has_member (saved, "vm_store_path"))
-        {
-          const char *store;
-          if (!get_string_member (saved, "vm_store_path", &store, error))
-            return FALSE;
-          hvk_config_set_vm_store_path (config, store);
-        }
-    }
-  else if (vm_state != HVK_VM_STATE_NONE)
-    return corrupt_state ("saved_config.data", "a string", error);
-
-  devices = load_devices (registry, object, "devices", error);
-  if (devices == NULL)
-    return FALSE;
-  hotplugged = load_devices (registry, object, "hotplugged", error);
-  if (hotplugged == NULL)
-    return FALSE;
-
-  /* Recorded only once the state is known good: a failed load changes
-   * nothing. */
-  g_ptr_array_add (calls, g_strdup ("load_state"));
-  if (config != NULL && has_config_key (config, "fail_operations"))
-    {
-      const char * const *fail = hvk_config_get_strv (config, "fail_operations");
-      if (fail != NULL && g_strv_contains (fail, "load_state"))
-        {
-          g_set_error_literal (error, HVK_ERROR, HVK_ERROR_FAILED,
-                               "mock: injected failure in load_state");
-          return FALSE;
-        }
-    }
-
-  g_free (self->id);
-  self->id = vm_state != HVK_VM_STATE_NONE ? g_strdup (id) : NULL;
-  g_set_object (&self->config, config);
-  self->state = vm_state;
-  self->vcpus = vcpus;
-  self->memory_mb = memory_mb;
-  self->mem_slots = mem_slots;
-  g_free (self->kernel_cmdline);
-  self->kernel_cmdline = g_strdup (cmdline);
-  g_ptr_array_unref (self->devices);
-  self->devices = g_steal_pointer (&devices);
-  g_ptr_array_unref (self->hotplugged);
-  self->hotplugged = g_steal_pointer (&hotplugged);
-  g_ptr_array_unref (self->calls);
-  self->calls = g_steal_pointer (&calls);
-  return TRUE;
 }
 
 /* Not recorded as a call: a query of what create_vm() prepared, the
@@ -1012,6 +743,7 @@ hvk_mock_hypervisor_finalize (GObject *object)
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   g_free (self->kernel_cmdline);
@@ -1022,12 +754,41 @@ hvk_mock_hypervisor_finalize (GObject *object)
   G_OBJECT_CLASS (hvk_mock_hypervisor_parent_class)->finalize (object);
 }
 
+enum { PROP_REGISTRY_0, PROP_REGISTRY };
+
+static void
+hvk_mock_hypervisor_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, HVK_MOCK_HYPERVISOR (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+hvk_mock_hypervisor_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&HVK_MOCK_HYPERVISOR (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
 static void
 hvk_mock_hypervisor_class_init (HvkMockHypervisorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = hvk_mock_hypervisor_finalize;
+  object_class->get_property = hvk_mock_hypervisor_get_property;
+  object_class->set_property = hvk_mock_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void
@@ -1074,8 +835,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_pids = mock_get_pids;
   iface->get_virtiofs_pid = mock_get_virtiofs_pid;
   iface->check = mock_check;
-  iface->save_state = mock_save_state;
-  iface->load_state = mock_load_state;
+  iface->save_private = hvk_mock_save_private;
+  iface->load_private = hvk_mock_load_private;
   iface->generate_socket = mock_generate_socket;
   iface->is_rate_limiter_builtin = mock_is_rate_limiter_builtin;
   iface->get_state = mock_get_state;

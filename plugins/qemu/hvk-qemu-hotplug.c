@@ -29,17 +29,13 @@
 
 /* ---- hotplug ---- */
 
-static gboolean reconcile_if_pending (HvkQemuHypervisor  *self,
-                                      GCancellable       *cancellable,
-                                      GError            **error);
-
 /* Calls @func on every device the VM was started with: its config's
  * [device.*] groups, then those cold-plugged with add_device() (the order
  * the command line appends them in). */
-static void
-foreach_cold_device (HvkQemuHypervisor *self,
-                     GFunc              func,
-                     gpointer           user_data)
+void
+hvk_qemu_vm_foreach_cold_device (HvkQemuHypervisor *self,
+                                 GFunc              func,
+                                 gpointer           user_data)
 {
   GPtrArray *config = self->config != NULL ? hvk_config_get_devices (self->config) : NULL;
 
@@ -49,9 +45,9 @@ foreach_cold_device (HvkQemuHypervisor *self,
     func (self->cold_devices->pdata[i], user_data);
 }
 
-static HvkDevice *
-cold_device_lookup (HvkQemuHypervisor *self,
-                    const char        *id)
+HvkDevice *
+hvk_qemu_vm_cold_device_lookup (HvkQemuHypervisor *self,
+                                const char        *id)
 {
   for (guint i = 0; self->cold_devices != NULL && i < self->cold_devices->len; i++)
     if (g_strcmp0 (hvk_device_get_id (self->cold_devices->pdata[i]), id) == 0)
@@ -59,9 +55,9 @@ cold_device_lookup (HvkQemuHypervisor *self,
   return NULL;
 }
 
-static void
-count_cold_dimm (gpointer data,
-                 gpointer user_data)
+void
+hvk_qemu_count_cold_dimm (gpointer data,
+                          gpointer user_data)
 {
   if (g_strcmp0 (hvk_device_get_kind_name (data), HVK_DEVICE_KIND_MEMORY) == 0)
     (*(guint *) user_data)++;
@@ -123,7 +119,7 @@ cold_slot_used (HvkQemuHypervisor *self,
 
       if (!g_str_equal (bus, scsi_bus))
         return FALSE;
-      foreach_cold_device (self, count_cold_scsi_disk, &count);
+      hvk_qemu_vm_foreach_cold_device (self, count_cold_scsi_disk, &count);
       return addr < 0 ? count.n > 0 : (guint) addr < count.n;
     }
   return FALSE;
@@ -134,17 +130,14 @@ slot_used (HvkQemuHypervisor *self,
            const char        *bus,
            int                addr)
 {
-  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
-
   if (cold_slot_used (self, bus, addr))
     return TRUE;
 
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < self->hotplugged->len; i++)
     {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
+      HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (record, "bus", NULL), bus) == 0
-          && json_object_get_int_member_with_default (record, "addr", -1) == addr)
+      if (g_strcmp0 (record->bus, bus) == 0 && record->has_addr && record->addr == addr)
         return TRUE;
     }
   return FALSE;
@@ -198,9 +191,9 @@ find_pci_slot (HvkQemuHypervisor *self,
  * thread=single the unplug itself aborts in qemu_thread_join).  So once
  * a vCPU left a QEMU that does not run KVM, those hot-adds are refused
  * rather than kill the VM. */
-static void
-note_vcpu_unplug (HvkQemuHypervisor *self,
-                  GCancellable      *cancellable)
+void
+hvk_qemu_vm_note_vcpu_unplug (HvkQemuHypervisor *self,
+                              GCancellable      *cancellable)
 {
   g_autoptr(JsonNode) kvm = hvk_qemu_vm_qmp_exec (self, "query-kvm", NULL, cancellable, NULL);
 
@@ -219,10 +212,10 @@ vcpu_was_unplugged (HvkQemuHypervisor *self)
          && self->vcpu_unplugged_start_time == self->pid_start_time;
 }
 
-static gboolean
-hotplug_allowed_after_vcpu_unplug (HvkQemuHypervisor *self,
-                                   const char        *what,
-                                   GError           **error)
+gboolean
+hvk_qemu_vm_hotplug_allowed_after_vcpu_unplug (HvkQemuHypervisor *self,
+                                               const char        *what,
+                                               GError           **error)
 {
   if (!vcpu_was_unplugged (self))
     return TRUE;
@@ -242,28 +235,7 @@ pci_hotplug_allowed (HvkQemuHypervisor *self,
 {
   g_autofree char *what = g_strdup_printf ("%s device '%s'", driver, device_id);
 
-  return hotplug_allowed_after_vcpu_unplug (self, what, error);
-}
-
-static JsonObject *
-new_record (const char *kind,
-            const char *driver)
-{
-  JsonObject *record = json_object_new ();
-
-  json_object_set_string_member (record, "kind", kind);
-  json_object_set_string_member (record, "driver", driver);
-  return record;
-}
-
-static void
-record_bus (JsonObject *record,
-            const char *bus,
-            int         addr)
-{
-  if (bus != NULL)
-    json_object_set_string_member (record, "bus", bus);
-  json_object_set_int_member (record, "addr", addr);
+  return hvk_qemu_vm_hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
 /* blockdev-add + device_add of the very properties the command line
@@ -283,7 +255,7 @@ hotplug_block (HvkQemuHypervisor *self,
   g_autoptr(HvkOpts) device_opts = NULL;
   g_autoptr(JsonObject) blockdev = NULL;
   g_autoptr(JsonObject) args = NULL;
-  g_autoptr(JsonObject) record = NULL;
+  g_autoptr(HvkQemuRecord) record = NULL;
 
   if (!hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, error)
       || !hvk_qemu_block_probe (&block, error))
@@ -305,7 +277,7 @@ hotplug_block (HvkQemuHypervisor *self,
         lun++;
       place.bus = bus;
       place.lun = lun;
-      record = new_record (HVK_DEVICE_KIND_BLOCK, "scsi-hd");
+      record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_BLOCK, "scsi-hd");
     }
   else
     {
@@ -313,7 +285,7 @@ hotplug_block (HvkQemuHypervisor *self,
           || !find_pci_slot (self, id, &bus, &place.addr, error))
         return FALSE;
       place.bus = bus;
-      record = new_record (HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
+      record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
     }
 
   if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place,
@@ -334,10 +306,10 @@ hotplug_block (HvkQemuHypervisor *self,
       return FALSE;
     }
 
-  record_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
-  json_object_set_string_member (record, "node", node);
-  json_object_set_string_member (record, "path", block.path);
-  json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
+  hvk_qemu_record_set_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
+  record->node = g_strdup (node);
+  record->path = g_strdup (block.path);
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
 }
 
@@ -357,7 +329,7 @@ hotplug_net (HvkQemuHypervisor *self,
   g_autoptr(HvkOpts) device_opts = NULL;
   g_autoptr(JsonObject) netdev_args = NULL;
   g_autoptr(JsonObject) args = NULL;
-  g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_NET, "virtio-net-pci");
+  g_autoptr(HvkQemuRecord) record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_NET, "virtio-net-pci");
   g_autofree char *bus = NULL;
   HvkQemuPlace place = { NULL, -1, -1 };
   HvkQemuNet net;
@@ -395,9 +367,9 @@ hotplug_net (HvkQemuHypervisor *self,
       return FALSE;
     }
 
-  record_bus (record, place.bus, place.addr);
-  json_object_set_string_member (record, "netdev", netdev);
-  json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
+  hvk_qemu_record_set_bus (record, place.bus, place.addr);
+  record->netdev = g_strdup (netdev);
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
 }
 
@@ -414,7 +386,7 @@ hotplug_vfio (HvkQemuHypervisor *self,
   const char *own_bus = hvk_qemu_device_string (device, "bus", NULL);
   g_autoptr(HvkOpts) opts = NULL;
   g_autoptr(JsonObject) args = NULL;
-  g_autoptr(JsonObject) record = new_record (HVK_DEVICE_KIND_VFIO, "vfio-pci");
+  g_autoptr(HvkQemuRecord) record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_VFIO, "vfio-pci");
   g_autofree char *bus = NULL;
   HvkQemuPlace place = { NULL, -1, -1 };
 
@@ -436,8 +408,8 @@ hotplug_vfio (HvkQemuHypervisor *self,
     return FALSE;
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     return FALSE;
-  record_bus (record, place.bus, place.addr);
-  json_object_set_object_member (self->hotplugged, id, g_steal_pointer (&record));
+  hvk_qemu_record_set_bus (record, place.bus, place.addr);
+  hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
 }
 
@@ -530,11 +502,11 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
 
   if (!hvk_qemu_vm_check_state (self, "hotplug a device into", S (RUNNING), error))
     return FALSE;
-  if (!reconcile_if_pending (self, cancellable, error))
+  if (!hvk_qemu_vm_reconcile_if_pending (self, cancellable, error))
     return FALSE;
-  if (json_object_has_member (self->hotplugged, id)
+  if (hvk_qemu_records_lookup (self->hotplugged, id) != NULL
       || hvk_config_lookup_device (self->config, id) != NULL
-      || cold_device_lookup (self, id) != NULL)
+      || hvk_qemu_vm_cold_device_lookup (self, id) != NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                    "VM '%s' already has a device '%s'", self->id, id);
@@ -549,9 +521,15 @@ hvk_qemu_vm_hotplug_add (HvkHypervisor  *hypervisor,
     }
   /* The device as the user gave it, for status (its kind and
    * properties) and for a later process. */
-  if (json_object_has_member (self->hotplugged, id))
-    json_object_set_member (json_object_get_object_member (self->hotplugged, id), "device",
-                            hvk_device_to_json (device));
+  {
+    HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, id);
+
+    if (record != NULL)
+      {
+        g_clear_pointer (&record->device, json_node_unref);
+        record->device = hvk_device_to_json (device);
+      }
+  }
   return TRUE;
 }
 
@@ -582,10 +560,10 @@ deleted_matches (JsonObject *data,
 }
 
 static gboolean
-record_is_kind (JsonObject *record,
-                const char *kind)
+record_is_kind (HvkQemuRecord *record,
+                const char    *kind)
 {
-  return g_strcmp0 (json_object_get_string_member_with_default (record, "kind", ""), kind) == 0;
+  return g_strcmp0 (record->kind, kind) == 0;
 }
 
 static gboolean
@@ -634,11 +612,11 @@ peripheral_ids (HvkQemuHypervisor *self,
  * there; if it is, the record is marked "unplug_pending" and the next
  * operation reconciles (hvk_qemu_vm_reconcile()).  A device QEMU does
  * not have (DeviceNotFound) is gone: success. */
-static gboolean
-device_del_and_wait (HvkQemuHypervisor *self,
-                     const char        *id,
-                     GCancellable      *cancellable,
-                     GError           **error)
+gboolean
+hvk_qemu_vm_device_del_and_wait (HvkQemuHypervisor *self,
+                                 const char        *id,
+                                 GCancellable      *cancellable,
+                                 GError           **error)
 {
   g_autoptr(JsonObject) args = json_object_new ();
   g_autoptr(JsonObject) event = NULL;
@@ -646,8 +624,7 @@ device_del_and_wait (HvkQemuHypervisor *self,
   g_autoptr(GHashTable) present = NULL;
   g_autofree char *qom_path = g_strdup_printf ("/machine/peripheral/%s", id);
   g_autofree char *description = NULL;
-  JsonObject *record = json_object_has_member (self->hotplugged, id)
-                       ? json_object_get_object_member (self->hotplugged, id) : NULL;
+  HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, id);
   gboolean cpu = record != NULL && record_is_kind (record, HVK_DEVICE_KIND_CPU);
   DeletedMatch match = { id, qom_path, cpu };
 
@@ -660,7 +637,7 @@ device_del_and_wait (HvkQemuHypervisor *self,
       return FALSE;
     }
   if (cpu)
-    note_vcpu_unplug (self, cancellable);
+    hvk_qemu_vm_note_vcpu_unplug (self, cancellable);
   description = g_strdup_printf ("device=%s or path %s%s", id, qom_path, cpu ? "[/…]" : "");
   event = hvk_qmp_client_wait_event_match (self->qmp, "DEVICE_DELETED", deleted_matches, &match,
                                            description, DEVICE_DELETED_TIMEOUT_MS,
@@ -678,7 +655,7 @@ device_del_and_wait (HvkQemuHypervisor *self,
   if (present != NULL && !g_hash_table_contains (present, id))
     return TRUE;
   if (record != NULL)
-    json_object_set_boolean_member (record, "unplug_pending", TRUE);
+    record->unplug_pending = TRUE;
   g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                               "the guest did not release device '%s' (it may still, "
                               "later: the next operation checks): ", id);
@@ -688,17 +665,17 @@ device_del_and_wait (HvkQemuHypervisor *self,
 /* Deletes what backed a device QEMU no longer has and forgets it.  With
  * @strict, the first failure is returned; otherwise (reconciling, where
  * the backend may be gone already) failures are ignored. */
-static gboolean
-forget_device (HvkQemuHypervisor *self,
-               const char        *device_id,
-               gboolean           strict,
-               GCancellable      *cancellable,
-               GError           **error)
+gboolean
+hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
+                           const char        *device_id,
+                           gboolean           strict,
+                           GCancellable      *cancellable,
+                           GError           **error)
 {
-  JsonObject *record = json_object_get_object_member (self->hotplugged, device_id);
-  const char *node = json_object_get_string_member_with_default (record, "node", NULL);
-  const char *netdev = json_object_get_string_member_with_default (record, "netdev", NULL);
-  const char *memdev = json_object_get_string_member_with_default (record, "memdev", NULL);
+  HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, device_id);
+  const char *node = record->node;
+  const char *netdev = record->netdev;
+  const char *memdev = record->memdev;
 
   if (node != NULL)
     {
@@ -724,11 +701,11 @@ forget_device (HvkQemuHypervisor *self,
           && strict)
         return FALSE;
       self->memory_mb -= MIN (self->memory_mb,
-                              (guint32) json_object_get_int_member_with_default (record, "size_mb", 0));
+                              record->has_size_mb ? record->size_mb : 0);
     }
   if (record_is_kind (record, HVK_DEVICE_KIND_CPU) && self->vcpus > 0)
     self->vcpus--;
-  json_object_remove_member (self->hotplugged, device_id);
+  hvk_qemu_records_remove (self->hotplugged, device_id);
   return TRUE;
 }
 
@@ -738,7 +715,7 @@ hvk_qemu_vm_reconcile (HvkQemuHypervisor  *self,
                        GError            **error)
 {
   g_autoptr(GHashTable) present = NULL;
-  g_autoptr(GList) members = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(JsonNode) cpus = NULL;
 
   if (!hvk_qemu_vm_check_state (self, "reconcile the devices of", S (RUNNING) | S (PAUSED), error))
@@ -749,18 +726,22 @@ hvk_qemu_vm_reconcile (HvkQemuHypervisor  *self,
       g_prefix_error (error, "cannot compare the devices of VM '%s' with QEMU's: ", self->id);
       return FALSE;
     }
-  members = json_object_get_members (self->hotplugged);
-  for (GList *l = members; l != NULL; l = l->next)
+  /* hvk_qemu_vm_forget_device() removes records: walk a copy of the ids. */
+  ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < self->hotplugged->len; i++)
+    g_ptr_array_add (ids, g_strdup (((HvkQemuRecord *) g_ptr_array_index (self->hotplugged, i))->id));
+  for (guint i = 0; i < ids->len; i++)
     {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
+      const char *id = g_ptr_array_index (ids, i);
+      HvkQemuRecord *record = hvk_qemu_records_lookup (self->hotplugged, id);
 
-      if (g_hash_table_contains (present, l->data))
+      if (record == NULL || g_hash_table_contains (present, id))
         continue;
       g_debug ("VM '%s': QEMU no longer has hot-plugged device '%s': forgetting it",
-               self->id, (const char *) l->data);
+               self->id, id);
       if (record_is_kind (record, HVK_DEVICE_KIND_CPU))
-        note_vcpu_unplug (self, cancellable);
-      forget_device (self, l->data, FALSE, cancellable, NULL);
+        hvk_qemu_vm_note_vcpu_unplug (self, cancellable);
+      hvk_qemu_vm_forget_device (self, id, FALSE, cancellable, NULL);
     }
 
   /* The vCPU count is QEMU's: the places that hold a CPU. */
@@ -788,21 +769,16 @@ hvk_qemu_vm_reconcile (HvkQemuHypervisor  *self,
 
 /* Reconciles when an unplug timed out: only then are the records in
  * doubt (and only then does this cost a QMP round trip). */
-static gboolean
-reconcile_if_pending (HvkQemuHypervisor  *self,
-                      GCancellable       *cancellable,
-                      GError            **error)
+gboolean
+hvk_qemu_vm_reconcile_if_pending (HvkQemuHypervisor  *self,
+                                  GCancellable       *cancellable,
+                                  GError            **error)
 {
-  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
-
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < self->hotplugged->len; i++)
     {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
-      JsonNode *pending = json_object_get_member (record, "unplug_pending");
+      HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
 
-      if (pending != NULL && JSON_NODE_HOLDS_VALUE (pending)
-          && json_node_get_value_type (pending) == G_TYPE_BOOLEAN
-          && json_node_get_boolean (pending))
+      if (record->unplug_pending)
         return hvk_qemu_vm_reconcile (self, cancellable, error);
     }
   return TRUE;
@@ -818,384 +794,24 @@ hvk_qemu_vm_hotplug_remove (HvkHypervisor  *hypervisor,
 
   if (!hvk_qemu_vm_check_state (self, "unplug a device from", S (RUNNING) | S (PAUSED), error))
     return FALSE;
-  if (!reconcile_if_pending (self, cancellable, error))
+  if (!hvk_qemu_vm_reconcile_if_pending (self, cancellable, error))
     return FALSE;
-  if (!json_object_has_member (self->hotplugged, device_id))
+  if (hvk_qemu_records_lookup (self->hotplugged, device_id) == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
                    "VM '%s' has no hot-plugged device '%s'", self->id, device_id);
       return FALSE;
     }
 
-  if (!device_del_and_wait (self, device_id, cancellable, error))
+  if (!hvk_qemu_vm_device_del_and_wait (self, device_id, cancellable, error))
     {
       g_prefix_error (error, "cannot unplug device '%s' from VM '%s': ", device_id, self->id);
       return FALSE;
     }
-  if (!forget_device (self, device_id, TRUE, cancellable, error))
+  if (!hvk_qemu_vm_forget_device (self, device_id, TRUE, cancellable, error))
     {
       g_prefix_error (error, "VM '%s': device '%s' is unplugged, but: ", self->id, device_id);
       return FALSE;
     }
   return TRUE;
 }
-
-/* ---- resize ---- */
-
-static guint32
-max_vcpus (HvkQemuHypervisor *self)
-{
-  if (self->layout != NULL && self->layout->max_vcpus > 0)
-    return self->layout->max_vcpus;
-  return (guint32) hvk_qemu_vm_settings (self)->default_maxvcpus;
-}
-
-/* Hot-plugged CPUs, newest last. */
-static GPtrArray *
-hotplugged_of_kind (HvkQemuHypervisor *self,
-                    const char        *kind)
-{
-  g_autoptr(GList) members = json_object_get_members (self->hotplugged);
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      JsonObject *record = json_object_get_object_member (self->hotplugged, l->data);
-      if (g_strcmp0 (json_object_get_string_member_with_default (record, "kind", ""), kind) == 0)
-        g_ptr_array_add (ids, g_strdup (l->data));
-    }
-  return ids;
-}
-
-/* The vCPU records and count as QEMU has them (query-hotpluggable-cpus):
- * a CPU record whose place holds no CPU any more is dropped (its unplug
- * completed after hvkit stopped waiting). */
-static void
-sync_vcpus (HvkQemuHypervisor *self,
-            JsonArray         *hotpluggable)
-{
-  g_autoptr(GHashTable) paths = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) cpus = hotplugged_of_kind (self, HVK_DEVICE_KIND_CPU);
-  guint32 n = 0;
-
-  for (guint i = 0; i < json_array_get_length (hotpluggable); i++)
-    {
-      JsonObject *slot = json_array_get_object_element (hotpluggable, i);
-      const char *path = slot ? json_object_get_string_member_with_default (slot, "qom-path", NULL) : NULL;
-
-      if (path == NULL)
-        continue;
-      g_hash_table_add (paths, (gpointer) path);
-      n += (guint32) json_object_get_int_member_with_default (slot, "vcpus-count", 1);
-    }
-  for (guint i = 0; i < cpus->len; i++)
-    {
-      g_autofree char *path = g_strdup_printf ("/machine/peripheral/%s", (char *) cpus->pdata[i]);
-
-      if (g_hash_table_contains (paths, path))
-        continue;
-      g_debug ("VM '%s': QEMU no longer has vCPU '%s': forgetting it",
-               self->id, (const char *) cpus->pdata[i]);
-      json_object_remove_member (self->hotplugged, cpus->pdata[i]);
-      note_vcpu_unplug (self, NULL);
-    }
-  self->vcpus = n;
-}
-
-static gboolean
-add_one_vcpu (HvkQemuHypervisor *self,
-              JsonArray         *hotpluggable,
-              int               *cursor,
-              GCancellable      *cancellable,
-              GError           **error)
-{
-  /* QEMU lists the places highest first; take the lowest free one.
-   * @cursor walks down the list across calls. */
-  for (int i = *cursor; i >= 0; i--)
-    {
-      JsonObject *slot = json_array_get_object_element (hotpluggable, i);
-      JsonObject *props;
-      g_autoptr(JsonObject) args = NULL;
-      g_autoptr(JsonObject) record = NULL;
-      g_autoptr(GList) names = NULL;
-      g_autoptr(GString) cpu_id = g_string_new ("cpu");
-      const char *type;
-
-      if (slot == NULL || json_object_has_member (slot, "qom-path")
-          || !json_object_has_member (slot, "props"))
-        continue;
-      type = json_object_get_string_member_with_default (slot, "type", NULL);
-      props = json_object_get_object_member (slot, "props");
-      if (type == NULL || props == NULL)
-        continue;
-
-      args = json_object_new ();
-      json_object_set_string_member (args, "driver", type);
-      names = json_object_get_members (props);
-      for (GList *l = names; l != NULL; l = l->next)
-        {
-          /* node-id only matters with NUMA, which hvkit does not set up. */
-          if (g_str_equal (l->data, "node-id"))
-            continue;
-          json_object_set_int_member (args, l->data, json_object_get_int_member (props, l->data));
-        }
-      g_string_append_printf (cpu_id, "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
-                              json_object_get_int_member_with_default (props, "socket-id", 0),
-                              json_object_get_int_member_with_default (props, "core-id", 0),
-                              json_object_get_int_member_with_default (props, "thread-id", 0));
-      json_object_set_string_member (args, "id", cpu_id->str);
-      if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
-        return FALSE;
-
-      record = new_record (HVK_DEVICE_KIND_CPU, type);
-      json_object_set_object_member (self->hotplugged, cpu_id->str, g_steal_pointer (&record));
-      *cursor = i - 1;
-      self->vcpus++;
-      return TRUE;
-    }
-  g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-               "QEMU of VM '%s' has no free vCPU place left", self->id);
-  return FALSE;
-}
-
-gboolean
-hvk_qemu_vm_resize_vcpus (HvkHypervisor  *hypervisor,
-                   guint32         vcpus,
-                   guint32        *old_vcpus,
-                   guint32        *new_vcpus,
-                   GCancellable   *cancellable,
-                   GError        **error)
-{
-  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
-  g_autoptr(JsonNode) ret = NULL;
-  guint32 max = 0;
-  guint32 before = self->vcpus;
-  gboolean ok = TRUE;
-
-  if (old_vcpus != NULL)
-    *old_vcpus = before;
-  if (new_vcpus != NULL)
-    *new_vcpus = before;
-  if (!hvk_qemu_vm_check_state (self, "resize the vCPUs of", S (RUNNING) | S (PAUSED), error))
-    return FALSE;
-
-  max = max_vcpus (self);
-  if (vcpus == 0 || vcpus > max)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "cannot resize VM '%s' to %u vCPUs: it must be between 1 and "
-                   "maxcpus (%u)", self->id, vcpus, max);
-      return FALSE;
-    }
-  if (!reconcile_if_pending (self, cancellable, error))
-    return FALSE;
-
-  /* Start from what QEMU has, not from the records: an unplug may have
-   * completed after an earlier call stopped waiting. */
-  ret = hvk_qemu_vm_qmp_exec (self, "query-hotpluggable-cpus", NULL, cancellable, error);
-  if (ret == NULL || !JSON_NODE_HOLDS_ARRAY (ret))
-    {
-      if (ret != NULL)
-        g_set_error (error, HVK_ERROR, HVK_ERROR_QMP,
-                     "QMP command 'query-hotpluggable-cpus' returned no list");
-      g_prefix_error (error, "cannot resize VM '%s' to %u vCPUs: ", self->id, vcpus);
-      return FALSE;
-    }
-  sync_vcpus (self, json_node_get_array (ret));
-  before = self->vcpus;
-  if (old_vcpus != NULL)
-    *old_vcpus = before;
-
-  if (vcpus > self->vcpus)
-    {
-      int cursor = (int) json_array_get_length (json_node_get_array (ret)) - 1;
-      g_autofree char *what = g_strdup_printf ("%u more vCPU(s)", vcpus - self->vcpus);
-
-      if (!hotplug_allowed_after_vcpu_unplug (self, what, error))
-        {
-          g_prefix_error (error, "cannot resize VM '%s' from %u to %u vCPUs: ", self->id, before, vcpus);
-          return FALSE;
-        }
-
-      while (ok && self->vcpus < vcpus)
-        ok = add_one_vcpu (self, json_node_get_array (ret), &cursor, cancellable, error);
-    }
-  else if (vcpus < self->vcpus)
-    {
-      g_autoptr(GPtrArray) cpus = hotplugged_of_kind (self, HVK_DEVICE_KIND_CPU);
-
-      /* Only hot-plugged vCPUs can go; the boot ones stay (as Kata). */
-      for (guint i = cpus->len; ok && i > 0 && self->vcpus > vcpus; i--)
-        {
-          const char *cpu_id = cpus->pdata[i - 1];
-
-          ok = device_del_and_wait (self, cpu_id, cancellable, error);
-          if (ok)
-            forget_device (self, cpu_id, FALSE, cancellable, NULL);
-        }
-    }
-
-  if (new_vcpus != NULL)
-    *new_vcpus = self->vcpus;
-  if (!ok)
-    g_prefix_error (error, "cannot resize VM '%s' from %u to %u vCPUs: ", self->id, before, vcpus);
-  return ok;
-}
-
-gboolean
-hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
-                    guint32          mem_mb,
-                    guint32          block_size_mb,
-                    gboolean         probe,
-                    guint32         *new_mem_mb,
-                    HvkMemoryDevice *mem_dev,
-                    GCancellable    *cancellable,
-                    GError         **error)
-{
-  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
-  g_autoptr(JsonObject) backend = json_object_new ();
-  g_autoptr(JsonObject) dimm = json_object_new ();
-  g_autoptr(JsonObject) record = NULL;
-  g_autoptr(JsonNode) devices = NULL;
-  g_autofree char *memdev = NULL;
-  g_autofree char *dimm_id = NULL;
-  const char *mem_path;
-  guint32 add;
-  guint32 max_mb;
-  guint32 slots;
-  guint n_dimms;
-
-  if (new_mem_mb != NULL)
-    *new_mem_mb = self->memory_mb;
-  if (mem_dev != NULL)
-    memset (mem_dev, 0, sizeof *mem_dev);
-  if (!hvk_qemu_vm_check_state (self, "resize the memory of", S (RUNNING) | S (PAUSED), error))
-    return FALSE;
-  if (!reconcile_if_pending (self, cancellable, error))
-    return FALSE;
-
-  /* DIMMs do not shrink: a smaller request keeps what the guest has. */
-  if (mem_mb <= self->memory_mb)
-    return TRUE;
-
-  add = mem_mb - self->memory_mb;
-  if (block_size_mb > 0 && add % block_size_mb != 0)
-    add += block_size_mb - add % block_size_mb;
-  {
-    g_autofree char *what = g_strdup_printf ("%u MiB of memory (pc-dimm)", add);
-
-    if (!hotplug_allowed_after_vcpu_unplug (self, what, error))
-      return FALSE;
-  }
-
-  max_mb = self->layout ? self->layout->max_memory_mb : 0;
-  slots = self->layout ? self->layout->memory_slots : 0;
-  {
-    g_autoptr(GPtrArray) dimms = hotplugged_of_kind (self, HVK_DEVICE_KIND_MEMORY);
-    n_dimms = dimms->len;
-  }
-  /* Cold-plugged pc-dimms hold slots too. */
-  foreach_cold_device (self, count_cold_dimm, &n_dimms);
-  if (max_mb > 0 && self->memory_mb + add > max_mb)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "cannot resize VM '%s' to %u MiB: more than its maximum %u MiB "
-                   "(default_maxmemory)", self->id, self->memory_mb + add, max_mb);
-      return FALSE;
-    }
-  if (n_dimms >= slots)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "cannot resize the memory of VM '%s': all %u memory slots are used "
-                   "(memory_slots)", self->id, slots);
-      return FALSE;
-    }
-
-  /* Not an id a cold device has (nor its memory object, mem-ID). */
-  for (;;)
-    {
-      g_free (dimm_id);
-      dimm_id = g_strdup_printf ("dimm%u", self->next_dimm);
-      if (!json_object_has_member (self->hotplugged, dimm_id)
-          && hvk_config_lookup_device (self->config, dimm_id) == NULL
-          && cold_device_lookup (self, dimm_id) == NULL)
-        break;
-      self->next_dimm++;
-    }
-  memdev = g_strdup_printf ("mem-dimm%u", self->next_dimm);
-
-  /* Shared file-backed memory where the boot memory is (virtio-fs and
-   * file_mem_backend need the guest's memory mappable by another process). */
-  mem_path = hvk_qemu_vm_settings (self)->file_mem_backend;
-  if (mem_path == NULL && hvk_qemu_vm_is_virtio_fs (self))
-    mem_path = "/dev/shm";
-  if (mem_path != NULL)
-    {
-      json_object_set_string_member (backend, "qom-type", "memory-backend-file");
-      json_object_set_string_member (backend, "mem-path", mem_path);
-      json_object_set_boolean_member (backend, "share", TRUE);
-    }
-  else
-    json_object_set_string_member (backend, "qom-type", "memory-backend-ram");
-  json_object_set_string_member (backend, "id", memdev);
-  json_object_set_int_member (backend, "size", (gint64) add * 1024 * 1024);
-  if (!hvk_qemu_vm_qmp_run (self, "object-add", backend, cancellable, error))
-    {
-      g_prefix_error (error, "cannot add %u MiB to VM '%s': ", add, self->id);
-      return FALSE;
-    }
-
-  json_object_set_string_member (dimm, "driver", "pc-dimm");
-  json_object_set_string_member (dimm, "id", dimm_id);
-  json_object_set_string_member (dimm, "memdev", memdev);
-  if (!hvk_qemu_vm_qmp_run (self, "device_add", dimm, cancellable, error))
-    {
-      g_autoptr(JsonObject) del = json_object_new ();
-      json_object_set_string_member (del, "id", memdev);
-      hvk_qemu_vm_qmp_run (self, "object-del", del, cancellable, NULL);
-      g_prefix_error (error, "cannot add %u MiB to VM '%s': ", add, self->id);
-      return FALSE;
-    }
-  self->next_dimm++;
-  self->memory_mb += add;
-
-  record = new_record (HVK_DEVICE_KIND_MEMORY, "pc-dimm");
-  json_object_set_string_member (record, "memdev", memdev);
-  json_object_set_int_member (record, "size_mb", add);
-
-  if (mem_dev != NULL)
-    {
-      mem_dev->size_mb = add;
-      mem_dev->probe = probe;
-      mem_dev->slot = -1;
-    }
-  /* Where the DIMM landed; informative, so failures do not undo it. */
-  devices = hvk_qemu_vm_qmp_exec (self, "query-memory-devices", NULL, cancellable, NULL);
-  if (devices != NULL && JSON_NODE_HOLDS_ARRAY (devices))
-    {
-      JsonArray *list = json_node_get_array (devices);
-
-      for (guint i = 0; i < json_array_get_length (list); i++)
-        {
-          JsonObject *entry = json_array_get_object_element (list, i);
-          JsonObject *data = entry && json_object_has_member (entry, "data")
-                             ? json_object_get_object_member (entry, "data") : NULL;
-
-          if (data == NULL
-              || g_strcmp0 (json_object_get_string_member_with_default (data, "id", NULL), dimm_id) != 0)
-            continue;
-          json_object_set_int_member (record, "slot", json_object_get_int_member_with_default (data, "slot", -1));
-          if (mem_dev != NULL)
-            {
-              mem_dev->slot = (int) json_object_get_int_member_with_default (data, "slot", -1);
-              mem_dev->addr = (guint64) json_object_get_int_member_with_default (data, "addr", 0);
-            }
-        }
-    }
-  json_object_set_object_member (self->hotplugged, dimm_id, g_steal_pointer (&record));
-
-  if (new_mem_mb != NULL)
-    *new_mem_mb = self->memory_mb;
-  return TRUE;
-}
-

@@ -10,6 +10,7 @@
 
 #include "hvk-qemu-private.h"
 #include "hvk-qemu-qmp.h"
+#include "hvk-qemu-records.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ struct _HvkQemuHypervisor
 {
   GObject        parent_instance;
 
+  HvkRegistry   *registry;       /* the construct-only "registry" */
   char          *id;
   HvkConfig     *config;
   HvkQemuSettings *settings;       /* config read once: hvk_qemu_vm_settings() */
@@ -58,7 +60,7 @@ struct _HvkQemuHypervisor
   guint64        virtiofsd_start_time;
 
   HvkQmpClient  *qmp;
-  JsonObject    *hotplugged;       /* device id -> record object */
+  GPtrArray     *hotplugged;       /* (element-type HvkQemuRecord), oldest first */
   guint32        vcpus;
   guint32        memory_mb;
   guint          next_dimm;
@@ -104,6 +106,35 @@ gboolean hvk_qemu_vm_hotplug_add    (HvkHypervisor *hypervisor, HvkDevice *devic
                                      GCancellable *cancellable, GError **error);
 gboolean hvk_qemu_vm_hotplug_remove (HvkHypervisor *hypervisor, const char *device_id,
                                      GCancellable *cancellable, GError **error);
+
+/* What hotplug and resize share (hvk-qemu-hotplug.c). */
+/* Calls @func on every device the VM was started with: its config's
+ * [device.*] groups, then those cold-plugged with add_device(). */
+void       hvk_qemu_vm_foreach_cold_device (HvkQemuHypervisor *self, GFunc func,
+                                            gpointer user_data);
+HvkDevice *hvk_qemu_vm_cold_device_lookup  (HvkQemuHypervisor *self, const char *id);
+/* A GFunc for hvk_qemu_vm_foreach_cold_device(): counts pc-dimms into the
+ * guint at @user_data. */
+void       hvk_qemu_count_cold_dimm        (gpointer data, gpointer user_data);
+/* Remembers that a vCPU left this QEMU (unless it runs KVM): PCI, memory
+ * and vCPU hot-adds are refused from then on. */
+void       hvk_qemu_vm_note_vcpu_unplug    (HvkQemuHypervisor *self,
+                                            GCancellable *cancellable);
+gboolean   hvk_qemu_vm_hotplug_allowed_after_vcpu_unplug (HvkQemuHypervisor *self,
+                                                          const char *what,
+                                                          GError **error);
+/* Reconciles when an unplug timed out (a record says unplug_pending). */
+gboolean   hvk_qemu_vm_reconcile_if_pending (HvkQemuHypervisor *self,
+                                             GCancellable *cancellable,
+                                             GError **error);
+gboolean   hvk_qemu_vm_device_del_and_wait (HvkQemuHypervisor *self, const char *id,
+                                            GCancellable *cancellable, GError **error);
+/* Deletes what backed a device QEMU no longer has and forgets it. */
+gboolean   hvk_qemu_vm_forget_device       (HvkQemuHypervisor *self, const char *device_id,
+                                            gboolean strict, GCancellable *cancellable,
+                                            GError **error);
+
+/* hvk-qemu-resize.c */
 gboolean hvk_qemu_vm_resize_vcpus   (HvkHypervisor *hypervisor, guint32 vcpus,
                                      guint32 *old_vcpus, guint32 *new_vcpus,
                                      GCancellable *cancellable, GError **error);
@@ -121,8 +152,9 @@ gboolean hvk_qemu_vm_reconcile      (HvkQemuHypervisor *self, GCancellable *canc
                                      GError **error);
 
 /* hvk-qemu-state.c */
-JsonNode *hvk_qemu_vm_save_state (HvkHypervisor *hypervisor);
-gboolean  hvk_qemu_vm_load_state (HvkHypervisor *hypervisor, JsonNode *state, GError **error);
+JsonNode *hvk_qemu_vm_save_private (HvkHypervisor *hypervisor, HvkVmRecord *record);
+gboolean  hvk_qemu_vm_load_private (HvkHypervisor *hypervisor, HvkVmRecord *record,
+                                    JsonNode *private_state, GError **error);
 GPtrArray *hvk_qemu_vm_get_hotplugged_devices (HvkHypervisor *hypervisor);
 
 G_END_DECLS

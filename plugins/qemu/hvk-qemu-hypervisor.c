@@ -55,9 +55,7 @@ hvk_qemu_paths_clear (HvkQemuPaths *paths)
 HvkRegistry *
 hvk_qemu_vm_registry (HvkQemuHypervisor *self)
 {
-  HvkRegistry *registry = hvk_hypervisor_get_registry (HVK_HYPERVISOR (self));
-
-  return registry ? registry : hvk_registry_get_default ();
+  return self->registry;
 }
 
 const HvkQemuSettings *
@@ -221,8 +219,7 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
   self->pid_start_time = 0;
   self->monitor_pid = 0;
   self->monitor_start_time = 0;
-  json_object_unref (self->hotplugged);
-  self->hotplugged = json_object_new ();
+  g_ptr_array_set_size (self->hotplugged, 0);
   self->next_dimm = 0;
   if (self->layout != NULL)
     {
@@ -251,6 +248,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
 {
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
 
+  g_clear_object (&self->registry);
   g_free (self->id);
   g_clear_object (&self->config);
   g_clear_pointer (&self->settings, hvk_qemu_settings_free);
@@ -263,9 +261,47 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_free (self->uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   g_ptr_array_unref (self->cold_devices);
-  json_object_unref (self->hotplugged);
+  g_ptr_array_unref (self->hotplugged);
 
   G_OBJECT_CLASS (hvk_qemu_hypervisor_parent_class)->finalize (object);
+}
+
+enum { PROP_0, PROP_REGISTRY };
+
+static void
+hvk_qemu_hypervisor_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_REGISTRY:
+      g_value_set_object (value, self->registry);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hvk_qemu_hypervisor_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_REGISTRY:
+      g_set_object (&self->registry, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -275,13 +311,16 @@ hvk_qemu_hypervisor_class_init (HvkQemuHypervisorClass *klass)
 
   object_class->dispose = hvk_qemu_hypervisor_dispose;
   object_class->finalize = hvk_qemu_hypervisor_finalize;
+  object_class->get_property = hvk_qemu_hypervisor_get_property;
+  object_class->set_property = hvk_qemu_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void
 hvk_qemu_hypervisor_init (HvkQemuHypervisor *self)
 {
   self->cold_devices = g_ptr_array_new_with_free_func (g_object_unref);
-  self->hotplugged = json_object_new ();
+  self->hotplugged = hvk_qemu_records_new ();
   self->state = HVK_VM_STATE_NONE;
 }
 
@@ -900,8 +939,8 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_pids = qemu_get_pids;
   iface->get_virtiofs_pid = qemu_get_virtiofs_pid;
   iface->check = qemu_check;
-  iface->save_state = hvk_qemu_vm_save_state;
-  iface->load_state = hvk_qemu_vm_load_state;
+  iface->save_private = hvk_qemu_vm_save_private;
+  iface->load_private = hvk_qemu_vm_load_private;
   iface->generate_socket = qemu_generate_socket;
   iface->is_rate_limiter_builtin = qemu_is_rate_limiter_builtin;
   iface->get_state = qemu_get_state;

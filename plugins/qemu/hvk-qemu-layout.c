@@ -110,56 +110,29 @@ hvk_qemu_layout_to_json (HvkQemuLayout *layout)
   return json_builder_get_root (builder);
 }
 
+/* What a typed reader refused, as the layout says it. */
+static HvkQemuLayout *
+layout_error (GError  *local_error,
+              GError **error)
+{
+  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+               "qemu layout: %s", local_error->message);
+  g_error_free (local_error);
+  return NULL;
+}
+
 static gboolean
 read_string_array (JsonObject  *object,
                    const char  *name,
                    GPtrArray   *out,
                    GError     **error)
 {
-  JsonNode *node = json_object_get_member (object, name);
-  JsonArray *array;
+  g_auto(GStrv) strings = NULL;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "qemu layout: member \"%s\" is not an array", name);
-      return FALSE;
-    }
-  array = json_node_get_array (node);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *element = json_array_get_element (array, i);
-
-      if (json_node_get_value_type (element) != G_TYPE_STRING)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "qemu layout: element %u of \"%s\" is not a string", i, name);
-          return FALSE;
-        }
-      g_ptr_array_add (out, g_strdup (json_node_get_string (element)));
-    }
-  return TRUE;
-}
-
-static gboolean
-read_nullable_string (JsonObject  *object,
-                      const char  *name,
-                      char       **out,
-                      GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                   "qemu layout: member \"%s\" is not a string", name);
-      return FALSE;
-    }
-  *out = g_strdup (json_node_get_string (node));
+  if (!hvk_json_get_strv (object, name, FALSE, &strings, error))
+    return FALSE;
+  for (guint i = 0; strings != NULL && strings[i] != NULL; i++)
+    g_ptr_array_add (out, g_strdup (strings[i]));
   return TRUE;
 }
 
@@ -168,8 +141,8 @@ hvk_qemu_layout_from_json (JsonNode  *node,
                            GError   **error)
 {
   g_autoptr(HvkQemuLayout) layout = hvk_qemu_layout_new ();
+  GError *local_error = NULL;
   JsonObject *object;
-  JsonNode *member;
 
   g_return_val_if_fail (node != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -186,40 +159,24 @@ hvk_qemu_layout_from_json (JsonNode  *node,
   if (!json_object_has_member (object, "cold_slots"))
     g_clear_pointer (&layout->cold_slots, g_ptr_array_unref);
 
-  if (!read_string_array (object, "bridges", layout->bridges, error) ||
-      !read_string_array (object, "root_ports", layout->root_ports, error) ||
-      !read_string_array (object, "cold_slots", layout->cold_slots, error) ||
-      !read_nullable_string (object, "scsi_controller", &layout->scsi_controller, error) ||
-      !read_nullable_string (object, "iothread", &layout->iothread, error))
-    return NULL;
-
-  member = json_object_get_member (object, "pcie");
-  if (member != NULL)
-    {
-      if (json_node_get_value_type (member) != G_TYPE_BOOLEAN)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "qemu layout: member \"pcie\" is not a boolean");
-          return NULL;
-        }
-      layout->pcie = json_node_get_boolean (member);
-    }
+  if (!read_string_array (object, "bridges", layout->bridges, &local_error) ||
+      !read_string_array (object, "root_ports", layout->root_ports, &local_error) ||
+      (layout->cold_slots != NULL
+       && !read_string_array (object, "cold_slots", layout->cold_slots, &local_error)) ||
+      !hvk_json_dup_string (object, "scsi_controller", FALSE, &layout->scsi_controller, &local_error) ||
+      !hvk_json_dup_string (object, "iothread", FALSE, &layout->iothread, &local_error) ||
+      !hvk_json_get_bool (object, "pcie", FALSE, &layout->pcie, &local_error))
+    return layout_error (local_error, error);
 
   for (gsize i = 0; i < G_N_ELEMENTS (layout_uints); i++)
     {
       gint64 value;
 
-      member = json_object_get_member (object, layout_uints[i].name);
-      if (member == NULL)
+      if (!json_object_has_member (object, layout_uints[i].name))
         continue;
-      if (json_node_get_value_type (member) != G_TYPE_INT64 ||
-          (value = json_node_get_int (member)) < 0 || value > G_MAXUINT32)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "qemu layout: member \"%s\" is not an unsigned 32-bit integer",
-                       layout_uints[i].name);
-          return NULL;
-        }
+      if (!hvk_json_get_int (object, layout_uints[i].name, TRUE, 0, G_MAXUINT32,
+                             &value, &local_error))
+        return layout_error (local_error, error);
       G_STRUCT_MEMBER (guint32, layout, layout_uints[i].offset) = (guint32) value;
     }
 

@@ -425,11 +425,12 @@ test_load_bad_state (Fixture       *f,
   g_autoptr(JsonNode) node = json_from_string ("{\"state\":\"running\",\"id\":\"x\"}", NULL);
   g_autoptr(JsonNode) array = json_from_string ("[1,2]", NULL);
 
+  /* A corrupt state is a corrupt file, as for every backend. */
   g_assert_false (hvk_hypervisor_load_state (hv, node, &error));
-  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
   g_clear_error (&error);
   g_assert_false (hvk_hypervisor_load_state (hv, array, &error));
-  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
 }
 
 static void

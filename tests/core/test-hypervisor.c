@@ -28,6 +28,7 @@ G_DECLARE_FINAL_TYPE (TestBare, test_bare, TEST, BARE, GObject)
 struct _TestBare
 {
   GObject parent_instance;
+  HvkRegistry *registry;
 };
 
 static HvkVmState
@@ -46,9 +47,48 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TestBare, test_bare, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (HVK_TYPE_HYPERVISOR,
                                                       test_bare_iface_init))
 
+enum { PROP_REGISTRY_0, PROP_REGISTRY };
+
+static void
+test_bare_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, TEST_BARE (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_bare_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&TEST_BARE (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_bare_finalize (GObject *object)
+{
+  g_clear_object (&TEST_BARE (object)->registry);
+  G_OBJECT_CLASS (test_bare_parent_class)->finalize (object);
+}
+
 static void
 test_bare_class_init (TestBareClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = test_bare_finalize;
+  object_class->get_property = test_bare_get_property;
+  object_class->set_property = test_bare_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void
@@ -64,6 +104,7 @@ G_DECLARE_FINAL_TYPE (TestFull, test_full, TEST, FULL, GObject)
 struct _TestFull
 {
   GObject parent_instance;
+  HvkRegistry *registry;
   HvkVmState state;
   guint calls;
   guint save_state_calls;
@@ -153,7 +194,8 @@ test_full_resize_vcpus (HvkHypervisor *self, guint32 vcpus, guint32 *old_vcpus,
 }
 
 static JsonNode *
-test_full_save_state (HvkHypervisor *self)
+test_full_save_private (HvkHypervisor *self,
+                        HvkVmRecord   *record)
 {
   TEST_FULL (self)->save_state_calls++;
   return empty_object_node ();
@@ -188,7 +230,7 @@ test_full_iface_init (HvkHypervisorInterface *iface)
   iface->hotplug_remove_device = test_full_hotplug_remove_device;
   iface->resize_memory = test_full_resize_memory;
   iface->resize_vcpus = test_full_resize_vcpus;
-  iface->save_state = test_full_save_state;
+  iface->save_private = test_full_save_private;
   iface->get_launch_command = test_full_get_launch_command;
 }
 
@@ -197,8 +239,45 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TestFull, test_full, G_TYPE_OBJECT,
                                                       test_full_iface_init))
 
 static void
+test_full_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, TEST_FULL (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_full_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&TEST_FULL (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_full_finalize (GObject *object)
+{
+  g_clear_object (&TEST_FULL (object)->registry);
+  G_OBJECT_CLASS (test_full_parent_class)->finalize (object);
+}
+
+static void
 test_full_class_init (TestFullClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = test_full_finalize;
+  object_class->get_property = test_full_get_property;
+  object_class->set_property = test_full_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

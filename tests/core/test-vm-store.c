@@ -966,7 +966,14 @@ test_save_load (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "paused");
   config_text = hvk_config_to_data (hvk_hypervisor_get_config (hypervisor), NULL);
   g_assert_cmpstr (json_object_get_string_member (object, "config"), ==, config_text);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "hypervisor")));
+  /* The core's envelope around the backend's private part. */
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "cold_devices")));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "launch")));
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "processes")));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "paths")));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "private")));
+  g_assert_false (json_object_has_member (object, "hypervisor"));
+  g_assert_false (json_object_has_member (json_object_get_object_member (object, "private"), "id"));
 
   loaded = hvk_vm_store_load_hypervisor (fixture->store, "vm1", registry, &error);
   g_assert_no_error (error);
@@ -1044,7 +1051,7 @@ test_load_errors (Fixture       *fixture,
   g_autoptr(HvkHypervisor) hypervisor = start_mock (registry, fixture->store, "vm1");
   g_autofree char *path = g_build_filename (fixture->store, "vm1", HVK_VM_STATE_FILE, NULL);
   g_autofree char *missing = g_strdup_printf ("no VM 'nope' in %s", fixture->store);
-  g_autofree char *version = g_strdup_printf ("%s: unsupported state version 2", path);
+  g_autofree char *version = g_strdup_printf ("%s: unsupported state version 3", path);
   g_autofree char *saved = NULL;
 
   expect_load_error (fixture->store, "nope", registry, HVK_ERROR_NOT_FOUND, missing);
@@ -1054,7 +1061,7 @@ test_load_errors (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (path, &saved, NULL, NULL));
 
-  rewrite_member (fixture->store, "vm1", "version", json_node_init_int (json_node_alloc (), 2));
+  rewrite_member (fixture->store, "vm1", "version", json_node_init_int (json_node_alloc (), 3));
   expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, version);
 
   g_assert_true (g_file_set_contents (path, saved, -1, NULL));
@@ -1062,15 +1069,46 @@ test_load_errors (Fixture       *fixture,
   expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG,
                      "member 'version' is missing or not a number");
 
-  for (const char * const *m = (const char * const[]) { "config", "backend", "hypervisor", NULL };
+  /* Every member of the envelope, missing or of another type, is refused
+   * with an error naming the file and the member. */
+  for (const char * const *m = (const char * const[]) {
+         "config", "backend", "state", "cold_devices", "processes", "paths", "private", NULL };
        *m != NULL; m++)
     {
-      g_autofree char *expected = g_strdup_printf ("member '%s' is missing", *m);
+      g_autofree char *expected = g_strdup_printf ("%s: corrupt state: member '%s' is missing", path, *m);
+      g_autofree char *wrong = g_strdup_printf ("%s: corrupt state: member '%s' is missing or not", path, *m);
 
       g_assert_true (g_file_set_contents (path, saved, -1, NULL));
       rewrite_member (fixture->store, "vm1", *m, NULL);
       expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, expected);
+      g_assert_true (g_file_set_contents (path, saved, -1, NULL));
+      rewrite_member (fixture->store, "vm1", *m, json_node_init_int (json_node_alloc (), 7));
+      expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, wrong);
     }
+  {
+    static const struct {
+      const char *member;
+      const char *value;
+      const char *expected;
+    } nested[] = {
+      { "launch", "{\"argv\": 3}", "launch: member 'argv' is missing or not an array" },
+      { "processes", "[{\"role\": \"x\", \"pid\": -1, \"start_time\": 0}]", "processes: member 'pid'" },
+      { "processes", "[{\"pid\": 1, \"start_time\": 0}]", "processes: member 'role' is missing" },
+      { "processes", "[3]", "member 'processes' is not an array of objects" },
+      { "paths", "{\"vm_dir\": 3}", "paths: member 'vm_dir' is missing or not a string" },
+      { "cold_devices", "[3]", "member 'cold_devices'" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (nested); i++)
+      {
+        g_autofree char *expected = g_strdup_printf ("%s: corrupt state: %s", path, nested[i].expected);
+
+        g_assert_true (g_file_set_contents (path, saved, -1, NULL));
+        rewrite_member (fixture->store, "vm1", nested[i].member,
+                        json_from_string (nested[i].value, NULL));
+        expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, expected);
+      }
+  }
 
   /* A backend that differs from the configuration's. */
   g_assert_true (g_file_set_contents (path, saved, -1, NULL));
@@ -1091,6 +1129,88 @@ test_load_errors (Fixture       *fixture,
   expect_load_error (fixture->store, "vm1", registry, HVK_ERROR_INVALID_CONFIG, path);
 
   g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A state file the previous release wrote (version 1, tests/core/data/
+ * state-v1, written by `hvkit start` and `hotplug` with that release)
+ * loads, saves again as version 2, and stops. */
+static void
+test_load_v1 (Fixture       *fixture,
+              gconstpointer  data)
+{
+  const char *backend = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkRegistry) registry = new_registry ();
+  g_autoptr(HvkHypervisor) loaded = NULL;
+  g_autoptr(HvkHypervisor) again = NULL;
+  g_autoptr(GPtrArray) hotplugged = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *file = g_strdup_printf ("%s.json", backend);
+  g_autofree char *fixture_path = g_test_build_filename (G_TEST_DIST, "core", "data", "state-v1", file, NULL);
+  g_autofree char *id = g_strdup_printf ("v1%s", backend);
+  g_autofree char *text = NULL;
+  g_autofree char *dir = g_path_get_dirname (fixture->store);
+  g_autofree char *srcdir = g_test_build_filename (G_TEST_DIST, "..", NULL);
+  g_autofree char *builddir = g_test_build_filename (G_TEST_BUILT, "..", NULL);
+  g_autofree char *vm_dir = NULL;
+  g_autofree char *path = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  if (hvk_registry_lookup_backend (registry, backend) == NULL)
+    {
+      g_test_skip ("backend not built");
+      return;
+    }
+  g_assert_true (g_file_get_contents (fixture_path, &text, NULL, &error));
+  g_assert_no_error (error);
+  /* The fixture's paths, made this test's. */
+  parts = g_strsplit (text, "@DIR@/state", -1);
+  g_free (text);
+  text = g_strjoinv (fixture->store, parts);
+  g_strfreev (parts);
+  parts = g_strsplit (text, "@DIR@", -1);
+  g_free (text);
+  text = g_strjoinv (dir, parts);
+  g_strfreev (parts);
+  parts = g_strsplit (text, "@BUILDDIR@", -1);
+  g_free (text);
+  text = g_strjoinv (builddir, parts);
+  g_strfreev (parts);
+  parts = g_strsplit (text, "@SRCDIR@", -1);
+  g_free (text);
+  text = g_strjoinv (srcdir, parts);
+
+  vm_dir = hvk_vm_store_ensure_dir (fixture->store, id, &error);
+  g_assert_no_error (error);
+  path = g_build_filename (vm_dir, HVK_VM_STATE_FILE, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+
+  loaded = hvk_vm_store_load_hypervisor (fixture->store, id, registry, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_hypervisor_get_backend_name (loaded), ==, backend);
+  g_assert_nonnull (hvk_hypervisor_get_config (loaded));
+  hotplugged = hvk_hypervisor_get_hotplugged_devices (loaded);
+  /* The hot-plug records came along (the ACRN fixture's as drive indexes). */
+  if (!g_str_equal (backend, "acrn"))
+    g_assert_cmpuint (hotplugged->len, >=, 1);
+
+  /* Saved again, it is version 2, and loads as such. */
+  g_assert_true (hvk_vm_store_save_hypervisor (fixture->store, id, loaded, &error));
+  g_assert_no_error (error);
+  root = hvk_vm_store_read_state (fixture->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "version"), ==, 2);
+  again = hvk_vm_store_load_hypervisor (fixture->store, id, registry, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&hotplugged, g_ptr_array_unref);
+  hotplugged = hvk_hypervisor_get_hotplugged_devices (again);
+  if (!g_str_equal (backend, "acrn"))
+    g_assert_cmpuint (hotplugged->len, >=, 1);
+
+  /* Its processes are long gone: it stops. */
+  g_assert_true (hvk_hypervisor_stop_vm (again, FALSE, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -1167,6 +1287,9 @@ main (int    argc,
   g_test_add ("/hvk/vm-store/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   g_test_add_func ("/hvk/vm-store/default-dir", test_default_dir);
+  g_test_add ("/hvk/vm-store/load-v1/mock", Fixture, "mock", fixture_set_up, test_load_v1, fixture_tear_down);
+  g_test_add ("/hvk/vm-store/load-v1/qemu", Fixture, "qemu", fixture_set_up, test_load_v1, fixture_tear_down);
+  g_test_add ("/hvk/vm-store/load-v1/acrn", Fixture, "acrn", fixture_set_up, test_load_v1, fixture_tear_down);
   g_test_add_func ("/hvk/vm-store/id-validate", test_id_validate);
   g_test_add_func ("/hvk/vm-store/build-socket-path", test_build_socket_path);
   ADD ("socket-path", test_socket_path);

@@ -12,9 +12,11 @@
 
 /* The VM state loader: the input is a VM's state.json in a temporary
  * store, taken over with hvk_vm_store_load_hypervisor() and the mock, QEMU
- * and ACRN backends linked in.  Then each backend's load_state() is fed
- * the input's "hypervisor" member (or the whole input) directly, past the
- * store's own checks.  A loaded VM saves its state again.  Nothing here
+ * and ACRN backends linked in (a version 2 envelope, or a version 1 file
+ * converted on load).  Then each backend's load_state() is fed the input's
+ * "hypervisor" member (or the whole input) directly, past the store's own
+ * checks: the core's conversion of the version 1 layout, then the
+ * backend's load_private.  A loaded VM saves its state again.  Nothing here
  * starts, signals or connects to anything. */
 
 #define FUZZ_VM_ID "fuzz"

@@ -913,7 +913,7 @@ test_state_roundtrip (Fixture       *fixture,
   again = hvk_hypervisor_save_state (other);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (again), "state"), ==, "running");
   g_assert_cmpint (json_array_get_length (json_object_get_array_member (json_node_get_object (again), "hotplugged")), ==, 0);
-  g_assert_cmpint (json_array_get_length (json_object_get_array_member (json_node_get_object (again), "devices")), ==, 1);
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (json_node_get_object (again), "cold_devices")), ==, 1);
 }
 
 static void
@@ -934,10 +934,12 @@ test_load_state_errors (Fixture       *fixture,
     { "memory_mb", "\"512\"", "mock: corrupt state: member 'memory_mb' is missing or not an unsigned number" },
     { "calls", "{}", "mock: corrupt state: member 'calls' is missing or not an array" },
     { "calls", "[1]", "mock: corrupt state: member 'calls' is missing or not an array of strings" },
-    { "devices", "3", "mock: corrupt state: member 'devices' is missing or not an array" },
+    { "cold_devices", "3", "mock: corrupt state: member 'cold_devices' is missing or not an array" },
+    { "hotplugged", "{}", "mock: corrupt state: member 'hotplugged' is missing or not an array" },
     { "saved_config", "[]", "mock: corrupt state: member 'saved_config' is missing or not an object" },
-    { "saved_config", "{}", "mock: corrupt state: member 'saved_config.data' is missing or not a string" },
-    { "id", "\"../x\"", "invalid VM id '../x': it must start with a letter or a digit" },
+    { "config", NULL, "mock: corrupt state: member 'config' is missing or not a string" },
+    { "config", "3", "mock: corrupt state: member 'config' is missing or not a string" },
+    { "id", "\"../x\"", "mock: corrupt state: invalid VM id '../x': it must start with a letter or a digit" },
   };
 
   create_and_start (fixture);

@@ -366,8 +366,14 @@ static const CorruptCase corrupt_cases[] = {
     NULL },
   { "unknown-backend", "{\"version\": 1, \"id\": \"%s\", \"backend\": \"nosuch\", \"config\": \"[hypervisor]\\nbackend=nosuch\\n\", \"hypervisor\": {}}",
     "nosuch" },
-  { "backend-state", "{\"version\": 1, \"id\": \"%s\", \"backend\": \"qemu\", \"config\": \"[hypervisor]\\nbackend=qemu\\n\", \"hypervisor\": {\"id\": \"../../etc\", \"argv\": 7}}",
-    "corrupt QEMU state" },
+  { "backend-state", "{\"version\": 1, \"id\": \"%s\", \"backend\": \"qemu\", \"config\": \"[hypervisor]\\nbackend=qemu\\n\", \"hypervisor\": {\"state\": \"running\", \"id\": \"../../etc\", \"argv\": 7}}",
+    "corrupt state: member 'hypervisor': invalid VM id '../../etc'" },
+  { "backend-state-v1-argv", "{\"version\": 1, \"id\": \"%s\", \"backend\": \"qemu\", \"config\": \"[hypervisor]\\nbackend=qemu\\n\", \"hypervisor\": {\"state\": \"running\", \"id\": \"%s\", \"argv\": 7}}",
+    "corrupt state: member 'hypervisor': member 'argv' is missing or not an array" },
+  { "envelope-processes", "{\"version\": 2, \"id\": \"%s\", \"backend\": \"qemu\", \"state\": \"running\", \"config\": \"[hypervisor]\\nbackend=qemu\\n\", \"cold_devices\": [], \"launch\": null, \"processes\": [{\"role\": \"qemu\", \"pid\": \"1\", \"start_time\": 0}], \"paths\": {}, \"private\": {}}",
+    "corrupt state: processes: member 'pid'" },
+  { "envelope-private", "{\"version\": 2, \"id\": \"%s\", \"backend\": \"qemu\", \"state\": \"running\", \"config\": \"[hypervisor]\\nbackend=qemu\\n\", \"cold_devices\": [], \"launch\": {\"argv\": [\"qemu\"]}, \"processes\": [], \"paths\": {\"vm_dir\": \"/etc\"}, \"private\": {\"hotplugged\": 7}}",
+    "corrupt QEMU state: member 'hotplugged'" },
 };
 
 static void

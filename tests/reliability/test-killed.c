@@ -281,6 +281,12 @@ main (int    argc,
   g_test_add_data_func ("/hvk/reliability/killed/state-empty", "", test_corrupt_state);
   g_test_add_data_func ("/hvk/reliability/killed/state-garbage", "{\"version\": 1, garbage",
                         test_corrupt_state);
+  /* An envelope of the current version that names another VM. */
+  g_test_add_data_func ("/hvk/reliability/killed/state-other-vm",
+                        "{\"version\": 2, \"id\": \"victim\", \"backend\": \"qemu\", \"state\": \"running\", "
+                        "\"config\": \"[hypervisor]\\nbackend=qemu\\n\", \"cold_devices\": [], \"launch\": null, "
+                        "\"processes\": [], \"paths\": {\"vm_dir\": \"/\"}, \"private\": {}}",
+                        test_corrupt_state);
 
   result = g_test_run ();
   g_free (conf);

@@ -129,7 +129,7 @@ check_own (Vm *vm)
 {
   g_autoptr(JsonNode) root = NULL;
   JsonObject *state = mock_state (vm->hypervisor, &root);
-  JsonArray *devices = json_object_get_array_member (state, "devices");
+  JsonArray *devices = json_object_get_array_member (state, "cold_devices");
   JsonArray *hotplugged = json_object_get_array_member (state, "hotplugged");
   g_autofree char *hp_id = g_strdup_printf ("hp-%s", vm->id);
   g_autofree char *param = g_strdup_printf ("stress.vm=%s", vm->id);

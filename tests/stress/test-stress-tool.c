@@ -174,7 +174,7 @@ static guint
 count_calls (JsonObject *state,
              const char *call)
 {
-  JsonObject *mock = json_object_get_object_member (state, "hypervisor");
+  JsonObject *mock = json_object_get_object_member (state, "private");
   JsonArray *calls = json_object_get_array_member (mock, "calls");
   guint n = 0;
 

@@ -12,6 +12,7 @@ G_DECLARE_FINAL_TYPE (HvktestDupHypervisor, hvktest_dup_hypervisor,
 struct _HvktestDupHypervisor
 {
   GObject parent_instance;
+  HvkRegistry *registry;
 };
 
 static void
@@ -24,9 +25,48 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (HvktestDupHypervisor, hvktest_dup_hypervisor,
                                G_IMPLEMENT_INTERFACE (HVK_TYPE_HYPERVISOR,
                                                       hvktest_dup_hypervisor_iface_init))
 
+enum { PROP_REGISTRY_0, PROP_REGISTRY };
+
+static void
+hvktest_dup_hypervisor_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, HVKTEST_DUP_HYPERVISOR (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+hvktest_dup_hypervisor_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&HVKTEST_DUP_HYPERVISOR (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+hvktest_dup_hypervisor_finalize (GObject *object)
+{
+  g_clear_object (&HVKTEST_DUP_HYPERVISOR (object)->registry);
+  G_OBJECT_CLASS (hvktest_dup_hypervisor_parent_class)->finalize (object);
+}
+
 static void
 hvktest_dup_hypervisor_class_init (HvktestDupHypervisorClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hvktest_dup_hypervisor_finalize;
+  object_class->get_property = hvktest_dup_hypervisor_get_property;
+  object_class->set_property = hvktest_dup_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

@@ -14,6 +14,7 @@ G_DECLARE_FINAL_TYPE (HvktestGoodHypervisor, hvktest_good_hypervisor,
 struct _HvktestGoodHypervisor
 {
   GObject parent_instance;
+  HvkRegistry *registry;
   HvkVmState state;
   HvkConfig *config;
 };
@@ -71,14 +72,46 @@ hvktest_good_hypervisor_iface_init (HvkHypervisorInterface *iface)
 static void
 hvktest_good_hypervisor_finalize (GObject *object)
 {
+  g_clear_object (&HVKTEST_GOOD_HYPERVISOR (object)->registry);
   g_clear_object (&HVKTEST_GOOD_HYPERVISOR (object)->config);
   G_OBJECT_CLASS (hvktest_good_hypervisor_parent_class)->finalize (object);
+}
+
+enum { PROP_REGISTRY_0, PROP_REGISTRY };
+
+static void
+hvktest_good_hypervisor_get_property (GObject    *object,
+                                      guint       prop_id,
+                                      GValue     *value,
+                                      GParamSpec *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_value_set_object (value, HVKTEST_GOOD_HYPERVISOR (object)->registry);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+hvktest_good_hypervisor_set_property (GObject      *object,
+                                      guint         prop_id,
+                                      const GValue *value,
+                                      GParamSpec   *pspec)
+{
+  if (prop_id == PROP_REGISTRY)
+    g_set_object (&HVKTEST_GOOD_HYPERVISOR (object)->registry, g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
 hvktest_good_hypervisor_class_init (HvktestGoodHypervisorClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = hvktest_good_hypervisor_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hvktest_good_hypervisor_finalize;
+  object_class->get_property = hvktest_good_hypervisor_get_property;
+  object_class->set_property = hvktest_good_hypervisor_set_property;
+  g_object_class_override_property (object_class, PROP_REGISTRY, "registry");
 }
 
 static void

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "hvk-mock-hypervisor.h"
+
+G_BEGIN_DECLS
+
+/* The mock's instance, shared by its lifecycle (hvk-mock-hypervisor.c)
+ * and its saved state (hvk-mock-state.c). */
+struct _HvkMockHypervisor
+{
+  GObject     parent_instance;
+
+  HvkRegistry *registry;  /* the construct-only "registry" */
+  char       *id;
+  HvkConfig  *config;
+  HvkVmState  state;
+  guint32     vcpus;
+  guint32     memory_mb;
+  /* Counts memory resizes, as Kata's mock counts MemSlots (MK9). */
+  guint32     mem_slots;
+  char       *kernel_cmdline;
+  GPtrArray  *devices;     /* (element-type HvkDevice): cold-plugged */
+  GPtrArray  *hotplugged;  /* (element-type HvkDevice) */
+  GPtrArray  *calls;       /* (element-type utf8) */
+};
+
+gboolean    hvk_mock_has_config_key (HvkConfig         *config,
+                                     const char        *key);
+const char *hvk_mock_store_path     (HvkMockHypervisor *self);
+
+JsonNode   *hvk_mock_save_private   (HvkHypervisor     *hypervisor,
+                                     HvkVmRecord       *record);
+gboolean    hvk_mock_load_private   (HvkHypervisor     *hypervisor,
+                                     HvkVmRecord       *record,
+                                     JsonNode          *private_state,
+                                     GError           **error);
+
+G_END_DECLS
