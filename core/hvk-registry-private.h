@@ -225,6 +225,16 @@ void            hvk_registry_ensure_loaded     (HvkRegistry     *self,
 /* hvk-registry.c: the tables, called with the lock held. */
 void            hvk_registry_table_retire_owned_by (Table     *table,
                                                     HvkPlugin *owner);
+/* Adds @entry in rank order (a plugin's rank, then registration order). */
+void            hvk_registry_table_add         (Table       *table,
+                                                gpointer     entry);
+/* The plugin's name for messages, "hvkit" for the core. */
+const char     *hvk_registry_owner_name        (HvkPlugin   *owner);
+/* A backend name a plugin may register things for ([a-z0-9_-]+). */
+gboolean        hvk_registry_check_backend_name (HvkPlugin   *plugin,
+                                                 const char  *what,
+                                                 const char  *name,
+                                                 GError     **error);
 HvkBackendInfo *hvk_registry_find_backend      (HvkRegistry *self,
                                                 const char  *name);
 AppenderEntry  *hvk_registry_find_kind_handler (Table       *table,

@@ -99,9 +99,9 @@ entry_rank (gconstpointer entry)
  * scanned before or with its own: a plugin loaded on demand takes the
  * place a full scan would have given it, so "first registered" means the
  * same whichever plugins a process loaded and in which order. */
-static void
-table_add (Table    *table,
-           gpointer  entry)
+void
+hvk_registry_table_add (Table    *table,
+                        gpointer  entry)
 {
   guint rank = entry_rank (entry);
   guint i = table->live->len;
@@ -130,8 +130,8 @@ hvk_registry_table_retire_owned_by (Table     *table,
     }
 }
 
-static const char *
-owner_name (HvkPlugin *owner)
+const char *
+hvk_registry_owner_name (HvkPlugin *owner)
 {
   return owner ? hvk_plugin_get_name (owner) : "hvkit";
 }
@@ -313,22 +313,6 @@ hvk_registry_find_appender (HvkRegistry *self,
   return hvk_registry_find_kind_handler (&self->appenders, backend, kind);
 }
 
-static ConfigKeyEntry *
-find_config_key (HvkRegistry *self,
-                 const char  *backend,
-                 const char  *key)
-{
-  for (guint i = 0; i < self->config_keys.live->len; i++)
-    {
-      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
-
-      if (g_str_equal (entry->backend, backend) &&
-          g_str_equal (entry->key.name, key))
-        return entry;
-    }
-  return NULL;
-}
-
 HvkPlugin *
 hvk_registry_find_plugin (HvkRegistry *self,
                           const char  *name)
@@ -346,17 +330,17 @@ hvk_registry_find_plugin (HvkRegistry *self,
 /* Registration.  Each validates what it can without the lock, then checks
  * for clashes and adds under it. */
 
-static gboolean
-check_backend_name (HvkPlugin   *plugin,
-                    const char  *what,
-                    const char  *name,
-                    GError     **error)
+gboolean
+hvk_registry_check_backend_name (HvkPlugin   *plugin,
+                                 const char  *what,
+                                 const char  *name,
+                                 GError     **error)
 {
   if (hvk_registry_name_is_valid (name))
     return TRUE;
   g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                "plugin '%s': %s: invalid backend name '%s' (expected [a-z0-9_-]+)",
-               owner_name (plugin), what, name ? name : "(null)");
+               hvk_registry_owner_name (plugin), what, name ? name : "(null)");
   return FALSE;
 }
 
@@ -374,7 +358,7 @@ hvk_registry_add_backend (HvkRegistry      *self,
 
   g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
 
-  if (!check_backend_name (plugin, "backend", name, error))
+  if (!hvk_registry_check_backend_name (plugin, "backend", name, error))
     return FALSE;
   if (type == G_TYPE_INVALID || !G_TYPE_IS_INSTANTIATABLE (type) ||
       G_TYPE_IS_ABSTRACT (type) || !g_type_is_a (type, G_TYPE_OBJECT) ||
@@ -382,7 +366,7 @@ hvk_registry_add_backend (HvkRegistry      *self,
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                    "plugin '%s': backend '%s': type '%s' is not an instantiatable GObject type implementing HvkHypervisor",
-                   owner_name (plugin), name,
+                   hvk_registry_owner_name (plugin), name,
                    type != G_TYPE_INVALID ? g_type_name (type) : "(invalid)");
       return FALSE;
     }
@@ -393,7 +377,7 @@ hvk_registry_add_backend (HvkRegistry      *self,
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
                    "plugin '%s': backend '%s' already registered by plugin '%s'",
-                   owner_name (plugin), name, owner_name (other->owner));
+                   hvk_registry_owner_name (plugin), name, hvk_registry_owner_name (other->owner));
       return FALSE;
     }
 
@@ -402,7 +386,7 @@ hvk_registry_add_backend (HvkRegistry      *self,
   info->name = g_strdup (name);
   info->type = type;
   info->caps = caps;
-  table_add (&self->backends, info);
+  hvk_registry_table_add (&self->backends, info);
   return TRUE;
 }
 
@@ -427,9 +411,9 @@ hvk_registry_add_device_kind (HvkRegistry    *self,
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
                    "plugin '%s': device kind '%s' already registered by %s%s%s",
-                   owner_name (plugin), name,
+                   hvk_registry_owner_name (plugin), name,
                    other->owner ? "plugin '" : "",
-                   other->owner ? owner_name (other->owner) : "the core",
+                   other->owner ? hvk_registry_owner_name (other->owner) : "the core",
                    other->owner ? "'" : "");
       return FALSE;
     }
@@ -437,7 +421,7 @@ hvk_registry_add_device_kind (HvkRegistry    *self,
   entry = g_new0 (KindEntry, 1);
   entry->owner = plugin;
   entry->kind = hvk_device_kind_ref (kind);
-  table_add (&self->kinds, entry);
+  hvk_registry_table_add (&self->kinds, entry);
   return TRUE;
 }
 
@@ -458,13 +442,13 @@ add_kind_handler (HvkRegistry  *self,
   g_autoptr(GMutexLocker) locker = NULL;
   AppenderEntry *entry;
 
-  if (!check_backend_name (plugin, what, backend, error))
+  if (!hvk_registry_check_backend_name (plugin, what, backend, error))
     return FALSE;
   if (kind == NULL || func == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                    "plugin '%s': %s for backend '%s': %s is NULL",
-                   owner_name (plugin), what, backend,
+                   hvk_registry_owner_name (plugin), what, backend,
                    kind == NULL ? "device kind" : "function");
       return FALSE;
     }
@@ -474,7 +458,7 @@ add_kind_handler (HvkRegistry  *self,
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
                    "plugin '%s': %s for backend '%s': unknown device kind '%s'",
-                   owner_name (plugin), what, backend, kind);
+                   hvk_registry_owner_name (plugin), what, backend, kind);
       return FALSE;
     }
   for (guint i = 0; i < table->live->len; i++)
@@ -486,8 +470,8 @@ add_kind_handler (HvkRegistry  *self,
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
                        "plugin '%s': %s for backend '%s', device kind '%s' at priority %d already registered by plugin '%s'",
-                       owner_name (plugin), what, backend, kind, priority,
-                       owner_name (other->owner));
+                       hvk_registry_owner_name (plugin), what, backend, kind, priority,
+                       hvk_registry_owner_name (other->owner));
           return FALSE;
         }
     }
@@ -500,7 +484,7 @@ add_kind_handler (HvkRegistry  *self,
   entry->seq = self->next_seq++;
   entry->func = func;
   entry->user_data = user_data;
-  table_add (table, entry);
+  hvk_registry_table_add (table, entry);
   return TRUE;
 }
 
@@ -570,13 +554,13 @@ hvk_registry_add_kernel_param_policy (HvkRegistry         *self,
   g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
 
   if (backend != NULL &&
-      !check_backend_name (plugin, "kernel-param policy", backend, error))
+      !hvk_registry_check_backend_name (plugin, "kernel-param policy", backend, error))
     return FALSE;
   if (!phase_is_registrable (phase))
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                    "plugin '%s': kernel-param policy for %s%s%s: phase %d is not registrable (devices and user parameters are added by the core)",
-                   owner_name (plugin),
+                   hvk_registry_owner_name (plugin),
                    backend ? "backend '" : "all backends",
                    backend ? backend : "", backend ? "'" : "", (int) phase);
       return FALSE;
@@ -585,7 +569,7 @@ hvk_registry_add_kernel_param_policy (HvkRegistry         *self,
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                    "plugin '%s': kernel-param policy for %s%s%s: function is NULL",
-                   owner_name (plugin),
+                   hvk_registry_owner_name (plugin),
                    backend ? "backend '" : "all backends",
                    backend ? backend : "", backend ? "'" : "");
       return FALSE;
@@ -601,90 +585,7 @@ hvk_registry_add_kernel_param_policy (HvkRegistry         *self,
 
   locker = g_mutex_locker_new (&self->lock);
   entry->seq = self->next_seq++;
-  table_add (&self->policies, entry);
-  return TRUE;
-}
-
-gboolean
-hvk_registry_add_config_keys (HvkRegistry         *self,
-                              HvkPlugin           *plugin,
-                              const char          *backend,
-                              const HvkConfigKey  *keys,
-                              guint                n_keys,
-                              GError             **error)
-{
-  g_autoptr(GMutexLocker) locker = NULL;
-
-  g_return_val_if_fail (HVK_IS_REGISTRY (self), FALSE);
-
-  if (!check_backend_name (plugin, "config keys", backend, error))
-    return FALSE;
-
-  /* All or nothing: check every key before adding any. */
-  for (guint i = 0; i < n_keys; i++)
-    {
-      const HvkConfigKey *key = &keys[i];
-
-      if (!hvk_registry_name_is_valid (key->name))
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "plugin '%s': config key %u of backend '%s': invalid name '%s' (expected [a-z0-9_-]+)",
-                       owner_name (plugin), i, backend,
-                       key->name ? key->name : "(null)");
-          return FALSE;
-        }
-      if ((guint) key->type > HVK_CONFIG_TYPE_PATH_LIST)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "plugin '%s': config key '%s' of backend '%s': invalid type %d",
-                       owner_name (plugin), key->name, backend, (int) key->type);
-          return FALSE;
-        }
-      for (guint j = 0; j < i; j++)
-        {
-          if (g_str_equal (keys[j].name, key->name))
-            {
-              g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                           "plugin '%s': config key '%s' of backend '%s' declared twice",
-                           owner_name (plugin), key->name, backend);
-              return FALSE;
-            }
-        }
-      if (hvk_config_keys_lookup_core (key->name) != NULL)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                       "plugin '%s': config key '%s' of backend '%s' clashes with a core key",
-                       owner_name (plugin), key->name, backend);
-          return FALSE;
-        }
-    }
-
-  locker = g_mutex_locker_new (&self->lock);
-  for (guint i = 0; i < n_keys; i++)
-    {
-      ConfigKeyEntry *other = find_config_key (self, backend, keys[i].name);
-
-      if (other != NULL)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_PLUGIN,
-                       "plugin '%s': config key '%s' of backend '%s' already registered by plugin '%s'",
-                       owner_name (plugin), keys[i].name, backend,
-                       owner_name (other->owner));
-          return FALSE;
-        }
-    }
-  for (guint i = 0; i < n_keys; i++)
-    {
-      ConfigKeyEntry *entry = g_new0 (ConfigKeyEntry, 1);
-
-      entry->owner = plugin;
-      entry->backend = g_strdup (backend);
-      entry->key.name = g_strdup (keys[i].name);
-      entry->key.type = keys[i].type;
-      entry->key.default_value = g_strdup (keys[i].default_value);
-      entry->key.description = g_strdup (keys[i].description ? keys[i].description : "");
-      table_add (&self->config_keys, entry);
-    }
+  hvk_registry_table_add (&self->policies, entry);
   return TRUE;
 }
 
@@ -881,102 +782,6 @@ hvk_registry_lookup_device_kind (HvkRegistry *self,
   locker = g_mutex_locker_new (&self->lock);
   entry = find_kind (self, name);
   return entry ? entry->kind : NULL;
-}
-
-/**
- * hvk_registry_lookup_config_key:
- * @self: a #HvkRegistry
- * @backend: a backend name
- * @key: a key name
- *
- * Finds a key a plugin declared for @backend with
- * hvk_plugin_register_config_keys().  The core's own keys are not here;
- * see hvk_config_lookup_key().
- *
- * Returns: (transfer none) (nullable): the key, owned by @self
- */
-const HvkConfigKey *
-hvk_registry_lookup_config_key (HvkRegistry *self,
-                                const char  *backend,
-                                const char  *key)
-{
-  g_autoptr(GMutexLocker) locker = NULL;
-  ConfigKeyEntry *entry;
-
-  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
-  g_return_val_if_fail (backend != NULL, NULL);
-  g_return_val_if_fail (key != NULL, NULL);
-
-  hvk_registry_ensure_loaded (self, HVK_REGISTRY_NEED_BACKEND, backend);
-  locker = g_mutex_locker_new (&self->lock);
-  entry = find_config_key (self, backend, key);
-  return entry ? &entry->key : NULL;
-}
-
-/**
- * hvk_registry_get_config_keys:
- * @self: a #HvkRegistry
- * @backend: a backend name
- *
- * The keys plugins declared for @backend with
- * hvk_plugin_register_config_keys(), in the order they were declared.
- * The core's own keys are not here; see hvk_config_get_core_keys().
- *
- * Returns: (transfer container) (element-type HvkConfigKey): the keys,
- *   owned by @self
- */
-GPtrArray *
-hvk_registry_get_config_keys (HvkRegistry *self,
-                              const char  *backend)
-{
-  g_autoptr(GMutexLocker) locker = NULL;
-  GPtrArray *keys = g_ptr_array_new ();
-
-  g_return_val_if_fail (HVK_IS_REGISTRY (self), keys);
-  g_return_val_if_fail (backend != NULL, keys);
-
-  hvk_registry_ensure_loaded (self, HVK_REGISTRY_NEED_BACKEND, backend);
-  locker = g_mutex_locker_new (&self->lock);
-  for (guint i = 0; i < self->config_keys.live->len; i++)
-    {
-      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
-
-      if (g_str_equal (entry->backend, backend))
-        g_ptr_array_add (keys, &entry->key);
-    }
-  return keys;
-}
-
-/**
- * hvk_registry_find_config_key_owner:
- * @self: a #HvkRegistry
- * @key: a key name
- *
- * Which backend declared @key, for the error that refuses another
- * backend's key (it loads every plugin: an error path).
- *
- * Returns: (transfer none) (nullable): the first backend that declared
- *   @key, or %NULL
- */
-const char *
-hvk_registry_find_config_key_owner (HvkRegistry *self,
-                                    const char  *key)
-{
-  g_autoptr(GMutexLocker) locker = NULL;
-
-  g_return_val_if_fail (HVK_IS_REGISTRY (self), NULL);
-  g_return_val_if_fail (key != NULL, NULL);
-
-  hvk_registry_ensure_loaded (self, HVK_REGISTRY_NEED_ALL, NULL);
-  locker = g_mutex_locker_new (&self->lock);
-  for (guint i = 0; i < self->config_keys.live->len; i++)
-    {
-      ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
-
-      if (g_str_equal (entry->key.name, key))
-        return entry->backend;
-    }
-  return NULL;
 }
 
 /**
