@@ -200,17 +200,42 @@ parse_int (const char *text,
   return g_ascii_string_to_signed (text, 10, min, max, value, NULL);
 }
 
-/* Undoes g_strescape(); most fields have nothing escaped. */
+/* Undoes g_strescape() in place (what it undoes is never longer); most
+ * fields have nothing escaped. */
 static void
-unescape (char **field)
+unescape (char *field)
 {
-  char *compressed;
+  g_autofree char *compressed = NULL;
 
-  if (strchr (*field, '\\') == NULL)
+  if (strchr (field, '\\') == NULL)
     return;
-  compressed = g_strcompress (*field);
-  g_free (*field);
-  *field = compressed;
+  compressed = g_strcompress (field);
+  memcpy (field, compressed, strlen (compressed) + 1);
+}
+
+/* Splits @s at each @sep, in place, into @fields (at most @max of them).
+ * Returns how many fields there are, which may be more than @max: the
+ * reader is called for every command, so nothing is copied. */
+static guint
+split_in_place (char  *s,
+                char   sep,
+                char **fields,
+                guint  max)
+{
+  guint n = 0;
+
+  for (;;)
+    {
+      char *end = strchr (s, sep);
+
+      if (n < max)
+        fields[n] = s;
+      n++;
+      if (end == NULL)
+        return n;
+      *end = '\0';
+      s = end + 1;
+    }
 }
 
 /* Reads the lines of one plugin, from its `P` line at @lines[*i] to the
@@ -221,16 +246,16 @@ read_plugin (char                 **lines,
              guint                 *i,
              HvkRegistryCandidate  *candidate)
 {
-  g_auto(GStrv) fields = NULL;
+  char *fields[8];
   gint64 size, mtime_ns;
 
   if (lines[*i] == NULL)
     return FALSE;
-  fields = g_strsplit (lines[*i], "\t", -1);
-  if (g_strv_length (fields) != 8 || !g_str_equal (fields[0], "P"))
+  if (split_in_place (lines[*i], '\t', fields, G_N_ELEMENTS (fields)) != 8
+      || !g_str_equal (fields[0], "P"))
     return FALSE;
   for (guint f = 1; f < 8; f++)
-    unescape (&fields[f]);
+    unescape (fields[f]);
   if (!g_str_equal (fields[1], candidate->path) ||
       !parse_int (fields[2], 0, G_MAXINT64, &size) || size != candidate->size ||
       !parse_int (fields[3], G_MININT64, G_MAXINT64, &mtime_ns) ||
@@ -244,15 +269,16 @@ read_plugin (char                 **lines,
 
   for ((*i)++; lines[*i] != NULL; (*i)++)
     {
-      g_auto(GStrv) record = NULL;
+      char *record[3];
       guint n;
 
       if (g_str_equal (lines[*i], "E") || g_str_has_prefix (lines[*i], "P\t"))
         return TRUE;
-      record = g_strsplit (lines[*i], "\t", -1);
-      n = g_strv_length (record);
+      n = split_in_place (lines[*i], '\t', record, G_N_ELEMENTS (record));
+      if (n > G_N_ELEMENTS (record))
+        return FALSE;
       for (guint f = 1; f < n; f++)
-        unescape (&record[f]);
+        unescape (record[f]);
       if (g_str_equal (record[0], "B") && n == 3)
         {
           gint64 caps;
@@ -286,8 +312,9 @@ hvk_registry_cache_read (const char *path,
                          GPtrArray  *candidates)
 {
   g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_auto(GStrv) header = NULL;
+  g_autoptr(GPtrArray) line_array = g_ptr_array_new ();
+  char **lines;
+  char *header[6];
   gsize length = 0;
   gint64 format, abi, n_plugins;
   guint i = 1;
@@ -297,9 +324,21 @@ hvk_registry_cache_read (const char *path,
   if (memchr (contents, '\0', length) != NULL)
     goto corrupt;
 
-  lines = g_strsplit (contents, "\n", -1);
-  header = g_strsplit (lines[0] ? lines[0] : "", "\t", -1);
-  if (g_strv_length (header) != 6 || !g_str_equal (header[0], CACHE_MAGIC))
+  /* Lines are pointers into @contents, split in place. */
+  for (char *line = contents;;)
+    {
+      char *end = strchr (line, '\n');
+
+      g_ptr_array_add (line_array, line);
+      if (end == NULL)
+        break;
+      *end = '\0';
+      line = end + 1;
+    }
+  g_ptr_array_add (line_array, NULL);
+  lines = (char **) line_array->pdata;
+  if (split_in_place (lines[0], '\t', header, G_N_ELEMENTS (header)) != 6
+      || !g_str_equal (header[0], CACHE_MAGIC))
     goto corrupt;
   if (!parse_int (header[1], 0, G_MAXINT, &format) || format != CACHE_FORMAT ||
       !g_str_equal (header[2], PACKAGE_VERSION) ||

@@ -118,7 +118,12 @@ main (int    argc,
   };
   int status;
 
-  setlocale (LC_ALL, "");
+  /* The character set (GLib converts what it prints to it) and GLib's
+   * own translated messages: hvkit formats numbers itself (g_ascii_*)
+   * and has no translations, and loading every category costs each
+   * command about as much as reading the plugin cache. */
+  setlocale (LC_CTYPE, "");
+  setlocale (LC_MESSAGES, "");
   g_set_prgname ("hvkit");
 
   context = g_option_context_new ("COMMAND [ARG…]");
