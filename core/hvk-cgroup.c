@@ -442,6 +442,48 @@ fail:
 }
 
 /**
+ * hvk_cgroup_lookup:
+ * @parent: as for hvk_cgroup_new()
+ * @name: as for hvk_cgroup_new()
+ * @flags: as for hvk_cgroup_new()
+ *
+ * Finds the directories hvk_cgroup_new() would have made for @parent and
+ * @name, among those that exist: what a VM whose hvkit was killed may
+ * have left (a relative @parent is resolved against the caller's own
+ * cgroup, as hvk_cgroup_new() does).  Creates nothing.
+ *
+ * Returns: (transfer full) (nullable): the cgroup, or %NULL if none of
+ *   its directories exists
+ */
+HvkCgroup *
+hvk_cgroup_lookup (const char     *parent,
+                   const char     *name,
+                   HvkCgroupFlags  flags)
+{
+  g_autoptr(HvkCgroup) self = cgroup_alloc ();
+  g_autoptr(GPtrArray) hierarchies = NULL;
+
+  g_return_val_if_fail (parent != NULL, NULL);
+
+  if (!valid_component (name) || !valid_relative_path (parent))
+    return NULL;
+  hierarchies = find_hierarchies (flags, NULL);
+  for (guint i = 0; hierarchies != NULL && i < hierarchies->len; i++)
+    {
+      Hierarchy *h = hierarchies->pdata[i];
+      g_autofree char *own = g_path_is_absolute (parent) ? NULL : own_cgroup (h->controller);
+      g_autofree char *dir = g_build_filename (h->mount, own ? own : "", parent, name, NULL);
+
+      if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (self->dirs, g_steal_pointer (&dir));
+    }
+  if (self->dirs->len == 0)
+    return NULL;
+  g_ptr_array_add (self->dirs, NULL);
+  return g_steal_pointer (&self);
+}
+
+/**
  * hvk_cgroup_new_from_dirs:
  * @dirs: (array zero-terminated=1): what hvk_cgroup_get_dirs() returned
  * @error: return location for an error

@@ -194,14 +194,14 @@ confine (const Confinement *c)
   return 0;
 }
 
-/* After the VMM: its cgroups go (one still holding a process — virtiofsd,
- * say — stays for the backend's stop to remove). */
+/* After the VMM (reaped: it is out of its cgroups): they go, once; one
+ * still holding a process (virtiofsd, say) stays for the backend's stop
+ * to remove, and the monitor does not wait for it. */
 static void
 remove_cgroups (const Confinement *c)
 {
   for (int i = 0; i < c->n_cgroups; i++)
-    for (int tries = 0; tries < 200 && rmdir (c->cgroups[i]) != 0 && errno == EBUSY; tries++)
-      usleep (5000);
+    (void) rmdir (c->cgroups[i]);
 }
 
 static void

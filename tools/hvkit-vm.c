@@ -181,6 +181,17 @@ hvkit_stop_unrecorded (HvkitTool    *tool,
   killed = hvk_process_kill_referencing (dir, 3000);
   for (guint i = 0; i < killed->len; i++)
     g_string_append_printf (pids, "%s%d", i > 0 ? ", " : "", g_array_index (killed, int, i));
+  /* Its cgroup, where the default configuration puts it (the record that
+   * would say otherwise is what could not be read). */
+  {
+    g_autoptr(HvkCgroup) cgroup = hvk_cgroup_lookup ("/hvkit.slice", id, HVK_CGROUP_FLAGS_NONE);
+
+    if (cgroup != NULL && !hvk_cgroup_remove (cgroup, 3000, &error))
+      {
+        hvkit_warn ("%s", error->message);
+        g_clear_error (&error);
+      }
+  }
   if (!hvk_vm_store_remove_dir (tool->state_dir, id, &error))
     return hvkit_fail (error, HVKIT_EXIT_FAILED);
   g_print ("VM '%s' stopped without its record: %s%s%s and its directory removed\n", id,

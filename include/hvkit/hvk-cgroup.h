@@ -45,6 +45,10 @@ HvkCgroup  *hvk_cgroup_new              (const char      *parent,
                                          HvkCgroupFlags   flags,
                                          GError         **error);
 HVK_AVAILABLE_IN_ALL
+HvkCgroup  *hvk_cgroup_lookup           (const char      *parent,
+                                         const char      *name,
+                                         HvkCgroupFlags   flags);
+HVK_AVAILABLE_IN_ALL
 HvkCgroup  *hvk_cgroup_new_from_dirs    (const char * const *dirs,
                                          GError         **error);
 HVK_AVAILABLE_IN_ALL

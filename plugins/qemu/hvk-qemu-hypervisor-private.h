@@ -58,6 +58,7 @@ struct _HvkQemuHypervisor
   guint64        monitor_start_time;
   int            virtiofsd_pid;
   guint64        virtiofsd_start_time;
+  GStrv          cgroup_dirs;      /* the VM's cgroup (HvkCgroup), NULL without */
 
   HvkQmpClient  *qmp;
   GPtrArray     *hotplugged;       /* (element-type HvkQemuRecord), oldest first */
@@ -91,6 +92,8 @@ gboolean     hvk_qemu_vm_qmp_run       (HvkQemuHypervisor *self, const char *com
 char        *hvk_qemu_vm_query_status  (HvkQemuHypervisor *self, GCancellable *cancellable,
                                         GError **error);
 void         hvk_qemu_vm_release       (HvkQemuHypervisor *self);
+/* Removes the VM's cgroup once its processes are gone (hvk-qemu-launch.c). */
+void         hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self, GError **error);
 
 /* hvk-qemu-launch.c */

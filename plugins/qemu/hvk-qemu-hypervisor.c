@@ -214,6 +214,7 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
   if (self->qmp != NULL)
     hvk_qmp_client_close (self->qmp);
   stop_virtiofsd (self);
+  hvk_qemu_vm_remove_cgroup (self);
   remove_vm_dir (self);
   self->pid = 0;
   self->pid_start_time = 0;
@@ -257,6 +258,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_free (self->log_file);
   g_clear_object (&self->cmdline);
   g_strfreev (self->argv);
+  g_strfreev (self->cgroup_dirs);
   g_free (self->kernel_cmdline);
   g_free (self->uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);

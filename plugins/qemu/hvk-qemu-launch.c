@@ -306,6 +306,11 @@ launch_and_wait (HvkQemuHypervisor *self,
   g_ptr_array_add (argv, g_strdup (monitor_path ()));
   g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds]));
   g_ptr_array_add (argv, g_strdup (self->paths.exit_file));
+  for (guint i = 0; self->cgroup_dirs != NULL && self->cgroup_dirs[i] != NULL; i++)
+    {
+      g_ptr_array_add (argv, g_strdup ("--cgroup"));
+      g_ptr_array_add (argv, g_strdup (self->cgroup_dirs[i]));
+    }
   g_ptr_array_add (argv, g_strdup ("--"));
   for (guint i = 0; self->argv[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (self->argv[i]));
@@ -365,6 +370,71 @@ launch_and_wait (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* The VM's cgroup (hvk-cgroup.c): QEMU and virtiofsd go in, with the
+ * limits the configuration asks for; without limits a host where hvkit
+ * may not make one (not root, no cgroup file system) runs the VM without,
+ * as before.  hvkit-monitor moves QEMU in before exec and removes the
+ * cgroup when QEMU ends; hvk_qemu_vm_release() removes it too. */
+static gboolean
+setup_cgroup (HvkQemuHypervisor  *self,
+              GError            **error)
+{
+  const HvkQemuSettings *settings = hvk_qemu_vm_settings (self);
+  gboolean limited = settings->vmm_cgroup_memory_mb > 0 || settings->vmm_cgroup_cpu_quota_us > 0;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(HvkCgroup) cgroup = NULL;
+
+  cgroup = hvk_cgroup_new (settings->vmm_cgroup_parent, self->id, HVK_CGROUP_FLAGS_NONE,
+                           &local_error);
+  if (cgroup == NULL)
+    {
+      if (limited)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "cannot start VM '%s': the cgroup its limits need: ",
+                                      self->id);
+          return FALSE;
+        }
+      g_debug ("VM '%s' runs without a cgroup of its own: %s", self->id, local_error->message);
+      return TRUE;
+    }
+  if ((settings->vmm_cgroup_memory_mb > 0
+       && !hvk_cgroup_set_memory_limit (cgroup, settings->vmm_cgroup_memory_mb * 1024 * 1024,
+                                        &local_error))
+      || (settings->vmm_cgroup_cpu_quota_us > 0
+          && !hvk_cgroup_set_cpu_limit (cgroup, settings->vmm_cgroup_cpu_quota_us,
+                                        settings->vmm_cgroup_cpu_period_us, &local_error)))
+    {
+      hvk_cgroup_remove (cgroup, 0, NULL);
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  "cannot start VM '%s': ", self->id);
+      return FALSE;
+    }
+  g_strfreev (self->cgroup_dirs);
+  self->cgroup_dirs = g_strdupv ((GStrv) hvk_cgroup_get_dirs (cgroup));
+  return TRUE;
+}
+
+void
+hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCgroup) cgroup = NULL;
+
+  if (self->cgroup_dirs != NULL)
+    cgroup = hvk_cgroup_new_from_dirs ((const char * const *) self->cgroup_dirs, &error);
+  else if (self->id != NULL && self->config != NULL)
+    /* Not recorded (a start killed before the VMM was): the cgroup the
+     * configuration names, if it exists. */
+    cgroup = hvk_cgroup_lookup (hvk_qemu_vm_settings (self)->vmm_cgroup_parent, self->id,
+                                HVK_CGROUP_FLAGS_NONE);
+  if (cgroup != NULL && !hvk_cgroup_remove (cgroup, KILL_TIMEOUT_MS, &error))
+    g_warning ("VM '%s': %s", self->id, error->message);
+  else if (cgroup == NULL && error != NULL)
+    g_warning ("VM '%s': %s", self->id, error->message);
+  g_clear_pointer (&self->cgroup_dirs, g_strfreev);
+}
+
 gboolean
 hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
                guint           timeout_ms,
@@ -401,6 +471,15 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       return FALSE;
     }
 
+  /* After the record: a stop finds a cgroup a killed start left from the
+   * record's configuration (vmm_cgroup_parent and the id). */
+  if (!setup_cgroup (self, error))
+    {
+      hvk_qemu_vm_release (self);
+      self->state = HVK_VM_STATE_STOPPED;
+      return FALSE;
+    }
+
   if (hvk_qemu_vm_is_virtio_fs (self))
     {
       g_autofree char *log = g_build_filename (self->paths.vm_dir, VIRTIOFSD_LOG_NAME, NULL);
@@ -413,6 +492,19 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
           hvk_qemu_vm_release (self);
           self->state = HVK_VM_STATE_STOPPED;
           return FALSE;
+        }
+      if (self->cgroup_dirs != NULL)
+        {
+          g_autoptr(HvkCgroup) cgroup =
+            hvk_cgroup_new_from_dirs ((const char * const *) self->cgroup_dirs, NULL);
+
+          if (cgroup == NULL || !hvk_cgroup_attach (cgroup, self->virtiofsd_pid, error))
+            {
+              g_prefix_error (error, "cannot start VM '%s': virtiofsd: ", self->id);
+              hvk_qemu_vm_release (self);
+              self->state = HVK_VM_STATE_STOPPED;
+              return FALSE;
+            }
         }
     }
 

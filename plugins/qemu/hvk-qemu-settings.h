@@ -35,6 +35,11 @@ typedef struct {
   char     *seccompsandbox;            /* HVK_QEMU_DEFAULT_SANDBOX */
   gboolean  disable_seccomp;
   char     *extra_monitor_socket;
+  /* confinement: the VM's cgroup */
+  char     *vmm_cgroup_parent;         /* "/hvkit.slice" */
+  guint64   vmm_cgroup_memory_mb;
+  guint64   vmm_cgroup_cpu_quota_us;
+  guint64   vmm_cgroup_cpu_period_us;  /* 100000 */
   gboolean  enable_iommu;
   gboolean  enable_debug;
   gboolean  use_legacy_serial;

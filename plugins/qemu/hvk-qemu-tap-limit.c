@@ -25,7 +25,8 @@
 
 #define HTB_QDISC TC_HANDLE (1, 0)
 #define HTB_CLASS TC_HANDLE (1, 1)
-#define INGRESS_QDISC TC_HANDLE (0xffff, 0)
+/* TC_HANDLE (0xffff, 0), spelt unsigned: the macro shifts an int. */
+#define INGRESS_QDISC 0xffff0000U
 
 typedef struct nl_sock nl_sock_t;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (nl_sock_t, nl_socket_free)

@@ -787,6 +787,146 @@ test_template_save (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* QEMU runs in the VM's cgroup with the memory limit the configuration
+ * gives; the guest boots inside it; the cgroup is gone after stop. */
+static void
+test_cgroup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parent = g_strdup_printf ("/hvkit-e2e-%d.slice", (int) getpid ());
+  g_autofree char *overrides = g_strdup_printf ("vmm_cgroup_parent=%s\nvmm_cgroup_memory_mb=512", parent);
+  g_autofree char *path = NULL;
+  g_autofree char *protocol = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *proc_cgroup_path = NULL;
+  g_autofree char *proc_cgroup = NULL;
+  g_autofree char *leaf = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autoptr(HvkCgroup) probe = NULL;
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+  E2eConsole *vm_console;
+  gboolean limit_seen = FALSE;
+  int pid;
+
+  if (e2e_env_skip (&env))
+    return;
+  probe = geteuid () == 0 ? hvk_cgroup_new (parent, "probe", HVK_CGROUP_FLAGS_NONE, NULL) : NULL;
+  if (probe == NULL)
+    {
+      g_test_skip ("cgroups need root and a writable cgroup file system");
+      return;
+    }
+  hvk_cgroup_remove (probe, 1000, NULL);
+
+  path = e2e_write_config (&env, "cgroup", overrides, NULL);
+  config = hvk_config_new_from_file (path, registry, &error);
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, "e2e-cgroup", config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error));
+  g_assert_no_error (error);
+  e2e_track_hypervisor (hypervisor);
+  pids = hvk_hypervisor_get_pids (hypervisor);
+  pid = g_array_index (pids, int, 0);
+
+  /* Every hierarchy's line names the VM's cgroup. */
+  leaf = g_strdup_printf ("%s/e2e-cgroup\n", parent);
+  proc_cgroup_path = g_strdup_printf ("/proc/%d/cgroup", pid);
+  g_assert_true (g_file_get_contents (proc_cgroup_path, &proc_cgroup, NULL, NULL));
+  g_assert_nonnull (strstr (proc_cgroup, leaf));
+  {
+    g_auto(GStrv) lines = g_strsplit (proc_cgroup, "\n", -1);
+
+    for (guint i = 0; lines[i] != NULL; i++)
+      {
+        g_auto(GStrv) fields = g_strsplit (lines[i], ":", 3);
+        g_autofree char *mount = NULL;
+
+        if (g_strv_length (fields) != 3 || !g_str_has_suffix (fields[2], "/e2e-cgroup"))
+          continue;
+        mount = *fields[1] == '\0' ? g_strdup ("/sys/fs/cgroup/unified")
+                : g_strdup_printf ("/sys/fs/cgroup/%s", fields[1]);
+        if (!g_file_test (mount, G_FILE_TEST_IS_DIR))
+          mount = g_strdup ("/sys/fs/cgroup");
+        g_ptr_array_add (dirs, g_build_filename (mount, fields[2], NULL));
+      }
+  }
+  g_assert_cmpuint (dirs->len, >, 0);
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      const char *names[] = { "memory.limit_in_bytes", "memory.max" };
+
+      for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+        {
+          g_autofree char *file = g_build_filename (dirs->pdata[i], names[n], NULL);
+          g_autofree char *value = NULL;
+
+          if (g_file_get_contents (file, &value, NULL, NULL))
+            {
+              g_assert_cmpstr (g_strstrip (value), ==, "536870912");
+              limit_seen = TRUE;
+            }
+        }
+    }
+  g_assert_true (limit_seen);
+
+  /* The guest boots inside it. */
+  g_assert_true (hvk_hypervisor_get_vm_console (hypervisor, &protocol, &url, &error));
+  vm_console = e2e_console_open (url, 5000);
+  g_assert_nonnull (vm_console);
+  if (!e2e_console_wait (vm_console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+    g_error ("no %s in the cgroup; console said:\n%s", E2E_READY_MARKER,
+             e2e_console_text (vm_console));
+  e2e_console_free (vm_console);
+
+  g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (e2e_wait_pid_dead (pid, 2000));
+  for (guint i = 0; i < dirs->len; i++)
+    g_assert_false (g_file_test (dirs->pdata[i], G_FILE_TEST_EXISTS));
+
+  /* A limit the kernel would refuse: the start fails before anything
+   * runs, naming it, and leaves no cgroup. */
+  {
+    g_autofree char *bad_overrides =
+      g_strdup_printf ("vmm_cgroup_parent=%s\nvmm_cgroup_cpu_quota_us=50000\n"
+                       "vmm_cgroup_cpu_period_us=10", parent);
+    g_autofree char *bad_path = e2e_write_config (&env, "cgroup-bad", bad_overrides, NULL);
+    g_autoptr(HvkConfig) bad_config = hvk_config_new_from_file (bad_path, registry, &error);
+    g_autoptr(HvkHypervisor) bad = NULL;
+
+    g_assert_no_error (error);
+    hvk_config_set_vm_store_path (bad_config, env.store);
+    bad = hvk_registry_create_hypervisor (registry, bad_config, &error);
+    g_assert_no_error (error);
+    g_assert_true (hvk_hypervisor_create_vm (bad, "e2e-cgroup-bad", bad_config, &error));
+    g_assert_no_error (error);
+    g_assert_false (hvk_hypervisor_start_vm (bad, 30000, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+    g_assert_nonnull (strstr (error->message, "e2e-cgroup-bad"));
+    g_assert_nonnull (strstr (error->message, "CPU limit"));
+    g_clear_error (&error);
+    for (guint i = 0; i < dirs->len; i++)
+      {
+        g_autofree char *up = g_path_get_dirname (dirs->pdata[i]);
+        g_autofree char *left = g_build_filename (up, "e2e-cgroup-bad", NULL);
+
+        g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+      }
+    hvk_hypervisor_cleanup (bad, NULL);
+  }
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      g_autofree char *up = g_path_get_dirname (dirs->pdata[i]);
+      g_rmdir (up);
+    }
+}
+
 /* Descriptors the command line takes reach QEMU: a tap device opened
  * here is given as net fds=N; QEMU runs only if its fd=3 is that tap. */
 static void
@@ -992,6 +1132,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/api/virtio-fs", test_virtio_fs);
   g_test_add_func ("/hvk/e2e/api/template-save", test_template_save);
   g_test_add_func ("/hvk/e2e/api/tap-fd-passing", test_tap_fd_passing);
+  g_test_add_func ("/hvk/e2e/api/cgroup", test_cgroup);
   g_test_add_func ("/hvk/e2e/api/hotplug-block-same-as-cold", test_hotplug_block_same_as_cold);
 
   ret = g_test_run ();

@@ -249,6 +249,14 @@ rel_assert_nothing_left (RelEnv     *env,
     g_usleep (10000);
   g_assert_cmpuint (rel_count_processes (env->tmpdir), ==, 0);
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  /* No cgroup of the VM either (where the default configuration puts
+   * it). */
+  {
+    g_autoptr(HvkCgroup) cgroup = hvk_cgroup_lookup ("/hvkit.slice", id, HVK_CGROUP_FLAGS_NONE);
+
+    if (cgroup != NULL)
+      g_error ("VM '%s' left its cgroup %s", id, hvk_cgroup_get_dirs (cgroup)[0]);
+  }
   store = g_dir_open (env->store, 0, NULL);
   while (store != NULL && (name = g_dir_read_name (store)) != NULL)
     {
