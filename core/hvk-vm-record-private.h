@@ -31,7 +31,8 @@ HvkVmRecord *hvk_vm_record_from_envelope (JsonObject   *object,
  * one place that knows it.  hvk_hypervisor_save_state() still answers in
  * it (`hvkit status` lists its scalars). */
 JsonNode    *hvk_vm_record_to_v1   (HvkVmRecord  *record,
-                                    JsonNode     *private_state);
+                                    JsonNode     *private_state,
+                                    gboolean      with_config);
 /* @config: the configuration already built, or %NULL to build it from
  * the object's "config" (or "saved_config"."data") with @source. */
 HvkVmRecord *hvk_vm_record_from_v1 (JsonObject   *object,

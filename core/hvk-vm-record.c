@@ -731,10 +731,11 @@ add_v1_process (JsonBuilder *builder,
 
 JsonNode *
 hvk_vm_record_to_v1 (HvkVmRecord *record,
-                     JsonNode    *private_state)
+                     JsonNode    *private_state,
+                     gboolean     with_config)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *text = config_text (record);
+  g_autofree char *text = with_config ? config_text (record) : NULL;
 
   json_builder_begin_object (builder);
   add_string (builder, "id", record->id ? record->id : "");

@@ -579,20 +579,9 @@ hvk_hypervisor_load_record (HvkHypervisor  *self,
   return TRUE;
 }
 
-/**
- * hvk_hypervisor_save_state:
- * @self: a #HvkHypervisor
- *
- * The VM's saved state as one object, in the layout of state version 1
- * (the core's record, then the backend's private members): what
- * `hvkit status` lists, and what hvk_hypervisor_load_state() takes.
- *
- * Returns: (transfer full): a JSON object from which load_state() in
- *   another process can take over the VM; an empty object when the
- *   backend saves nothing (no save_private)
- */
-JsonNode *
-hvk_hypervisor_save_state (HvkHypervisor *self)
+static JsonNode *
+save_state_view (HvkHypervisor *self,
+                 gboolean       with_config)
 {
   g_autoptr(HvkVmRecord) record = NULL;
   g_autoptr(JsonNode) private_state = NULL;
@@ -609,7 +598,41 @@ hvk_hypervisor_save_state (HvkHypervisor *self)
 
       return json_node_init_object (json_node_alloc (), empty);
     }
-  return hvk_vm_record_to_v1 (record, private_state);
+  return hvk_vm_record_to_v1 (record, private_state, with_config);
+}
+
+/**
+ * hvk_hypervisor_save_state:
+ * @self: a #HvkHypervisor
+ *
+ * Saves what another process needs to take over the VM, in the previous
+ * release's single-object layout (the state file itself is written by
+ * hvk_vm_store_save_hypervisor(), in the core's envelope).
+ *
+ * Returns: (transfer full): a JSON object from which
+ *   hvk_hypervisor_load_state() in another process can take over the VM
+ */
+JsonNode *
+hvk_hypervisor_save_state (HvkHypervisor *self)
+{
+  return save_state_view (self, TRUE);
+}
+
+/**
+ * hvk_hypervisor_save_state_summary:
+ * @self: a #HvkHypervisor
+ *
+ * What hvk_hypervisor_save_state() returns without the configuration's
+ * text: the VM's state, processes, paths and the backend's own values,
+ * what `hvkit status` lists.  Cheaper: the configuration is not written
+ * out again.
+ *
+ * Returns: (transfer full): a JSON object
+ */
+JsonNode *
+hvk_hypervisor_save_state_summary (HvkHypervisor *self)
+{
+  return save_state_view (self, FALSE);
 }
 
 /**

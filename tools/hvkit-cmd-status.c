@@ -7,62 +7,86 @@
 
 /* status and list: read the state dir, change nothing. */
 
+/* A scalar as JSON writes it (integers and booleans without a JSON
+ * generator: status prints a dozen of them per call). */
+static void
+append_value (GString  *out,
+              JsonNode *value)
+{
+  if (JSON_NODE_HOLDS_VALUE (value))
+    switch (json_node_get_value_type (value))
+      {
+      case G_TYPE_STRING:
+        g_string_append (out, json_node_get_string (value));
+        return;
+      case G_TYPE_INT64:
+        g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (value));
+        return;
+      case G_TYPE_BOOLEAN:
+        g_string_append (out, json_node_get_boolean (value) ? "true" : "false");
+        return;
+      default:
+        break;
+      }
+  {
+    g_autofree char *text = json_to_string (value, FALSE);
+    g_string_append (out, text);
+  }
+}
+
 /* One line per device: `  ID: KIND,key=value,…` (its device string). */
 static void
-print_devices_plain (JsonArray *devices)
+append_devices_plain (GString   *out,
+                      JsonArray *devices)
 {
   guint n = json_array_get_length (devices);
 
-  g_print ("hotplugged:%s\n", n == 0 ? " -" : "");
+  g_string_append_printf (out, "hotplugged:%s\n", n == 0 ? " -" : "");
   for (guint i = 0; i < n; i++)
     {
       JsonObject *device = json_array_get_object_element (devices, i);
       JsonObject *props = device && json_object_has_member (device, "props")
                           ? json_object_get_object_member (device, "props") : NULL;
-      g_autoptr(GString) line = g_string_new (NULL);
       g_autoptr(GList) members = props ? json_object_get_members (props) : NULL;
 
       if (device == NULL)
         continue;
-      g_string_append_printf (line, "  %s: %s",
+      g_string_append_printf (out, "  %s: %s",
                               json_object_get_string_member_with_default (device, "id", "?"),
                               json_object_get_string_member_with_default (device, "kind", "?"));
       for (GList *l = members; l != NULL; l = l->next)
         {
-          JsonNode *value = json_object_get_member (props, l->data);
-          g_autofree char *text = NULL;
-
-          text = JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING
-                 ? g_strdup (json_node_get_string (value)) : json_to_string (value, FALSE);
-          g_string_append_printf (line, ",%s=%s", (const char *) l->data, text);
+          g_string_append_printf (out, ",%s=", (const char *) l->data);
+          append_value (out, json_object_get_member (props, l->data));
         }
-      g_print ("%s\n", line->str);
+      g_string_append_c (out, '\n');
     }
 }
 
+/* `key: value` lines, printed at once. */
 static void
 print_status_plain (JsonNode *status)
 {
   JsonObject *object = json_node_get_object (status);
   g_autoptr(GList) members = json_object_get_members (object);
+  g_autoptr(GString) out = g_string_new (NULL);
 
   for (GList *l = members; l != NULL; l = l->next)
     {
       JsonNode *value = json_object_get_member (object, l->data);
 
       if (JSON_NODE_HOLDS_NULL (value))
-        g_print ("%s: -\n", (const char *) l->data);
+        g_string_append_printf (out, "%s: -\n", (const char *) l->data);
       else if (g_str_equal (l->data, "hotplugged") && JSON_NODE_HOLDS_ARRAY (value))
-        print_devices_plain (json_node_get_array (value));
-      else if (JSON_NODE_HOLDS_VALUE (value)
-               && json_node_get_value_type (value) == G_TYPE_STRING)
-        g_print ("%s: %s\n", (const char *) l->data, json_node_get_string (value));
+        append_devices_plain (out, json_node_get_array (value));
       else
         {
-          g_autofree char *text = json_to_string (value, FALSE);
-          g_print ("%s: %s\n", (const char *) l->data, text);
+          g_string_append_printf (out, "%s: ", (const char *) l->data);
+          append_value (out, value);
+          g_string_append_c (out, '\n');
         }
     }
+  g_print ("%s", out->str);
 }
 
 int

@@ -425,7 +425,7 @@ hvkit_vm_status (HvkitTool     *tool,
        *m != NULL; m++)
     g_hash_table_add (present, (gpointer) *m);
 
-  saved = hvk_hypervisor_save_state (hypervisor);
+  saved = hvk_hypervisor_save_state_summary (hypervisor);
   if (saved != NULL && JSON_NODE_HOLDS_OBJECT (saved))
     {
       JsonObject *object = json_node_get_object (saved);

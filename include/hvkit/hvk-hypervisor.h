@@ -409,6 +409,8 @@ gboolean   hvk_hypervisor_check             (HvkHypervisor  *self,
 HVK_AVAILABLE_IN_ALL
 JsonNode  *hvk_hypervisor_save_state        (HvkHypervisor  *self);
 HVK_AVAILABLE_IN_ALL
+JsonNode  *hvk_hypervisor_save_state_summary (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_load_state        (HvkHypervisor  *self,
                                              JsonNode       *state,
                                              GError        **error);
