@@ -19,14 +19,14 @@ static const HvkConfigKey core_keys[] = {
   /* Binaries */
   { "path", HVK_CONFIG_TYPE_PATH, NULL, "Hypervisor (VMM) binary; each backend has its own default" },
   { "ctlpath", HVK_CONFIG_TYPE_PATH, NULL, "Hypervisor control tool (acrnctl for ACRN)" },
-  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL, "Jailer binary the VMM is started under" },
+  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL, "Jailer binary the VMM is started under (no backend uses one: qemu refuses it)" },
 
   /* Guest assets */
   { "kernel", HVK_CONFIG_TYPE_PATH, NULL, "Guest kernel (required)" },
   { "image", HVK_CONFIG_TYPE_PATH, NULL, "Guest root filesystem image (exclusive with initrd)" },
   { "initrd", HVK_CONFIG_TYPE_PATH, NULL, "Guest initrd (exclusive with image)" },
   { "firmware", HVK_CONFIG_TYPE_PATH, NULL, "BIOS or UEFI firmware" },
-  { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL, "UEFI variable store volume" },
+  { "firmware_volume", HVK_CONFIG_TYPE_PATH, NULL, "UEFI variable store volume (not attached yet: qemu refuses it)" },
 
   /* Machine */
   { "kernel_params", HVK_CONFIG_TYPE_STRING, NULL, "Extra guest kernel parameters, appended last so they win" },
@@ -39,13 +39,13 @@ static const HvkConfigKey core_keys[] = {
   { "default_maxmemory", HVK_CONFIG_TYPE_UINT, "0", "Maximum memory in MiB: 0 or more than the host means all host memory" },
   { "memory_slots", HVK_CONFIG_TYPE_UINT, "10", "Memory hotplug slots" },
   { "memory_offset", HVK_CONFIG_TYPE_UINT, "0", "MiB added to the maximum memory (NVDIMM space)" },
-  { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false", "Resize memory with virtio-mem" },
+  { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false", "Resize memory with virtio-mem (not implemented yet: qemu refuses true)" },
   { "default_bridges", HVK_CONFIG_TYPE_UINT, "1", "PCI bridges (0 means 1, at most 5)" },
 
   /* Block devices */
   { "block_device_driver", HVK_CONFIG_TYPE_STRING, "virtio-scsi", "Block driver: virtio-scsi, virtio-blk, nvdimm, virtio-mmio or virtio-blk-ccw" },
   { "block_device_aio", HVK_CONFIG_TYPE_STRING, "threads", "Block I/O mechanism: threads, native or io_uring" },
-  { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use block devices for container rootfs" },
+  { "disable_block_device_use", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use block devices for container rootfs (hvkit attaches none: qemu refuses true)" },
 
   /* Shared file systems */
   { "shared_fs", HVK_CONFIG_TYPE_STRING, "none", "Shared file system: virtio-fs, virtio-9p, virtio-fs-nydus or none" },
@@ -56,7 +56,7 @@ static const HvkConfigKey core_keys[] = {
   { "virtio_fs_queue_size", HVK_CONFIG_TYPE_UINT, "1024", "virtio-fs queue size" },
   { "virtio_fs_extra_args", HVK_CONFIG_TYPE_STRV, NULL, "Extra virtiofsd arguments" },
   { "virtio_fs_cache", HVK_CONFIG_TYPE_STRING, "auto", "virtio-fs cache mode: never, auto, always or metadata" },
-  { "msize_9p", HVK_CONFIG_TYPE_UINT, "8192", "9p msize in bytes" },
+  { "msize_9p", HVK_CONFIG_TYPE_UINT, "8192", "9p msize in bytes (the guest mounts 9p itself: qemu refuses it when set)" },
 
   /* Entropy */
   { "entropy_source", HVK_CONFIG_TYPE_PATH, "/dev/urandom", "Host entropy source of the guest RNG" },
