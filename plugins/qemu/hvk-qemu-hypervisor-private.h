@@ -58,7 +58,7 @@ struct _HvkQemuHypervisor
   guint64        monitor_start_time;
   int            virtiofsd_pid;
   guint64        virtiofsd_start_time;
-  GStrv          cgroup_dirs;      /* the VM's cgroup (HvkCgroup), NULL without */
+  HvkCgroup     *cgroup;           /* the VM's cgroup, NULL without */
 
   HvkQmpClient  *qmp;
   GPtrArray     *hotplugged;       /* (element-type HvkQemuRecord), oldest first */

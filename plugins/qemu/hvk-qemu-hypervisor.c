@@ -258,7 +258,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_free (self->log_file);
   g_clear_object (&self->cmdline);
   g_strfreev (self->argv);
-  g_strfreev (self->cgroup_dirs);
+  g_clear_pointer (&self->cgroup, hvk_cgroup_unref);
   g_free (self->kernel_cmdline);
   g_free (self->uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);

@@ -306,11 +306,12 @@ launch_and_wait (HvkQemuHypervisor *self,
   g_ptr_array_add (argv, g_strdup (monitor_path ()));
   g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds]));
   g_ptr_array_add (argv, g_strdup (self->paths.exit_file));
-  for (guint i = 0; self->cgroup_dirs != NULL && self->cgroup_dirs[i] != NULL; i++)
-    {
-      g_ptr_array_add (argv, g_strdup ("--cgroup"));
-      g_ptr_array_add (argv, g_strdup (self->cgroup_dirs[i]));
-    }
+  if (self->cgroup != NULL)
+    for (const char * const *dir = hvk_cgroup_get_dirs (self->cgroup); *dir != NULL; dir++)
+      {
+        g_ptr_array_add (argv, g_strdup ("--cgroup"));
+        g_ptr_array_add (argv, g_strdup (*dir));
+      }
   g_ptr_array_add (argv, g_strdup ("--"));
   for (guint i = 0; self->argv[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (self->argv[i]));
@@ -410,8 +411,8 @@ setup_cgroup (HvkQemuHypervisor  *self,
                                   "cannot start VM '%s': ", self->id);
       return FALSE;
     }
-  g_strfreev (self->cgroup_dirs);
-  self->cgroup_dirs = g_strdupv ((GStrv) hvk_cgroup_get_dirs (cgroup));
+  g_clear_pointer (&self->cgroup, hvk_cgroup_unref);
+  self->cgroup = g_steal_pointer (&cgroup);
   return TRUE;
 }
 
@@ -421,8 +422,8 @@ hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self)
   g_autoptr(GError) error = NULL;
   g_autoptr(HvkCgroup) cgroup = NULL;
 
-  if (self->cgroup_dirs != NULL)
-    cgroup = hvk_cgroup_new_from_dirs ((const char * const *) self->cgroup_dirs, &error);
+  if (self->cgroup != NULL)
+    cgroup = g_steal_pointer (&self->cgroup);
   else if (self->id != NULL && self->config != NULL)
     /* Not recorded (a start killed before the VMM was): the cgroup the
      * configuration names, if it exists. */
@@ -430,9 +431,6 @@ hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self)
                                 HVK_CGROUP_FLAGS_NONE);
   if (cgroup != NULL && !hvk_cgroup_remove (cgroup, KILL_TIMEOUT_MS, &error))
     g_warning ("VM '%s': %s", self->id, error->message);
-  else if (cgroup == NULL && error != NULL)
-    g_warning ("VM '%s': %s", self->id, error->message);
-  g_clear_pointer (&self->cgroup_dirs, g_strfreev);
 }
 
 gboolean
@@ -493,18 +491,12 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
           self->state = HVK_VM_STATE_STOPPED;
           return FALSE;
         }
-      if (self->cgroup_dirs != NULL)
+      if (self->cgroup != NULL && !hvk_cgroup_attach (self->cgroup, self->virtiofsd_pid, error))
         {
-          g_autoptr(HvkCgroup) cgroup =
-            hvk_cgroup_new_from_dirs ((const char * const *) self->cgroup_dirs, NULL);
-
-          if (cgroup == NULL || !hvk_cgroup_attach (cgroup, self->virtiofsd_pid, error))
-            {
-              g_prefix_error (error, "cannot start VM '%s': virtiofsd: ", self->id);
-              hvk_qemu_vm_release (self);
-              self->state = HVK_VM_STATE_STOPPED;
-              return FALSE;
-            }
+          g_prefix_error (error, "cannot start VM '%s': virtiofsd: ", self->id);
+          hvk_qemu_vm_release (self);
+          self->state = HVK_VM_STATE_STOPPED;
+          return FALSE;
         }
     }
 

@@ -61,10 +61,15 @@ hvk_qemu_vm_save_private (HvkHypervisor *hypervisor,
   hvk_vm_record_add_path (record, "virtiofsd_socket", self->paths.virtiofsd_socket);
   hvk_vm_record_add_path (record, "log_file", self->log_file);
   hvk_vm_record_add_path (record, "exit_file", self->paths.exit_file);
-  for (guint i = 0; self->cgroup_dirs != NULL && self->cgroup_dirs[i] != NULL; i++)
+  if (self->cgroup != NULL)
     {
-      g_autofree char *name = g_strdup_printf ("cgroup%u", i);
-      hvk_vm_record_add_path (record, name, self->cgroup_dirs[i]);
+      const char * const *dirs = hvk_cgroup_get_dirs (self->cgroup);
+
+      for (guint i = 0; dirs[i] != NULL; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("cgroup%u", i);
+          hvk_vm_record_add_path (record, name, dirs[i]);
+        }
     }
   hvk_vm_record_set_launch (record, (const char * const *) self->argv,
                             self->kernel_cmdline, self->uuid);
@@ -132,14 +137,15 @@ dup_path (HvkVmRecord *record,
 
 /* The cgroup directories (paths cgroup0, cgroup1 …), checked to be
  * cgroups: a state file names nothing else for hvkit to remove. */
-static GStrv
-cgroup_dirs_from_record (HvkVmRecord *record)
+static HvkCgroup *
+cgroup_from_record (HvkVmRecord *record)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) dirs = NULL;
-  guint n = 0;
+  g_autoptr(GError) error = NULL;
+  HvkCgroup *cgroup;
 
-  for (;; n++)
+  for (guint n = 0;; n++)
     {
       g_autofree char *name = g_strdup_printf ("cgroup%u", n);
       const char *dir = hvk_vm_record_get_path (record, name);
@@ -149,20 +155,13 @@ cgroup_dirs_from_record (HvkVmRecord *record)
       g_strv_builder_add (builder, dir);
     }
   dirs = g_strv_builder_end (builder);
-  if (n == 0)
+  if (dirs[0] == NULL)
     return NULL;
-  {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(HvkCgroup) cgroup = hvk_cgroup_new_from_dirs ((const char * const *) dirs, &error);
-
-    if (cgroup == NULL)
-      {
-        g_warning ("VM '%s': ignoring its recorded cgroup: %s",
-                   hvk_vm_record_get_id (record), error->message);
-        return NULL;
-      }
-  }
-  return g_steal_pointer (&dirs);
+  cgroup = hvk_cgroup_new_from_dirs ((const char * const *) dirs, &error);
+  if (cgroup == NULL)
+    g_warning ("VM '%s': ignoring its recorded cgroup: %s",
+               hvk_vm_record_get_id (record), error->message);
+  return cgroup;
 }
 
 gboolean
@@ -242,8 +241,8 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
   self->paths.exit_file = dup_path (record, "exit_file");
   g_free (self->log_file);
   self->log_file = dup_path (record, "log_file");
-  g_strfreev (self->cgroup_dirs);
-  self->cgroup_dirs = cgroup_dirs_from_record (record);
+  g_clear_pointer (&self->cgroup, hvk_cgroup_unref);
+  self->cgroup = cgroup_from_record (record);
   g_free (self->kernel_cmdline);
   self->kernel_cmdline = g_strdup (hvk_vm_record_get_kernel_cmdline (record));
   g_free (self->uuid);
