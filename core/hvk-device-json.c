@@ -154,17 +154,6 @@ variant_from_json (const HvkDevicePropSpec *spec,
     }
 }
 
-static const char *
-json_member_string (JsonObject *object,
-                    const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !json_is_value_of (node, G_TYPE_STRING))
-    return NULL;
-  return json_node_get_string (node);
-}
-
 /**
  * hvk_device_new_from_json:
  * @registry: (nullable): where to look device kinds up; %NULL for the
@@ -212,15 +201,14 @@ hvk_device_new_from_json (HvkRegistry  *registry,
         return NULL;
       }
 
-  kind_name = json_member_string (object, "kind");
-  if (kind_name == NULL)
+  /* The readers' own messages name no device: say it here. */
+  if (!hvk_json_get_string (object, "kind", TRUE, &kind_name, NULL))
     {
       g_set_error_literal (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                            "device JSON: missing or non-string 'kind'");
       return NULL;
     }
-  id = json_member_string (object, "id");
-  if (id == NULL)
+  if (!hvk_json_get_string (object, "id", TRUE, &id, NULL))
     {
       g_set_error_literal (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
                            "device JSON: missing or non-string 'id'");
