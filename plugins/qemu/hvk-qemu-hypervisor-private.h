@@ -97,6 +97,9 @@ void         hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self, GError **error);
 
 /* hvk-qemu-launch.c */
+/* How QEMU ended ("exited with status 0"), from the monitor's exit file,
+ * waiting up to a second for a live monitor to write it; NULL if unknown. */
+char    *hvk_qemu_vm_describe_end (HvkQemuHypervisor *self);
 gboolean hvk_qemu_vm_start (HvkHypervisor *hypervisor, guint timeout_ms,
                             GCancellable *cancellable, GError **error);
 

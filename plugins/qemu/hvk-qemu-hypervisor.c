@@ -828,7 +828,7 @@ qemu_check (HvkHypervisor  *hypervisor,
     return FALSE;
   if (!hvk_qemu_vm_alive (self))
     {
-      g_autofree char *how = hvk_process_describe_exit (self->paths.exit_file);
+      g_autofree char *how = hvk_qemu_vm_describe_end (self);
 
       g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
                    "VM '%s': QEMU (pid %d) is not running%s%s", self->id, self->pid,

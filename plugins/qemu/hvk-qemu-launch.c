@@ -87,8 +87,8 @@ monitor_path (void)
 
 /* What QEMU's end says, from the monitor's exit file; the monitor writes
  * it right after QEMU ends, so give it a moment. */
-static char *
-qemu_end (HvkQemuHypervisor *self)
+char *
+hvk_qemu_vm_describe_end (HvkQemuHypervisor *self)
 {
   if (self->monitor_pid > 0)
     hvk_process_wait_dead (self->monitor_pid, self->monitor_start_time,
@@ -100,7 +100,7 @@ static gboolean
 qemu_died (HvkQemuHypervisor *self,
            GError           **error)
 {
-  g_autofree char *how = qemu_end (self);
+  g_autofree char *how = hvk_qemu_vm_describe_end (self);
 
   return start_failed (self, error, HVK_ERROR_FAILED, "%s %s", self->argv[0],
                        how ? how : "ended");

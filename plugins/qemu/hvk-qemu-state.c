@@ -80,7 +80,7 @@ hvk_qemu_vm_save_private (HvkHypervisor *hypervisor,
   /* A VM whose QEMU ended says how (hvkit-monitor's exit file). */
   if (hvk_hypervisor_get_state (hypervisor) == HVK_VM_STATE_STOPPED && self->pid > 0)
     {
-      g_autofree char *how = hvk_process_describe_exit (self->paths.exit_file);
+      g_autofree char *how = hvk_qemu_vm_describe_end (self);
       g_autofree char *text = g_strdup_printf ("QEMU (pid %d) %s", self->pid,
                                                how ? how : "is gone (how it ended is unknown)");
       json_builder_set_member_name (builder, "exit");
