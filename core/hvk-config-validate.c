@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "hvk-config-private.h"
+#include "hvk-lookup-private.h"
 #include "hvk-device-private.h"
 
 /* hvk_config_validate(): Kata's checks and defaults (katautils, govmm),
@@ -178,6 +179,87 @@ host_memory_mib (void)
   return (guint64) pages * (guint64) page_size / (1024 * 1024);
 }
 
+/* Whether @key, set in @self, asks for something: a value other than
+ * its default (false for a boolean that defaults to false asks nothing). */
+static gboolean
+key_asks (HvkConfig          *self,
+          const HvkConfigKey *key)
+{
+  const char *dflt = key->default_value;
+
+  if (!hvk_config_has_key (self, key->name))
+    return FALSE;
+  switch (key->type)
+    {
+    case HVK_CONFIG_TYPE_BOOLEAN:
+      return hvk_config_get_boolean (self, key->name) != (g_strcmp0 (dflt, "true") == 0);
+    case HVK_CONFIG_TYPE_UINT:
+      return hvk_config_get_uint (self, key->name) != (dflt ? g_ascii_strtoull (dflt, NULL, 10) : 0);
+    case HVK_CONFIG_TYPE_DOUBLE:
+      return hvk_config_get_double (self, key->name) != (dflt ? g_ascii_strtod (dflt, NULL) : 0);
+    case HVK_CONFIG_TYPE_STRV:
+    case HVK_CONFIG_TYPE_PATH_LIST:
+      {
+        const char * const *v = hvk_config_get_strv (self, key->name);
+
+        return v != NULL && v[0] != NULL;
+      }
+    default:
+      {
+        const char *v = hvk_config_get_string (self, key->name);
+
+        return v != NULL && *v != '\0' && g_strcmp0 (v, dflt) != 0;
+      }
+    }
+}
+
+/* The keys the backend refuses (hvk_plugin_register_refused_keys()): one
+ * set to anything but its default is NOT_SUPPORTED, never ignored. */
+static gboolean
+check_refused_keys (HvkConfig  *self,
+                    GError    **error)
+{
+  g_autoptr(GPtrArray) refused = NULL;
+
+  if (self->registry == NULL || self->backend == NULL)
+    return TRUE;
+  refused = hvk_lookup_refused_keys (HVK_LOOKUP (self->registry), self->backend);
+  for (guint i = 0; i < refused->len; i++)
+    {
+      const HvkRefusedKey *refusal = g_ptr_array_index (refused, i);
+      const HvkConfigKey *key = hvk_config_lookup_key (self, refusal->name);
+
+      if (key != NULL && key_asks (self, key))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                       "%s: [%s] %s: not supported by backend '%s' (%s)",
+                       hvk_config_source_name (self), self->group, key->name,
+                       self->backend, refusal->reason);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Kata labels the VMM process unless disable_selinux; hvkit does not
+ * label it yet.  Where the host enforces SELinux and the configuration
+ * did not say disable_selinux=true (Kata's configs leave it false), say
+ * so once rather than let it pass unnoticed.  Elsewhere there is no label
+ * to apply and both values mean the same. */
+static void
+warn_unlabelled_vmm (HvkConfig *self)
+{
+  g_autofree char *enforce = NULL;
+
+  if (hvk_config_get_boolean (self, "disable_selinux"))
+    return;
+  enforce = hvk_host_file ("/sys/fs/selinux/enforce");
+  if (g_file_test (enforce, G_FILE_TEST_EXISTS))
+    g_warning_once ("%s: [%s] disable_selinux=false: the host has SELinux but hvkit does not "
+                    "label the VMM (it runs in hvkit's own context); set disable_selinux=true "
+                    "to say so", hvk_config_source_name (self), self->group);
+}
+
 /**
  * hvk_config_validate:
  * @self: a #HvkConfig
@@ -196,12 +278,15 @@ host_memory_mib (void)
  * `default_maxmemory` nor 2^32-1 MiB; `default_bridges` 0 becomes 1 and at
  * most 5; enumerated keys must hold one of their values (empty means the
  * default); `msize_9p` 0 becomes 8192 unless `shared_fs` is virtio-fs;
- * paths must match their allow-lists (hvk_config_check_allowed_path()).
+ * paths must match their allow-lists (hvk_config_check_allowed_path());
+ * a core key the backend refuses (hvk_plugin_register_refused_keys())
+ * must not be set to anything but its default.
  *
  * Nothing is written back when validation fails.
  *
  * Returns: %TRUE if valid; else %FALSE with %HVK_ERROR_INVALID_CONFIG
- *   naming file, group and key
+ *   naming file, group and key (%HVK_ERROR_NOT_SUPPORTED for a refused
+ *   key)
  */
 gboolean
 hvk_config_validate (HvkConfig  *self,
@@ -222,6 +307,10 @@ hvk_config_validate (HvkConfig  *self,
   /* Concurrent validations of one configuration must not both write
    * back (a rewrite frees values another thread may be reading). */
   locker = g_mutex_locker_new (&self->validate_lock);
+
+  if (!check_refused_keys (self, error))
+    return FALSE;
+  warn_unlabelled_vmm (self);
 
   if (!hvk_config_str_is_set (hvk_config_get_asset_path (self, HVK_ASSET_KERNEL)))
     {

@@ -26,6 +26,8 @@ struct _HvkLookupInterface
                                              const char *name);
   const char         *(*find_key_owner)     (HvkLookup  *self,
                                              const char *key);
+  GPtrArray          *(*refused_keys)       (HvkLookup  *self,
+                                             const char *backend);
 };
 
 /* A key @backend declares (not a core key), or %NULL (transfer none). */
@@ -40,5 +42,9 @@ HvkDeviceKind      *hvk_lookup_device_kind (HvkLookup  *self,
  * key of another backend (transfer none). */
 const char         *hvk_lookup_find_key_owner (HvkLookup  *self,
                                                const char *key);
+
+/* The keys @backend refuses, HvkRefusedKey (transfer container). */
+GPtrArray          *hvk_lookup_refused_keys (HvkLookup  *self,
+                                             const char *backend);
 
 G_END_DECLS

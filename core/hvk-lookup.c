@@ -42,3 +42,15 @@ hvk_lookup_find_key_owner (HvkLookup  *self,
   iface = HVK_LOOKUP_GET_IFACE (self);
   return iface->find_key_owner ? iface->find_key_owner (self, key) : NULL;
 }
+
+GPtrArray *
+hvk_lookup_refused_keys (HvkLookup  *self,
+                         const char *backend)
+{
+  HvkLookupInterface *iface;
+
+  g_return_val_if_fail (HVK_IS_LOOKUP (self), NULL);
+
+  iface = HVK_LOOKUP_GET_IFACE (self);
+  return iface->refused_keys ? iface->refused_keys (self, backend) : g_ptr_array_new ();
+}

@@ -621,6 +621,29 @@ hvk_cpu_flags (const char  *cpuinfo_path,
 }
 
 /**
+ * hvk_host_file:
+ * @path: an absolute path on the host, such as `/proc/cpuinfo`
+ *
+ * Where to read @path: under the directory %HVK_HOST_ROOT_ENV names when
+ * it is set (so tests describe a host: a nested one, one with SELinux, a
+ * NUMA topology), else @path itself.  Only what hvkit reads to learn
+ * about the host goes through here, never what it changes.
+ *
+ * Returns: (transfer full): the path to read
+ */
+char *
+hvk_host_file (const char *path)
+{
+  const char *root = g_getenv (HVK_HOST_ROOT_ENV);
+
+  g_return_val_if_fail (path != NULL && g_path_is_absolute (path), NULL);
+
+  if (root == NULL || *root == '\0')
+    return g_strdup (path);
+  return g_build_filename (root, path, NULL);
+}
+
+/**
  * hvk_running_on_vmm:
  * @cpuinfo_path: a file in the format of `/proc/cpuinfo`
  * @on_vmm: (out): whether the host is itself a virtual machine

@@ -362,6 +362,38 @@ hvk_plugin_register_kernel_param_policy (HvkPlugin           *self,
 }
 
 /**
+ * hvk_plugin_register_refused_keys: (skip)
+ * @self: a #HvkPlugin
+ * @backend: the backend that refuses the keys
+ * @keys: (array length=n_keys): the core keys and why; copied
+ * @n_keys: the number of @keys
+ * @error: return location for an error
+ *
+ * Declares core keys @backend cannot honour.  A configuration of @backend
+ * that sets one of them to anything but its default fails
+ * hvk_config_validate() with %HVK_ERROR_NOT_SUPPORTED naming the key, the
+ * backend and the reason, so no key is ever accepted and ignored;
+ * hvkit.conf(5) lists the refusals.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set (and nothing
+ *   registered) if a name is not a core key or a reason is missing
+ */
+gboolean
+hvk_plugin_register_refused_keys (HvkPlugin           *self,
+                                  const char          *backend,
+                                  const HvkRefusedKey *keys,
+                                  guint                n_keys,
+                                  GError             **error)
+{
+  g_return_val_if_fail (HVK_IS_PLUGIN (self), FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return hvk_registry_add_refused_keys (self->registry, self, backend, keys,
+                                        n_keys, error);
+}
+
+/**
  * hvk_plugin_register_config_keys: (skip)
  * @self: a #HvkPlugin
  * @backend: the backend whose `[hypervisor.NAME]` group holds the keys

@@ -114,6 +114,7 @@ register_plugin (HvkRegistry          *self,
       hvk_registry_table_retire_owned_by (&self->hotplug, plugin);
       hvk_registry_table_retire_owned_by (&self->policies, plugin);
       hvk_registry_table_retire_owned_by (&self->config_keys, plugin);
+      hvk_registry_table_retire_owned_by (&self->refused_keys, plugin);
       hvk_registry_table_retire_owned_by (&self->kinds, plugin);
       hvk_registry_table_retire_owned_by (&self->backends, plugin);
       g_mutex_unlock (&self->lock);
@@ -531,6 +532,13 @@ describe_candidate (HvkRegistry          *self,
   for (guint i = 0; i < self->config_keys.live->len; i++)
     {
       ConfigKeyEntry *entry = g_ptr_array_index (self->config_keys.live, i);
+
+      if (entry->owner == plugin)
+        add_unique (candidate->key_backends, entry->backend);
+    }
+  for (guint i = 0; i < self->refused_keys.live->len; i++)
+    {
+      RefusedKeyEntry *entry = g_ptr_array_index (self->refused_keys.live, i);
 
       if (entry->owner == plugin)
         add_unique (candidate->key_backends, entry->backend);

@@ -68,6 +68,12 @@ gboolean hvk_registry_add_config_keys    (HvkRegistry         *self,
                                           const HvkConfigKey  *keys,
                                           guint                n_keys,
                                           GError             **error);
+gboolean hvk_registry_add_refused_keys   (HvkRegistry         *self,
+                                          HvkPlugin           *plugin,
+                                          const char          *backend,
+                                          const HvkRefusedKey *keys,
+                                          guint                n_keys,
+                                          GError             **error);
 
 /* `[a-z0-9_-]+`: plugin and backend names. */
 gboolean hvk_registry_name_is_valid      (const char          *name);
@@ -173,6 +179,13 @@ typedef struct
   HvkConfigKey key;  /* strings owned */
 } ConfigKeyEntry;
 
+typedef struct
+{
+  HvkPlugin *owner;
+  char *backend;
+  HvkRefusedKey key; /* strings owned */
+} RefusedKeyEntry;
+
 /* A table in registration order.  Entries rolled back are moved to
  * @retired rather than freed: lookups hand out borrowed pointers, which
  * must stay valid for the registry's lifetime. */
@@ -205,6 +218,7 @@ struct _HvkRegistry
   Table hotplug;     /* AppenderEntry, of HvkHotplugFunc */
   Table policies;    /* PolicyEntry */
   Table config_keys; /* ConfigKeyEntry */
+  Table refused_keys; /* RefusedKeyEntry */
 };
 
 /* What a lookup needs loaded. */

@@ -63,6 +63,15 @@ policy_entry_free (PolicyEntry *entry)
 }
 
 static void
+refused_key_entry_free (RefusedKeyEntry *entry)
+{
+  g_free (entry->backend);
+  g_free ((char *) entry->key.name);
+  g_free ((char *) entry->key.reason);
+  g_free (entry);
+}
+
+static void
 config_key_entry_free (ConfigKeyEntry *entry)
 {
   g_free (entry->backend);
@@ -146,6 +155,7 @@ hvk_registry_finalize (GObject *object)
   table_clear (&self->hotplug);
   table_clear (&self->policies);
   table_clear (&self->config_keys);
+  table_clear (&self->refused_keys);
   table_clear (&self->kinds);
   table_clear (&self->backends);
   g_clear_pointer (&self->candidates, g_ptr_array_unref);
@@ -184,6 +194,7 @@ hvk_registry_init (HvkRegistry *self)
   table_init (&self->hotplug, (GDestroyNotify) appender_entry_free);
   table_init (&self->policies, (GDestroyNotify) policy_entry_free);
   table_init (&self->config_keys, (GDestroyNotify) config_key_entry_free);
+  table_init (&self->refused_keys, (GDestroyNotify) refused_key_entry_free);
 
   standard = hvk_device_kinds_new_standard ();
   for (guint i = 0; standard != NULL && i < standard->len; i++)
@@ -861,6 +872,13 @@ registry_find_key_owner (HvkLookup  *lookup,
   return hvk_registry_find_config_key_owner (HVK_REGISTRY (lookup), key);
 }
 
+static GPtrArray *
+registry_refused_keys (HvkLookup  *lookup,
+                       const char *backend)
+{
+  return hvk_registry_get_refused_keys (HVK_REGISTRY (lookup), backend);
+}
+
 static HvkDeviceKind *
 registry_lookup_device_kind (HvkLookup  *lookup,
                              const char *name)
@@ -874,4 +892,5 @@ hvk_registry_lookup_init (HvkLookupInterface *iface)
   iface->lookup_config_key = registry_lookup_config_key;
   iface->lookup_device_kind = registry_lookup_device_kind;
   iface->find_key_owner = registry_find_key_owner;
+  iface->refused_keys = registry_refused_keys;
 }

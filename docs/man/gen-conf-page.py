@@ -15,13 +15,18 @@ def esc(text):
             .replace("_", "\\_"))
 
 
-def key_entry(key, knows):
+def key_entry(key, knows, refusals):
     head = "*%s* (%s" % (esc(key["name"]), esc(key["type"]))
     if key.get("default") is not None:
         head += (", default: _%s_" % esc(key["default"])) if key["default"] else ", default: empty"
     head += ")"
     desc = esc(key["description"] or "").rstrip(".")
-    return "%s\n\t%s. Known to: %s.\n" % (head, desc, knows)
+    text = "%s\n\t%s. Known to: %s." % (head, desc, knows)
+    refused = refusals.get(key["name"], [])
+    if refused:
+        text += " Refused (an error, when set to anything but the default) by %s." % "; ".join(
+            "*%s* (%s)" % (esc(backend), esc(reason)) for backend, reason in refused)
+    return text + "\n"
 
 
 def main():
@@ -36,8 +41,13 @@ def main():
         "*%s*\n\t%s.\n" % (esc(b["name"]), esc(b["description"] or "").rstrip("."))
         for b in sorted(data["backends"], key=lambda b: b["name"]))
 
+    refusals = {}
+    for b in sorted(data["backends"], key=lambda b: b["name"]):
+        for r in b.get("refused_keys", []):
+            refusals.setdefault(r["name"], []).append((b["name"], r["reason"]))
+
     core_text = "\n".join(
-        key_entry(k, "all backends")
+        key_entry(k, "all backends", refusals)
         for k in data["core_keys"])
 
     by_backend = {}
@@ -46,7 +56,7 @@ def main():
     parts = []
     for backend in sorted(by_backend):
         parts.append("## [hypervisor.%s]\n" % esc(backend))
-        parts.extend(key_entry(k, "%s only" % esc(backend)) for k in by_backend[backend])
+        parts.extend(key_entry(k, "%s only" % esc(backend), refusals) for k in by_backend[backend])
     backend_text = "\n".join(parts) if parts else "None.\n"
 
     parts = []

@@ -5,7 +5,8 @@
  *
  *   { "core_keys":    [ KEY, … ],          hvk_config_get_core_keys()
  *     "backend_keys": [ KEY + "backend", … ] what plugins register
- *     "backends":     [ { "name", "description" }, … ]
+ *     "backends":     [ { "name", "description",
+ *                         "refused_keys": [ { "name", "reason" }, … ] }, … ]
  *     "device_kinds": [ { "name", "description", "cold_plug": [ BACKEND, … ],
  *                         "hot_plug": [ BACKEND, … ], "props": [ PROP, … ] }, … ] }
  *
@@ -137,6 +138,25 @@ main (int    argc,
       json_builder_add_string_value (builder, hvk_backend_info_get_name (info));
       json_builder_set_member_name (builder, "description");
       json_builder_add_string_value (builder, plugin ? hvk_plugin_get_description (plugin) : "");
+      json_builder_set_member_name (builder, "refused_keys");
+      json_builder_begin_array (builder);
+      {
+        g_autoptr(GPtrArray) refused =
+          hvk_registry_get_refused_keys (registry, hvk_backend_info_get_name (info));
+
+        for (guint k = 0; k < refused->len; k++)
+          {
+            const HvkRefusedKey *key = g_ptr_array_index (refused, k);
+
+            json_builder_begin_object (builder);
+            json_builder_set_member_name (builder, "name");
+            json_builder_add_string_value (builder, key->name);
+            json_builder_set_member_name (builder, "reason");
+            json_builder_add_string_value (builder, key->reason);
+            json_builder_end_object (builder);
+          }
+      }
+      json_builder_end_array (builder);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

@@ -65,6 +65,16 @@ gboolean   hvk_check_cmdline       (const char          *cmdline_path,
                                     const char * const  *search_values,
                                     gboolean            *found,
                                     GError             **error);
+/**
+ * HVK_HOST_ROOT_ENV:
+ *
+ * The environment variable naming a directory that stands for the host's
+ * root when hvkit reads what the host is (hvk_host_file()); for tests.
+ */
+#define HVK_HOST_ROOT_ENV "HVKIT_HOST_ROOT"
+
+HVK_AVAILABLE_IN_ALL
+char       *hvk_host_file          (const char  *path);
 HVK_AVAILABLE_IN_ALL
 GHashTable *hvk_cpu_flags          (const char  *cpuinfo_path,
                                     GError     **error);

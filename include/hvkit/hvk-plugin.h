@@ -236,4 +236,23 @@ gboolean hvk_plugin_register_config_keys     (HvkPlugin          *self,
                                               guint               n_keys,
                                               GError            **error);
 
+/**
+ * HvkRefusedKey:
+ * @name: a core configuration key (see hvk_config_get_core_keys())
+ * @reason: why the backend cannot honour it, for the error and hvkit.conf(5)
+ *
+ * A core key a backend refuses (hvk_plugin_register_refused_keys()).
+ */
+typedef struct {
+  const char *name;
+  const char *reason;
+} HvkRefusedKey;
+
+HVK_AVAILABLE_IN_ALL
+gboolean hvk_plugin_register_refused_keys    (HvkPlugin           *self,
+                                              const char          *backend,
+                                              const HvkRefusedKey *keys,
+                                              guint                n_keys,
+                                              GError             **error);
+
 G_END_DECLS

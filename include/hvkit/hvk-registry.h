@@ -108,6 +108,13 @@ HVK_AVAILABLE_IN_ALL
 GPtrArray          *hvk_registry_get_config_keys   (HvkRegistry *self,
                                                     const char  *backend);
 HVK_AVAILABLE_IN_ALL
+GPtrArray          *hvk_registry_get_refused_keys  (HvkRegistry *self,
+                                                    const char  *backend);
+HVK_AVAILABLE_IN_ALL
+const char         *hvk_registry_lookup_refused_key (HvkRegistry *self,
+                                                     const char  *backend,
+                                                     const char  *key);
+HVK_AVAILABLE_IN_ALL
 const char         *hvk_registry_find_config_key_owner (HvkRegistry *self,
                                                         const char  *key);
 

@@ -240,9 +240,9 @@ hvk_acrn_hypervisor_create_vm (HvkHypervisor  *hypervisor,
   if (hvk_config_has_key (config, "block_device_driver")
       && g_strcmp0 (driver, "virtio-blk") != 0)
     {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                   "%s: [%s] block_device_driver '%s': backend '%s' supports "
-                   "only virtio-blk", config_source (config), config_group (config),
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "%s: [%s] block_device_driver: '%s' is not supported by backend '%s' "
+                   "(it supports only virtio-blk)", config_source (config), config_group (config),
                    driver ? driver : "", HVK_ACRN_BACKEND_NAME);
       return FALSE;
     }

@@ -5,6 +5,44 @@
 
 #include "hvk-acrn-private.h"
 
+/* Kata's keys acrn-dm has nothing for: set to anything but their
+ * default, they are refused naming the key, never accepted and ignored.
+ * (block_device_driver other than virtio-blk is refused by create_vm.) */
+static const HvkRefusedKey refused_keys[] = {
+  { "jailer_path", "acrn-dm runs under hvkit, not a jailer" },
+  { "initrd", "acrn-dm boots from a root image on virtio-blk, without an initrd" },
+  { "default_vcpus", "the ACRN VM has one vCPU, pinned to one physical CPU (--cpu_affinity)" },
+  { "firmware", "acrn-dm boots the kernel directly (-k), without firmware" },
+  { "firmware_volume", "acrn-dm boots the kernel directly (-k), without firmware" },
+  { "kernel_verity_params", "the ACRN kernel line has no dm-verity root" },
+  { "rootfs_type", "the ACRN kernel line mounts /dev/vda1 without a file system type" },
+  { "default_maxmemory", "acrn-dm has no memory hotplug: the VM has default_memory" },
+  { "memory_slots", "acrn-dm has no memory hotplug" },
+  { "memory_offset", "acrn-dm has no memory hotplug" },
+  { "enable_virtio_mem", "acrn-dm has no memory hotplug" },
+  { "default_bridges", "acrn-dm puts devices on its own PCI slots, without bridges" },
+  { "block_device_aio", "acrn-dm's virtio-blk has no I/O mechanism setting" },
+  { "disable_block_device_use", "hvkit attaches no container root filesystem" },
+  { "shared_fs", "acrn-dm shares no file system with the guest" },
+  { "shared_path", "acrn-dm shares no file system with the guest" },
+  { "virtio_fs_daemon", "acrn-dm shares no file system with the guest" },
+  { "virtio_fs_cache_size", "acrn-dm shares no file system with the guest" },
+  { "virtio_fs_queue_size", "acrn-dm shares no file system with the guest" },
+  { "virtio_fs_extra_args", "acrn-dm shares no file system with the guest" },
+  { "virtio_fs_cache", "acrn-dm shares no file system with the guest" },
+  { "msize_9p", "acrn-dm shares no file system with the guest" },
+  { "entropy_source", "the ACRN VM has no virtio-rng device" },
+  { "enable_hugepages", "acrn-dm allocates guest memory itself" },
+  { "enable_mem_prealloc", "acrn-dm allocates guest memory itself" },
+  { "file_mem_backend", "acrn-dm allocates guest memory itself" },
+  { "disable_nesting_checks", "acrn-dm runs on the ACRN hypervisor: there is no nesting to check" },
+  { "disable_guest_selinux", "Kata runs ACRN guests with SELinux off (selinux=0 is the only choice)" },
+  { "boot_to_be_template", "acrn-dm cannot save a VM" },
+  { "boot_from_template", "acrn-dm cannot restore a VM" },
+  { "memory_path", "acrn-dm cannot save or restore a VM" },
+  { "devices_state_path", "acrn-dm cannot save or restore a VM" },
+};
+
 /* The ACRN backend: acrn-dm command line, lifecycle and block hotplug
  * through `acrnctl blkrescan`.  Block devices and block hotplug are all
  * it declares, as Kata's acrnArchBase.capabilities(). */
@@ -17,7 +55,9 @@ hvk_acrn_plugin_init (HvkPlugin  *plugin,
                                       HVK_ACRN_CAPABILITIES, error)
          && hvk_acrn_register_device_kinds (plugin, error)
          && hvk_acrn_register_appenders (plugin, error)
-         && hvk_acrn_register_kernel_policies (plugin, error);
+         && hvk_acrn_register_kernel_policies (plugin, error)
+         && hvk_plugin_register_refused_keys (plugin, HVK_ACRN_BACKEND_NAME, refused_keys,
+                                              G_N_ELEMENTS (refused_keys), error);
 }
 
 HVK_PLUGIN_DEFINE ("acrn", "ACRN backend (acrn-dm, acrnctl)", PACKAGE_VERSION,

@@ -264,6 +264,17 @@ build_cpu (HvkQemuBuilder  *b,
   g_autoptr(HvkOpts) opts = hvk_opts_new (b->data->tcg ? "max" : "host");
   const char *features = b->settings->cpu_features;
 
+  /* Kata's nesting checks: on a host that is itself a VM, no PMU. */
+  if (!b->settings->disable_nesting_checks)
+    {
+      g_autofree char *cpuinfo = hvk_host_file ("/proc/cpuinfo");
+      gboolean nested = FALSE;
+
+      if (!hvk_running_on_vmm (cpuinfo, &nested, error))
+        return FALSE;
+      if (nested)
+        hvk_opts_add (opts, "pmu", "off");
+    }
   if (features != NULL)
     {
       if (!hvk_check_no_control_chars ("cpu_features", features, error))
@@ -537,50 +548,6 @@ build_pidfile (HvkQemuBuilder  *b,
   return hvk_cmdline_add_option (b->cmdline, "-pidfile", b->paths->pid_file, error);
 }
 
-/* Keys of the core (Kata's) that this backend cannot honour yet: set,
- * they are refused naming the key, never accepted and ignored. */
-static const struct {
-  const char *key;
-  const char *why;
-} unhonoured_keys[] = {
-  { "enable_virtio_mem", "virtio-mem is not implemented (memory is resized with DIMMs)" },
-  { "disable_block_device_use", "hvkit attaches no container root filesystem" },
-  { "enable_iommu_platform", "iommu_platform is for CCW devices (s390x)" },
-  { "hotplug_vfio_on_root_bus", "VFIO hot-plug goes to the bridges and root ports" },
-  { "guest_memory_dump_paging", "guest memory dumps are not implemented" },
-  { "firmware_volume", "no firmware volume is attached" },
-  { "jailer_path", "QEMU runs under hvkit-monitor, not a jailer" },
-  { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
-};
-
-static gboolean
-refuse_unhonoured (HvkQemuBuilder  *b,
-                   GError         **error)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (unhonoured_keys); i++)
-    {
-      const char *key = unhonoured_keys[i].key;
-      const HvkConfigKey *spec = hvk_config_lookup_key (b->config, key);
-      gboolean set;
-
-      if (spec == NULL || !hvk_config_has_key (b->config, key))
-        continue;
-      /* A boolean set to false asks for nothing. */
-      set = spec->type != HVK_CONFIG_TYPE_BOOLEAN || hvk_config_get_boolean (b->config, key);
-      if (set)
-        {
-          const char *source = hvk_config_get_source (b->config);
-
-          g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                       "%s: [%s] %s: not supported by backend '%s' (%s)",
-                       source != NULL ? source : "<config>", hvk_config_get_group (b->config),
-                       key, HVK_QEMU_BACKEND_NAME, unhonoured_keys[i].why);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 /* -sandbox OPTIONS (seccompsandbox, a raw QEMU option list; the strict
  * default unless disable_seccomp) */
 static gboolean
@@ -626,7 +593,6 @@ static const HvkQemuBuildFunc build_steps[] = {
   resolve_setup,
   build_name,
   build_uuid,
-  refuse_unhonoured,
   build_machine,
   build_cpu,
   build_qmp,

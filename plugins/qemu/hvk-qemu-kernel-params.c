@@ -9,7 +9,7 @@
  * The QEMU backend's kernel-parameter policies, one per phase, composing
  * Kata's kernelParameters(): the x86_64 list, `quiet`/`debug` (plus the
  * systemd parameters when the guest boots an image), `panic=1`, then
- * `nr_cpus=`.  The console and root parameters come from the console and
+ * `nr_cpus=` and `selinux=`.  The console and root parameters come from the console and
  * image appenders (the devices phase), the user's `kernel_params` last.
  */
 
@@ -140,6 +140,9 @@ policy_max_cpus (HvkBuildContext  *ctx,
     g_strdup_printf ("%u", hvk_qemu_build_settings (ctx, &owned)->max_vcpus);
 
   hvk_params_append (params, "nr_cpus", value);
+  /* Kata ≥ 3.1: SELinux in the guest follows disable_guest_selinux. */
+  hvk_params_append (params, "selinux",
+                     hvk_qemu_build_settings (ctx, &owned)->disable_guest_selinux ? "0" : "1");
   return TRUE;
 }
 
@@ -165,8 +168,24 @@ hvk_qemu_register_kernel_policies (HvkPlugin  *plugin,
   return TRUE;
 }
 
+/* Kata's keys (the core's and [hypervisor.qemu]'s) this backend cannot
+ * honour yet: set, they are refused naming the key, never accepted and
+ * ignored. */
+static const HvkRefusedKey refused_keys[] = {
+  { "ctlpath", "QEMU has no control tool: hvkit drives it over QMP" },
+  { "jailer_path", "QEMU runs under hvkit-monitor, not a jailer" },
+  { "firmware_volume", "no firmware volume is attached" },
+  { "enable_virtio_mem", "virtio-mem is not implemented (memory is resized with DIMMs)" },
+  { "disable_block_device_use", "hvkit attaches no container root filesystem" },
+  { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
+  { "enable_iommu_platform", "iommu_platform is for CCW devices (s390x)" },
+  { "hotplug_vfio_on_root_bus", "VFIO hot-plug goes to the bridges and root ports" },
+  { "guest_memory_dump_paging", "guest memory dumps are not implemented" },
+};
+
 /* The keys of [hypervisor.qemu] the core does not know, once the
- * settings table is checked against them and the core's. */
+ * settings table is checked against them and the core's, and the keys
+ * the backend refuses. */
 gboolean
 hvk_qemu_register_config_keys (HvkPlugin  *plugin,
                                GError    **error)
@@ -177,5 +196,7 @@ hvk_qemu_register_config_keys (HvkPlugin  *plugin,
   if (!hvk_qemu_settings_check_table (error))
     return FALSE;
   keys = hvk_qemu_settings_get_plugin_keys (&n_keys);
-  return hvk_plugin_register_config_keys (plugin, HVK_QEMU_BACKEND_NAME, keys, n_keys, error);
+  return hvk_plugin_register_config_keys (plugin, HVK_QEMU_BACKEND_NAME, keys, n_keys, error)
+         && hvk_plugin_register_refused_keys (plugin, HVK_QEMU_BACKEND_NAME, refused_keys,
+                                              G_N_ELEMENTS (refused_keys), error);
 }

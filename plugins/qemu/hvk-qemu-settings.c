@@ -94,6 +94,8 @@ static const HvkQemuSetting settings_table[] = {
   UINT (vmm_cgroup_cpu_period_us, 100000),
   BOOLEAN (enable_iommu),
   BOOLEAN (enable_debug),
+  BOOLEAN (disable_nesting_checks),
+  BOOLEAN (disable_guest_selinux),
   BOOLEAN (use_legacy_serial),
   BOOLEAN (disable_image_nvdimm),
   STRING (guest_memory_dump_path, NULL),

@@ -42,6 +42,8 @@ typedef struct {
   guint64   vmm_cgroup_cpu_period_us;  /* 100000 */
   gboolean  enable_iommu;
   gboolean  enable_debug;
+  gboolean  disable_nesting_checks;
+  gboolean  disable_guest_selinux;
   gboolean  use_legacy_serial;
   gboolean  disable_image_nvdimm;
   char     *guest_memory_dump_path;

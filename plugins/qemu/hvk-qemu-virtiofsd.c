@@ -37,6 +37,41 @@ child_new_session (gpointer user_data)
   umask (HVK_QEMU_CHILD_UMASK);
 }
 
+/* virtiofsd's command line: the daemon, its socket, the shared
+ * directory, Kata's cache mode as virtiofsd spells it, then
+ * virtio_fs_extra_args (NULL-terminated). */
+GPtrArray *
+hvk_qemu_virtiofsd_argv (const HvkQemuSettings *settings,
+                         const char            *socket_path)
+{
+  const char *cache = settings->virtio_fs_cache;
+  const char *cache_arg = NULL;
+  const char * const *extra = (const char * const *) settings->virtio_fs_extra_args;
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (settings->virtio_fs_daemon));
+  g_ptr_array_add (argv, g_strdup_printf ("--socket-path=%s", socket_path));
+  g_ptr_array_add (argv, g_strdup ("-o"));
+  g_ptr_array_add (argv, g_strdup_printf ("source=%s", settings->shared_path));
+
+  for (guint i = 0; cache != NULL && i < G_N_ELEMENTS (cache_modes); i++)
+    if (g_str_equal (cache, cache_modes[i].kata))
+      cache_arg = cache_modes[i].virtiofsd;
+  if (cache != NULL && cache_arg == NULL)
+    cache_arg = cache;
+
+  if (cache_arg != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-o"));
+      g_ptr_array_add (argv, g_strdup_printf ("cache=%s", cache_arg));
+    }
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+
+  return argv;
+}
+
 gboolean
 hvk_qemu_virtiofsd_start (HvkConfig   *config,
                           const HvkQemuSettings *settings,
@@ -49,11 +84,8 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
 {
   const char *daemon = settings->virtio_fs_daemon;
   const char *shared = settings->shared_path;
-  const char *cache = settings->virtio_fs_cache;
-  const char *cache_arg = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GError) local_error = NULL;
-  const char * const *extra = NULL;
   int log_fd;
   GPid pid = 0;
   gboolean ok;
@@ -100,25 +132,7 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
                                          "valid_virtio_fs_daemon_paths", error))
     return FALSE;
 
-  for (guint i = 0; cache != NULL && i < G_N_ELEMENTS (cache_modes); i++)
-    if (g_str_equal (cache, cache_modes[i].kata))
-      cache_arg = cache_modes[i].virtiofsd;
-  if (cache != NULL && cache_arg == NULL)
-    cache_arg = cache;
-
-  g_ptr_array_add (argv, g_strdup (daemon));
-  g_ptr_array_add (argv, g_strdup_printf ("--socket-path=%s", socket_path));
-  g_ptr_array_add (argv, g_strdup ("-o"));
-  g_ptr_array_add (argv, g_strdup_printf ("source=%s", shared));
-  if (cache_arg != NULL)
-    {
-      g_ptr_array_add (argv, g_strdup ("-o"));
-      g_ptr_array_add (argv, g_strdup_printf ("cache=%s", cache_arg));
-    }
-  extra = (const char * const *) settings->virtio_fs_extra_args;
-  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
+  argv = hvk_qemu_virtiofsd_argv (settings, socket_path);
 
   log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log_fd < 0)

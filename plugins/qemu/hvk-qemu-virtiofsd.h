@@ -14,6 +14,9 @@ G_BEGIN_DECLS
  * `shared_path` (@settings of @config, which names the file in errors) on @socket_path, waits (until @deadline_us) for the
  * socket to appear; its output goes to @log_path.  On failure nothing
  * is left running. */
+/* virtiofsd's argv (NULL-terminated, transfer full) for @settings. */
+GPtrArray *hvk_qemu_virtiofsd_argv (const HvkQemuSettings *settings,
+                                    const char            *socket_path);
 gboolean hvk_qemu_virtiofsd_start   (HvkConfig    *config,
                                      const HvkQemuSettings *settings,
                                      const char   *socket_path,

@@ -676,7 +676,7 @@ test_create_errors (Fixture       *f,
   expect_create_error (f, "lc", "valid_ctlpaths=/usr/bin/acrnctl",
                        HVK_ERROR_INVALID_CONFIG, "valid_ctlpaths");
   expect_create_error (f, "lc", "block_device_driver=virtio-scsi",
-                       HVK_ERROR_INVALID_CONFIG, "supports only virtio-blk");
+                       HVK_ERROR_NOT_SUPPORTED, "supports only virtio-blk");
   /* A directory is not a binary. */
   {
     g_autofree char *extra = g_strdup_printf ("path=%s", f->dir);

@@ -433,7 +433,15 @@ test_devices (Fixture       *fixture,
 
   g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpstrv (argv, ((const char * const[]) { "mock-vmm", "--id", "vm1", disk0_text, NULL }));
+  /* The devices, then every core setting the config makes (a recording
+   * stand-in shows what a VMM is handed). */
+  g_assert_cmpuint (g_strv_length (argv), >, 4);
+  g_assert_cmpstr (argv[0], ==, "mock-vmm");
+  g_assert_cmpstr (argv[1], ==, "--id");
+  g_assert_cmpstr (argv[2], ==, "vm1");
+  g_assert_cmpstr (argv[3], ==, disk0_text);
+  for (guint i = 4; argv[i] != NULL; i++)
+    g_assert_true (g_str_has_prefix (argv[i], "--") && strchr (argv[i], '=') != NULL);
 
   g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
   g_assert_no_error (error);
@@ -540,7 +548,8 @@ test_config_devices (void)
 
   g_assert_true (hvk_hypervisor_get_launch_command (hv, &argv, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (g_strv_length (argv), ==, 4);
+  g_assert_cmpuint (g_strv_length (argv), >=, 4);
+  g_assert_true (argv[4] == NULL || g_str_has_prefix (argv[4], "--"));
   g_assert_cmpstr (argv[0], ==, "mock-vmm");
   g_assert_true (g_str_has_prefix (argv[3], "block,"));
   g_assert_nonnull (strstr (argv[3], "id=disk0"));

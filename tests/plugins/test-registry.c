@@ -943,6 +943,64 @@ test_register_config_key_errors (void)
   g_assert_cmpstr (key->description, ==, "a copy");
 }
 
+/* A backend refuses the keys it cannot honour: a core key or one of its
+ * own, with a reason; validation fails on one set to anything but its
+ * default, naming the key, the backend and the reason. */
+static void
+test_register_refused_keys (void)
+{
+  g_autoptr(HvkRegistry) registry = hvk_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) refused = NULL;
+  HvkPlugin *plugin = register_static (registry);
+  const HvkConfigKey own[] = { { "alpha", HVK_CONFIG_TYPE_BOOLEAN, "false", "own" } };
+  const HvkRefusedKey ok[] = {
+    { "kernel_verity_params", "no dm-verity here" },
+    { "alpha", "not yet" },
+  };
+  const HvkRefusedKey unknown[] = { { "msize_9p", "fine" }, { "no_such_key", "?" } };
+  const HvkRefusedKey no_reason[] = { { "msize_9p", "" } };
+
+  g_assert_true (hvk_plugin_register_config_keys (plugin, "be", own, 1, &error));
+  g_assert_true (hvk_plugin_register_refused_keys (plugin, "be", ok, G_N_ELEMENTS (ok), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_registry_lookup_refused_key (registry, "be", "alpha"), ==, "not yet");
+  g_assert_null (hvk_registry_lookup_refused_key (registry, "be2", "alpha"));
+
+  /* All or nothing: msize_9p is not added when no_such_key is unknown. */
+  g_assert_false (hvk_plugin_register_refused_keys (plugin, "be", unknown, 2, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  assert_contains (error->message, "'no_such_key' is neither a core key nor one of the backend's");
+  g_clear_error (&error);
+  g_assert_false (hvk_plugin_register_refused_keys (plugin, "be", no_reason, 1, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  refused = hvk_registry_get_refused_keys (registry, "be");
+  g_assert_cmpuint (refused->len, ==, 2);
+
+  {
+    g_autoptr(HvkConfig) config = hvk_config_new_from_data (
+      "[hypervisor]\nbackend=be\n[hypervisor.be]\nkernel=/k\ninitrd=/i\n"
+      "alpha=false\nkernel_verity_params=\n", -1, "be.conf", registry, &error);
+
+    g_assert_no_error (error);
+    /* Set to the default (or empty): asks for nothing. */
+    g_assert_true (hvk_config_validate (config, &error));
+    g_assert_no_error (error);
+    hvk_config_set_boolean (config, "alpha", TRUE);
+    g_assert_false (hvk_config_validate (config, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_cmpstr (error->message, ==,
+                     "be.conf: [hypervisor.be] alpha: not supported by backend 'be' (not yet)");
+    g_clear_error (&error);
+    hvk_config_set_boolean (config, "alpha", FALSE);
+    hvk_config_set_string (config, "kernel_verity_params", "root_hash=00");
+    g_assert_false (hvk_config_validate (config, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    assert_contains (error->message, "kernel_verity_params: not supported by backend 'be' (no dm-verity here)");
+  }
+}
+
 /* A backend's own keys can name host files: their relative values are
  * made absolute like the core's path keys. */
 static void
@@ -1979,6 +2037,7 @@ main (int    argc,
   g_test_add_func ("/hvk/registry/register/backend", test_register_backend_errors);
   g_test_add_func ("/hvk/registry/register/kind-appender", test_register_kind_and_appender_errors);
   g_test_add_func ("/hvk/registry/register/config-keys", test_register_config_key_errors);
+  g_test_add_func ("/hvk/registry/register/refused-keys", test_register_refused_keys);
   g_test_add_func ("/hvk/registry/register/path-keys", test_register_path_keys);
   g_test_add_func ("/hvk/registry/register/static", test_static_plugin);
   g_test_add_func ("/hvk/registry/create-hypervisor", test_create_hypervisor);

@@ -9,6 +9,8 @@
 #include "hvk-qemu-build.h"
 #include "hvk-qemu-device-props.h"
 #include "hvk-qemu-private.h"
+#include "hvk-qemu-settings.h"
+#include "hvk-qemu-virtiofsd.h"
 #include "hvk-test-golden.h"
 #include "qemu-test-common.h"
 
@@ -228,7 +230,7 @@ find_option (HvkCmdline *cmdline,
   "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 "          \
   "i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k "           \
   "cryptomgr.notests net.ifnames=0 pci=lastbus=0 console=hvc0 console=hvc1 quiet " \
-  "panic=1 nr_cpus=2 foo=bar"
+  "panic=1 nr_cpus=2 selinux=0 foo=bar"
 
 static void
 test_kernel_cmdline_exact (void)
@@ -286,6 +288,68 @@ test_kernel_cmdline_iommu_legacy (void)
   g_assert_true (g_str_has_prefix (kernel, "tsc=reliable "));
   g_assert_nonnull (strstr (kernel, " pci=lastbus=0 intel_iommu=on iommu=pt console=ttyS0 quiet "));
   g_assert_null (strstr (kernel, "hvc0"));
+}
+
+/* Kata's nesting checks: a host that is itself a VM gives QEMU no PMU,
+ * unless disable_nesting_checks; disable_guest_selinux picks selinux=. */
+static void
+test_nesting_and_guest_selinux (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("HVKIT_HOST_ROOT"));
+  g_autofree char *nested = g_test_build_filename (G_TEST_DIST, "host", "nested", NULL);
+  g_autoptr(HvkConfig) config = load ("cpu_features=+x2apic\n", NULL);
+  g_autoptr(HvkConfig) unchecked = load ("disable_nesting_checks=true\n"
+                                         "disable_guest_selinux=false\n", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkCmdline) bare = qemu_test_build (registry, config, &error);
+  g_autoptr(HvkCmdline) on_vm = NULL;
+  g_autoptr(HvkCmdline) on_vm_unchecked = NULL;
+  g_autofree char *kernel = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (find_option (bare, "-cpu", 0), ",+x2apic"));
+  g_assert_null (strstr (find_option (bare, "-cpu", 0), "pmu"));
+
+  g_setenv ("HVKIT_HOST_ROOT", nested, TRUE);
+  on_vm = qemu_test_build (registry, config, &error);
+  g_assert_no_error (error);
+  /* Kata's order: the model, pmu=off, then cpu_features. */
+  g_assert_true (g_str_has_suffix (find_option (on_vm, "-cpu", 0), ",pmu=off,+x2apic"));
+  on_vm_unchecked = qemu_test_build (registry, unchecked, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (find_option (on_vm_unchecked, "-cpu", 0), "pmu"));
+  if (saved != NULL)
+    g_setenv ("HVKIT_HOST_ROOT", saved, TRUE);
+  else
+    g_unsetenv ("HVKIT_HOST_ROOT");
+
+  kernel = hvk_qemu_build_kernel_cmdline (registry, "vm1", unchecked, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (kernel, " nr_cpus=2 selinux=1"));
+}
+
+/* virtiofsd's own command line: virtio_fs_daemon, shared_path,
+ * virtio_fs_cache as virtiofsd spells it, then virtio_fs_extra_args. */
+static void
+test_virtiofsd_argv (void)
+{
+  g_autoptr(HvkConfig) plain = load ("shared_fs=virtio-fs\nshared_path=/srv/share\n", NULL);
+  g_autoptr(HvkConfig) config = load ("shared_fs=virtio-fs\nshared_path=/srv/share\n"
+                                      "virtio_fs_daemon=/opt/virtiofsd\nvirtio_fs_cache=never\n"
+                                      "virtio_fs_extra_args=--thread-pool-size=1;--announce-submounts\n",
+                                      NULL);
+  g_autoptr(HvkQemuSettings) plain_settings = hvk_qemu_settings_new (plain);
+  g_autoptr(HvkQemuSettings) settings = hvk_qemu_settings_new (config);
+  g_autoptr(GPtrArray) plain_argv = hvk_qemu_virtiofsd_argv (plain_settings, "/run/x/fs.sock");
+  g_autoptr(GPtrArray) argv = hvk_qemu_virtiofsd_argv (settings, "/run/x/fs.sock");
+
+  g_assert_cmpstrv ((const char * const *) plain_argv->pdata,
+                    ((const char * const[]) { "/usr/lib/qemu/virtiofsd", "--socket-path=/run/x/fs.sock",
+                                              "-o", "source=/srv/share", "-o", "cache=auto", NULL }));
+  g_assert_cmpstrv ((const char * const *) argv->pdata,
+                    ((const char * const[]) { "/opt/virtiofsd", "--socket-path=/run/x/fs.sock",
+                                              "-o", "source=/srv/share", "-o", "cache=none",
+                                              "--thread-pool-size=1", "--announce-submounts", NULL }));
 }
 
 static void
@@ -545,13 +609,14 @@ test_config_errors (void)
                       HVK_ERROR_INVALID_CONFIG, "extra_monitor_socket", "telnet");
   expect_build_error ("memory_slots=300\n", NULL,
                       HVK_ERROR_INVALID_CONFIG, "memory_slots", "255");
-  /* Kata's keys this backend cannot honour yet: refused when set, never
-   * ignored; false (for a switch) asks for nothing. */
+  /* Kata's keys this backend cannot honour yet: refused by validation
+   * when set, never ignored; the default value asks for nothing. */
   {
     static const char * const refused[] = {
       "enable_virtio_mem=true", "disable_block_device_use=true", "enable_iommu_platform=true",
       "hotplug_vfio_on_root_bus=true", "guest_memory_dump_paging=true",
       "firmware_volume=/nonexistent/OVMF_VARS.fd", "jailer_path=/usr/bin/jailer", "msize_9p=16384",
+      "ctlpath=/usr/bin/true",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
@@ -559,13 +624,23 @@ test_config_errors (void)
         g_autofree char *key = g_strndup (refused[i], strchr (refused[i], '=') - refused[i]);
         g_autofree char *overrides = g_strdup_printf ("%s\n", refused[i]);
 
-        expect_build_error (overrides, NULL, HVK_ERROR_NOT_SUPPORTED, key, "backend 'qemu'");
+        g_autoptr(HvkConfig) config = load (overrides, NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_false (hvk_config_validate (config, &error));
+        g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+        g_assert_nonnull (strstr (error->message, key));
+        g_assert_nonnull (strstr (error->message, "backend 'qemu'"));
       }
     {
-      g_autoptr(HvkConfig) config = load ("enable_virtio_mem=false\nguest_memory_dump_paging=false\n", NULL);
+      g_autoptr(HvkConfig) config = load ("enable_virtio_mem=false\nguest_memory_dump_paging=false\n"
+                                          "msize_9p=8192\n", NULL);
       g_autoptr(GError) error = NULL;
-      g_autoptr(HvkCmdline) cmdline = qemu_test_build (registry, config, &error);
+      g_autoptr(HvkCmdline) cmdline = NULL;
 
+      g_assert_true (hvk_config_validate (config, &error));
+      g_assert_no_error (error);
+      cmdline = qemu_test_build (registry, config, &error);
       g_assert_no_error (error);
       g_assert_nonnull (cmdline);
     }
@@ -1170,6 +1245,8 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/kernel-cmdline/exact", test_kernel_cmdline_exact);
   g_test_add_func ("/hvk/qemu/kernel-cmdline/image", test_kernel_cmdline_image);
   g_test_add_func ("/hvk/qemu/kernel-cmdline/iommu-legacy", test_kernel_cmdline_iommu_legacy);
+  g_test_add_func ("/hvk/qemu/nesting-and-guest-selinux", test_nesting_and_guest_selinux);
+  g_test_add_func ("/hvk/qemu/virtiofsd-argv", test_virtiofsd_argv);
   g_test_add_func ("/hvk/qemu/layout/build", test_layout);
   g_test_add_func ("/hvk/qemu/layout/json-errors", test_layout_json_errors);
   g_test_add_func ("/hvk/qemu/capabilities", test_capabilities);

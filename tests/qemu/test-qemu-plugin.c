@@ -19,7 +19,7 @@
   "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 "          \
   "i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k "           \
   "cryptomgr.notests net.ifnames=0 pci=lastbus=0 console=hvc0 console=hvc1 quiet " \
-  "panic=1 nr_cpus=2 foo=bar"
+  "panic=1 nr_cpus=2 selinux=0 foo=bar"
 
 /* The QEMU the config below leaves at its default (`path`). */
 #define QEMU_PATH "/usr/bin/qemu-system-x86_64"

@@ -458,7 +458,8 @@ typedef struct {
 static const AllowCase allow_cases[] = {
   { "hypervisor-path", "valid_hypervisor_paths=/nonexistent/*", "valid_hypervisor_paths" },
   { "hypervisor-default", "path=\nvalid_hypervisor_paths=/nonexistent/*", "valid_hypervisor_paths" },
-  { "jailer", "jailer_path=/bin/true\nvalid_jailer_paths=/nonexistent/*", "valid_jailer_paths" },
+  /* No backend takes a jailer: refused before its allow-list matters. */
+  { "jailer", "jailer_path=/bin/true\nvalid_jailer_paths=/nonexistent/*", "jailer_path: not supported" },
   { "virtiofsd", "shared_fs=virtio-fs\nshared_path=%d\nvirtio_fs_daemon=/bin/true\n"
     "valid_virtio_fs_daemon_paths=/nonexistent/*\nfile_mem_backend=", "valid_virtio_fs_daemon_paths" },
   { "virtiofsd-default", "shared_fs=virtio-fs\nshared_path=%d\n"

@@ -534,12 +534,25 @@ test_argv (Fixture       *fixture,
   root = parse_json (json.out);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
   array = json_node_get_array (root);
-  g_assert_cmpuint (json_array_get_length (array), ==, 4);
+  g_assert_cmpuint (json_array_get_length (array), >, 4);
   g_assert_cmpstr (json_array_get_string_element (array, 0), ==, "mock-vmm");
   g_assert_cmpstr (json_array_get_string_element (array, 1), ==, "--id");
   g_assert_cmpstr (json_array_get_string_element (array, 2), ==, "hvkit-vm");
   g_assert_true (g_str_has_prefix (json_array_get_string_element (array, 3), "block,"));
   g_assert_nonnull (strstr (json_array_get_string_element (array, 3), "id=disk0"));
+  /* Then the settings the mock VMM is handed, as --KEY=VALUE. */
+  {
+    gboolean memory = FALSE;
+
+    for (guint i = 4; i < json_array_get_length (array); i++)
+      {
+        const char *arg = json_array_get_string_element (array, i);
+
+        g_assert_true (g_str_has_prefix (arg, "--"));
+        memory |= g_str_equal (arg, "--default_memory=512");
+      }
+    g_assert_true (memory);
+  }
 
   RUN (fixture, &with_id, "argv", "-c", "@mock.conf", "--id", "vm7", "--json");
   g_assert_cmpint (with_id.status, ==, 0);
