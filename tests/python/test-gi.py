@@ -164,6 +164,22 @@ class TestIntrospection(unittest.TestCase):
                                      self.registry)
         self.assertEqual(cm.exception.code, Hvk.Error.NOT_FOUND)
 
+    def test_refused_key(self):
+        # A key the backend cannot honour: listed with its reason, and a
+        # configuration that sets it fails validation, naming it.
+        refused = {k.name: k.reason for k in self.registry.get_refused_keys("mock")}
+        self.assertIn("jailer_path", refused)
+        self.assertEqual(self.registry.lookup_refused_key("mock", "jailer_path"),
+                         refused["jailer_path"])
+        config = Hvk.Config.new_from_data(
+            "[hypervisor]\nbackend=mock\n[hypervisor.mock]\nkernel=/k\ninitrd=/i\n"
+            "jailer_path=/usr/bin/jailer\n", -1, "jail.conf", self.registry)
+        with self.assertRaises(GLib.Error) as cm:
+            config.validate()
+        self.assertTrue(cm.exception.matches(Hvk.error_quark(), Hvk.Error.NOT_SUPPORTED))
+        self.assertIn("jail.conf: [hypervisor.mock] jailer_path: not supported by backend 'mock'",
+                      cm.exception.message)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2, argv=[sys.argv[0]])
