@@ -10,6 +10,10 @@
  * (block_device_driver other than virtio-blk is refused by create_vm.) */
 static const HvkRefusedKey refused_keys[] = {
   { "jailer_path", "acrn-dm runs under hvkit, not a jailer" },
+  { "valid_jailer_paths", "acrn-dm runs under hvkit, not a jailer" },
+  { "valid_virtio_fs_daemon_paths", "acrn-dm shares no file system with the guest" },
+  { "valid_entropy_sources", "the ACRN VM has no virtio-rng device" },
+  { "valid_file_mem_backends", "acrn-dm allocates guest memory itself" },
   { "initrd", "acrn-dm boots from a root image on virtio-blk, without an initrd" },
   { "default_vcpus", "the ACRN VM has one vCPU, pinned to one physical CPU (--cpu_affinity)" },
   { "firmware", "acrn-dm boots the kernel directly (-k), without firmware" },

@@ -867,6 +867,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
  * the others do, so tests on the mock see the same errors. */
 static const HvkRefusedKey mock_refused_keys[] = {
   { "jailer_path", "no backend runs its VMM under a jailer" },
+  { "valid_jailer_paths", "no backend runs its VMM under a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
   { "enable_virtio_mem", "virtio-mem is not implemented" },
   { "disable_block_device_use", "hvkit attaches no container root filesystem" },

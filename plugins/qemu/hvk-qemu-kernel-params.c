@@ -173,7 +173,9 @@ hvk_qemu_register_kernel_policies (HvkPlugin  *plugin,
  * ignored. */
 static const HvkRefusedKey refused_keys[] = {
   { "ctlpath", "QEMU has no control tool: hvkit drives it over QMP" },
+  { "valid_ctlpaths", "QEMU has no control tool for the list to allow" },
   { "jailer_path", "QEMU runs under hvkit-monitor, not a jailer" },
+  { "valid_jailer_paths", "QEMU runs under hvkit-monitor, not a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
   { "enable_virtio_mem", "virtio-mem is not implemented (memory is resized with DIMMs)" },
   { "disable_block_device_use", "hvkit attaches no container root filesystem" },

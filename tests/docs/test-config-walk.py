@@ -204,9 +204,15 @@ def walk_key(backend, d, key, own):
             probe[guarded] = value_for({"name": guarded, "type": "path"}, probe)
         probe[name] = "/nonexistent/*"
         rc, _, err = run(backend, d, probe)
-        if rc != 0 and ("not supported by backend" in err or name in err):
-            return "refused" if "not supported" in err else "behaviour"
-        fail(backend, name, "an allow-list excluding %s's value was accepted" % guarded)
+        if rc != 0 and "not supported by backend" not in err and name in err:
+            return "behaviour"
+        if "not supported by backend" in err:
+            # The list of a key the backend refuses guards nothing: it must
+            # be refused itself (checked above).
+            fail(backend, name, "the allow-list of %s, which the backend refuses, is accepted"
+                 % guarded)
+        else:
+            fail(backend, name, "an allow-list excluding %s's value was accepted" % guarded)
         return None
 
     rc0, out0, err0 = run(backend, d, context)
