@@ -768,7 +768,7 @@ static LibVm *api_vm;
 
 static Row *row_tool_status, *row_tool_pause, *row_tool_resume,
            *row_tool_hotplug, *row_tool_status_cpu, *row_tool_pause_cpu,
-           *row_tool_resume_cpu;
+           *row_tool_resume_cpu, *row_tool_stats;
 static double tool_rss_1vm = NAN;
 
 static void
@@ -819,6 +819,7 @@ bench_tool_commands (const char *tool_store)
       add (row_tool_pause_cpu->hvk, last_cpu_ms);
       add (row_tool_resume->hvk, time_tool (tool_store, "resume", "tool", NULL));
       add (row_tool_resume_cpu->hvk, last_cpu_ms);
+      add (row_tool_stats->hvk, time_tool (tool_store, "stats", "tool", "--prometheus", NULL));
       /* The floors: exec of a program that does nothing, and of one
        * linked like hvkit (libhvkit, GLib, GObject, json-glib). */
       time_process (true_argv);
@@ -831,6 +832,7 @@ bench_tool_commands (const char *tool_store)
       add (row_tool_status_cpu->ref, last_cpu_ms);
       add (row_tool_pause_cpu->ref, last_cpu_ms);
       add (row_tool_resume_cpu->ref, last_cpu_ms);
+      add (row_tool_stats->ref, last_wall_ms);
     }
   for (int j = 0; j < B.hotplug_reps; j++)
     {
@@ -1258,6 +1260,37 @@ bench_framework (void)
       hvk_hypervisor_cleanup (hv, NULL);
     }
   note ("30-device argv: %u arguments", argc);
+
+  /* A Prometheus scrape of 50 VMs every second: `stats --all` must take
+   * well under a second (mock VMs: the tool's own cost, no QMP). */
+  note ("framework: stats --all, 50 mock VMs");
+  {
+    g_autofree char *store = g_build_filename (B.work, "stats50", NULL);
+    g_autofree char *conf = g_build_filename (B.work, "mock50.conf", NULL);
+    g_autofree char *text = g_strdup_printf ("[hypervisor]\nbackend=mock\n[hypervisor.mock]\n"
+                                             "kernel=%s/vmlinuz\ninitrd=%s/initrd.img\n"
+                                             "default_memory=256\n\n[device.disk0]\nkind=block\n"
+                                             "path=/var/lib/hvkit/disk.img\nformat=raw\n",
+                                             B.guest_dir, B.guest_dir);
+    Row *all = row_new ("3. framework", "`hvkit stats --all --prometheus`, 50 mock VMs, whole process",
+                        "ms", NULL, T_ABS, 1000, "≪ 1 s (scrape every second)");
+
+    write_file (conf, text);
+    for (int i = 0; i < 50; i++)
+      {
+        g_autofree char *id = g_strdup_printf ("m%02d", i);
+
+        time_tool (store, "start", "-c", conf, "--id", id, NULL);
+      }
+    for (int i = 0; i < B.reps; i++)
+      add (all->hvk, time_tool (store, "stats", "--all", "--prometheus", NULL));
+    for (int i = 0; i < 50; i++)
+      {
+        g_autofree char *id = g_strdup_printf ("m%02d", i);
+
+        time_tool (store, "stop", id, NULL);
+      }
+  }
 
   note ("framework: RSS");
   {
@@ -1718,6 +1751,8 @@ main (int    argc,
   row_tool_resume_cpu = row_new ("3. framework", "`hvkit resume` CPU time (user+sys)", "ms",
                                  "GLib no-op program", T_NONE, 0, NULL);
   row_tool_hotplug = row_new ("3. framework", "`hvkit hotplug` (block) whole process", "ms", NULL, T_NONE, 0, NULL);
+  row_tool_stats = row_new ("3. framework", "`hvkit stats --prometheus` whole process (QEMU VM: QMP, /proc, cgroup)", "ms",
+                            "GLib no-op program (floor)", T_NONE, 0, NULL);
 
   if (want ("start") || want ("control") || want ("libvirt"))
     bench_start ();

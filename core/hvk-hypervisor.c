@@ -233,6 +233,7 @@ typedef enum {
   OP_RESIZE_MEMORY,
   OP_RESIZE_VCPUS,
   OP_LAUNCH_COMMAND,
+  OP_STATS,
 } Operation;
 
 #define S(state) (1u << HVK_VM_STATE_ ## state)
@@ -255,6 +256,8 @@ static const struct {
   /* Not a transition: what create_vm() prepared, readable from then on. */
   [OP_LAUNCH_COMMAND] = { "get the launch command of",
                           S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  /* Not a transition either: what a live VMM measures. */
+  [OP_STATS] = { "get the statistics of", S (RUNNING) | S (PAUSED) },
 };
 
 #undef S
@@ -764,6 +767,40 @@ hvk_hypervisor_get_thread_ids (HvkHypervisor *self,
       return NULL;
     }
   return IFACE (self)->get_thread_ids (self, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_get_stats:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Measures the running (or paused) VM: CPU and memory of its VMM, its
+ * vCPU threads, the I/O of its disks and network devices, its virtiofsd
+ * and cgroup, under the keys #HvkStats documents (those the backend can
+ * measure).  hvk_stats_format_prometheus() turns them into Prometheus
+ * text.
+ *
+ * Returns: (transfer full): the statistics, or %NULL with @error set
+ *   (%HVK_ERROR_STATE when the VM is not running or paused,
+ *   %HVK_ERROR_NOT_SUPPORTED when the backend measures nothing)
+ */
+HvkStats *
+hvk_hypervisor_get_stats (HvkHypervisor *self,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (IFACE (self)->get_stats == NULL)
+    {
+      not_supported (self, "get_stats", error);
+      return NULL;
+    }
+  if (!check_transition (self, OP_STATS, error))
+    return NULL;
+  return IFACE (self)->get_stats (self, cancellable, error);
 }
 
 /**

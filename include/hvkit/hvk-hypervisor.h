@@ -11,6 +11,7 @@
 #include <hvkit/hvk-capabilities.h>
 #include <hvkit/hvk-config.h>
 #include <hvkit/hvk-device.h>
+#include <hvkit/hvk-stats.h>
 
 G_BEGIN_DECLS
 
@@ -44,6 +45,7 @@ G_BEGIN_DECLS
  * | save_vm | running, paused |
  * | hotplug_add_device, hotplug_remove_device | running |
  * | resize_vcpus, resize_memory | running |
+ * | get_stats | running, paused |
  * | stop_vm | created, starting, running, paused, stopped (idempotent) |
  *
  * The state checked is hvk_hypervisor_get_state(), so a backend must
@@ -203,6 +205,9 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   %NULL when the backend passes none); neither is %NULL (the wrapper
  *   passes its own); called only after @create_vm (never in
  *   %HVK_VM_STATE_NONE)
+ * @get_stats: the VM's statistics now (#HvkStats: the keys it documents
+ *   that the backend can measure); called only while the VM runs or is
+ *   paused
  *
  * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
  * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
@@ -304,9 +309,12 @@ struct _HvkHypervisorInterface
                                        GStrv          *argv,
                                        char          **kernel_cmdline,
                                        GError        **error);
+  HvkStats  *(*get_stats)             (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
 
   /*< private >*/
-  gpointer padding[10];
+  gpointer padding[9];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -424,6 +432,10 @@ HVK_AVAILABLE_IN_ALL
 HvkVmState hvk_hypervisor_get_state         (HvkHypervisor  *self);
 HVK_AVAILABLE_IN_ALL
 GPtrArray *hvk_hypervisor_get_hotplugged_devices (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
+HvkStats  *hvk_hypervisor_get_stats (HvkHypervisor  *self,
+                                     GCancellable   *cancellable,
+                                     GError        **error);
 HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_get_launch_command (HvkHypervisor  *self,
                                               char         ***argv,

@@ -11,6 +11,7 @@
 #include <hvkit/hvk-device.h>
 #include <hvkit/hvk-cmdline.h>
 #include <hvkit/hvk-build-context.h>
+#include <hvkit/hvk-stats.h>
 #include <hvkit/hvk-hypervisor.h>
 #include <hvkit/hvk-plugin.h>
 #include <hvkit/hvk-registry.h>
@@ -19,5 +20,4 @@
 #include <hvkit/hvk-vm-store.h>
 #include <hvkit/hvk-process.h>
 #include <hvkit/hvk-cgroup.h>
-#include <hvkit/hvk-stats.h>
 #undef HVKIT_INSIDE

@@ -688,6 +688,27 @@ hvk_acrn_hypervisor_get_launch_command (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
+/* The process-level figures: acrn-dm has no monitor to ask for more. */
+static HvkStats *
+hvk_acrn_hypervisor_get_stats (HvkHypervisor  *hypervisor,
+                               GCancellable   *cancellable,
+                               GError        **error)
+{
+  HvkAcrnHypervisor *self = HVK_ACRN_HYPERVISOR (hypervisor);
+  g_autoptr(HvkStats) stats = hvk_stats_new ();
+
+  if (self->pid <= 0 || !hvk_process_is_alive (self->pid, self->start_time))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "VM '%s': acrn-dm is not running", self->id);
+      return NULL;
+    }
+  if (!hvk_stats_add_process (stats, (int) self->pid, "cpu.time_ns", "memory.rss_bytes", error))
+    return NULL;
+  hvk_stats_set (stats, "memory.configured_bytes", (guint64) self->memory_mb * 1024 * 1024);
+  return g_steal_pointer (&stats);
+}
+
 static GArray *
 hvk_acrn_hypervisor_get_pids (HvkHypervisor *hypervisor)
 {
@@ -749,6 +770,7 @@ hvk_acrn_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_config = hvk_acrn_hypervisor_get_config;
   iface->get_launch_command = hvk_acrn_hypervisor_get_launch_command;
   iface->get_pids = hvk_acrn_hypervisor_get_pids;
+  iface->get_stats = hvk_acrn_hypervisor_get_stats;
   iface->check = hvk_acrn_hypervisor_check;
   iface->save_private = hvk_acrn_hypervisor_save_private;
   iface->load_private = hvk_acrn_hypervisor_load_private;

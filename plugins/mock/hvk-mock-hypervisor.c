@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "hvk-mock-hypervisor-private.h"
@@ -47,6 +48,7 @@ static const char * const mock_operations[] = {
   "check",
   "load_state",
   "generate_socket",
+  "get_stats",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -54,6 +56,8 @@ static const HvkConfigKey mock_config_keys[] = {
     "mock: operations that fail on purpose (e.g. start_vm;hotplug_add_device)" },
   { "console_socket", HVK_CONFIG_TYPE_PATH, NULL,
     "mock: a UNIX socket someone else serves, given as the console (tests)" },
+  { "scripted_stats", HVK_CONFIG_TYPE_STRV, NULL,
+    "mock: statistics get_stats reports on top of its own, as KEY=VALUE (tests)" },
 };
 
 #define STATE_BIT(s) (1u << (s))
@@ -651,6 +655,81 @@ mock_get_thread_ids (HvkHypervisor  *hypervisor,
   return ids;
 }
 
+/* A GFunc: zero I/O counters for each block device. */
+static void
+add_block_device (gpointer data,
+                  gpointer user_data)
+{
+  static const char * const fields[] = {
+    "rd_bytes", "wr_bytes", "rd_ops", "wr_ops", "flush_ops", "rd_total_time_ns", "wr_total_time_ns",
+  };
+  HvkDevice *device = data;
+
+  if (g_strcmp0 (hvk_device_get_kind_name (device), "block") != 0)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autofree char *key = g_strdup_printf ("block.%s.%s", hvk_device_get_id (device), fields[i]);
+
+      hvk_stats_set (user_data, key, 0);
+    }
+}
+
+/* Scripted statistics: the CPU time grows by 1 ms per call in this
+ * process, the memory is what the VM has, one thread per vCPU, zero I/O
+ * per disk; `scripted_stats` (KEY=VALUE) sets more or overrides. */
+static HvkStats *
+mock_get_stats (HvkHypervisor  *hypervisor,
+                GCancellable   *cancellable,
+                GError        **error)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+  g_autoptr(HvkStats) stats = NULL;
+  guint64 calls = 0;
+
+  if (!begin_call (self, "get_stats", NULL, error))
+    return NULL;
+  for (guint i = 0; i < self->calls->len; i++)
+    calls += g_str_equal (g_ptr_array_index (self->calls, i), "get_stats");
+
+  stats = hvk_stats_new ();
+  hvk_stats_set (stats, "cpu.time_ns", calls * G_TIME_SPAN_MILLISECOND * 1000);
+  hvk_stats_set (stats, "memory.rss_bytes", (guint64) self->memory_mb * 1024 * 1024 / 2);
+  hvk_stats_set (stats, "memory.configured_bytes", (guint64) self->memory_mb * 1024 * 1024);
+  for (guint32 i = 0; i < self->vcpus; i++)
+    {
+      g_autofree char *tid = g_strdup_printf ("vcpu.%u.thread_id", i);
+      g_autofree char *time = g_strdup_printf ("vcpu.%u.time_ns", i);
+
+      hvk_stats_set (stats, tid, 1000 + i);
+      hvk_stats_set (stats, time, calls * G_TIME_SPAN_MILLISECOND * 1000 / MAX (self->vcpus, 1));
+    }
+  g_ptr_array_foreach (self->devices, add_block_device, stats);
+  g_ptr_array_foreach (self->hotplugged, add_block_device, stats);
+
+  if (hvk_mock_has_config_key (self->config, "scripted_stats"))
+    {
+      const char * const *script = hvk_config_get_strv (self->config, "scripted_stats");
+
+      for (guint i = 0; script != NULL && script[i] != NULL; i++)
+        {
+          const char *eq = strchr (script[i], '=');
+          g_autofree char *key = eq ? g_strndup (script[i], eq - script[i]) : NULL;
+          guint64 value;
+
+          if (key == NULL || !g_ascii_string_to_unsigned (eq + 1, 10, 0, G_MAXUINT64, &value, NULL))
+            {
+              g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                           "mock: [%s] scripted_stats: '%s' is not KEY=VALUE",
+                           hvk_config_get_group (self->config), script[i]);
+              return NULL;
+            }
+          hvk_stats_set (stats, key, value);
+        }
+    }
+  return g_steal_pointer (&stats);
+}
+
 static gboolean
 mock_cleanup (HvkHypervisor  *hypervisor,
               GError        **error)
@@ -861,6 +940,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_state = mock_get_state;
   iface->get_hotplugged_devices = mock_get_hotplugged_devices;
   iface->get_launch_command = mock_get_launch_command;
+  iface->get_stats = mock_get_stats;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as

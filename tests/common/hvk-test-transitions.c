@@ -29,6 +29,8 @@ static const struct {
   /* running/paused/created → stopped; stopping a stopped VM is harmless.
    * A VM that was never created has nothing to stop. */
   [HVK_TEST_OP_STOP_VM] = { "stop_vm", S (CREATED) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  /* Measures a live VMM: not a transition. */
+  [HVK_TEST_OP_GET_STATS] = { "get_stats", S (RUNNING) | S (PAUSED) },
 };
 
 const char *
@@ -89,6 +91,14 @@ run_op (const HvkTestTransitions  *spec,
       return hvk_hypervisor_save_vm (hv, NULL, error);
     case HVK_TEST_OP_STOP_VM:
       return hvk_hypervisor_stop_vm (hv, FALSE, NULL, error);
+    case HVK_TEST_OP_GET_STATS:
+      {
+        g_autoptr(HvkStats) stats = hvk_hypervisor_get_stats (hv, NULL, error);
+        guint64 cpu = 0;
+
+        /* Every backend measures its VMM process at least. */
+        return stats != NULL && hvk_stats_lookup (stats, "cpu.time_ns", &cpu);
+      }
     case HVK_TEST_N_OPS:
     default:
       g_assert_not_reached ();

@@ -110,6 +110,7 @@ ELSEWHERE = {
     ("qemu", "vmm_cgroup_cpu_period_us"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/cgroup"),
     ("qemu", "devices_state_path"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/template-save"),
     ("mock", "console_socket"): ("mock/test-mock.c", "test_console_socket"),
+    ("mock", "scripted_stats"): ("mock/test-mock.c", "test_stats"),
     ("acrn", "ctlpath"): ("acrn/test-acrn-lifecycle.c", "blkrescan sbx-hp"),
     ("qemu", "virtio_fs_daemon"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
     ("qemu", "virtio_fs_cache"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),

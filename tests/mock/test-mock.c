@@ -720,6 +720,54 @@ test_console_socket (Fixture       *fixture,
   g_assert_cmpstr (url, ==, "/run/test/console.sock");
 }
 
+/* Scripted statistics: the CPU time grows per call, one thread per vCPU,
+ * zero I/O per disk, and scripted_stats on top; a malformed script is an
+ * error naming the key. */
+static void
+test_stats (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkStats) first = NULL;
+  g_autoptr(HvkStats) second = NULL;
+  g_autoptr(HvkDevice) disk = device (fixture, "block,id=d1,path=/img/d1.raw,format=raw");
+  guint64 a = 0, b = 0, value = 0;
+
+  create_and_start (fixture);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (fixture->hypervisor, disk, NULL, &error));
+  g_assert_no_error (error);
+  first = hvk_hypervisor_get_stats (fixture->hypervisor, NULL, &error);
+  g_assert_no_error (error);
+  second = hvk_hypervisor_get_stats (fixture->hypervisor, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_stats_lookup (first, "cpu.time_ns", &a));
+  g_assert_true (hvk_stats_lookup (second, "cpu.time_ns", &b));
+  g_assert_cmpuint (b, >, a);
+  g_assert_true (hvk_stats_lookup (second, "vcpu.0.thread_id", &value));
+  g_assert_true (hvk_stats_lookup (second, "block.d1.wr_bytes", &value));
+  g_assert_true (hvk_stats_lookup (second, "net.tap0.rx_bytes", &value));
+  g_assert_cmpuint (value, ==, 42);
+  g_assert_true (hvk_stats_lookup (second, "block.d1.rd_ops", &value));
+  g_assert_cmpuint (value, ==, 7);
+
+  /* Stopped: nothing to measure. */
+  g_assert_true (hvk_hypervisor_stop_vm (fixture->hypervisor, FALSE, NULL, &error));
+  g_assert_null (hvk_hypervisor_get_stats (fixture->hypervisor, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+}
+
+static void
+test_stats_script_error (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  create_and_start (fixture);
+  g_assert_null (hvk_hypervisor_get_stats (fixture->hypervisor, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "scripted_stats: 'cpu.time_ns'"));
+}
+
 static void
 test_save_vm (Fixture       *fixture,
               gconstpointer  data)
@@ -1024,6 +1072,8 @@ main (int    argc,
   ADD ("queries", NULL, test_queries);
   ADD ("console-socket", "console_socket=/run/test/console.sock\n", test_console_socket);
   ADD ("save-vm", NULL, test_save_vm);
+  ADD ("stats", "scripted_stats=net.tap0.rx_bytes=42;block.d1.rd_ops=7\n", test_stats);
+  ADD ("stats-script-error", "scripted_stats=cpu.time_ns\n", test_stats_script_error);
   ADD ("save-vm-template",
        "boot_to_be_template=true\n"
        "memory_path=/var/lib/hvkit/test/template-memory\n"

@@ -107,6 +107,17 @@ class TestIntrospection(unittest.TestCase):
         self.assertEqual([d.get_id() for d in plugged], ["disk1"])
         self.assertEqual(plugged[0].get_string("path"), disk)
 
+        # Statistics: keys, values, and the Prometheus text.
+        stats = hv.get_stats(None)
+        keys = stats.get_keys()
+        self.assertEqual(keys[0], "cpu.time_ns")
+        self.assertIn("block.disk1.wr_bytes", keys)
+        found, memory = stats.lookup("memory.configured_bytes")
+        self.assertTrue(found)
+        self.assertEqual(memory, 256 * 1024 * 1024)
+        text = Hvk.stats_format_prometheus(["gi-demo"], [stats])
+        self.assertIn('hvkit_vm_memory_configured_bytes{id="gi-demo"} 268435456', text)
+
         pids = hv.get_pids()
         self.assertIsInstance(pids, list)
 

@@ -569,6 +569,61 @@ test_argv (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+/* `stats`: one VM as KEY VALUE lines, JSON or Prometheus text; --all
+ * every running VM (not the stopped ones); usage errors exit 2. */
+static void
+test_stats (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_auto(Result) plain = { 0, };
+  g_auto(Result) json = { 0, };
+  g_auto(Result) prom = { 0, };
+  g_auto(Result) all = { 0, };
+  g_auto(Result) after = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm1");
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm2");
+
+  RUN (fixture, &plain, "stats", "vm1");
+  expect_result (&plain, 0, NULL);
+  g_assert_true (g_str_has_prefix (plain.out, "cpu.time_ns "));
+  g_assert_nonnull (strstr (plain.out, "\nmemory.configured_bytes 536870912\n"));
+  g_assert_nonnull (strstr (plain.out, "\nblock.disk0.wr_bytes 0\n"));
+
+  RUN (fixture, &json, "stats", "vm1", "--json");
+  expect_result (&json, 0, NULL);
+  root = parse_json (json.out);
+  object = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (object, "id"), ==, "vm1");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object, "stats"),
+                                               "memory.configured_bytes"), ==, 512 * 1024 * 1024);
+
+  RUN (fixture, &prom, "stats", "vm1", "--prometheus");
+  expect_result (&prom, 0, NULL);
+  g_assert_true (g_str_has_prefix (prom.out, "# HELP hvkit_vm_cpu_seconds_total "));
+  g_assert_nonnull (strstr (prom.out, "hvkit_vm_block_write_bytes_total{id=\"vm1\",device=\"disk0\"} 0\n"));
+
+  RUN (fixture, &all, "stats", "--all");
+  expect_result (&all, 0, NULL);
+  g_assert_true (g_str_has_prefix (all.out, "vm1 cpu.time_ns "));
+  g_assert_nonnull (strstr (all.out, "\nvm2 cpu.time_ns "));
+
+  EXPECT (fixture, 0, NULL, "stop", "vm2");
+  RUN (fixture, &after, "stats", "--all", "--prometheus");
+  expect_result (&after, 0, NULL);
+  g_assert_nonnull (strstr (after.out, "{id=\"vm1\"}"));
+  g_assert_null (strstr (after.out, "vm2"));
+
+  EXPECT (fixture, 2, "missing VM id", "stats");
+  EXPECT (fixture, 2, "unexpected argument 'vm1'", "stats", "--all", "vm1");
+  EXPECT (fixture, 2, "--json and --prometheus", "stats", "vm1", "--json", "--prometheus");
+  EXPECT (fixture, 1, "nope", "stats", "nope");
+  EXPECT (fixture, 0, NULL, "stop", "vm1");
+  assert_store_empty (fixture);
+}
+
 /* With a VM of that id running, argv creates it in a scratch store under
  * TMPDIR, and removes that store whole. */
 static void
@@ -1146,6 +1201,7 @@ main (int    argc,
   ADD ("relative-paths", test_relative_paths);
   ADD ("argv", test_argv);
   ADD ("argv-scratch", test_argv_scratch);
+  ADD ("stats", test_stats);
   ADD ("kernel-params", test_kernel_params);
   ADD ("kernel-params-policies", test_kernel_params_policies);
   ADD ("lifecycle", test_lifecycle);
