@@ -232,6 +232,8 @@ typedef enum {
   OP_HOTPLUG_REMOVE,
   OP_RESIZE_MEMORY,
   OP_RESIZE_VCPUS,
+  OP_SHUTDOWN,
+  OP_REBOOT,
   OP_LAUNCH_COMMAND,
   OP_STATS,
 } Operation;
@@ -253,6 +255,9 @@ static const struct {
   [OP_HOTPLUG_REMOVE] = { "unplug a device from", S (RUNNING) },
   [OP_RESIZE_MEMORY] = { "resize the memory of", S (RUNNING) },
   [OP_RESIZE_VCPUS] = { "resize the vCPUs of", S (RUNNING) },
+  /* The guest acts on them: it must be running. */
+  [OP_SHUTDOWN] = { "shut down", S (RUNNING) },
+  [OP_REBOOT] = { "reboot", S (RUNNING) },
   /* Not a transition: what create_vm() prepared, readable from then on. */
   [OP_LAUNCH_COMMAND] = { "get the launch command of",
                           S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
@@ -767,6 +772,61 @@ hvk_hypervisor_get_thread_ids (HvkHypervisor *self,
       return NULL;
     }
   return IFACE (self)->get_thread_ids (self, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_shutdown_vm:
+ * @self: a #HvkHypervisor
+ * @timeout_ms: how long the guest has to power off
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Asks the guest to power off, as a power button press does (QEMU's
+ * `system_powerdown`), and waits up to @timeout_ms for the VMM to end.
+ * The VM is then stopped; hvk_hypervisor_stop_vm() and
+ * hvk_hypervisor_cleanup() release what it held.  A guest that does not
+ * power off in time (one that ignores the button, a hung one) leaves the
+ * VM running: stop it with hvk_hypervisor_stop_vm(), as `hvkit shutdown`
+ * does.
+ *
+ * Returns: %TRUE once the VMM ended; %FALSE with %HVK_ERROR_TIMEOUT when
+ *   the guest did not power off within @timeout_ms, %HVK_ERROR_STATE when
+ *   the VM is not running, %HVK_ERROR_NOT_SUPPORTED when the backend
+ *   cannot ask
+ */
+gboolean
+hvk_hypervisor_shutdown_vm (HvkHypervisor *self,
+                            guint          timeout_ms,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH_OP (self, OP_SHUTDOWN, shutdown_vm, error, timeout_ms, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_reboot_vm:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Resets the guest, as a reset button does (QEMU's `system_reset`): it
+ * boots again in the same VM, which stays running.
+ *
+ * Returns: %TRUE on success; %FALSE with %HVK_ERROR_STATE when the VM is
+ *   not running, %HVK_ERROR_NOT_SUPPORTED when the backend cannot
+ */
+gboolean
+hvk_hypervisor_reboot_vm (HvkHypervisor *self,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH_OP (self, OP_REBOOT, reboot_vm, error, cancellable, error);
 }
 
 /**

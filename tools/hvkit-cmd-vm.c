@@ -111,6 +111,99 @@ hvkit_cmd_resume (HvkitTool *tool,
 }
 
 int
+hvkit_cmd_reboot (HvkitTool *tool,
+                  int        argc,
+                  char     **argv)
+{
+  return simple_action (tool, argc, argv, "Reset a running VM's guest: it boots again.",
+                        hvk_hypervisor_reboot_vm, "rebooted");
+}
+
+/* Stops @hypervisor (a stopped one is released), cleans up after it and
+ * removes its state dir: `stop`, and `shutdown` once the guest is off. */
+static int
+stop_and_remove (HvkitTool     *tool,
+                 const char    *id,
+                 HvkHypervisor *hypervisor)
+{
+  g_autoptr(GError) error = NULL;
+  /* A start that never finished: its record may not know every process. */
+  gboolean was_starting = hvk_hypervisor_get_state (hypervisor) == HVK_VM_STATE_STARTING;
+
+  if (!hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+  if (!hvk_hypervisor_cleanup (hypervisor, &error))
+    hvkit_warn ("%s", error->message);
+  g_clear_error (&error);
+  if (was_starting)
+    {
+      g_autofree char *dir = g_build_filename (tool->state_dir, id, NULL);
+      g_autoptr(GArray) killed = hvk_process_kill_referencing (dir, 3000);
+    }
+
+  hvk_debug_kill_point ("tool:remove");
+  /* A stopped VM leaves nothing behind. */
+  if (!hvk_vm_store_remove_dir (tool->state_dir, id, &error))
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  return HVKIT_EXIT_OK;
+}
+
+int
+hvkit_cmd_shutdown (HvkitTool *tool,
+                    int        argc,
+                    char     **argv)
+{
+  int timeout_s = 60;
+  const GOptionEntry entries[] = {
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
+      "Seconds the guest has to power off before the VM is stopped (default 60)", "S" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("shutdown ID", "Ask the guest to power off (ACPI power button); "
+                              "stop the VM if it has not within the timeout.", entries);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) record_error = NULL;
+  gboolean powered_off;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  if (timeout_s < 0 || timeout_s > G_MAXINT / 1000)
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE, "shutdown: --timeout %d is not a number of "
+                              "seconds from 0 to %d", timeout_s, G_MAXINT / 1000);
+  hypervisor = hvkit_open_vm_to_stop (tool, argv[1], &lock, &record_error, &status);
+  if (hypervisor == NULL)
+    return record_error != NULL ? hvkit_fail (record_error, HVKIT_EXIT_FAILED) : status;
+
+  powered_off = hvk_hypervisor_shutdown_vm (hypervisor, (guint) timeout_s * 1000, NULL, &error);
+  if (!powered_off)
+    {
+      /* Only a guest that did not power off in time is stopped: any
+       * other failure leaves the VM as it was. */
+      if (!g_error_matches (error, HVK_ERROR, HVK_ERROR_TIMEOUT))
+        {
+          hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+          return hvkit_fail (error, HVKIT_EXIT_FAILED);
+        }
+      hvkit_warn ("%s: stopping it", error->message);
+    }
+  status = stop_and_remove (tool, argv[1], hypervisor);
+  if (status != HVKIT_EXIT_OK)
+    return status;
+  if (powered_off)
+    g_print ("VM '%s' shut down (the guest powered off)\n", argv[1]);
+  else
+    g_print ("VM '%s' stopped (the guest did not power off within %d s)\n", argv[1], timeout_s);
+  return HVKIT_EXIT_OK;
+}
+
+int
 hvkit_cmd_stop (HvkitTool *tool,
                 int        argc,
                 char     **argv)
@@ -120,9 +213,7 @@ hvkit_cmd_stop (HvkitTool *tool,
                               NULL);
   g_autoptr(HvkVmLock) lock = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GError) record_error = NULL;
-  gboolean was_starting;
   int status;
 
   if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
@@ -142,27 +233,9 @@ hvkit_cmd_stop (HvkitTool *tool,
   if (hypervisor == NULL)
     return record_error != NULL ? hvkit_fail (record_error, HVKIT_EXIT_FAILED) : status;
 
-  /* A start that never finished: its record may not know every process. */
-  was_starting = hvk_hypervisor_get_state (hypervisor) == HVK_VM_STATE_STARTING;
-  if (!hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error))
-    {
-      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
-  if (!hvk_hypervisor_cleanup (hypervisor, &error))
-    hvkit_warn ("%s", error->message);
-  g_clear_error (&error);
-  if (was_starting)
-    {
-      g_autofree char *dir = g_build_filename (tool->state_dir, argv[1], NULL);
-      g_autoptr(GArray) killed = hvk_process_kill_referencing (dir, 3000);
-    }
-
-  hvk_debug_kill_point ("tool:remove");
-  /* A stopped VM leaves nothing behind. */
-  if (!hvk_vm_store_remove_dir (tool->state_dir, argv[1], &error))
-    return hvkit_fail (error, HVKIT_EXIT_FAILED);
-
+  status = stop_and_remove (tool, argv[1], hypervisor);
+  if (status != HVKIT_EXIT_OK)
+    return status;
   g_print ("VM '%s' stopped\n", argv[1]);
   return HVKIT_EXIT_OK;
 }

@@ -101,6 +101,8 @@ int hvkit_cmd_status        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_console       (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_list          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_stats         (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_shutdown      (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_reboot        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_pause         (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_resume        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_stop          (HvkitTool *tool, int argc, char **argv);

@@ -33,6 +33,8 @@ static const HvkitCommand commands[] = {
   { "list", hvkit_cmd_list, "list [--json]                     VMs in the state dir" },
   { "pause", hvkit_cmd_pause, "pause ID                          pause a running VM" },
   { "resume", hvkit_cmd_resume, "resume ID                         resume a paused VM" },
+  { "shutdown", hvkit_cmd_shutdown, "shutdown ID [--timeout S]         ask the guest to power off; stop the VM after S seconds" },
+  { "reboot", hvkit_cmd_reboot, "reboot ID                         reset the guest: it boots again" },
   { "stop", hvkit_cmd_stop, "stop ID                           stop a VM and remove its state" },
   { "hotplug", hvkit_cmd_hotplug, "hotplug ID --device KIND,key=value,…   add a device to a running VM" },
   { "unplug", hvkit_cmd_unplug, "unplug ID --device-id DEVID       remove a hot-plugged device" },

@@ -45,6 +45,8 @@ G_BEGIN_DECLS
  * | save_vm | running, paused |
  * | hotplug_add_device, hotplug_remove_device | running |
  * | resize_vcpus, resize_memory | running |
+ * | shutdown_vm | running (ends stopped) |
+ * | reboot_vm | running |
  * | get_stats | running, paused |
  * | stop_vm | created, starting, running, paused, stopped (idempotent) |
  *
@@ -208,6 +210,13 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  * @get_stats: the VM's statistics now (#HvkStats: the keys it documents
  *   that the backend can measure); called only while the VM runs or is
  *   paused
+ * @shutdown_vm: asks the guest to power off (an ACPI power button press)
+ *   and waits up to @timeout_ms for the VMM to end: the VM is then
+ *   %HVK_VM_STATE_STOPPED; fails with %HVK_ERROR_TIMEOUT, the VM still
+ *   running, when the guest did not power off in time; called only while
+ *   the VM runs
+ * @reboot_vm: resets the guest (a hardware reset: the guest boots again,
+ *   the VM stays %HVK_VM_STATE_RUNNING); called only while the VM runs
  *
  * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
  * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
@@ -312,9 +321,16 @@ struct _HvkHypervisorInterface
   HvkStats  *(*get_stats)             (HvkHypervisor  *self,
                                        GCancellable   *cancellable,
                                        GError        **error);
+  gboolean   (*shutdown_vm)           (HvkHypervisor  *self,
+                                       guint           timeout_ms,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*reboot_vm)             (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
 
   /*< private >*/
-  gpointer padding[9];
+  gpointer padding[7];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -432,6 +448,15 @@ HVK_AVAILABLE_IN_ALL
 HvkVmState hvk_hypervisor_get_state         (HvkHypervisor  *self);
 HVK_AVAILABLE_IN_ALL
 GPtrArray *hvk_hypervisor_get_hotplugged_devices (HvkHypervisor *self);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_shutdown_vm (HvkHypervisor  *self,
+                                       guint           timeout_ms,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_reboot_vm   (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
 HVK_AVAILABLE_IN_ALL
 HvkStats  *hvk_hypervisor_get_stats (HvkHypervisor  *self,
                                      GCancellable   *cancellable,

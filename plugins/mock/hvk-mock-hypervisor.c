@@ -49,6 +49,8 @@ static const char * const mock_operations[] = {
   "load_state",
   "generate_socket",
   "get_stats",
+  "shutdown_vm",
+  "reboot_vm",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -382,6 +384,39 @@ mock_pause_vm (HvkHypervisor  *hypervisor,
 
   self->state = HVK_VM_STATE_PAUSED;
   return TRUE;
+}
+
+/* The mock guest powers off at once (a failure injected with
+ * fail_operations=shutdown_vm stands for one that ignores the button). */
+static gboolean
+mock_shutdown_vm (HvkHypervisor  *hypervisor,
+                  guint           timeout_ms,
+                  GCancellable   *cancellable,
+                  GError        **error)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+
+  if (!require_state (self, "shutdown_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error))
+    return FALSE;
+  if (!begin_call (self, "shutdown_vm", NULL, NULL))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT,
+                   "mock: VM '%s': the guest did not power off within %u ms", self->id, timeout_ms);
+      return FALSE;
+    }
+  self->state = HVK_VM_STATE_STOPPED;
+  return TRUE;
+}
+
+static gboolean
+mock_reboot_vm (HvkHypervisor  *hypervisor,
+                GCancellable   *cancellable,
+                GError        **error)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+
+  return begin_call (self, "reboot_vm", NULL, error)
+         && require_state (self, "reboot_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error);
 }
 
 static gboolean
@@ -941,6 +976,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_hotplugged_devices = mock_get_hotplugged_devices;
   iface->get_launch_command = mock_get_launch_command;
   iface->get_stats = mock_get_stats;
+  iface->shutdown_vm = mock_shutdown_vm;
+  iface->reboot_vm = mock_reboot_vm;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as

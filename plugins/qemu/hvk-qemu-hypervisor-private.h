@@ -103,6 +103,12 @@ char    *hvk_qemu_vm_describe_end (HvkQemuHypervisor *self);
 gboolean hvk_qemu_vm_start (HvkHypervisor *hypervisor, guint timeout_ms,
                             GCancellable *cancellable, GError **error);
 
+/* hvk-qemu-power.c */
+gboolean hvk_qemu_vm_shutdown (HvkHypervisor *hypervisor, guint timeout_ms,
+                               GCancellable *cancellable, GError **error);
+gboolean hvk_qemu_vm_reboot   (HvkHypervisor *hypervisor, GCancellable *cancellable,
+                               GError **error);
+
 /* hvk-qemu-stats.c */
 HvkStats *hvk_qemu_vm_get_stats (HvkHypervisor *hypervisor, GCancellable *cancellable,
                                  GError **error);

@@ -938,6 +938,8 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_config = qemu_get_config;
   iface->get_thread_ids = qemu_get_thread_ids;
   iface->get_stats = hvk_qemu_vm_get_stats;
+  iface->shutdown_vm = hvk_qemu_vm_shutdown;
+  iface->reboot_vm = hvk_qemu_vm_reboot;
   iface->cleanup = qemu_cleanup;
   iface->get_pids = qemu_get_pids;
   iface->get_virtiofs_pid = qemu_get_virtiofs_pid;

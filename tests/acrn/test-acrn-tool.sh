@@ -130,6 +130,17 @@ hv pause demo
 rc=$?
 check "pause: not supported" sh -c "[ $rc -eq 1 ] && grep -q \"backend 'acrn' does not support pause_vm\" '$work/err'"
 
+hv shutdown demo --timeout 1
+rc=$?
+check "shutdown: not supported, the VM left running" sh -c "[ $rc -eq 1 ] && grep -q \"backend 'acrn' does not support shutdown_vm\" '$work/err'"
+check "acrn-dm still runs after the refused shutdown" proc_alive "$pid"
+hv reboot demo
+rc=$?
+check "reboot: not supported" sh -c "[ $rc -eq 1 ] && grep -q \"backend 'acrn' does not support reboot_vm\" '$work/err'"
+hv stats demo
+rc=$?
+check "stats: the process figures" sh -c "[ $rc -eq 0 ] && grep -q '^cpu.time_ns ' '$work/out' && grep -q '^memory.configured_bytes ' '$work/out'"
+
 hv unplug demo --device-id d1
 check "unplug d1" [ $? -eq 0 ]
 check "blkrescan back to nodisk" grep -qx 'blkrescan sbx-demo 5,nodisk' "$HVKIT_FAKE_ACRNCTL_LOG"

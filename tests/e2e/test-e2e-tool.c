@@ -469,6 +469,65 @@ test_resize (void)
                    ==, (gint64) 512 * 1024 * 1024);
 }
 
+/* `reboot`: the guest boots again in the same QEMU, which keeps running. */
+static void
+test_reboot (void)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonObject) status = NULL;
+
+  if (!need_vm ())
+    return;
+
+  e2e_console_forget (console);
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "reboot", VM_ID, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "rebooted"));
+  if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+    g_error ("the guest did not boot again; console said:\n%s", e2e_console_text (console));
+  status = status_json ();
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "running");
+  g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (status, "pids"), 0),
+                   ==, qemu_pid);
+  g_assert_true (e2e_pid_alive (qemu_pid));
+}
+
+/* `shutdown`: the guest sees the ACPI power button and powers off; the VM
+ * is then gone like a stopped one. */
+static void
+test_shutdown (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *dir = g_build_filename (env.store, "e2e-shut", NULL);
+  E2eConsole *shut_console;
+  JsonObject *status;
+  int pid;
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "shutdown", NULL, NULL);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-shut", NULL), ==, 0);
+  g_assert_cmpint (e2e_run_tool (&env, &json, NULL, "status", "e2e-shut", "--json", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  status = json_node_get_object (json_parser_get_root (parser));
+  pid = (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
+  e2e_track_pid (pid);
+  shut_console = e2e_console_open (json_object_get_string_member (status, "console"), 5000);
+  g_assert_nonnull (shut_console);
+  /* A guest still booting has no one at the button: wait for it. */
+  if (!e2e_console_wait (shut_console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+    g_error ("no %s; console said:\n%s", E2E_READY_MARKER, e2e_console_text (shut_console));
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "shutdown", "e2e-shut", "--timeout", "60", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "VM 'e2e-shut' shut down (the guest powered off)"));
+  g_assert_true (e2e_console_wait (shut_console, "HVKIT-POWER-BUTTON", E2E_EVENT_TIMEOUT_MS));
+  e2e_console_free (shut_console);
+  g_assert_true (e2e_wait_pid_dead (pid, 1000));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_stop (void)
 {
@@ -500,7 +559,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/tool/hotplug", test_hotplug);
   g_test_add_func ("/hvk/e2e/tool/stats", test_stats);
   g_test_add_func ("/hvk/e2e/tool/resize", test_resize);
+  g_test_add_func ("/hvk/e2e/tool/reboot", test_reboot);
   g_test_add_func ("/hvk/e2e/tool/stop", test_stop);
+  g_test_add_func ("/hvk/e2e/tool/shutdown", test_shutdown);
   g_test_add_func ("/hvk/e2e/tool/run-and-console", test_run_and_console);
 
   ret = g_test_run ();

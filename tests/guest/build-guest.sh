@@ -83,6 +83,8 @@ modules="$modules scsi_common scsi_mod sd_mod virtio_scsi failover net_failover 
 # Elastic memory and panics: virtio-mem, the balloon, pvpanic (ISA/ACPI
 # and PCI).
 modules="$modules virtio_mem virtio_balloon pvpanic pvpanic-mmio pvpanic-pci"
+# The ACPI power button and the input events it sends (`hvkit shutdown`).
+modules="$modules button evdev"
 for m in $modules; do
   f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n 1)
   if [ -z "$f" ]; then
@@ -217,6 +219,17 @@ nets() {
 # marker has them too).
 for n in $known; do say "HVKIT-BLOCK-PRESENT $n"; done
 say "HVKIT-GUEST-READY"
+# The ACPI power button (QMP system_powerdown: `hvkit shutdown`): power
+# off as an init system would, on the button's first input event (24
+# bytes each).
+for e in /sys/class/input/event*; do
+  [ -e "$e/device/name" ] || continue
+  read name < "$e/device/name"
+  if [ "$name" = "Power Button" ]; then
+    ( dd if="/dev/input/${e##*/}" of=/dev/null bs=24 count=1 2>/dev/null
+      say "HVKIT-POWER-BUTTON"; sleep 0.1; poweroff -f ) &
+  fi
+done
 if [ "$(arg poweroff)" = 1 ]; then
   sleep 0.2
   poweroff -f

@@ -124,6 +124,11 @@ class TestIntrospection(unittest.TestCase):
         hv.hotplug_remove_device("disk1", None)
         self.assertEqual(list(hv.get_hotplugged_devices() or []), [])
 
+        # Reset, then power off as the button asks; stop releases the rest.
+        hv.reboot_vm(None)
+        self.assertEqual(hv.get_state(), Hvk.VmState.RUNNING)
+        self.assertTrue(hv.shutdown_vm(5000, None))
+        self.assertEqual(hv.get_state(), Hvk.VmState.STOPPED)
         hv.stop_vm(False, None)
         self.assertEqual(hv.get_state(), Hvk.VmState.STOPPED)
 

@@ -624,6 +624,54 @@ test_stats (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+/* `shutdown` and `reboot` on the mock: the guest powers off at once, or
+ * (fail_operations=shutdown_vm) ignores the button and is stopped after
+ * the timeout; a paused VM is refused, as is a negative timeout. */
+static void
+test_shutdown_reboot (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_auto(Result) off = { 0, };
+  g_auto(Result) rebooted = { 0, };
+  g_auto(Result) ignored = { 0, };
+  g_autofree char *deaf = g_build_filename (fixture->tmp, "deaf.conf", NULL);
+  g_autofree char *conf = NULL;
+  g_autofree char *mock_conf = data_file ("mock.conf");
+
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm1");
+  RUN (fixture, &rebooted, "reboot", "vm1");
+  expect_result (&rebooted, 0, NULL);
+  g_assert_cmpstr (rebooted.out, ==, "VM 'vm1' rebooted\n");
+  EXPECT (fixture, 0, NULL, "pause", "vm1");
+  EXPECT (fixture, 1, "cannot shut down", "shutdown", "vm1");
+  EXPECT (fixture, 1, "cannot reboot", "reboot", "vm1");
+  EXPECT (fixture, 0, NULL, "resume", "vm1");
+  EXPECT (fixture, 2, "--timeout -1", "shutdown", "vm1", "--timeout", "-1");
+  RUN (fixture, &off, "shutdown", "vm1");
+  expect_result (&off, 0, NULL);
+  g_assert_cmpstr (off.out, ==, "VM 'vm1' shut down (the guest powered off)\n");
+  assert_store_empty (fixture);
+
+  g_assert_true (g_file_get_contents (mock_conf, &conf, NULL, NULL));
+  {
+    const char *text = conf;
+    g_autofree char *patched = NULL;
+    const char *group = strstr (text, "[hypervisor.mock]\n");
+
+    g_assert_nonnull (group);
+    group += strlen ("[hypervisor.mock]\n");
+    patched = g_strdup_printf ("%.*sfail_operations=shutdown_vm\n%s", (int) (group - text), text, group);
+    g_assert_true (g_file_set_contents (deaf, patched, -1, NULL));
+  }
+  EXPECT (fixture, 0, NULL, "start", "-c", deaf, "--id", "deaf");
+  RUN (fixture, &ignored, "shutdown", "deaf", "--timeout", "1");
+  expect_result (&ignored, 0, NULL);
+  g_assert_cmpstr (ignored.out, ==, "VM 'deaf' stopped (the guest did not power off within 1 s)\n");
+  g_assert_nonnull (strstr (ignored.err, "did not power off within 1000 ms: stopping it"));
+  assert_store_empty (fixture);
+  EXPECT (fixture, 1, "nope", "shutdown", "nope");
+}
+
 /* With a VM of that id running, argv creates it in a scratch store under
  * TMPDIR, and removes that store whole. */
 static void
@@ -1202,6 +1250,7 @@ main (int    argc,
   ADD ("argv", test_argv);
   ADD ("argv-scratch", test_argv_scratch);
   ADD ("stats", test_stats);
+  ADD ("shutdown-reboot", test_shutdown_reboot);
   ADD ("kernel-params", test_kernel_params);
   ADD ("kernel-params-policies", test_kernel_params_policies);
   ADD ("lifecycle", test_lifecycle);
