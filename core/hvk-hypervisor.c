@@ -35,6 +35,8 @@ store_binding_free (gpointer data)
   g_free (binding);
 }
 
+static guint event_signal;
+
 static void
 hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
 {
@@ -58,6 +60,47 @@ hvk_hypervisor_default_init (HvkHypervisorInterface *iface)
                                                             G_PARAM_READWRITE
                                                             | G_PARAM_CONSTRUCT_ONLY
                                                             | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * HvkHypervisor::event:
+   * @self: the hypervisor
+   * @name: the event: the VMM's (QEMU's `STOP`, `RESUME`, `SHUTDOWN`,
+   *   `RESET`, `POWERDOWN`, `GUEST_PANICKED`, `DEVICE_DELETED`,
+   *   `BLOCK_IO_ERROR`, `BALLOON_CHANGE` …) or hvkit's own `exited` (the
+   *   VMM ended; @data has `how`, e.g. "exited with status 0")
+   * @data: the event's data (an empty object when it has none)
+   *
+   * Emitted by hvk_hypervisor_follow_events() for each event of the VM,
+   * in the thread that follows.  Detailed by the event's name: connect to
+   * `event::STOP` for one kind only.
+   */
+  event_signal = g_signal_new ("event", G_TYPE_FROM_INTERFACE (iface),
+                               G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
+                               0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                               G_TYPE_STRING, JSON_TYPE_OBJECT);
+}
+
+/**
+ * hvk_hypervisor_emit_event: (skip)
+ * @self: a #HvkHypervisor
+ * @name: the event's name
+ * @data: (nullable): its data (%NULL: an empty object)
+ *
+ * For backends: emits #HvkHypervisor::event, detailed by @name.
+ */
+void
+hvk_hypervisor_emit_event (HvkHypervisor *self,
+                           const char    *name,
+                           JsonObject    *data)
+{
+  g_autoptr(JsonObject) empty = NULL;
+
+  g_return_if_fail (HVK_IS_HYPERVISOR (self));
+  g_return_if_fail (name != NULL);
+
+  if (data == NULL)
+    data = empty = json_object_new ();
+  g_signal_emit (self, event_signal, g_quark_from_string (name), name, data);
 }
 
 /* The strings are a contract (state JSON, `hvkit status`). */
@@ -236,6 +279,7 @@ typedef enum {
   OP_REBOOT,
   OP_LAUNCH_COMMAND,
   OP_STATS,
+  OP_FOLLOW,
 } Operation;
 
 #define S(state) (1u << HVK_VM_STATE_ ## state)
@@ -263,6 +307,8 @@ static const struct {
                           S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
   /* Not a transition either: what a live VMM measures. */
   [OP_STATS] = { "get the statistics of", S (RUNNING) | S (PAUSED) },
+  /* A VM that already ended still says how. */
+  [OP_FOLLOW] = { "follow the events of", S (RUNNING) | S (PAUSED) | S (STOPPED) },
 };
 
 #undef S
@@ -827,6 +873,34 @@ hvk_hypervisor_reboot_vm (HvkHypervisor *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   DISPATCH_OP (self, OP_REBOOT, reboot_vm, error, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_follow_events:
+ * @self: a #HvkHypervisor
+ * @cancellable: (nullable): a #GCancellable: cancel it to stop following
+ * @error: return location for an error
+ *
+ * Follows the VM's events until its VMM ends, emitting
+ * #HvkHypervisor::event for each (the last one `exited`); blocks the
+ * calling thread meanwhile.  QEMU's events come from a QMP socket of
+ * their own, so following never disturbs the operations of this or
+ * another process; that socket takes one watcher at a time (a second
+ * waits for the first to leave).
+ *
+ * Returns: %TRUE once the VMM ended (or @cancellable was cancelled);
+ *   %FALSE with @error set (%HVK_ERROR_NOT_SUPPORTED when the backend
+ *   has no events)
+ */
+gboolean
+hvk_hypervisor_follow_events (HvkHypervisor *self,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH_OP (self, OP_FOLLOW, follow_events, error, cancellable, error);
 }
 
 /**

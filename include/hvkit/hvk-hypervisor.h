@@ -48,6 +48,7 @@ G_BEGIN_DECLS
  * | shutdown_vm | running (ends stopped) |
  * | reboot_vm | running |
  * | get_stats | running, paused |
+ * | follow_events | running, paused, stopped |
  * | stop_vm | created, starting, running, paused, stopped (idempotent) |
  *
  * The state checked is hvk_hypervisor_get_state(), so a backend must
@@ -217,6 +218,10 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   the VM runs
  * @reboot_vm: resets the guest (a hardware reset: the guest boots again,
  *   the VM stays %HVK_VM_STATE_RUNNING); called only while the VM runs
+ * @follow_events: emits #HvkHypervisor::event (hvk_hypervisor_emit_event())
+ *   for each event of the VM until its VMM ends, `exited` last; returns
+ *   early when @cancellable is cancelled; called while the VM runs, is
+ *   paused or stopped (then it only says how the VMM ended)
  *
  * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
  * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
@@ -328,9 +333,12 @@ struct _HvkHypervisorInterface
   gboolean   (*reboot_vm)             (HvkHypervisor  *self,
                                        GCancellable   *cancellable,
                                        GError        **error);
+  gboolean   (*follow_events)         (HvkHypervisor  *self,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -457,6 +465,14 @@ HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_reboot_vm   (HvkHypervisor  *self,
                                        GCancellable   *cancellable,
                                        GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_follow_events (HvkHypervisor  *self,
+                                         GCancellable   *cancellable,
+                                         GError        **error);
+HVK_AVAILABLE_IN_ALL
+void       hvk_hypervisor_emit_event    (HvkHypervisor  *self,
+                                         const char     *name,
+                                         JsonObject     *data);
 HVK_AVAILABLE_IN_ALL
 HvkStats  *hvk_hypervisor_get_stats (HvkHypervisor  *self,
                                      GCancellable   *cancellable,

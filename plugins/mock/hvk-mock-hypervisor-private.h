@@ -23,6 +23,7 @@ struct _HvkMockHypervisor
   GPtrArray  *devices;     /* (element-type HvkDevice): cold-plugged */
   GPtrArray  *hotplugged;  /* (element-type HvkDevice) */
   GPtrArray  *calls;       /* (element-type utf8) */
+  GPtrArray  *events;      /* (element-type JsonObject): {event, data} not yet followed */
 };
 
 gboolean    hvk_mock_has_config_key (HvkConfig         *config,

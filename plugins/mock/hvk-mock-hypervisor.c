@@ -51,6 +51,7 @@ static const char * const mock_operations[] = {
   "get_stats",
   "shutdown_vm",
   "reboot_vm",
+  "follow_events",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -342,6 +343,23 @@ mock_start_vm (HvkHypervisor  *hypervisor,
   return TRUE;
 }
 
+/* What a VMM would tell a watcher: follow_events replays it. */
+static void
+queue_event (HvkMockHypervisor *self,
+             const char        *name,
+             const char        *key,
+             const char        *value)
+{
+  JsonObject *event = json_object_new ();
+  JsonObject *data = json_object_new ();
+
+  if (key != NULL)
+    json_object_set_string_member (data, key, value);
+  json_object_set_string_member (event, "event", name);
+  json_object_set_object_member (event, "data", data);
+  g_ptr_array_add (self->events, event);
+}
+
 static gboolean
 mock_stop_vm (HvkHypervisor  *hypervisor,
               gboolean        wait_only,
@@ -367,6 +385,8 @@ mock_stop_vm (HvkHypervisor  *hypervisor,
   if (store != NULL && !hvk_vm_store_remove_dir (store, self->id, error))
     return FALSE;
 
+  if (self->state != HVK_VM_STATE_CREATED)
+    queue_event (self, "SHUTDOWN", "reason", "host-qmp-quit");
   self->state = HVK_VM_STATE_STOPPED;
   return TRUE;
 }
@@ -383,6 +403,7 @@ mock_pause_vm (HvkHypervisor  *hypervisor,
     return FALSE;
 
   self->state = HVK_VM_STATE_PAUSED;
+  queue_event (self, "STOP", NULL, NULL);
   return TRUE;
 }
 
@@ -404,6 +425,8 @@ mock_shutdown_vm (HvkHypervisor  *hypervisor,
                    "mock: VM '%s': the guest did not power off within %u ms", self->id, timeout_ms);
       return FALSE;
     }
+  queue_event (self, "POWERDOWN", NULL, NULL);
+  queue_event (self, "SHUTDOWN", "reason", "guest-shutdown");
   self->state = HVK_VM_STATE_STOPPED;
   return TRUE;
 }
@@ -415,8 +438,43 @@ mock_reboot_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  return begin_call (self, "reboot_vm", NULL, error)
-         && require_state (self, "reboot_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error);
+  if (!begin_call (self, "reboot_vm", NULL, error)
+      || !require_state (self, "reboot_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error))
+    return FALSE;
+  queue_event (self, "RESET", "reason", "host-qmp-system-reset");
+  return TRUE;
+}
+
+/* The mock's VMM lives in this process: following replays what happened
+ * to the VM here since the last follow, then `exited` if it stopped; it
+ * never blocks. */
+static gboolean
+mock_follow_events (HvkHypervisor  *hypervisor,
+                    GCancellable   *cancellable,
+                    GError        **error)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+  g_autoptr(GPtrArray) events = NULL;
+
+  if (!begin_call (self, "follow_events", NULL, error))
+    return FALSE;
+  events = g_steal_pointer (&self->events);
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      hvk_hypervisor_emit_event (hypervisor, json_object_get_string_member (event, "event"),
+                                 json_object_get_object_member (event, "data"));
+    }
+  if (self->state == HVK_VM_STATE_STOPPED)
+    {
+      g_autoptr(JsonObject) exited = json_object_new ();
+
+      json_object_set_string_member (exited, "how", "mock: stopped");
+      hvk_hypervisor_emit_event (hypervisor, "exited", exited);
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -431,6 +489,7 @@ mock_resume_vm (HvkHypervisor  *hypervisor,
     return FALSE;
 
   self->state = HVK_VM_STATE_RUNNING;
+  queue_event (self, "RESUME", NULL, NULL);
   return TRUE;
 }
 
@@ -522,6 +581,7 @@ mock_hotplug_remove_device (HvkHypervisor  *hypervisor,
     }
 
   g_ptr_array_remove_index (self->hotplugged, index);
+  queue_event (self, "DEVICE_DELETED", "device", device_id);
   return TRUE;
 }
 
@@ -883,6 +943,7 @@ hvk_mock_hypervisor_finalize (GObject *object)
   g_ptr_array_unref (self->devices);
   g_ptr_array_unref (self->hotplugged);
   g_ptr_array_unref (self->calls);
+  g_ptr_array_unref (self->events);
 
   G_OBJECT_CLASS (hvk_mock_hypervisor_parent_class)->finalize (object);
 }
@@ -931,6 +992,7 @@ hvk_mock_hypervisor_init (HvkMockHypervisor *self)
   self->devices = g_ptr_array_new_with_free_func (g_object_unref);
   self->hotplugged = g_ptr_array_new_with_free_func (g_object_unref);
   self->calls = g_ptr_array_new_with_free_func (g_free);
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
 }
 
 static GPtrArray *
@@ -978,6 +1040,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_stats = mock_get_stats;
   iface->shutdown_vm = mock_shutdown_vm;
   iface->reboot_vm = mock_reboot_vm;
+  iface->follow_events = mock_follow_events;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as

@@ -323,7 +323,9 @@ static const struct {
   { "qmp-pretty", "-qmp-pretty" },
 };
 
-/* -qmp unix:path=P,server=on,wait=off [+ the extra monitor] */
+/* -qmp unix:path=P,server=on,wait=off, the events monitor (a second QMP
+ * socket that only watchers use: `hvkit events` never disturbs hvkit's
+ * own commands) [+ the extra monitor] */
 static gboolean
 build_qmp (HvkQemuBuilder  *b,
            GError         **error)
@@ -332,6 +334,9 @@ build_qmp (HvkQemuBuilder  *b,
   g_autofree char *extra_path = NULL;
 
   if (!add_unix_server (b->cmdline, "-qmp", "QMP", b->paths->qmp_socket, error))
+    return FALSE;
+  if (b->paths->events_socket != NULL
+      && !add_unix_server (b->cmdline, "-qmp", "QMP events", b->paths->events_socket, error))
     return FALSE;
   if (extra == NULL)
     return TRUE;

@@ -109,6 +109,10 @@ gboolean hvk_qemu_vm_shutdown (HvkHypervisor *hypervisor, guint timeout_ms,
 gboolean hvk_qemu_vm_reboot   (HvkHypervisor *hypervisor, GCancellable *cancellable,
                                GError **error);
 
+/* hvk-qemu-events.c */
+gboolean hvk_qemu_vm_follow_events (HvkHypervisor *hypervisor, GCancellable *cancellable,
+                                    GError **error);
+
 /* hvk-qemu-stats.c */
 HvkStats *hvk_qemu_vm_get_stats (HvkHypervisor *hypervisor, GCancellable *cancellable,
                                  GError **error);

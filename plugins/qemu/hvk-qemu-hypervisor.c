@@ -44,6 +44,7 @@ hvk_qemu_paths_clear (HvkQemuPaths *paths)
 {
   g_clear_pointer (&paths->vm_dir, g_free);
   g_clear_pointer (&paths->qmp_socket, g_free);
+  g_clear_pointer (&paths->events_socket, g_free);
   g_clear_pointer (&paths->console_socket, g_free);
   g_clear_pointer (&paths->pid_file, g_free);
   g_clear_pointer (&paths->virtiofsd_socket, g_free);
@@ -422,6 +423,7 @@ prepare_paths (HvkQemuHypervisor *self,
   self->log_file = g_build_filename (self->paths.vm_dir, QEMU_LOG_NAME, NULL);
 
   if ((self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, "qmp.sock", error)) == NULL
+      || (self->paths.events_socket = hvk_vm_store_socket_path (self->store, self->id, "events.sock", error)) == NULL
       || (self->paths.console_socket = hvk_vm_store_socket_path (self->store, self->id, "console.sock", error)) == NULL
       || (self->paths.virtiofsd_socket = hvk_vm_store_socket_path (self->store, self->id, "vhost-fs.sock", error)) == NULL)
     {
@@ -940,6 +942,7 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_stats = hvk_qemu_vm_get_stats;
   iface->shutdown_vm = hvk_qemu_vm_shutdown;
   iface->reboot_vm = hvk_qemu_vm_reboot;
+  iface->follow_events = hvk_qemu_vm_follow_events;
   iface->cleanup = qemu_cleanup;
   iface->get_pids = qemu_get_pids;
   iface->get_virtiofs_pid = qemu_get_virtiofs_pid;

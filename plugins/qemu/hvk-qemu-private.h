@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 typedef struct {
   char     *vm_dir;
   char     *qmp_socket;        /* STATE/ID/qmp.sock */
+  char     *events_socket;     /* STATE/ID/events.sock: a QMP monitor for watchers only */
   char     *console_socket;    /* STATE/ID/console.sock */
   char     *pid_file;          /* STATE/ID/pid */
   char     *virtiofsd_socket;  /* STATE/ID/vhost-fs.sock */

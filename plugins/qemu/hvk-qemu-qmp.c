@@ -761,6 +761,33 @@ hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
     }
 }
 
+/* The next event, whatever it is: a queued one first, else the next one
+ * read (HVK_ERROR_TIMEOUT after @timeout_ms, HVK_ERROR_DISCONNECTED when
+ * QEMU closes the socket). */
+JsonObject *
+hvk_qmp_client_next_event (HvkQmpClient  *self,
+                           guint          timeout_ms,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  gint64 deadline = deadline_from_timeout (timeout_ms);
+
+  g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->events.length > 0)
+    return g_queue_pop_head (&self->events);
+  for (;;)
+    {
+      g_autoptr(JsonObject) message = read_message (self, deadline, "waiting for a QMP event",
+                                                    timeout_ms, cancellable, error);
+      if (message == NULL)
+        return NULL;
+      if (json_object_has_member (message, "event"))
+        return g_steal_pointer (&message);
+    }
+}
+
 JsonObject *
 hvk_qmp_client_take_queued_event (HvkQmpClient *self,
                                   const char   *name)

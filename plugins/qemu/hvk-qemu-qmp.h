@@ -97,6 +97,12 @@ JsonObject   *hvk_qmp_client_wait_event_match (HvkQmpClient      *self,
                                                GCancellable      *cancellable,
                                                GError           **error);
 
+/* The next event (transfer full), queued or read: TIMEOUT after
+ * @timeout_ms, DISCONNECTED when QEMU closes the socket. */
+JsonObject   *hvk_qmp_client_next_event     (HvkQmpClient  *self,
+                                             guint          timeout_ms,
+                                             GCancellable  *cancellable,
+                                             GError       **error);
 /* Takes (transfer full) the oldest queued event named @name, or NULL;
  * never reads from the socket. */
 JsonObject   *hvk_qmp_client_take_queued_event (HvkQmpClient *self,

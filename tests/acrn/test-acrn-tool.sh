@@ -137,6 +137,9 @@ check "acrn-dm still runs after the refused shutdown" proc_alive "$pid"
 hv reboot demo
 rc=$?
 check "reboot: not supported" sh -c "[ $rc -eq 1 ] && grep -q \"backend 'acrn' does not support reboot_vm\" '$work/err'"
+hv events demo
+rc=$?
+check "events: not supported" sh -c "[ $rc -eq 1 ] && grep -q \"backend 'acrn' does not support follow_events\" '$work/err'"
 hv stats demo
 rc=$?
 check "stats: the process figures" sh -c "[ $rc -eq 0 ] && grep -q '^cpu.time_ns ' '$work/out' && grep -q '^memory.configured_bytes ' '$work/out'"

@@ -469,6 +469,120 @@ test_resize (void)
                    ==, (gint64) 512 * 1024 * 1024);
 }
 
+/* `hvkit events ID --json` in the background, its lines in a file. */
+typedef struct {
+  GPid pid;
+  char *path;
+} Follower;
+
+static Follower *
+follower_start (const char *id)
+{
+  Follower *f = g_new0 (Follower, 1);
+  const char *tool = g_getenv ("HVKIT_TEST_TOOL");
+  const char *argv[] = { tool, "--state-dir", env.store, "events", id, "--json", NULL };
+  g_autoptr(GError) error = NULL;
+  int fd;
+
+  f->path = g_build_filename (env.tmpdir, "events.jsonl", NULL);
+  fd = open (f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_spawn_async_with_fds (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                          &f->pid, -1, fd, -1, &error);
+  g_assert_no_error (error);
+  close (fd);
+  return f;
+}
+
+/* Waits until the follower wrote a line with @needle; returns it. */
+static char *
+follower_wait (Follower   *f,
+               const char *needle,
+               guint       timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  do
+    {
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (f->path, &text, NULL, NULL))
+        {
+          g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+          for (guint i = 0; lines[i] != NULL; i++)
+            if (strstr (lines[i], needle) != NULL)
+              return g_strdup (lines[i]);
+        }
+      g_usleep (20 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  {
+    g_autofree char *text = NULL;
+
+    g_file_get_contents (f->path, &text, NULL, NULL);
+    g_error ("hvkit events printed no line with '%s' within %u ms; it printed:\n%s",
+             needle, timeout_ms, text ? text : "");
+  }
+  return NULL;
+}
+
+/* The follower's exit status, waiting up to @timeout_ms (-1: still runs). */
+static int
+follower_end (Follower *f,
+              guint     timeout_ms,
+              gboolean  kill_it)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int status = -1, wstatus;
+
+  if (kill_it)
+    kill (f->pid, SIGTERM);
+  do
+    {
+      if (waitpid (f->pid, &wstatus, WNOHANG) == f->pid)
+        {
+          status = WIFEXITED (wstatus) ? WEXITSTATUS (wstatus) : 128 + WTERMSIG (wstatus);
+          break;
+        }
+      g_usleep (20 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  if (status == -1)
+    {
+      kill (f->pid, SIGKILL);
+      waitpid (f->pid, NULL, 0);
+    }
+  g_spawn_close_pid (f->pid);
+  g_free (f->path);
+  g_free (f);
+  return status;
+}
+
+/* `hvkit events`: STOP and RESUME within a second of pause and resume,
+ * from QEMU's events socket (the commands use the other one). */
+static void
+test_events (void)
+{
+  Follower *f;
+  g_autofree char *stop = NULL;
+  g_autofree char *resume = NULL;
+
+  if (!need_vm ())
+    return;
+
+  f = follower_start (VM_ID);
+  /* Give it the time to connect and read QMP's greeting. */
+  g_usleep (1000 * 1000);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "pause", VM_ID, NULL), ==, 0);
+  stop = follower_wait (f, "\"event\":\"STOP\"", 1000);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resume", VM_ID, NULL), ==, 0);
+  resume = follower_wait (f, "\"event\":\"RESUME\"", 1000);
+  g_assert_nonnull (strstr (stop, "\"id\":\"" VM_ID "\""));
+  /* Still following (the VM runs): interrupted, it goes. */
+  g_assert_cmpint (follower_end (f, 2000, TRUE), ==, 128 + SIGTERM);
+}
+
 /* `reboot`: the guest boots again in the same QEMU, which keeps running. */
 static void
 test_reboot (void)
@@ -503,6 +617,9 @@ test_shutdown (void)
   g_autofree char *dir = g_build_filename (env.store, "e2e-shut", NULL);
   E2eConsole *shut_console;
   JsonObject *status;
+  Follower *follower;
+  g_autofree char *shutdown_line = NULL;
+  g_autofree char *exited_line = NULL;
   int pid;
 
   if (e2e_env_skip (&env))
@@ -520,8 +637,16 @@ test_shutdown (void)
   if (!e2e_console_wait (shut_console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("no %s; console said:\n%s", E2E_READY_MARKER, e2e_console_text (shut_console));
 
+  follower = follower_start ("e2e-shut");
+  g_usleep (1000 * 1000);
   g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "shutdown", "e2e-shut", "--timeout", "60", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "VM 'e2e-shut' shut down (the guest powered off)"));
+  /* The guest's power-off, then QEMU's end: the follower ends with it. */
+  shutdown_line = follower_wait (follower, "\"event\":\"SHUTDOWN\"", E2E_EVENT_TIMEOUT_MS);
+  g_assert_nonnull (strstr (shutdown_line, "\"reason\":\"guest-shutdown\""));
+  exited_line = follower_wait (follower, "\"event\":\"exited\"", E2E_EVENT_TIMEOUT_MS);
+  g_assert_nonnull (strstr (exited_line, "exited with status 0"));
+  g_assert_cmpint (follower_end (follower, 5000, FALSE), ==, 0);
   g_assert_true (e2e_console_wait (shut_console, "HVKIT-POWER-BUTTON", E2E_EVENT_TIMEOUT_MS));
   e2e_console_free (shut_console);
   g_assert_true (e2e_wait_pid_dead (pid, 1000));
@@ -559,6 +684,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/tool/hotplug", test_hotplug);
   g_test_add_func ("/hvk/e2e/tool/stats", test_stats);
   g_test_add_func ("/hvk/e2e/tool/resize", test_resize);
+  g_test_add_func ("/hvk/e2e/tool/events", test_events);
   g_test_add_func ("/hvk/e2e/tool/reboot", test_reboot);
   g_test_add_func ("/hvk/e2e/tool/stop", test_stop);
   g_test_add_func ("/hvk/e2e/tool/shutdown", test_shutdown);

@@ -757,6 +757,53 @@ test_stats (Fixture       *fixture,
 }
 
 static void
+collect_event (HvkHypervisor *hypervisor,
+               const char    *name,
+               JsonObject    *data,
+               gpointer       user_data)
+{
+  GString *seen = user_data;
+  const char *detail = json_object_get_string_member_with_default (data, "reason", NULL);
+
+  if (detail == NULL)
+    detail = json_object_get_string_member_with_default (data, "device", NULL);
+  g_string_append_printf (seen, "%s%s%s;", name, detail ? ":" : "", detail ? detail : "");
+}
+
+/* follow_events replays what happened to the mock VM, `exited` last once
+ * it stopped; a detailed handler sees its event only. */
+static void
+test_events (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autoptr(GString) stops = g_string_new (NULL);
+  g_autoptr(HvkDevice) disk = device (fixture, "block,id=d1,path=/img/d1.raw,format=raw");
+  HvkHypervisor *hv;
+
+  create_and_start (fixture);
+  hv = fixture->hypervisor;
+  g_signal_connect (hv, "event", G_CALLBACK (collect_event), seen);
+  g_signal_connect (hv, "event::STOP", G_CALLBACK (collect_event), stops);
+  g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
+  g_assert_true (hvk_hypervisor_resume_vm (hv, NULL, &error));
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk, NULL, &error));
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (hv, "d1", NULL, &error));
+  g_assert_true (hvk_hypervisor_reboot_vm (hv, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_follow_events (hv, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (seen->str, ==, "STOP;RESUME;DEVICE_DELETED:d1;RESET:host-qmp-system-reset;");
+  g_assert_cmpstr (stops->str, ==, "STOP;");
+
+  g_string_truncate (seen, 0);
+  g_assert_true (hvk_hypervisor_shutdown_vm (hv, 1000, NULL, &error));
+  g_assert_true (hvk_hypervisor_follow_events (hv, NULL, &error));
+  g_assert_cmpstr (seen->str, ==, "POWERDOWN;SHUTDOWN:guest-shutdown;exited;");
+}
+
+static void
 test_stats_script_error (Fixture       *fixture,
                          gconstpointer  data)
 {
@@ -1073,6 +1120,7 @@ main (int    argc,
   ADD ("console-socket", "console_socket=/run/test/console.sock\n", test_console_socket);
   ADD ("save-vm", NULL, test_save_vm);
   ADD ("stats", "scripted_stats=net.tap0.rx_bytes=42;block.d1.rd_ops=7\n", test_stats);
+  ADD ("events", NULL, test_events);
   ADD ("stats-script-error", "scripted_stats=cpu.time_ns\n", test_stats_script_error);
   ADD ("save-vm-template",
        "boot_to_be_template=true\n"

@@ -124,11 +124,18 @@ class TestIntrospection(unittest.TestCase):
         hv.hotplug_remove_device("disk1", None)
         self.assertEqual(list(hv.get_hotplugged_devices() or []), [])
 
+        # Events, as a signal detailed by their name.
+        seen = []
+        hv.connect("event", lambda _hv, name, data: seen.append(name))
+        hv.connect("event::RESET", lambda _hv, name, data: seen.append("reset!"))
+
         # Reset, then power off as the button asks; stop releases the rest.
         hv.reboot_vm(None)
         self.assertEqual(hv.get_state(), Hvk.VmState.RUNNING)
         self.assertTrue(hv.shutdown_vm(5000, None))
         self.assertEqual(hv.get_state(), Hvk.VmState.STOPPED)
+        self.assertTrue(hv.follow_events(None))
+        self.assertEqual(seen[-5:], ["RESET", "reset!", "POWERDOWN", "SHUTDOWN", "exited"])
         hv.stop_vm(False, None)
         self.assertEqual(hv.get_state(), Hvk.VmState.STOPPED)
 

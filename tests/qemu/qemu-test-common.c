@@ -166,6 +166,7 @@ qemu_test_build (HvkRegistry *registry,
 
   paths.vm_dir = g_build_filename (QEMU_TEST_STORE, QEMU_TEST_ID, NULL);
   paths.qmp_socket = g_build_filename (paths.vm_dir, "qmp.sock", NULL);
+  paths.events_socket = g_build_filename (paths.vm_dir, "events.sock", NULL);
   paths.console_socket = g_build_filename (paths.vm_dir, "console.sock", NULL);
   paths.pid_file = g_build_filename (paths.vm_dir, "pid", NULL);
   paths.virtiofsd_socket = g_build_filename (paths.vm_dir, "vhost-fs.sock", NULL);

@@ -57,7 +57,9 @@ def parse_args(argv):
             i += 1
         elif arg == "-qmp" and i + 1 < len(argv):
             opts = split_opts(argv[i + 1])
-            if opts[0].startswith("unix:"):
+            # The first -qmp is the commands' socket; the second, the
+            # events socket, is not served (nothing here follows events).
+            if qmp is None and opts[0].startswith("unix:"):
                 first = opts[0][len("unix:"):]
                 qmp = first[len("path="):] if first.startswith("path=") else first
             i += 1

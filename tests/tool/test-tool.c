@@ -670,6 +670,15 @@ test_shutdown_reboot (Fixture       *fixture,
   g_assert_nonnull (strstr (ignored.err, "did not power off within 1000 ms: stopping it"));
   assert_store_empty (fixture);
   EXPECT (fixture, 1, "nope", "shutdown", "nope");
+
+  /* events: the mock's VMM is in the process that ran it, so another
+   * process has nothing to replay and returns at once. */
+  EXPECT (fixture, 0, NULL, "start", "-c", "@mock.conf", "--id", "vm2");
+  EXPECT (fixture, 0, NULL, "events", "vm2", "--json");
+  EXPECT (fixture, 2, "missing VM id", "events");
+  EXPECT (fixture, 2, "unexpected argument 'vm2'", "events", "--all", "vm2");
+  EXPECT (fixture, 1, "nope", "events", "nope");
+  EXPECT (fixture, 0, NULL, "stop", "vm2");
 }
 
 /* With a VM of that id running, argv creates it in a scratch store under
