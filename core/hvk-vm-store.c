@@ -447,14 +447,178 @@ rename_away (int         store_fd,
   return NULL;
 }
 
+/* Whether @name is a log file: NAME.log, or a rotated NAME.log.N. */
+static gboolean
+is_log_name (const char *name)
+{
+  const char *dot = strstr (name, ".log");
+
+  if (dot == NULL || name[0] == '.')
+    return FALSE;
+  if (dot[4] == '\0')
+    return TRUE;
+  if (dot[4] != '.' || dot[5] == '\0')
+    return FALSE;
+  for (const char *p = dot + 5; *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* Moves the log files of @dir_name (a VM dir being removed) to
+ * STORE/.logs/ID, replacing what an earlier VM of that id left there.
+ * Best effort: a VM is removed even when its logs cannot be kept. */
+static void
+keep_logs (int         store_fd,
+           const char *store,
+           const char *dir_name,
+           const char *id)
+{
+  g_autofree char *logs_path = g_build_filename (store, HVK_VM_STORE_LOGS_DIR, NULL);
+  g_autofree char *kept_path = g_build_filename (logs_path, id, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  int dir_fd, logs_fd = -1, kept_fd = -1;
+  DIR *dir;
+  struct dirent *entry;
+
+  dir_fd = openat (store_fd, dir_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir_fd < 0)
+    return;
+  dir = fdopendir (dup (dir_fd));
+  while (dir != NULL && (entry = readdir (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (is_log_name (entry->d_name)
+          && fstatat (dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && S_ISREG (st.st_mode))
+        g_ptr_array_add (names, g_strdup (entry->d_name));
+    }
+  if (dir != NULL)
+    closedir (dir);
+  if (names->len > 0)
+    {
+      if (mkdirat (store_fd, HVK_VM_STORE_LOGS_DIR, 0700) != 0 && errno != EEXIST)
+        g_debug ("cannot create %s: %s", logs_path, g_strerror (errno));
+      logs_fd = openat (store_fd, HVK_VM_STORE_LOGS_DIR,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  if (logs_fd >= 0)
+    {
+      hvk_fs_remove_at (logs_fd, id, kept_path, NULL);
+      if (mkdirat (logs_fd, id, 0700) == 0)
+        kept_fd = openat (logs_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  for (guint i = 0; kept_fd >= 0 && i < names->len; i++)
+    if (renameat (dir_fd, names->pdata[i], kept_fd, names->pdata[i]) != 0)
+      g_debug ("cannot keep log %s of VM '%s': %s", (const char *) names->pdata[i], id,
+               g_strerror (errno));
+  if (kept_fd >= 0)
+    close (kept_fd);
+  if (logs_fd >= 0)
+    close (logs_fd);
+  close (dir_fd);
+}
+
+/**
+ * hvk_vm_store_keep_logs:
+ * @store: (nullable): the state dir, %NULL for the default
+ * @id: the VM id
+ *
+ * Moves the log files of `STORE/ID` (`NAME.log` and the rotated
+ * `NAME.log.N`; regular files only) to hvk_vm_store_logs_dir(),
+ * replacing what an earlier VM of that id left there: a backend calls it
+ * before removing the directory of a VM that ran, so that its logs
+ * outlive it (`hvkit logs`).  Best effort: nothing is reported.
+ */
+void
+hvk_vm_store_keep_logs (const char *store,
+                        const char *id)
+{
+  g_autofree char *default_store = NULL;
+  int store_fd;
+
+  g_return_if_fail (id != NULL);
+
+  if (!hvk_vm_id_validate (id, NULL))
+    return;
+  store = hvk_vm_store_resolve (store, &default_store);
+  store_fd = hvk_vm_store_open (store, FALSE, NULL);
+  if (store_fd < 0)
+    return;
+  keep_logs (store_fd, store, id, id);
+  hvk_vm_store_close_fd (&store_fd);
+}
+
+/**
+ * hvk_vm_store_logs_dir:
+ * @store: (nullable): the state dir, %NULL for the default
+ * @id: the VM id
+ *
+ * Where the logs of the last VM called @id that ran are kept
+ * (hvk_vm_store_keep_logs()) until hvk_vm_store_remove_logs().
+ *
+ * Returns: (transfer full): `STORE/.logs/ID`, whether it exists or not
+ */
+char *
+hvk_vm_store_logs_dir (const char *store,
+                       const char *id)
+{
+  g_autofree char *default_store = NULL;
+
+  g_return_val_if_fail (id != NULL, NULL);
+
+  store = hvk_vm_store_resolve (store, &default_store);
+  return g_build_filename (store, HVK_VM_STORE_LOGS_DIR, id, NULL);
+}
+
+/**
+ * hvk_vm_store_remove_logs:
+ * @store: (nullable): the state dir, %NULL for the default
+ * @id: the VM id
+ * @error: return location for an error
+ *
+ * Removes the logs kept of the removed VM @id (hvk_vm_store_logs_dir()).
+ * No kept logs is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_vm_store_remove_logs (const char  *store,
+                          const char  *id,
+                          GError     **error)
+{
+  g_autofree char *default_store = NULL;
+  g_autofree char *path = NULL;
+  int store_fd, logs_fd;
+  gboolean ok;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!hvk_vm_id_validate (id, error))
+    return FALSE;
+  store = hvk_vm_store_resolve (store, &default_store);
+  store_fd = hvk_vm_store_open (store, FALSE, NULL);
+  if (store_fd < 0)
+    return TRUE;
+  logs_fd = openat (store_fd, HVK_VM_STORE_LOGS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  hvk_vm_store_close_fd (&store_fd);
+  if (logs_fd < 0)
+    return TRUE;
+  path = g_build_filename (store, HVK_VM_STORE_LOGS_DIR, id, NULL);
+  ok = hvk_fs_remove_at (logs_fd, id, path, error);
+  close (logs_fd);
+  return ok;
+}
+
 /**
  * hvk_vm_store_remove_dir:
  * @store: (nullable): the state dir, %NULL for the default
  * @id: the VM id
  * @error: return location for an error
  *
- * Removes `STORE/ID` and everything in it.  A missing directory is not an
- * error; a `STORE/ID` that is a symlink, not a directory, or not trusted
+ * Removes `STORE/ID` and everything in it (hvk_vm_store_keep_logs()
+ * first saves its logs).  A missing directory is not an error; a `STORE/ID` that is a symlink, not a directory, or not trusted
  * (see hvk_vm_store_ensure_dir()) is refused and left alone.
  *
  * The directory is first renamed, in one step, to a hidden

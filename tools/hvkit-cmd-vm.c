@@ -145,7 +145,7 @@ stop_and_remove (HvkitTool     *tool,
     }
 
   hvk_debug_kill_point ("tool:remove");
-  /* A stopped VM leaves nothing behind. */
+  /* A stopped VM leaves nothing behind but its logs (`hvkit logs`). */
   if (!hvk_vm_store_remove_dir (tool->state_dir, id, &error))
     return hvkit_fail (error, HVKIT_EXIT_FAILED);
   return HVKIT_EXIT_OK;

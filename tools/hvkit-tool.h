@@ -103,6 +103,7 @@ int hvkit_cmd_list          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_stats         (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_shutdown      (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_events        (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_logs          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_reboot        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_pause         (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_resume        (HvkitTool *tool, int argc, char **argv);

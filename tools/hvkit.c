@@ -29,6 +29,7 @@ static const HvkitCommand commands[] = {
   { "start", hvkit_cmd_start, "start -c FILE --id ID             start a VM and return; it keeps running" },
   { "status", hvkit_cmd_status, "status ID [--json]                state, backend, pids, console and monitor sockets" },
   { "console", hvkit_cmd_console, "console ID                        attach the terminal to the guest console (Ctrl-] detaches)" },
+  { "logs", hvkit_cmd_logs, "logs ID [--follow] [--clear]      the VMM's logs, while the VM runs and after it stopped" },
   { "events", hvkit_cmd_events, "events ID | --all [--json]        the VM's events as they happen (STOP, RESUME, SHUTDOWN, …)" },
   { "stats", hvkit_cmd_stats, "stats ID | --all [--json|--prometheus]   CPU, memory, vCPU, disk and network use of running VMs" },
   { "list", hvkit_cmd_list, "list [--json]                     VMs in the state dir" },

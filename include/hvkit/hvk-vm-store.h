@@ -35,6 +35,14 @@ G_BEGIN_DECLS
 #define HVK_VM_STATE_FILE "state.json"
 
 /**
+ * HVK_VM_STORE_LOGS_DIR:
+ *
+ * The directory of the state dir where the logs of removed VMs are kept,
+ * one `ID/` each (see hvk_vm_store_logs_dir()).
+ */
+#define HVK_VM_STORE_LOGS_DIR ".logs"
+
+/**
  * HVK_VM_STATE_VERSION:
  *
  * The version of the state JSON documents written.  Version 1 (the
@@ -70,6 +78,16 @@ char       *hvk_vm_store_ensure_dir    (const char  *store,
                                         GError     **error);
 HVK_AVAILABLE_IN_ALL
 gboolean    hvk_vm_store_remove_dir    (const char  *store,
+                                        const char  *id,
+                                        GError     **error);
+HVK_AVAILABLE_IN_ALL
+void        hvk_vm_store_keep_logs     (const char  *store,
+                                        const char  *id);
+HVK_AVAILABLE_IN_ALL
+char       *hvk_vm_store_logs_dir      (const char  *store,
+                                        const char  *id);
+HVK_AVAILABLE_IN_ALL
+gboolean    hvk_vm_store_remove_logs   (const char  *store,
                                         const char  *id,
                                         GError     **error);
 HVK_AVAILABLE_IN_ALL

@@ -73,6 +73,11 @@ struct _HvkQemuHypervisor
 
 #define S(state) (1u << HVK_VM_STATE_ ## state)
 
+/* QEMU's log (qemu.log in the VM dir): rotated at 1 MiB, two old ones
+ * kept (qemu.log.1, qemu.log.2) by hvkit-monitor. */
+#define HVK_QEMU_LOG_MAX_BYTES (1024u * 1024u)
+#define HVK_QEMU_LOG_KEEP 2u
+
 /* hvk-qemu-hypervisor.c */
 HvkRegistry *hvk_qemu_vm_registry      (HvkQemuHypervisor *self);
 /* The VM's config read once (after create_vm() validated it). */

@@ -216,6 +216,12 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
     hvk_qmp_client_close (self->qmp);
   stop_virtiofsd (self);
   hvk_qemu_vm_remove_cgroup (self);
+  /* A VM that ran keeps its logs (`hvkit logs`); a start that failed
+   * leaves nothing (its error carried the log's tail). */
+  if (self->id != NULL && self->paths.vm_dir != NULL
+      && (self->state == HVK_VM_STATE_RUNNING || self->state == HVK_VM_STATE_PAUSED
+          || self->state == HVK_VM_STATE_STOPPED))
+    hvk_vm_store_keep_logs (self->store, self->id);
   remove_vm_dir (self);
   self->pid = 0;
   self->pid_start_time = 0;

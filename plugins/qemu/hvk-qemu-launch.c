@@ -263,7 +263,9 @@ launch_and_wait (HvkQemuHypervisor *self,
   GPid first = 0;
   gboolean ok;
 
-  log_fd = open (self->log_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  /* The monitor appends to the log too (it relays QEMU's output, see
+   * --log below): both write at its end. */
+  log_fd = open (self->log_file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
       int saved = errno;
@@ -312,6 +314,14 @@ launch_and_wait (HvkQemuHypervisor *self,
         g_ptr_array_add (argv, g_strdup ("--cgroup"));
         g_ptr_array_add (argv, g_strdup (*dir));
       }
+  /* QEMU's output through the monitor, which caps and rotates the log
+   * for as long as the VM runs. */
+  g_ptr_array_add (argv, g_strdup ("--log"));
+  g_ptr_array_add (argv, g_strdup (self->log_file));
+  g_ptr_array_add (argv, g_strdup ("--log-max"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", HVK_QEMU_LOG_MAX_BYTES));
+  g_ptr_array_add (argv, g_strdup ("--log-keep"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", HVK_QEMU_LOG_KEEP));
   g_ptr_array_add (argv, g_strdup ("--"));
   for (guint i = 0; self->argv[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (self->argv[i]));

@@ -276,6 +276,89 @@ test_dirs (Fixture       *fixture,
   g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
 }
 
+static char *
+read_text (const char *path)
+{
+  char *text = NULL;
+
+  return g_file_get_contents (path, &text, NULL, NULL) ? text : NULL;
+}
+
+/* Keeping a VM's logs moves NAME.log and NAME.log.N (not a symlink, not
+ * anything else) to STORE/.logs/ID; the next VM of that id replaces them;
+ * hvk_vm_store_remove_logs() removes them. */
+static void
+test_remove_keeps_logs (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = hvk_vm_store_ensure_dir (fixture->store, "vm1", &error);
+  g_autofree char *kept = hvk_vm_store_logs_dir (fixture->store, "vm1");
+  const char *files[] = { "qemu.log", "qemu.log.1", "virtiofsd.log", "state.json",
+                          "qemu.logger", "qemu.log.x", NULL };
+  g_autofree char *secret = g_build_filename (fixture->store, "secret", NULL);
+  g_autofree char *link = g_build_filename (dir, "evil.log", NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_assert_true (g_file_set_contents (path, files[i], -1, NULL));
+    }
+  g_assert_true (g_file_set_contents (secret, "secret", -1, NULL));
+  g_assert_cmpint (symlink (secret, link), ==, 0);
+
+  hvk_vm_store_keep_logs (fixture->store, "vm1");
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (kept, files[i], NULL);
+      g_autofree char *text = read_text (path);
+
+      if (i < 3)
+        g_assert_cmpstr (text, ==, files[i]);
+      else
+        g_assert_null (text);
+    }
+  {
+    g_autofree char *path = g_build_filename (kept, "evil.log", NULL);
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+  g_assert_cmpuint (file_mode (kept), ==, 0700);
+  /* Kept logs are no VM. */
+  {
+    g_auto(GStrv) ids = hvk_vm_store_list (fixture->store);
+    g_assert_cmpuint (g_strv_length (ids), ==, 0);
+  }
+
+  /* The next VM of that id replaces them. */
+  g_clear_pointer (&dir, g_free);
+  dir = hvk_vm_store_ensure_dir (fixture->store, "vm1", &error);
+  {
+    g_autofree char *path = g_build_filename (dir, "qemu.log", NULL);
+    g_assert_true (g_file_set_contents (path, "second", -1, NULL));
+  }
+  hvk_vm_store_keep_logs (fixture->store, "vm1");
+  g_assert_true (hvk_vm_store_remove_dir (fixture->store, "vm1", &error));
+  {
+    g_autofree char *log = g_build_filename (kept, "qemu.log", NULL);
+    g_autofree char *old = g_build_filename (kept, "qemu.log.1", NULL);
+    g_autofree char *text = read_text (log);
+
+    g_assert_cmpstr (text, ==, "second");
+    g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
+  }
+
+  g_assert_true (hvk_vm_store_remove_logs (fixture->store, "vm1", &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (kept, G_FILE_TEST_EXISTS));
+  g_assert_true (hvk_vm_store_remove_logs (fixture->store, "vm1", &error));
+  g_assert_false (hvk_vm_store_remove_logs (fixture->store, "..", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_ensure_dir_not_a_dir (Fixture       *fixture,
                            gconstpointer  data)
@@ -1294,6 +1377,7 @@ main (int    argc,
   g_test_add_func ("/hvk/vm-store/build-socket-path", test_build_socket_path);
   ADD ("socket-path", test_socket_path);
   ADD ("dirs", test_dirs);
+  ADD ("remove-keeps-logs", test_remove_keeps_logs);
   ADD ("ensure-dir-not-a-dir", test_ensure_dir_not_a_dir);
   ADD ("list", test_list);
   ADD ("lock", test_lock);

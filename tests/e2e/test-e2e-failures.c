@@ -47,8 +47,11 @@ assert_no_vm_dir (const char *store,
                   const char *id)
 {
   g_autofree char *dir = g_build_filename (store, id, NULL);
+  g_autofree char *logs = hvk_vm_store_logs_dir (store, id);
 
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  /* A start that failed keeps no logs either: its error carried them. */
+  g_assert_false (g_file_test (logs, G_FILE_TEST_EXISTS));
 }
 
 static void

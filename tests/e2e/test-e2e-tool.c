@@ -666,6 +666,18 @@ test_stop (void)
   g_assert_true (e2e_wait_pid_dead (qemu_pid, 1000));
   g_assert_false (g_file_test (vm_dir, G_FILE_TEST_EXISTS));
   g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "status", VM_ID, NULL), !=, 0);
+
+  /* QEMU's log outlives the VM, to its last line (the monitor's), until
+   * cleared. */
+  {
+    g_autofree char *log = NULL;
+    g_autofree char *expected = g_strdup_printf ("(pid %d) exited with status 0", qemu_pid);
+
+    g_assert_cmpint (e2e_run_tool (&env, &log, NULL, "logs", VM_ID, NULL), ==, 0);
+    g_assert_nonnull (strstr (log, expected));
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "logs", VM_ID, "--clear", NULL), ==, 0);
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "logs", VM_ID, NULL), ==, 1);
+  }
 }
 
 int

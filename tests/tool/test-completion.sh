@@ -86,7 +86,7 @@ H="$hvkit --state-dir $state"
 
 expect "hvkit pa completes to pause" "$hvkit pa" pause
 expect_has "every command of hvkit --help" "$hvkit " \
-    backends check argv kernel-params run start status events stats console list pause resume shutdown reboot stop hotplug unplug resize
+    backends check argv kernel-params run start status logs events stats console list pause resume shutdown reboot stop hotplug unplug resize
 expect "global options" "$hvkit --st" --state-dir
 expect "a VM id completes from the state dir" "$H status " vm-one vm-two
 expect "a VM id prefix" "$H pause vm-t" vm-two
