@@ -14,6 +14,12 @@
  *                    rotates (FILE.1 … FILE.N) when it grows past…
  *   --log-max BYTES  …this size (default 1 MiB), keeping…
  *   --log-keep N     …N rotated files (default 1)
+ *   --panic-qmp PATH  a QMP socket of the VMM the monitor watches, once
+ *                    the VMM is ready, for GUEST_PANICKED: it then has
+ *                    the guest's memory dumped (dump-guest-memory) to…
+ *   --panic-dump DIR  …DIR/vmcore-YYYYMMDDTHHMMSSZ.elf (DIR made 0700),
+ *                    and says so in the log; the VMM stays (QEMU's
+ *                    -no-shutdown keeps a panicked guest's memory)
  *
  * The parent of one VMM process for the whole life of the VM, as conmon is
  * for a container: the VMM runs in the foreground (no -daemonize), so its
@@ -47,7 +53,10 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,7 +77,18 @@ typedef struct {
   const char *log;
   long long log_max;
   int log_keep;
+  const char *panic_qmp;
+  const char *panic_dump;
 } Confinement;
+
+static int
+has_control (const char *text)
+{
+  for (; *text != '\0'; text++)
+    if ((unsigned char) *text < 0x20 || *text == 0x7f)
+      return 1;
+  return 0;
+}
 
 static int
 parse_id (const char   *text,
@@ -115,6 +135,14 @@ parse_options (int          argc,
         c->log_max = id;
       else if (strcmp (argv[i], "--log-keep") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 1 && id <= 99)
         c->log_keep = (int) id;
+      else if (strcmp (argv[i], "--panic-qmp") == 0 && argv[i + 1][0] == '/'
+               && strlen (argv[i + 1]) < 108)
+        c->panic_qmp = argv[i + 1];
+      /* Written into a JSON string as it is: no quote, backslash or
+       * control character. */
+      else if (strcmp (argv[i], "--panic-dump") == 0 && argv[i + 1][0] == '/'
+               && strpbrk (argv[i + 1], "\"\\") == NULL && !has_control (argv[i + 1]))
+        c->panic_dump = argv[i + 1];
       else if (strcmp (argv[i], "--groups") == 0)
         {
           char *copy = strdup (argv[i + 1]);
@@ -334,22 +362,135 @@ log_relay (Log *log)
   return 1;
 }
 
+/* The panic watcher: a QMP connection on which a GUEST_PANICKED event
+ * has the guest's memory dumped.  One line at a time, libc only. */
+typedef struct {
+  const char *socket;
+  const char *dump_dir;
+  int fd;
+  int tries;
+  char buf[65536];
+  size_t len;
+} Panic;
+
+static void
+panic_send (Panic      *p,
+            const char *text)
+{
+  size_t done = 0, n = strlen (text);
+
+  while (done < n)
+    {
+      ssize_t w = send (p->fd, text + done, n - done, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return;
+      done += (size_t) w;
+    }
+}
+
+/* One attempt; the VMM made the socket before it was ready. */
+static void
+panic_connect (Panic *p)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (p->socket == NULL || p->fd >= 0 || p->tries >= 50)
+    return;
+  p->tries++;
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return;
+  strncpy (addr.sun_path, p->socket, sizeof addr.sun_path - 1);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
+    {
+      close (fd);
+      return;
+    }
+  p->fd = fd;
+  p->len = 0;
+  panic_send (p, "{\"execute\": \"qmp_capabilities\"}\n");
+}
+
+/* The guest panicked: dump its memory (QEMU answers once it is written). */
+static void
+panic_dump (Panic *p)
+{
+  char path[4096], command[4200];
+  time_t now = time (NULL);
+  struct tm tm;
+
+  if (p->dump_dir == NULL)
+    return;
+  if (mkdir (p->dump_dir, 0700) != 0 && errno != EEXIST)
+    {
+      fprintf (stderr, "hvkit-monitor: guest panicked; cannot make %s: %s\n",
+               p->dump_dir, strerror (errno));
+      return;
+    }
+  /* The monitor's umask (the VMM's) leaves no search bit. */
+  chmod (p->dump_dir, 0700);
+  gmtime_r (&now, &tm);
+  snprintf (path, sizeof path, "%s/vmcore-%04d%02d%02dT%02d%02d%02dZ.elf", p->dump_dir,
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  snprintf (command, sizeof command,
+            "{\"execute\": \"dump-guest-memory\", \"arguments\": "
+            "{\"paging\": false, \"protocol\": \"file:%s\"}}\n", path);
+  fprintf (stderr, "hvkit-monitor: guest panicked: dumping its memory to %s\n", path);
+  panic_send (p, command);
+}
+
+/* Reads what the socket holds and acts on whole lines; 0 once it closed. */
+static int
+panic_read (Panic *p)
+{
+  ssize_t n = recv (p->fd, p->buf + p->len, sizeof p->buf - 1 - p->len, 0);
+  char *line, *nl;
+
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 1;
+  if (n <= 0)
+    return 0;
+  p->len += (size_t) n;
+  p->buf[p->len] = '\0';
+  line = p->buf;
+  while ((nl = strchr (line, '\n')) != NULL)
+    {
+      *nl = '\0';
+      if (strstr (line, "\"event\"") != NULL && strstr (line, "\"GUEST_PANICKED\"") != NULL)
+        panic_dump (p);
+      else if (strstr (line, "\"error\"") != NULL)
+        fprintf (stderr, "hvkit-monitor: QMP said: %s\n", line);
+      line = nl + 1;
+    }
+  p->len = strlen (line);
+  memmove (p->buf, line, p->len);
+  /* A line longer than the buffer: drop it. */
+  if (p->len >= sizeof p->buf - 1)
+    p->len = 0;
+  return 1;
+}
+
 /* Until the VMM ends: passes on signals, relays its output, and until
  * the caller releases us ('r' on the hold pipe: it has recorded both
  * pids and the VMM is ready) kills the VMM if the hold pipe closes first
  * (the caller died or gave up), so a start interrupted at any point
  * leaves no orphan. */
 static void
-watch (pid_t vmm,
-       Log  *log)
+watch (pid_t  vmm,
+       Log   *log,
+       Panic *panic)
 {
   int pidfd = pidfd_open_ (vmm);
   int holding = 1;
 
   for (;;)
     {
-      struct pollfd fds[3];
-      int n = 0, hold_i = -1, pid_i = -1, log_i = -1;
+      struct pollfd fds[4];
+      int n = 0, hold_i = -1, pid_i = -1, log_i = -1, panic_i = -1;
+      int timeout = pidfd >= 0 ? -1 : 100;
 
       if (forward_signal != 0)
         {
@@ -371,7 +512,19 @@ watch (pid_t vmm,
           log_i = n;
           fds[n++] = (struct pollfd) { .fd = log->pipe_r, .events = POLLIN };
         }
-      if (poll (fds, (nfds_t) n, pidfd >= 0 ? -1 : 100) < 0)
+      /* Once the VMM is ready (released), watch it for a panic. */
+      if (!holding && panic->socket != NULL && panic->fd < 0 && panic->tries < 50)
+        {
+          panic_connect (panic);
+          if (panic->fd < 0)
+            timeout = 100;
+        }
+      if (panic->fd >= 0)
+        {
+          panic_i = n;
+          fds[n++] = (struct pollfd) { .fd = panic->fd, .events = POLLIN };
+        }
+      if (poll (fds, (nfds_t) n, timeout) < 0)
         {
           if (errno == EINTR)
             continue;
@@ -381,6 +534,12 @@ watch (pid_t vmm,
         {
           close (log->pipe_r);
           log->pipe_r = -1;
+        }
+      if (panic_i >= 0 && (fds[panic_i].revents & (POLLIN | POLLHUP | POLLERR)) && !panic_read (panic))
+        {
+          close (panic->fd);
+          panic->fd = -1;
+          panic->tries = 50;  /* the VMM closed it: it is ending */
         }
       if (hold_i >= 0 && (fds[hold_i].revents & (POLLIN | POLLHUP | POLLERR)))
         {
@@ -407,6 +566,8 @@ watch (pid_t vmm,
     }
   if (pidfd >= 0)
     close (pidfd);
+  if (panic->fd >= 0)
+    close (panic->fd);
   /* What the VMM wrote last (a process it left may hold the pipe open:
    * read what is there, do not wait for its end). */
   if (log != NULL && log->pipe_r >= 0)
@@ -426,6 +587,7 @@ main (int    argc,
   struct sigaction sa;
   Confinement confinement = { .n_cgroups = 0 };
   Log log = { .fd = -1, .pipe_r = -1 };
+  static Panic panic;
   int log_w = -1;
   const char *exit_file;
   char **vmm_argv;
@@ -441,7 +603,7 @@ main (int    argc,
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
                "[--uid UID --gid GID [--groups G,…]] [--log FILE [--log-max BYTES] "
-               "[--log-keep N]] -- VMM [ARG…]\n");
+               "[--log-keep N]] [--panic-qmp PATH --panic-dump DIR] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -535,7 +697,10 @@ main (int    argc,
   if (log_w >= 0)
     close (log_w);
 
-  watch (vmm, confinement.log != NULL ? &log : NULL);
+  panic.socket = confinement.panic_qmp;
+  panic.dump_dir = confinement.panic_dump;
+  panic.fd = -1;
+  watch (vmm, confinement.log != NULL ? &log : NULL, &panic);
 
   for (;;)
     {

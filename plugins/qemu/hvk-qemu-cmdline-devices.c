@@ -162,8 +162,16 @@ static gboolean
 append_pvpanic (HvkQemuBuilder  *b,
                 GError         **error)
 {
-  if (b->settings->guest_memory_dump_path == NULL)
+  const char *dump = b->settings->guest_memory_dump_path;
+
+  if (dump == NULL)
     return TRUE;
+  /* The dump's file name goes into a QMP (JSON) string. */
+  if (!hvk_check_no_control_chars ("guest_memory_dump_path", dump, error))
+    return FALSE;
+  if (strpbrk (dump, "\"\\") != NULL)
+    return hvk_qemu_builder_config_error (b, error, "guest_memory_dump_path",
+                                          "'%s' holds a quote or a backslash", dump);
   return append_builtin (b, HVK_QEMU_KIND_PVPANIC, HVK_QEMU_PVPANIC_ID, error,
                          "no_shutdown", "true", NULL);
 }

@@ -338,6 +338,10 @@ build_qmp (HvkQemuBuilder  *b,
   if (b->paths->events_socket != NULL
       && !add_unix_server (b->cmdline, "-qmp", "QMP events", b->paths->events_socket, error))
     return FALSE;
+  /* hvkit-monitor's, watching for a guest panic (guest_memory_dump_path). */
+  if (b->paths->panic_socket != NULL
+      && !add_unix_server (b->cmdline, "-qmp", "QMP panic", b->paths->panic_socket, error))
+    return FALSE;
   if (extra == NULL)
     return TRUE;
 

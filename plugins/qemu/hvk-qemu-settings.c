@@ -28,7 +28,7 @@ static const HvkConfigKey qemu_config_keys[] = {
   { "pflashes", HVK_CONFIG_TYPE_PATH_LIST, NULL, "Flash images (-pflash)" },
   { "seccompsandbox", HVK_CONFIG_TYPE_STRING, HVK_QEMU_DEFAULT_SANDBOX, "QEMU -sandbox options (seccomp; on by default)" },
   { "disable_seccomp", HVK_CONFIG_TYPE_BOOLEAN, "false", "Run QEMU without its seccomp sandbox (no -sandbox)" },
-  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL, "Where to dump guest memory on panic (enables pvpanic)" },
+  { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL, "On a guest panic (pvpanic, -no-shutdown), hvkit-monitor dumps the guest's memory to PATH/ID/vmcore-TIME.elf; the panicked VM stays until stopped" },
   { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "Dump guest memory with paging (dumps not implemented yet: refused when true)" },
   { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest console on a legacy serial port (ttyS0)" },
   { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use vhost-net" },

@@ -4,7 +4,9 @@
 #include <hvkit/hvkit.h>
 
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -653,6 +655,63 @@ test_shutdown (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* A guest panic with guest_memory_dump_path: hvkit-monitor has the
+ * memory dumped to DIR/ID/vmcore-….elf, an ELF core of about the guest's
+ * RAM; `hvkit events` shows GUEST_PANICKED; QEMU keeps the guest. */
+static void
+test_panic_dump (void)
+{
+  g_autofree char *dumps = g_build_filename (env.tmpdir, "dumps", NULL);
+  g_autofree char *dump_dir = g_build_filename (dumps, "e2e-panic", NULL);
+  g_autofree char *overrides = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *done = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *core = NULL;
+  g_autoptr(GDir) dir = NULL;
+  Follower *follower;
+  const char *name;
+  guint8 header[64];
+  FILE *f;
+
+  if (e2e_env_skip (&env))
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (dumps, 0700), ==, 0);
+  overrides = g_strdup_printf ("kernel_params=hvkit.panic=1\nguest_memory_dump_path=%s", dumps);
+  conf = e2e_write_config (&env, "panic", overrides, NULL);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-panic", NULL), ==, 0);
+  follower = follower_start ("e2e-panic");
+  line = follower_wait (follower, "\"event\":\"GUEST_PANICKED\"", E2E_BOOT_TIMEOUT_MS);
+  done = follower_wait (follower, "\"event\":\"DUMP_COMPLETED\"", 60000);
+  g_assert_nonnull (strstr (done, "\"status\":\"completed\""));
+
+  dir = g_dir_open (dump_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "vmcore-") && g_str_has_suffix (name, ".elf"))
+      core = g_build_filename (dump_dir, name, NULL);
+  g_assert_nonnull (core);
+  f = fopen (core, "rb");
+  g_assert_nonnull (f);
+  g_assert_cmpuint (fread (header, 1, sizeof header, f), ==, sizeof header);
+  fseek (f, 0, SEEK_END);
+  /* ELF, ET_CORE (e_type 4, little-endian), about the guest's 256 MiB. */
+  g_assert_cmpmem (header, 4, "\177ELF", 4);
+  g_assert_cmpuint (header[16] | (header[17] << 8), ==, 4);
+  g_assert_cmpint (ftell (f), >=, 200 * 1024 * 1024);
+  fclose (f);
+
+  /* QEMU kept the panicked guest; status says so. */
+  g_assert_cmpint (e2e_run_tool (&env, &status, NULL, "status", "e2e-panic", NULL), ==, 0);
+  g_assert_nonnull (strstr (status, "guest-panicked"));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", "e2e-panic", NULL), ==, 0);
+  g_assert_cmpint (follower_end (follower, 5000, FALSE), ==, 0);
+  g_remove (core);
+  g_rmdir (dump_dir);
+  g_rmdir (dumps);
+}
+
 static void
 test_stop (void)
 {
@@ -700,6 +759,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/tool/reboot", test_reboot);
   g_test_add_func ("/hvk/e2e/tool/stop", test_stop);
   g_test_add_func ("/hvk/e2e/tool/shutdown", test_shutdown);
+  g_test_add_func ("/hvk/e2e/tool/panic-dump", test_panic_dump);
   g_test_add_func ("/hvk/e2e/tool/run-and-console", test_run_and_console);
 
   ret = g_test_run ();
