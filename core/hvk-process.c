@@ -228,36 +228,50 @@ hvk_process_read_log_tail (const char *path,
 /**
  * hvk_process_describe_exit:
  * @exit_file: (nullable): the exit file hvkit-monitor writes when the VMM
- *   it watches ends (`exited N` or `signal N [core]`)
+ *   it watches ends (`exited N` or `signal N [core]`, then `reason R` when
+ *   QEMU said why: `guest-shutdown`, `host-qmp-quit`, `guest-panicked` …)
  *
  * Describes how a VMM ended, from the exit file its monitor wrote.
  *
  * Returns: (transfer full) (nullable): how the VMM ended ("exited with
- *   status 1", "killed by signal 6 (Aborted), core dumped"), or %NULL when
+ *   status 1", "killed by signal 6 (Aborted), core dumped", "exited with
+ *   status 0 (guest-shutdown)"), or %NULL when
  *   the file is absent or unreadable
  */
 char *
 hvk_process_describe_exit (const char *exit_file)
 {
   g_autofree char *contents = NULL;
+  g_autofree char *how = NULL;
+  g_auto(GStrv) lines = NULL;
   g_auto(GStrv) words = NULL;
+  const char *reason = NULL;
   gint64 number;
 
   if (exit_file == NULL || !g_file_get_contents (exit_file, &contents, NULL, NULL))
     return NULL;
-  g_strstrip (contents);
-  words = g_strsplit (contents, " ", 3);
+  lines = g_strsplit (contents, "\n", 0);
+  if (lines[0] == NULL)
+    return NULL;
+  /* Why it ended, when the monitor heard QEMU say: "reason guest-shutdown". */
+  for (guint i = 1; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "reason ") && lines[i][7] != '\0')
+      reason = lines[i] + 7;
+  g_strstrip (lines[0]);
+  words = g_strsplit (lines[0], " ", 3);
   if (g_strv_length (words) < 2
       || !g_ascii_string_to_signed (words[1], 10, 0, 255, &number, NULL))
     return NULL;
   if (g_str_equal (words[0], "exited"))
-    return g_strdup_printf ("exited with status %d", (int) number);
-  if (g_str_equal (words[0], "signal"))
-    return g_strdup_printf ("killed by signal %d (%s)%s", (int) number,
-                            g_strsignal ((int) number),
-                            words[2] != NULL && g_str_equal (words[2], "core")
-                            ? ", core dumped" : "");
-  return NULL;
+    how = g_strdup_printf ("exited with status %d", (int) number);
+  else if (g_str_equal (words[0], "signal"))
+    how = g_strdup_printf ("killed by signal %d (%s)%s", (int) number,
+                           g_strsignal ((int) number),
+                           words[2] != NULL && g_str_equal (words[2], "core")
+                           ? ", core dumped" : "");
+  if (how == NULL || reason == NULL)
+    return g_steal_pointer (&how);
+  return g_strdup_printf ("%s (%s)", how, reason);
 }
 
 /* Whether /proc/PID/cmdline names @path (as an argument or inside one). */

@@ -14,12 +14,14 @@
  *                    rotates (FILE.1 … FILE.N) when it grows past…
  *   --log-max BYTES  …this size (default 1 MiB), keeping…
  *   --log-keep N     …N rotated files (default 1)
- *   --panic-qmp PATH  a QMP socket of the VMM the monitor watches, once
- *                    the VMM is ready, for GUEST_PANICKED: it then has
- *                    the guest's memory dumped (dump-guest-memory) to…
- *   --panic-dump DIR  …DIR/vmcore-YYYYMMDDTHHMMSSZ.elf (DIR made 0700),
- *                    and says so in the log; the VMM stays (QEMU's
- *                    -no-shutdown keeps a panicked guest's memory)
+ *   --qmp PATH      a QMP socket of the VMM the monitor watches once the
+ *                    VMM is ready: why it ends (SHUTDOWN's reason, or
+ *                    guest-panicked) goes to EXIT_FILE with its status;
+ *                    on GUEST_PANICKED, with…
+ *   --panic-dump DIR  …the guest's memory is dumped (dump-guest-memory) to
+ *                    DIR/vmcore-YYYYMMDDTHHMMSSZ.elf (DIR made 0700), as
+ *                    the log says; the VMM stays (QEMU's -no-shutdown
+ *                    keeps a panicked guest's memory)
  *
  * The parent of one VMM process for the whole life of the VM, as conmon is
  * for a container: the VMM runs in the foreground (no -daemonize), so its
@@ -77,7 +79,7 @@ typedef struct {
   const char *log;
   long long log_max;
   int log_keep;
-  const char *panic_qmp;
+  const char *qmp;
   const char *panic_dump;
 } Confinement;
 
@@ -135,9 +137,9 @@ parse_options (int          argc,
         c->log_max = id;
       else if (strcmp (argv[i], "--log-keep") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 1 && id <= 99)
         c->log_keep = (int) id;
-      else if (strcmp (argv[i], "--panic-qmp") == 0 && argv[i + 1][0] == '/'
+      else if (strcmp (argv[i], "--qmp") == 0 && argv[i + 1][0] == '/'
                && strlen (argv[i + 1]) < 108)
-        c->panic_qmp = argv[i + 1];
+        c->qmp = argv[i + 1];
       /* Written into a JSON string as it is: no quote, backslash or
        * control character. */
       else if (strcmp (argv[i], "--panic-dump") == 0 && argv[i + 1][0] == '/'
@@ -240,10 +242,11 @@ on_signal (int signo)
 
 static void
 write_exit_file (const char *path,
-                 int         status)
+                 int         status,
+                 const char *reason)
 {
   char tmp[4096];
-  char text[64];
+  char text[160];
   int fd;
   int len;
 
@@ -252,6 +255,8 @@ write_exit_file (const char *path,
   else
     len = snprintf (text, sizeof text, "signal %d%s\n", WTERMSIG (status),
                     WCOREDUMP (status) ? " core" : "");
+  if (reason != NULL && reason[0] != '\0')
+    len += snprintf (text + len, sizeof text - (size_t) len, "reason %s\n", reason);
   if (snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp)
     return;
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -362,16 +367,46 @@ log_relay (Log *log)
   return 1;
 }
 
-/* The panic watcher: a QMP connection on which a GUEST_PANICKED event
- * has the guest's memory dumped.  One line at a time, libc only. */
+/* The watcher: a QMP connection on which QEMU says why it ends (kept for
+ * EXIT_FILE), and a GUEST_PANICKED event has the guest's memory dumped.
+ * One line at a time, libc only. */
 typedef struct {
   const char *socket;
   const char *dump_dir;
   int fd;
   int tries;
+  char reason[64];
   char buf[65536];
   size_t len;
 } Panic;
+
+/* SHUTDOWN's "reason" (guest-shutdown, host-qmp-quit, …); a panic stays
+ * the reason whatever ends the VMM after it. */
+static void
+note_reason (Panic      *p,
+             const char *line)
+{
+  const char *key = strstr (line, "\"reason\"");
+  const char *start, *end;
+
+  if (strcmp (p->reason, "guest-panicked") == 0 || key == NULL)
+    return;
+  start = strchr (key + 8, '"');
+  if (start == NULL)
+    return;
+  start++;
+  end = strchr (start, '"');
+  if (end == NULL || end - start <= 0 || (size_t) (end - start) >= sizeof p->reason)
+    return;
+  memcpy (p->reason, start, (size_t) (end - start));
+  p->reason[end - start] = '\0';
+  for (char *c = p->reason; *c != '\0'; c++)
+    if (!(*c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+      {
+        p->reason[0] = '\0';
+        return;
+      }
+}
 
 static void
 panic_send (Panic      *p,
@@ -460,7 +495,12 @@ panic_read (Panic *p)
     {
       *nl = '\0';
       if (strstr (line, "\"event\"") != NULL && strstr (line, "\"GUEST_PANICKED\"") != NULL)
-        panic_dump (p);
+        {
+          strcpy (p->reason, "guest-panicked");
+          panic_dump (p);
+        }
+      else if (strstr (line, "\"event\"") != NULL && strstr (line, "\"SHUTDOWN\"") != NULL)
+        note_reason (p, line);
       else if (strstr (line, "\"error\"") != NULL)
         fprintf (stderr, "hvkit-monitor: QMP said: %s\n", line);
       line = nl + 1;
@@ -603,7 +643,7 @@ main (int    argc,
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
                "[--uid UID --gid GID [--groups G,…]] [--log FILE [--log-max BYTES] "
-               "[--log-keep N]] [--panic-qmp PATH --panic-dump DIR] -- VMM [ARG…]\n");
+               "[--log-keep N]] [--qmp PATH [--panic-dump DIR]] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -697,7 +737,7 @@ main (int    argc,
   if (log_w >= 0)
     close (log_w);
 
-  panic.socket = confinement.panic_qmp;
+  panic.socket = confinement.qmp;
   panic.dump_dir = confinement.panic_dump;
   panic.fd = -1;
   watch (vmm, confinement.log != NULL ? &log : NULL, &panic);
@@ -721,7 +761,7 @@ main (int    argc,
       return 1;
     }
   log_end (vmm_argv[0], vmm, status);
-  write_exit_file (exit_file, status);
+  write_exit_file (exit_file, status, panic.reason);
   remove_cgroups (&confinement);
   return 0;
 }

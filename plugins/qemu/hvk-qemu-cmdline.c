@@ -338,9 +338,9 @@ build_qmp (HvkQemuBuilder  *b,
   if (b->paths->events_socket != NULL
       && !add_unix_server (b->cmdline, "-qmp", "QMP events", b->paths->events_socket, error))
     return FALSE;
-  /* hvkit-monitor's, watching for a guest panic (guest_memory_dump_path). */
-  if (b->paths->panic_socket != NULL
-      && !add_unix_server (b->cmdline, "-qmp", "QMP panic", b->paths->panic_socket, error))
+  /* hvkit-monitor's: why QEMU ends, a guest panic to dump. */
+  if (b->paths->monitor_socket != NULL
+      && !add_unix_server (b->cmdline, "-qmp", "QMP monitor", b->paths->monitor_socket, error))
     return FALSE;
   if (extra == NULL)
     return TRUE;

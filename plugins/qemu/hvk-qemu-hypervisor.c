@@ -45,7 +45,7 @@ hvk_qemu_paths_clear (HvkQemuPaths *paths)
   g_clear_pointer (&paths->vm_dir, g_free);
   g_clear_pointer (&paths->qmp_socket, g_free);
   g_clear_pointer (&paths->events_socket, g_free);
-  g_clear_pointer (&paths->panic_socket, g_free);
+  g_clear_pointer (&paths->monitor_socket, g_free);
   g_clear_pointer (&paths->console_socket, g_free);
   g_clear_pointer (&paths->pid_file, g_free);
   g_clear_pointer (&paths->virtiofsd_socket, g_free);
@@ -437,9 +437,8 @@ prepare_paths (HvkQemuHypervisor *self,
       g_prefix_error (error, "cannot create VM '%s' in state dir %s: ", self->id, self->store);
       return FALSE;
     }
-  /* hvkit-monitor watches it for a guest panic, to dump the memory. */
-  if (hvk_qemu_vm_settings (self)->guest_memory_dump_path != NULL
-      && (self->paths.panic_socket = hvk_vm_store_socket_path (self->store, self->id, "panic.sock", error)) == NULL)
+  /* hvkit-monitor's: why QEMU ends, a guest panic to dump. */
+  if ((self->paths.monitor_socket = hvk_vm_store_socket_path (self->store, self->id, "monitor.sock", error)) == NULL)
     {
       g_prefix_error (error, "cannot create VM '%s' in state dir %s: ", self->id, self->store);
       return FALSE;

@@ -322,13 +322,17 @@ launch_and_wait (HvkQemuHypervisor *self,
   g_ptr_array_add (argv, g_strdup_printf ("%u", HVK_QEMU_LOG_MAX_BYTES));
   g_ptr_array_add (argv, g_strdup ("--log-keep"));
   g_ptr_array_add (argv, g_strdup_printf ("%u", HVK_QEMU_LOG_KEEP));
-  /* A guest panic: the monitor has the memory dumped into
-   * guest_memory_dump_path/ID (Kata's layout), QEMU keeping the guest
-   * (-no-shutdown, from the pvpanic device). */
-  if (self->paths.panic_socket != NULL)
+  /* The monitor hears why QEMU ends (kept with its exit status) and, on
+   * a guest panic, has the memory dumped into guest_memory_dump_path/ID
+   * (Kata's layout), QEMU keeping the guest (-no-shutdown, from the
+   * pvpanic device). */
+  if (self->paths.monitor_socket != NULL)
     {
-      g_ptr_array_add (argv, g_strdup ("--panic-qmp"));
-      g_ptr_array_add (argv, g_strdup (self->paths.panic_socket));
+      g_ptr_array_add (argv, g_strdup ("--qmp"));
+      g_ptr_array_add (argv, g_strdup (self->paths.monitor_socket));
+    }
+  if (self->paths.monitor_socket != NULL && hvk_qemu_vm_settings (self)->guest_memory_dump_path != NULL)
+    {
       g_ptr_array_add (argv, g_strdup ("--panic-dump"));
       g_ptr_array_add (argv, g_build_filename (hvk_qemu_vm_settings (self)->guest_memory_dump_path,
                                                self->id, NULL));

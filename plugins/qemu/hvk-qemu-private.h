@@ -22,7 +22,7 @@ typedef struct {
   char     *vm_dir;
   char     *qmp_socket;        /* STATE/ID/qmp.sock */
   char     *events_socket;     /* STATE/ID/events.sock: a QMP monitor for watchers only */
-  char     *panic_socket;      /* STATE/ID/panic.sock: hvkit-monitor's, with guest_memory_dump_path */
+  char     *monitor_socket;    /* STATE/ID/monitor.sock: hvkit-monitor's QMP (why QEMU ends, panics) */
   char     *console_socket;    /* STATE/ID/console.sock */
   char     *pid_file;          /* STATE/ID/pid */
   char     *virtiofsd_socket;  /* STATE/ID/vhost-fs.sock */

@@ -57,7 +57,7 @@ hvk_qemu_vm_save_private (HvkHypervisor *hypervisor,
   hvk_vm_record_add_path (record, "vm_dir", self->paths.vm_dir);
   hvk_vm_record_add_path (record, "qmp_socket", self->paths.qmp_socket);
   hvk_vm_record_add_path (record, "events_socket", self->paths.events_socket);
-  hvk_vm_record_add_path (record, "panic_socket", self->paths.panic_socket);
+  hvk_vm_record_add_path (record, "monitor_socket", self->paths.monitor_socket);
   hvk_vm_record_add_path (record, "console_socket", self->paths.console_socket);
   hvk_vm_record_add_path (record, "pid_file", self->paths.pid_file);
   hvk_vm_record_add_path (record, "virtiofsd_socket", self->paths.virtiofsd_socket);
@@ -238,7 +238,7 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
   self->paths.vm_dir = dup_path (record, "vm_dir");
   self->paths.qmp_socket = dup_path (record, "qmp_socket");
   self->paths.events_socket = dup_path (record, "events_socket");
-  self->paths.panic_socket = dup_path (record, "panic_socket");
+  self->paths.monitor_socket = dup_path (record, "monitor_socket");
   self->paths.console_socket = dup_path (record, "console_socket");
   self->paths.pid_file = dup_path (record, "pid_file");
   self->paths.virtiofsd_socket = dup_path (record, "virtiofsd_socket");

@@ -322,7 +322,11 @@ test_bad_options (void)
   const char *small_log[] = { "--log", "/tmp/x", "--log-max", "10", NULL };
   const char *relative_log[] = { "--log", "x.log", NULL };
   const char *bad_groups[] = { "--uid", "5", "--gid", "5", "--groups", "1,x", NULL };
-  const char * const *cases[] = { uid_alone, relative, unknown, bad_groups, small_log, relative_log };
+  const char *relative_qmp[] = { "--qmp", "monitor.sock", NULL };
+  const char *quoted_dump[] = { "--qmp", "/tmp/m.sock", "--panic-dump", "/tmp/a\"b", NULL };
+  const char *control_dump[] = { "--qmp", "/tmp/m.sock", "--panic-dump", "/tmp/a\nb", NULL };
+  const char * const *cases[] = { uid_alone, relative, unknown, bad_groups, small_log, relative_log,
+                                  relative_qmp, quoted_dump, control_dump };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -336,6 +340,34 @@ test_bad_options (void)
     }
 }
 
+/* What `status` says of an exit file: the status, and why QEMU ended
+ * when the monitor heard it (a reason line). */
+static void
+test_describe_exit (void)
+{
+  const struct { const char *file; const char *how; } cases[] = {
+    { "exited 0\n", "exited with status 0" },
+    { "exited 0\nreason guest-shutdown\n", "exited with status 0 (guest-shutdown)" },
+    { "signal 9\nreason guest-panicked\n", "killed by signal 9 (Killed) (guest-panicked)" },
+    { "signal 6 core\n", "killed by signal 6 (Aborted), core dumped" },
+    { "exited x\nreason guest-shutdown\n", NULL },
+    { "", NULL },
+  };
+  g_autofree char *dir = g_dir_make_tmp ("hvk-test-exit-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "exit", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *how = NULL;
+
+      g_assert_true (g_file_set_contents (path, cases[i].file, -1, NULL));
+      how = hvk_process_describe_exit (path);
+      g_assert_cmpstr (how, ==, cases[i].how);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -346,5 +378,6 @@ main (int    argc,
   g_test_add_func ("/hvk/monitor/cgroup-refused", test_cgroup_refused);
   g_test_add_func ("/hvk/monitor/log-rotation", test_log_rotation);
   g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
+  g_test_add_func ("/hvk/monitor/describe-exit", test_describe_exit);
   return g_test_run ();
 }
