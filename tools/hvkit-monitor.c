@@ -21,7 +21,9 @@
  *   --panic-dump DIR  …the guest's memory is dumped (dump-guest-memory) to
  *                    DIR/vmcore-YYYYMMDDTHHMMSSZ.elf (DIR made 0700), as
  *                    the log says; the VMM stays (QEMU's -no-shutdown
- *                    keeps a panicked guest's memory)
+ *                    keeps a panicked guest's memory) unless…
+ *   --panic-stop 1   …the monitor has it quit once the dump is written
+ *   --panic-paging 1 the dump follows the guest's page tables (paging)
  *
  * The parent of one VMM process for the whole life of the VM, as conmon is
  * for a container: the VMM runs in the foreground (no -daemonize), so its
@@ -81,6 +83,8 @@ typedef struct {
   int log_keep;
   const char *qmp;
   const char *panic_dump;
+  int panic_stop;
+  int panic_paging;
 } Confinement;
 
 static int
@@ -145,6 +149,10 @@ parse_options (int          argc,
       else if (strcmp (argv[i], "--panic-dump") == 0 && argv[i + 1][0] == '/'
                && strpbrk (argv[i + 1], "\"\\") == NULL && !has_control (argv[i + 1]))
         c->panic_dump = argv[i + 1];
+      else if (strcmp (argv[i], "--panic-stop") == 0 && strcmp (argv[i + 1], "1") == 0)
+        c->panic_stop = 1;
+      else if (strcmp (argv[i], "--panic-paging") == 0 && strcmp (argv[i + 1], "1") == 0)
+        c->panic_paging = 1;
       else if (strcmp (argv[i], "--groups") == 0)
         {
           char *copy = strdup (argv[i + 1]);
@@ -373,6 +381,9 @@ log_relay (Log *log)
 typedef struct {
   const char *socket;
   const char *dump_dir;
+  int stop;
+  int paging;
+  int dumping;
   int fd;
   int tries;
   char reason[64];
@@ -472,8 +483,10 @@ panic_dump (Panic *p)
             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   snprintf (command, sizeof command,
             "{\"execute\": \"dump-guest-memory\", \"arguments\": "
-            "{\"paging\": false, \"protocol\": \"file:%s\"}}\n", path);
+            "{\"paging\": %s, \"protocol\": \"file:%s\"}}\n",
+            p->paging ? "true" : "false", path);
   fprintf (stderr, "hvkit-monitor: guest panicked: dumping its memory to %s\n", path);
+  p->dumping = 1;
   panic_send (p, command);
 }
 
@@ -502,7 +515,19 @@ panic_read (Panic *p)
       else if (strstr (line, "\"event\"") != NULL && strstr (line, "\"SHUTDOWN\"") != NULL)
         note_reason (p, line);
       else if (strstr (line, "\"error\"") != NULL)
-        fprintf (stderr, "hvkit-monitor: QMP said: %s\n", line);
+        {
+          fprintf (stderr, "hvkit-monitor: QMP said: %s\n", line);
+          p->dumping = 0;
+        }
+      else if (p->dumping && strstr (line, "\"return\"") != NULL)
+        {
+          /* The dump is written (dump-guest-memory answers then). */
+          p->dumping = 0;
+          fprintf (stderr, "hvkit-monitor: guest memory dumped%s\n",
+                   p->stop ? "; stopping the VMM" : "");
+          if (p->stop)
+            panic_send (p, "{\"execute\": \"quit\"}\n");
+        }
       line = nl + 1;
     }
   p->len = strlen (line);
@@ -643,7 +668,7 @@ main (int    argc,
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
                "[--uid UID --gid GID [--groups G,…]] [--log FILE [--log-max BYTES] "
-               "[--log-keep N]] [--qmp PATH [--panic-dump DIR]] -- VMM [ARG…]\n");
+               "[--log-keep N]] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -739,6 +764,8 @@ main (int    argc,
 
   panic.socket = confinement.qmp;
   panic.dump_dir = confinement.panic_dump;
+  panic.stop = confinement.panic_stop;
+  panic.paging = confinement.panic_paging;
   panic.fd = -1;
   watch (vmm, confinement.log != NULL ? &log : NULL, &panic);
 

@@ -164,6 +164,13 @@ append_pvpanic (HvkQemuBuilder  *b,
 {
   const char *dump = b->settings->guest_memory_dump_path;
 
+  /* What happens around a dump means nothing without one. */
+  if (dump == NULL && b->settings->guest_panic_stop)
+    return hvk_qemu_builder_config_error (b, error, "guest_panic_stop",
+                                          "true needs guest_memory_dump_path");
+  if (dump == NULL && b->settings->guest_memory_dump_paging)
+    return hvk_qemu_builder_config_error (b, error, "guest_memory_dump_paging",
+                                          "true needs guest_memory_dump_path");
   if (dump == NULL)
     return TRUE;
   /* The dump's file name goes into a QMP (JSON) string. */

@@ -182,7 +182,6 @@ static const HvkRefusedKey refused_keys[] = {
   { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
   { "enable_iommu_platform", "iommu_platform is for CCW devices (s390x)" },
   { "hotplug_vfio_on_root_bus", "VFIO hot-plug goes to the bridges and root ports" },
-  { "guest_memory_dump_paging", "guest memory dumps are not implemented" },
 };
 
 /* The keys of [hypervisor.qemu] the core does not know, once the

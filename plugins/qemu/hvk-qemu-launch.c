@@ -336,6 +336,16 @@ launch_and_wait (HvkQemuHypervisor *self,
       g_ptr_array_add (argv, g_strdup ("--panic-dump"));
       g_ptr_array_add (argv, g_build_filename (hvk_qemu_vm_settings (self)->guest_memory_dump_path,
                                                self->id, NULL));
+      if (hvk_qemu_vm_settings (self)->guest_panic_stop)
+        {
+          g_ptr_array_add (argv, g_strdup ("--panic-stop"));
+          g_ptr_array_add (argv, g_strdup ("1"));
+        }
+      if (hvk_qemu_vm_settings (self)->guest_memory_dump_paging)
+        {
+          g_ptr_array_add (argv, g_strdup ("--panic-paging"));
+          g_ptr_array_add (argv, g_strdup ("1"));
+        }
     }
   g_ptr_array_add (argv, g_strdup ("--"));
   for (guint i = 0; self->argv[i] != NULL; i++)

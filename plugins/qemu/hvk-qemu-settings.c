@@ -29,7 +29,8 @@ static const HvkConfigKey qemu_config_keys[] = {
   { "seccompsandbox", HVK_CONFIG_TYPE_STRING, HVK_QEMU_DEFAULT_SANDBOX, "QEMU -sandbox options (seccomp; on by default)" },
   { "disable_seccomp", HVK_CONFIG_TYPE_BOOLEAN, "false", "Run QEMU without its seccomp sandbox (no -sandbox)" },
   { "guest_memory_dump_path", HVK_CONFIG_TYPE_PATH, NULL, "On a guest panic (pvpanic, -no-shutdown), hvkit-monitor dumps the guest's memory to PATH/ID/vmcore-TIME.elf; the panicked VM stays until stopped" },
-  { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "Dump guest memory with paging (dumps not implemented yet: refused when true)" },
+  { "guest_memory_dump_paging", HVK_CONFIG_TYPE_BOOLEAN, "false", "The panic dump follows the guest's page tables (dump-guest-memory paging)" },
+  { "guest_panic_stop", HVK_CONFIG_TYPE_BOOLEAN, "false", "After a panic dump, stop QEMU instead of keeping the panicked guest" },
   { "use_legacy_serial", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest console on a legacy serial port (ttyS0)" },
   { "disable_vhost_net", HVK_CONFIG_TYPE_BOOLEAN, "false", "Do not use vhost-net" },
   { "vmm_cgroup_parent", HVK_CONFIG_TYPE_STRING, "/hvkit.slice",
@@ -99,6 +100,8 @@ static const HvkQemuSetting settings_table[] = {
   BOOLEAN (use_legacy_serial),
   BOOLEAN (disable_image_nvdimm),
   STRING (guest_memory_dump_path, NULL),
+  BOOLEAN (guest_memory_dump_paging),
+  BOOLEAN (guest_panic_stop),
   UINT (default_bridges, 1),
   UINT (pcie_root_port, 0),
 

@@ -43,6 +43,8 @@ typedef struct {
   gboolean  enable_iommu;
   gboolean  enable_debug;
   gboolean  disable_nesting_checks;
+  gboolean  guest_memory_dump_paging;
+  gboolean  guest_panic_stop;
   gboolean  disable_guest_selinux;
   gboolean  use_legacy_serial;
   gboolean  disable_image_nvdimm;

@@ -50,6 +50,8 @@ CONTEXT = {
     "memory_path": {"boot_to_be_template": "true", "memory_path": "@D@/template-mem"},
     "devices_state_path": {"boot_to_be_template": "true", "memory_path": "@D@/template-mem"},
     "extra_monitor_socket": {"enable_debug": "true"},
+    "guest_memory_dump_paging": {"guest_memory_dump_path": "@D@/dumps"},
+    "guest_panic_stop": {"guest_memory_dump_path": "@D@/dumps"},
     "disable_nesting_checks": {"@host": "nested"},
     "default_vcpus": {"default_maxvcpus": "2"},
 }
@@ -109,6 +111,8 @@ ELSEWHERE = {
     ("qemu", "vmm_cgroup_cpu_quota_us"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/cgroup"),
     ("qemu", "vmm_cgroup_cpu_period_us"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/cgroup"),
     ("qemu", "devices_state_path"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/template-save"),
+    ("qemu", "guest_memory_dump_paging"): ("e2e/test-e2e-tool.c", "/hvk/e2e/tool/panic-dump-stop"),
+    ("qemu", "guest_panic_stop"): ("e2e/test-e2e-tool.c", "/hvk/e2e/tool/panic-dump-stop"),
     ("mock", "console_socket"): ("mock/test-mock.c", "test_console_socket"),
     ("mock", "scripted_stats"): ("mock/test-mock.c", "test_stats"),
     ("acrn", "ctlpath"): ("acrn/test-acrn-lifecycle.c", "blkrescan sbx-hp"),

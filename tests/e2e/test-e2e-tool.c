@@ -472,7 +472,8 @@ test_resize (void)
                    ==, (gint64) 512 * 1024 * 1024);
 }
 
-/* `hvkit events ID --json` in the background, its lines in a file. */
+/* `hvkit events ID --json` (ID NULL: --all) in the background, its lines
+ * in a file. */
 typedef struct {
   GPid pid;
   char *path;
@@ -483,7 +484,7 @@ follower_start (const char *id)
 {
   Follower *f = g_new0 (Follower, 1);
   const char *tool = g_getenv ("HVKIT_TEST_TOOL");
-  const char *argv[] = { tool, "--state-dir", env.store, "events", id, "--json", NULL };
+  const char *argv[] = { tool, "--state-dir", env.store, "events", id ? id : "--all", "--json", NULL };
   g_autoptr(GError) error = NULL;
   int fd;
 
@@ -713,6 +714,62 @@ test_panic_dump (void)
   g_rmdir (dumps);
 }
 
+/* guest_panic_stop and guest_memory_dump_paging: the dump follows the
+ * guest's page tables, then the monitor has QEMU quit; why it ended is
+ * kept (guest-panicked). */
+static void
+test_panic_dump_stop (void)
+{
+  g_autofree char *dumps = g_build_filename (env.tmpdir, "dumps2", NULL);
+  g_autofree char *dump_dir = g_build_filename (dumps, "e2e-panic2", NULL);
+  g_autofree char *overrides = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *exited = NULL;
+  g_autofree char *panicked = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr(GDir) dir = NULL;
+  Follower *follower;
+  const char *name;
+  guint n = 0;
+
+  if (e2e_env_skip (&env))
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (dumps, 0700), ==, 0);
+  overrides = g_strdup_printf ("kernel_params=hvkit.panic=1\nguest_memory_dump_path=%s\n"
+                               "guest_panic_stop=true\nguest_memory_dump_paging=true", dumps);
+  conf = e2e_write_config (&env, "panic2", overrides, NULL);
+  /* Following every VM, this one started after the follower. */
+  follower = follower_start (NULL);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-panic2", NULL), ==, 0);
+  exited = follower_wait (follower, "\"id\":\"e2e-panic2\",\"event\":\"exited\"", 60000);
+  g_assert_nonnull (strstr (exited, "(guest-panicked)"));
+  panicked = follower_wait (follower, "\"id\":\"e2e-panic2\",\"event\":\"GUEST_PANICKED\"", 1000);
+  g_assert_nonnull (panicked);
+  /* --all follows until interrupted. */
+  g_assert_cmpint (follower_end (follower, 2000, TRUE), ==, 128 + SIGTERM);
+  g_assert_cmpint (e2e_run_tool (&env, &status, NULL, "status", "e2e-panic2", NULL), ==, 0);
+  g_assert_nonnull (strstr (status, "exited with status 0 (guest-panicked)"));
+  g_assert_cmpint (e2e_run_tool (&env, &log, NULL, "logs", "e2e-panic2", NULL), ==, 0);
+  g_assert_nonnull (strstr (log, "guest memory dumped; stopping the VMM"));
+
+  dir = g_dir_open (dump_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *core = g_build_filename (dump_dir, name, NULL);
+
+      g_assert_true (g_str_has_prefix (name, "vmcore-"));
+      n++;
+      g_remove (core);
+    }
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", "e2e-panic2", NULL), ==, 0);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "logs", "e2e-panic2", "--clear", NULL), ==, 0);
+  g_rmdir (dump_dir);
+  g_rmdir (dumps);
+}
+
 static void
 test_stop (void)
 {
@@ -761,6 +818,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/tool/stop", test_stop);
   g_test_add_func ("/hvk/e2e/tool/shutdown", test_shutdown);
   g_test_add_func ("/hvk/e2e/tool/panic-dump", test_panic_dump);
+  g_test_add_func ("/hvk/e2e/tool/panic-dump-stop", test_panic_dump_stop);
   g_test_add_func ("/hvk/e2e/tool/run-and-console", test_run_and_console);
 
   ret = g_test_run ();

@@ -614,7 +614,7 @@ test_config_errors (void)
   {
     static const char * const refused[] = {
       "enable_virtio_mem=true", "disable_block_device_use=true", "enable_iommu_platform=true",
-      "hotplug_vfio_on_root_bus=true", "guest_memory_dump_paging=true",
+      "hotplug_vfio_on_root_bus=true",
       "firmware_volume=/nonexistent/OVMF_VARS.fd", "jailer_path=/usr/bin/jailer", "msize_9p=16384",
       "ctlpath=/usr/bin/true",
     };
@@ -645,6 +645,11 @@ test_config_errors (void)
       g_assert_nonnull (cmdline);
     }
   }
+  /* What happens around a panic dump needs a dump. */
+  expect_build_error ("guest_panic_stop=true\n", NULL, HVK_ERROR_INVALID_CONFIG,
+                      "guest_panic_stop", "guest_memory_dump_path");
+  expect_build_error ("guest_memory_dump_paging=true\n", NULL, HVK_ERROR_INVALID_CONFIG,
+                      "guest_memory_dump_paging", "guest_memory_dump_path");
   /* Turning seccomp off while naming its options: which one is meant? */
   expect_build_error ("disable_seccomp=true\nseccompsandbox=on\n", NULL,
                       HVK_ERROR_INVALID_CONFIG, "disable_seccomp", "seccompsandbox=on");
