@@ -768,7 +768,7 @@ static LibVm *api_vm;
 
 static Row *row_tool_status, *row_tool_pause, *row_tool_resume,
            *row_tool_hotplug, *row_tool_status_cpu, *row_tool_pause_cpu,
-           *row_tool_resume_cpu, *row_tool_stats;
+           *row_tool_resume_cpu, *row_tool_stats, *row_tool_event;
 static double tool_rss_1vm = NAN;
 
 static void
@@ -834,6 +834,42 @@ bench_tool_commands (const char *tool_store)
       add (row_tool_resume_cpu->ref, last_cpu_ms);
       add (row_tool_stats->ref, last_wall_ms);
     }
+  /* Event latency: a follower (`hvkit events --json`) on the events
+   * socket, stop and cont sent on the commands' socket, timed from just
+   * before each command to the follower's line. */
+  {
+    g_autofree char *qmp_path = g_build_filename (tool_store, "tool", "qmp.sock", NULL);
+    const char *follow_argv[] = { B.hvkit, "--state-dir", tool_store, "events", "tool", "--json", NULL };
+    GPid follower = 0;
+    int out_fd = -1, qmp;
+    g_autoptr(GError) error = NULL;
+
+    if (!g_spawn_async_with_pipes (NULL, (char **) follow_argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                   NULL, NULL, &follower, NULL, &out_fd, NULL, &error))
+      die ("cannot run hvkit events: %s", error->message);
+    g_usleep (G_USEC_PER_SEC);
+    qmp = bqmp_connect (qmp_path);
+    if (qmp < 0 || !bqmp_handshake (qmp))
+      die ("cannot connect to %s", qmp_path);
+    for (int j = 0; j < 2 * B.reps; j++)
+      {
+        char buf[4096];
+        struct pollfd pfd = { .fd = out_fd, .events = POLLIN };
+        double t0 = now_ms ();
+
+        if (!bqmp_run (qmp, j % 2 == 0 ? "{\"execute\":\"stop\"}" : "{\"execute\":\"cont\"}"))
+          die ("QMP stop/cont failed");
+        if (poll (&pfd, 1, 5000) != 1 || read (out_fd, buf, sizeof buf) <= 0)
+          die ("hvkit events printed nothing within 5 s");
+        add (row_tool_event->hvk, now_ms () - t0);
+        g_usleep (50 * 1000);
+      }
+    close (qmp);
+    kill (follower, SIGTERM);
+    waitpid (follower, NULL, 0);
+    g_spawn_close_pid (follower);
+    close (out_fd);
+  }
   for (int j = 0; j < B.hotplug_reps; j++)
     {
       console_forget (tc);
@@ -1751,6 +1787,8 @@ main (int    argc,
   row_tool_resume_cpu = row_new ("3. framework", "`hvkit resume` CPU time (user+sys)", "ms",
                                  "GLib no-op program", T_NONE, 0, NULL);
   row_tool_hotplug = row_new ("3. framework", "`hvkit hotplug` (block) whole process", "ms", NULL, T_NONE, 0, NULL);
+  row_tool_event = row_new ("3. framework", "QMP event → `hvkit events` line (stop/cont sent on QMP)", "ms",
+                            NULL, T_NONE, 0, NULL);
   row_tool_stats = row_new ("3. framework", "`hvkit stats --prometheus` whole process (QEMU VM: QMP, /proc, cgroup)", "ms",
                             "GLib no-op program (floor)", T_NONE, 0, NULL);
 
