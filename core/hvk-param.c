@@ -3,6 +3,8 @@
 
 #include <hvkit/hvkit.h>
 
+#include "hvk-param-private.h"
+
 #include <string.h>
 
 /**
@@ -152,10 +154,10 @@ go_equal_fold (const char *a,
 
 /* Reads @path; a missing file is HVK_ERROR_NOT_FOUND, any other failure
  * HVK_ERROR_FAILED, both naming the path. */
-static char *
-read_file (const char  *path,
-           const char  *what,
-           GError     **error)
+char *
+hvk_param_read_file (const char  *path,
+                     const char  *what,
+                     GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *contents = NULL;
@@ -174,8 +176,8 @@ read_file (const char  *path,
 
 /* Splits @contents into lines as Go's bufio.ScanLines does: on '\n', with
  * one trailing '\r' dropped from each line. */
-static GStrv
-split_lines (const char *contents)
+GStrv
+hvk_param_split_lines (const char *contents)
 {
   g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
 
@@ -545,11 +547,11 @@ hvk_check_cmdline (const char          *cmdline_path,
 
   *found = FALSE;
 
-  contents = read_file (cmdline_path, "kernel command line", error);
+  contents = hvk_param_read_file (cmdline_path, "kernel command line", error);
   if (contents == NULL)
     return FALSE;
 
-  lines = split_lines (contents);
+  lines = hvk_param_split_lines (contents);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_auto(GStrv) fields = hvk_kernel_param_fields (lines[i]);
@@ -563,118 +565,6 @@ hvk_check_cmdline (const char          *cmdline_path,
             }
         }
     }
-
-  return TRUE;
-}
-
-/**
- * hvk_cpu_flags:
- * @cpuinfo_path: a file in the format of `/proc/cpuinfo`
- * @error: return location for a #GError
- *
- * Reads the CPU flags from the first `flags` line, as Kata's `CPUFlags`:
- * the line is split with hvk_kernel_param_fields(), its first field must
- * start with `flags` and every following field is a flag.  As in Kata, with
- * `flags : fpu …` the `:` itself is in the set too.
- *
- * Returns: (transfer container) (element-type utf8 utf8): a set of flags
- *   (a #GHashTable made with g_hash_table_add(), keys owned by the table),
- *   or %NULL with @error set: %HVK_ERROR_NOT_FOUND if the file does not
- *   exist, %HVK_ERROR_INVALID_ARGUMENT if it has no `flags` line
- */
-GHashTable *
-hvk_cpu_flags (const char  *cpuinfo_path,
-               GError     **error)
-{
-  static const char flags_field[] = "flags";
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  g_return_val_if_fail (cpuinfo_path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  contents = read_file (cpuinfo_path, "CPU information", error);
-  if (contents == NULL)
-    return NULL;
-
-  lines = split_lines (contents);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) fields = hvk_kernel_param_fields (lines[i]);
-      g_autoptr(GHashTable) flags = NULL;
-
-      if (g_strv_length (fields) < 2 ||
-          !g_str_has_prefix (fields[0], flags_field))
-        continue;
-
-      flags = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      for (guint j = 1; fields[j] != NULL; j++)
-        g_hash_table_add (flags, g_strdup (fields[j]));
-
-      return g_steal_pointer (&flags);
-    }
-
-  g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-               "Couldn't find \"%s\" from \"%s\" output",
-               flags_field, cpuinfo_path);
-  return NULL;
-}
-
-/**
- * hvk_host_file:
- * @path: an absolute path on the host, such as `/proc/cpuinfo`
- *
- * Where to read @path: under the directory %HVK_HOST_ROOT_ENV names when
- * it is set (so tests describe a host: a nested one, one with SELinux, a
- * NUMA topology), else @path itself.  Only what hvkit reads to learn
- * about the host goes through here, never what it changes.
- *
- * Returns: (transfer full): the path to read
- */
-char *
-hvk_host_file (const char *path)
-{
-  const char *root = g_getenv (HVK_HOST_ROOT_ENV);
-
-  g_return_val_if_fail (path != NULL && g_path_is_absolute (path), NULL);
-
-  if (root == NULL || *root == '\0')
-    return g_strdup (path);
-  return g_build_filename (root, path, NULL);
-}
-
-/**
- * hvk_running_on_vmm:
- * @cpuinfo_path: a file in the format of `/proc/cpuinfo`
- * @on_vmm: (out): whether the host is itself a virtual machine
- * @error: return location for a #GError
- *
- * As Kata's `RunningOnVMM`: on x86_64, whether hvk_cpu_flags() contains
- * `hypervisor`.  On other architectures the answer is %FALSE and the file
- * is not read.
- *
- * Returns: %TRUE on success, %FALSE with @error set as hvk_cpu_flags()
- */
-gboolean
-hvk_running_on_vmm (const char  *cpuinfo_path,
-                    gboolean    *on_vmm,
-                    GError     **error)
-{
-  g_return_val_if_fail (cpuinfo_path != NULL, FALSE);
-  g_return_val_if_fail (on_vmm != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  *on_vmm = FALSE;
-
-#if defined(__x86_64__)
-  {
-    g_autoptr(GHashTable) flags = hvk_cpu_flags (cpuinfo_path, error);
-
-    if (flags == NULL)
-      return FALSE;
-    *on_vmm = g_hash_table_contains (flags, "hypervisor");
-  }
-#endif
 
   return TRUE;
 }

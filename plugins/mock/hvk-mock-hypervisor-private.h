@@ -30,6 +30,25 @@ gboolean    hvk_mock_has_config_key (HvkConfig         *config,
                                      const char        *key);
 const char *hvk_mock_store_path     (HvkMockHypervisor *self);
 
+/* Records @operation and fails it when fail_operations asks to (@config:
+ * NULL for the VM's). */
+gboolean    hvk_mock_begin_call     (HvkMockHypervisor *self,
+                                     const char        *operation,
+                                     HvkConfig         *config,
+                                     GError           **error);
+
+/* hvk-mock-observe.c: events for follow_events, statistics. */
+void        hvk_mock_queue_event    (HvkMockHypervisor *self,
+                                     const char        *name,
+                                     const char        *key,
+                                     const char        *value);
+gboolean    hvk_mock_follow_events  (HvkHypervisor     *hypervisor,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+HvkStats   *hvk_mock_get_stats      (HvkHypervisor     *hypervisor,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+
 JsonNode   *hvk_mock_save_private   (HvkHypervisor     *hypervisor,
                                      HvkVmRecord       *record);
 gboolean    hvk_mock_load_private   (HvkHypervisor     *hypervisor,

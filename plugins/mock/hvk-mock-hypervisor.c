@@ -106,8 +106,8 @@ get_registry (HvkMockHypervisor *self)
 }
 
 /* Records @operation and fails it when the configuration asks to. */
-static gboolean
-begin_call (HvkMockHypervisor  *self,
+gboolean
+hvk_mock_begin_call (HvkMockHypervisor  *self,
             const char         *operation,
             HvkConfig          *config,
             GError            **error)
@@ -290,7 +290,7 @@ mock_create_vm (HvkHypervisor  *hypervisor,
   GPtrArray *devices;
   const char *store;
 
-  if (!begin_call (self, "create_vm", config, error)
+  if (!hvk_mock_begin_call (self, "create_vm", config, error)
       || !require_state (self, "create_vm", STATE_BIT (HVK_VM_STATE_NONE), error)
       || !hvk_config_validate (config, error)
       || !check_fail_operations (config, error))
@@ -334,30 +334,13 @@ mock_start_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "start_vm", NULL, error)
+  if (!hvk_mock_begin_call (self, "start_vm", NULL, error)
       || !require_state (self, "start_vm", STATE_BIT (HVK_VM_STATE_CREATED), error)
       || g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
   self->state = HVK_VM_STATE_RUNNING;
   return TRUE;
-}
-
-/* What a VMM would tell a watcher: follow_events replays it. */
-static void
-queue_event (HvkMockHypervisor *self,
-             const char        *name,
-             const char        *key,
-             const char        *value)
-{
-  JsonObject *event = json_object_new ();
-  JsonObject *data = json_object_new ();
-
-  if (key != NULL)
-    json_object_set_string_member (data, key, value);
-  json_object_set_string_member (event, "event", name);
-  json_object_set_object_member (event, "data", data);
-  g_ptr_array_add (self->events, event);
 }
 
 static gboolean
@@ -369,7 +352,7 @@ mock_stop_vm (HvkHypervisor  *hypervisor,
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
   const char *store;
 
-  if (!begin_call (self, "stop_vm", NULL, error))
+  if (!hvk_mock_begin_call (self, "stop_vm", NULL, error))
     return FALSE;
 
   /* Stopping twice is harmless, as Kata's StopVM on a stopped VM. */
@@ -386,7 +369,7 @@ mock_stop_vm (HvkHypervisor  *hypervisor,
     return FALSE;
 
   if (self->state != HVK_VM_STATE_CREATED)
-    queue_event (self, "SHUTDOWN", "reason", "host-qmp-quit");
+    hvk_mock_queue_event (self, "SHUTDOWN", "reason", "host-qmp-quit");
   self->state = HVK_VM_STATE_STOPPED;
   return TRUE;
 }
@@ -398,12 +381,12 @@ mock_pause_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "pause_vm", NULL, error)
+  if (!hvk_mock_begin_call (self, "pause_vm", NULL, error)
       || !require_state (self, "pause_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error))
     return FALSE;
 
   self->state = HVK_VM_STATE_PAUSED;
-  queue_event (self, "STOP", NULL, NULL);
+  hvk_mock_queue_event (self, "STOP", NULL, NULL);
   return TRUE;
 }
 
@@ -419,14 +402,14 @@ mock_shutdown_vm (HvkHypervisor  *hypervisor,
 
   if (!require_state (self, "shutdown_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error))
     return FALSE;
-  if (!begin_call (self, "shutdown_vm", NULL, NULL))
+  if (!hvk_mock_begin_call (self, "shutdown_vm", NULL, NULL))
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT,
                    "mock: VM '%s': the guest did not power off within %u ms", self->id, timeout_ms);
       return FALSE;
     }
-  queue_event (self, "POWERDOWN", NULL, NULL);
-  queue_event (self, "SHUTDOWN", "reason", "guest-shutdown");
+  hvk_mock_queue_event (self, "POWERDOWN", NULL, NULL);
+  hvk_mock_queue_event (self, "SHUTDOWN", "reason", "guest-shutdown");
   self->state = HVK_VM_STATE_STOPPED;
   return TRUE;
 }
@@ -438,42 +421,10 @@ mock_reboot_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "reboot_vm", NULL, error)
+  if (!hvk_mock_begin_call (self, "reboot_vm", NULL, error)
       || !require_state (self, "reboot_vm", STATE_BIT (HVK_VM_STATE_RUNNING), error))
     return FALSE;
-  queue_event (self, "RESET", "reason", "host-qmp-system-reset");
-  return TRUE;
-}
-
-/* The mock's VMM lives in this process: following replays what happened
- * to the VM here since the last follow, then `exited` if it stopped; it
- * never blocks. */
-static gboolean
-mock_follow_events (HvkHypervisor  *hypervisor,
-                    GCancellable   *cancellable,
-                    GError        **error)
-{
-  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
-  g_autoptr(GPtrArray) events = NULL;
-
-  if (!begin_call (self, "follow_events", NULL, error))
-    return FALSE;
-  events = g_steal_pointer (&self->events);
-  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  for (guint i = 0; i < events->len; i++)
-    {
-      JsonObject *event = g_ptr_array_index (events, i);
-
-      hvk_hypervisor_emit_event (hypervisor, json_object_get_string_member (event, "event"),
-                                 json_object_get_object_member (event, "data"));
-    }
-  if (self->state == HVK_VM_STATE_STOPPED)
-    {
-      g_autoptr(JsonObject) exited = json_object_new ();
-
-      json_object_set_string_member (exited, "how", "mock: stopped");
-      hvk_hypervisor_emit_event (hypervisor, "exited", exited);
-    }
+  hvk_mock_queue_event (self, "RESET", "reason", "host-qmp-system-reset");
   return TRUE;
 }
 
@@ -484,12 +435,12 @@ mock_resume_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "resume_vm", NULL, error)
+  if (!hvk_mock_begin_call (self, "resume_vm", NULL, error)
       || !require_state (self, "resume_vm", STATE_BIT (HVK_VM_STATE_PAUSED), error))
     return FALSE;
 
   self->state = HVK_VM_STATE_RUNNING;
-  queue_event (self, "RESUME", NULL, NULL);
+  hvk_mock_queue_event (self, "RESUME", NULL, NULL);
   return TRUE;
 }
 
@@ -500,7 +451,7 @@ mock_save_vm (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "save_vm", NULL, error)
+  if (!hvk_mock_begin_call (self, "save_vm", NULL, error)
       || !require_state (self, "save_vm",
                          STATE_BIT (HVK_VM_STATE_RUNNING)
                          | STATE_BIT (HVK_VM_STATE_PAUSED), error))
@@ -526,7 +477,7 @@ mock_add_device (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "add_device", NULL, error)
+  if (!hvk_mock_begin_call (self, "add_device", NULL, error)
       || !require_state (self, "add_device", STATE_BIT (HVK_VM_STATE_CREATED), error)
       || !check_new_device_id (self, device, error))
     return FALSE;
@@ -543,7 +494,7 @@ mock_hotplug_add_device (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "hotplug_add_device", NULL, error)
+  if (!hvk_mock_begin_call (self, "hotplug_add_device", NULL, error)
       || !require_state (self, "hotplug_add_device",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error)
       || !check_new_device_id (self, device, error))
@@ -562,7 +513,7 @@ mock_hotplug_remove_device (HvkHypervisor  *hypervisor,
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
   guint index;
 
-  if (!begin_call (self, "hotplug_remove_device", NULL, error)
+  if (!hvk_mock_begin_call (self, "hotplug_remove_device", NULL, error)
       || !require_state (self, "hotplug_remove_device",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error))
     return FALSE;
@@ -581,7 +532,7 @@ mock_hotplug_remove_device (HvkHypervisor  *hypervisor,
     }
 
   g_ptr_array_remove_index (self->hotplugged, index);
-  queue_event (self, "DEVICE_DELETED", "device", device_id);
+  hvk_mock_queue_event (self, "DEVICE_DELETED", "device", device_id);
   return TRUE;
 }
 
@@ -598,7 +549,7 @@ mock_resize_memory (HvkHypervisor    *hypervisor,
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
   guint64 max_mb;
 
-  if (!begin_call (self, "resize_memory", NULL, error)
+  if (!hvk_mock_begin_call (self, "resize_memory", NULL, error)
       || !require_state (self, "resize_memory",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error))
     return FALSE;
@@ -638,7 +589,7 @@ mock_resize_vcpus (HvkHypervisor  *hypervisor,
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
   guint32 max;
 
-  if (!begin_call (self, "resize_vcpus", NULL, error)
+  if (!hvk_mock_begin_call (self, "resize_vcpus", NULL, error)
       || !require_state (self, "resize_vcpus",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error))
     return FALSE;
@@ -679,7 +630,7 @@ mock_get_vm_console (HvkHypervisor  *hypervisor,
   const char *store;
   g_autofree char *path = NULL;
 
-  if (!begin_call (self, "get_vm_console", NULL, error)
+  if (!hvk_mock_begin_call (self, "get_vm_console", NULL, error)
       || !require_state (self, "get_vm_console",
                          ~STATE_BIT (HVK_VM_STATE_NONE), error))
     return FALSE;
@@ -739,7 +690,7 @@ mock_get_thread_ids (HvkHypervisor  *hypervisor,
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
   GHashTable *ids;
 
-  if (!begin_call (self, "get_thread_ids", NULL, error))
+  if (!hvk_mock_begin_call (self, "get_thread_ids", NULL, error))
     return NULL;
 
   ids = g_hash_table_new (NULL, NULL);
@@ -750,88 +701,13 @@ mock_get_thread_ids (HvkHypervisor  *hypervisor,
   return ids;
 }
 
-/* A GFunc: zero I/O counters for each block device. */
-static void
-add_block_device (gpointer data,
-                  gpointer user_data)
-{
-  static const char * const fields[] = {
-    "rd_bytes", "wr_bytes", "rd_ops", "wr_ops", "flush_ops", "rd_total_time_ns", "wr_total_time_ns",
-  };
-  HvkDevice *device = data;
-
-  if (g_strcmp0 (hvk_device_get_kind_name (device), "block") != 0)
-    return;
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      g_autofree char *key = g_strdup_printf ("block.%s.%s", hvk_device_get_id (device), fields[i]);
-
-      hvk_stats_set (user_data, key, 0);
-    }
-}
-
-/* Scripted statistics: the CPU time grows by 1 ms per call in this
- * process, the memory is what the VM has, one thread per vCPU, zero I/O
- * per disk; `scripted_stats` (KEY=VALUE) sets more or overrides. */
-static HvkStats *
-mock_get_stats (HvkHypervisor  *hypervisor,
-                GCancellable   *cancellable,
-                GError        **error)
-{
-  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
-  g_autoptr(HvkStats) stats = NULL;
-  guint64 calls = 0;
-
-  if (!begin_call (self, "get_stats", NULL, error))
-    return NULL;
-  for (guint i = 0; i < self->calls->len; i++)
-    calls += g_str_equal (g_ptr_array_index (self->calls, i), "get_stats");
-
-  stats = hvk_stats_new ();
-  hvk_stats_set (stats, "cpu.time_ns", calls * G_TIME_SPAN_MILLISECOND * 1000);
-  hvk_stats_set (stats, "memory.rss_bytes", (guint64) self->memory_mb * 1024 * 1024 / 2);
-  hvk_stats_set (stats, "memory.configured_bytes", (guint64) self->memory_mb * 1024 * 1024);
-  for (guint32 i = 0; i < self->vcpus; i++)
-    {
-      g_autofree char *tid = g_strdup_printf ("vcpu.%u.thread_id", i);
-      g_autofree char *time = g_strdup_printf ("vcpu.%u.time_ns", i);
-
-      hvk_stats_set (stats, tid, 1000 + i);
-      hvk_stats_set (stats, time, calls * G_TIME_SPAN_MILLISECOND * 1000 / MAX (self->vcpus, 1));
-    }
-  g_ptr_array_foreach (self->devices, add_block_device, stats);
-  g_ptr_array_foreach (self->hotplugged, add_block_device, stats);
-
-  if (hvk_mock_has_config_key (self->config, "scripted_stats"))
-    {
-      const char * const *script = hvk_config_get_strv (self->config, "scripted_stats");
-
-      for (guint i = 0; script != NULL && script[i] != NULL; i++)
-        {
-          const char *eq = strchr (script[i], '=');
-          g_autofree char *key = eq ? g_strndup (script[i], eq - script[i]) : NULL;
-          guint64 value;
-
-          if (key == NULL || !g_ascii_string_to_unsigned (eq + 1, 10, 0, G_MAXUINT64, &value, NULL))
-            {
-              g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
-                           "mock: [%s] scripted_stats: '%s' is not KEY=VALUE",
-                           hvk_config_get_group (self->config), script[i]);
-              return NULL;
-            }
-          hvk_stats_set (stats, key, value);
-        }
-    }
-  return g_steal_pointer (&stats);
-}
-
 static gboolean
 mock_cleanup (HvkHypervisor  *hypervisor,
               GError        **error)
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  return begin_call (self, "cleanup", NULL, error);
+  return hvk_mock_begin_call (self, "cleanup", NULL, error);
 }
 
 static GArray *
@@ -859,7 +735,7 @@ mock_check (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
-  if (!begin_call (self, "check", NULL, error))
+  if (!hvk_mock_begin_call (self, "check", NULL, error))
     return FALSE;
 
   if (self->state == HVK_VM_STATE_NONE || self->state == HVK_VM_STATE_STOPPED)
@@ -881,7 +757,7 @@ mock_generate_socket (HvkHypervisor  *hypervisor,
   g_autofree char *path = NULL;
   const char *store;
 
-  if (!begin_call (self, "generate_socket", NULL, error))
+  if (!hvk_mock_begin_call (self, "generate_socket", NULL, error))
     return NULL;
 
   store = hvk_mock_store_path (self);
@@ -1037,10 +913,10 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_state = mock_get_state;
   iface->get_hotplugged_devices = mock_get_hotplugged_devices;
   iface->get_launch_command = mock_get_launch_command;
-  iface->get_stats = mock_get_stats;
+  iface->get_stats = hvk_mock_get_stats;
   iface->shutdown_vm = mock_shutdown_vm;
   iface->reboot_vm = mock_reboot_vm;
-  iface->follow_events = mock_follow_events;
+  iface->follow_events = hvk_mock_follow_events;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as
