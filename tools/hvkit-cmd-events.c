@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
+#include <glib/gstdio.h>
 #include <stdio.h>
 
 #include "hvkit-tool.h"
@@ -103,19 +104,32 @@ follow_thread (gpointer data)
  * (the same id with another VMM process is another VM). */
 static void
 follow_new_vms (HvkitTool  *tool,
-                GHashTable *followed)
+                GHashTable *followed,
+                GHashTable *seen)
 {
   g_auto(GStrv) ids = hvk_vm_store_list (tool->state_dir);
 
   for (guint i = 0; ids[i] != NULL; i++)
     {
-      g_autoptr(HvkHypervisor) hypervisor =
-        hvk_vm_store_load_hypervisor (tool->state_dir, ids[i], hvkit_tool_get_registry (tool), NULL);
+      g_autofree char *state_file = g_build_filename (tool->state_dir, ids[i],
+                                                      HVK_VM_STATE_FILE, NULL);
+      g_autoptr(HvkHypervisor) hypervisor = NULL;
       g_autoptr(GArray) pids = NULL;
       g_autofree char *key = NULL;
       HvkVmState state;
       Follower *follower;
+      GStatBuf st;
+      gint64 stamp;
 
+      /* Only a VM whose record changed since the last look is loaded. */
+      if (g_stat (state_file, &st) != 0)
+        continue;
+      stamp = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
+      if (GPOINTER_TO_SIZE (g_hash_table_lookup (seen, ids[i])) == (gsize) stamp)
+        continue;
+      g_hash_table_insert (seen, g_strdup (ids[i]), GSIZE_TO_POINTER ((gsize) stamp));
+      hypervisor = hvk_vm_store_load_hypervisor (tool->state_dir, ids[i],
+                                                 hvkit_tool_get_registry (tool), NULL);
       if (hypervisor == NULL)
         continue;
       state = hvk_hypervisor_get_state (hypervisor);
@@ -152,8 +166,7 @@ hvkit_cmd_events (HvkitTool *tool,
   g_autoptr(GError) error = NULL;
   int status;
 
-  for (int i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
-    wants_all |= g_str_equal (argv[i], "--all");
+  wants_all = hvkit_has_option (argc, argv, "--all");
   if (!hvkit_parse_options (context, &argc, &argv, wants_all ? 0 : 1, &status))
     return status;
   print_json = json;
@@ -161,11 +174,12 @@ hvkit_cmd_events (HvkitTool *tool,
   if (all)
     {
       g_autoptr(GHashTable) followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
       /* Runs until interrupted: new VMs are looked for twice a second. */
       for (;;)
         {
-          follow_new_vms (tool, followed);
+          follow_new_vms (tool, followed, seen);
           g_usleep (500 * 1000);
         }
     }

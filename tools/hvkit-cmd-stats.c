@@ -67,8 +67,7 @@ hvkit_cmd_stats (HvkitTool *tool,
   int status;
 
   /* `--all` takes no VM id; without it, one. */
-  for (int i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
-    wants_all |= g_str_equal (argv[i], "--all");
+  wants_all = hvkit_has_option (argc, argv, "--all");
   if (!hvkit_parse_options (context, &argc, &argv, wants_all ? 0 : 1, &status))
     return status;
   if (json && prometheus)

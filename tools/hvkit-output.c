@@ -108,6 +108,17 @@ hvkit_option_context_new (const char         *parameters,
 /* Parses a command's options; argv[0] is the command name.  Exactly
  * @n_positional arguments must remain after it. */
 gboolean
+hvkit_has_option (int          argc,
+                  char       **argv,
+                  const char  *option)
+{
+  for (int i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
+    if (g_str_equal (argv[i], option))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
 hvkit_parse_options (GOptionContext   *context,
                      int              *argc,
                      char           ***argv,

@@ -40,6 +40,11 @@ gboolean  hvkit_write_all         (int           fd,
 GOptionContext *hvkit_option_context_new (const char   *parameters,
                                           const char   *summary,
                                           const GOptionEntry *entries);
+/* Whether @option is among the arguments (before any "--"): for a
+ * command whose positional arguments depend on a flag. */
+gboolean  hvkit_has_option        (int            argc,
+                                   char         **argv,
+                                   const char    *option);
 gboolean  hvkit_parse_options     (GOptionContext *context,
                                    int          *argc,
                                    char       ***argv,
