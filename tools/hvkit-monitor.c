@@ -14,6 +14,9 @@
  *                    rotates (FILE.1 … FILE.N) when it grows past…
  *   --log-max BYTES  …this size (default 1 MiB), keeping…
  *   --log-keep N     …N rotated files (default 1)
+ *   --relay-fd FD    another process of the VM (virtiofsd) writes its
+ *                    output to the pipe FD, which the monitor relays…
+ *   --relay-log FILE …to FILE, capped and rotated as --log
  *   --qmp PATH      a QMP socket of the VMM the monitor watches once the
  *                    VMM is ready: why it ends (SHUTDOWN's reason, or
  *                    guest-panicked) goes to EXIT_FILE with its status;
@@ -81,6 +84,8 @@ typedef struct {
   const char *log;
   long long log_max;
   int log_keep;
+  int relay_fd;
+  const char *relay_log;
   const char *qmp;
   const char *panic_dump;
   int panic_stop;
@@ -141,6 +146,11 @@ parse_options (int          argc,
         c->log_max = id;
       else if (strcmp (argv[i], "--log-keep") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 1 && id <= 99)
         c->log_keep = (int) id;
+      else if (strcmp (argv[i], "--relay-fd") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 3
+               && id < 1024 && fcntl ((int) id, F_GETFD) >= 0)
+        c->relay_fd = (int) id;
+      else if (strcmp (argv[i], "--relay-log") == 0 && argv[i + 1][0] == '/')
+        c->relay_log = argv[i + 1];
       else if (strcmp (argv[i], "--qmp") == 0 && argv[i + 1][0] == '/'
                && strlen (argv[i + 1]) < 108)
         c->qmp = argv[i + 1];
@@ -178,6 +188,11 @@ parse_options (int          argc,
   if (have_uid != have_gid)
     {
       fprintf (stderr, "hvkit-monitor: --uid and --gid go together\n");
+      return -1;
+    }
+  if ((c->relay_fd > 0) != (c->relay_log != NULL))
+    {
+      fprintf (stderr, "hvkit-monitor: --relay-fd and --relay-log go together\n");
       return -1;
     }
   c->set_ids = have_uid;
@@ -301,6 +316,9 @@ pidfd_open_ (pid_t pid)
 
 /* The VM's log: the VMM's output through a pipe, appended to a file the
  * monitor rotates, as conmon does for a container. */
+/* The VMM's log and one relayed for another process of the VM. */
+#define MAX_LOGS 2
+
 typedef struct {
   const char *path;
   int fd;
@@ -308,6 +326,7 @@ typedef struct {
   long long size;
   long long max;
   int keep;
+  int own;    /* the monitor's own lines go here (its stderr) */
 } Log;
 
 static int
@@ -320,7 +339,8 @@ log_open (Log *log)
     return -1;
   log->size = fstat (log->fd, &st) == 0 ? (long long) st.st_size : 0;
   /* The monitor's own lines go to the current file too. */
-  dup2 (log->fd, 2);
+  if (log->own)
+    dup2 (log->fd, 2);
   return 0;
 }
 
@@ -545,7 +565,7 @@ panic_read (Panic *p)
  * leaves no orphan. */
 static void
 watch (pid_t  vmm,
-       Log   *log,
+       Log  **logs,
        Panic *panic)
 {
   int pidfd = pidfd_open_ (vmm);
@@ -553,8 +573,8 @@ watch (pid_t  vmm,
 
   for (;;)
     {
-      struct pollfd fds[4];
-      int n = 0, hold_i = -1, pid_i = -1, log_i = -1, panic_i = -1;
+      struct pollfd fds[4 + MAX_LOGS];
+      int n = 0, hold_i = -1, pid_i = -1, panic_i = -1, log_i[MAX_LOGS];
       int timeout = pidfd >= 0 ? -1 : 100;
 
       if (forward_signal != 0)
@@ -572,10 +592,14 @@ watch (pid_t  vmm,
           pid_i = n;
           fds[n++] = (struct pollfd) { .fd = pidfd, .events = POLLIN };
         }
-      if (log != NULL && log->pipe_r >= 0)
+      for (int l = 0; l < MAX_LOGS; l++)
         {
-          log_i = n;
-          fds[n++] = (struct pollfd) { .fd = log->pipe_r, .events = POLLIN };
+          log_i[l] = -1;
+          if (logs[l] != NULL && logs[l]->pipe_r >= 0)
+            {
+              log_i[l] = n;
+              fds[n++] = (struct pollfd) { .fd = logs[l]->pipe_r, .events = POLLIN };
+            }
         }
       /* Once the VMM is ready (released), watch it for a panic. */
       if (!holding && panic->socket != NULL && panic->fd < 0 && panic->tries < 50)
@@ -595,11 +619,13 @@ watch (pid_t  vmm,
             continue;
           break;
         }
-      if (log_i >= 0 && (fds[log_i].revents & (POLLIN | POLLHUP | POLLERR)) && !log_relay (log))
-        {
-          close (log->pipe_r);
-          log->pipe_r = -1;
-        }
+      for (int l = 0; l < MAX_LOGS; l++)
+        if (log_i[l] >= 0 && (fds[log_i[l]].revents & (POLLIN | POLLHUP | POLLERR))
+            && !log_relay (logs[l]))
+          {
+            close (logs[l]->pipe_r);
+            logs[l]->pipe_r = -1;
+          }
       if (panic_i >= 0 && (fds[panic_i].revents & (POLLIN | POLLHUP | POLLERR)) && !panic_read (panic))
         {
           close (panic->fd);
@@ -635,14 +661,15 @@ watch (pid_t  vmm,
     close (panic->fd);
   /* What the VMM wrote last (a process it left may hold the pipe open:
    * read what is there, do not wait for its end). */
-  if (log != NULL && log->pipe_r >= 0)
-    {
-      fcntl (log->pipe_r, F_SETFL, O_NONBLOCK);
-      while (log_relay (log) == 1)
-        ;
-      close (log->pipe_r);
-      log->pipe_r = -1;
-    }
+  for (int l = 0; l < MAX_LOGS; l++)
+    if (logs[l] != NULL && logs[l]->pipe_r >= 0)
+      {
+        fcntl (logs[l]->pipe_r, F_SETFL, O_NONBLOCK);
+        while (log_relay (logs[l]) == 1)
+          ;
+        close (logs[l]->pipe_r);
+        logs[l]->pipe_r = -1;
+      }
 }
 
 int
@@ -651,7 +678,9 @@ main (int    argc,
 {
   struct sigaction sa;
   Confinement confinement = { .n_cgroups = 0 };
-  Log log = { .fd = -1, .pipe_r = -1 };
+  Log log = { .fd = -1, .pipe_r = -1, .own = 1 };
+  Log relay = { .fd = -1, .pipe_r = -1 };
+  Log *logs[MAX_LOGS] = { NULL, NULL };
   static Panic panic;
   int log_w = -1;
   const char *exit_file;
@@ -668,7 +697,7 @@ main (int    argc,
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
                "[--uid UID --gid GID [--groups G,…]] [--log FILE [--log-max BYTES] "
-               "[--log-keep N]] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] -- VMM [ARG…]\n");
+               "[--log-keep N]] [--relay-fd FD --relay-log FILE] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -713,6 +742,18 @@ main (int    argc,
         }
       log.pipe_r = fds[0];
       log_w = fds[1];
+      logs[0] = &log;
+    }
+  if (confinement.relay_log != NULL)
+    {
+      relay.path = confinement.relay_log;
+      relay.max = confinement.log_max > 0 ? confinement.log_max : 1024 * 1024;
+      relay.keep = confinement.log_keep > 0 ? confinement.log_keep : 1;
+      relay.pipe_r = confinement.relay_fd;
+      fcntl (relay.pipe_r, F_SETFD, FD_CLOEXEC);   /* not the VMM's */
+      if (log_open (&relay) != 0)
+        fprintf (stderr, "hvkit-monitor: cannot open the log %s: %s\n", relay.path, strerror (errno));
+      logs[1] = &relay;
     }
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -767,7 +808,7 @@ main (int    argc,
   panic.stop = confinement.panic_stop;
   panic.paging = confinement.panic_paging;
   panic.fd = -1;
-  watch (vmm, confinement.log != NULL ? &log : NULL, &panic);
+  watch (vmm, logs, &panic);
 
   for (;;)
     {

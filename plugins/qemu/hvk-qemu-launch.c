@@ -246,6 +246,7 @@ close_fd (int *fd)
  * and until hvkit has recorded the VM, hvkit's death takes QEMU along. */
 static gboolean
 launch_and_wait (HvkQemuHypervisor *self,
+                 int                relay_fd,
                  gint64             deadline,
                  guint              timeout_ms,
                  GCancellable      *cancellable,
@@ -293,10 +294,11 @@ launch_and_wait (HvkQemuHypervisor *self,
                            local_error->message);
     }
 
-  /* The launch-time descriptors at 3…, the monitor's status pipe after. */
+  /* The launch-time descriptors at 3…, the monitor's status pipe after,
+   * then virtiofsd's output. */
   cmdline_fds = hvk_cmdline_get_fds (self->cmdline, &n_fds);
-  source_fds = g_new (int, n_fds + 1);
-  target_fds = g_new (int, n_fds + 1);
+  source_fds = g_new (int, n_fds + 2);
+  target_fds = g_new (int, n_fds + 2);
   for (guint i = 0; i < n_fds; i++)
     {
       source_fds[i] = cmdline_fds[i];
@@ -304,6 +306,8 @@ launch_and_wait (HvkQemuHypervisor *self,
     }
   source_fds[n_fds] = status_pipe[1];
   target_fds[n_fds] = 3 + (int) n_fds;
+  source_fds[n_fds + 1] = relay_fd;
+  target_fds[n_fds + 1] = 4 + (int) n_fds;
 
   g_ptr_array_add (argv, g_strdup (monitor_path ()));
   g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds]));
@@ -322,6 +326,14 @@ launch_and_wait (HvkQemuHypervisor *self,
   g_ptr_array_add (argv, g_strdup_printf ("%u", HVK_QEMU_LOG_MAX_BYTES));
   g_ptr_array_add (argv, g_strdup ("--log-keep"));
   g_ptr_array_add (argv, g_strdup_printf ("%u", HVK_QEMU_LOG_KEEP));
+  /* virtiofsd's output, kept the same way beside it. */
+  if (relay_fd >= 0)
+    {
+      g_ptr_array_add (argv, g_strdup ("--relay-fd"));
+      g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds + 1]));
+      g_ptr_array_add (argv, g_strdup ("--relay-log"));
+      g_ptr_array_add (argv, g_build_filename (self->paths.vm_dir, VIRTIOFSD_LOG_NAME, NULL));
+    }
   /* The monitor hears why QEMU ends (kept with its exit status) and, on
    * a guest panic, has the memory dumped into guest_memory_dump_path/ID
    * (Kata's layout), QEMU keeping the guest (-no-shutdown, from the
@@ -362,7 +374,8 @@ launch_and_wait (HvkQemuHypervisor *self,
                                          G_SPAWN_DO_NOT_REAP_CHILD,
                                          child_setup, NULL,
                                          hold_pipe[0], log_fd, log_fd,
-                                         source_fds, target_fds, n_fds + 1,
+                                         source_fds, target_fds,
+                                         n_fds + (relay_fd >= 0 ? 2 : 1),
                                          &first, NULL, NULL, NULL, &local_error);
   close (log_fd);
   close_fd (&status_pipe[1]);
@@ -476,6 +489,8 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
 {
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int fs_log = -1;
+  gboolean ok;
 
   if (!hvk_qemu_vm_check_state (self, "start", S (CREATED), error))
     return FALSE;
@@ -515,11 +530,10 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
 
   if (hvk_qemu_vm_is_virtio_fs (self))
     {
-      g_autofree char *log = g_build_filename (self->paths.vm_dir, VIRTIOFSD_LOG_NAME, NULL);
-
       if (!hvk_qemu_virtiofsd_start (self->config, hvk_qemu_vm_settings (self),
-                                     self->paths.virtiofsd_socket, log, deadline,
-                                     &self->virtiofsd_pid, &self->virtiofsd_start_time, error))
+                                     self->paths.virtiofsd_socket, deadline,
+                                     &self->virtiofsd_pid, &self->virtiofsd_start_time,
+                                     &fs_log, error))
         {
           g_prefix_error (error, "cannot start VM '%s': ", self->id);
           hvk_qemu_vm_release (self);
@@ -529,13 +543,17 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       if (self->cgroup != NULL && !hvk_cgroup_attach (self->cgroup, self->virtiofsd_pid, error))
         {
           g_prefix_error (error, "cannot start VM '%s': virtiofsd: ", self->id);
+          close (fs_log);
           hvk_qemu_vm_release (self);
           self->state = HVK_VM_STATE_STOPPED;
           return FALSE;
         }
     }
 
-  if (!launch_and_wait (self, deadline, timeout_ms, cancellable, error))
+  ok = launch_and_wait (self, fs_log, deadline, timeout_ms, cancellable, error);
+  if (fs_log >= 0)
+    close (fs_log);
+  if (!ok)
     {
       hvk_qemu_vm_release (self);
       self->state = HVK_VM_STATE_STOPPED;

@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 
 #include <errno.h>
+#include <glib-unix.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -72,21 +73,41 @@ hvk_qemu_virtiofsd_argv (const HvkQemuSettings *settings,
   return argv;
 }
 
+/* The last @max bytes a dead daemon wrote to @fd (NULL if none),
+ * stripped. */
+static char *
+read_output_tail (int   fd,
+                  gsize max)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  char buffer[4096];
+  ssize_t n;
+
+  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  while ((n = read (fd, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      g_string_append_len (out, buffer, n);
+  if (out->len > max)
+    g_string_erase (out, 0, out->len - max);
+  g_strstrip (out->str);
+  return out->str[0] != '\0' ? g_strdup (out->str) : NULL;
+}
+
 gboolean
 hvk_qemu_virtiofsd_start (HvkConfig   *config,
                           const HvkQemuSettings *settings,
                           const char  *socket_path,
-                          const char  *log_path,
                           gint64       deadline_us,
                           int         *out_pid,
                           guint64     *out_start_time,
+                          int         *out_log_fd,
                           GError     **error)
 {
   const char *daemon = settings->virtio_fs_daemon;
   const char *shared = settings->shared_path;
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GError) local_error = NULL;
-  int log_fd;
+  int log_pipe[2] = { -1, -1 };
   GPid pid = 0;
   gboolean ok;
 
@@ -134,23 +155,24 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
 
   argv = hvk_qemu_virtiofsd_argv (settings, socket_path);
 
-  log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (log_fd < 0)
+  /* Its output goes to a pipe that QEMU's hvkit-monitor relays to the
+   * VM's virtiofsd.log, capped and rotated (--relay-fd). */
+  if (!g_unix_open_pipe (log_pipe, FD_CLOEXEC, &local_error))
     {
-      int saved = errno;
       g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "cannot create virtiofsd log %s: %s", log_path, g_strerror (saved));
+                   "cannot make a pipe for virtiofsd's output: %s", local_error->message);
       return FALSE;
     }
   unlink (socket_path);
   ok = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
                                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
                                          child_new_session, NULL,
-                                         -1, log_fd, log_fd, NULL, NULL, 0,
+                                         -1, log_pipe[1], log_pipe[1], NULL, NULL, 0,
                                          &pid, NULL, NULL, NULL, &local_error);
-  close (log_fd);
+  close (log_pipe[1]);
   if (!ok)
     {
+      close (log_pipe[0]);
       g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
                    "cannot start virtio-fs daemon %s: %s", daemon, local_error->message);
       return FALSE;
@@ -165,7 +187,8 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
         break;
       if (waitpid (pid, &status, WNOHANG) == pid)
         {
-          g_autofree char *log = hvk_process_read_log_tail (log_path, 2048);
+          g_autofree char *log = read_output_tail (log_pipe[0], 2048);
+          close (log_pipe[0]);
           g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
                        "virtio-fs daemon %s exited before creating %s%s%s", daemon,
                        socket_path, log ? ": " : "", log ? log : "");
@@ -174,6 +197,7 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
       if (g_get_monotonic_time () >= deadline_us)
         {
           hvk_process_kill (pid, 0, 2000);
+          close (log_pipe[0]);
           g_set_error (error, HVK_ERROR, HVK_ERROR_TIMEOUT,
                        "virtio-fs daemon %s did not create %s in time", daemon, socket_path);
           return FALSE;
@@ -183,6 +207,7 @@ hvk_qemu_virtiofsd_start (HvkConfig   *config,
 
   *out_pid = pid;
   *out_start_time = hvk_process_get_start_time (pid);
+  *out_log_fd = log_pipe[0];
   return TRUE;
 }
 

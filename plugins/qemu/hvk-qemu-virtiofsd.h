@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 
 /* virtiofsd (hvk-qemu-virtiofsd.c): starts `virtio_fs_daemon` sharing
  * `shared_path` (@settings of @config, which names the file in errors) on @socket_path, waits (until @deadline_us) for the
- * socket to appear; its output goes to @log_path.  On failure nothing
+ * socket to appear; its output goes to a pipe whose read end is
+ * @out_log_fd (for hvkit-monitor's --relay-fd).  On failure nothing
  * is left running. */
 /* virtiofsd's argv (NULL-terminated, transfer full) for @settings. */
 GPtrArray *hvk_qemu_virtiofsd_argv (const HvkQemuSettings *settings,
@@ -20,10 +21,10 @@ GPtrArray *hvk_qemu_virtiofsd_argv (const HvkQemuSettings *settings,
 gboolean hvk_qemu_virtiofsd_start   (HvkConfig    *config,
                                      const HvkQemuSettings *settings,
                                      const char   *socket_path,
-                                     const char   *log_path,
                                      gint64        deadline_us,
                                      int          *out_pid,
                                      guint64      *out_start_time,
+                                     int          *out_log_fd,
                                      GError      **error);
 /* SIGTERM, wait up to @timeout_ms, then SIGKILL. */
 void     hvk_qemu_virtiofsd_stop    (int           pid,

@@ -686,6 +686,10 @@ test_virtio_fs (void)
   g_autoptr(HvkConfig) config = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   g_autoptr(GArray) pids = NULL;
+  g_autofree char *fs_log = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *kept_dir = NULL;
+  g_autofree char *kept = NULL;
   int qemu, virtiofsd;
 
   if (e2e_env_skip (&env))
@@ -726,11 +730,30 @@ test_virtio_fs (void)
   status = e2e_qmp_status (sock);
   g_assert_cmpstr (status, ==, "running");
 
+  /* virtiofsd's output, relayed by QEMU's hvkit-monitor to the VM's
+   * virtiofsd.log (capped and rotated: tests/tool/test-monitor.c). */
+  fs_log = g_build_filename (dir, "virtiofsd.log", NULL);
+  for (int i = 0; i < 500; i++)
+    {
+      g_clear_pointer (&log, g_free);
+      if (g_file_get_contents (fs_log, &log, NULL, NULL)
+          && strstr (log, "Received vhost-user socket connection") != NULL)
+        break;
+      g_usleep (10000);
+    }
+  g_assert_nonnull (strstr (log, "Received vhost-user socket connection"));
+
   g_assert_true (hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (e2e_wait_pid_dead (qemu, 1000));
   g_assert_true (e2e_wait_pid_dead (virtiofsd, 1000));
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  /* Kept after the VM is gone, for `hvkit logs`. */
+  kept_dir = hvk_vm_store_logs_dir (env.store, "e2e-vfs");
+  kept = g_build_filename (kept_dir, "virtiofsd.log", NULL);
+  g_clear_pointer (&log, g_free);
+  g_assert_true (g_file_get_contents (kept, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "Waiting for vhost-user socket connection"));
 }
 
 /* boot_to_be_template: save_vm() migrates the device state to

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include <glib/gstdio.h>
 
 #include <signal.h>
 #include <string.h>
@@ -282,6 +283,30 @@ test_virtiofsd_missing (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/virtiofsd"));
   assert_no_vm_dir (env.store, "nodaemon");
   g_clear_error (&error);
+
+  /* A daemon that says why it cannot serve and exits: its words are in
+   * the error (read from its output pipe), and nothing is left. */
+  {
+    g_autofree char *daemon = g_build_filename (env.tmpdir, "failing-virtiofsd", NULL);
+    g_autofree char *lines = NULL;
+    g_autofree char *conf3 = NULL;
+    g_autoptr(HvkHypervisor) vm3 = NULL;
+
+    g_assert_true (g_file_set_contents (daemon, "#!/bin/sh\necho 'DAEMON-SAYS: cannot share' >&2\nexit 1\n",
+                                        -1, NULL));
+    g_assert_cmpint (g_chmod (daemon, 0700), ==, 0);
+    lines = g_strdup_printf ("shared_fs=virtio-fs\nshared_path=%s\nvirtio_fs_daemon=%s", share, daemon);
+    conf3 = e2e_write_config (&env, "baddaemon", lines, NULL);
+    error = try_create (conf3, env.store, "baddaemon", &vm3);
+    if (error == NULL)
+      g_assert_false (hvk_hypervisor_start_vm (vm3, 10000, NULL, &error));
+    g_assert_nonnull (error);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "exited before creating"));
+    g_assert_nonnull (strstr (error->message, "DAEMON-SAYS: cannot share"));
+    assert_no_vm_dir (env.store, "baddaemon");
+    g_clear_error (&error);
+  }
 
   no_share = g_strdup ("shared_fs=virtio-fs\nshared_path=/nonexistent/hvkit-share");
   conf2 = e2e_write_config (&env, "noshare", no_share, NULL);

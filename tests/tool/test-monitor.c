@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 typedef struct {
@@ -21,6 +22,7 @@ typedef struct {
   char *exit_file;
   int monitor;
   int vmm;
+  int relay_fd;   /* given to the monitor as its fd 4 when > 0 */
 } Monitor;
 
 static const char *
@@ -69,6 +71,11 @@ monitor_start (Monitor            *m,
   g_subprocess_launcher_set_stdout_file_path (launcher, m->log);
   g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  if (m->relay_fd > 0)
+    {
+      g_subprocess_launcher_take_fd (launcher, m->relay_fd, 4);
+      m->relay_fd = 0;
+    }
   m->first = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_object_unref (launcher);
@@ -314,6 +321,85 @@ test_log_rotation (void)
 }
 
 static void
+wait_pipe_empty (int fd)
+{
+  int queued = 1;
+
+  for (int i = 0; i < 500 && ioctl (fd, FIONREAD, &queued) == 0 && queued > 0; i++)
+    g_usleep (10000);
+  g_assert_cmpint (queued, ==, 0);
+}
+
+/* Another process's output (virtiofsd's) comes on --relay-fd and goes
+ * to --relay-log, capped and rotated as the VMM's log; the monitor's
+ * own lines stay in the VMM's log. */
+static void
+test_relay_log (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hvk-test-monitor-relay-XXXXXX", &error);
+  g_autofree char *log = g_build_filename (dir, "qemu.log", NULL);
+  g_autofree char *relay = g_build_filename (dir, "virtiofsd.log", NULL);
+  g_autofree char *relay_1 = g_strconcat (relay, ".1", NULL);
+  g_autofree char *relay_2 = g_strconcat (relay, ".2", NULL);
+  g_autofree char *relay_3 = g_strconcat (relay, ".3", NULL);
+  g_autofree char *current = NULL;
+  g_autofree char *older = NULL;
+  g_autofree char *vmm_log = NULL;
+  g_autofree char *how = NULL;
+  const char *options[] = { "--log", log, "--log-max", "4096", "--log-keep", "2",
+                            "--relay-fd", "4", "--relay-log", relay, NULL };
+  Monitor m = { 0 };
+  int pipe_fds[2];
+  int status;
+
+  g_assert_no_error (error);
+  g_assert_true (g_unix_open_pipe (pipe_fds, FD_CLOEXEC, NULL));
+  m.relay_fd = pipe_fds[0];
+  g_assert_true (monitor_start (&m, options, "echo VMM-OUTPUT; exec sleep 30", &status));
+  /* 70 lines of 200 bytes (14000 bytes: two rotations at least), then
+   * a last word; the writer closes its end, as virtiofsd at its end. */
+  monitor_release (&m);
+  for (int i = 0; i < 70; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("fs line %03d %0187d\n", i, 0);
+      g_assert_cmpint (write (pipe_fds[1], line, strlen (line)), ==, (gssize) strlen (line));
+      /* In bursts of 14 lines, each relayed (read out of the pipe)
+       * before the next: the monitor reads what the pipe holds at once. */
+      if (i % 14 == 13)
+        wait_pipe_empty (pipe_fds[1]);
+    }
+  g_assert_cmpint (write (pipe_fds[1], "FS-LAST-WORD\n", 13), ==, 13);
+  close (pipe_fds[1]);
+  /* Relayed while the VMM runs. */
+  for (int i = 0; i < 500 && !g_file_test (relay_2, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10000);
+  kill (m.vmm, SIGTERM);
+  how = wait_exit_file (&m);
+  g_assert_cmpstr (how, ==, "signal 15");
+  m.vmm = 0;
+  g_assert_true (hvk_process_wait_dead (m.monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC));
+
+  g_assert_true (g_file_get_contents (relay, &current, NULL, NULL));
+  g_assert_true (g_file_get_contents (relay_1, &older, NULL, NULL));
+  g_assert_true (g_file_test (relay_2, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (relay_3, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (strlen (older), >=, 4096);
+  g_assert_nonnull (strstr (current, "FS-LAST-WORD"));
+  g_assert_null (strstr (current, "fs line 000 "));
+  g_assert_null (strstr (current, "VMM-OUTPUT"));
+  g_assert_null (strstr (current, "hvkit-monitor"));
+  g_assert_true (g_file_get_contents (log, &vmm_log, NULL, NULL));
+  g_assert_nonnull (strstr (vmm_log, "VMM-OUTPUT"));
+  g_assert_null (strstr (vmm_log, "fs line"));
+
+  for (const char * const *f = (const char * const[]) { log, relay, relay_1, relay_2, NULL }; *f; f++)
+    g_unlink (*f);
+  g_rmdir (dir);
+  monitor_clear (&m);
+}
+
+static void
 test_bad_options (void)
 {
   const char *uid_alone[] = { "--uid", "5", NULL };
@@ -325,8 +411,12 @@ test_bad_options (void)
   const char *relative_qmp[] = { "--qmp", "monitor.sock", NULL };
   const char *quoted_dump[] = { "--qmp", "/tmp/m.sock", "--panic-dump", "/tmp/a\"b", NULL };
   const char *control_dump[] = { "--qmp", "/tmp/m.sock", "--panic-dump", "/tmp/a\nb", NULL };
+  const char *relay_alone[] = { "--relay-fd", "3", NULL };
+  const char *relay_log_alone[] = { "--relay-log", "/tmp/x.log", NULL };
+  const char *relay_closed[] = { "--relay-fd", "900", "--relay-log", "/tmp/x.log", NULL };
   const char * const *cases[] = { uid_alone, relative, unknown, bad_groups, small_log, relative_log,
-                                  relative_qmp, quoted_dump, control_dump };
+                                  relative_qmp, quoted_dump, control_dump, relay_alone,
+                                  relay_log_alone, relay_closed };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -377,6 +467,7 @@ main (int    argc,
   g_test_add_func ("/hvk/monitor/confined", test_confined);
   g_test_add_func ("/hvk/monitor/cgroup-refused", test_cgroup_refused);
   g_test_add_func ("/hvk/monitor/log-rotation", test_log_rotation);
+  g_test_add_func ("/hvk/monitor/relay-log", test_relay_log);
   g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
   g_test_add_func ("/hvk/monitor/describe-exit", test_describe_exit);
   return g_test_run ();
