@@ -133,21 +133,42 @@ hvk_device_kinds_new_standard (void)
 {
   GPtrArray *kinds = g_ptr_array_new_with_free_func ((GDestroyNotify) hvk_device_kind_unref);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (standard_kinds); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      HvkDeviceKind *kind = hvk_device_kind_new (standard_kinds[i].name,
-                                                 standard_kinds[i].description,
-                                                 standard_kinds[i].props,
-                                                 standard_kinds[i].n_props,
-                                                 &error);
-
-      /* The table is ours: a refusal is a bug caught by the tests. */
-      if (kind == NULL)
-        g_error ("standard device kind %s: %s", standard_kinds[i].name, error->message);
-      g_ptr_array_add (kinds, kind);
-    }
+  for (guint i = 0; i < G_N_ELEMENTS (standard_kinds); i++)
+    g_ptr_array_add (kinds, hvk_device_kinds_new_standard_at (i));
   return kinds;
+}
+
+/* How many standard kinds there are, and the name of each in order:
+ * the registry builds one only when it is first looked up. */
+guint
+hvk_device_kinds_n_standard (void)
+{
+  return G_N_ELEMENTS (standard_kinds);
+}
+
+const char *
+hvk_device_kinds_standard_name (guint index)
+{
+  g_return_val_if_fail (index < G_N_ELEMENTS (standard_kinds), NULL);
+  return standard_kinds[index].name;
+}
+
+HvkDeviceKind *
+hvk_device_kinds_new_standard_at (guint index)
+{
+  g_autoptr(GError) error = NULL;
+  HvkDeviceKind *kind;
+
+  g_return_val_if_fail (index < G_N_ELEMENTS (standard_kinds), NULL);
+  kind = hvk_device_kind_new (standard_kinds[index].name,
+                              standard_kinds[index].description,
+                              standard_kinds[index].props,
+                              standard_kinds[index].n_props,
+                              &error);
+  /* The table is ours: a refusal is a bug caught by the tests. */
+  if (kind == NULL)
+    g_error ("standard device kind %s: %s", standard_kinds[index].name, error->message);
+  return kind;
 }
 
 HvkDeviceKind *

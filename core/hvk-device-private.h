@@ -15,6 +15,9 @@ gboolean            hvk_device_kind_name_is_valid (const char    *name);
 
 /* The standard kinds, shared by the whole process (transfer none). */
 HvkDeviceKind      *hvk_device_kinds_lookup_standard (const char *name);
+guint               hvk_device_kinds_n_standard      (void);
+const char         *hvk_device_kinds_standard_name   (guint index);
+HvkDeviceKind      *hvk_device_kinds_new_standard_at (guint index);
 
 /* Allowed values of an enumerated property of a standard kind, or %NULL
  * when the property takes any value. */

@@ -219,6 +219,8 @@ struct _HvkRegistry
   Table policies;    /* PolicyEntry */
   Table config_keys; /* ConfigKeyEntry */
   Table refused_keys; /* RefusedKeyEntry */
+  guint32 standard_kinds_built;  /* bit i: standard kind i is in kinds
+                                  * (they come first, in order) */
 };
 
 /* What a lookup needs loaded. */

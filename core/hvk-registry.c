@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hvk-config-keys-private.h"
+#include "hvk-device-private.h"
 #include "hvk-lookup-private.h"
 #include "hvk-registry-private.h"
 
@@ -177,8 +178,6 @@ hvk_registry_class_init (HvkRegistryClass *klass)
 static void
 hvk_registry_init (HvkRegistry *self)
 {
-  g_autoptr(GPtrArray) standard = NULL;
-
   g_mutex_init (&self->lock);
   g_rec_mutex_init (&self->load_lock);
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
@@ -195,14 +194,35 @@ hvk_registry_init (HvkRegistry *self)
   table_init (&self->policies, (GDestroyNotify) policy_entry_free);
   table_init (&self->config_keys, (GDestroyNotify) config_key_entry_free);
   table_init (&self->refused_keys, (GDestroyNotify) refused_key_entry_free);
+  /* The standard kinds come with the first look at each
+   * (ensure_standard_kinds()). */
+}
 
-  standard = hvk_device_kinds_new_standard ();
-  for (guint i = 0; standard != NULL && i < standard->len; i++)
+/* Called with the lock held, before a look at self->kinds: the standard
+ * kind @name (%NULL: all of them) is built on first use, and the built
+ * ones stay first in the table, in their standard order.  A command that
+ * reads one disk builds the block kind only. */
+static void
+ensure_standard_kinds (HvkRegistry *self,
+                       const char  *name)
+{
+  guint n = hvk_device_kinds_n_standard ();
+
+  g_assert (n <= 32);
+  for (guint i = 0; i < n; i++)
     {
-      KindEntry *entry = g_new0 (KindEntry, 1);
+      KindEntry *entry;
+      guint position;
 
-      entry->kind = hvk_device_kind_ref (g_ptr_array_index (standard, i));
-      g_ptr_array_add (self->kinds.live, entry);
+      if (self->standard_kinds_built & (1u << i))
+        continue;
+      if (name != NULL && !g_str_equal (name, hvk_device_kinds_standard_name (i)))
+        continue;
+      entry = g_new0 (KindEntry, 1);
+      entry->kind = hvk_device_kinds_new_standard_at (i);
+      position = (guint) __builtin_popcount (self->standard_kinds_built & ((1u << i) - 1));
+      g_ptr_array_insert (self->kinds.live, (gint) position, entry);
+      self->standard_kinds_built |= 1u << i;
     }
 }
 
@@ -284,6 +304,7 @@ static KindEntry *
 find_kind (HvkRegistry *self,
            const char  *name)
 {
+  ensure_standard_kinds (self, name);
   for (guint i = 0; i < self->kinds.live->len; i++)
     {
       KindEntry *entry = g_ptr_array_index (self->kinds.live, i);
@@ -760,6 +781,7 @@ hvk_registry_get_device_kinds (HvkRegistry *self)
 
   hvk_registry_ensure_loaded (self, HVK_REGISTRY_NEED_ALL, NULL);
   locker = g_mutex_locker_new (&self->lock);
+  ensure_standard_kinds (self, NULL);
   kinds = g_ptr_array_new_full (self->kinds.live->len, NULL);
   for (guint i = 0; i < self->kinds.live->len; i++)
     {

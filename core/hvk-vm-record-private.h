@@ -26,13 +26,22 @@ HvkVmRecord *hvk_vm_record_from_envelope (JsonObject   *object,
                                           JsonNode    **private_state,
                                           GError      **error);
 
+/* What hvk_vm_record_to_v1() writes: everything, or (for `hvkit
+ * status`) the top-level scalars only — no configuration text, launch
+ * argv, devices or the backend's nested values. */
+typedef enum
+{
+  HVK_VM_RECORD_VIEW_FULL,
+  HVK_VM_RECORD_VIEW_SUMMARY,
+} HvkVmRecordView;
+
 /* The previous release's layout (state version 1), where the backend
  * wrote everything in one object (the file's "hypervisor" member): the
  * one place that knows it.  hvk_hypervisor_save_state() still answers in
  * it (`hvkit status` lists its scalars). */
-JsonNode    *hvk_vm_record_to_v1   (HvkVmRecord  *record,
-                                    JsonNode     *private_state,
-                                    gboolean      with_config);
+JsonNode    *hvk_vm_record_to_v1   (HvkVmRecord    *record,
+                                    JsonNode       *private_state,
+                                    HvkVmRecordView view);
 /* @config: the configuration already built, or %NULL to build it from
  * the object's "config" (or "saved_config"."data") with @source. */
 HvkVmRecord *hvk_vm_record_from_v1 (JsonObject   *object,

@@ -732,10 +732,11 @@ add_v1_process (JsonBuilder *builder,
 JsonNode *
 hvk_vm_record_to_v1 (HvkVmRecord *record,
                      JsonNode    *private_state,
-                     gboolean     with_config)
+                     HvkVmRecordView view)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *text = with_config ? config_text (record) : NULL;
+  gboolean summary = view == HVK_VM_RECORD_VIEW_SUMMARY;
+  g_autofree char *text = summary ? NULL : config_text (record);
 
   json_builder_begin_object (builder);
   add_string (builder, "id", record->id ? record->id : "");
@@ -758,8 +759,12 @@ hvk_vm_record_to_v1 (HvkVmRecord *record,
 
       for (GList *l = names; l != NULL; l = l->next)
         {
+          JsonNode *value = json_object_get_member (object, l->data);
+
+          if (summary && !JSON_NODE_HOLDS_VALUE (value))
+            continue;
           json_builder_set_member_name (builder, l->data);
-          json_builder_add_value (builder, json_node_copy (json_object_get_member (object, l->data)));
+          json_builder_add_value (builder, json_node_copy (value));
         }
     }
 
@@ -768,11 +773,13 @@ hvk_vm_record_to_v1 (HvkVmRecord *record,
       if (record->uuid != NULL)
         add_string (builder, "uuid", record->uuid);
       add_string (builder, "kernel_cmdline", record->kernel_cmdline);
-      add_argv (builder, record->argv);
+      if (!summary)
+        add_argv (builder, record->argv);
     }
-  add_devices (builder, "cold_devices", record->cold_devices);
+  if (!summary)
+    add_devices (builder, "cold_devices", record->cold_devices);
   /* Nested, so `hvkit status` (which lists top-level scalars) skips it. */
-  if (record->config != NULL && hvk_config_get_vm_store_path (record->config) != NULL)
+  if (!summary && record->config != NULL && hvk_config_get_vm_store_path (record->config) != NULL)
     {
       json_builder_set_member_name (builder, "saved_config");
       json_builder_begin_object (builder);

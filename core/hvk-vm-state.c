@@ -124,7 +124,10 @@ hvk_vm_store_write_state (const char  *store,
     return FALSE;
 
   path = hvk_vm_store_state_file (store, id);
-  text = json_to_string (state, TRUE);
+  /* Compact: every hvkit command that opens a VM parses it (json-glib
+   * reads an indented file ~20 % slower); `jq . state.json` shows it
+   * indented. */
+  text = json_to_string (state, FALSE);
   ok = write_file_at (vm_fd, HVK_VM_STATE_FILE, path, text, error);
   hvk_vm_store_close_fd (&vm_fd);
   return ok;
@@ -598,7 +601,8 @@ save_state_view (HvkHypervisor *self,
 
       return json_node_init_object (json_node_alloc (), empty);
     }
-  return hvk_vm_record_to_v1 (record, private_state, with_config);
+  return hvk_vm_record_to_v1 (record, private_state,
+                              with_config ? HVK_VM_RECORD_VIEW_FULL : HVK_VM_RECORD_VIEW_SUMMARY);
 }
 
 /**
@@ -622,10 +626,11 @@ hvk_hypervisor_save_state (HvkHypervisor *self)
  * hvk_hypervisor_save_state_summary:
  * @self: a #HvkHypervisor
  *
- * What hvk_hypervisor_save_state() returns without the configuration's
- * text: the VM's state, processes, paths and the backend's own values,
- * what `hvkit status` lists.  Cheaper: the configuration is not written
- * out again.
+ * The top-level scalars of what hvk_hypervisor_save_state() returns:
+ * the VM's state, processes, paths and the backend's own scalar values,
+ * what `hvkit status` lists.  Cheaper: neither the configuration nor the
+ * launch command, the devices or the backend's nested values are
+ * written out again.
  *
  * Returns: (transfer full): a JSON object
  */
