@@ -315,6 +315,25 @@ find_kind (HvkRegistry *self,
   return NULL;
 }
 
+/* Is @name a kind, standard or registered?  Without building a standard
+ * kind not looked up yet (registering an appender needs no more). */
+static gboolean
+kind_known (HvkRegistry *self,
+            const char  *name)
+{
+  for (guint i = 0; i < hvk_device_kinds_n_standard (); i++)
+    if (g_str_equal (name, hvk_device_kinds_standard_name (i)))
+      return TRUE;
+  for (guint i = 0; i < self->kinds.live->len; i++)
+    {
+      KindEntry *entry = g_ptr_array_index (self->kinds.live, i);
+
+      if (g_str_equal (hvk_device_kind_get_name (entry->kind), name))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The handler of (@backend, @kind) in @table with the highest priority,
  * then the first registered. */
 AppenderEntry *
@@ -486,7 +505,7 @@ add_kind_handler (HvkRegistry  *self,
     }
 
   locker = g_mutex_locker_new (&self->lock);
-  if (find_kind (self, kind) == NULL)
+  if (!kind_known (self, kind))
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND,
                    "plugin '%s': %s for backend '%s': unknown device kind '%s'",

@@ -10,8 +10,8 @@ G_BEGIN_DECLS
  * fields (libvirt's virQEMUDriverConfig shape): the builders, appenders,
  * policies and the lifecycle take this struct, not key names.  The table
  * behind it lives in hvk-qemu-settings.c; a table entry naming a key
- * neither the core nor this plugin declares fails the plugin's
- * registration (hvk_qemu_settings_check_table()).
+ * neither the core nor this plugin declares, or with another type, fails
+ * the tests (hvk_qemu_settings_check_table(), tests/qemu/test-qemu-golden.c).
  *
  * Strings are NULL when unset or empty (the key's fallback applies);
  * lists are NULL when unset.
