@@ -42,7 +42,15 @@ static const HvkConfigKey qemu_config_keys[] = {
   { "vmm_cgroup_cpu_period_us", HVK_CONFIG_TYPE_UINT, "100000",
     "The period of vmm_cgroup_cpu_quota_us, in µs (1000 to 1000000)" },
   { "extra_monitor_socket", HVK_CONFIG_TYPE_STRING, NULL,
-    "Extra monitor socket STATE/ID/extra-monitor.sock: hmp, qmp or qmp-pretty" },
+    "Extra monitor socket STATE/ID/extra-monitor.sock (STATE/ID/vmm/ when rootless): hmp, qmp or qmp-pretty" },
+  { "rootless", HVK_CONFIG_TYPE_BOOLEAN, "false",
+    "Run QEMU unprivileged: as root, hvkit starts it as vmm_user/vmm_group, passes disk images as descriptors and gives it only STATE/ID/vmm; unprivileged, QEMU keeps hvkit's identity" },
+  { "vmm_user", HVK_CONFIG_TYPE_STRING, NULL,
+    "rootless: the user QEMU runs as (a name or a number; not root)" },
+  { "vmm_group", HVK_CONFIG_TYPE_STRING, NULL,
+    "rootless: QEMU's group (a name or a number); vmm_user's primary group when unset" },
+  { "vmm_groups", HVK_CONFIG_TYPE_STRV, NULL,
+    "rootless: QEMU's supplementary groups (names or numbers); none when unset" },
 };
 
 const HvkConfigKey *
@@ -89,6 +97,10 @@ static const HvkQemuSetting settings_table[] = {
   STRING (seccompsandbox, HVK_QEMU_DEFAULT_SANDBOX),
   BOOLEAN (disable_seccomp),
   STRING (extra_monitor_socket, NULL),
+  BOOLEAN (rootless),
+  STRING (vmm_user, NULL),
+  STRING (vmm_group, NULL),
+  STRV (vmm_groups),
   STRING (vmm_cgroup_parent, "/hvkit.slice"),
   UINT (vmm_cgroup_memory_mb, 0),
   UINT (vmm_cgroup_cpu_quota_us, 0),
