@@ -102,9 +102,10 @@ void         hvk_qemu_vm_release       (HvkQemuHypervisor *self);
 /* rootless: removes the fdsets of a disk's descriptors (hvk-qemu-hotplug.c). */
 void         hvk_qemu_vm_remove_fdset  (HvkQemuHypervisor *self, const char *device_id,
                                         GCancellable *cancellable);
-/* rootless (hvk-qemu-launch.c): resolves the identity into self->identity
- * and refuses what an unprivileged QEMU cannot do here. */
-gboolean     hvk_qemu_vm_check_rootless (HvkQemuHypervisor *self, GError **error);
+/* rootless and selinux_label (hvk-qemu-launch.c): resolves the identity
+ * into self->identity, refuses what an unprivileged QEMU cannot do here
+ * and a label the host cannot apply. */
+gboolean     hvk_qemu_vm_check_confinement (HvkQemuHypervisor *self, GError **error);
 /* Removes the VM's cgroup once its processes are gone (hvk-qemu-launch.c). */
 void         hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self, GError **error);

@@ -476,7 +476,7 @@ create_vm_steps (HvkQemuHypervisor *self,
     return FALSE;
 
   /* The VMM's identity and what it cannot have, before anything is made. */
-  if (!hvk_qemu_vm_check_rootless (self, error))
+  if (!hvk_qemu_vm_check_confinement (self, error))
     return FALSE;
   if (!prepare_paths (self, error))
     return FALSE;

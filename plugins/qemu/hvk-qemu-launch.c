@@ -313,7 +313,13 @@ launch_and_wait (HvkQemuHypervisor *self,
   g_ptr_array_add (argv, g_strdup (monitor_path ()));
   g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds]));
   g_ptr_array_add (argv, g_strdup (self->paths.exit_file));
-  /* rootless: the monitor sets QEMU's identity before exec. */
+  /* selinux_label: the monitor sets QEMU's exec context, then (rootless)
+   * its identity, before exec. */
+  if (hvk_qemu_vm_settings (self)->selinux_label != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--selinux-label"));
+      g_ptr_array_add (argv, g_strdup (hvk_qemu_vm_settings (self)->selinux_label));
+    }
   hvk_qemu_identity_add_monitor_args (&self->identity, argv);
   if (self->cgroup != NULL)
     for (const char * const *dir = hvk_cgroup_get_dirs (self->cgroup); *dir != NULL; dir++)
@@ -469,12 +475,60 @@ setup_cgroup (HvkQemuHypervisor  *self,
 
 /* ---- the unprivileged VMM (rootless, hvk-qemu-identity.h) ---- */
 
+/* selinux_label: applied by hvkit-monitor (setexeccon before exec) where
+ * the host has SELinux; refused where it cannot be (no SELinux, or
+ * disable_selinux=true saying no label), never ignored. */
+static gboolean
+check_selinux_label (const HvkQemuSettings  *settings,
+                     GError                **error)
+{
+  const char *label = settings->selinux_label;
+  g_autofree char *selinuxfs = NULL;
+  guint colons = 0;
+
+  if (label == NULL)
+    return TRUE;
+  if (settings->disable_selinux)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "selinux_label: disable_selinux=true says the VMM gets no label");
+      return FALSE;
+    }
+  for (const char *c = label; *c != '\0'; c++)
+    {
+      if (g_ascii_isspace (*c) || g_ascii_iscntrl (*c))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                       "selinux_label: '%s' has a space or control character", label);
+          return FALSE;
+        }
+      colons += *c == ':';
+    }
+  if (colons < 2)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "selinux_label: '%s' is not a context (user:role:type[:level])", label);
+      return FALSE;
+    }
+  selinuxfs = hvk_host_file ("/sys/fs/selinux/enforce");
+  if (!g_file_test (selinuxfs, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "selinux_label: the host has no SELinux (no /sys/fs/selinux): "
+                   "the VMM cannot be labelled");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
-hvk_qemu_vm_check_rootless (HvkQemuHypervisor  *self,
+hvk_qemu_vm_check_confinement (HvkQemuHypervisor  *self,
                             GError            **error)
 {
   const HvkQemuSettings *settings = hvk_qemu_vm_settings (self);
 
+  if (!check_selinux_label (settings, error))
+    return FALSE;
   if (!hvk_qemu_identity_resolve (settings, &self->identity, error))
     return FALSE;
   if (!settings->rootless)
@@ -516,10 +570,10 @@ prepare_rootless (HvkQemuHypervisor  *self,
   g_autoptr(GArray) checks = NULL;
   HvkQemuAccess check;
 
+  if (!hvk_qemu_vm_check_confinement (self, error))
+    return FALSE;
   if (!settings->rootless)
     return TRUE;
-  if (!hvk_qemu_vm_check_rootless (self, error))
-    return FALSE;
   vmm_dir = g_path_get_dirname (self->paths.qmp_socket);
   if (!hvk_qemu_identity_prepare_dirs (&self->identity, self->store, self->paths.vm_dir,
                                        vmm_dir, error))

@@ -51,6 +51,8 @@ static const HvkConfigKey qemu_config_keys[] = {
     "rootless: QEMU's group (a name or a number); vmm_user's primary group when unset" },
   { "vmm_groups", HVK_CONFIG_TYPE_STRV, NULL,
     "rootless: QEMU's supplementary groups (names or numbers); none when unset" },
+  { "selinux_label", HVK_CONFIG_TYPE_STRING, NULL,
+    "SELinux context QEMU runs in (user:role:type[:level], set by hvkit-monitor before exec as setexeccon); refused on a host without SELinux and with disable_selinux=true" },
 };
 
 const HvkConfigKey *
@@ -101,6 +103,8 @@ static const HvkQemuSetting settings_table[] = {
   STRING (vmm_user, NULL),
   STRING (vmm_group, NULL),
   STRV (vmm_groups),
+  STRING (selinux_label, NULL),
+  BOOLEAN (disable_selinux),
   STRING (vmm_cgroup_parent, "/hvkit.slice"),
   UINT (vmm_cgroup_memory_mb, 0),
   UINT (vmm_cgroup_cpu_quota_us, 0),

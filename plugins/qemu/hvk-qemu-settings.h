@@ -40,6 +40,8 @@ typedef struct {
   char     *vmm_user;
   char     *vmm_group;
   GStrv     vmm_groups;
+  char     *selinux_label;             /* the VMM's SELinux context */
+  gboolean  disable_selinux;
   /* confinement: the VM's cgroup */
   char     *vmm_cgroup_parent;         /* "/hvkit.slice" */
   guint64   vmm_cgroup_memory_mb;

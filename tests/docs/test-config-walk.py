@@ -89,6 +89,7 @@ VALUES = {
     "seccompsandbox": "on", "cpu_features": "+x2apic", "guest_memory_dump_path": "@D@/dumps",
     "pflashes": "@D@/fw.bin", "vmm_cgroup_parent": "/hvkit-walk.slice",
     "vmm_user": "64243", "vmm_group": "64243", "vmm_groups": "64243",
+    "selinux_label": "system_u:system_r:svirt_t:s0",
 }
 
 # Per backend, where the default differs from the base config's value.
@@ -99,6 +100,9 @@ BACKEND_VALUES = {
 
 # Values a backend refuses with an error of its own (naming the key).
 REFUSED_VALUES = {
+    # Honoured where the host has SELinux (hvkit-monitor's setexeccon:
+    # tests/e2e/test-e2e-rootless.c selinux-label, tests/tool/test-monitor.c).
+    ("qemu", "selinux_label"): "selinux_label: the host has no SELinux",
     ("qemu", "virtio_fs_cache_size"): "needs a QEMU with DAX support",
 }
 

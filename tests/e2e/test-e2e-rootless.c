@@ -247,6 +247,73 @@ test_refused (void)
     }
 }
 
+/* selinux_label: refused where the host has no SELinux or
+ * disable_selinux=true says no label; on a host with SELinux (described
+ * by tests/host/selinux) hvkit-monitor writes it to QEMU's attr/exec
+ * before exec: this kernel has no SELinux and refuses it, so QEMU never
+ * runs and the start fails saying so, leaving nothing behind. */
+static void
+test_selinux_label (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  const char *hosts = g_getenv ("HVKIT_TEST_HOST_DIR");
+  g_autofree char *bare = NULL;
+  g_autofree char *selinux = NULL;
+  g_autofree char *saved = g_strdup (g_getenv ("HVKIT_HOST_ROOT"));
+  g_autofree char *dir = g_build_filename (env.store, "e2e-label", NULL);
+  const char *label = "selinux_label=system_u:system_r:svirt_t:s0:c1,c2";
+
+  if (e2e_env_skip (&env))
+    return;
+  if (hosts == NULL)
+    {
+      g_test_skip ("no HVKIT_TEST_HOST_DIR (tests/host)");
+      return;
+    }
+  bare = g_build_filename (hosts, "bare", NULL);
+  selinux = g_build_filename (hosts, "selinux", NULL);
+
+  g_setenv ("HVKIT_HOST_ROOT", bare, TRUE);
+  vm = create ("e2e-label", label, NULL, &error);
+  g_assert_null (vm);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "selinux_label: the host has no SELinux"));
+  g_clear_error (&error);
+
+  g_setenv ("HVKIT_HOST_ROOT", selinux, TRUE);
+  vm = create ("e2e-label", "selinux_label=svirt_t", NULL, &error);
+  g_assert_null (vm);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "is not a context"));
+  g_clear_error (&error);
+  vm = create ("e2e-label", "selinux_label=system_u:system_r:svirt_t:s0\ndisable_selinux=true",
+               NULL, &error);
+  g_assert_null (vm);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "disable_selinux=true"));
+  g_clear_error (&error);
+
+  vm = create ("e2e-label", label, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_file_test ("/sys/fs/selinux/enforce", G_FILE_TEST_EXISTS))
+    {
+      g_assert_false (hvk_hypervisor_start_vm (vm, 30000, NULL, &error));
+      g_assert_nonnull (error);
+      if (strstr (error->message, "cannot set the SELinux exec label "
+                  "'system_u:system_r:svirt_t:s0:c1,c2'") == NULL)
+        g_error ("no word of the label in: %s", error->message);
+      g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+    }
+  else
+    hvk_hypervisor_stop_vm (vm, FALSE, NULL, NULL);
+
+  if (saved != NULL)
+    g_setenv ("HVKIT_HOST_ROOT", saved, TRUE);
+  else
+    g_unsetenv ("HVKIT_HOST_ROOT");
+}
+
 static void
 drop_to_test_user (gpointer user_data)
 {
@@ -331,6 +398,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/hvk/e2e/rootless/refused", test_refused);
   g_test_add_func ("/hvk/e2e/rootless/unprivileged-hvkit", test_unprivileged_hvkit);
+  g_test_add_func ("/hvk/e2e/rootless/selinux-label", test_selinux_label);
   g_test_add_func ("/hvk/e2e/rootless/boot-hotplug-stop", test_boot_hotplug_stop);
 
   ret = g_test_run ();
