@@ -884,6 +884,55 @@ bench_tool_commands (const char *tool_store)
   time_tool (tool_store, "stop", "tool", NULL);
 }
 
+/* What confinement costs: `hvkit start` + `hvkit stop` of a confined VM
+ * (rootless as uid/gid 64242, seccomp, its cgroup) against an unconfined
+ * one (disable_seccomp=true, QEMU as root, and no cgroup: a parent hvkit
+ * cannot make one in, which without limits runs the VM without), taking
+ * turns within each round.  Needs root (the identity change). */
+static void
+bench_confinement (const char *store)
+{
+  g_autofree char *confined_conf = g_build_filename (B.work, "confined.conf", NULL);
+  g_autofree char *open_conf = g_build_filename (B.work, "unconfined.conf", NULL);
+  Row *row;
+
+  if (geteuid () != 0)
+    {
+      note ("confinement row skipped: rootless needs hvkit to run as root");
+      return;
+    }
+  {
+    g_autofree char *confined = bench_config_text ("rootless=true\nvmm_user=64242\nvmm_group=64242\n");
+    g_autofree char *open = bench_config_text ("disable_seccomp=true\n"
+                                               "vmm_cgroup_parent=/hvkit-bench/../none\n");
+
+    write_file (confined_conf, confined);
+    write_file (open_conf, open);
+  }
+  /* The unprivileged QEMU reaches its own dir through the work dir. */
+  if (chmod (B.work, 0711) != 0)
+    die ("chmod %s: %s", B.work, g_strerror (errno));
+  row = row_new ("1. start", "`hvkit start`+`hvkit stop` confined: rootless, seccomp, cgroup",
+                 "ms", "unconfined: root, no seccomp, no cgroup", T_PLUS, 5.0,
+                 "≤ unconfined + 5 ms");
+  row->paired = TRUE;
+  for (int i = 0; i < B.start_reps; i++)
+    {
+      note ("confinement %d/%d", i + 1, B.start_reps);
+      for (int k = 0; k < 2; k++)
+        {
+          gboolean confined = (i + k) % 2 == 0;
+          double t;
+
+          settle (300);
+          t = time_tool (store, "start", "-c", confined ? confined_conf : open_conf,
+                         "--id", "conf", NULL);
+          t += time_tool (store, "stop", "conf", NULL);
+          add (confined ? row->hvk : row->ref, t);
+        }
+    }
+}
+
 /* Each variant starts alone on the host; the VMs the control-plane
  * section uses start afterwards. */
 static void
@@ -942,6 +991,8 @@ bench_start (void)
           }
       }
 
+  if (want ("start"))
+    bench_confinement (tool_store);
   if (want ("start"))
     bench_tool_commands (tool_store);
 

@@ -73,7 +73,7 @@ static const HvkConfigKey core_keys[] = {
   { "valid_ctlpaths", HVK_CONFIG_TYPE_STRV, NULL, "Globs ctlpath must match" },
   { "valid_jailer_paths", HVK_CONFIG_TYPE_STRV, NULL, "Globs jailer_path must match" },
   { "disable_nesting_checks", HVK_CONFIG_TYPE_BOOLEAN, "false", "Skip Kata's nesting checks (on a host that is itself a VM, qemu turns the guest PMU off: pmu=off)" },
-  { "disable_selinux", HVK_CONFIG_TYPE_BOOLEAN, "false", "No SELinux label on the VMM process (hvkit labels none yet: on a host with SELinux, false draws a warning)" },
+  { "disable_selinux", HVK_CONFIG_TYPE_BOOLEAN, "false", "No SELinux label on the VMM process (qemu's selinux_label is refused with it; on a host with SELinux, false without a selinux_label draws a warning)" },
   { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true", "SELinux in the guest: selinux=0 when true, selinux=1 when false, on the guest kernel line" },
 
   /* VM templating */

@@ -241,23 +241,26 @@ check_refused_keys (HvkConfig  *self,
   return TRUE;
 }
 
-/* Kata labels the VMM process unless disable_selinux; hvkit does not
- * label it yet.  Where the host enforces SELinux and the configuration
- * did not say disable_selinux=true (Kata's configs leave it false), say
- * so once rather than let it pass unnoticed.  Elsewhere there is no label
- * to apply and both values mean the same. */
+/* Kata labels the VMM process unless disable_selinux; hvkit labels it
+ * only when the backend's selinux_label names a context (qemu).  Where
+ * the host enforces SELinux, no label is given and the configuration did
+ * not say disable_selinux=true (Kata's configs leave it false), say so
+ * once rather than let it pass unnoticed.  Elsewhere there is no label to
+ * apply and both values mean the same. */
 static void
 warn_unlabelled_vmm (HvkConfig *self)
 {
   g_autofree char *enforce = NULL;
+  const char *label = hvk_config_lookup_key (self, "selinux_label") != NULL
+                      ? hvk_config_get_string (self, "selinux_label") : NULL;
 
-  if (hvk_config_get_boolean (self, "disable_selinux"))
+  if (hvk_config_get_boolean (self, "disable_selinux") || (label != NULL && *label != '\0'))
     return;
   enforce = hvk_host_file ("/sys/fs/selinux/enforce");
   if (g_file_test (enforce, G_FILE_TEST_EXISTS))
     g_warning_once ("%s: [%s] disable_selinux=false: the host has SELinux but hvkit does not "
-                    "label the VMM (it runs in hvkit's own context); set disable_selinux=true "
-                    "to say so", hvk_config_source_name (self), self->group);
+                    "label the VMM (it runs in hvkit's own context); set selinux_label, or "
+                    "disable_selinux=true to say so", hvk_config_source_name (self), self->group);
 }
 
 /**

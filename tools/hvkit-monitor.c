@@ -9,6 +9,9 @@
  *   --uid UID        …and this user id (set in the child before exec, so
  *                    the VMM itself never changes identity and its
  *                    seccomp filter may deny it)
+ *   --selinux-label L  the VMM's SELinux context after exec (written to
+ *                    /proc/thread-self/attr/exec in the child, as
+ *                    setexeccon(3)); failing that, the VMM does not start
  *   --log FILE       the VMM's stdout and stderr (and the monitor's own
  *                    lines) go through a pipe to FILE, which the monitor
  *                    rotates (FILE.1 … FILE.N) when it grows past…
@@ -81,6 +84,7 @@ typedef struct {
   gid_t gid;
   gid_t groups[MAX_GROUPS];
   int n_groups;
+  const char *selinux_label;
   const char *log;
   long long log_max;
   int log_keep;
@@ -140,6 +144,9 @@ parse_options (int          argc,
         c->uid = id, have_uid = 1;
       else if (strcmp (argv[i], "--gid") == 0 && parse_id (argv[i + 1], &id) == 0)
         c->gid = id, have_gid = 1;
+      else if (strcmp (argv[i], "--selinux-label") == 0 && argv[i + 1][0] != '\0'
+               && !has_control (argv[i + 1]))
+        c->selinux_label = argv[i + 1];
       else if (strcmp (argv[i], "--log") == 0 && argv[i + 1][0] == '/')
         c->log = argv[i + 1];
       else if (strcmp (argv[i], "--log-max") == 0 && parse_id (argv[i + 1], &id) == 0 && id >= 4096)
@@ -220,6 +227,23 @@ confine (const Confinement *c)
       if (fd < 0 || write (fd, pid, (size_t) len) != len)
         {
           fprintf (stderr, "hvkit-monitor: cannot join cgroup %s: %s\n", c->cgroups[i], strerror (errno));
+          if (fd >= 0)
+            close (fd);
+          return -1;
+        }
+      close (fd);
+    }
+  /* The label first: the process's own attribute, which the policy
+   * (process:setexec) decides on, whoever it runs as. */
+  if (c->selinux_label != NULL)
+    {
+      int fd = open ("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+      size_t n = strlen (c->selinux_label);
+
+      if (fd < 0 || write (fd, c->selinux_label, n) != (ssize_t) n)
+        {
+          fprintf (stderr, "hvkit-monitor: cannot set the SELinux exec label '%s': %s\n",
+                   c->selinux_label, strerror (errno));
           if (fd >= 0)
             close (fd);
           return -1;
@@ -696,7 +720,7 @@ main (int    argc,
   if (argc < 5 || (dashes = parse_options (argc, argv, &confinement)) < 0)
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
-               "[--uid UID --gid GID [--groups G,…]] [--log FILE [--log-max BYTES] "
+               "[--uid UID --gid GID [--groups G,…]] [--selinux-label LABEL] [--log FILE [--log-max BYTES] "
                "[--log-keep N]] [--relay-fd FD --relay-log FILE] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] -- VMM [ARG…]\n");
       return 2;
     }

@@ -12,6 +12,7 @@
 
 #include "hvk-qemu-appenders-common.h"
 #include "hvk-qemu-device-props.h"
+#include "hvk-qemu-identity.h"
 
 /*
  * Device appenders of the QEMU backend: one function per device kind
@@ -576,6 +577,47 @@ append_serial_socket (HvkBuildContext  *ctx,
                                       TRUE, error);
 }
 
+/* rootless: hvkit opens the disk and QEMU gets the descriptors in an fdset
+ * (-add-fd fd=N,set=S,opaque=ID-rw|ID-ro), opening /dev/fdset/S: the
+ * unprivileged QEMU needs no access to the host path.  A writable disk
+ * passes a read-write and a read-only descriptor: QEMU's file driver
+ * dups the one whose access mode it asks for (it opens read-only first). */
+static gboolean
+add_block_fdset (HvkQemuBuildData  *data,
+                 HvkCmdline        *cmdline,
+                 HvkQemuBlock      *block,
+                 GError           **error)
+{
+  int fds[2];
+  guint set = ++data->n_fdsets;
+
+  if (!hvk_qemu_identity_open_image (block->id, block->path, block->readonly,
+                                     &fds[0], &fds[1], error))
+    return FALSE;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(HvkOpts) opts = NULL;
+      int child_fd;
+
+      if (fds[i] < 0)
+        continue;
+      child_fd = hvk_cmdline_take_fd (cmdline, fds[i]);
+      fds[i] = -1;
+      opts = hvk_opts_new (NULL);
+      hvk_opts_add_printf (opts, "fd", "%d", child_fd);
+      hvk_opts_add_printf (opts, "set", "%u", set);
+      hvk_opts_add_printf (opts, "opaque", "%s-%s", block->id, i == 0 ? "rw" : "ro");
+      if (!hvk_cmdline_add_opts (cmdline, "-add-fd", opts, error))
+        {
+          if (i == 0 && fds[1] >= 0)
+            close (fds[1]);
+          return FALSE;
+        }
+    }
+  block->fdset = set;
+  return TRUE;
+}
+
 /* A disk: virtio-blk-pci, or scsi-hd on scsi0 with virtio-scsi; its
  * properties are hotplug's too (hvk-qemu-device-props.c). */
 static gboolean
@@ -610,6 +652,8 @@ append_block (HvkBuildContext  *ctx,
       place.bus = bus;
       place.lun = (int) data->n_scsi_disks;
     }
+  if (data->settings->rootless && !add_block_fdset (data, cmdline, &block, error))
+    return FALSE;
   if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_DRIVE, &place, &drive, &dev, error))
     return FALSE;
   if (!hvk_cmdline_add_opts (cmdline, "-device", dev, error))

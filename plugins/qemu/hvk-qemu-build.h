@@ -55,6 +55,7 @@ typedef struct {
   guint               n_scsi_disks;   /* next scsi-hd LUN on scsi0 */
   guint64             dimm_memory_mb; /* cold-plugged pc-dimm memory */
   guint               n_dimms;
+  guint               n_fdsets;       /* -add-fd sets of rootless disks */
 } HvkQemuBuildData;
 
 HvkQemuBuildData *hvk_qemu_build_data (HvkBuildContext  *ctx,

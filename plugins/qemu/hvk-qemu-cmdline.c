@@ -348,8 +348,11 @@ build_qmp (HvkQemuBuilder  *b,
   for (gsize i = 0; i < G_N_ELEMENTS (monitor_flags); i++)
     if (g_str_equal (extra, monitor_flags[i].protocol))
       {
-        extra_path = g_build_filename (b->paths->vm_dir != NULL ? b->paths->vm_dir : ".",
-                                       "extra-monitor.sock", NULL);
+        /* Beside the QMP socket: the VM dir, or the VMM's own dir when
+         * rootless. */
+        g_autofree char *dir = g_path_get_dirname (b->paths->qmp_socket);
+
+        extra_path = g_build_filename (dir, "extra-monitor.sock", NULL);
         return add_unix_server (b->cmdline, monitor_flags[i].flag, "extra monitor",
                                 extra_path, error);
       }

@@ -114,11 +114,14 @@ hvk_qemu_block_props (const HvkQemuBlock  *block,
   g_autoptr(HvkOpts) back = hvk_opts_new (NULL);
   g_autoptr(HvkOpts) dev = NULL;
   gboolean scsi = hvk_qemu_block_is_scsi (block);
+  /* rootless: the descriptors hvkit opened (QEMU never opens the path) */
+  g_autofree char *fdset = block->fdset > 0 ? g_strdup_printf ("/dev/fdset/%u", block->fdset) : NULL;
+  const char *filename = fdset != NULL ? fdset : block->path;
 
   if (form == HVK_QEMU_BLOCK_DRIVE)
     {
       hvk_opts_add (back, "id", node);
-      hvk_opts_add (back, "file", block->path);
+      hvk_opts_add (back, "file", filename);
       hvk_opts_add (back, "aio", block->aio);
       hvk_opts_add (back, "format", block->format);
       hvk_opts_add (back, "if", "none");
@@ -137,7 +140,7 @@ hvk_qemu_block_props (const HvkQemuBlock  *block,
       hvk_opts_add (back, "driver", block->format);
       hvk_opts_add_bool (back, "read-only", block->readonly);
       hvk_opts_add (back, "file.driver", block->host_device ? "host_device" : "file");
-      hvk_opts_add (back, "file.filename", block->path);
+      hvk_opts_add (back, "file.filename", filename);
       hvk_opts_add (back, "file.aio", block->aio);
     }
   if (block->cache_set)

@@ -31,6 +31,7 @@ typedef struct {
   gboolean    cache_noflush;
   gboolean    probed;        /* hvk_qemu_block_probe() looked at the path */
   gboolean    host_device;   /* the path is a block device */
+  guint       fdset;         /* rootless: QEMU opens /dev/fdset/N, not the path (0: the path) */
 } HvkQemuBlock;
 
 gboolean hvk_qemu_block_resolve (HvkDevice             *device,

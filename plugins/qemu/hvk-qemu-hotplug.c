@@ -238,6 +238,105 @@ pci_hotplug_allowed (HvkQemuHypervisor *self,
   return hvk_qemu_vm_hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
+/* rootless: the disk's descriptors go to QEMU over QMP (add-fd with
+ * SCM_RIGHTS, opaque ID-rw / ID-ro as on the command line) into a new
+ * fdset, whose id blockdev-add then opens as /dev/fdset/N: QEMU never
+ * opens the host path. */
+static gboolean
+pass_block_fds (HvkQemuHypervisor *self,
+                HvkQemuBlock      *block,
+                GCancellable      *cancellable,
+                GError           **error)
+{
+  int fds[2];
+  gint64 set = -1;
+  gboolean ok = TRUE;
+
+  if (!hvk_qemu_identity_open_image (block->id, block->path, block->readonly,
+                                     &fds[0], &fds[1], error))
+    return FALSE;
+  if (!hvk_qemu_vm_qmp_ensure (self, cancellable, error))
+    ok = FALSE;
+  for (guint i = 0; ok && i < 2; i++)
+    {
+      g_autoptr(JsonObject) args = json_object_new ();
+      g_autoptr(JsonNode) ret = NULL;
+      g_autofree char *opaque = g_strdup_printf ("%s-%s", block->id, i == 0 ? "rw" : "ro");
+
+      if (fds[i] < 0)
+        continue;
+      if (set >= 0)
+        json_object_set_int_member (args, "fdset-id", set);
+      json_object_set_string_member (args, "opaque", opaque);
+      ret = hvk_qmp_client_execute_with_fd (self->qmp, "add-fd", args, fds[i],
+                                            QMP_COMMAND_TIMEOUT_MS, cancellable, error);
+      if (ret == NULL || !JSON_NODE_HOLDS_OBJECT (ret)
+          || !json_object_has_member (json_node_get_object (ret), "fdset-id"))
+        {
+          if (ret != NULL)
+            g_set_error (error, HVK_ERROR, HVK_ERROR_QMP,
+                         "block device '%s': add-fd returned no fdset-id", block->id);
+          ok = FALSE;
+          break;
+        }
+      set = json_object_get_int_member (json_node_get_object (ret), "fdset-id");
+    }
+  for (guint i = 0; i < 2; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  if (!ok)
+    {
+      if (error != NULL && *error != NULL)
+        g_prefix_error (error, "block device '%s': passing %s: ", block->id, block->path);
+      if (set >= 0)
+        hvk_qemu_vm_remove_fdset (self, block->id, cancellable);
+      return FALSE;
+    }
+  block->fdset = (guint) set;
+  return TRUE;
+}
+
+/* Removes the fdsets holding device @device_id's descriptors (opaque
+ * ID-rw, ID-ro); failures are ignored (QEMU may be gone). */
+void
+hvk_qemu_vm_remove_fdset (HvkQemuHypervisor *self,
+                          const char        *device_id,
+                          GCancellable      *cancellable)
+{
+  g_autoptr(JsonNode) ret = hvk_qemu_vm_qmp_exec (self, "query-fdsets", NULL, cancellable, NULL);
+  g_autofree char *rw = g_strdup_printf ("%s-rw", device_id);
+  g_autofree char *ro = g_strdup_printf ("%s-ro", device_id);
+  JsonArray *sets;
+
+  if (ret == NULL || !JSON_NODE_HOLDS_ARRAY (ret))
+    return;
+  sets = json_node_get_array (ret);
+  for (guint i = 0; i < json_array_get_length (sets); i++)
+    {
+      JsonObject *set = json_array_get_object_element (sets, i);
+      JsonArray *fds = set != NULL && json_object_has_member (set, "fds")
+                       ? json_object_get_array_member (set, "fds") : NULL;
+      gboolean ours = FALSE;
+
+      for (guint j = 0; fds != NULL && j < json_array_get_length (fds); j++)
+        {
+          JsonObject *fd = json_array_get_object_element (fds, j);
+          const char *opaque = fd != NULL && json_object_has_member (fd, "opaque")
+                               ? json_object_get_string_member (fd, "opaque") : NULL;
+
+          ours = ours || g_strcmp0 (opaque, rw) == 0 || g_strcmp0 (opaque, ro) == 0;
+        }
+      if (ours)
+        {
+          g_autoptr(JsonObject) args = json_object_new ();
+
+          json_object_set_int_member (args, "fdset-id",
+                                      json_object_get_int_member (set, "fdset-id"));
+          hvk_qemu_vm_qmp_run (self, "remove-fd", args, cancellable, NULL);
+        }
+    }
+}
+
 /* blockdev-add + device_add of the very properties the command line
  * gives a cold-plugged disk (hvk_qemu_block_props()). */
 static gboolean
@@ -296,13 +395,32 @@ hotplug_block (HvkQemuHypervisor *self,
   if (args == NULL)
     return FALSE;
 
+  /* rootless: the descriptors first, then the node opens the fdset
+   * (the filename is the one thing that changes). */
+  if (hvk_qemu_vm_settings (self)->rootless)
+    {
+      g_autofree char *fdset = NULL;
+
+      if (!pass_block_fds (self, &block, cancellable, error))
+        return FALSE;
+      fdset = g_strdup_printf ("/dev/fdset/%u", block.fdset);
+      json_object_set_string_member (json_object_get_object_member (blockdev, "file"),
+                                     "filename", fdset);
+    }
+
   if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
-    return FALSE;
+    {
+      if (block.fdset > 0)
+        hvk_qemu_vm_remove_fdset (self, id, cancellable);
+      return FALSE;
+    }
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
       json_object_set_string_member (del, "node-name", node);
       hvk_qemu_vm_qmp_run (self, "blockdev-del", del, cancellable, NULL);
+      if (block.fdset > 0)
+        hvk_qemu_vm_remove_fdset (self, id, cancellable);
       return FALSE;
     }
 
@@ -684,6 +802,9 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
       if (!hvk_qemu_vm_qmp_run (self, "blockdev-del", args, cancellable, strict ? error : NULL)
           && strict)
         return FALSE;
+      /* rootless: the disk's descriptors go with it. */
+      if (hvk_qemu_vm_settings (self)->rootless)
+        hvk_qemu_vm_remove_fdset (self, device_id, cancellable);
     }
   if (netdev != NULL)
     {

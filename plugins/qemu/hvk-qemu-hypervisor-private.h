@@ -9,6 +9,7 @@
 #include <hvkit/hvkit.h>
 
 #include "hvk-qemu-private.h"
+#include "hvk-qemu-identity.h"
 #include "hvk-qemu-qmp.h"
 #include "hvk-qemu-records.h"
 
@@ -59,6 +60,7 @@ struct _HvkQemuHypervisor
   int            virtiofsd_pid;
   guint64        virtiofsd_start_time;
   HvkCgroup     *cgroup;           /* the VM's cgroup, NULL without */
+  HvkQemuIdentity identity;        /* rootless: who QEMU runs as (resolved at start) */
 
   HvkQmpClient  *qmp;
   GPtrArray     *hotplugged;       /* (element-type HvkQemuRecord), oldest first */
@@ -97,6 +99,13 @@ gboolean     hvk_qemu_vm_qmp_run       (HvkQemuHypervisor *self, const char *com
 char        *hvk_qemu_vm_query_status  (HvkQemuHypervisor *self, GCancellable *cancellable,
                                         GError **error);
 void         hvk_qemu_vm_release       (HvkQemuHypervisor *self);
+/* rootless: removes the fdsets of a disk's descriptors (hvk-qemu-hotplug.c). */
+void         hvk_qemu_vm_remove_fdset  (HvkQemuHypervisor *self, const char *device_id,
+                                        GCancellable *cancellable);
+/* rootless and selinux_label (hvk-qemu-launch.c): resolves the identity
+ * into self->identity, refuses what an unprivileged QEMU cannot do here
+ * and a label the host cannot apply. */
+gboolean     hvk_qemu_vm_check_confinement (HvkQemuHypervisor *self, GError **error);
 /* Removes the VM's cgroup once its processes are gone (hvk-qemu-launch.c). */
 void         hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self);
 gboolean     hvk_qemu_vm_build_cmdline (HvkQemuHypervisor *self, GError **error);

@@ -403,6 +403,13 @@ prepare_paths (HvkQemuHypervisor *self,
 {
   g_autofree char *dir = NULL;
   g_autofree char *pid_file = NULL;
+  /* rootless: what QEMU creates (sockets, pid file) goes in its own
+   * dir, STATE/ID/vmm, the only one it may write to (hvk-qemu-identity.h). */
+  const char *sub = hvk_qemu_vm_settings (self)->rootless ? HVK_QEMU_VMM_DIR_NAME "/" : "";
+  g_autofree char *qmp_name = g_strconcat (sub, "qmp.sock", NULL);
+  g_autofree char *events_name = g_strconcat (sub, "events.sock", NULL);
+  g_autofree char *console_name = g_strconcat (sub, "console.sock", NULL);
+  g_autofree char *monitor_name = g_strconcat (sub, "monitor.sock", NULL);
   gboolean existed;
   int pid;
 
@@ -410,7 +417,7 @@ prepare_paths (HvkQemuHypervisor *self,
   existed = g_file_test (dir, G_FILE_TEST_EXISTS);
 
   /* Another VM of that id still running: refuse rather than clobber it. */
-  pid_file = g_build_filename (dir, "pid", NULL);
+  pid_file = g_build_filename (dir, sub, "pid", NULL);
   if (existed && hvk_process_read_pid_file (pid_file, &pid, NULL)
       && hvk_process_is_alive (pid, 0))
     {
@@ -429,16 +436,16 @@ prepare_paths (HvkQemuHypervisor *self,
   self->paths.exit_file = g_build_filename (self->paths.vm_dir, "exit", NULL);
   self->log_file = g_build_filename (self->paths.vm_dir, QEMU_LOG_NAME, NULL);
 
-  if ((self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, "qmp.sock", error)) == NULL
-      || (self->paths.events_socket = hvk_vm_store_socket_path (self->store, self->id, "events.sock", error)) == NULL
-      || (self->paths.console_socket = hvk_vm_store_socket_path (self->store, self->id, "console.sock", error)) == NULL
+  if ((self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, qmp_name, error)) == NULL
+      || (self->paths.events_socket = hvk_vm_store_socket_path (self->store, self->id, events_name, error)) == NULL
+      || (self->paths.console_socket = hvk_vm_store_socket_path (self->store, self->id, console_name, error)) == NULL
       || (self->paths.virtiofsd_socket = hvk_vm_store_socket_path (self->store, self->id, "vhost-fs.sock", error)) == NULL)
     {
       g_prefix_error (error, "cannot create VM '%s' in state dir %s: ", self->id, self->store);
       return FALSE;
     }
   /* hvkit-monitor's: why QEMU ends, a guest panic to dump. */
-  if ((self->paths.monitor_socket = hvk_vm_store_socket_path (self->store, self->id, "monitor.sock", error)) == NULL)
+  if ((self->paths.monitor_socket = hvk_vm_store_socket_path (self->store, self->id, monitor_name, error)) == NULL)
     {
       g_prefix_error (error, "cannot create VM '%s' in state dir %s: ", self->id, self->store);
       return FALSE;
@@ -468,6 +475,9 @@ create_vm_steps (HvkQemuHypervisor *self,
       && !check_file (self->config, "initrd", "initrd", initrd, FALSE, error))
     return FALSE;
 
+  /* The VMM's identity and what it cannot have, before anything is made. */
+  if (!hvk_qemu_vm_check_confinement (self, error))
+    return FALSE;
   if (!prepare_paths (self, error))
     return FALSE;
   if (!hvk_qemu_vm_build_cmdline (self, error))

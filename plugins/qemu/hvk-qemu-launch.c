@@ -20,6 +20,7 @@
 #include "hvk-qemu-private.h"
 #include "hvk-qemu-build.h"
 #include "hvk-qemu-hypervisor-private.h"
+#include "hvk-qemu-identity.h"
 #include "hvk-qemu-virtiofsd.h"
 #include "hvk-qemu-qmp.h"
 
@@ -312,6 +313,14 @@ launch_and_wait (HvkQemuHypervisor *self,
   g_ptr_array_add (argv, g_strdup (monitor_path ()));
   g_ptr_array_add (argv, g_strdup_printf ("%d", target_fds[n_fds]));
   g_ptr_array_add (argv, g_strdup (self->paths.exit_file));
+  /* selinux_label: the monitor sets QEMU's exec context, then (rootless)
+   * its identity, before exec. */
+  if (hvk_qemu_vm_settings (self)->selinux_label != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--selinux-label"));
+      g_ptr_array_add (argv, g_strdup (hvk_qemu_vm_settings (self)->selinux_label));
+    }
+  hvk_qemu_identity_add_monitor_args (&self->identity, argv);
   if (self->cgroup != NULL)
     for (const char * const *dir = hvk_cgroup_get_dirs (self->cgroup); *dir != NULL; dir++)
       {
@@ -464,6 +473,138 @@ setup_cgroup (HvkQemuHypervisor  *self,
   return TRUE;
 }
 
+/* ---- the unprivileged VMM (rootless, hvk-qemu-identity.h) ---- */
+
+/* selinux_label: applied by hvkit-monitor (setexeccon before exec) where
+ * the host has SELinux; refused where it cannot be (no SELinux, or
+ * disable_selinux=true saying no label), never ignored. */
+static gboolean
+check_selinux_label (const HvkQemuSettings  *settings,
+                     GError                **error)
+{
+  const char *label = settings->selinux_label;
+  g_autofree char *selinuxfs = NULL;
+  guint colons = 0;
+
+  if (label == NULL)
+    return TRUE;
+  if (settings->disable_selinux)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "selinux_label: disable_selinux=true says the VMM gets no label");
+      return FALSE;
+    }
+  for (const char *c = label; *c != '\0'; c++)
+    {
+      if (g_ascii_isspace (*c) || g_ascii_iscntrl (*c))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                       "selinux_label: '%s' has a space or control character", label);
+          return FALSE;
+        }
+      colons += *c == ':';
+    }
+  if (colons < 2)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG,
+                   "selinux_label: '%s' is not a context (user:role:type[:level])", label);
+      return FALSE;
+    }
+  selinuxfs = hvk_host_file ("/sys/fs/selinux/enforce");
+  if (!g_file_test (selinuxfs, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "selinux_label: the host has no SELinux (no /sys/fs/selinux): "
+                   "the VMM cannot be labelled");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hvk_qemu_vm_check_confinement (HvkQemuHypervisor  *self,
+                            GError            **error)
+{
+  const HvkQemuSettings *settings = hvk_qemu_vm_settings (self);
+
+  if (!check_selinux_label (settings, error))
+    return FALSE;
+  if (!hvk_qemu_identity_resolve (settings, &self->identity, error))
+    return FALSE;
+  if (!settings->rootless)
+    return TRUE;
+  /* QEMU 7.2's virtiofsd (C) needs root: its pid file goes in
+   * /run/virtiofsd and its sandbox (namespaces or chroot) needs
+   * CAP_SYS_ADMIN; run as vmm_user it does not start, and run as root it
+   * would leave a privileged process next to the unprivileged VMM. */
+  if (hvk_qemu_vm_is_virtio_fs (self))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "rootless: shared_fs=virtio-fs is not supported: virtiofsd needs root "
+                   "(its pid file in /run/virtiofsd, its namespace sandbox); use virtio-9p "
+                   "or no shared file system");
+      return FALSE;
+    }
+  /* Templating has QEMU open memory_path and devices_state_path itself. */
+  if (settings->boot_to_be_template || settings->boot_from_template)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "rootless: %s is not supported: QEMU would open memory_path and "
+                   "devices_state_path itself",
+                   settings->boot_to_be_template ? "boot_to_be_template" : "boot_from_template");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Before the launch: the VMM's own dir, and every file it opens by path
+ * reachable by its identity (a clear error naming the file otherwise:
+ * QEMU's kernel loader takes no /dev/fdset, so kernel, initrd, firmware
+ * are opened by QEMU; disks come as descriptors). */
+static gboolean
+prepare_rootless (HvkQemuHypervisor  *self,
+                  GError            **error)
+{
+  const HvkQemuSettings *settings = hvk_qemu_vm_settings (self);
+  g_autofree char *vmm_dir = NULL;
+  g_autoptr(GArray) checks = NULL;
+  HvkQemuAccess check;
+
+  if (!hvk_qemu_vm_check_confinement (self, error))
+    return FALSE;
+  if (!settings->rootless)
+    return TRUE;
+  vmm_dir = g_path_get_dirname (self->paths.qmp_socket);
+  if (!hvk_qemu_identity_prepare_dirs (&self->identity, self->store, self->paths.vm_dir,
+                                       vmm_dir, error))
+    return FALSE;
+
+  checks = g_array_new (FALSE, FALSE, sizeof (HvkQemuAccess));
+#define CHECK(w, p, m) (check.what = (w), check.path = (p), check.mode = (m), \
+                        g_array_append_val (checks, check))
+  CHECK ("QEMU binary", self->argv[0], X_OK);
+  CHECK ("own dir", vmm_dir, W_OK | X_OK);
+  CHECK ("kernel", hvk_config_get_asset_path (self->config, HVK_ASSET_KERNEL), R_OK);
+  CHECK ("initrd", hvk_config_get_asset_path (self->config, HVK_ASSET_INITRD), R_OK);
+  CHECK ("image", hvk_config_get_asset_path (self->config, HVK_ASSET_IMAGE), R_OK);
+  CHECK ("firmware", hvk_config_get_asset_path (self->config, HVK_ASSET_FIRMWARE), R_OK);
+  for (guint i = 0; settings->pflashes != NULL && settings->pflashes[i] != NULL; i++)
+    if (*settings->pflashes[i] != '\0')
+      CHECK ("flash image (pflashes)", settings->pflashes[i], R_OK | W_OK);
+  if (settings->file_mem_backend != NULL)
+    CHECK ("memory directory (file_mem_backend)", settings->file_mem_backend, W_OK | X_OK);
+  if (g_strcmp0 (settings->shared_fs, "virtio-9p") == 0 && settings->shared_path != NULL)
+    CHECK ("shared directory (shared_path)", settings->shared_path, R_OK | X_OK);
+#undef CHECK
+  /* An empty path (an unset asset) is no file to check. */
+  for (guint i = 0; i < checks->len; i++)
+    if (g_array_index (checks, HvkQemuAccess, i).path != NULL
+        && *g_array_index (checks, HvkQemuAccess, i).path == '\0')
+      g_array_index (checks, HvkQemuAccess, i).path = NULL;
+  return hvk_qemu_identity_check_access (&self->identity, (const HvkQemuAccess *) (gpointer) checks->data,
+                                         checks->len, error);
+}
+
 void
 hvk_qemu_vm_remove_cgroup (HvkQemuHypervisor *self)
 {
@@ -516,6 +657,14 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
     {
       g_prefix_error (error, "cannot start VM '%s': ", self->id);
       self->state = HVK_VM_STATE_CREATED;
+      return FALSE;
+    }
+
+  if (!prepare_rootless (self, error))
+    {
+      g_prefix_error (error, "cannot start VM '%s': ", self->id);
+      hvk_qemu_vm_release (self);
+      self->state = HVK_VM_STATE_STOPPED;
       return FALSE;
     }
 

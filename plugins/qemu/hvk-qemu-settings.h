@@ -35,6 +35,13 @@ typedef struct {
   char     *seccompsandbox;            /* HVK_QEMU_DEFAULT_SANDBOX */
   gboolean  disable_seccomp;
   char     *extra_monitor_socket;
+  /* confinement: the unprivileged VMM (hvk-qemu-identity.h) */
+  gboolean  rootless;
+  char     *vmm_user;
+  char     *vmm_group;
+  GStrv     vmm_groups;
+  char     *selinux_label;             /* the VMM's SELinux context */
+  gboolean  disable_selinux;
   /* confinement: the VM's cgroup */
   char     *vmm_cgroup_parent;         /* "/hvkit.slice" */
   guint64   vmm_cgroup_memory_mb;

@@ -26,6 +26,11 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 # Keys whose values other keys must accompany for them to matter (applied
 # to the baseline and the probe alike); None removes a key of the base.
 CONTEXT = {
+    # rootless as root needs an identity: the baseline has one, the probe
+    # changes it (the effect is QEMU's uid/gid, checked by the e2e test).
+    "vmm_user": {"rootless": "true", "vmm_user": "64242", "vmm_group": "64242"},
+    "vmm_group": {"rootless": "true", "vmm_user": "64242", "vmm_group": "64242"},
+    "vmm_groups": {"rootless": "true", "vmm_user": "64242", "vmm_group": "64242"},
     "kernel_verity_params": {"initrd": None, "image": "@D@/rootfs.img"},
     "rootfs_type": {"initrd": None, "image": "@D@/rootfs.img"},
     "disable_image_nvdimm": {"initrd": None, "image": "@D@/rootfs.img"},
@@ -64,6 +69,7 @@ BACKEND_CONTEXT = {
 
 # Context for the probe only: the image replaces the initrd and back.
 PROBE_CONTEXT = {
+    "rootless": {"vmm_user": "64242", "vmm_group": "64242"},
     "image": {"initrd": None},
     "initrd": {"image": None},
 }
@@ -82,6 +88,8 @@ VALUES = {
     "default_memory": "300", "default_maxmemory": "1100",
     "seccompsandbox": "on", "cpu_features": "+x2apic", "guest_memory_dump_path": "@D@/dumps",
     "pflashes": "@D@/fw.bin", "vmm_cgroup_parent": "/hvkit-walk.slice",
+    "vmm_user": "64243", "vmm_group": "64243", "vmm_groups": "64243",
+    "selinux_label": "system_u:system_r:svirt_t:s0",
 }
 
 # Per backend, where the default differs from the base config's value.
@@ -92,6 +100,9 @@ BACKEND_VALUES = {
 
 # Values a backend refuses with an error of its own (naming the key).
 REFUSED_VALUES = {
+    # Honoured where the host has SELinux (hvkit-monitor's setexeccon:
+    # tests/e2e/test-e2e-rootless.c selinux-label, tests/tool/test-monitor.c).
+    ("qemu", "selinux_label"): "selinux_label: the host has no SELinux",
     ("qemu", "virtio_fs_cache_size"): "needs a QEMU with DAX support",
 }
 
@@ -110,6 +121,10 @@ ELSEWHERE = {
     ("qemu", "vmm_cgroup_memory_mb"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/cgroup"),
     ("qemu", "vmm_cgroup_cpu_quota_us"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/cgroup"),
     ("qemu", "vmm_cgroup_cpu_period_us"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/cgroup"),
+    ("qemu", "rootless"): ("e2e/test-e2e-rootless.c", "/hvk/e2e/rootless/boot-hotplug-stop"),
+    ("qemu", "vmm_user"): ("e2e/test-e2e-rootless.c", "/hvk/e2e/rootless/boot-hotplug-stop"),
+    ("qemu", "vmm_group"): ("e2e/test-e2e-rootless.c", "/hvk/e2e/rootless/boot-hotplug-stop"),
+    ("qemu", "vmm_groups"): ("e2e/test-e2e-rootless.c", "/hvk/e2e/rootless/boot-hotplug-stop"),
     ("qemu", "devices_state_path"): ("e2e/test-e2e-api.c", "/hvk/e2e/api/template-save"),
     ("qemu", "guest_memory_dump_paging"): ("e2e/test-e2e-tool.c", "/hvk/e2e/tool/panic-dump-stop"),
     ("qemu", "guest_panic_stop"): ("e2e/test-e2e-tool.c", "/hvk/e2e/tool/panic-dump-stop"),

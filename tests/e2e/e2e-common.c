@@ -406,7 +406,9 @@ e2e_qmp_query (const char  *qmp_socket,
   g_autoptr(JsonObject) greeting = NULL;
   g_autoptr(JsonObject) caps = NULL;
   g_autoptr(JsonObject) reply = NULL;
-  g_autofree char *request = g_strdup_printf ("{\"execute\": \"%s\"}\n", command);
+  /* A command name, or a whole request ({"execute": …, "arguments": …}). */
+  g_autofree char *request = command[0] == '{' ? g_strdup_printf ("%s\n", command)
+                             : g_strdup_printf ("{\"execute\": \"%s\"}\n", command);
   JsonNode *ret;
   int fd;
 

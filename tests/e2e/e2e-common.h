@@ -71,7 +71,8 @@ const char *e2e_console_text    (E2eConsole *console);
 void      e2e_console_free      (E2eConsole *console);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (E2eConsole, e2e_console_free)
 
-/* Connects to @qmp_socket, negotiates, runs @command and returns its
+/* Connects to @qmp_socket, negotiates, runs @command (a name, or a whole
+ * JSON request starting with '{') and returns its
  * "return" member (or NULL and the error text in @error). */
 JsonNode *e2e_qmp_query         (const char  *qmp_socket,
                                  const char  *command,

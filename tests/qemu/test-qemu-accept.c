@@ -44,6 +44,7 @@ static const struct {
   { "net-tap", "creating tap0 needs CAP_NET_ADMIN and /dev/net/tun" },
   { "net-tap-fds", "its fds are placeholders (stdin), not tap and vhost-net descriptors" },
   { "net-macvtap", "its fd is a placeholder, not a /dev/tapN macvtap" },
+  { "block-rootless", "its -add-fd descriptors are hvkit's (tests/e2e/test-e2e-rootless.c boots it)" },
   { "net-vhost-user", "needs a vhost-user-net back end serving the socket" },
   { "vfio", "needs a host PCI device bound to vfio-pci" },
 };

@@ -261,6 +261,35 @@ test_cgroup_refused (void)
   monitor_clear (&m);
 }
 
+/* --selinux-label: written to the child's attr/exec before exec; a kernel
+ * without SELinux refuses it, and then the VMM never runs (a label asked
+ * for is never silently dropped) and the log says why. */
+static void
+test_selinux_label_refused (void)
+{
+  const char *options[] = { "--selinux-label", "system_u:system_r:svirt_t:s0", NULL };
+  g_autofree char *how = NULL;
+  g_autofree char *log = NULL;
+  Monitor m = { 0 };
+  int status;
+
+  if (g_file_test ("/sys/fs/selinux/enforce", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("this host has SELinux: its policy decides on the label");
+      return;
+    }
+  g_assert_true (monitor_start (&m, options, "echo VMM-RAN; exec sleep 30", &status));
+  monitor_release (&m);
+  how = wait_exit_file (&m);
+  g_assert_cmpstr (how, ==, "exited 126");
+  m.vmm = 0;
+  g_assert_true (hvk_process_wait_dead (m.monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC));
+  g_assert_true (g_file_get_contents (m.log, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "cannot set the SELinux exec label 'system_u:system_r:svirt_t:s0'"));
+  g_assert_null (strstr (log, "VMM-RAN"));
+  monitor_clear (&m);
+}
+
 /* The VMM's output goes through the monitor to the log, rotated past
  * --log-max with --log-keep files kept; the monitor's own last line
  * lands there too. */
@@ -466,6 +495,7 @@ main (int    argc,
   signal (SIGPIPE, SIG_IGN);
   g_test_add_func ("/hvk/monitor/confined", test_confined);
   g_test_add_func ("/hvk/monitor/cgroup-refused", test_cgroup_refused);
+  g_test_add_func ("/hvk/monitor/selinux-label-refused", test_selinux_label_refused);
   g_test_add_func ("/hvk/monitor/log-rotation", test_log_rotation);
   g_test_add_func ("/hvk/monitor/relay-log", test_relay_log);
   g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
