@@ -52,6 +52,12 @@ static const HvkDevicePropSpec iommu_props[] = {
   { "caching_mode", HVK_PROP_BOOLEAN, OPT, "true", "Caching mode (needed by VFIO)" },
 };
 
+static const HvkDevicePropSpec virtio_mem_props[] = {
+  { "size_mb", HVK_PROP_UINT, REQ, NULL, "Memory the device can plug, in MiB (its backend's size)" },
+  { "mem_path", HVK_PROP_STRING, OPT, NULL, "Back it with a file in this directory (memory-backend-file), else anonymous RAM" },
+  { "share", HVK_PROP_BOOLEAN, OPT, "false", "Map the memory shared (virtio-fs, vhost-user)" },
+};
+
 static const struct {
   const char              *name;
   const char              *description;
@@ -65,6 +71,7 @@ static const struct {
   KIND (HVK_QEMU_KIND_SCSI_CONTROLLER, "virtio-scsi controller", scsi_controller_props),
   KIND (HVK_QEMU_KIND_PVPANIC, "pvpanic device (guest panic notification)", pvpanic_props),
   KIND (HVK_QEMU_KIND_IOMMU, "Intel vIOMMU", iommu_props),
+  KIND (HVK_QEMU_KIND_VIRTIO_MEM, "virtio-mem device (memory resized by the guest, block by block)", virtio_mem_props),
 #undef KIND
 };
 

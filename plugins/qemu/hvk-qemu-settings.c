@@ -110,6 +110,7 @@ static const HvkQemuSetting settings_table[] = {
   UINT (default_maxmemory, 0),
   UINT (memory_offset, 0),
   UINT (memory_slots, 10),
+  BOOLEAN (enable_virtio_mem),
   BOOLEAN (enable_hugepages),
   BOOLEAN (enable_mem_prealloc),
   STRING (file_mem_backend, NULL),

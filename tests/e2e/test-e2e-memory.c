@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <signal.h>
+#include <string.h>
+
+#include "e2e-common.h"
+
+/* Elastic guest memory end to end through the built `hvkit` tool, on the
+ * real guest under TCG: virtio-mem grown and shrunk with `hvkit resize
+ * --memory` (the guest's MemTotal follows). */
+
+static E2eEnv env;
+
+typedef struct {
+  const char *id;
+  E2eConsole *console;
+  char       *qmp_socket;
+  int         qemu_pid;
+  gboolean    started;
+} Vm;
+
+static gint64
+guest_number (Vm         *vm,
+              const char *prefix)
+{
+  g_autofree char *line = e2e_console_find_last_line (vm->console, prefix);
+
+  return line != NULL ? g_ascii_strtoll (line + strlen (prefix), NULL, 10) : -1;
+}
+
+static JsonObject *
+status_json (const char *id)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "status", id, "--json", NULL), ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* Starts VM @vm->id with @overrides and waits for the guest. */
+static void
+vm_start (Vm         *vm,
+          const char *overrides)
+{
+  g_autofree char *conf = e2e_write_config (&env, vm->id, overrides, NULL);
+  g_autoptr(JsonObject) status = NULL;
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", vm->id, NULL), ==, 0);
+  vm->started = TRUE;
+  status = status_json (vm->id);
+  vm->qemu_pid = (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
+  e2e_track_pid (vm->qemu_pid);
+  vm->qmp_socket = g_strdup (json_object_get_string_member (status, "qmp_socket"));
+  vm->console = e2e_console_open (json_object_get_string_member (status, "console"), 5000);
+  g_assert_nonnull (vm->console);
+  if (!e2e_console_wait (vm->console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+    g_error ("VM %s: no %s on the console; it said:\n%s", vm->id, E2E_READY_MARKER,
+             e2e_console_text (vm->console));
+  e2e_console_require_current_guest (vm->console, &env);
+}
+
+static void
+vm_stop (Vm *vm)
+{
+  if (vm->started)
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", vm->id, NULL), ==, 0);
+  vm->started = FALSE;
+  if (vm->qemu_pid > 0)
+    g_assert_true (e2e_wait_pid_dead (vm->qemu_pid, 5000));
+  g_clear_pointer (&vm->console, e2e_console_free);
+  g_clear_pointer (&vm->qmp_socket, g_free);
+}
+
+/* Waits (bounded) until the guest's MemTotal satisfies @pred. */
+static gint64
+wait_memtotal (Vm       *vm,
+               gboolean (*pred) (gint64 kb, gint64 bound),
+               gint64    bound)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) E2E_EVENT_TIMEOUT_MS * 1000;
+
+  while (!pred (guest_number (vm, "HVKIT-MEMTOTAL "), bound)
+         && g_get_monotonic_time () < deadline)
+    e2e_console_wait (vm->console, "\n(never)", 200);
+  return guest_number (vm, "HVKIT-MEMTOTAL ");
+}
+
+static gboolean at_least (gint64 kb, gint64 bound) { return kb >= bound; }
+static gboolean at_most (gint64 kb, gint64 bound) { return kb >= 0 && kb <= bound; }
+
+/* The virtio-mem device's plugged size, as QEMU says (bytes). */
+static gint64
+virtio_mem_size (Vm *vm)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) devices = e2e_qmp_query (vm->qmp_socket, "query-memory-devices", &error);
+  JsonArray *list;
+
+  g_assert_no_error (error);
+  list = json_node_get_array (devices);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (list, i);
+
+      if (g_str_equal (json_object_get_string_member (entry, "type"), "virtio-mem"))
+        return json_object_get_int_member (json_object_get_object_member (entry, "data"), "size");
+    }
+  g_assert_not_reached ();
+}
+
+/* Boot 256 MiB of 1024 with virtio-mem; `hvkit resize --memory 512`: the
+ * guest's MemTotal grows by >= 240 MiB; back to 256: >= 128 MiB leave. */
+static void
+test_virtio_mem (void)
+{
+  Vm vm = { .id = "e2e-vmem" };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gint64 boot_kb, grown_kb, shrunk_kb, t0;
+
+  if (e2e_env_skip (&env))
+    return;
+  vm_start (&vm, "enable_virtio_mem=true\nkernel_params=memhp_default_state=online_movable");
+  boot_kb = guest_number (&vm, "HVKIT-MEMTOTAL ");
+  g_assert_cmpint (virtio_mem_size (&vm), ==, 0);
+
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "resize", vm.id, "--memory", "512", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "memory: 256 MiB -> 512 MiB"));
+  grown_kb = wait_memtotal (&vm, at_least, boot_kb + 240 * 1024);
+  g_test_message ("virtio-mem grow: MemTotal %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+                  " kB, %" G_GINT64_FORMAT " ms from the request", boot_kb, grown_kb,
+                  (g_get_monotonic_time () - t0) / 1000);
+  g_assert_cmpint (grown_kb, >=, boot_kb + 240 * 1024);
+  g_assert_cmpint (virtio_mem_size (&vm), ==, (gint64) 256 * 1024 * 1024);
+  {
+    g_autoptr(JsonObject) status = status_json (vm.id);
+    g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==, 512);
+  }
+
+  /* Beyond default_maxmemory: refused, naming it; nothing changes. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "resize", vm.id, "--memory", "2048", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "default_maxmemory"));
+
+  g_clear_pointer (&out, g_free);
+  e2e_console_forget (vm.console);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "resize", vm.id, "--memory", "256", NULL), ==, 0);
+  g_test_message ("hvkit resize: %s", out);
+  shrunk_kb = wait_memtotal (&vm, at_most, grown_kb - 128 * 1024);
+  g_test_message ("virtio-mem shrink: MemTotal %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+                  " kB, %" G_GINT64_FORMAT " ms from the request", grown_kb, shrunk_kb,
+                  (g_get_monotonic_time () - t0) / 1000);
+  g_assert_cmpint (shrunk_kb, <=, grown_kb - 128 * 1024);
+  g_assert_cmpint (virtio_mem_size (&vm), <=, (gint64) 128 * 1024 * 1024);
+  {
+    g_autoptr(JsonObject) status = status_json (vm.id);
+    g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==,
+                     256 + virtio_mem_size (&vm) / (1024 * 1024));
+  }
+  vm_stop (&vm);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  e2e_env_init (&env);
+  if (env.skip_reason == NULL && g_getenv ("HVKIT_TEST_TOOL") == NULL)
+    env.skip_reason = g_strdup ("HVKIT_TEST_TOOL (the built hvkit) is not set");
+
+  g_test_add_func ("/hvk/e2e/memory/virtio-mem", test_virtio_mem);
+
+  return g_test_run ();
+}
