@@ -39,6 +39,7 @@ static const HvkConfigKey core_keys[] = {
   { "default_maxmemory", HVK_CONFIG_TYPE_UINT, "0", "Maximum memory in MiB: 0 or more than the host means all host memory" },
   { "memory_slots", HVK_CONFIG_TYPE_UINT, "10", "Memory hotplug slots" },
   { "memory_offset", HVK_CONFIG_TYPE_UINT, "0", "MiB added to the maximum memory (NVDIMM space)" },
+  { "reclaim_guest_freed_memory", HVK_CONFIG_TYPE_BOOLEAN, "false", "A virtio-balloon with free-page reporting (and deflate-on-oom): memory the guest frees goes back to the host; hvkit balloon sets a target" },
   { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false", "Resize memory with a virtio-mem device of default_maxmemory - default_memory MiB (grows and shrinks; else pc-dimms)" },
   { "default_bridges", HVK_CONFIG_TYPE_UINT, "1", "PCI bridges (0 means 1, at most 5)" },
 

@@ -52,6 +52,7 @@ static const char * const mock_operations[] = {
   "shutdown_vm",
   "reboot_vm",
   "follow_events",
+  "balloon",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -917,6 +918,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->shutdown_vm = mock_shutdown_vm;
   iface->reboot_vm = mock_reboot_vm;
   iface->follow_events = hvk_mock_follow_events;
+  iface->balloon = hvk_mock_balloon;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as

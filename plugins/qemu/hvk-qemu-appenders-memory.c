@@ -7,7 +7,8 @@
 #include "hvk-qemu-build.h"
 
 /* The appenders of the devices that make the guest's memory elastic:
- * virtio-mem (enable_virtio_mem). */
+ * virtio-mem (enable_virtio_mem), the balloon
+ * (reclaim_guest_freed_memory). */
 
 /* virtio-mem-pci over a memory backend of its whole size (Kata's
  * setupVirtioMem, on the command line rather than hot-added); the guest
@@ -56,11 +57,36 @@ append_virtio_mem (HvkBuildContext  *ctx,
   return TRUE;
 }
 
+/* virtio-balloon-pci as Kata's appendBalloonDevice writes it (govmm's
+ * BalloonDevice: both switches spelled out, disable-modern=false). */
+static gboolean
+append_balloon (HvkBuildContext  *ctx,
+                HvkDevice        *device,
+                HvkCmdline       *cmdline,
+                gpointer          user_data,
+                GError          **error)
+{
+  g_autoptr(HvkOpts) dev = hvk_opts_new ("virtio-balloon-pci");
+
+  if (!hvk_qemu_check_device_id (device, error) || hvk_qemu_build_data (ctx, device, error) == NULL)
+    return FALSE;
+  hvk_opts_add (dev, "id", hvk_device_get_id (device));
+  hvk_opts_add (dev, "deflate-on-oom",
+                hvk_qemu_device_boolean (device, TRUE, "deflate_on_oom", NULL) ? "on" : "off");
+  hvk_opts_add (dev, "disable-modern", "false");
+  hvk_opts_add (dev, "free-page-reporting",
+                hvk_qemu_device_boolean (device, TRUE, "free_page_reporting", NULL) ? "on" : "off");
+  return hvk_cmdline_add_opts (cmdline, "-device", dev, error);
+}
+
 gboolean
 hvk_qemu_register_memory_appenders (HvkPlugin  *plugin,
                                     GError    **error)
 {
   return hvk_plugin_register_device_appender (plugin, HVK_QEMU_BACKEND_NAME,
                                               HVK_QEMU_KIND_VIRTIO_MEM, 0,
-                                              append_virtio_mem, NULL, error);
+                                              append_virtio_mem, NULL, error) &&
+         hvk_plugin_register_device_appender (plugin, HVK_QEMU_BACKEND_NAME,
+                                              HVK_QEMU_KIND_BALLOON, 0,
+                                              append_balloon, NULL, error);
 }

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 #define HVK_QEMU_KIND_PVPANIC         "pvpanic"
 #define HVK_QEMU_KIND_IOMMU           "iommu"
 #define HVK_QEMU_KIND_VIRTIO_MEM      "virtio-mem"
+#define HVK_QEMU_KIND_BALLOON         "balloon"
 
 #define HVK_QEMU_DEFAULT_PATH         "/usr/bin/qemu-system-x86_64"
 /* The strictest -sandbox under which QEMU 7.2 starts, hot-plugs, pauses,
@@ -37,6 +38,7 @@ G_BEGIN_DECLS
 /* Kata's names: the virtio-mem device and its memory backend. */
 #define HVK_QEMU_VIRTIO_MEM_ID        "virtiomem0"
 #define HVK_QEMU_VIRTIO_MEM_MEMDEV    "virtiomem"
+#define HVK_QEMU_BALLOON_ID           "balloon0"
 #define HVK_QEMU_SHARED_FS_ID         "sharedfs0"
 #define HVK_QEMU_SHARED_FS_TAG        "kataShared"
 #define HVK_QEMU_BRIDGE_FIRST_ADDR    2

@@ -239,6 +239,17 @@ append_virtio_mem (HvkQemuBuilder  *b,
                          NULL);
 }
 
+/* reclaim_guest_freed_memory: Kata's balloon0, free-page reporting and
+ * deflate-on-oom on. */
+static gboolean
+append_balloon (HvkQemuBuilder  *b,
+                GError         **error)
+{
+  if (!b->settings->reclaim_guest_freed_memory)
+    return TRUE;
+  return append_builtin (b, HVK_QEMU_KIND_BALLOON, HVK_QEMU_BALLOON_ID, error, NULL, NULL);
+}
+
 static gboolean
 has_fs_device (GPtrArray *devices)
 {
@@ -304,6 +315,7 @@ hvk_qemu_build_devices (HvkQemuBuilder  *b,
       !append_scsi_controller (b, error) ||
       !append_rng (b, error) ||
       !append_virtio_mem (b, error) ||
+      !append_balloon (b, error) ||
       !append_shared_fs (b, error))
     return FALSE;
 

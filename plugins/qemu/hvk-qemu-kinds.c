@@ -58,6 +58,11 @@ static const HvkDevicePropSpec virtio_mem_props[] = {
   { "share", HVK_PROP_BOOLEAN, OPT, "false", "Map the memory shared (virtio-fs, vhost-user)" },
 };
 
+static const HvkDevicePropSpec balloon_props[] = {
+  { "free_page_reporting", HVK_PROP_BOOLEAN, OPT, "true", "The guest reports the pages it frees; QEMU gives them back to the host" },
+  { "deflate_on_oom", HVK_PROP_BOOLEAN, OPT, "true", "The guest deflates the balloon rather than run out of memory" },
+};
+
 static const struct {
   const char              *name;
   const char              *description;
@@ -71,6 +76,7 @@ static const struct {
   KIND (HVK_QEMU_KIND_SCSI_CONTROLLER, "virtio-scsi controller", scsi_controller_props),
   KIND (HVK_QEMU_KIND_PVPANIC, "pvpanic device (guest panic notification)", pvpanic_props),
   KIND (HVK_QEMU_KIND_IOMMU, "Intel vIOMMU", iommu_props),
+  KIND (HVK_QEMU_KIND_BALLOON, "virtio-balloon device (reclaim_guest_freed_memory)", balloon_props),
   KIND (HVK_QEMU_KIND_VIRTIO_MEM, "virtio-mem device (memory resized by the guest, block by block)", virtio_mem_props),
 #undef KIND
 };

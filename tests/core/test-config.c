@@ -68,6 +68,7 @@ static const struct {
   { "default_maxmemory", HVK_CONFIG_TYPE_UINT, "0" },
   { "memory_slots", HVK_CONFIG_TYPE_UINT, "10" },
   { "memory_offset", HVK_CONFIG_TYPE_UINT, "0" },
+  { "reclaim_guest_freed_memory", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "default_bridges", HVK_CONFIG_TYPE_UINT, "1" },
   { "block_device_driver", HVK_CONFIG_TYPE_STRING, "virtio-scsi" },

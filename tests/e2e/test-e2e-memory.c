@@ -4,13 +4,16 @@
 #include <hvkit/hvkit.h>
 
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "e2e-common.h"
 
 /* Elastic guest memory end to end through the built `hvkit` tool, on the
  * real guest under TCG: virtio-mem grown and shrunk with `hvkit resize
- * --memory` (the guest's MemTotal follows). */
+ * --memory` (the guest's MemTotal follows); the balloon's free-page
+ * reporting giving back what the guest freed (a control VM without it
+ * keeps it), and `hvkit balloon --target` (QEMU's actual follows). */
 
 static E2eEnv env;
 
@@ -168,6 +171,173 @@ test_virtio_mem (void)
   vm_stop (&vm);
 }
 
+/* VmRSS of @pid in KiB, or -1. */
+static gint64
+rss_kb (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (line = strstr (text, "\nVmRSS:")) == NULL)
+    return -1;
+  return g_ascii_strtoll (line + strlen ("\nVmRSS:"), NULL, 10);
+}
+
+static JsonObject *
+balloon_json (const char *id,
+              const char *first_arg,
+              ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char *tool = g_getenv ("HVKIT_TEST_TOOL");
+  g_autofree char *err = NULL;
+  int status = -1;
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) tool);
+  g_ptr_array_add (args, "--state-dir");
+  g_ptr_array_add (args, env.store);
+  g_ptr_array_add (args, "balloon");
+  g_ptr_array_add (args, (gpointer) id);
+  va_start (ap, first_arg);
+  for (const char *a = first_arg; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, "--json");
+  g_ptr_array_add (args, NULL);
+  g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("hvkit balloon %s failed: %s", id, err);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+#define RECLAIM_OVERRIDES \
+  "default_memory=512\nkernel_params=hvkit.fill_mb=192 hvkit.fill_hold_s=5"
+
+/* Two VMs fill 192 MiB of tmpfs and free it: with
+ * reclaim_guest_freed_memory the QEMU process's RSS drops by >= 100 MiB
+ * (free-page reporting), without it (the control VM) it does not.  Then
+ * the balloon of the first: a target below what it has, QEMU's actual
+ * follows, the guest reports less free memory, hvkit stats shows it. */
+static void
+test_balloon_reclaim (void)
+{
+  Vm vm = { .id = "e2e-reclaim" };
+  Vm control = { .id = "e2e-control" };
+  g_autofree char *err = NULL;
+  gint64 peak = 0, control_peak = 0, low, control_low, deadline, t0;
+  gint64 free_before, free_after;
+
+  if (e2e_env_skip (&env))
+    return;
+  vm_start (&vm, "reclaim_guest_freed_memory=true\n" RECLAIM_OVERRIDES);
+  vm_start (&control, RECLAIM_OVERRIDES);
+
+  /* The fill, held 5 s: the highest RSS while it lasts. */
+  deadline = g_get_monotonic_time () + (gint64) E2E_EVENT_TIMEOUT_MS * 1000;
+  while (g_get_monotonic_time () < deadline
+         && !(e2e_console_wait (vm.console, "HVKIT-FREED", 100)
+              && e2e_console_wait (control.console, "HVKIT-FREED", 100)))
+    {
+      peak = MAX (peak, rss_kb (vm.qemu_pid));
+      control_peak = MAX (control_peak, rss_kb (control.qemu_pid));
+    }
+  g_assert_true (e2e_console_wait (vm.console, "HVKIT-FILLED 192", 0));
+  g_assert_true (e2e_console_wait (vm.console, "HVKIT-FREED 192", 0));
+  g_assert_true (e2e_console_wait (control.console, "HVKIT-FREED 192", 0));
+
+  /* Within 30 s of the free, the reporting VM gives >= 100 MiB back. */
+  t0 = g_get_monotonic_time ();
+  deadline = t0 + 30 * G_USEC_PER_SEC;
+  do
+    {
+      low = rss_kb (vm.qemu_pid);
+      if (low >= 0 && low <= peak - 100 * 1024)
+        break;
+      g_usleep (200 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  control_low = rss_kb (control.qemu_pid);
+  g_test_message ("free-page reporting: QEMU RSS %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+                  " kB (%" G_GINT64_FORMAT " kB returned, %" G_GINT64_FORMAT " ms after the free); "
+                  "control %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " kB",
+                  peak, low, peak - low, (g_get_monotonic_time () - t0) / 1000,
+                  control_peak, control_low);
+  g_assert_cmpint (low, <=, peak - 100 * 1024);
+  g_assert_cmpint (control_low, >, control_peak - 100 * 1024);
+
+  /* The balloon: the guest's statistics every second, then a target. */
+  {
+    g_autoptr(JsonObject) info = balloon_json (vm.id, "--stats-interval", "1", NULL);
+
+    g_assert_cmpint (json_object_get_int_member (info, "actual_mb"), ==, 512);
+    g_assert_cmpint (json_object_get_int_member (info, "target_mb"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (info, "stats_interval_s"), ==, 1);
+  }
+  deadline = g_get_monotonic_time () + (gint64) E2E_EVENT_TIMEOUT_MS * 1000;
+  do
+    {
+      g_autoptr(JsonObject) info = balloon_json (vm.id, NULL);
+
+      free_before = json_object_get_null_member (info, "guest_free_mb")
+                    ? -1 : json_object_get_int_member (info, "guest_free_mb");
+      if (free_before >= 0)
+        break;
+      g_usleep (500 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  g_assert_cmpint (free_before, >, 200);
+
+  {
+    g_autoptr(JsonObject) info = balloon_json (vm.id, "--target", "256", NULL);
+    g_assert_cmpint (json_object_get_int_member (info, "target_mb"), ==, 256);
+  }
+  t0 = g_get_monotonic_time ();
+  deadline = t0 + (gint64) E2E_EVENT_TIMEOUT_MS * 1000;
+  for (;;)
+    {
+      g_autoptr(JsonObject) info = balloon_json (vm.id, NULL);
+      gint64 actual = json_object_get_int_member (info, "actual_mb");
+
+      free_after = json_object_get_null_member (info, "guest_free_mb")
+                   ? -1 : json_object_get_int_member (info, "guest_free_mb");
+      if ((actual <= 256 && free_after >= 0 && free_after <= free_before - 200)
+          || g_get_monotonic_time () >= deadline)
+        {
+          g_test_message ("balloon: actual %" G_GINT64_FORMAT " MiB %" G_GINT64_FORMAT
+                          " ms after the target; guest free %" G_GINT64_FORMAT " -> %"
+                          G_GINT64_FORMAT " MiB", actual, (g_get_monotonic_time () - t0) / 1000,
+                          free_before, free_after);
+          g_assert_cmpint (actual, <=, 256);
+          break;
+        }
+      g_usleep (500 * 1000);
+    }
+  g_assert_cmpint (free_after, <=, free_before - 200);
+  {
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "stats", vm.id, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "memory.balloon_bytes 268435456\n"));
+    g_assert_nonnull (strstr (out, "memory.balloon_target_bytes 268435456\n"));
+  }
+
+  /* The control VM has no balloon: refused, naming the key. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "balloon", control.id, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "reclaim_guest_freed_memory"));
+
+  vm_stop (&vm);
+  vm_stop (&control);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -177,6 +347,7 @@ main (int argc, char **argv)
     env.skip_reason = g_strdup ("HVKIT_TEST_TOOL (the built hvkit) is not set");
 
   g_test_add_func ("/hvk/e2e/memory/virtio-mem", test_virtio_mem);
+  g_test_add_func ("/hvk/e2e/memory/balloon-reclaim", test_balloon_reclaim);
 
   return g_test_run ();
 }

@@ -671,6 +671,61 @@ test_resize_virtio_mem (void)
   fake_server_finish (server);
 }
 
+/* The balloon: `balloon` in bytes, the statistics interval on the
+ * device, then query-balloon and guest-stats read back. */
+static void
+test_balloon (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "balloon", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "qom-set", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-balloon", 0 }, { STEP_REPLY, "{\"return\": {\"actual\": 201326592}}", 0 },
+    { STEP_EXPECT, "qom-get", 0 },
+    { STEP_REPLY, "{\"return\": {\"stats\": {\"stat-free-memory\": 104857600, "
+                  "\"stat-total-memory\": 209715200, \"stat-available-memory\": -1}, "
+                  "\"last-update\": 1}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), "reclaim_guest_freed_memory=true", &spec);
+  g_autoptr(HvkHypervisor) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) balloon = NULL, set = NULL;
+  HvkBalloonInfo info;
+
+  /* More than the guest has: refused before QMP. */
+  g_assert_false (hvk_hypervisor_balloon (vm, 512, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_balloon (vm, 192, 2, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.actual_mb, ==, 192);
+  g_assert_cmpuint (info.target_mb, ==, 192);
+  g_assert_cmpuint (info.stats_interval_s, ==, 2);
+  g_assert_cmpint (info.guest_free_mb, ==, 100);
+  g_assert_cmpint (info.guest_total_mb, ==, 200);
+  g_assert_cmpint (info.guest_available_mb, ==, -1);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  balloon = fake_server_arguments (server, 1);
+  g_assert_cmpint (json_object_get_int_member (balloon, "value"), ==, (gint64) 192 * 1024 * 1024);
+  set = fake_server_arguments (server, 2);
+  assert_arg (set, "path", "/machine/peripheral/balloon0");
+  assert_arg (set, "property", "guest-stats-polling-interval");
+  g_assert_cmpint (json_object_get_int_member (set, "value"), ==, 2);
+  fake_server_finish (server);
+
+  /* A VM without the balloon: refused, naming the key, with no QMP. */
+  plain = take_over ("/nonexistent/qmp.sock", getpid (), NULL, &spec);
+  g_assert_false (hvk_hypervisor_balloon (plain, 0, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "reclaim_guest_freed_memory"));
+}
+
 static void
 test_pause_resume_confirmed (void)
 {
@@ -1459,6 +1514,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/hotplug-scsi-after-cold", test_hotplug_scsi_after_cold);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-memory", test_resize_memory);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-virtio-mem", test_resize_virtio_mem);
+  g_test_add_func ("/hvk/qemu-hypervisor/balloon", test_balloon);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-event", test_pause_resume_event);
   g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);
