@@ -21,6 +21,8 @@ static const HvkRefusedKey refused_keys[] = {
   { "kernel_verity_params", "the ACRN kernel line has no dm-verity root" },
   { "rootfs_type", "the ACRN kernel line mounts /dev/vda1 without a file system type" },
   { "default_maxmemory", "acrn-dm has no memory hotplug: the VM has default_memory" },
+  { "enable_numa", "the ACRN VM has one vCPU and no NUMA topology" },
+  { "numa_mapping", "the ACRN VM has one vCPU and no NUMA topology" },
   { "reclaim_guest_freed_memory", "acrn-dm has no virtio-balloon with free-page reporting" },
   { "memory_slots", "acrn-dm has no memory hotplug" },
   { "memory_offset", "acrn-dm has no memory hotplug" },

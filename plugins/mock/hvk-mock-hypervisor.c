@@ -928,6 +928,8 @@ static const HvkRefusedKey mock_refused_keys[] = {
   { "valid_jailer_paths", "no backend runs its VMM under a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
   { "enable_virtio_mem", "virtio-mem is not implemented" },
+  { "enable_numa", "the mock has no guest NUMA topology" },
+  { "numa_mapping", "the mock has no guest NUMA topology" },
   { "disable_block_device_use", "hvkit attaches no container root filesystem" },
   { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
 };

@@ -83,6 +83,7 @@ static const struct {
   { "max_memory_mb", G_STRUCT_OFFSET (HvkQemuLayout, max_memory_mb) },
   { "memory_slots", G_STRUCT_OFFSET (HvkQemuLayout, memory_slots) },
   { "virtio_mem_mb", G_STRUCT_OFFSET (HvkQemuLayout, virtio_mem_mb) },
+  { "numa_nodes", G_STRUCT_OFFSET (HvkQemuLayout, numa_nodes) },
 };
 
 JsonNode *

@@ -97,13 +97,10 @@ add_one_vcpu (HvkQemuHypervisor *self,
       args = json_object_new ();
       json_object_set_string_member (args, "driver", type);
       names = json_object_get_members (props);
+      /* node-id included: with guest NUMA the vCPU joins the node its
+       * place was given (-numa node,cpus=). */
       for (GList *l = names; l != NULL; l = l->next)
-        {
-          /* node-id only matters with NUMA, which hvkit does not set up. */
-          if (g_str_equal (l->data, "node-id"))
-            continue;
-          json_object_set_int_member (args, l->data, json_object_get_int_member (props, l->data));
-        }
+        json_object_set_int_member (args, l->data, json_object_get_int_member (props, l->data));
       g_string_append_printf (cpu_id, "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
                               json_object_get_int_member_with_default (props, "socket-id", 0),
                               json_object_get_int_member_with_default (props, "core-id", 0),
@@ -448,6 +445,9 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
   json_object_set_string_member (dimm, "driver", "pc-dimm");
   json_object_set_string_member (dimm, "id", dimm_id);
   json_object_set_string_member (dimm, "memdev", memdev);
+  /* With guest NUMA, DIMMs take the nodes in turn. */
+  if (self->layout != NULL && self->layout->numa_nodes > 1)
+    json_object_set_int_member (dimm, "node", self->next_dimm % self->layout->numa_nodes);
   if (!hvk_qemu_vm_qmp_run (self, "device_add", dimm, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();

@@ -111,6 +111,8 @@ static const HvkQemuSetting settings_table[] = {
   UINT (memory_offset, 0),
   UINT (memory_slots, 10),
   BOOLEAN (enable_virtio_mem),
+  BOOLEAN (enable_numa),
+  STRV (numa_mapping),
   BOOLEAN (reclaim_guest_freed_memory),
   BOOLEAN (enable_hugepages),
   BOOLEAN (enable_mem_prealloc),

@@ -69,6 +69,8 @@ static const struct {
   { "memory_slots", HVK_CONFIG_TYPE_UINT, "10" },
   { "memory_offset", HVK_CONFIG_TYPE_UINT, "0" },
   { "reclaim_guest_freed_memory", HVK_CONFIG_TYPE_BOOLEAN, "false" },
+  { "enable_numa", HVK_CONFIG_TYPE_BOOLEAN, "false" },
+  { "numa_mapping", HVK_CONFIG_TYPE_STRV, NULL },
   { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "default_bridges", HVK_CONFIG_TYPE_UINT, "1" },
   { "block_device_driver", HVK_CONFIG_TYPE_STRING, "virtio-scsi" },

@@ -3,6 +3,7 @@
 
 #include <hvkit/hvkit.h>
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -13,7 +14,8 @@
  * real guest under TCG: virtio-mem grown and shrunk with `hvkit resize
  * --memory` (the guest's MemTotal follows); the balloon's free-page
  * reporting giving back what the guest freed (a control VM without it
- * keeps it), and `hvkit balloon --target` (QEMU's actual follows). */
+ * keeps it), `hvkit balloon --target` (QEMU's actual follows); guest
+ * NUMA from a described 2-node host (the guest's nodes and distances). */
 
 static E2eEnv env;
 
@@ -338,6 +340,71 @@ test_balloon_reclaim (void)
   vm_stop (&control);
 }
 
+/* enable_numa with numa_mapping=0;1 on the described 2-node host
+ * tests/host/numa2 (distance 21): the guest has nodes 0-1 and the host's
+ * distances; vCPU 0 boots on node 0, the second place is node 1's.  This host has one node, so a wrapper gives
+ * QEMU host-nodes=0 for host node 1 (the only host resource replaced, as
+ * the qemu-accept test does); the rest of the argv is hvkit's.  A vCPU
+ * hot-added later joins node 1. */
+static void
+test_numa (void)
+{
+  Vm vm = { .id = "e2e-numa" };
+  const char *hosts = g_getenv ("HVKIT_TEST_HOSTS");
+  g_autofree char *root = NULL;
+  g_autofree char *wrapper = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *overrides = NULL;
+  g_autofree char *saved = g_strdup (g_getenv ("HVKIT_HOST_ROOT"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) cpus = NULL;
+  JsonArray *list;
+  guint on_node1 = 0;
+
+  if (e2e_env_skip (&env))
+    return;
+  if (hosts == NULL)
+    {
+      g_test_skip ("HVKIT_TEST_HOSTS (tests/host) is not set");
+      return;
+    }
+  root = g_build_filename (hosts, "numa2", NULL);
+  wrapper = g_build_filename (env.tmpdir, "qemu-host-node0", NULL);
+  script = g_strdup_printf ("#!/bin/bash\nargs=()\nfor a in \"$@\"; do args+=(\"${a//host-nodes=1,/host-nodes=0,}\"); done\n"
+                            "exec %s \"${args[@]}\"\n", env.qemu);
+  g_file_set_contents (wrapper, script, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (wrapper, 0755), ==, 0);
+  overrides = g_strdup_printf ("path=%s\ndefault_vcpus=1\ndefault_maxvcpus=2\ndefault_memory=512\n"
+                               "enable_numa=true\nnuma_mapping=0;1", wrapper);
+
+  g_setenv ("HVKIT_HOST_ROOT", root, TRUE);
+  vm_start (&vm, overrides);
+  if (saved != NULL)
+    g_setenv ("HVKIT_HOST_ROOT", saved, TRUE);
+  else
+    g_unsetenv ("HVKIT_HOST_ROOT");
+
+  g_assert_true (e2e_console_wait (vm.console, "HVKIT-NUMA-ONLINE 0-1", E2E_EVENT_TIMEOUT_MS));
+  g_assert_true (e2e_console_wait (vm.console, "HVKIT-NUMA-DISTANCE node0 10 21", E2E_EVENT_TIMEOUT_MS));
+  g_assert_true (e2e_console_wait (vm.console, "HVKIT-NUMA-DISTANCE node1 21 10", E2E_EVENT_TIMEOUT_MS));
+
+  /* The hot-added vCPU joins node 1: QEMU has one vCPU a node. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resize", vm.id, "--vcpus", "2", NULL), ==, 0);
+  g_assert_true (e2e_console_wait (vm.console, "HVKIT-CPUS 2", E2E_EVENT_TIMEOUT_MS));
+  cpus = e2e_qmp_query (vm.qmp_socket, "query-cpus-fast", &error);
+  g_assert_no_error (error);
+  list = json_node_get_array (cpus);
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *props = json_object_get_object_member (json_array_get_object_element (list, i), "props");
+      on_node1 += json_object_get_int_member (props, "node-id") == 1;
+    }
+  g_assert_cmpuint (on_node1, ==, 1);
+  vm_stop (&vm);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,6 +415,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/hvk/e2e/memory/virtio-mem", test_virtio_mem);
   g_test_add_func ("/hvk/e2e/memory/balloon-reclaim", test_balloon_reclaim);
+  g_test_add_func ("/hvk/e2e/memory/numa", test_numa);
 
   return g_test_run ();
 }
