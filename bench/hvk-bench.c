@@ -933,6 +933,170 @@ bench_confinement (const char *store)
     }
 }
 
+/* ---- 5. elastic memory ---- */
+
+/* One read of what the console has (up to @timeout_ms), no verdict. */
+static void
+console_pump (Console *console,
+              guint    timeout_ms)
+{
+  struct pollfd pfd = { .fd = console->fd, .events = POLLIN };
+  char buf[4096];
+  ssize_t n;
+
+  if (poll (&pfd, 1, (int) timeout_ms) <= 0)
+    return;
+  n = read (console->fd, buf, sizeof buf);
+  if (n <= 0)
+    die ("console closed; it said:\n%s", console->text->str);
+  g_string_append_len (console->text, buf, n);
+}
+
+/* The number after the last "HVKIT-MEMTOTAL " since the mark, or -1. */
+static gint64
+console_memtotal (Console *console)
+{
+  const char *p = console->text->str + console->mark, *last = NULL;
+
+  while ((p = strstr (p, "HVKIT-MEMTOTAL ")) != NULL)
+    last = p++;
+  return last ? g_ascii_strtoll (last + strlen ("HVKIT-MEMTOTAL "), NULL, 10) : -1;
+}
+
+/* Waits until the guest's MemTotal is >= @kb (@grow) or <= @kb; the time. */
+static double
+wait_memtotal (Console *console,
+               gint64   kb,
+               gboolean grow)
+{
+  double deadline = now_ms () + BOOT_TIMEOUT_MS;
+
+  for (;;)
+    {
+      gint64 v = console_memtotal (console);
+
+      if (v >= 0 && (grow ? v >= kb : v <= kb))
+        return now_ms ();
+      if (now_ms () > deadline)
+        die ("the guest's MemTotal did not reach %" G_GINT64_FORMAT " kB; it said:\n%s",
+             kb, console->text->str);
+      console_pump (console, 100);
+    }
+}
+
+static gint64
+balloon_actual_mb (const char *store)
+{
+  const char *argv[] = { B.hvkit, "--state-dir", store, "balloon", "mem", "--json", NULL };
+  g_autofree char *out = capture (argv);
+  const char *p = strstr (out, "\"actual_mb\" : ");
+
+  return p ? g_ascii_strtoll (p + strlen ("\"actual_mb\" : "), NULL, 10) : -1;
+}
+
+/* One VM with virtio-mem and the balloon (512 MiB of 1024): what the
+ * guest gives back by free-page reporting after it fills and frees
+ * 192 MiB of tmpfs, virtio-mem resize from the request to the guest's
+ * MemTotal, a balloon target to QEMU's actual. */
+static void
+bench_memory (void)
+{
+  g_autofree char *store = g_build_filename (B.work, "m", NULL);
+  g_autofree char *conf = g_build_filename (B.work, "mem.conf", NULL);
+  g_autofree char *console_path = g_build_filename (store, "mem", "console.sock", NULL);
+  g_autofree char *pid_path = g_build_filename (store, "mem", "pid", NULL);
+  g_autofree char *pid_text = NULL;
+  g_autofree char *text = g_strdup_printf ("[hypervisor]\nbackend=qemu\n\n[hypervisor.qemu]\n"
+                                           "path=%s\nkernel=%s/vmlinuz\ninitrd=%s/initrd.img\n"
+                                           "machine_type=q35\nmachine_accelerators=accel=tcg\n"
+                                           "default_vcpus=1\ndefault_maxvcpus=1\n"
+                                           "default_memory=512\ndefault_maxmemory=1024\n"
+                                           "block_device_driver=virtio-blk\n"
+                                           "enable_virtio_mem=true\nreclaim_guest_freed_memory=true\n"
+                                           "kernel_params=memhp_default_state=online_movable "
+                                           "hvkit.fill_mb=192 hvkit.fill_hold_s=3\n",
+                                           B.qemu, B.guest_dir, B.guest_dir);
+  Row *returned = row_new ("5. memory", "free-page reporting: QEMU RSS given back after the guest "
+                           "fills and frees 192 MiB of tmpfs", "MiB", NULL, T_NONE, 0, NULL);
+  Row *returned_ms = row_new ("5. memory", "guest frees 192 MiB → QEMU RSS down by ≥ 100 MiB",
+                              "ms", NULL, T_NONE, 0, NULL);
+  Row *grow = row_new ("5. memory", "virtio-mem 512 → 768 MiB: `hvkit resize` → guest MemTotal",
+                       "ms", NULL, T_NONE, 0, NULL);
+  Row *shrink = row_new ("5. memory", "virtio-mem 768 → 512 MiB: `hvkit resize` → ≥ 128 MiB leave "
+                         "the guest's MemTotal", "ms", NULL, T_NONE, 0, NULL);
+  Row *balloon = row_new ("5. memory", "`hvkit balloon --target 256` (of 512) → QEMU's actual 256 MiB",
+                          "ms", NULL, T_NONE, 0, NULL);
+  Console *console;
+  double peak = 0, t0, rss;
+  gint64 boot_kb;
+  int pid;
+
+  write_file (conf, text);
+  time_tool (store, "start", "-c", conf, "--id", "mem", NULL);
+  if (!g_file_get_contents (pid_path, &pid_text, NULL, NULL))
+    die ("no pid file %s", pid_path);
+  pid = atoi (pid_text);
+  console = console_open (console_path);
+  console_wait (console, READY_MARKER, BOOT_TIMEOUT_MS);
+  boot_kb = console_memtotal (console);
+
+  /* The fill is held 3 s: its highest RSS, then how much comes back. */
+  t0 = now_ms () + BOOT_TIMEOUT_MS;
+  while (strstr (console->text->str, "HVKIT-FREED") == NULL && now_ms () < t0)
+    {
+      peak = MAX (peak, rss_kib (pid));
+      console_pump (console, 100);
+    }
+  t0 = now_ms ();
+  do
+    {
+      rss = rss_kib (pid);
+      if (rss <= peak - 100 * 1024)
+        break;
+      g_usleep (50 * 1000);
+    }
+  while (now_ms () - t0 < 30000);
+  add (returned_ms->hvk, now_ms () - t0);
+  add (returned->hvk, (peak - rss) / 1024);
+
+  for (int j = 0; j < B.hotplug_reps; j++)
+    {
+      gint64 grown;
+
+      note ("memory %d/%d", j + 1, B.hotplug_reps);
+      console_forget (console);
+      t0 = now_ms ();
+      time_tool (store, "resize", "mem", "--memory", "768", NULL);
+      add (grow->hvk, wait_memtotal (console, boot_kb + 250 * 1024, TRUE) - t0);
+      grown = console_memtotal (console);
+      console_forget (console);
+      t0 = now_ms ();
+      time_tool (store, "resize", "mem", "--memory", "512", NULL);
+      add (shrink->hvk, wait_memtotal (console, grown - 128 * 1024, FALSE) - t0);
+      settle (300);
+    }
+  for (int j = 0; j < MIN (B.hotplug_reps, 3); j++)
+    {
+      double deadline;
+
+      t0 = now_ms ();
+      time_tool (store, "balloon", "mem", "--target", "256", NULL);
+      deadline = t0 + BOOT_TIMEOUT_MS;
+      while (balloon_actual_mb (store) > 256)
+        {
+          if (now_ms () > deadline)
+            die ("the balloon did not reach 256 MiB");
+          g_usleep (100 * 1000);
+        }
+      add (balloon->hvk, now_ms () - t0);
+      time_tool (store, "balloon", "mem", "--target", "512", NULL);
+      while (balloon_actual_mb (store) < 512 && now_ms () < deadline)
+        g_usleep (100 * 1000);
+    }
+  console_free (console);
+  time_tool (store, "stop", "mem", NULL);
+}
+
 /* Each variant starts alone on the host; the VMs the control-plane
  * section uses start afterwards. */
 static void
@@ -1750,7 +1914,7 @@ main (int    argc,
     { "start-reps", 0, 0, G_OPTION_ARG_INT, &B.start_reps, "VM starts per variant (21)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &B.reps, "Repetitions of quick operations (20)", "N" },
     { "hotplug-reps", 0, 0, G_OPTION_ARG_INT, &B.hotplug_reps, "Block hotplugs per variant (15)", "N" },
-    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,framework,libvirt or all", "LIST" },
+    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,framework,libvirt,memory or all", "LIST" },
     { "libvirt-pids", 0, 0, G_OPTION_ARG_STRING, &B.libvirt_pids, "libvirtd,virtlogd pids (RSS)", "PIDS" },
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { NULL }
@@ -1775,7 +1939,7 @@ main (int    argc,
   if (B.hotplug_reps <= 0)
     B.hotplug_reps = 15;
   if (B.sections == NULL)
-    B.sections = g_strdup ("start,control,framework,libvirt");
+    B.sections = g_strdup ("start,control,framework,libvirt,memory");
 
   if (child != NULL)
     {
@@ -1851,6 +2015,8 @@ main (int    argc,
     bench_framework ();
   if (want ("libvirt"))
     bench_libvirt ();
+  if (want ("memory"))
+    bench_memory ();
 
   raw_vm_stop (bare_vm);
   lib_vm_stop (api_vm);
@@ -1858,7 +2024,7 @@ main (int    argc,
   /* Rows in section order. */
   {
     g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
-    const char *order[] = { "1. start", "2. control plane", "3. framework", "4. libvirt" };
+    const char *order[] = { "1. start", "2. control plane", "3. framework", "4. libvirt", "5. memory" };
 
     for (guint s = 0; s < G_N_ELEMENTS (order); s++)
       for (guint i = 0; i < B.rows->len; i++)

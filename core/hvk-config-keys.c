@@ -39,7 +39,10 @@ static const HvkConfigKey core_keys[] = {
   { "default_maxmemory", HVK_CONFIG_TYPE_UINT, "0", "Maximum memory in MiB: 0 or more than the host means all host memory" },
   { "memory_slots", HVK_CONFIG_TYPE_UINT, "10", "Memory hotplug slots" },
   { "memory_offset", HVK_CONFIG_TYPE_UINT, "0", "MiB added to the maximum memory (NVDIMM space)" },
-  { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false", "Resize memory with virtio-mem (not implemented yet: qemu refuses true)" },
+  { "reclaim_guest_freed_memory", HVK_CONFIG_TYPE_BOOLEAN, "false", "A virtio-balloon with free-page reporting (and deflate-on-oom): memory the guest frees goes back to the host; hvkit balloon sets a target" },
+  { "enable_numa", HVK_CONFIG_TYPE_BOOLEAN, "false", "Guest NUMA nodes from the host's (/sys/devices/system/node): vCPUs and memory shared out, the host's distances, each node's memory bound to its host nodes" },
+  { "numa_mapping", HVK_CONFIG_TYPE_STRV, NULL, "With enable_numa: one host node list a guest node (e.g. 0;1 or 0-1;2-3); unset, a guest node a host node" },
+  { "enable_virtio_mem", HVK_CONFIG_TYPE_BOOLEAN, "false", "Resize memory with a virtio-mem device of default_maxmemory - default_memory MiB (grows and shrinks; else pc-dimms)" },
   { "default_bridges", HVK_CONFIG_TYPE_UINT, "1", "PCI bridges (0 means 1, at most 5)" },
 
   /* Block devices */

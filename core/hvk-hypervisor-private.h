@@ -28,6 +28,7 @@ typedef enum {
   HVK_HYPERVISOR_OP_LAUNCH_COMMAND,
   HVK_HYPERVISOR_OP_STATS,
   HVK_HYPERVISOR_OP_FOLLOW,
+  HVK_HYPERVISOR_OP_BALLOON,
 } HvkHypervisorOp;
 
 /* Whether the VM's state allows @op; HVK_ERROR_STATE naming the VM and

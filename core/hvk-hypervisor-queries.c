@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+
+#include <string.h>
 #include "hvk-hypervisor-private.h"
 
 /* The HvkHypervisor wrappers that ask rather than change: what the VM
@@ -226,6 +228,47 @@ hvk_hypervisor_follow_events (HvkHypervisor *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   DISPATCH_OP (self, HVK_HYPERVISOR_OP_FOLLOW, follow_events, error, cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_balloon:
+ * @self: a #HvkHypervisor
+ * @target_mb: the memory the guest should be left with, in MiB (0: leave
+ *   the target as it is)
+ * @stats_interval_s: how often the guest reports its memory statistics,
+ *   in seconds (0: stop; negative: leave it as it is)
+ * @info: (out caller-allocates) (optional): the balloon after the call
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Sets and reads the balloon of a VM configured with
+ * `reclaim_guest_freed_memory` (QEMU: `balloon`, `query-balloon`, the
+ * device's `guest-stats-polling-interval` and `guest-stats`).  The guest
+ * inflates the balloon towards @target_mb at its own pace: @info says
+ * where it is when the call returns.
+ *
+ * Returns: %TRUE on success (%HVK_ERROR_STATE when the VM is not running
+ *   or paused, %HVK_ERROR_NOT_SUPPORTED when it has no balloon)
+ */
+gboolean
+hvk_hypervisor_balloon (HvkHypervisor  *self,
+                        guint64         target_mb,
+                        gint            stats_interval_s,
+                        HvkBalloonInfo *info,
+                        GCancellable   *cancellable,
+                        GError        **error)
+{
+  HvkBalloonInfo dummy;
+
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (info == NULL)
+    info = &dummy;
+  memset (info, 0, sizeof *info);
+  info->guest_free_mb = info->guest_total_mb = info->guest_available_mb = -1;
+  DISPATCH_OP (self, HVK_HYPERVISOR_OP_BALLOON, balloon, error, target_mb, stats_interval_s, info,
+               cancellable, error);
 }
 
 /**

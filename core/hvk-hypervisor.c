@@ -291,6 +291,8 @@ static const struct {
   [HVK_HYPERVISOR_OP_STATS] = { "get the statistics of", S (RUNNING) | S (PAUSED) },
   /* A VM that already ended still says how. */
   [HVK_HYPERVISOR_OP_FOLLOW] = { "follow the events of", S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  /* QEMU takes a target while paused; the guest acts when it runs. */
+  [HVK_HYPERVISOR_OP_BALLOON] = { "set or read the balloon of", S (RUNNING) | S (PAUSED) },
 };
 
 #undef S

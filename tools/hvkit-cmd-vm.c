@@ -399,3 +399,95 @@ hvkit_cmd_resize (HvkitTool *tool,
 
   return hvkit_save_vm (tool, argv[1], hypervisor);
 }
+
+static void
+add_mb_or_null (JsonBuilder *builder,
+                const char  *name,
+                gint64       mb)
+{
+  json_builder_set_member_name (builder, name);
+  if (mb >= 0)
+    json_builder_add_int_value (builder, mb);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/* `hvkit balloon ID [--target MIB] [--stats-interval S] [--json]`: sets
+ * the balloon's target and the guest's statistics interval, then says
+ * where the balloon is (a VM with reclaim_guest_freed_memory). */
+int
+hvkit_cmd_balloon (HvkitTool *tool,
+                   int        argc,
+                   char     **argv)
+{
+  gint64 target = G_MININT64;
+  gint64 interval = G_MININT64;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "target", 0, 0, G_OPTION_ARG_INT64, &target, "The memory to leave the guest, in MiB", "MIB" },
+    { "stats-interval", 0, 0, G_OPTION_ARG_INT64, &interval,
+      "How often the guest reports its memory statistics, in seconds (0: never)", "S" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("balloon ID [--target MIB] [--stats-interval S] [--json]",
+                              "Set or read the balloon of a VM with reclaim_guest_freed_memory.",
+                              entries);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  HvkBalloonInfo info;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  if (target != G_MININT64 && (target <= 0 || target > G_MAXUINT32))
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                              "balloon: invalid --target %" G_GINT64_FORMAT, target);
+  if (interval != G_MININT64 && (interval < 0 || interval > G_MAXINT32))
+    return hvkit_fail_printf (HVKIT_EXIT_USAGE,
+                              "balloon: invalid --stats-interval %" G_GINT64_FORMAT, interval);
+
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+  if (!hvk_hypervisor_balloon (hypervisor, target != G_MININT64 ? (guint64) target : 0,
+                               interval != G_MININT64 ? (gint) interval : -1,
+                               &info, NULL, &error))
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, argv[1]);
+      add_mb_or_null (builder, "actual_mb", (gint64) info.actual_mb);
+      add_mb_or_null (builder, "target_mb", (gint64) info.target_mb);
+      json_builder_set_member_name (builder, "stats_interval_s");
+      json_builder_add_int_value (builder, info.stats_interval_s);
+      add_mb_or_null (builder, "guest_free_mb", info.guest_free_mb);
+      add_mb_or_null (builder, "guest_available_mb", info.guest_available_mb);
+      add_mb_or_null (builder, "guest_total_mb", info.guest_total_mb);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      hvkit_print_json (root);
+    }
+  else
+    {
+      g_print ("balloon: actual %" G_GUINT64_FORMAT " MiB", info.actual_mb);
+      if (info.target_mb > 0)
+        g_print (", target %" G_GUINT64_FORMAT " MiB", info.target_mb);
+      else
+        g_print (", no target");
+      g_print (", guest statistics every %u s\n", info.stats_interval_s);
+      if (info.guest_free_mb >= 0)
+        g_print ("guest: free %" G_GINT64_FORMAT " MiB, available %" G_GINT64_FORMAT
+                 " MiB, total %" G_GINT64_FORMAT " MiB\n",
+                 info.guest_free_mb, info.guest_available_mb, info.guest_total_mb);
+    }
+  return hvkit_save_vm (tool, argv[1], hypervisor);
+}

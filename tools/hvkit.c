@@ -41,6 +41,7 @@ static const HvkitCommand commands[] = {
   { "hotplug", hvkit_cmd_hotplug, "hotplug ID --device KIND,key=value,…   add a device to a running VM" },
   { "unplug", hvkit_cmd_unplug, "unplug ID --device-id DEVID       remove a hot-plugged device" },
   { "resize", hvkit_cmd_resize, "resize ID [--vcpus N] [--memory MIB]   change vCPUs or memory" },
+  { "balloon", hvkit_cmd_balloon, "balloon ID [--target MIB] [--stats-interval S] [--json]   set or read the balloon" },
 };
 
 

@@ -48,6 +48,7 @@ G_BEGIN_DECLS
  * | shutdown_vm | running (ends stopped) |
  * | reboot_vm | running |
  * | get_stats | running, paused |
+ * | balloon | running, paused |
  * | follow_events | running, paused, stopped |
  * | stop_vm | created, starting, running, paused, stopped (idempotent) |
  *
@@ -84,6 +85,34 @@ typedef struct {
   guint64  addr;
   gboolean probe;
 } HvkMemoryDevice;
+
+/**
+ * HvkBalloonInfo:
+ * @actual_mb: the guest's memory with the balloon as it is now (QEMU's
+ *   `query-balloon` `actual`), in MiB
+ * @target_mb: the last target set with hvk_hypervisor_balloon(), in MiB
+ *   (0: none, the balloon is deflated)
+ * @stats_interval_s: how often the guest reports its memory statistics,
+ *   in seconds (0: it does not)
+ * @guest_free_mb: the guest's free memory at its last report, in MiB, or
+ *   -1 when it reported none
+ * @guest_total_mb: the guest's total memory at its last report, or -1
+ * @guest_available_mb: the guest's available memory at its last report,
+ *   or -1
+ *
+ * The balloon of a VM (`reclaim_guest_freed_memory`), as
+ * hvk_hypervisor_balloon() reads it.
+ */
+typedef struct {
+  guint64  actual_mb;
+  guint64  target_mb;
+  guint32  stats_interval_s;
+  gint64   guest_free_mb;
+  gint64   guest_total_mb;
+  gint64   guest_available_mb;
+  /*< private >*/
+  gpointer padding[4];
+} HvkBalloonInfo;
 
 /**
  * HVK_DEFAULT_START_TIMEOUT_MS:
@@ -222,6 +251,12 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   for each event of the VM until its VMM ends, `exited` last; returns
  *   early when @cancellable is cancelled; called while the VM runs, is
  *   paused or stopped (then it only says how the VMM ended)
+ * @balloon: sets the balloon's target to @target_mb (0: leaves it) and
+ *   the guest's statistics interval to @stats_interval_s (negative:
+ *   leaves it), then fills @info (never %NULL: the wrapper passes its
+ *   own, zeroed, the guest_* members -1); a VM without a balloon fails
+ *   with %HVK_ERROR_NOT_SUPPORTED naming `reclaim_guest_freed_memory`;
+ *   called only while the VM runs or is paused
  *
  * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
  * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
@@ -336,9 +371,15 @@ struct _HvkHypervisorInterface
   gboolean   (*follow_events)         (HvkHypervisor  *self,
                                        GCancellable   *cancellable,
                                        GError        **error);
+  gboolean   (*balloon)               (HvkHypervisor  *self,
+                                       guint64         target_mb,
+                                       gint            stats_interval_s,
+                                       HvkBalloonInfo *info,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
 
   /*< private >*/
-  gpointer padding[6];
+  gpointer padding[5];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -475,6 +516,13 @@ void       hvk_hypervisor_emit_event    (HvkHypervisor  *self,
                                          JsonObject     *data);
 HVK_AVAILABLE_IN_ALL
 HvkStats  *hvk_hypervisor_get_stats (HvkHypervisor  *self,
+                                     GCancellable   *cancellable,
+                                     GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_balloon   (HvkHypervisor  *self,
+                                     guint64         target_mb,
+                                     gint            stats_interval_s,
+                                     HvkBalloonInfo *info,
                                      GCancellable   *cancellable,
                                      GError        **error);
 HVK_AVAILABLE_IN_ALL

@@ -25,7 +25,9 @@ G_BEGIN_DECLS
  * | `cpu.time_ns` | ns | CPU time of the VMM process, user + system |
  * | `memory.rss_bytes` | bytes | resident memory of the VMM process |
  * | `memory.configured_bytes` | bytes | the guest's memory now (boot + hot-plugged) |
- * | `memory.balloon_bytes` | bytes | what the balloon leaves the guest |
+ * | `memory.balloon_bytes` | bytes | what the balloon leaves the guest (QEMU's `query-balloon` `actual`) |
+ * | `memory.balloon_target_bytes` | bytes | the balloon's target set with hvk_hypervisor_balloon() (0: none) |
+ * | `memory.guest_free_bytes`, `memory.guest_available_bytes` | bytes | the guest's free and available memory at its last report (balloon statistics on) |
  * | `vcpu.N.thread_id` | - | host thread of vCPU N |
  * | `vcpu.N.time_ns` | ns | CPU time of that thread |
  * | `block.DEV.rd_bytes`, `.wr_bytes` | bytes | read and written by the guest |

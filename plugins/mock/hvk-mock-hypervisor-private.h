@@ -19,6 +19,8 @@ struct _HvkMockHypervisor
   guint32     memory_mb;
   /* Counts memory resizes, as Kata's mock counts MemSlots (MK9). */
   guint32     mem_slots;
+  guint64     balloon_target_mb;   /* reclaim_guest_freed_memory: 0, none */
+  guint32     balloon_stats_interval_s;
   char       *kernel_cmdline;
   GPtrArray  *devices;     /* (element-type HvkDevice): cold-plugged */
   GPtrArray  *hotplugged;  /* (element-type HvkDevice) */
@@ -46,6 +48,12 @@ gboolean    hvk_mock_follow_events  (HvkHypervisor     *hypervisor,
                                      GCancellable      *cancellable,
                                      GError           **error);
 HvkStats   *hvk_mock_get_stats      (HvkHypervisor     *hypervisor,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+gboolean    hvk_mock_balloon        (HvkHypervisor     *hypervisor,
+                                     guint64            target_mb,
+                                     gint               stats_interval_s,
+                                     HvkBalloonInfo    *info,
                                      GCancellable      *cancellable,
                                      GError           **error);
 

@@ -52,6 +52,7 @@ static const char * const mock_operations[] = {
   "shutdown_vm",
   "reboot_vm",
   "follow_events",
+  "balloon",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -917,6 +918,7 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->shutdown_vm = mock_shutdown_vm;
   iface->reboot_vm = mock_reboot_vm;
   iface->follow_events = hvk_mock_follow_events;
+  iface->balloon = hvk_mock_balloon;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as
@@ -926,6 +928,8 @@ static const HvkRefusedKey mock_refused_keys[] = {
   { "valid_jailer_paths", "no backend runs its VMM under a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
   { "enable_virtio_mem", "virtio-mem is not implemented" },
+  { "enable_numa", "the mock has no guest NUMA topology" },
+  { "numa_mapping", "the mock has no guest NUMA topology" },
   { "disable_block_device_use", "hvkit attaches no container root filesystem" },
   { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
 };

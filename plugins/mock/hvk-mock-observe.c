@@ -68,6 +68,14 @@ hvk_mock_get_stats (HvkHypervisor  *hypervisor,
   hvk_stats_set (stats, "cpu.time_ns", calls * G_TIME_SPAN_MILLISECOND * 1000);
   hvk_stats_set (stats, "memory.rss_bytes", (guint64) self->memory_mb * 1024 * 1024 / 2);
   hvk_stats_set (stats, "memory.configured_bytes", (guint64) self->memory_mb * 1024 * 1024);
+  if (hvk_config_get_boolean (self->config, "reclaim_guest_freed_memory"))
+    {
+      guint64 target = self->balloon_target_mb;
+
+      hvk_stats_set (stats, "memory.balloon_bytes",
+                     (target > 0 ? target : self->memory_mb) * 1024 * 1024);
+      hvk_stats_set (stats, "memory.balloon_target_bytes", target * 1024 * 1024);
+    }
   for (guint32 i = 0; i < self->vcpus; i++)
     {
       g_autofree char *tid = g_strdup_printf ("vcpu.%u.thread_id", i);
@@ -131,5 +139,44 @@ hvk_mock_follow_events (HvkHypervisor  *hypervisor,
       json_object_set_string_member (exited, "how", "mock: stopped");
       hvk_hypervisor_emit_event (hypervisor, "exited", exited);
     }
+  return TRUE;
+}
+
+/* The balloon of a mock VM with reclaim_guest_freed_memory: the guest
+ * gives up at once what the target asks (the actual size is the target),
+ * and reports no statistics. */
+gboolean
+hvk_mock_balloon (HvkHypervisor  *hypervisor,
+                  guint64         target_mb,
+                  gint            stats_interval_s,
+                  HvkBalloonInfo *info,
+                  GCancellable   *cancellable,
+                  GError        **error)
+{
+  HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
+
+  if (!hvk_mock_begin_call (self, "balloon", NULL, error))
+    return FALSE;
+  if (!hvk_config_get_boolean (self->config, "reclaim_guest_freed_memory"))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "mock: VM '%s' has no balloon: its configuration does not set "
+                   "reclaim_guest_freed_memory=true", self->id);
+      return FALSE;
+    }
+  if (target_mb > self->memory_mb)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "mock: cannot set the balloon of VM '%s' to leave %" G_GUINT64_FORMAT
+                   " MiB: the guest has %u MiB", self->id, target_mb, self->memory_mb);
+      return FALSE;
+    }
+  if (target_mb > 0)
+    self->balloon_target_mb = target_mb == self->memory_mb ? 0 : target_mb;
+  if (stats_interval_s >= 0)
+    self->balloon_stats_interval_s = (guint32) stats_interval_s;
+  info->target_mb = self->balloon_target_mb;
+  info->actual_mb = self->balloon_target_mb > 0 ? self->balloon_target_mb : self->memory_mb;
+  info->stats_interval_s = self->balloon_stats_interval_s;
   return TRUE;
 }

@@ -39,6 +39,10 @@ hvk_mock_save_private (HvkHypervisor *hypervisor,
   json_builder_add_int_value (builder, self->memory_mb);
   json_builder_set_member_name (builder, "mem_slots");
   json_builder_add_int_value (builder, self->mem_slots);
+  json_builder_set_member_name (builder, "balloon_target_mb");
+  json_builder_add_int_value (builder, (gint64) self->balloon_target_mb);
+  json_builder_set_member_name (builder, "balloon_stats_interval_s");
+  json_builder_add_int_value (builder, self->balloon_stats_interval_s);
   add_devices (builder, "hotplugged", self->hotplugged);
   json_builder_set_member_name (builder, "calls");
   json_builder_begin_array (builder);
@@ -72,7 +76,7 @@ hvk_mock_load_private (HvkHypervisor  *hypervisor,
   JsonObject *object;
   JsonArray *array;
   const char *cmdline = hvk_vm_record_get_kernel_cmdline (record);
-  gint64 vcpus, memory_mb, mem_slots;
+  gint64 vcpus, memory_mb, mem_slots, balloon_target_mb, balloon_interval;
 
   if (!JSON_NODE_HOLDS_OBJECT (private_state))
     {
@@ -85,6 +89,9 @@ hvk_mock_load_private (HvkHypervisor  *hypervisor,
   if (!hvk_json_get_int (object, "vcpus", TRUE, 0, G_MAXUINT32, &vcpus, error)
       || !hvk_json_get_int (object, "memory_mb", TRUE, 0, G_MAXUINT32, &memory_mb, error)
       || !hvk_json_get_int (object, "mem_slots", TRUE, 0, G_MAXUINT32, &mem_slots, error)
+      || !hvk_json_get_int (object, "balloon_target_mb", FALSE, 0, G_MAXUINT32, &balloon_target_mb, error)
+      || !hvk_json_get_int (object, "balloon_stats_interval_s", FALSE, 0, G_MAXINT32,
+                            &balloon_interval, error)
       || !hvk_json_get_strv (object, "calls", TRUE, &calls, error)
       || !hvk_json_get_array (object, "hotplugged", TRUE, &array, error))
     return corrupt_state (error);
@@ -118,6 +125,8 @@ hvk_mock_load_private (HvkHypervisor  *hypervisor,
   self->vcpus = (guint32) vcpus;
   self->memory_mb = (guint32) memory_mb;
   self->mem_slots = (guint32) mem_slots;
+  self->balloon_target_mb = (guint64) balloon_target_mb;
+  self->balloon_stats_interval_s = (guint32) balloon_interval;
   g_free (self->kernel_cmdline);
   self->kernel_cmdline = g_strdup (cmdline ? cmdline : "");
   g_ptr_array_set_size (self->devices, 0);

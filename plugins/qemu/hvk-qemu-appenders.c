@@ -874,6 +874,11 @@ append_memory (HvkBuildContext  *ctx,
     return FALSE;
   if (size_mb == 0)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "size_mb is 0");
+  /* virtio-mem takes all the room above the boot memory. */
+  if (data->settings->enable_virtio_mem)
+    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                  "a pc-dimm with enable_virtio_mem=true: the virtio-mem "
+                                  "device holds all memory above default_memory");
   if (data->n_dimms >= data->layout->memory_slots)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "no free memory slot (memory_slots=%u)",
@@ -944,5 +949,6 @@ hvk_qemu_register_appenders (HvkPlugin  *plugin,
       return FALSE;
   /* Hotplug of the same kinds, sharing their props builders. */
   return hvk_qemu_register_net_appenders (plugin, error) &&
+         hvk_qemu_register_memory_appenders (plugin, error) &&
          hvk_qemu_register_hotplug_handlers (plugin, error);
 }

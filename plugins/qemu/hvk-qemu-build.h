@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 #define HVK_QEMU_KIND_SCSI_CONTROLLER "scsi-controller"
 #define HVK_QEMU_KIND_PVPANIC         "pvpanic"
 #define HVK_QEMU_KIND_IOMMU           "iommu"
+#define HVK_QEMU_KIND_VIRTIO_MEM      "virtio-mem"
+#define HVK_QEMU_KIND_BALLOON         "balloon"
 
 #define HVK_QEMU_DEFAULT_PATH         "/usr/bin/qemu-system-x86_64"
 /* The strictest -sandbox under which QEMU 7.2 starts, hot-plugs, pauses,
@@ -33,6 +35,10 @@ G_BEGIN_DECLS
 #define HVK_QEMU_IMAGE_ID             "image0"
 #define HVK_QEMU_PVPANIC_ID           "pvpanic0"
 #define HVK_QEMU_IOMMU_ID             "iommu0"
+/* Kata's names: the virtio-mem device and its memory backend. */
+#define HVK_QEMU_VIRTIO_MEM_ID        "virtiomem0"
+#define HVK_QEMU_VIRTIO_MEM_MEMDEV    "virtiomem"
+#define HVK_QEMU_BALLOON_ID           "balloon0"
 #define HVK_QEMU_SHARED_FS_ID         "sharedfs0"
 #define HVK_QEMU_SHARED_FS_TAG        "kataShared"
 #define HVK_QEMU_BRIDGE_FIRST_ADDR    2
@@ -56,6 +62,7 @@ typedef struct {
   guint64             dimm_memory_mb; /* cold-plugged pc-dimm memory */
   guint               n_dimms;
   guint               n_fdsets;       /* -add-fd sets of rootless disks */
+  guint64             virtio_mem_mb;  /* virtio-mem devices' size */
 } HvkQemuBuildData;
 
 HvkQemuBuildData *hvk_qemu_build_data (HvkBuildContext  *ctx,
@@ -92,6 +99,8 @@ gboolean hvk_qemu_register_device_kinds (HvkPlugin *plugin,
                                          GError   **error);
 gboolean hvk_qemu_register_net_appenders (HvkPlugin *plugin,
                                           GError   **error);
+gboolean hvk_qemu_register_memory_appenders (HvkPlugin *plugin,
+                                             GError   **error);
 
 /* Kernel-param policies registered for "qemu"; exposed for tests. */
 GPtrArray *hvk_qemu_base_kernel_params (const HvkQemuSettings *settings);

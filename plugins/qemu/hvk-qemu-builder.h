@@ -6,6 +6,7 @@
  * the devices). */
 
 #include "hvk-qemu-build.h"
+#include "hvk-qemu-numa.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,7 @@ typedef struct {
   gboolean            mem_prealloc;
   const char         *mem_path;
   gboolean            incoming_defer;
+  HvkQemuNuma        *numa;           /* enable_numa, else NULL */
 
   char               *kernel_cmdline; /* what -append carries (built without -kernel too) */
   char               *uuid;           /* what -uuid carries */

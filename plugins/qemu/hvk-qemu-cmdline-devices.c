@@ -206,6 +206,50 @@ append_rng (HvkQemuBuilder  *b,
                          NULL);
 }
 
+/* enable_virtio_mem: one virtio-mem device of default_maxmemory -
+ * default_memory MiB, a multiple of 4 MiB (Kata's setupVirtioMem), backed
+ * like the boot memory (Kata's getMemArgs: hugepages, the file-backed
+ * directory virtio-fs needs, shared). */
+static gboolean
+append_virtio_mem (HvkQemuBuilder  *b,
+                   GError         **error)
+{
+  guint64 max_mb = b->max_memory_mb - b->settings->memory_offset;
+  guint64 size_mb;
+  g_autofree char *size = NULL;
+  const char *mem_path = NULL;
+
+  if (!b->settings->enable_virtio_mem)
+    return TRUE;
+  size_mb = max_mb > b->memory_mb ? (max_mb - b->memory_mb) >> 2 << 2 : 0;
+  if (size_mb == 0)
+    return hvk_qemu_builder_config_error (b, error, "enable_virtio_mem",
+                         "default_maxmemory (%" G_GUINT64_FORMAT " MiB) leaves no room above "
+                         "default_memory (%" G_GUINT64_FORMAT " MiB) for virtio-mem",
+                         max_mb, b->memory_mb);
+  if (b->hugepages)
+    mem_path = "/dev/hugepages";
+  else if (b->file_backed && !b->settings->boot_to_be_template && !b->settings->boot_from_template)
+    mem_path = b->mem_path;   /* a directory; a template's is its memory file */
+  size = g_strdup_printf ("%" G_GUINT64_FORMAT, size_mb);
+  return append_builtin (b, HVK_QEMU_KIND_VIRTIO_MEM, HVK_QEMU_VIRTIO_MEM_ID, error,
+                         "size_mb", size,
+                         "mem_path", mem_path,
+                         "share", b->mem_shared || b->hugepages ? "true" : NULL,
+                         NULL);
+}
+
+/* reclaim_guest_freed_memory: Kata's balloon0, free-page reporting and
+ * deflate-on-oom on. */
+static gboolean
+append_balloon (HvkQemuBuilder  *b,
+                GError         **error)
+{
+  if (!b->settings->reclaim_guest_freed_memory)
+    return TRUE;
+  return append_builtin (b, HVK_QEMU_KIND_BALLOON, HVK_QEMU_BALLOON_ID, error, NULL, NULL);
+}
+
 static gboolean
 has_fs_device (GPtrArray *devices)
 {
@@ -270,6 +314,8 @@ hvk_qemu_build_devices (HvkQemuBuilder  *b,
       !append_pvpanic (b, error) ||
       !append_scsi_controller (b, error) ||
       !append_rng (b, error) ||
+      !append_virtio_mem (b, error) ||
+      !append_balloon (b, error) ||
       !append_shared_fs (b, error))
     return FALSE;
 

@@ -185,6 +185,22 @@ resolve_setup (HvkQemuBuilder  *b,
     }
   b->data->mem_shared = b->mem_shared;
 
+  /* Guest NUMA (Kata's buildNUMATopology), once the memory knobs are known. */
+  {
+    g_autoptr(GError) numa_error = NULL;
+    g_autofree char *key = NULL;
+
+    if (!hvk_qemu_numa_build (settings->enable_numa, (const char * const *) settings->numa_mapping,
+                              b->max_vcpus, b->memory_mb, b->hugepages, &b->numa, &key,
+                              &numa_error))
+      return hvk_qemu_builder_config_error (b, error, key, "%s", numa_error->message);
+    if (b->numa != NULL && templating)
+      return hvk_qemu_builder_config_error (b, error, "enable_numa",
+                           "VM templating keeps the memory in one file, not one a NUMA node");
+    if (b->numa != NULL)
+      b->layout->numa_nodes = b->numa->nodes->len;
+  }
+
   return TRUE;
 }
 
@@ -429,8 +445,63 @@ build_vga (HvkQemuBuilder  *b,
   return hvk_cmdline_add_option (b->cmdline, "-vga", "none", error);
 }
 
+/* govmm's appendMultiNUMAMemoryKnobs: a memory backend a guest node
+ * (bound to its host nodes, backed as Kata's buildNUMATopology picks:
+ * hugepages, the file-backed directory, else anonymous RAM), its -numa
+ * node with its vCPUs, then the distances. */
+static gboolean
+build_numa_knobs (HvkQemuBuilder  *b,
+                  GError         **error)
+{
+  const char *mem_path = NULL;
+
+  if (b->hugepages)
+    mem_path = "/dev/hugepages";
+  else if (b->file_backed)
+    mem_path = b->mem_path;
+  for (guint i = 0; i < b->numa->nodes->len; i++)
+    {
+      const HvkQemuNumaNode *node = b->numa->nodes->pdata[i];
+      g_autoptr(HvkOpts) object = hvk_opts_new (mem_path != NULL ? "memory-backend-file"
+                                                                 : "memory-backend-ram");
+      g_autoptr(HvkOpts) numa = hvk_opts_new ("node");
+      g_autofree char *id = g_strdup_printf ("numa-mem%u", i);
+
+      hvk_opts_add (object, "id", id);
+      hvk_opts_add_printf (object, "size", "%" G_GUINT64_FORMAT "M", node->mem_mb);
+      if (mem_path != NULL)
+        hvk_opts_add (object, "mem-path", mem_path);
+      hvk_opts_add (object, "host-nodes", node->host_nodes);
+      hvk_opts_add (object, "policy", "bind");
+      if (b->mem_shared)
+        hvk_opts_add (object, "share", "on");
+      if (b->mem_prealloc)
+        hvk_opts_add (object, "prealloc", "on");
+      if (!hvk_cmdline_add_opts (b->cmdline, "-object", object, error))
+        return FALSE;
+      hvk_opts_add_uint (numa, "nodeid", i);
+      hvk_opts_add (numa, "memdev", id);
+      if (node->cpus != NULL)
+        hvk_opts_add (numa, "cpus", node->cpus);
+      if (!hvk_cmdline_add_opts (b->cmdline, "-numa", numa, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < b->numa->dists->len; i++)
+    {
+      const HvkQemuNumaDist *d = &g_array_index (b->numa->dists, HvkQemuNumaDist, i);
+      g_autoptr(HvkOpts) dist = hvk_opts_new ("dist");
+
+      hvk_opts_add_uint (dist, "src", d->src);
+      hvk_opts_add_uint (dist, "dst", d->dst);
+      hvk_opts_add_uint (dist, "val", d->val);
+      if (!hvk_cmdline_add_opts (b->cmdline, "-numa", dist, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* govmm's appendMemoryKnobs: the guest RAM as one backend object on NUMA
- * node 0 (hugepages, a file, or anonymous RAM). */
+ * node 0 (hugepages, a file, or anonymous RAM); with NUMA, one a node. */
 static gboolean
 build_memory_knobs (HvkQemuBuilder  *b,
                     GError         **error)
@@ -439,6 +510,8 @@ build_memory_knobs (HvkQemuBuilder  *b,
   g_autoptr(HvkOpts) numa = NULL;
   g_autofree char *size = NULL;
 
+  if (b->numa != NULL)
+    return build_numa_knobs (b, error);
   if (!b->hugepages && !b->mem_shared && !b->mem_prealloc && !b->file_backed)
     return TRUE;
 
@@ -593,10 +666,13 @@ build_smp (HvkQemuBuilder  *b,
   g_autofree char *cpus = g_strdup_printf ("%u", b->vcpus);
   g_autoptr(HvkOpts) opts = hvk_opts_new (cpus);
 
-  hvk_opts_add_uint (opts, "cores", 1);
+  /* With guest NUMA nodes, Kata's cpuTopology: a socket a node. */
+  gboolean numa = b->numa != NULL && b->numa->sockets > 1;
+
+  hvk_opts_add_uint (opts, "cores", numa ? b->numa->cores : 1);
   hvk_opts_add_uint (opts, "threads", 1);
-  hvk_opts_add_uint (opts, "sockets", b->max_vcpus);
-  hvk_opts_add_uint (opts, "maxcpus", b->max_vcpus);
+  hvk_opts_add_uint (opts, "sockets", numa ? b->numa->sockets : b->max_vcpus);
+  hvk_opts_add_uint (opts, "maxcpus", numa ? b->numa->max_vcpus : b->max_vcpus);
   return hvk_cmdline_add_opts (b->cmdline, "-smp", opts, error);
 }
 
@@ -668,8 +744,10 @@ qemu_build (HvkRegistry            *registry,
       {
         g_free (b.kernel_cmdline);
         g_free (b.uuid);
+        hvk_qemu_numa_free (b.numa);
         return NULL;
       }
+  hvk_qemu_numa_free (b.numa);
 
   if (out_layout != NULL)
     *out_layout = g_steal_pointer (&layout);

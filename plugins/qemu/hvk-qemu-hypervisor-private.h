@@ -67,6 +67,8 @@ struct _HvkQemuHypervisor
   guint32        vcpus;
   guint32        memory_mb;
   guint          next_dimm;
+  guint64        balloon_target_mb;      /* last target set, 0: none */
+  guint32        balloon_stats_interval_s;
   /* The QEMU (pid, start time) a vCPU was unplugged from: QEMU 7.2 then
    * aborts on the next virtio-blk-pci hotplug (hvk-qemu-hotplug.c). */
   int            vcpu_unplugged_pid;
@@ -172,6 +174,9 @@ gboolean   hvk_qemu_vm_forget_device       (HvkQemuHypervisor *self, const char 
 gboolean hvk_qemu_vm_resize_vcpus   (HvkHypervisor *hypervisor, guint32 vcpus,
                                      guint32 *old_vcpus, guint32 *new_vcpus,
                                      GCancellable *cancellable, GError **error);
+/* hvk-qemu-balloon.c */
+gboolean hvk_qemu_vm_balloon (HvkHypervisor *hypervisor, guint64 target_mb, gint stats_interval_s,
+                              HvkBalloonInfo *info, GCancellable *cancellable, GError **error);
 gboolean hvk_qemu_vm_resize_memory  (HvkHypervisor *hypervisor, guint32 mem_mb,
                                      guint32 block_size_mb, gboolean probe,
                                      guint32 *new_mem_mb, HvkMemoryDevice *mem_dev,

@@ -230,6 +230,8 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
   self->monitor_start_time = 0;
   g_ptr_array_set_size (self->hotplugged, 0);
   self->next_dimm = 0;
+  self->balloon_target_mb = 0;
+  self->balloon_stats_interval_s = 0;
   if (self->layout != NULL)
     {
       self->vcpus = self->layout->boot_vcpus;
@@ -964,6 +966,7 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->hotplug_add_device = hvk_qemu_vm_hotplug_add;
   iface->hotplug_remove_device = hvk_qemu_vm_hotplug_remove;
   iface->resize_memory = hvk_qemu_vm_resize_memory;
+  iface->balloon = hvk_qemu_vm_balloon;
   iface->resize_vcpus = hvk_qemu_vm_resize_vcpus;
   iface->get_total_memory_mb = qemu_get_total_memory_mb;
   iface->get_vm_console = qemu_get_vm_console;

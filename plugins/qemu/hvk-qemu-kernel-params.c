@@ -177,7 +177,6 @@ static const HvkRefusedKey refused_keys[] = {
   { "jailer_path", "QEMU runs under hvkit-monitor, not a jailer" },
   { "valid_jailer_paths", "QEMU runs under hvkit-monitor, not a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
-  { "enable_virtio_mem", "virtio-mem is not implemented (memory is resized with DIMMs)" },
   { "disable_block_device_use", "hvkit attaches no container root filesystem" },
   { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
   { "enable_iommu_platform", "iommu_platform is for CCW devices (s390x)" },

@@ -52,6 +52,17 @@ static const HvkDevicePropSpec iommu_props[] = {
   { "caching_mode", HVK_PROP_BOOLEAN, OPT, "true", "Caching mode (needed by VFIO)" },
 };
 
+static const HvkDevicePropSpec virtio_mem_props[] = {
+  { "size_mb", HVK_PROP_UINT, REQ, NULL, "Memory the device can plug, in MiB (its backend's size)" },
+  { "mem_path", HVK_PROP_STRING, OPT, NULL, "Back it with a file in this directory (memory-backend-file), else anonymous RAM" },
+  { "share", HVK_PROP_BOOLEAN, OPT, "false", "Map the memory shared (virtio-fs, vhost-user)" },
+};
+
+static const HvkDevicePropSpec balloon_props[] = {
+  { "free_page_reporting", HVK_PROP_BOOLEAN, OPT, "true", "The guest reports the pages it frees; QEMU gives them back to the host" },
+  { "deflate_on_oom", HVK_PROP_BOOLEAN, OPT, "true", "The guest deflates the balloon rather than run out of memory" },
+};
+
 static const struct {
   const char              *name;
   const char              *description;
@@ -65,6 +76,8 @@ static const struct {
   KIND (HVK_QEMU_KIND_SCSI_CONTROLLER, "virtio-scsi controller", scsi_controller_props),
   KIND (HVK_QEMU_KIND_PVPANIC, "pvpanic device (guest panic notification)", pvpanic_props),
   KIND (HVK_QEMU_KIND_IOMMU, "Intel vIOMMU", iommu_props),
+  KIND (HVK_QEMU_KIND_BALLOON, "virtio-balloon device (reclaim_guest_freed_memory)", balloon_props),
+  KIND (HVK_QEMU_KIND_VIRTIO_MEM, "virtio-mem device (memory resized by the guest, block by block)", virtio_mem_props),
 #undef KIND
 };
 

@@ -82,6 +82,8 @@ static const struct {
   { "boot_memory_mb", G_STRUCT_OFFSET (HvkQemuLayout, boot_memory_mb) },
   { "max_memory_mb", G_STRUCT_OFFSET (HvkQemuLayout, max_memory_mb) },
   { "memory_slots", G_STRUCT_OFFSET (HvkQemuLayout, memory_slots) },
+  { "virtio_mem_mb", G_STRUCT_OFFSET (HvkQemuLayout, virtio_mem_mb) },
+  { "numa_nodes", G_STRUCT_OFFSET (HvkQemuLayout, numa_nodes) },
 };
 
 JsonNode *

@@ -43,6 +43,8 @@ typedef struct {
   guint32    boot_memory_mb;
   guint32    max_memory_mb;
   guint32    memory_slots;
+  guint32    virtio_mem_mb;  /* the virtio-mem device's size (0: none) */
+  guint32    numa_nodes;     /* guest NUMA nodes (0: no NUMA topology) */
   GPtrArray *cold_slots;     /* (element-type utf8) (nullable) places cold-plugged
                               * devices took on hotplug buses: "scsi0.0:LUN",
                               * "BUS:SLOT" on a bridge, "BUS" for a whole

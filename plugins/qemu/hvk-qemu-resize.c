@@ -12,7 +12,8 @@
 
 /* vCPU and memory resize of a running VM: vCPUs through
  * query-hotpluggable-cpus and device_add/device_del, memory as pc-dimms
- * (libvirt's qemu_hotplug.c, the resize half). */
+ * or by asking the virtio-mem device for a size (libvirt's
+ * qemu_hotplug.c, the resize half). */
 
 /* ---- resize ---- */
 
@@ -96,13 +97,10 @@ add_one_vcpu (HvkQemuHypervisor *self,
       args = json_object_new ();
       json_object_set_string_member (args, "driver", type);
       names = json_object_get_members (props);
+      /* node-id included: with guest NUMA the vCPU joins the node its
+       * place was given (-numa node,cpus=). */
       for (GList *l = names; l != NULL; l = l->next)
-        {
-          /* node-id only matters with NUMA, which hvkit does not set up. */
-          if (g_str_equal (l->data, "node-id"))
-            continue;
-          json_object_set_int_member (args, l->data, json_object_get_int_member (props, l->data));
-        }
+        json_object_set_int_member (args, l->data, json_object_get_int_member (props, l->data));
       g_string_append_printf (cpu_id, "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
                               json_object_get_int_member_with_default (props, "socket-id", 0),
                               json_object_get_int_member_with_default (props, "core-id", 0),
@@ -206,6 +204,139 @@ hvk_qemu_vm_resize_vcpus (HvkHypervisor  *hypervisor,
   return ok;
 }
 
+/* ---- virtio-mem ---- */
+
+#define VIRTIO_MEM_QOM_PATH "/machine/peripheral/" HVK_QEMU_VIRTIO_MEM_ID
+/* How many polls, VIRTIO_MEM_POLL_US apart, the device's size may stay
+ * still short of the requested size before hvkit stops waiting (10 s):
+ * the guest plugs and unplugs block by block, and refuses to unplug what
+ * it cannot move away.  HVKIT_TEST_VIRTIO_MEM_STILL_POLLS sets another
+ * count (tests, against a scripted QMP). */
+#define VIRTIO_MEM_STILL_POLLS 100
+#define VIRTIO_MEM_POLL_US     (100 * 1000)
+
+static guint
+virtio_mem_still_polls (void)
+{
+  const char *env = g_getenv ("HVKIT_TEST_VIRTIO_MEM_STILL_POLLS");
+  guint64 n;
+
+  if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1, 100000, &n, NULL))
+    return (guint) n;
+  return VIRTIO_MEM_STILL_POLLS;
+}
+
+static gboolean
+virtio_mem_get (HvkQemuHypervisor *self,
+                const char        *property,
+                guint64           *out,
+                GCancellable      *cancellable,
+                GError           **error)
+{
+  g_autoptr(JsonObject) args = json_object_new ();
+  g_autoptr(JsonNode) ret = NULL;
+
+  json_object_set_string_member (args, "path", VIRTIO_MEM_QOM_PATH);
+  json_object_set_string_member (args, "property", property);
+  ret = hvk_qemu_vm_qmp_exec (self, "qom-get", args, cancellable, error);
+  if (ret == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_VALUE (ret) || json_node_get_value_type (ret) != G_TYPE_INT64
+      || json_node_get_int (ret) < 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_QMP,
+                   "QMP command 'qom-get' of %s's '%s' returned no size",
+                   HVK_QEMU_VIRTIO_MEM_ID, property);
+      return FALSE;
+    }
+  *out = (guint64) json_node_get_int (ret);
+  return TRUE;
+}
+
+/* Kata's resizeVirtioMem: requested-size is what the guest is asked to
+ * have plugged above the boot memory; its `size` follows as the guest
+ * plugs or unplugs blocks.  Waits until they match or the size stands
+ * still (virtio_mem_still_polls()).  A shrink the guest refuses in part
+ * succeeds with the size it reached in *@new_mem_mb; a grow that falls
+ * short fails, naming what was plugged (requested-size stays: a guest
+ * whose driver comes later still plugs it). */
+static gboolean
+resize_virtio_mem (HvkQemuHypervisor *self,
+                   guint32            mem_mb,
+                   guint32           *new_mem_mb,
+                   GCancellable      *cancellable,
+                   GError           **error)
+{
+  g_autoptr(JsonObject) args = json_object_new ();
+  guint32 base = self->layout->boot_memory_mb;
+  guint32 max = base + self->layout->virtio_mem_mb;
+  g_autoptr(GError) local_error = NULL;
+  guint64 block = 0, want, size = 0, last;
+  guint still = 0, max_still = virtio_mem_still_polls ();
+
+  if (!hvk_qemu_vm_check_state (self, "resize the virtio-mem memory of", S (RUNNING), error))
+    return FALSE;
+  if (mem_mb < base || mem_mb > max)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "cannot resize VM '%s' to %u MiB: with virtio-mem it must be between "
+                   "default_memory (%u MiB) and default_maxmemory (%u MiB)",
+                   self->id, mem_mb, base, max);
+      return FALSE;
+    }
+  if (!virtio_mem_get (self, "block-size", &block, cancellable, error)
+      || !virtio_mem_get (self, "size", &size, cancellable, error))
+    {
+      g_prefix_error (error, "cannot resize VM '%s' to %u MiB: ", self->id, mem_mb);
+      return FALSE;
+    }
+  want = (guint64) (mem_mb - base) * 1024 * 1024;
+  if (block > 0 && want % block != 0)
+    want += block - want % block;
+  json_object_set_string_member (args, "path", VIRTIO_MEM_QOM_PATH);
+  json_object_set_string_member (args, "property", "requested-size");
+  json_object_set_int_member (args, "value", (gint64) want);
+  if (!hvk_qemu_vm_qmp_run (self, "qom-set", args, cancellable, error))
+    {
+      g_prefix_error (error, "cannot resize VM '%s' to %u MiB: ", self->id, mem_mb);
+      return FALSE;
+    }
+
+  last = size;
+  while (last != want && still < max_still)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+        break;
+      g_usleep (VIRTIO_MEM_POLL_US);
+      if (!virtio_mem_get (self, "size", &size, cancellable, &local_error))
+        break;
+      still = size != last ? 0 : still + 1;
+      last = size;
+    }
+  self->memory_mb = base + (guint32) (last / (1024 * 1024));
+  if (new_mem_mb != NULL)
+    *new_mem_mb = self->memory_mb;
+  if (local_error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  "VM '%s' reached %u MiB of the %u requested: ",
+                                  self->id, self->memory_mb, mem_mb);
+      return FALSE;
+    }
+  if (last < want)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "VM '%s' plugged %u MiB of virtio-mem, not the %" G_GUINT64_FORMAT
+                   " MiB for %u MiB (is the guest's virtio_mem driver loaded?)",
+                   self->id, self->memory_mb - base, want / (1024 * 1024), mem_mb);
+      return FALSE;
+    }
+  if (last > want)
+    g_debug ("VM '%s': the guest unplugged down to %u MiB of the %u MiB requested",
+             self->id, self->memory_mb, mem_mb);
+  return TRUE;
+}
+
 gboolean
 hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
                     guint32          mem_mb,
@@ -237,6 +368,8 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
     return FALSE;
   if (!hvk_qemu_vm_reconcile_if_pending (self, cancellable, error))
     return FALSE;
+  if (self->layout != NULL && self->layout->virtio_mem_mb > 0)
+    return resize_virtio_mem (self, mem_mb, new_mem_mb, cancellable, error);
 
   /* DIMMs do not shrink: a smaller request keeps what the guest has. */
   if (mem_mb <= self->memory_mb)
@@ -312,6 +445,9 @@ hvk_qemu_vm_resize_memory (HvkHypervisor   *hypervisor,
   json_object_set_string_member (dimm, "driver", "pc-dimm");
   json_object_set_string_member (dimm, "id", dimm_id);
   json_object_set_string_member (dimm, "memdev", memdev);
+  /* With guest NUMA, DIMMs take the nodes in turn. */
+  if (self->layout != NULL && self->layout->numa_nodes > 1)
+    json_object_set_int_member (dimm, "node", self->next_dimm % self->layout->numa_nodes);
   if (!hvk_qemu_vm_qmp_run (self, "device_add", dimm, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();

@@ -67,6 +67,10 @@ typedef struct {
   guint64   default_maxmemory;         /* 0 */
   guint64   memory_offset;             /* 0 */
   guint64   memory_slots;              /* 10 */
+  gboolean  enable_virtio_mem;
+  gboolean  enable_numa;
+  GStrv     numa_mapping;
+  gboolean  reclaim_guest_freed_memory;
   gboolean  enable_hugepages;
   gboolean  enable_mem_prealloc;
   char     *file_mem_backend;

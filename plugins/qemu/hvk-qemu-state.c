@@ -91,6 +91,8 @@ hvk_qemu_vm_save_private (HvkHypervisor *hypervisor,
   add_int (builder, "vcpus", self->vcpus);
   add_int (builder, "memory_mb", self->memory_mb);
   add_int (builder, "next_dimm", self->next_dimm);
+  add_int (builder, "balloon_target_mb", (gint64) self->balloon_target_mb);
+  add_int (builder, "balloon_stats_interval_s", self->balloon_stats_interval_s);
 
   json_builder_set_member_name (builder, "layout");
   if (self->layout != NULL)
@@ -182,7 +184,7 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
   const char *store;
   int pid, monitor_pid, virtiofsd_pid, vcpu_unplugged_pid;
   guint64 pid_start_time, monitor_start_time, virtiofsd_start_time, vcpu_unplugged_start_time;
-  gint64 vcpus, memory_mb, next_dimm;
+  gint64 vcpus, memory_mb, next_dimm, balloon_target_mb = 0, balloon_interval = 0;
 
   if (!JSON_NODE_HOLDS_OBJECT (private_state))
     {
@@ -218,7 +220,11 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
     return state_error (error);
   if (!hvk_json_get_int (object, "vcpus", FALSE, 0, G_MAXUINT32, &vcpus, error)
       || !hvk_json_get_int (object, "memory_mb", FALSE, 0, G_MAXUINT32, &memory_mb, error)
-      || !hvk_json_get_int (object, "next_dimm", FALSE, 0, G_MAXUINT, &next_dimm, error))
+      || !hvk_json_get_int (object, "next_dimm", FALSE, 0, G_MAXUINT, &next_dimm, error)
+      || !hvk_json_get_int (object, "balloon_target_mb", FALSE, 0, G_MAXUINT32,
+                            &balloon_target_mb, error)
+      || !hvk_json_get_int (object, "balloon_stats_interval_s", FALSE, 0, G_MAXINT32,
+                            &balloon_interval, error))
     return state_error (error);
   hvk_vm_record_get_process (record, "qemu", &pid, &pid_start_time);
   hvk_vm_record_get_process (record, "monitor", &monitor_pid, &monitor_start_time);
@@ -269,6 +275,8 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
   self->vcpus = (guint32) vcpus;
   self->memory_mb = (guint32) memory_mb;
   self->next_dimm = (guint) next_dimm;
+  self->balloon_target_mb = (guint64) balloon_target_mb;
+  self->balloon_stats_interval_s = (guint32) balloon_interval;
   self->vcpu_unplugged_pid = vcpu_unplugged_pid;
   self->vcpu_unplugged_start_time = vcpu_unplugged_start_time;
   self->vm_dir_created = FALSE;   /* not ours to remove on dispose */

@@ -153,6 +153,20 @@ hvk_qemu_vm_get_stats (HvkHypervisor  *hypervisor,
   if (!hvk_stats_add_process (stats, self->pid, "cpu.time_ns", "memory.rss_bytes", error))
     return NULL;
   hvk_stats_set (stats, "memory.configured_bytes", (guint64) self->memory_mb * MIB);
+  if (hvk_qemu_vm_settings (self)->reclaim_guest_freed_memory)
+    {
+      HvkBalloonInfo balloon = { 0, };
+
+      balloon.guest_free_mb = balloon.guest_available_mb = -1;
+      if (!hvk_qemu_vm_balloon (HVK_HYPERVISOR (self), 0, -1, &balloon, cancellable, error))
+        return NULL;
+      hvk_stats_set (stats, "memory.balloon_bytes", balloon.actual_mb * MIB);
+      hvk_stats_set (stats, "memory.balloon_target_bytes", balloon.target_mb * MIB);
+      if (balloon.guest_free_mb >= 0)
+        hvk_stats_set (stats, "memory.guest_free_bytes", (guint64) balloon.guest_free_mb * MIB);
+      if (balloon.guest_available_mb >= 0)
+        hvk_stats_set (stats, "memory.guest_available_bytes", (guint64) balloon.guest_available_mb * MIB);
+    }
   if (!add_vcpus (self, stats, cancellable, error)
       || !add_blockstats (self, stats, cancellable, error))
     return NULL;

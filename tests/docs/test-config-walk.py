@@ -59,6 +59,9 @@ CONTEXT = {
     "guest_panic_stop": {"guest_memory_dump_path": "@D@/dumps"},
     "disable_nesting_checks": {"@host": "nested"},
     "default_vcpus": {"default_maxvcpus": "2"},
+    # Guest NUMA on described NUMA hosts (tests/host/README.md).
+    "enable_numa": {"@host": "numa2", "default_maxvcpus": "4"},
+    "numa_mapping": {"@host": "numa4", "enable_numa": "true", "default_maxvcpus": "4"},
 }
 
 # Context of one backend's key (aio=native needs qemu's direct cache).
@@ -77,6 +80,7 @@ PROBE_CONTEXT = {
 # Values other than the default (and than the base config's).
 VALUES = {
     "block_device_driver": "virtio-blk", "block_device_aio": "native",
+    "numa_mapping": "0-1;2-3",
     "shared_fs": "virtio-9p", "virtio_fs_cache": "never", "rootfs_type": "xfs",
     "extra_monitor_socket": "qmp", "machine_type": "pc", "machine_accelerators": "kernel_irqchip=on",
     "kernel_verity_params": "root_hash=4ca2f8fd4b8ec1c8e2ddd34ab6e0c0e7b2c1c8e5e1e0f8a2d4b6a9c3e7f1d2b5,"

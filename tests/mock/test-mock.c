@@ -646,6 +646,78 @@ test_resize (Fixture       *fixture,
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "memory_mb"), ==, 2048);
 }
 
+/* hvk_hypervisor_balloon(): checked against the state table (running or
+ * paused), refused without reclaim_guest_freed_memory, the target kept in
+ * the saved state. */
+static void
+test_balloon (Fixture       *fixture,
+              gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(HvkStats) stats = NULL;
+  HvkBalloonInfo info;
+  guint64 value = 0;
+
+  create (fixture);
+  g_assert_false (hvk_hypervisor_balloon (hv, 256, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+
+  /* Read only: no target, the whole memory, no statistics. */
+  g_assert_true (hvk_hypervisor_balloon (hv, 0, -1, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.actual_mb, ==, 512);
+  g_assert_cmpuint (info.target_mb, ==, 0);
+  g_assert_cmpint (info.guest_free_mb, ==, -1);
+
+  g_assert_true (hvk_hypervisor_balloon (hv, 256, 2, &info, NULL, &error));
+  g_assert_cmpuint (info.actual_mb, ==, 256);
+  g_assert_cmpuint (info.target_mb, ==, 256);
+  g_assert_cmpuint (info.stats_interval_s, ==, 2);
+  g_assert_true (hvk_hypervisor_balloon (hv, 0, -1, NULL, NULL, &error));
+
+  g_assert_false (hvk_hypervisor_balloon (hv, 4096, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  stats = hvk_hypervisor_get_stats (hv, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_stats_lookup (stats, "memory.balloon_bytes", &value));
+  g_assert_cmpuint (value, ==, 256 * 1024 * 1024);
+  g_assert_true (hvk_stats_lookup (stats, "memory.balloon_target_bytes", &value));
+  g_assert_cmpuint (value, ==, 256 * 1024 * 1024);
+
+  /* Paused: QEMU takes a target then too. */
+  g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
+  g_assert_true (hvk_hypervisor_balloon (hv, 512, -1, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.target_mb, ==, 0);
+  g_assert_true (hvk_hypervisor_balloon (hv, 384, -1, &info, NULL, &error));
+  state = hvk_hypervisor_save_state (hv);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "balloon_target_mb"), ==, 384);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (state), "balloon_stats_interval_s"), ==, 2);
+
+  g_assert_true (hvk_hypervisor_stop_vm (hv, FALSE, NULL, &error));
+  g_assert_false (hvk_hypervisor_balloon (hv, 0, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+}
+
+/* Without reclaim_guest_freed_memory there is no balloon. */
+static void
+test_balloon_none (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  create_and_start (fixture);
+  g_assert_false (hvk_hypervisor_balloon (fixture->hypervisor, 256, -1, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "reclaim_guest_freed_memory"));
+}
+
 static void
 test_queries (Fixture       *fixture,
               gconstpointer  data)
@@ -1117,6 +1189,8 @@ main (int    argc,
   g_test_add_func ("/hvk/mock/kernel-cmdline", test_kernel_cmdline);
   ADD ("resize", NULL, test_resize);
   ADD ("queries", NULL, test_queries);
+  ADD ("balloon", "reclaim_guest_freed_memory=true\n", test_balloon);
+  ADD ("balloon-none", NULL, test_balloon_none);
   ADD ("console-socket", "console_socket=/run/test/console.sock\n", test_console_socket);
   ADD ("save-vm", NULL, test_save_vm);
   ADD ("stats", "scripted_stats=net.tap0.rx_bytes=42;block.d1.rd_ops=7\n", test_stats);

@@ -46,6 +46,7 @@ typedef struct {
   guint32     max_vcpus;
   guint32     max_memory_mb;
   guint32     slots;
+  guint32     virtio_mem_mb;
 } LayoutSpec;
 
 static JsonNode *
@@ -70,6 +71,7 @@ make_state (const char       *qmp_socket,
   layout->boot_memory_mb = 256;
   layout->max_memory_mb = spec->max_memory_mb ? spec->max_memory_mb : 1024;
   layout->memory_slots = spec->slots ? spec->slots : 4;
+  layout->virtio_mem_mb = spec->virtio_mem_mb;
 
   config = g_strdup_printf ("[hypervisor]\nbackend=qemu\n\n[hypervisor.qemu]\n"
                             "kernel=/boot/vmlinuz\ninitrd=/boot/initrd.img\n%s\n%s\n",
@@ -532,7 +534,8 @@ test_resize_vcpus (void)
   assert_arg (add, "id", "cpu-0-1-0");
   g_assert_cmpint (json_object_get_int_member (add, "core-id"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (add, "socket-id"), ==, 0);
-  g_assert_false (json_object_has_member (add, "node-id"));
+  /* The place's NUMA node goes along. */
+  g_assert_cmpint (json_object_get_int_member (add, "node-id"), ==, 0);
   fake_server_finish (server);
 }
 
@@ -582,6 +585,146 @@ test_resize_memory (void)
   assert_arg (dimm, "driver", "pc-dimm");
   assert_arg (dimm, "memdev", "mem-dimm0");
   fake_server_finish (server);
+}
+
+#define QOM_INT(n) "{\"return\": " #n "}"
+
+/* virtio-mem: requested-size set with qom-set, then the device's size
+ * polled until it matches; a shrink the guest refuses in part reports the
+ * size reached, a grow that falls short fails naming it. */
+static void
+test_resize_virtio_mem (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    /* 256 -> 500 MiB: 244 MiB rounds up to 122 blocks of 2 MiB. */
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (2097152), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (0), 0 },
+    { STEP_EXPECT, "qom-set", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (134217728), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (255852544), 0 },
+    /* 500 -> 256: the guest gives back 128 MiB of the 244 and no more
+     * (two polls with the same size end the wait). */
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (2097152), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (255852544), 0 },
+    { STEP_EXPECT, "qom-set", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (121634816), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (121634816), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (121634816), 0 },
+    /* 372 -> 1024: nothing plugged (no driver in the guest). */
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (2097152), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (121634816), 0 },
+    { STEP_EXPECT, "qom-set", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (121634816), 0 },
+    { STEP_EXPECT, "qom-get", 0 }, { STEP_REPLY, QOM_INT (121634816), 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE, .virtio_mem_mb = 768 };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) set = NULL, get = NULL;
+  HvkMemoryDevice mem_dev = { 0, };
+  guint32 mem = 0;
+
+  g_setenv ("HVKIT_TEST_VIRTIO_MEM_STILL_POLLS", "2", TRUE);
+  vm = take_over (server->path, getpid (), "enable_virtio_mem=true", &spec);
+
+  /* Out of default_memory..default_maxmemory: refused before QMP. */
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 128, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "default_memory (256 MiB)"));
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 1025, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "default_maxmemory (1024 MiB)"));
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_resize_memory (vm, 500, 0, FALSE, &mem, &mem_dev, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mem, ==, 500);
+  g_assert_cmpuint (mem_dev.size_mb, ==, 0);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (vm), ==, 500);
+
+  g_assert_true (hvk_hypervisor_resize_memory (vm, 256, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mem, ==, 372);
+  g_assert_cmpuint (hvk_hypervisor_get_total_memory_mb (vm), ==, 372);
+
+  g_assert_false (hvk_hypervisor_resize_memory (vm, 1024, 0, FALSE, &mem, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "plugged 116 MiB"));
+  g_assert_cmpuint (mem, ==, 372);
+  g_unsetenv ("HVKIT_TEST_VIRTIO_MEM_STILL_POLLS");
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  get = fake_server_arguments (server, 1);
+  assert_arg (get, "path", "/machine/peripheral/virtiomem0");
+  assert_arg (get, "property", "block-size");
+  set = fake_server_arguments (server, 3);
+  assert_arg (set, "path", "/machine/peripheral/virtiomem0");
+  assert_arg (set, "property", "requested-size");
+  g_assert_cmpint (json_object_get_int_member (set, "value"), ==, (gint64) 244 * 1024 * 1024);
+  g_clear_pointer (&set, json_object_unref);
+  set = fake_server_arguments (server, 8);
+  g_assert_cmpint (json_object_get_int_member (set, "value"), ==, 0);
+  fake_server_finish (server);
+}
+
+/* The balloon: `balloon` in bytes, the statistics interval on the
+ * device, then query-balloon and guest-stats read back. */
+static void
+test_balloon (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "balloon", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "qom-set", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-balloon", 0 }, { STEP_REPLY, "{\"return\": {\"actual\": 201326592}}", 0 },
+    { STEP_EXPECT, "qom-get", 0 },
+    { STEP_REPLY, "{\"return\": {\"stats\": {\"stat-free-memory\": 104857600, "
+                  "\"stat-total-memory\": 209715200, \"stat-available-memory\": -1}, "
+                  "\"last-update\": 1}}", 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), "reclaim_guest_freed_memory=true", &spec);
+  g_autoptr(HvkHypervisor) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) balloon = NULL, set = NULL;
+  HvkBalloonInfo info;
+
+  /* More than the guest has: refused before QMP. */
+  g_assert_false (hvk_hypervisor_balloon (vm, 512, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (hvk_hypervisor_balloon (vm, 192, 2, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.actual_mb, ==, 192);
+  g_assert_cmpuint (info.target_mb, ==, 192);
+  g_assert_cmpuint (info.stats_interval_s, ==, 2);
+  g_assert_cmpint (info.guest_free_mb, ==, 100);
+  g_assert_cmpint (info.guest_total_mb, ==, 200);
+  g_assert_cmpint (info.guest_available_mb, ==, -1);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  balloon = fake_server_arguments (server, 1);
+  g_assert_cmpint (json_object_get_int_member (balloon, "value"), ==, (gint64) 192 * 1024 * 1024);
+  set = fake_server_arguments (server, 2);
+  assert_arg (set, "path", "/machine/peripheral/balloon0");
+  assert_arg (set, "property", "guest-stats-polling-interval");
+  g_assert_cmpint (json_object_get_int_member (set, "value"), ==, 2);
+  fake_server_finish (server);
+
+  /* A VM without the balloon: refused, naming the key, with no QMP. */
+  plain = take_over ("/nonexistent/qmp.sock", getpid (), NULL, &spec);
+  g_assert_false (hvk_hypervisor_balloon (plain, 0, -1, &info, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "reclaim_guest_freed_memory"));
 }
 
 static void
@@ -1371,6 +1514,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/reconcile", test_reconcile);
   g_test_add_func ("/hvk/qemu-hypervisor/hotplug-scsi-after-cold", test_hotplug_scsi_after_cold);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-memory", test_resize_memory);
+  g_test_add_func ("/hvk/qemu-hypervisor/resize-virtio-mem", test_resize_virtio_mem);
+  g_test_add_func ("/hvk/qemu-hypervisor/balloon", test_balloon);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-event", test_pause_resume_event);
   g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);

@@ -27,7 +27,9 @@
  *   - the fixed VM store /run/hvkit-test becomes a temporary directory,
  *     @DATADIR@ the test's data directory;
  *   - accel=kvm becomes accel=tcg and -cpu host -cpu max (machine-kvm);
- *   - /dev/hugepages becomes the data directory (no hugetlbfs here).
+ *   - /dev/hugepages becomes the data directory (no hugetlbfs here);
+ *   - host-nodes=LIST (guest NUMA bound to a described host's nodes)
+ *     becomes host-nodes=0, the one node this host surely has.
  * The *virtio-fs goldens get a real virtiofsd (QEMU's, as root, sandbox=chroot)
  * on its socket, else it is skipped.  The goldens in not_launchable[] need
  * host resources a test cannot fake; they are skipped with the reason.  QEMU gets a bound for every
@@ -112,6 +114,19 @@ adapt_argv (const char *args_text,
         }
       g_free (b);
       b = qemu_test_replace (a, "accel=kvm", "accel=tcg");
+      {
+        const char *h = strstr (b, "host-nodes=");
+
+        if (h != NULL)
+          {
+            const char *end = strchr (h, ',');
+            g_autofree char *head = g_strndup (b, h - b);
+            char *c = g_strconcat (head, "host-nodes=0", end != NULL ? end : "", NULL);
+
+            g_free (b);
+            b = c;
+          }
+      }
       if (i > 0 && g_str_equal (g_ptr_array_index (argv, argv->len - 1), "-cpu") &&
           (g_str_equal (b, "host") || g_str_has_prefix (b, "host,")))
         {

@@ -8,6 +8,7 @@
 
 #include "hvk-qemu-build.h"
 #include "hvk-qemu-device-props.h"
+#include "hvk-qemu-numa.h"
 #include "hvk-qemu-private.h"
 #include "hvk-qemu-settings.h"
 #include "hvk-qemu-virtiofsd.h"
@@ -81,7 +82,25 @@ test_golden (gconstpointer user_data)
   g_assert_no_error (error);
   config = qemu_test_load_config (registry, name, conf, data_dir, &error);
   g_assert_no_error (error);
-  cmdline = qemu_test_build (registry, config, &error);
+  /* "# host: NAME": built as on the described host tests/host/NAME. */
+  {
+    const char *line = strstr (conf, "\n# host: ");
+    g_autofree char *saved = g_strdup (g_getenv ("HVKIT_HOST_ROOT"));
+
+    if (line != NULL)
+      {
+        g_autofree char *host = g_strndup (line + strlen ("\n# host: "),
+                                           strcspn (line + strlen ("\n# host: "), "\n"));
+        g_autofree char *root = g_test_build_filename (G_TEST_DIST, "host", host, NULL);
+
+        g_setenv ("HVKIT_HOST_ROOT", root, TRUE);
+      }
+    cmdline = qemu_test_build (registry, config, &error);
+    if (saved != NULL)
+      g_setenv ("HVKIT_HOST_ROOT", saved, TRUE);
+    else
+      g_unsetenv ("HVKIT_HOST_ROOT");
+  }
   g_assert_no_error (error);
   g_assert_nonnull (cmdline);
   actual = qemu_test_argv_to_lines (cmdline, data_dir);
@@ -511,6 +530,11 @@ test_device_errors (void)
                       HVK_ERROR_INVALID_ARGUMENT, "'mem0'", "maximum");
   expect_build_error ("memory_slots=0\n", "[device.mem0]\nkind=memory\nsize_mb=64\n",
                       HVK_ERROR_INVALID_ARGUMENT, "'mem0'", "slot");
+  /* virtio-mem holds all the room above the boot memory. */
+  expect_build_error ("enable_virtio_mem=true\n", "[device.mem0]\nkind=memory\nsize_mb=64\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'mem0'", "enable_virtio_mem");
+  expect_build_error (NULL, "[device.vm0]\nkind=virtio-mem\nsize_mb=0\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "'vm0'", "size_mb is 0");
   expect_build_error (NULL, "[device.cpu0]\nkind=cpu\ncount=1\n",
                       HVK_ERROR_NOT_SUPPORTED, "'cpu0'", "default_vcpus");
   expect_build_error (NULL, "[device.b9]\nkind=qemu-bridge\ntype=cardbus\naddr=9\n",
@@ -607,13 +631,15 @@ test_config_errors (void)
                       HVK_ERROR_INVALID_CONFIG, "file_mem_backend", "/nonexistent/hvkit");
   expect_build_error ("extra_monitor_socket=telnet\n", NULL,
                       HVK_ERROR_INVALID_CONFIG, "extra_monitor_socket", "telnet");
+  expect_build_error ("enable_virtio_mem=true\ndefault_maxmemory=256\n", NULL,
+                      HVK_ERROR_INVALID_CONFIG, "enable_virtio_mem", "no room");
   expect_build_error ("memory_slots=300\n", NULL,
                       HVK_ERROR_INVALID_CONFIG, "memory_slots", "255");
   /* Kata's keys this backend cannot honour yet: refused by validation
    * when set, never ignored; the default value asks for nothing. */
   {
     static const char * const refused[] = {
-      "enable_virtio_mem=true", "disable_block_device_use=true", "enable_iommu_platform=true",
+      "disable_block_device_use=true", "enable_iommu_platform=true",
       "hotplug_vfio_on_root_bus=true",
       "firmware_volume=/nonexistent/OVMF_VARS.fd", "jailer_path=/usr/bin/jailer", "msize_9p=16384",
       "ctlpath=/usr/bin/true",
@@ -653,6 +679,61 @@ test_config_errors (void)
   /* Turning seccomp off while naming its options: which one is meant? */
   expect_build_error ("disable_seccomp=true\nseccompsandbox=on\n", NULL,
                       HVK_ERROR_INVALID_CONFIG, "disable_seccomp", "seccompsandbox=on");
+}
+
+/* expect_build_error() on the described host tests/host/@host. */
+static void
+expect_build_error_on (const char *host,
+                       const char *extra,
+                       const char *needle1,
+                       const char *needle2)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("HVKIT_HOST_ROOT"));
+  g_autofree char *root = g_test_build_filename (G_TEST_DIST, "host", host, NULL);
+
+  g_setenv ("HVKIT_HOST_ROOT", root, TRUE);
+  expect_build_error (extra, NULL, HVK_ERROR_INVALID_CONFIG, needle1, needle2);
+  if (saved != NULL)
+    g_setenv ("HVKIT_HOST_ROOT", saved, TRUE);
+  else
+    g_unsetenv ("HVKIT_HOST_ROOT");
+}
+
+/* enable_numa and numa_mapping: what Kata warns about and boots without
+ * NUMA, refused naming the key. */
+static void
+test_numa_errors (void)
+{
+  g_autoptr(GArray) ids = NULL;
+
+  expect_build_error ("numa_mapping=0;1\n", NULL, HVK_ERROR_INVALID_CONFIG,
+                      "numa_mapping", "enable_numa=true");
+  /* The bare host says nothing of its nodes. */
+  expect_build_error ("enable_numa=true\n", NULL, HVK_ERROR_INVALID_CONFIG,
+                      "enable_numa", "/sys/devices/system/node/online");
+  expect_build_error_on ("numa2", "enable_numa=true\nnuma_mapping=0;x\n",
+                         "numa_mapping", "guest node 1: 'x' is not a list of host NUMA nodes");
+  expect_build_error_on ("numa2", "enable_numa=true\nnuma_mapping=0;5\n",
+                         "numa_mapping", "node5/cpulist");
+  expect_build_error_on ("numa4", "enable_numa=true\ndefault_maxvcpus=3\ndefault_vcpus=1\n",
+                         "enable_numa", "4 guest NUMA nodes need at least as many vCPUs");
+  expect_build_error_on ("numa3cpuless", "enable_numa=true\nnuma_mapping=0;2\n",
+                         "numa_mapping", "guest node 1: host nodes 2 have no CPU");
+  expect_build_error_on ("numa2", "enable_numa=true\nenable_hugepages=true\ndefault_memory=1\n"
+                         "default_maxvcpus=4\n",
+                         "default_memory", "2 MiB alignment");
+  expect_build_error_on ("numa2", "enable_numa=true\nboot_to_be_template=true\n"
+                         "memory_path=/var/lib/hvkit/test/template\ndefault_maxvcpus=4\n",
+                         "enable_numa", "templating");
+
+  g_assert_true (hvk_qemu_parse_id_list ("0-2,5,4,5", &ids));
+  g_assert_cmpuint (ids->len, ==, 5);
+  g_assert_cmpuint (g_array_index (ids, guint, 3), ==, 4);
+  g_clear_pointer (&ids, g_array_unref);
+  g_assert_false (hvk_qemu_parse_id_list ("3-1", &ids));
+  g_assert_false (hvk_qemu_parse_id_list ("a", &ids));
+  g_assert_true (hvk_qemu_parse_id_list ("", &ids));
+  g_assert_cmpuint (ids->len, ==, 0);
 }
 
 static void
@@ -1257,6 +1338,7 @@ main (int    argc,
   g_test_add_func ("/hvk/qemu/capabilities", test_capabilities);
   g_test_add_func ("/hvk/qemu/errors/devices", test_device_errors);
   g_test_add_func ("/hvk/qemu/errors/config", test_config_errors);
+  g_test_add_func ("/hvk/qemu/errors/numa", test_numa_errors);
   g_test_add_func ("/hvk/qemu/errors/image-missing", test_image_missing);
   g_test_add_func ("/hvk/qemu/errors/foreign-context", test_foreign_context);
   g_test_add_func ("/hvk/qemu/errors/microvm-nvdimm", test_microvm_nvdimm);

@@ -86,7 +86,7 @@ H="$hvkit --state-dir $state"
 
 expect "hvkit pa completes to pause" "$hvkit pa" pause
 expect_has "every command of hvkit --help" "$hvkit " \
-    backends check argv kernel-params run start status logs events stats console list pause resume shutdown reboot stop hotplug unplug resize
+    backends check argv kernel-params run start status logs events stats console list pause resume shutdown reboot stop hotplug unplug resize balloon
 expect "global options" "$hvkit --st" --state-dir
 expect "a VM id completes from the state dir" "$H status " vm-one vm-two
 expect "a VM id prefix" "$H pause vm-t" vm-two
@@ -98,6 +98,9 @@ expect "shutdown's option" "$H shutdown vm-two --t" --timeout
 expect "--state-dir=DIR is honoured" "$hvkit --state-dir=$state stop vm-" vm-one vm-two
 expect "no VM id after the first argument" "$H status vm-one " 
 expect "command options from its --help" "$H resize vm-one --" --vcpus --memory
+expect "balloon completes a VM id" "$H balloon vm-t" vm-two
+expect_has "balloon options" "$H balloon vm-one --" --target --stats-interval --json
+expect "a VM id after balloon --target MIB" "$H balloon --target 128 " vm-one vm-two
 expect_has "short and long options" "$H argv -" -c --config --id --json
 expect "the device option" "$H hotplug vm-one --dev" --device
 expect_has "device kinds from backends --json" "$H hotplug vm-one --device " block, net, vfio,

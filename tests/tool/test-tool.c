@@ -455,6 +455,56 @@ test_check_memory (Fixture       *fixture,
   assert_store_empty (fixture);
 }
 
+/* `hvkit balloon`: the target and statistics interval kept across
+ * processes (the VM's record), the text and JSON outputs, the refusals. */
+static void
+test_balloon (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *conf = write_mock_config (fixture->tmp, "balloon.conf",
+                                             "default_memory=512\ndefault_maxmemory=1024\n"
+                                             "reclaim_guest_freed_memory=true\n");
+  g_autofree char *plain = write_mock_config (fixture->tmp, "plain.conf", "default_memory=512\n");
+
+  EXPECT (fixture, 0, NULL, "start", "-c", conf, "--id", "vm1");
+  EXPECT (fixture, 0, NULL, "start", "-c", plain, "--id", "vm2");
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "balloon", "vm1");
+    expect_result (&r, 0, NULL);
+    g_assert_cmpstr (r.out, ==, "balloon: actual 512 MiB, no target, guest statistics every 0 s\n");
+  }
+  EXPECT (fixture, 0, NULL, "balloon", "vm1", "--target", "256", "--stats-interval", "5");
+  {
+    g_auto(Result) r = { 0, };
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *object;
+
+    RUN (fixture, &r, "balloon", "vm1", "--json");
+    expect_result (&r, 0, NULL);
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    object = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpint (json_object_get_int_member (object, "actual_mb"), ==, 256);
+    g_assert_cmpint (json_object_get_int_member (object, "target_mb"), ==, 256);
+    g_assert_cmpint (json_object_get_int_member (object, "stats_interval_s"), ==, 5);
+    g_assert_true (json_object_get_null_member (object, "guest_free_mb"));
+  }
+  {
+    g_auto(Result) r = { 0, };
+    RUN (fixture, &r, "stats", "vm1");
+    expect_result (&r, 0, NULL);
+    g_assert_nonnull (strstr (r.out, "memory.balloon_bytes 268435456\n"));
+  }
+  EXPECT (fixture, 1, "the guest has 512 MiB", "balloon", "vm1", "--target", "600");
+  EXPECT (fixture, 1, "reclaim_guest_freed_memory", "balloon", "vm2");
+  EXPECT (fixture, 2, "invalid --target 0", "balloon", "vm1", "--target", "0");
+  EXPECT (fixture, 2, "invalid --stats-interval -1", "balloon", "vm1", "--stats-interval", "-1");
+  EXPECT (fixture, 1, "no VM 'vm3'", "balloon", "vm3");
+  EXPECT (fixture, 0, NULL, "stop", "vm1");
+  EXPECT (fixture, 0, NULL, "stop", "vm2");
+  assert_store_empty (fixture);
+}
+
 /* A group given twice used to be merged silently by GKeyFile. */
 static void
 test_check_duplicate_group (Fixture       *fixture,
@@ -1255,6 +1305,7 @@ main (int    argc,
   ADD ("check-not-regular", test_check_not_regular);
   ADD ("check-memory", test_check_memory);
   ADD ("check-duplicate-group", test_check_duplicate_group);
+  ADD ("balloon", test_balloon);
   ADD ("relative-paths", test_relative_paths);
   ADD ("argv", test_argv);
   ADD ("argv-scratch", test_argv_scratch);

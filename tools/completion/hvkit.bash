@@ -250,7 +250,7 @@ _hvkit()
                 break
             done
             return ;;
-        --id | --vcpus | --memory | --timeout) return ;;
+        --id | --vcpus | --memory | --timeout | --target | --stats-interval) return ;;
     esac
 
     if [[ $cur == -* ]]; then
@@ -262,7 +262,7 @@ _hvkit()
     # options nor option values).
     for ((i = cmd_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -c | --config | --id | --device | --device-id | --vcpus | --memory | --timeout) ((i++)) ;;
+            -c | --config | --id | --device | --device-id | --vcpus | --memory | --timeout | --target | --stats-interval) ((i++)) ;;
             = ) ((i++)) ;;
             -*) ;;
             *) ((n_args++)) ;;
@@ -270,7 +270,7 @@ _hvkit()
     done
 
     case $cmd in
-        status | stats | events | logs | console | pause | resume | shutdown | reboot | stop | hotplug | unplug | resize)
+        status | stats | events | logs | console | pause | resume | shutdown | reboot | stop | hotplug | unplug | resize | balloon)
             if [[ $n_args -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
             fi
