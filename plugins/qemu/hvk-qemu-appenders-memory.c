@@ -24,6 +24,8 @@ append_virtio_mem (HvkBuildContext  *ctx,
   HvkQemuBuildData *data;
   guint64 size_mb = hvk_qemu_device_uint (device, 0, "size_mb", NULL);
   const char *mem_path = hvk_qemu_device_string (device, "mem_path", NULL);
+  const char *host_nodes = hvk_qemu_device_string (device, "host_nodes", NULL);
+  gint64 node = hvk_device_get_int (device, "node");
   const char *id = hvk_device_get_id (device);
   g_autofree char *memdev = NULL;
   g_autoptr(HvkOpts) object = NULL;
@@ -47,8 +49,17 @@ append_virtio_mem (HvkBuildContext  *ctx,
     hvk_opts_add (object, "mem-path", mem_path);
   if (hvk_qemu_device_boolean (device, FALSE, "share", NULL))
     hvk_opts_add (object, "share", "on");
+  /* On a guest NUMA node: bound to its host nodes as the node's boot
+   * memory is (hvk-qemu-numa.c). */
+  if (host_nodes != NULL)
+    {
+      hvk_opts_add (object, "host-nodes", host_nodes);
+      hvk_opts_add (object, "policy", "bind");
+    }
   hvk_opts_add (dev, "id", id);
   hvk_opts_add (dev, "memdev", memdev);
+  if (node >= 0)
+    hvk_opts_add_printf (dev, "node", "%" G_GINT64_FORMAT, node);
   if (!hvk_cmdline_add_opts (cmdline, "-object", object, error) ||
       !hvk_cmdline_add_opts (cmdline, "-device", dev, error))
     return FALSE;

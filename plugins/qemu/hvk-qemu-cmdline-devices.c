@@ -218,6 +218,7 @@ append_virtio_mem (HvkQemuBuilder  *b,
   guint64 size_mb;
   g_autofree char *size = NULL;
   const char *mem_path = NULL;
+  const HvkQemuNumaNode *first_node = NULL;
 
   if (!b->settings->enable_virtio_mem)
     return TRUE;
@@ -232,10 +233,16 @@ append_virtio_mem (HvkQemuBuilder  *b,
   else if (b->file_backed && !b->settings->boot_to_be_template && !b->settings->boot_from_template)
     mem_path = b->mem_path;   /* a directory; a template's is its memory file */
   size = g_strdup_printf ("%" G_GUINT64_FORMAT, size_mb);
+  /* With guest NUMA, on the first node (bound to its host nodes): the
+   * memory it plugs joins that node. */
+  if (b->numa != NULL && b->numa->nodes->len > 0)
+    first_node = g_ptr_array_index (b->numa->nodes, 0);
   return append_builtin (b, HVK_QEMU_KIND_VIRTIO_MEM, HVK_QEMU_VIRTIO_MEM_ID, error,
                          "size_mb", size,
                          "mem_path", mem_path,
                          "share", b->mem_shared || b->hugepages ? "true" : NULL,
+                         "node", first_node != NULL ? "0" : NULL,
+                         "host_nodes", first_node != NULL ? first_node->host_nodes : NULL,
                          NULL);
 }
 

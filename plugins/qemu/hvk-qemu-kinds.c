@@ -56,6 +56,8 @@ static const HvkDevicePropSpec virtio_mem_props[] = {
   { "size_mb", HVK_PROP_UINT, REQ, NULL, "Memory the device can plug, in MiB (its backend's size)" },
   { "mem_path", HVK_PROP_STRING, OPT, NULL, "Back it with a file in this directory (memory-backend-file), else anonymous RAM" },
   { "share", HVK_PROP_BOOLEAN, OPT, "false", "Map the memory shared (virtio-fs, vhost-user)" },
+  { "node", HVK_PROP_INT, OPT, "-1", "Guest NUMA node of the device (-1: none given)" },
+  { "host_nodes", HVK_PROP_STRING, OPT, NULL, "Host NUMA nodes its memory is bound to (\"0\", \"0-1\")" },
 };
 
 static const HvkDevicePropSpec balloon_props[] = {
