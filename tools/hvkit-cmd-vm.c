@@ -240,6 +240,46 @@ hvkit_cmd_stop (HvkitTool *tool,
   return HVKIT_EXIT_OK;
 }
 
+/* Kata's SaveVM for a template: the VM (boot_to_be_template) is paused,
+ * its device state migrated to devices_state_path (its RAM is already
+ * the shared memory_path), then it is stopped; both files stay for the
+ * clones (boot_from_template). */
+int
+hvkit_cmd_template (HvkitTool *tool,
+                    int        argc,
+                    char     **argv)
+{
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("template ID",
+                              "Save a VM booted with boot_to_be_template=true as the "
+                              "template of its clones, then stop it.", NULL);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  HvkConfig *config;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!hvk_hypervisor_save_vm (hypervisor, NULL, &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+  config = hvk_hypervisor_get_config (hypervisor);
+  status = stop_and_remove (tool, argv[1], hypervisor);
+  if (status != HVKIT_EXIT_OK)
+    return status;
+  g_print ("VM '%s' saved as a template (memory %s, device state %s) and stopped\n", argv[1],
+           config != NULL ? hvk_config_get_string (config, "memory_path") : "?",
+           config != NULL ? hvk_config_get_string (config, "devices_state_path") : "?");
+  return HVKIT_EXIT_OK;
+}
+
 int
 hvkit_cmd_hotplug (HvkitTool *tool,
                    int        argc,

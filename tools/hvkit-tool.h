@@ -112,6 +112,7 @@ int hvkit_cmd_logs          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_reboot        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_pause         (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_resume        (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_template      (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_stop          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_hotplug       (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_unplug        (HvkitTool *tool, int argc, char **argv);

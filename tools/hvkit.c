@@ -37,6 +37,7 @@ static const HvkitCommand commands[] = {
   { "resume", hvkit_cmd_resume, "resume ID                         resume a paused VM" },
   { "shutdown", hvkit_cmd_shutdown, "shutdown ID [--timeout S]         ask the guest to power off; stop the VM after S seconds" },
   { "reboot", hvkit_cmd_reboot, "reboot ID                         reset the guest: it boots again" },
+  { "template", hvkit_cmd_template, "template ID                       save a boot_to_be_template VM for its clones, then stop it" },
   { "stop", hvkit_cmd_stop, "stop ID                           stop a VM and remove its state" },
   { "hotplug", hvkit_cmd_hotplug, "hotplug ID --device KIND,key=value,…   add a device to a running VM" },
   { "unplug", hvkit_cmd_unplug, "unplug ID --device-id DEVID       remove a hot-plugged device" },

@@ -125,6 +125,16 @@ HvkStats *hvk_qemu_vm_get_stats (HvkHypervisor *hypervisor, GCancellable *cancel
 /* hvk-qemu-migration.c */
 gboolean hvk_qemu_vm_save (HvkHypervisor *hypervisor, GCancellable *cancellable,
                            GError **error);
+/* Refuses, naming the device, a VM with a device QEMU cannot migrate. */
+gboolean hvk_qemu_vm_check_migratable (HvkQemuHypervisor *self, const char *operation,
+                                       GError **error);
+/* A boot_from_template VM just launched (-S -incoming defer): feeds it
+ * devices_state_path, waits for the migration (bounded by @deadline) and
+ * resumes it. */
+/* A boot_from_template VM: its memory_path and devices_state_path exist. */
+gboolean hvk_qemu_vm_check_template_files (HvkQemuHypervisor *self, GError **error);
+gboolean hvk_qemu_vm_load_template (HvkQemuHypervisor *self, gint64 deadline,
+                                    GCancellable *cancellable, GError **error);
 
 /* hvk-qemu-hotplug.c */
 gboolean hvk_qemu_vm_hotplug_add    (HvkHypervisor *hypervisor, HvkDevice *device,

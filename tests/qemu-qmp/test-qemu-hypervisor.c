@@ -667,6 +667,9 @@ test_save_vm (void)
 {
   static const Step steps[] = {
     HANDSHAKE,
+    /* Kata's SaveVM: paused first, so the RAM file and the device state
+     * describe one instant. */
+    { STEP_EXPECT, "stop", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate-set-capabilities", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
@@ -694,13 +697,13 @@ test_save_vm (void)
   g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
   hvk_hypervisor_disconnect (vm);
   fake_server_join (server);
-  caps = fake_server_arguments (server, 1);
+  caps = fake_server_arguments (server, 2);
   cap = json_array_get_object_element (json_object_get_array_member (caps, "capabilities"), 0);
   assert_arg (cap, "capability", "x-ignore-shared");
   g_assert_true (json_object_get_boolean_member (cap, "state"));
-  getfd = fake_server_arguments (server, 2);
+  getfd = fake_server_arguments (server, 3);
   assert_arg (getfd, "fdname", "hvkit-migration");
-  migrate = fake_server_arguments (server, 3);
+  migrate = fake_server_arguments (server, 4);
   assert_arg (migrate, "uri", uri);
   /* hvkit created the file QEMU writes to, owner-only. */
   {

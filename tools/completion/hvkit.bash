@@ -270,7 +270,7 @@ _hvkit()
     done
 
     case $cmd in
-        status | stats | events | logs | console | pause | resume | shutdown | reboot | stop | hotplug | unplug | resize)
+        status | stats | events | logs | console | pause | resume | template | shutdown | reboot | stop | hotplug | unplug | resize)
             if [[ $n_args -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
             fi
