@@ -202,6 +202,12 @@ hvk_qemu_capabilities_for_settings (const HvkQemuSettings *settings)
 
   if (settings != NULL && g_strcmp0 (settings->shared_fs, "none") == 0)
     caps &= ~HVK_CAP_FS_SHARING;
+  /* Both halves work for the backend (a template's save_vm, its clones'
+   * start); for one VM, only a template saves, and never one with
+   * vhost-user-fs (its devices are checked when it saves). */
+  if (settings != NULL
+      && (!settings->boot_to_be_template || g_strcmp0 (settings->shared_fs, "virtio-fs") == 0))
+    caps &= ~HVK_CAP_SAVE_RESTORE;
   return caps;
 }
 

@@ -662,6 +662,10 @@ test_pause_resume_event (void)
   fake_server_finish (server);
 }
 
+static HvkHypervisor *take_over_with (const char *qmp_socket, const char *extra_config,
+                                     const LayoutSpec *spec, const char *hotplugged,
+                                     gint64 vcpus, gboolean old_layout);
+
 static void
 test_save_vm (void)
 {
@@ -692,6 +696,8 @@ test_save_vm (void)
   g_autoptr(JsonObject) caps = NULL, getfd = NULL, migrate = NULL;
   JsonObject *cap;
 
+  /* What it advertises is what save_vm does. */
+  g_assert_true (hvk_hypervisor_capabilities (vm) & HVK_CAP_SAVE_RESTORE);
   g_assert_true (hvk_hypervisor_save_vm (vm, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
@@ -715,9 +721,49 @@ test_save_vm (void)
 
   /* Not a template: refused, naming the backend. */
   plain = take_over ("/nonexistent/qmp.sock", getpid (), NULL, &spec);
+  g_assert_false (hvk_hypervisor_capabilities (plain) & HVK_CAP_SAVE_RESTORE);
   g_assert_false (hvk_hypervisor_save_vm (plain, NULL, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "backend 'qemu'"));
+  g_clear_error (&error);
+
+  /* A device QEMU cannot migrate: refused up front (no QMP command),
+   * naming it. */
+  {
+    g_autoptr(HvkHypervisor) with_fs = NULL;
+    g_autoptr(HvkHypervisor) with_vfio = NULL;
+    g_autofree char *fs_config =
+      g_strdup_printf ("%s\n\n[device.share0]\nkind=fs\npath=%s\ntag=t0\nsocket=%s/vfs.sock\n",
+                       template_config, tmpdir, tmpdir);
+
+    with_fs = take_over ("/nonexistent/qmp.sock", getpid (), fs_config, &spec);
+    g_assert_false (hvk_hypervisor_save_vm (with_fs, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "device 'share0'"));
+    g_assert_nonnull (strstr (error->message, "vhost-user-fs"));
+    g_clear_error (&error);
+
+    with_vfio = take_over_with ("/nonexistent/qmp.sock", template_config, &spec,
+                                "{\"gpu0\": {\"kind\": \"vfio\", \"driver\": \"vfio-pci\"}}",
+                                1, FALSE);
+    g_assert_false (hvk_hypervisor_save_vm (with_vfio, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "device 'gpu0'"));
+    g_assert_nonnull (strstr (error->message, "VFIO"));
+    g_clear_error (&error);
+  }
+
+  /* A clone (boot_from_template) advertises no save and has none. */
+  {
+    g_autofree char *clone_config =
+      g_strdup_printf ("boot_from_template=true\nmemory_path=%s/template-mem\ndevices_state_path=%s",
+                       tmpdir, state_path);
+    g_autoptr(HvkHypervisor) clone = take_over ("/nonexistent/qmp.sock", getpid (), clone_config, &spec);
+
+    g_assert_false (hvk_hypervisor_capabilities (clone) & HVK_CAP_SAVE_RESTORE);
+    g_assert_false (hvk_hypervisor_save_vm (clone, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  }
 }
 
 static void
