@@ -291,6 +291,9 @@ static const struct {
   [HVK_HYPERVISOR_OP_STATS] = { "get the statistics of", S (RUNNING) | S (PAUSED) },
   /* A VM that already ended still says how. */
   [HVK_HYPERVISOR_OP_FOLLOW] = { "follow the events of", S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  [HVK_HYPERVISOR_OP_SAVE_TO_DIR] = { "save", S (RUNNING) | S (PAUSED) },
+  /* In place of start_vm. */
+  [HVK_HYPERVISOR_OP_RESTORE] = { "restore", S (CREATED) },
 };
 
 #undef S

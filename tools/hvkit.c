@@ -37,6 +37,8 @@ static const HvkitCommand commands[] = {
   { "resume", hvkit_cmd_resume, "resume ID                         resume a paused VM" },
   { "shutdown", hvkit_cmd_shutdown, "shutdown ID [--timeout S]         ask the guest to power off; stop the VM after S seconds" },
   { "reboot", hvkit_cmd_reboot, "reboot ID                         reset the guest: it boots again" },
+  { "save", hvkit_cmd_save, "save ID DIR [--stop]              save a running VM (RAM, devices, config) into DIR" },
+  { "restore", hvkit_cmd_restore, "restore DIR [--id ID] [--paused]  start the VM saved in DIR where it was" },
   { "template", hvkit_cmd_template, "template ID                       save a boot_to_be_template VM for its clones, then stop it" },
   { "stop", hvkit_cmd_stop, "stop ID                           stop a VM and remove its state" },
   { "hotplug", hvkit_cmd_hotplug, "hotplug ID --device KIND,key=value,…   add a device to a running VM" },

@@ -567,12 +567,16 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
 
   /* A VM booting from a template starts paused (-S -incoming defer):
    * it runs once its device state is in.  A failed load leaves nothing. */
-  if (hvk_qemu_vm_settings (self)->boot_from_template)
+  if (self->restore_dir != NULL || hvk_qemu_vm_settings (self)->boot_from_template)
     {
       g_autoptr(GError) load_error = NULL;
+      gboolean loaded;
 
       self->state = HVK_VM_STATE_PAUSED;
-      if (!hvk_qemu_vm_load_template (self, deadline, cancellable, &load_error))
+      loaded = self->restore_dir != NULL
+               ? hvk_qemu_vm_load_saved (self, cancellable, &load_error)
+               : hvk_qemu_vm_load_template (self, deadline, cancellable, &load_error);
+      if (!loaded)
         {
           g_autofree char *log = NULL;
 
@@ -581,7 +585,8 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
           /* QEMU says why a stream did not load (then exits). */
           log = hvk_process_read_log_tail (self->log_file, LOG_TAIL_BYTES);
           g_set_error (error, load_error->domain, load_error->code,
-                       "cannot start VM '%s' from its template: %s%s%s", self->id,
+                       "cannot start VM '%s' from %s: %s%s%s", self->id,
+                       self->restore_dir != NULL ? self->restore_dir : "its template",
                        load_error->message, log != NULL ? "; QEMU said: " : "",
                        log != NULL ? log : "");
           hvk_qemu_vm_release (self);
@@ -592,7 +597,8 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
   /* Everything else runs.  The command line says so: a query-status here
    * would wait for QEMU's main loop while the guest's firmware keeps it
    * busy (tens of ms under TCG). */
-  self->state = HVK_VM_STATE_RUNNING;
+  self->state = self->restore_dir != NULL && self->restore_paused
+                ? HVK_VM_STATE_PAUSED : HVK_VM_STATE_RUNNING;
   return TRUE;
 }
 

@@ -39,6 +39,7 @@
  * the stream; set on both ends, as the stream's layout depends on it. */
 static gboolean
 set_ignore_shared (HvkQemuHypervisor *self,
+                   gboolean           on,
                    GCancellable      *cancellable,
                    GError           **error)
 {
@@ -47,7 +48,7 @@ set_ignore_shared (HvkQemuHypervisor *self,
   g_autoptr(JsonArray) caps = json_array_new ();
 
   json_object_set_string_member (cap, "capability", "x-ignore-shared");
-  json_object_set_boolean_member (cap, "state", TRUE);
+  json_object_set_boolean_member (cap, "state", on);
   json_array_add_object_element (caps, g_steal_pointer (&cap));
   json_object_set_array_member (caps_args, "capabilities", g_steal_pointer (&caps));
   return hvk_qemu_vm_qmp_run (self, "migrate-set-capabilities", caps_args, cancellable, error);
@@ -205,6 +206,37 @@ hvk_qemu_vm_check_migratable (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* A VM launched again from its configuration alone (a template's
+ * clones, a restore) must not have changed since its boot. */
+static gboolean
+check_as_booted (HvkQemuHypervisor *self,
+                 const char        *operation,
+                 const char        *as,
+                 const char        *whose,
+                 GError           **error)
+{
+  if (self->hotplugged->len > 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "cannot %s VM '%s'%s%s: device '%s' was hot-plugged, and %s start "
+                   "with the configuration's devices only", operation, self->id,
+                   as != NULL ? " " : "", as != NULL ? as : "",
+                   ((HvkQemuRecord *) self->hotplugged->pdata[0])->id, whose);
+      return FALSE;
+    }
+  if (self->layout != NULL
+      && (self->vcpus != self->layout->boot_vcpus || self->memory_mb != self->layout->boot_memory_mb))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "cannot %s VM '%s'%s%s: it was resized (%u vCPUs, %u MiB; %s start "
+                   "with %u and %u MiB)", operation, self->id,
+                   as != NULL ? " " : "", as != NULL ? as : "", self->vcpus, self->memory_mb,
+                   whose, self->layout->boot_vcpus, self->layout->boot_memory_mb);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- save (templating) ---- */
 
 gboolean
@@ -238,23 +270,8 @@ hvk_qemu_vm_save (HvkHypervisor  *hypervisor,
     return FALSE;
   /* A clone is launched from the configuration alone: a template that
    * changed since its boot would not match its clones' devices. */
-  if (self->hotplugged->len > 0)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "cannot save VM '%s' as a template: device '%s' was hot-plugged, and its "
-                   "clones start with the configuration's devices only", self->id,
-                   ((HvkQemuRecord *) self->hotplugged->pdata[0])->id);
-      return FALSE;
-    }
-  if (self->layout != NULL
-      && (self->vcpus != self->layout->boot_vcpus || self->memory_mb != self->layout->boot_memory_mb))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "cannot save VM '%s' as a template: it was resized (%u vCPUs, %u MiB; "
-                   "its clones start with %u and %u MiB)", self->id, self->vcpus, self->memory_mb,
-                   self->layout->boot_vcpus, self->layout->boot_memory_mb);
-      return FALSE;
-    }
+  if (!check_as_booted (self, "save", "as a template", "its clones", error))
+    return FALSE;
 
   /* Kata's SaveVM follows a pause: the RAM file and the device state
    * then describe the same instant. */
@@ -264,7 +281,7 @@ hvk_qemu_vm_save (HvkHypervisor  *hypervisor,
         return FALSE;
       self->state = HVK_VM_STATE_PAUSED;
     }
-  if (!set_ignore_shared (self, cancellable, error))
+  if (!set_ignore_shared (self, TRUE, cancellable, error))
     return FALSE;
   if (!pass_file (self, state_path, O_WRONLY | O_CREAT | O_TRUNC, "save", cancellable, error))
     return FALSE;
@@ -325,7 +342,7 @@ hvk_qemu_vm_load_template (HvkQemuHypervisor *self,
 
   if (!hvk_qemu_vm_check_template_files (self, error))
     return FALSE;
-  if (!set_ignore_shared (self, cancellable, error))
+  if (!set_ignore_shared (self, TRUE, cancellable, error))
     return FALSE;
   if (!pass_file (self, state_path, O_RDONLY, "load the device state of", cancellable, error))
     return FALSE;
@@ -337,6 +354,128 @@ hvk_qemu_vm_load_template (HvkQemuHypervisor *self,
     return FALSE;
   /* Incoming with -S leaves the guest paused: run it. */
   if (!hvk_qemu_vm_qmp_run (self, "cont", NULL, cancellable, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* ---- save to a directory, restore from it ---- */
+
+#define SAVED_STATE_NAME "qemu-state"
+/* The stream goes as fast as the disk takes it (QEMU 7.2's default is
+ * 128 MiB/s). */
+#define SAVE_MAX_BANDWIDTH (G_GINT64_CONSTANT (64) << 30)
+
+gboolean
+hvk_qemu_vm_save_to_dir (HvkHypervisor  *hypervisor,
+                         const char     *dir,
+                         GCancellable   *cancellable,
+                         GError        **error)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
+  g_autoptr(JsonObject) params = json_object_new ();
+  g_autoptr(JsonObject) migrate_args = json_object_new ();
+  g_autofree char *path = g_build_filename (dir, SAVED_STATE_NAME, NULL);
+  gboolean was_running = self->state == HVK_VM_STATE_RUNNING;
+  gboolean ok;
+
+  if (!hvk_qemu_vm_check_state (self, "save", S (RUNNING) | S (PAUSED), error))
+    return FALSE;
+  if (hvk_qemu_vm_settings (self)->boot_to_be_template)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "cannot save VM '%s' to a directory: it boots to be a template (its RAM is "
+                   "the shared memory_path): save it with `hvkit template`", self->id);
+      return FALSE;
+    }
+  if (!hvk_qemu_vm_check_migratable (self, "save", error)
+      || !check_as_booted (self, "save", NULL, "a restore would", error))
+    return FALSE;
+
+  if (was_running)
+    {
+      if (!hvk_qemu_vm_qmp_run (self, "stop", NULL, cancellable, error))
+        return FALSE;
+      self->state = HVK_VM_STATE_PAUSED;
+    }
+  json_object_set_int_member (params, "max-bandwidth", SAVE_MAX_BANDWIDTH);
+  json_object_set_string_member (migrate_args, "uri", "fd:" MIGRATION_FD_NAME);
+  ok = set_ignore_shared (self, FALSE, cancellable, error)
+       && hvk_qemu_vm_qmp_run (self, "migrate-set-parameters", params, cancellable, error)
+       && pass_file (self, path, O_WRONLY | O_CREAT | O_TRUNC, "save", cancellable, error)
+       && hvk_qemu_vm_qmp_run (self, "migrate", migrate_args, cancellable, error)
+       && wait_migration (self, "saving", path, MIGRATION_TIMEOUT_MS, cancellable, error);
+  if (!ok)
+    unlink (path);
+
+  /* Left as it was: a running guest runs on (QEMU takes its disks back). */
+  if (was_running)
+    {
+      g_autoptr(GError) cont_error = NULL;
+
+      if (hvk_qemu_vm_qmp_run (self, "cont", NULL, cancellable, ok ? error : &cont_error))
+        self->state = HVK_VM_STATE_RUNNING;
+      else if (ok)
+        return FALSE;
+    }
+  return ok;
+}
+
+gboolean
+hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
+                              const char     *dir,
+                              gboolean        paused,
+                              guint           timeout_ms,
+                              GCancellable   *cancellable,
+                              GError        **error)
+{
+  HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
+  g_autofree char *path = g_build_filename (dir, SAVED_STATE_NAME, NULL);
+  gboolean ok;
+
+  if (!hvk_qemu_vm_check_state (self, "restore", S (CREATED), error))
+    return FALSE;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "cannot restore VM '%s': %s has no %s (not saved by backend '%s')",
+                   self->id, dir, SAVED_STATE_NAME, HVK_QEMU_BACKEND_NAME);
+      return FALSE;
+    }
+  if (self->cmdline == NULL && !hvk_qemu_vm_build_cmdline (self, error))
+    return FALSE;
+  /* The guest waits for its state instead of booting (a clone's command
+   * line has it already). */
+  if (!hvk_qemu_vm_settings (self)->boot_from_template)
+    {
+      if (!hvk_cmdline_add_args (self->cmdline, error, "-S", "-incoming", "defer", NULL))
+        return FALSE;
+      g_strfreev (self->argv);
+      self->argv = g_strdupv ((char **) hvk_cmdline_get_argv (self->cmdline));
+    }
+
+  g_free (self->restore_dir);
+  self->restore_dir = g_strdup (dir);
+  self->restore_paused = paused;
+  ok = hvk_qemu_vm_start (hypervisor, timeout_ms, cancellable, error);
+  g_clear_pointer (&self->restore_dir, g_free);
+  return ok;
+}
+
+gboolean
+hvk_qemu_vm_load_saved (HvkQemuHypervisor *self,
+                        GCancellable      *cancellable,
+                        GError           **error)
+{
+  g_autoptr(JsonObject) incoming_args = json_object_new ();
+  g_autofree char *path = g_build_filename (self->restore_dir, SAVED_STATE_NAME, NULL);
+
+  json_object_set_string_member (incoming_args, "uri", "fd:" MIGRATION_FD_NAME);
+  if (!set_ignore_shared (self, FALSE, cancellable, error)
+      || !pass_file (self, path, O_RDONLY, "restore", cancellable, error)
+      || !hvk_qemu_vm_qmp_run (self, "migrate-incoming", incoming_args, cancellable, error)
+      || !wait_migration (self, "restoring", path, MIGRATION_TIMEOUT_MS, cancellable, error))
+    return FALSE;
+  if (!self->restore_paused && !hvk_qemu_vm_qmp_run (self, "cont", NULL, cancellable, error))
     return FALSE;
   return TRUE;
 }

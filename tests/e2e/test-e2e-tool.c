@@ -994,6 +994,149 @@ test_template (void)
   g_remove (disk);
 }
 
+/* Opens the console of VM @id (from `hvkit status --json`), with its pid
+ * tracked; asserts the state. */
+static E2eConsole *
+open_vm (const char *id,
+         const char *state,
+         int        *pid)
+{
+  g_autoptr(JsonObject) status = status_of (id);
+  E2eConsole *c;
+
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, state);
+  *pid = (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
+  e2e_track_pid (*pid);
+  c = e2e_console_open (json_object_get_string_member (status, "console"), 5000);
+  g_assert_nonnull (c);
+  return c;
+}
+
+/* The guest counts on from @after: it was not rebooted. */
+static void
+counts_on (E2eConsole *c,
+           const char *id,
+           gint64      after,
+           gboolean    restored)
+{
+  if (!e2e_console_wait_count (c, "HVKIT-COUNTER ", 3, E2E_EVENT_TIMEOUT_MS))
+    g_error ("%s does not count; console said:\n%s", id, e2e_console_text (c));
+  g_assert_cmpint (last_counter (c), >, after);
+  /* Its console was opened after the restore: a marker would be a boot. */
+  if (restored)
+    g_assert_null (strstr (e2e_console_text (c), E2E_READY_MARKER));
+}
+
+static void
+stop_vm_id (const char *id,
+            int         pid)
+{
+  g_autofree char *dir = g_build_filename (env.store, id, NULL);
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", id, NULL), ==, 0);
+  g_assert_true (e2e_wait_pid_dead (pid, 5000));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+/* hvkit save / restore: the guest keeps its uptime (its counter goes on,
+ * no second ready marker); a save leaves the VM running unless --stop; a
+ * directory restores under a new id while the original runs, twice, and
+ * paused; saving twice into one directory replaces it; a truncated or
+ * foreign directory is refused, leaving nothing. */
+static void
+test_save_restore (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *bad_manifest = NULL;
+  g_autofree char *bad_state = NULL;
+  g_autofree char *orig_manifest = NULL;
+  g_autofree char *orig_state = NULL;
+  g_autofree char *left = NULL;
+  E2eConsole *c0, *c1, *c2;
+  int pid0, pid1, pid2;
+  gint64 before;
+  gsize len = 0;
+
+  if (e2e_env_skip (&env))
+    return;
+  conf = e2e_write_config (&env, "sr", "kernel_params=hvkit.counter=1", NULL);
+  dir = g_build_filename (env.tmpdir, "saved", NULL);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-sr", NULL), ==, 0);
+  c0 = open_vm ("e2e-sr", "running", &pid0);
+  if (!e2e_console_wait_count (c0, "HVKIT-COUNTER ", 3, E2E_BOOT_TIMEOUT_MS))
+    g_error ("the guest does not count; console said:\n%s", e2e_console_text (c0));
+
+  /* Saved, it runs on; restored under another id next to it. */
+  before = last_counter (c0);
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "save", "e2e-sr", dir, NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  e2e_console_forget (c0);
+  counts_on (c0, "e2e-sr", before, FALSE);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "restore", dir, "--id", "e2e-sr-copy", NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  c1 = open_vm ("e2e-sr-copy", "running", &pid1);
+  counts_on (c1, "e2e-sr-copy", before, TRUE);
+  stop_vm_id ("e2e-sr-copy", pid1);
+  e2e_console_free (c1);
+
+  /* Saved again into the same directory, and stopped. */
+  e2e_console_wait (c0, "no such line", 300);
+  before = last_counter (c0);
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "save", "e2e-sr", dir, "--stop", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "stopped"));
+  g_assert_true (e2e_wait_pid_dead (pid0, 5000));
+  e2e_console_free (c0);
+
+  /* Restored under its own id, paused, then resumed; and once more. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "restore", dir, "--paused", NULL), ==, 0);
+  c0 = open_vm ("e2e-sr", "paused", &pid0);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resume", "e2e-sr", NULL), ==, 0);
+  counts_on (c0, "e2e-sr", before, TRUE);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "restore", dir, "--id", "e2e-sr-2", NULL), ==, 0);
+  c2 = open_vm ("e2e-sr-2", "running", &pid2);
+  counts_on (c2, "e2e-sr-2", before, TRUE);
+  stop_vm_id ("e2e-sr-2", pid2);
+  stop_vm_id ("e2e-sr", pid0);
+  e2e_console_free (c0);
+  e2e_console_free (c2);
+
+  /* A truncated state: QEMU's word, nothing left. */
+  bad = g_build_filename (env.tmpdir, "saved-truncated", NULL);
+  g_assert_cmpint (g_mkdir (bad, 0700), ==, 0);
+  orig_manifest = g_build_filename (dir, "hvkit-save.json", NULL);
+  orig_state = g_build_filename (dir, "qemu-state", NULL);
+  bad_manifest = g_build_filename (bad, "hvkit-save.json", NULL);
+  bad_state = g_build_filename (bad, "qemu-state", NULL);
+  g_assert_true (g_file_get_contents (orig_manifest, &text, NULL, NULL));
+  g_assert_true (g_file_set_contents (bad_manifest, text, -1, NULL));
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (orig_state, &text, &len, NULL));
+  g_assert_true (g_file_set_contents (bad_state, text, (gssize) (len / 2), NULL));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "restore", bad, "--id", "e2e-sr-bad", NULL), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "cannot start VM 'e2e-sr-bad'"));
+  left = g_build_filename (env.store, "e2e-sr-bad", NULL);
+  g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+
+  /* A directory that is no save. */
+  g_remove (bad_manifest);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "restore", bad, "--id", "e2e-sr-bad", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "is not a saved VM"));
+  g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+
+  g_remove (bad_state);
+  g_rmdir (bad);
+  g_remove (orig_manifest);
+  g_remove (orig_state);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1018,6 +1161,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/tool/panic-dump-stop", test_panic_dump_stop);
   g_test_add_func ("/hvk/e2e/tool/run-and-console", test_run_and_console);
   g_test_add_func ("/hvk/e2e/tool/template", test_template);
+  g_test_add_func ("/hvk/e2e/tool/save-restore", test_save_restore);
 
   ret = g_test_run ();
 

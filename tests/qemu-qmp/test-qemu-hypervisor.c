@@ -721,7 +721,6 @@ test_save_vm (void)
 
   /* Not a template: refused, naming the backend. */
   plain = take_over ("/nonexistent/qmp.sock", getpid (), NULL, &spec);
-  g_assert_false (hvk_hypervisor_capabilities (plain) & HVK_CAP_SAVE_RESTORE);
   g_assert_false (hvk_hypervisor_save_vm (plain, NULL, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "backend 'qemu'"));
@@ -753,16 +752,77 @@ test_save_vm (void)
     g_clear_error (&error);
   }
 
-  /* A clone (boot_from_template) advertises no save and has none. */
+  /* A clone (boot_from_template) is no template. */
   {
     g_autofree char *clone_config =
       g_strdup_printf ("boot_from_template=true\nmemory_path=%s/template-mem\ndevices_state_path=%s",
                        tmpdir, state_path);
     g_autoptr(HvkHypervisor) clone = take_over ("/nonexistent/qmp.sock", getpid (), clone_config, &spec);
 
-    g_assert_false (hvk_hypervisor_capabilities (clone) & HVK_CAP_SAVE_RESTORE);
     g_assert_false (hvk_hypervisor_save_vm (clone, NULL, &error));
     g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  }
+}
+
+/* save_to_dir: pause, the whole RAM (x-ignore-shared off) at full speed
+ * to DIR/qemu-state through a descriptor hvkit opened, resume; then the
+ * manifest.  A VM with virtio-fs advertises no save-restore and refuses. */
+static void
+test_save_to_dir (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "stop", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate-set-capabilities", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate-set-parameters", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"completed\"}}", 0 },
+    { STEP_EXPECT, "cont", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  g_autofree char *dir = g_build_filename (tmpdir, "saved-vm", NULL);
+  g_autofree char *manifest = g_build_filename (dir, HVK_SAVE_DIR_MANIFEST, NULL);
+  g_autofree char *state = g_build_filename (dir, "qemu-state", NULL);
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) caps = NULL;
+  g_autoptr(JsonObject) migrate = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+
+  g_assert_true (hvk_hypervisor_capabilities (vm) & HVK_CAP_SAVE_RESTORE);
+  g_assert_true (hvk_hypervisor_save_to_dir (vm, dir, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  caps = fake_server_arguments (server, 2);
+  g_assert_false (json_object_get_boolean_member (
+    json_array_get_object_element (json_object_get_array_member (caps, "capabilities"), 0), "state"));
+  migrate = fake_server_arguments (server, 5);
+  assert_arg (migrate, "uri", "fd:hvkit-migration");
+  fake_server_finish (server);
+  g_assert_true (g_file_test (state, G_FILE_TEST_IS_REGULAR));
+  /* The manifest gives back the configuration. */
+  config = hvk_save_dir_load_config (dir, registry, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_backend (config), ==, "qemu");
+  g_remove (manifest);
+  g_remove (state);
+  g_rmdir (dir);
+
+  /* vhost-user-fs: neither advertised nor done. */
+  {
+    g_autoptr(HvkHypervisor) fs = take_over ("/nonexistent/qmp.sock", getpid (),
+                                             "shared_fs=virtio-fs", &spec);
+
+    g_assert_false (hvk_hypervisor_capabilities (fs) & HVK_CAP_SAVE_RESTORE);
+    g_assert_false (hvk_hypervisor_save_to_dir (fs, dir, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "virtio-fs"));
+    g_rmdir (dir);
   }
 }
 
@@ -1423,6 +1483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-event", test_pause_resume_event);
   g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);
+  g_test_add_func ("/hvk/qemu-hypervisor/save-to-dir", test_save_to_dir);
   g_test_add_func ("/hvk/qemu-hypervisor/dead-process", test_dead_process);
   g_test_add_func ("/hvk/qemu-hypervisor/load-state-errors", test_load_state_errors);
   g_test_add_func ("/hvk/qemu-hypervisor/duplicate-id/config", test_duplicate_id_config);

@@ -270,6 +270,18 @@ _hvkit()
     done
 
     case $cmd in
+        restore)
+            if [[ $n_args -eq 0 ]]; then
+                COMPREPLY=($(compgen -d -- "$cur"))
+            fi
+            ;;
+        save)
+            if [[ $n_args -eq 0 ]]; then
+                COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
+            elif [[ $n_args -eq 1 ]]; then
+                COMPREPLY=($(compgen -d -- "$cur"))
+            fi
+            ;;
         status | stats | events | logs | console | pause | resume | template | shutdown | reboot | stop | hotplug | unplug | resize)
             if [[ $n_args -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
