@@ -1899,6 +1899,204 @@ print_machine (void)
            B.start_reps, B.reps, B.hotplug_reps);
 }
 
+/* ---- 5. templates, save and restore ---- */
+
+#define SNAP_VMS 4
+
+/* `hvkit status ID --json` of a VM in @store: its QEMU pid and console. */
+static int
+tool_vm (const char *store,
+         const char *id,
+         char      **console)
+{
+  const char *argv[] = { B.hvkit, "--state-dir", store, "status", id, "--json", NULL };
+  g_autofree char *json = capture (argv);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *status;
+
+  if (!json_parser_load_from_data (parser, json, -1, NULL))
+    die ("hvkit status %s: not JSON: %s", id, json);
+  status = json_node_get_object (json_parser_get_root (parser));
+  if (console != NULL)
+    *console = g_strdup (json_object_get_string_member (status, "console"));
+  return (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
+}
+
+/* kB of Pss in /proc/PID/smaps_rollup */
+static double
+pss_kib (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/smaps_rollup", pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NAN;
+  line = strstr (text, "\nPss:");
+  return line ? g_ascii_strtod (line + 5, NULL) : NAN;
+}
+
+/* `hvkit start` of @conf as @id, then the console until @needle: ms from
+ * the spawn (the console is opened once `hvkit start` returned, long
+ * before a TCG guest's marker; a clone's counter comes every 250 ms). */
+static double
+tool_start_to (const char *store,
+               const char *conf,
+               const char *id,
+               const char *needle,
+               int        *pid)
+{
+  g_autofree char *console_path = NULL;
+  Console *console;
+  double t0 = now_ms (), t;
+
+  time_tool (store, "start", "-c", conf, "--id", id, NULL);
+  *pid = tool_vm (store, id, &console_path);
+  console = console_open (console_path);
+  t = console_wait (console, needle, BOOT_TIMEOUT_MS) - t0;
+  console_free (console);
+  return t;
+}
+
+static void
+bench_snapshot (void)
+{
+  g_autofree char *store = g_build_filename (B.work, "snap", NULL);
+  g_autofree char *mem = g_build_filename (B.work, "tpl-memory", NULL);
+  g_autofree char *state = g_build_filename (B.work, "tpl-state", NULL);
+  g_autofree char *saved = g_build_filename (B.work, "saved", NULL);
+  g_autofree char *saved_state = g_build_filename (saved, "qemu-state", NULL);
+  g_autofree char *dd_file = g_build_filename (B.work, "dd.img", NULL);
+  g_autofree char *dd_of = g_strdup_printf ("of=%s", dd_file);
+  g_autofree char *dd_path = g_find_program_in_path ("dd");
+  g_autofree char *cold_conf = g_build_filename (B.work, "cold.conf", NULL);
+  g_autofree char *tpl_conf = g_build_filename (B.work, "tpl.conf", NULL);
+  g_autofree char *clone_conf = g_build_filename (B.work, "clone.conf", NULL);
+  Row *row_clone = row_new ("6. templates, save, restore",
+                            "template clone: `hvkit start` → guest counting (±250 ms: the counter's period)", "ms",
+                            "cold `hvkit start` → ready marker", T_RATIO, 0.25, "≤ 0.25× cold");
+  Row *row_save = row_new ("6. templates, save, restore", "`hvkit save` of a 256 MiB guest (it runs on)", "ms",
+                           NULL, T_NONE, 0, NULL);
+  Row *row_save_rate = row_new ("6. templates, save, restore", "`hvkit save`: guest RAM (256 MiB) / time", "MB/s",
+                                "`dd` 256 MiB sequential write, conv=fsync, same directory", T_NONE, 0, NULL);
+  Row *row_restore = row_new ("6. templates, save, restore",
+                              "`hvkit restore` (launch, load, resume) of a 256 MiB guest", "ms", NULL, T_NONE, 0, NULL);
+  Row *row_restore_rate = row_new ("6. templates, save, restore", "`hvkit restore`: guest RAM (256 MiB) / time", "MB/s",
+                                   "`dd` 256 MiB sequential write, conv=fsync, same directory", T_NONE, 0, NULL);
+  Row *row_state = row_new ("6. templates, save, restore", "saved state file (zero pages are not written out)", "MiB",
+                            NULL, T_NONE, 0, NULL);
+  g_autofree char *pss_name = g_strdup_printf ("PSS of %d clones of one template (QEMU, sum)", SNAP_VMS);
+  g_autofree char *pss_ref = g_strdup_printf ("%d cold-booted VMs", SNAP_VMS);
+  Row *row_pss = row_new ("6. templates, save, restore", pss_name, "KiB", pss_ref, T_RATIO, 0.40, "≤ 0.40× cold");
+  int cold_pids[SNAP_VMS], clone_pids[SNAP_VMS];
+  double cold_pss = 0, clone_pss = 0;
+  int tpl_pid;
+
+  if (dd_path == NULL)
+    die ("no dd on PATH");
+  {
+    g_autofree char *text = bench_config_text ("kernel_params=hvkit.counter=1\n");
+    g_autofree char *tpl_extra = g_strdup_printf ("kernel_params=hvkit.counter=1\nboot_to_be_template=true\n"
+                                                  "memory_path=%s\ndevices_state_path=%s\n", mem, state);
+    g_autofree char *clone_extra = g_strdup_printf ("kernel_params=hvkit.counter=1\nboot_from_template=true\n"
+                                                    "memory_path=%s\ndevices_state_path=%s\n", mem, state);
+    g_autofree char *tpl_text = bench_config_text (tpl_extra);
+    g_autofree char *clone_text = bench_config_text (clone_extra);
+
+    write_file (cold_conf, text);
+    write_file (tpl_conf, tpl_text);
+    write_file (clone_conf, clone_text);
+  }
+
+  /* Start times, each VM alone on the host (stopped before the next). */
+  for (int i = 0; i < 3; i++)
+    {
+      int pid;
+
+      settle (500);
+      add (row_clone->ref, tool_start_to (store, cold_conf, "cold-t", READY_MARKER, &pid));
+      time_tool (store, "stop", "cold-t", NULL);
+    }
+  /* The template, saved once the guest counts. */
+  tool_start_to (store, tpl_conf, "tpl", "HVKIT-COUNTER ", &tpl_pid);
+  time_tool (store, "template", "tpl", NULL);
+  for (int i = 0; i < 3; i++)
+    {
+      int pid;
+
+      settle (500);
+      add (row_clone->hvk, tool_start_to (store, clone_conf, "clone-t", "HVKIT-COUNTER ", &pid));
+      time_tool (store, "stop", "clone-t", NULL);
+    }
+
+  /* Memory: SNAP_VMS clones running together, then SNAP_VMS cold VMs
+   * (each booted to its marker); the last cold one stays for the save. */
+  for (int i = 0; i < SNAP_VMS; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("clone%d", i);
+
+      tool_start_to (store, clone_conf, id, "HVKIT-COUNTER ", &clone_pids[i]);
+    }
+  settle (2000);
+  for (int i = 0; i < SNAP_VMS; i++)
+    clone_pss += pss_kib (clone_pids[i]);
+  for (int i = 0; i < SNAP_VMS; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("clone%d", i);
+
+      time_tool (store, "stop", id, NULL);
+    }
+  for (int i = 0; i < SNAP_VMS; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("cold%d", i);
+
+      tool_start_to (store, cold_conf, id, READY_MARKER, &cold_pids[i]);
+    }
+  settle (2000);
+  for (int i = 0; i < SNAP_VMS; i++)
+    cold_pss += pss_kib (cold_pids[i]);
+  add (row_pss->hvk, clone_pss);
+  add (row_pss->ref, cold_pss);
+  for (int i = 1; i < SNAP_VMS; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("cold%d", i);
+
+      time_tool (store, "stop", id, NULL);
+    }
+
+  /* Save and restore a cold VM (256 MiB), against dd in the same place. */
+  for (int r = 0; r < 3; r++)
+    {
+      const char *dd[] = { dd_path, "if=/dev/zero", dd_of, "bs=1M", "count=256", "conv=fsync",
+                           "status=none", NULL };
+      GStatBuf st;
+      double t;
+
+      settle (500);
+      t = time_process (dd);
+      add (row_save_rate->ref, 256.0 * 1048576 / 1e6 / (t / 1e3));
+      add (row_restore_rate->ref, 256.0 * 1048576 / 1e6 / (t / 1e3));
+      g_unlink (dd_file);
+
+      settle (500);
+      t = time_tool (store, "save", "cold0", saved, NULL);
+      add (row_save->hvk, t);
+      add (row_save_rate->hvk, 256.0 * 1048576 / 1e6 / (t / 1e3));
+      if (g_stat (saved_state, &st) == 0)
+        add (row_state->hvk, st.st_size / 1048576.0);
+
+      settle (500);
+      t = time_tool (store, "restore", saved, "--id", "restored", NULL);
+      add (row_restore->hvk, t);
+      add (row_restore_rate->hvk, 256.0 * 1048576 / 1e6 / (t / 1e3));
+      time_tool (store, "stop", "restored", NULL);
+    }
+
+  time_tool (store, "stop", "cold0", NULL);
+  g_unlink (mem);
+  g_unlink (state);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1914,7 +2112,7 @@ main (int    argc,
     { "start-reps", 0, 0, G_OPTION_ARG_INT, &B.start_reps, "VM starts per variant (21)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &B.reps, "Repetitions of quick operations (20)", "N" },
     { "hotplug-reps", 0, 0, G_OPTION_ARG_INT, &B.hotplug_reps, "Block hotplugs per variant (15)", "N" },
-    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,framework,libvirt,memory or all", "LIST" },
+    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,framework,libvirt,memory,snapshot or all", "LIST" },
     { "libvirt-pids", 0, 0, G_OPTION_ARG_STRING, &B.libvirt_pids, "libvirtd,virtlogd pids (RSS)", "PIDS" },
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { NULL }
@@ -1939,7 +2137,7 @@ main (int    argc,
   if (B.hotplug_reps <= 0)
     B.hotplug_reps = 15;
   if (B.sections == NULL)
-    B.sections = g_strdup ("start,control,framework,libvirt,memory");
+    B.sections = g_strdup ("start,control,framework,libvirt,memory,snapshot");
 
   if (child != NULL)
     {
@@ -2017,6 +2215,8 @@ main (int    argc,
     bench_libvirt ();
   if (want ("memory"))
     bench_memory ();
+  if (want ("snapshot"))
+    bench_snapshot ();
 
   raw_vm_stop (bare_vm);
   lib_vm_stop (api_vm);
@@ -2024,7 +2224,8 @@ main (int    argc,
   /* Rows in section order. */
   {
     g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
-    const char *order[] = { "1. start", "2. control plane", "3. framework", "4. libvirt", "5. memory" };
+    const char *order[] = { "1. start", "2. control plane", "3. framework", "4. libvirt",
+                            "5. memory", "6. templates, save, restore" };
 
     for (guint s = 0; s < G_N_ELEMENTS (order); s++)
       for (guint i = 0; i < B.rows->len; i++)

@@ -29,6 +29,8 @@ typedef enum {
   HVK_HYPERVISOR_OP_STATS,
   HVK_HYPERVISOR_OP_FOLLOW,
   HVK_HYPERVISOR_OP_BALLOON,
+  HVK_HYPERVISOR_OP_SAVE_TO_DIR,
+  HVK_HYPERVISOR_OP_RESTORE,
 } HvkHypervisorOp;
 
 /* Whether the VM's state allows @op; HVK_ERROR_STATE naming the VM and

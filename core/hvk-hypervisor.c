@@ -293,6 +293,9 @@ static const struct {
   [HVK_HYPERVISOR_OP_FOLLOW] = { "follow the events of", S (RUNNING) | S (PAUSED) | S (STOPPED) },
   /* QEMU takes a target while paused; the guest acts when it runs. */
   [HVK_HYPERVISOR_OP_BALLOON] = { "set or read the balloon of", S (RUNNING) | S (PAUSED) },
+  [HVK_HYPERVISOR_OP_SAVE_TO_DIR] = { "save", S (RUNNING) | S (PAUSED) },
+  /* In place of start_vm. */
+  [HVK_HYPERVISOR_OP_RESTORE] = { "restore", S (CREATED) },
 };
 
 #undef S

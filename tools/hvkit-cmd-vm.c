@@ -241,6 +241,129 @@ hvkit_cmd_stop (HvkitTool *tool,
 }
 
 int
+hvkit_cmd_save (HvkitTool *tool,
+                int        argc,
+                char     **argv)
+{
+  gboolean stop = FALSE;
+  const GOptionEntry entries[] = {
+    { "stop", 0, 0, G_OPTION_ARG_NONE, &stop, "Stop the VM once saved", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("save ID DIR [--stop]",
+                              "Save a running or paused VM (guest RAM, device state, "
+                              "configuration) into DIR; it runs on unless --stop.", entries);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 2, &status))
+    return status;
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!hvk_hypervisor_save_to_dir (hypervisor, argv[2], NULL, &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+  status = stop ? stop_and_remove (tool, argv[1], hypervisor)
+                : hvkit_save_vm (tool, argv[1], hypervisor);
+  if (status == HVKIT_EXIT_OK)
+    g_print ("VM '%s' saved to %s%s\n", argv[1], argv[2], stop ? " and stopped" : "");
+  return status;
+}
+
+int
+hvkit_cmd_restore (HvkitTool *tool,
+                   int        argc,
+                   char     **argv)
+{
+  g_autofree char *id = NULL;
+  gboolean paused = FALSE;
+  const GOptionEntry entries[] = {
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "VM id (default: the saved VM's)", "ID" },
+    { "paused", 0, 0, G_OPTION_ARG_NONE, &paused, "Leave the restored VM paused", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("restore DIR [--id ID] [--paused]",
+                              "Start the VM saved in DIR where it was saved; it keeps "
+                              "running.", entries);
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(GPtrArray) cold = NULL;
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *saved_id = NULL;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  config = hvk_save_dir_load_config (argv[1], hvkit_tool_get_registry (tool), &saved_id,
+                                     &cold, &error);
+  if (config == NULL)
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  if (id == NULL)
+    id = g_steal_pointer (&saved_id);
+  if (!hvk_vm_id_validate (id, &error))
+    return hvkit_fail (error, HVKIT_EXIT_USAGE);
+
+  lock = hvk_vm_store_lock (tool->state_dir, id, FALSE, &error);
+  if (lock == NULL)
+    return hvkit_fail (error, HVKIT_EXIT_FAILED);
+  hypervisor = hvkit_restore_vm (tool, config, id, argv[1], paused, cold, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  g_print ("VM '%s' restored from %s%s\n", id, argv[1], paused ? " (paused)" : "");
+  return HVKIT_EXIT_OK;
+}
+
+/* Kata's SaveVM for a template: the VM (boot_to_be_template) is paused,
+ * its device state migrated to devices_state_path (its RAM is already
+ * the shared memory_path), then it is stopped; both files stay for the
+ * clones (boot_from_template). */
+int
+hvkit_cmd_template (HvkitTool *tool,
+                    int        argc,
+                    char     **argv)
+{
+  g_autoptr(GOptionContext) context =
+    hvkit_option_context_new ("template ID",
+                              "Save a VM booted with boot_to_be_template=true as the "
+                              "template of its clones, then stop it.", NULL);
+  g_autoptr(HvkVmLock) lock = NULL;
+  g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(GError) error = NULL;
+  HvkConfig *config;
+  int status;
+
+  if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
+    return status;
+  hypervisor = hvkit_open_vm_to_change (tool, argv[1], &lock, &status);
+  if (hypervisor == NULL)
+    return status;
+
+  if (!hvk_hypervisor_save_vm (hypervisor, NULL, &error))
+    {
+      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
+      return hvkit_fail (error, HVKIT_EXIT_FAILED);
+    }
+  config = hvk_hypervisor_get_config (hypervisor);
+  status = stop_and_remove (tool, argv[1], hypervisor);
+  if (status != HVKIT_EXIT_OK)
+    return status;
+  g_print ("VM '%s' saved as a template (memory %s, device state %s) and stopped\n", argv[1],
+           config != NULL ? hvk_config_get_string (config, "memory_path") : "?",
+           config != NULL ? hvk_config_get_string (config, "devices_state_path") : "?");
+  return HVKIT_EXIT_OK;
+}
+
+int
 hvkit_cmd_hotplug (HvkitTool *tool,
                    int        argc,
                    char     **argv)

@@ -71,6 +71,13 @@ HvkHypervisor *hvkit_open_vm_to_change (HvkitTool  *tool,
                                         const char *id,
                                         HvkVmLock **lock,
                                         int        *exit_code);
+HvkHypervisor *hvkit_restore_vm    (HvkitTool    *tool,
+                                    HvkConfig    *config,
+                                    const char   *id,
+                                    const char   *restore_dir,
+                                    gboolean      paused,
+                                    GPtrArray    *cold_devices,
+                                    int          *exit_code);
 HvkHypervisor *hvkit_start_vm      (HvkitTool    *tool,
                                     HvkConfig    *config,
                                     const char   *id,
@@ -112,6 +119,9 @@ int hvkit_cmd_logs          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_reboot        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_pause         (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_resume        (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_template      (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_save          (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_restore       (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_stop          (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_hotplug       (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_unplug        (HvkitTool *tool, int argc, char **argv);

@@ -264,6 +264,20 @@ hvkit_start_vm (HvkitTool  *tool,
                 const char *id,
                 int        *exit_code)
 {
+  return hvkit_restore_vm (tool, config, id, NULL, FALSE, NULL, exit_code);
+}
+
+/* hvkit_start_vm(), or with @restore_dir the VM saved there restored
+ * (@cold_devices cold-plugged first, paused with @paused). */
+HvkHypervisor *
+hvkit_restore_vm (HvkitTool  *tool,
+                  HvkConfig  *config,
+                  const char *id,
+                  const char *restore_dir,
+                  gboolean    paused,
+                  GPtrArray  *cold_devices,
+                  int        *exit_code)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(HvkHypervisor) hypervisor = NULL;
   g_autofree char *state_file = g_build_filename (tool->state_dir, id,
@@ -296,10 +310,20 @@ hvkit_start_vm (HvkitTool  *tool,
       return NULL;
     }
 
+  for (guint i = 0; cold_devices != NULL && i < cold_devices->len; i++)
+    if (!hvk_hypervisor_add_device (hypervisor, cold_devices->pdata[i], &error))
+      {
+        *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+        discard_vm (tool, id, hypervisor);
+        return NULL;
+      }
+
   /* The backend records the VM while it starts (state "starting"), so
    * that a process killed meanwhile leaves something `stop` acts on. */
   hvk_hypervisor_bind_store (hypervisor, tool->state_dir, id);
-  if (!hvk_hypervisor_start_vm (hypervisor, 0, NULL, &error)
+  if (!(restore_dir != NULL
+        ? hvk_hypervisor_restore_from_dir (hypervisor, restore_dir, paused, 0, NULL, &error)
+        : hvk_hypervisor_start_vm (hypervisor, 0, NULL, &error))
       || !hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor,
                                         &error))
     {

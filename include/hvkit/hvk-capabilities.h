@@ -22,7 +22,10 @@ G_BEGIN_DECLS
  * @HVK_CAP_PAUSE_RESUME: pause and resume ("pause-resume")
  * @HVK_CAP_VCPU_RESIZE: vCPU hotplug ("vcpu-resize")
  * @HVK_CAP_MEMORY_RESIZE: memory hotplug ("memory-resize")
- * @HVK_CAP_SAVE_RESTORE: save to a file for templating ("save-restore")
+ * @HVK_CAP_SAVE_RESTORE: save a running VM and start it again from what
+ *   was saved ("save-restore"): hvk_hypervisor_save_to_dir() and
+ *   hvk_hypervisor_restore_from_dir() work (and, for a
+ *   `boot_to_be_template` VM, hvk_hypervisor_save_vm() and its clones)
  * @HVK_CAP_VSOCK: vsock devices ("vsock")
  * @HVK_CAP_VFIO: VFIO passthrough ("vfio")
  *

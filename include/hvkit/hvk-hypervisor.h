@@ -43,6 +43,8 @@ G_BEGIN_DECLS
  * | pause_vm | running |
  * | resume_vm | paused |
  * | save_vm | running, paused |
+ * | save_to_dir | running, paused |
+ * | restore_from_dir | created (instead of start_vm) |
  * | hotplug_add_device, hotplug_remove_device | running |
  * | resize_vcpus, resize_memory | running |
  * | shutdown_vm | running (ends stopped) |
@@ -247,6 +249,16 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   the VM runs
  * @reboot_vm: resets the guest (a hardware reset: the guest boots again,
  *   the VM stays %HVK_VM_STATE_RUNNING); called only while the VM runs
+ * @save_to_dir: writes the running or paused VM's guest RAM and device
+ *   state into the existing directory @dir (files of the backend's
+ *   choosing), leaving the VM as it was (running or paused); refuses up
+ *   front, naming it, a device the VMM cannot save; called only when
+ *   running or paused (the wrapper writes the manifest after it)
+ * @restore_from_dir: instead of @start_vm, launches the VMM for the VM
+ *   created from the configuration hvk_save_dir_load_config() read, feeds
+ *   it the state @save_to_dir wrote into @dir and leaves the VM running
+ *   (paused with @paused); within @timeout_ms (never 0); on any failure
+ *   kills the VMM and removes what it made; called only when created
  * @follow_events: emits #HvkHypervisor::event (hvk_hypervisor_emit_event())
  *   for each event of the VM until its VMM ends, `exited` last; returns
  *   early when @cancellable is cancelled; called while the VM runs, is
@@ -378,8 +390,19 @@ struct _HvkHypervisorInterface
                                        GCancellable   *cancellable,
                                        GError        **error);
 
+  gboolean   (*save_to_dir)           (HvkHypervisor  *self,
+                                       const char     *dir,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+  gboolean   (*restore_from_dir)      (HvkHypervisor  *self,
+                                       const char     *dir,
+                                       gboolean        paused,
+                                       guint           timeout_ms,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+
   /*< private >*/
-  gpointer padding[5];
+  gpointer padding[3];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -417,6 +440,40 @@ gboolean   hvk_hypervisor_pause_vm          (HvkHypervisor  *self,
 HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_resume_vm         (HvkHypervisor  *self,
                                              GCancellable   *cancellable,
+                                             GError        **error);
+/**
+ * HVK_SAVE_DIR_MANIFEST:
+ *
+ * The file hvk_hypervisor_save_to_dir() writes last into its directory:
+ * `{"format": "hvkit-save", "version": 1, "backend", "id", "config"
+ * (the configuration as text), "cold_devices", "hotplugged" (devices as
+ * hvk_device_to_json() writes them)}`.
+ */
+#define HVK_SAVE_DIR_MANIFEST "hvkit-save.json"
+/**
+ * HVK_SAVE_DIR_VERSION:
+ *
+ * The manifest's format version this hvkit writes and reads.
+ */
+#define HVK_SAVE_DIR_VERSION 1
+
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_save_to_dir       (HvkHypervisor  *self,
+                                             const char     *dir,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_restore_from_dir  (HvkHypervisor  *self,
+                                             const char     *dir,
+                                             gboolean        paused,
+                                             guint           timeout_ms,
+                                             GCancellable   *cancellable,
+                                             GError        **error);
+HVK_AVAILABLE_IN_ALL
+HvkConfig *hvk_save_dir_load_config         (const char     *dir,
+                                             HvkRegistry    *registry,
+                                             char          **saved_id,
+                                             GPtrArray     **cold_devices,
                                              GError        **error);
 HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_save_vm           (HvkHypervisor  *self,

@@ -57,6 +57,18 @@ gboolean    hvk_mock_balloon        (HvkHypervisor     *hypervisor,
                                      GCancellable      *cancellable,
                                      GError           **error);
 
+/* hvk-mock-save.c */
+gboolean    hvk_mock_save_to_dir    (HvkHypervisor     *hypervisor,
+                                     const char        *dir,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+gboolean    hvk_mock_restore_from_dir (HvkHypervisor   *hypervisor,
+                                       const char      *dir,
+                                       gboolean         paused,
+                                       guint            timeout_ms,
+                                       GCancellable    *cancellable,
+                                       GError         **error);
+
 JsonNode   *hvk_mock_save_private   (HvkHypervisor     *hypervisor,
                                      HvkVmRecord       *record);
 gboolean    hvk_mock_load_private   (HvkHypervisor     *hypervisor,

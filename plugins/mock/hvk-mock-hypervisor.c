@@ -53,6 +53,8 @@ static const char * const mock_operations[] = {
   "reboot_vm",
   "follow_events",
   "balloon",
+  "save_to_dir",
+  "restore_from_dir",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -892,6 +894,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->pause_vm = mock_pause_vm;
   iface->resume_vm = mock_resume_vm;
   iface->save_vm = mock_save_vm;
+  iface->save_to_dir = hvk_mock_save_to_dir;
+  iface->restore_from_dir = hvk_mock_restore_from_dir;
   iface->add_device = mock_add_device;
   iface->hotplug_add_device = mock_hotplug_add_device;
   iface->hotplug_remove_device = mock_hotplug_remove_device;

@@ -19,7 +19,7 @@ G_DECLARE_FINAL_TYPE (HvkMockHypervisor, hvk_mock_hypervisor,
   (HVK_CAP_FS_SHARING | HVK_CAP_BLOCK_DEVICE                         \
    | HVK_CAP_BLOCK_DEVICE_HOTPLUG | HVK_CAP_NET_DEVICE_HOTPLUG       \
    | HVK_CAP_PAUSE_RESUME | HVK_CAP_VCPU_RESIZE                      \
-   | HVK_CAP_MEMORY_RESIZE | HVK_CAP_HYBRID_VSOCK)
+   | HVK_CAP_MEMORY_RESIZE | HVK_CAP_HYBRID_VSOCK | HVK_CAP_SAVE_RESTORE)
 
 /* Registers the backend and its config keys with @plugin. */
 gboolean hvk_mock_register (HvkPlugin  *plugin,

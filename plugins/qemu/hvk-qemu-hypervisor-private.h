@@ -73,6 +73,10 @@ struct _HvkQemuHypervisor
    * aborts on the next virtio-blk-pci hotplug (hvk-qemu-hotplug.c). */
   int            vcpu_unplugged_pid;
   guint64        vcpu_unplugged_start_time;
+  /* restore_from_dir(): the saved state start_vm() feeds QEMU instead of
+   * booting it, and whether the guest stays paused. */
+  char          *restore_dir;
+  gboolean       restore_paused;
 };
 
 #define S(state) (1u << HVK_VM_STATE_ ## state)
@@ -136,6 +140,25 @@ HvkStats *hvk_qemu_vm_get_stats (HvkHypervisor *hypervisor, GCancellable *cancel
 /* hvk-qemu-migration.c */
 gboolean hvk_qemu_vm_save (HvkHypervisor *hypervisor, GCancellable *cancellable,
                            GError **error);
+/* Refuses, naming the device, a VM with a device QEMU cannot migrate. */
+gboolean hvk_qemu_vm_check_migratable (HvkQemuHypervisor *self, const char *operation,
+                                       GError **error);
+/* A boot_from_template VM just launched (-S -incoming defer): feeds it
+ * devices_state_path, waits for the migration (bounded by @deadline) and
+ * resumes it. */
+/* A boot_from_template VM: its memory_path and devices_state_path exist. */
+gboolean hvk_qemu_vm_check_template_files (HvkQemuHypervisor *self, GError **error);
+gboolean hvk_qemu_vm_save_to_dir (HvkHypervisor *hypervisor, const char *dir,
+                                  GCancellable *cancellable, GError **error);
+gboolean hvk_qemu_vm_restore_from_dir (HvkHypervisor *hypervisor, const char *dir,
+                                       gboolean paused, guint timeout_ms,
+                                       GCancellable *cancellable, GError **error);
+/* A VM being restored (restore_dir set) just launched with -S -incoming
+ * defer: feeds it the saved state and resumes it unless restore_paused. */
+gboolean hvk_qemu_vm_load_saved (HvkQemuHypervisor *self, GCancellable *cancellable,
+                                 GError **error);
+gboolean hvk_qemu_vm_load_template (HvkQemuHypervisor *self, gint64 deadline,
+                                    GCancellable *cancellable, GError **error);
 
 /* hvk-qemu-hotplug.c */
 gboolean hvk_qemu_vm_hotplug_add    (HvkHypervisor *hypervisor, HvkDevice *device,

@@ -270,6 +270,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_strfreev (self->argv);
   g_clear_pointer (&self->cgroup, hvk_cgroup_unref);
   g_free (self->kernel_cmdline);
+  g_free (self->restore_dir);
   g_free (self->uuid);
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   g_ptr_array_unref (self->cold_devices);
@@ -962,6 +963,8 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->pause_vm = qemu_pause_vm;
   iface->resume_vm = qemu_resume_vm;
   iface->save_vm = hvk_qemu_vm_save;
+  iface->save_to_dir = hvk_qemu_vm_save_to_dir;
+  iface->restore_from_dir = hvk_qemu_vm_restore_from_dir;
   iface->add_device = qemu_add_device;
   iface->hotplug_add_device = hvk_qemu_vm_hotplug_add;
   iface->hotplug_remove_device = hvk_qemu_vm_hotplug_remove;

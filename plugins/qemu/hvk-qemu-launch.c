@@ -650,6 +650,11 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       self->vm_dir_created = TRUE;
     }
 
+  /* A clone needs its template's files: said before anything runs. */
+  if (hvk_qemu_vm_settings (self)->boot_from_template
+      && !hvk_qemu_vm_check_template_files (self, error))
+    return FALSE;
+
   /* The record exists before anything is spawned. */
   self->state = HVK_VM_STATE_STARTING;
   hvk_debug_kill_point ("qemu-start:record");
@@ -709,11 +714,39 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       return FALSE;
     }
 
-  /* A VM booting from a template starts paused (-S, waiting for its
-   * state); everything else runs.  The command line says which: a
-   * query-status here would wait for QEMU's main loop while the guest's
-   * firmware keeps it busy (tens of ms under TCG). */
-  self->state = g_strv_contains ((const char * const *) self->argv, "-S")
+  /* A VM booting from a template starts paused (-S -incoming defer):
+   * it runs once its device state is in.  A failed load leaves nothing. */
+  if (self->restore_dir != NULL || hvk_qemu_vm_settings (self)->boot_from_template)
+    {
+      g_autoptr(GError) load_error = NULL;
+      gboolean loaded;
+
+      self->state = HVK_VM_STATE_PAUSED;
+      loaded = self->restore_dir != NULL
+               ? hvk_qemu_vm_load_saved (self, cancellable, &load_error)
+               : hvk_qemu_vm_load_template (self, deadline, cancellable, &load_error);
+      if (!loaded)
+        {
+          g_autofree char *log = NULL;
+
+          self->state = HVK_VM_STATE_STARTING;
+          kill_launch (self);
+          /* QEMU says why a stream did not load (then exits). */
+          log = hvk_process_read_log_tail (self->log_file, LOG_TAIL_BYTES);
+          g_set_error (error, load_error->domain, load_error->code,
+                       "cannot start VM '%s' from %s: %s%s%s", self->id,
+                       self->restore_dir != NULL ? self->restore_dir : "its template",
+                       load_error->message, log != NULL ? "; QEMU said: " : "",
+                       log != NULL ? log : "");
+          hvk_qemu_vm_release (self);
+          self->state = HVK_VM_STATE_STOPPED;
+          return FALSE;
+        }
+    }
+  /* Everything else runs.  The command line says so: a query-status here
+   * would wait for QEMU's main loop while the guest's firmware keeps it
+   * busy (tens of ms under TCG). */
+  self->state = self->restore_dir != NULL && self->restore_paused
                 ? HVK_VM_STATE_PAUSED : HVK_VM_STATE_RUNNING;
   return TRUE;
 }

@@ -204,6 +204,11 @@ hvk_qemu_capabilities_for_settings (const HvkQemuSettings *settings)
 
   if (settings != NULL && g_strcmp0 (settings->shared_fs, "none") == 0)
     caps &= ~HVK_CAP_FS_SHARING;
+  /* Both halves work: save_to_dir and restore_from_dir (a template:
+   * save_vm and its clones' start), but not with vhost-user-fs, which
+   * QEMU 7.2 cannot migrate (other devices are checked when it saves). */
+  if (settings != NULL && g_strcmp0 (settings->shared_fs, "virtio-fs") == 0)
+    caps &= ~HVK_CAP_SAVE_RESTORE;
   return caps;
 }
 

@@ -731,6 +731,12 @@ test_not_supported (Fixture       *f,
   EXPECT_NOT_SUPPORTED (hvk_hypervisor_pause_vm (hv, NULL, &error), "pause");
   EXPECT_NOT_SUPPORTED (hvk_hypervisor_resume_vm (hv, NULL, &error), "resume");
   EXPECT_NOT_SUPPORTED (hvk_hypervisor_save_vm (hv, NULL, &error), "save");
+  EXPECT_NOT_SUPPORTED (hvk_hypervisor_save_to_dir (hv, "/nonexistent/saved", NULL, &error),
+                        "save_to_dir");
+  EXPECT_NOT_SUPPORTED (hvk_hypervisor_restore_from_dir (hv, "/nonexistent/saved", FALSE, 0,
+                                                         NULL, &error), "restore_from_dir");
+  /* ... and does not advertise it. */
+  g_assert_false (hvk_hypervisor_capabilities (hv) & HVK_CAP_SAVE_RESTORE);
   EXPECT_NOT_SUPPORTED (hvk_hypervisor_resize_memory (hv, 4096, 128, FALSE, NULL, NULL,
                                                       NULL, &error), "resize_memory");
   EXPECT_NOT_SUPPORTED (hvk_hypervisor_resize_vcpus (hv, 2, NULL, NULL, NULL, &error),

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <hvkit/hvkit.h>
+#include <glib/gstdio.h>
+#include <string.h>
 
 /* The HvkHypervisor wrappers, without any backend: two tiny in-test
  * implementations, one that implements nothing but get_state (every
@@ -215,9 +217,40 @@ test_full_get_launch_command (HvkHypervisor *self, GStrv *argv, char **kernel_cm
   return TRUE;
 }
 
+static gboolean
+test_full_save_to_dir (HvkHypervisor *self, const char *dir, GCancellable *cancellable,
+                       GError **error)
+{
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static gboolean
+test_full_restore_from_dir (HvkHypervisor *self, const char *dir, gboolean paused,
+                            guint timeout_ms, GCancellable *cancellable, GError **error)
+{
+  g_assert_cmpuint (timeout_ms, ==, HVK_DEFAULT_START_TIMEOUT_MS);
+  TEST_FULL (self)->calls++;
+  return TRUE;
+}
+
+static HvkConfig *
+test_full_get_config (HvkHypervisor *self)
+{
+  static HvkConfig *config;
+
+  if (config == NULL)
+    config = hvk_config_new ("test");
+  return config;
+}
+
 static void
 test_full_iface_init (HvkHypervisorInterface *iface)
 {
+  iface->save_to_dir = test_full_save_to_dir;
+  iface->restore_from_dir = test_full_restore_from_dir;
+  iface->get_config = test_full_get_config;
   iface->get_state = test_full_get_state;
   iface->create_vm = test_full_create_vm;
   iface->start_vm = test_full_start_vm;
@@ -300,6 +333,8 @@ typedef enum {
   OP_RESIZE_MEMORY,
   OP_RESIZE_VCPUS,
   OP_LAUNCH_COMMAND,
+  OP_SAVE_TO_DIR,
+  OP_RESTORE,
   N_OPS,
 } Op;
 
@@ -326,9 +361,16 @@ static const struct {
   /* A query, not a transition: valid once create_vm() ran. */
   [OP_LAUNCH_COMMAND] = { "get_launch_command", "get the launch command of",
                           S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
+  [OP_SAVE_TO_DIR] = { "save_to_dir", "save", S (RUNNING) | S (PAUSED) },
+  /* In place of start_vm. */
+  [OP_RESTORE] = { "restore_from_dir", "restore", S (CREATED) },
 };
 
 #undef S
+
+/* Where OP_SAVE_TO_DIR saves and OP_RESTORE restores from (it comes
+ * after: the manifest is there). */
+static char *save_dir;
 
 static const HvkVmState all_states[] = {
   HVK_VM_STATE_NONE, HVK_VM_STATE_CREATED, HVK_VM_STATE_RUNNING,
@@ -383,6 +425,10 @@ run_op (HvkHypervisor *hv,
         g_assert_cmpstr (kernel_cmdline, ==, "console=hvc0");
         return TRUE;
       }
+    case OP_SAVE_TO_DIR:
+      return hvk_hypervisor_save_to_dir (hv, save_dir, NULL, error);
+    case OP_RESTORE:
+      return hvk_hypervisor_restore_from_dir (hv, save_dir, FALSE, 0, NULL, error);
     case N_OPS:
     default:
       g_assert_not_reached ();
@@ -467,6 +513,63 @@ test_not_supported (void)
     g_assert_cmpstr (hvk_hypervisor_get_backend_name (hv), ==, "TestBare");
     hvk_hypervisor_disconnect (hv);
   }
+}
+
+/* A directory that is not a save of this hvkit is refused, saying why,
+ * before any backend sees it; so is one of another backend. */
+static void
+test_save_dir_foreign (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hvk-test-foreign-XXXXXX", NULL);
+  g_autofree char *manifest = g_build_filename (dir, HVK_SAVE_DIR_MANIFEST, NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+  const struct {
+    const char *text;   /* NULL: no manifest */
+    const char *message;
+  } cases[] = {
+    { NULL, "is not a saved VM" },
+    { "not json", "not a saved VM's manifest" },
+    { "{\"format\": \"other\", \"version\": 1}", "not a saved VM's manifest" },
+    { "{\"format\": \"hvkit-save\", \"version\": 99, \"backend\": \"test\", \"config\": \"\"}",
+      "format version 99" },
+    { "{\"format\": \"hvkit-save\", \"version\": 1}", "needs \"backend\" and \"config\"" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvkConfig) config = NULL;
+
+      g_remove (manifest);
+      if (cases[i].text != NULL)
+        g_assert_true (g_file_set_contents (manifest, cases[i].text, -1, NULL));
+      config = hvk_save_dir_load_config (dir, NULL, NULL, NULL, &error);
+      g_assert_null (config);
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+    }
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null (hvk_save_dir_load_config (missing, NULL, NULL, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  }
+  /* Saved by another backend. */
+  {
+    g_autoptr(HvkHypervisor) hv = g_object_new (TEST_TYPE_FULL, NULL);
+    g_autoptr(GError) error = NULL;
+
+    TEST_FULL (hv)->state = HVK_VM_STATE_CREATED;
+    g_assert_true (g_file_set_contents (manifest, "{\"format\": \"hvkit-save\", \"version\": 1, "
+                                        "\"backend\": \"qemu\", \"config\": \"\"}", -1, NULL));
+    g_assert_false (hvk_hypervisor_restore_from_dir (hv, dir, FALSE, 0, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "backend 'qemu'"));
+    g_assert_cmpuint (TEST_FULL (hv)->calls, ==, 0);
+  }
+  g_remove (manifest);
+  g_rmdir (dir);
 }
 
 /* Every operation in every state: legal ones dispatch, the others fail
@@ -582,13 +685,26 @@ int
 main (int   argc,
       char *argv[])
 {
+  int ret;
+
   g_test_init (&argc, &argv, NULL);
+  save_dir = g_dir_make_tmp ("hvk-test-save-XXXXXX", NULL);
+  g_assert_nonnull (save_dir);
 
   g_test_add_func ("/hvk/hypervisor/not-supported", test_not_supported);
   g_test_add_func ("/hvk/hypervisor/lifecycle-table", test_lifecycle_table);
   g_test_add_func ("/hvk/hypervisor/launch-command-optional", test_launch_command_optional);
   g_test_add_func ("/hvk/hypervisor/state-strings", test_state_strings);
   g_test_add_func ("/hvk/hypervisor/persist-unbound", test_persist_unbound);
+  g_test_add_func ("/hvk/hypervisor/save-dir-foreign", test_save_dir_foreign);
 
-  return g_test_run ();
+  ret = g_test_run ();
+  {
+    g_autofree char *manifest = g_build_filename (save_dir, HVK_SAVE_DIR_MANIFEST, NULL);
+
+    g_remove (manifest);
+    g_rmdir (save_dir);
+    g_free (save_dir);
+  }
+  return ret;
 }

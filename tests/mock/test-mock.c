@@ -167,7 +167,7 @@ test_registration (void)
   g_assert_cmpuint (hvk_backend_info_get_capabilities (info), ==,
                     HVK_CAP_FS_SHARING | HVK_CAP_BLOCK_DEVICE
                     | HVK_CAP_BLOCK_DEVICE_HOTPLUG | HVK_CAP_NET_DEVICE_HOTPLUG
-                    | HVK_CAP_PAUSE_RESUME | HVK_CAP_VCPU_RESIZE
+                    | HVK_CAP_PAUSE_RESUME | HVK_CAP_VCPU_RESIZE | HVK_CAP_SAVE_RESTORE
                     | HVK_CAP_MEMORY_RESIZE | HVK_CAP_HYBRID_VSOCK);
   plugin = hvk_backend_info_get_plugin (info);
   g_assert_cmpstr (hvk_plugin_get_name (plugin), ==, "mock");
@@ -914,6 +914,53 @@ test_save_vm_template (Fixture       *fixture,
   g_assert_cmpstr (recorded[g_strv_length (recorded) - 1], ==, "save_vm");
 }
 
+/* save_to_dir / restore_from_dir with the QEMU backend's contract: it
+ * advertises save-restore and does both halves; the saved VM runs on; a
+ * VM restored from the directory under another id runs (or stays paused);
+ * a directory it did not save is refused. */
+static void
+test_save_restore_dir (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (fixture->tmp, "saved", NULL);
+  g_autofree char *other = g_build_filename (fixture->tmp, "empty", NULL);
+  g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(HvkHypervisor) restored = NULL;
+  g_autoptr(HvkHypervisor) paused = NULL;
+  g_autofree char *saved_id = NULL;
+
+  create_and_start (fixture);
+  g_assert_true (hvk_hypervisor_capabilities (fixture->hypervisor) & HVK_CAP_SAVE_RESTORE);
+  g_assert_true (hvk_hypervisor_save_to_dir (fixture->hypervisor, dir, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (fixture->hypervisor), ==, HVK_VM_STATE_RUNNING);
+
+  config = hvk_save_dir_load_config (dir, fixture->registry, &saved_id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  g_assert_cmpstr (saved_id, ==, "vm1");
+  restored = hvk_registry_create_hypervisor (fixture->registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (restored, "vm3", config, &error));
+  g_assert_true (hvk_hypervisor_restore_from_dir (restored, dir, FALSE, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (restored), ==, HVK_VM_STATE_RUNNING);
+
+  paused = hvk_registry_create_hypervisor (fixture->registry, config, &error);
+  g_assert_true (hvk_hypervisor_create_vm (paused, "vm2", config, &error));
+  g_assert_true (hvk_hypervisor_restore_from_dir (paused, dir, TRUE, 0, NULL, &error));
+  g_assert_cmpint (hvk_hypervisor_get_state (paused), ==, HVK_VM_STATE_PAUSED);
+  g_assert_true (hvk_hypervisor_stop_vm (paused, FALSE, NULL, &error));
+  g_assert_true (hvk_hypervisor_stop_vm (restored, FALSE, NULL, &error));
+
+  /* Not a save: refused before the backend is asked. */
+  g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
+  g_assert_null (hvk_save_dir_load_config (other, fixture->registry, NULL, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_rmdir (other);
+}
+
 /* Every fallible operation named in fail_operations fails, leaving the
  * state as it was. */
 static void
@@ -1193,6 +1240,7 @@ main (int    argc,
   ADD ("balloon-none", NULL, test_balloon_none);
   ADD ("console-socket", "console_socket=/run/test/console.sock\n", test_console_socket);
   ADD ("save-vm", NULL, test_save_vm);
+  ADD ("save-restore-dir", NULL, test_save_restore_dir);
   ADD ("stats", "scripted_stats=net.tap0.rx_bytes=42;block.d1.rd_ops=7\n", test_stats);
   ADD ("events", NULL, test_events);
   ADD ("stats-script-error", "scripted_stats=cpu.time_ns\n", test_stats_script_error);

@@ -805,11 +805,18 @@ test_pause_resume_event (void)
   fake_server_finish (server);
 }
 
+static HvkHypervisor *take_over_with (const char *qmp_socket, const char *extra_config,
+                                     const LayoutSpec *spec, const char *hotplugged,
+                                     gint64 vcpus, gboolean old_layout);
+
 static void
 test_save_vm (void)
 {
   static const Step steps[] = {
     HANDSHAKE,
+    /* Kata's SaveVM: paused first, so the RAM file and the device state
+     * describe one instant. */
+    { STEP_EXPECT, "stop", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate-set-capabilities", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
@@ -832,18 +839,20 @@ test_save_vm (void)
   g_autoptr(JsonObject) caps = NULL, getfd = NULL, migrate = NULL;
   JsonObject *cap;
 
+  /* What it advertises is what save_vm does. */
+  g_assert_true (hvk_hypervisor_capabilities (vm) & HVK_CAP_SAVE_RESTORE);
   g_assert_true (hvk_hypervisor_save_vm (vm, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_PAUSED);
   hvk_hypervisor_disconnect (vm);
   fake_server_join (server);
-  caps = fake_server_arguments (server, 1);
+  caps = fake_server_arguments (server, 2);
   cap = json_array_get_object_element (json_object_get_array_member (caps, "capabilities"), 0);
   assert_arg (cap, "capability", "x-ignore-shared");
   g_assert_true (json_object_get_boolean_member (cap, "state"));
-  getfd = fake_server_arguments (server, 2);
+  getfd = fake_server_arguments (server, 3);
   assert_arg (getfd, "fdname", "hvkit-migration");
-  migrate = fake_server_arguments (server, 3);
+  migrate = fake_server_arguments (server, 4);
   assert_arg (migrate, "uri", uri);
   /* hvkit created the file QEMU writes to, owner-only. */
   {
@@ -858,6 +867,106 @@ test_save_vm (void)
   g_assert_false (hvk_hypervisor_save_vm (plain, NULL, &error));
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (error->message, "backend 'qemu'"));
+  g_clear_error (&error);
+
+  /* A device QEMU cannot migrate: refused up front (no QMP command),
+   * naming it. */
+  {
+    g_autoptr(HvkHypervisor) with_fs = NULL;
+    g_autoptr(HvkHypervisor) with_vfio = NULL;
+    g_autofree char *fs_config =
+      g_strdup_printf ("%s\n\n[device.share0]\nkind=fs\npath=%s\ntag=t0\nsocket=%s/vfs.sock\n",
+                       template_config, tmpdir, tmpdir);
+
+    with_fs = take_over ("/nonexistent/qmp.sock", getpid (), fs_config, &spec);
+    g_assert_false (hvk_hypervisor_save_vm (with_fs, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "device 'share0'"));
+    g_assert_nonnull (strstr (error->message, "vhost-user-fs"));
+    g_clear_error (&error);
+
+    with_vfio = take_over_with ("/nonexistent/qmp.sock", template_config, &spec,
+                                "{\"gpu0\": {\"kind\": \"vfio\", \"driver\": \"vfio-pci\"}}",
+                                1, FALSE);
+    g_assert_false (hvk_hypervisor_save_vm (with_vfio, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "device 'gpu0'"));
+    g_assert_nonnull (strstr (error->message, "VFIO"));
+    g_clear_error (&error);
+  }
+
+  /* A clone (boot_from_template) is no template. */
+  {
+    g_autofree char *clone_config =
+      g_strdup_printf ("boot_from_template=true\nmemory_path=%s/template-mem\ndevices_state_path=%s",
+                       tmpdir, state_path);
+    g_autoptr(HvkHypervisor) clone = take_over ("/nonexistent/qmp.sock", getpid (), clone_config, &spec);
+
+    g_assert_false (hvk_hypervisor_save_vm (clone, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  }
+}
+
+/* save_to_dir: pause, the whole RAM (x-ignore-shared off) at full speed
+ * to DIR/qemu-state through a descriptor hvkit opened, resume; then the
+ * manifest.  A VM with virtio-fs advertises no save-restore and refuses. */
+static void
+test_save_to_dir (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "stop", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate-set-capabilities", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate-set-parameters", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"completed\"}}", 0 },
+    { STEP_EXPECT, "cont", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .pcie = TRUE };
+  g_autofree char *dir = g_build_filename (tmpdir, "saved-vm", NULL);
+  g_autofree char *manifest = g_build_filename (dir, HVK_SAVE_DIR_MANIFEST, NULL);
+  g_autofree char *state = g_build_filename (dir, "qemu-state", NULL);
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) caps = NULL;
+  g_autoptr(JsonObject) migrate = NULL;
+  g_autoptr(HvkConfig) config = NULL;
+
+  g_assert_true (hvk_hypervisor_capabilities (vm) & HVK_CAP_SAVE_RESTORE);
+  g_assert_true (hvk_hypervisor_save_to_dir (vm, dir, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_RUNNING);
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  caps = fake_server_arguments (server, 2);
+  g_assert_false (json_object_get_boolean_member (
+    json_array_get_object_element (json_object_get_array_member (caps, "capabilities"), 0), "state"));
+  migrate = fake_server_arguments (server, 5);
+  assert_arg (migrate, "uri", "fd:hvkit-migration");
+  fake_server_finish (server);
+  g_assert_true (g_file_test (state, G_FILE_TEST_IS_REGULAR));
+  /* The manifest gives back the configuration. */
+  config = hvk_save_dir_load_config (dir, registry, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hvk_config_get_backend (config), ==, "qemu");
+  g_remove (manifest);
+  g_remove (state);
+  g_rmdir (dir);
+
+  /* vhost-user-fs: neither advertised nor done. */
+  {
+    g_autoptr(HvkHypervisor) fs = take_over ("/nonexistent/qmp.sock", getpid (),
+                                             "shared_fs=virtio-fs", &spec);
+
+    g_assert_false (hvk_hypervisor_capabilities (fs) & HVK_CAP_SAVE_RESTORE);
+    g_assert_false (hvk_hypervisor_save_to_dir (fs, dir, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "virtio-fs"));
+    g_rmdir (dir);
+  }
 }
 
 static void
@@ -1519,6 +1628,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-confirmed", test_pause_resume_confirmed);
   g_test_add_func ("/hvk/qemu-hypervisor/pause-resume-event", test_pause_resume_event);
   g_test_add_func ("/hvk/qemu-hypervisor/save-vm", test_save_vm);
+  g_test_add_func ("/hvk/qemu-hypervisor/save-to-dir", test_save_to_dir);
   g_test_add_func ("/hvk/qemu-hypervisor/dead-process", test_dead_process);
   g_test_add_func ("/hvk/qemu-hypervisor/load-state-errors", test_load_state_errors);
   g_test_add_func ("/hvk/qemu-hypervisor/duplicate-id/config", test_duplicate_id_config);

@@ -86,13 +86,16 @@ H="$hvkit --state-dir $state"
 
 expect "hvkit pa completes to pause" "$hvkit pa" pause
 expect_has "every command of hvkit --help" "$hvkit " \
-    backends check argv kernel-params run start status logs events stats console list pause resume shutdown reboot stop hotplug unplug resize balloon
+    backends check argv kernel-params run start status logs events stats console list pause resume save restore template shutdown reboot stop hotplug unplug resize balloon
 expect "global options" "$hvkit --st" --state-dir
 expect "a VM id completes from the state dir" "$H status " vm-one vm-two
 expect "a VM id prefix" "$H pause vm-t" vm-two
 expect "stats completes a VM id" "$H stats vm-o" vm-one
 expect_has "stats options" "$H stats vm-one --" --all --json --prometheus
 expect "shutdown completes a VM id" "$H shutdown vm-t" vm-two
+expect "template completes a VM id" "$H template vm-o" vm-one
+expect "save completes a VM id" "$H save vm-o" vm-one
+expect_has "save and restore options" "$H restore $state --" --id --paused
 expect "events completes a VM id" "$H events vm-o" vm-one
 expect "shutdown's option" "$H shutdown vm-two --t" --timeout
 expect "--state-dir=DIR is honoured" "$hvkit --state-dir=$state stop vm-" vm-one vm-two

@@ -270,7 +270,19 @@ _hvkit()
     done
 
     case $cmd in
-        status | stats | events | logs | console | pause | resume | shutdown | reboot | stop | hotplug | unplug | resize | balloon)
+        restore)
+            if [[ $n_args -eq 0 ]]; then
+                COMPREPLY=($(compgen -d -- "$cur"))
+            fi
+            ;;
+        save)
+            if [[ $n_args -eq 0 ]]; then
+                COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
+            elif [[ $n_args -eq 1 ]]; then
+                COMPREPLY=($(compgen -d -- "$cur"))
+            fi
+            ;;
+        status | stats | events | logs | console | pause | resume | template | shutdown | reboot | stop | hotplug | unplug | resize | balloon)
             if [[ $n_args -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
             fi
