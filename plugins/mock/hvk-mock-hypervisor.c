@@ -470,6 +470,21 @@ mock_save_vm (HvkHypervisor  *hypervisor,
 
 /* Devices. */
 
+/* A device's I/O limits, the configuration's for its kind unless it
+ * sets its own: checked as every backend checks them. */
+static gboolean
+device_limits (HvkMockHypervisor  *self,
+               HvkDevice          *device,
+               HvkIoLimits        *limits,
+               GError            **error)
+{
+  HvkIoLimits defaults = { 0, };
+
+  if (self->config != NULL)
+    hvk_io_limits_from_config (self->config, hvk_device_get_kind_name (device), &defaults);
+  return hvk_io_limits_resolve (&defaults, device, limits, error);
+}
+
 static gboolean
 mock_add_device (HvkHypervisor  *hypervisor,
                  HvkDevice      *device,
@@ -477,9 +492,12 @@ mock_add_device (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
+  HvkIoLimits limits;
+
   if (!hvk_mock_begin_call (self, "add_device", NULL, error)
       || !require_state (self, "add_device", STATE_BIT (HVK_VM_STATE_CREATED), error)
-      || !check_new_device_id (self, device, error))
+      || !check_new_device_id (self, device, error)
+      || !device_limits (self, device, &limits, error))
     return FALSE;
 
   g_ptr_array_add (self->devices, g_object_ref (device));
@@ -494,10 +512,13 @@ mock_hotplug_add_device (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
+  HvkIoLimits limits;
+
   if (!hvk_mock_begin_call (self, "hotplug_add_device", NULL, error)
       || !require_state (self, "hotplug_add_device",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error)
-      || !check_new_device_id (self, device, error))
+      || !check_new_device_id (self, device, error)
+      || !device_limits (self, device, &limits, error))
     return FALSE;
 
   g_ptr_array_add (self->hotplugged, g_object_ref (device));

@@ -34,6 +34,11 @@ hvk_qemu_block_resolve (HvkDevice             *device,
   block->cache_direct = settings->block_device_cache_direct;
   block->cache_noflush = settings->block_device_cache_noflush;
 
+  if (!hvk_io_limits_resolve (&settings->disk_limits, device, &block->limits, error))
+    return FALSE;
+  if (!hvk_io_limits_is_unlimited (&block->limits))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                  "I/O limits are not implemented for QEMU disks yet");
   if (block->path == NULL)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
   if (block->format == NULL)
@@ -210,6 +215,11 @@ hvk_qemu_net_resolve (HvkDevice             *device,
   net->socket = hvk_qemu_device_string (device, "socket", NULL);
   net->queues = hvk_qemu_device_uint (device, 1, "queues", NULL);
 
+  if (!hvk_io_limits_resolve (&settings->net_limits, device, &net->limits, error))
+    return FALSE;
+  if (!hvk_io_limits_is_unlimited (&net->limits))
+    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
+                                  "network I/O limits are not implemented for QEMU yet");
   if (net->mac != NULL && !is_mac_address (net->mac))
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "mac '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", net->mac);

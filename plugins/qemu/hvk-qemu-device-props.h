@@ -31,6 +31,7 @@ typedef struct {
   gboolean    cache_noflush;
   gboolean    probed;        /* hvk_qemu_block_probe() looked at the path */
   gboolean    host_device;   /* the path is a block device */
+  HvkIoLimits limits;        /* the device's own, else disk_rate_limiter_* */
 } HvkQemuBlock;
 
 gboolean hvk_qemu_block_resolve (HvkDevice             *device,
@@ -86,6 +87,7 @@ typedef struct {
   gboolean             vhost;        /* not disable_vhost_net */
   const char          *socket;       /* vhost-user */
   guint64              queues;       /* vhost-user */
+  HvkIoLimits          limits;       /* the device's own, else the configuration's */
 } HvkQemuNet;
 
 gboolean hvk_qemu_net_resolve   (HvkDevice             *device,

@@ -56,6 +56,17 @@ CONTEXT = {
     "default_vcpus": {"default_maxvcpus": "2"},
 }
 
+# The I/O limits act on the devices of their kind; a burst needs its rate.
+_DISK = {"[device.disk0]": "kind=block\npath=@D@/disk.img"}
+_NET = {"[device.net0]": "kind=net\ntype=tap\nifname=tap0\nmac=02:00:ca:fe:00:01"}
+for _prefix, _dev in (("disk", _DISK), ("net", _NET)):
+    for _what in ("bw", "ops"):
+        CONTEXT["%s_rate_limiter_%s_max_rate" % (_prefix, _what)] = dict(_dev)
+        CONTEXT["%s_rate_limiter_%s_one_time_burst" % (_prefix, _what)] = dict(
+            _dev, **{"%s_rate_limiter_%s_max_rate" % (_prefix, _what): "8000"})
+CONTEXT["rx_rate_limiter_max_rate"] = dict(_NET)
+CONTEXT["tx_rate_limiter_max_rate"] = dict(_NET)
+
 # Context of one backend's key (aio=native needs qemu's direct cache).
 BACKEND_CONTEXT = {
     ("qemu", "block_device_aio"): {"block_device_cache_set": "true",
@@ -82,6 +93,11 @@ VALUES = {
     "default_memory": "300", "default_maxmemory": "1100",
     "seccompsandbox": "on", "cpu_features": "+x2apic", "guest_memory_dump_path": "@D@/dumps",
     "pflashes": "@D@/fw.bin", "vmm_cgroup_parent": "/hvkit-walk.slice",
+    "disk_rate_limiter_bw_max_rate": "8388608", "disk_rate_limiter_bw_one_time_burst": "4194304",
+    "disk_rate_limiter_ops_max_rate": "100", "disk_rate_limiter_ops_one_time_burst": "50",
+    "net_rate_limiter_bw_max_rate": "8388608", "net_rate_limiter_bw_one_time_burst": "4194304",
+    "net_rate_limiter_ops_max_rate": "100", "net_rate_limiter_ops_one_time_burst": "50",
+    "rx_rate_limiter_max_rate": "8388608", "tx_rate_limiter_max_rate": "8388608",
 }
 
 # Per backend, where the default differs from the base config's value.
@@ -173,7 +189,7 @@ def value_for(key, base, backend=None):
         return VALUES[name]
     if kind == "boolean":
         return "false" if default == "true" else "true"
-    if kind == "unsigned integer":
+    if kind in ("unsigned integer", "integer"):
         return str(int(default or 0) + 3)
     if kind == "number":
         return "2"
