@@ -32,6 +32,8 @@ typedef struct {
   gboolean    probed;        /* hvk_qemu_block_probe() looked at the path */
   gboolean    host_device;   /* the path is a block device */
   HvkIoLimits limits;        /* the device's own, else disk_rate_limiter_* */
+  gboolean    throttled;     /* a throttle node and group: some limit, or a
+                              * limit property given (even 0) */
 } HvkQemuBlock;
 
 gboolean hvk_qemu_block_resolve (HvkDevice             *device,
@@ -69,6 +71,20 @@ gboolean hvk_qemu_block_props (const HvkQemuBlock  *block,
 
 char *hvk_qemu_block_node_name (const char       *id,
                                 HvkQemuBlockForm  form);
+
+/* Throttling (the formula is documented in hvk-qemu-device-props.c):
+ * the group's id (throttle-ID), the check of the bursts QEMU can grant,
+ * the ThrottleLimits members of @limits, and the group's -object /
+ * object-add properties. */
+char    *hvk_qemu_block_throttle_group       (const char         *id);
+gboolean hvk_qemu_block_check_limits         (const char         *id,
+                                              const HvkIoLimits  *limits,
+                                              GError            **error);
+void     hvk_qemu_block_throttle_props       (const HvkIoLimits  *limits,
+                                              const char         *prefix,
+                                              gboolean            all,
+                                              HvkOpts            *opts);
+HvkOpts *hvk_qemu_block_throttle_group_props (const HvkQemuBlock *block);
 
 G_END_DECLS
 

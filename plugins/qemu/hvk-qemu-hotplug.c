@@ -238,8 +238,24 @@ pci_hotplug_allowed (HvkQemuHypervisor *self,
   return hvk_qemu_vm_hotplug_allowed_after_vcpu_unplug (self, what, error);
 }
 
+/* object-del of what a failed hotplug added (nothing with a NULL @id). */
+static void
+delete_object (HvkQemuHypervisor *self,
+               const char        *id,
+               GCancellable      *cancellable)
+{
+  g_autoptr(JsonObject) args = NULL;
+
+  if (id == NULL)
+    return;
+  args = json_object_new ();
+  json_object_set_string_member (args, "id", id);
+  hvk_qemu_vm_qmp_run (self, "object-del", args, cancellable, NULL);
+}
+
 /* blockdev-add + device_add of the very properties the command line
- * gives a cold-plugged disk (hvk_qemu_block_props()). */
+ * gives a cold-plugged disk (hvk_qemu_block_props()); a throttled disk's
+ * group first (object-add). */
 static gboolean
 hotplug_block (HvkQemuHypervisor *self,
                HvkDevice         *device,
@@ -255,6 +271,8 @@ hotplug_block (HvkQemuHypervisor *self,
   g_autoptr(HvkOpts) device_opts = NULL;
   g_autoptr(JsonObject) blockdev = NULL;
   g_autoptr(JsonObject) args = NULL;
+  g_autoptr(JsonObject) group = NULL;
+  g_autofree char *group_id = NULL;
   g_autoptr(HvkQemuRecord) record = NULL;
 
   if (!hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, error)
@@ -295,19 +313,35 @@ hotplug_block (HvkQemuHypervisor *self,
   args = blockdev != NULL ? hvk_opts_to_json (device_opts, "driver", error) : NULL;
   if (args == NULL)
     return FALSE;
+  if (block.throttled)
+    {
+      g_autoptr(HvkOpts) group_opts = hvk_qemu_block_throttle_group_props (&block);
 
-  if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
+      group = hvk_opts_to_json (group_opts, "qom-type", error);
+      if (group == NULL)
+        return FALSE;
+      group_id = hvk_qemu_block_throttle_group (id);
+    }
+
+  if (group != NULL && !hvk_qemu_vm_qmp_run (self, "object-add", group, cancellable, error))
     return FALSE;
+  if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
+    {
+      delete_object (self, group_id, cancellable);
+      return FALSE;
+    }
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
       json_object_set_string_member (del, "node-name", node);
       hvk_qemu_vm_qmp_run (self, "blockdev-del", del, cancellable, NULL);
+      delete_object (self, group_id, cancellable);
       return FALSE;
     }
 
   hvk_qemu_record_set_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
   record->node = g_strdup (node);
+  record->throttle_group = g_steal_pointer (&group_id);
   record->path = g_strdup (block.path);
   hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
@@ -682,6 +716,14 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
       g_autoptr(JsonObject) args = json_object_new ();
       json_object_set_string_member (args, "node-name", node);
       if (!hvk_qemu_vm_qmp_run (self, "blockdev-del", args, cancellable, strict ? error : NULL)
+          && strict)
+        return FALSE;
+    }
+  if (record->throttle_group != NULL)
+    {
+      g_autoptr(JsonObject) args = json_object_new ();
+      json_object_set_string_member (args, "id", record->throttle_group);
+      if (!hvk_qemu_vm_qmp_run (self, "object-del", args, cancellable, strict ? error : NULL)
           && strict)
         return FALSE;
     }

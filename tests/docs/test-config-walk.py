@@ -63,7 +63,7 @@ for _prefix, _dev in (("disk", _DISK), ("net", _NET)):
     for _what in ("bw", "ops"):
         CONTEXT["%s_rate_limiter_%s_max_rate" % (_prefix, _what)] = dict(_dev)
         CONTEXT["%s_rate_limiter_%s_one_time_burst" % (_prefix, _what)] = dict(
-            _dev, **{"%s_rate_limiter_%s_max_rate" % (_prefix, _what): "8000"})
+            _dev, **{"%s_rate_limiter_%s_max_rate" % (_prefix, _what): "8000" if _what == "bw" else "10"})
 CONTEXT["rx_rate_limiter_max_rate"] = dict(_NET)
 CONTEXT["tx_rate_limiter_max_rate"] = dict(_NET)
 

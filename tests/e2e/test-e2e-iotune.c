@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <hvkit/hvkit.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "e2e-common.h"
+
+/*
+ * Disk I/O limits on the real QEMU (TCG): what QEMU holds (its block
+ * graph, its throttle groups), never how long I/O takes.  A limited disk
+ * is a throttle node over its format node in a group of its own, the
+ * same whether it was cold-plugged (-object, -blockdev) or hot-plugged
+ * (object-add, blockdev-add); unplugging it takes its group along.
+ */
+
+static E2eEnv env;
+static HvkRegistry *registry;
+
+static char *
+raw_disk (const char *name)
+{
+  char *path = g_build_filename (env.tmpdir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, "", 0, NULL));
+  g_assert_cmpint (truncate (path, 8 * 1024 * 1024), ==, 0);
+  return path;
+}
+
+/* Starts VM @id and, with @guest, waits for its guest to be ready
+ * (it must be, to release a device on unplug). */
+static HvkHypervisor *
+start (const char  *id,
+       const char  *overrides,
+       const char  *extra,
+       E2eConsole **guest)
+{
+  g_autofree char *protocol = NULL, *url = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = e2e_write_config (&env, id, overrides, extra);
+  g_autoptr(HvkConfig) config = hvk_config_new_from_file (path, registry, &error);
+  HvkHypervisor *hypervisor;
+
+  g_assert_no_error (error);
+  hvk_config_set_vm_store_path (config, env.store);
+  hypervisor = hvk_registry_create_hypervisor (registry, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_create_vm (hypervisor, id, config, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_get_vm_console (hypervisor, &protocol, &url, &error));
+  if (!hvk_hypervisor_start_vm (hypervisor, 30000, NULL, &error))
+    g_error ("%s", error->message);
+  e2e_track_hypervisor (hypervisor);
+  if (guest != NULL)
+    {
+      *guest = e2e_console_open (url, 5000);
+      g_assert_nonnull (*guest);
+      if (!e2e_console_wait (*guest, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
+        g_error ("no %s on the console; console said:\n%s", E2E_READY_MARKER,
+                 e2e_console_text (*guest));
+    }
+  return hypervisor;
+}
+
+static gboolean
+hotplug (HvkHypervisor  *hypervisor,
+         const char     *spec,
+         GError        **error)
+{
+  g_autoptr(HvkDevice) device = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  device = hvk_device_new_from_string (registry, spec, &local_error);
+  g_assert_no_error (local_error);
+  return hvk_hypervisor_hotplug_add_device (hypervisor, device, NULL, error);
+}
+
+static char *
+qmp_socket_of (const char *id)
+{
+  return g_build_filename (env.store, id, "qmp.sock", NULL);
+}
+
+static JsonObject *
+find_node (JsonArray  *nodes,
+           const char *node_name)
+{
+  for (guint i = 0; i < json_array_get_length (nodes); i++)
+    {
+      JsonObject *node = json_array_get_object_element (nodes, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (node, "node-name", NULL),
+                     node_name) == 0)
+        return node;
+    }
+  return NULL;
+}
+
+/* query-block's entry of the device @id (a -blockdev disk has no
+ * BlockBackend name: it is found by its qdev path). */
+static JsonObject *
+find_block (JsonArray  *block,
+            const char *id)
+{
+  g_autofree char *prefix = g_strdup_printf ("/machine/peripheral/%s/", id);
+
+  for (guint i = 0; i < json_array_get_length (block); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (block, i);
+      const char *qdev = json_object_get_string_member_with_default (entry, "qdev", "");
+
+      if (g_str_equal (qdev, id) || g_str_has_prefix (qdev, prefix))
+        return entry;
+    }
+  return NULL;
+}
+
+/* The group's limits, QEMU's word (qom-get), or NULL with @error. */
+static JsonNode *
+group_limits (const char  *sock,
+              const char  *group,
+              GError     **error)
+{
+  g_autoptr(JsonObject) args = json_object_new ();
+  g_autofree char *path = g_strdup_printf ("/objects/%s", group);
+
+  json_object_set_string_member (args, "path", path);
+  json_object_set_string_member (args, "property", "limits");
+  return e2e_qmp_execute (sock, "qom-get", args, error);
+}
+
+static void
+assert_limit (JsonObject *limits,
+              const char *member,
+              gint64      value)
+{
+  g_test_message ("%s", member);
+  g_assert_cmpint (json_object_get_int_member_with_default (limits, member, -1), ==, value);
+}
+
+/* The throttle node of disk @id over its format node over the file,
+ * in group throttle-ID: from query-block and query-named-block-nodes. */
+static void
+assert_throttled (JsonArray  *block,
+                  JsonArray  *nodes,
+                  const char *id,
+                  const char *path)
+{
+  g_autofree char *node_name = g_strdup_printf ("drive-%s", id);
+  JsonObject *entry = find_block (block, id);
+  JsonObject *inserted, *node;
+
+  g_assert_nonnull (entry);
+  inserted = json_object_get_object_member (entry, "inserted");
+  g_assert_nonnull (inserted);
+  g_assert_cmpstr (json_object_get_string_member (inserted, "node-name"), ==, node_name);
+  g_assert_cmpstr (json_object_get_string_member (inserted, "drv"), ==, "throttle");
+
+  node = find_node (nodes, node_name);
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (node, "drv"), ==, "throttle");
+  g_assert_false (json_object_get_boolean_member (node, "ro"));
+  /* The chain under it, the nodes on the disk's path: raw over file. */
+  {
+    g_autoptr(GString) drivers = g_string_new (NULL);
+
+    for (guint i = 0; i < json_array_get_length (nodes); i++)
+      {
+        JsonObject *n = json_array_get_object_element (nodes, i);
+
+        if (g_strcmp0 (json_object_get_string_member_with_default (n, "file", NULL), path) == 0)
+          g_string_append_printf (drivers, "%s ",
+                                  json_object_get_string_member_with_default (n, "drv", "?"));
+      }
+    g_assert_cmpstr (drivers->str, ==, "raw file ");
+  }
+}
+
+static void
+test_cold_and_hot (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autofree char *cold = NULL, *hot = NULL, *extra = NULL, *spec = NULL, *sock = NULL;
+  g_autoptr(JsonNode) block = NULL;
+  g_autoptr(JsonNode) nodes = NULL;
+  g_autoptr(JsonNode) cold_limits = NULL;
+  g_autoptr(JsonNode) hot_limits = NULL;
+  g_autoptr(JsonNode) after = NULL;
+  g_autoptr(JsonNode) nodes_after = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autoptr(E2eConsole) guest = NULL;
+  static const char * const limits =
+    "rate_limiter_bw_max_rate=8388608\nrate_limiter_bw_one_time_burst=16777216\n"
+    "rate_limiter_ops_max_rate=100\n";
+
+  if (e2e_env_skip (&env))
+    return;
+
+  cold = raw_disk ("limit-cold.raw");
+  hot = raw_disk ("limit-hot.raw");
+  extra = g_strdup_printf ("[device.disk0]\nkind=block\npath=%s\nformat=raw\n%s", cold, limits);
+  vm = start ("e2e-limits", NULL, extra, &guest);
+  pids = hvk_hypervisor_get_pids (vm);
+  spec = g_strdup_printf ("block,id=disk1,path=%s,format=raw,rate_limiter_bw_max_rate=8388608,"
+                          "rate_limiter_bw_one_time_burst=16777216,rate_limiter_ops_max_rate=100",
+                          hot);
+  if (!hotplug (vm, spec, &error))
+    g_error ("%s", error->message);
+
+  /* QEMU's monitor takes one client: ask it with hvkit's closed. */
+  hvk_hypervisor_disconnect (vm);
+  sock = qmp_socket_of ("e2e-limits");
+  block = e2e_qmp_query (sock, "query-block", &error);
+  g_assert_no_error (error);
+  nodes = e2e_qmp_query (sock, "query-named-block-nodes", &error);
+  g_assert_no_error (error);
+  assert_throttled (json_node_get_array (block), json_node_get_array (nodes), "disk0", cold);
+  assert_throttled (json_node_get_array (block), json_node_get_array (nodes), "disk1", hot);
+
+  /* Each in its group, with the same limits in QEMU's units: bytes (the
+   * bits / 8), the burst as *-max with a length of 1 s. */
+  cold_limits = group_limits (sock, "throttle-disk0", &error);
+  g_assert_no_error (error);
+  hot_limits = group_limits (sock, "throttle-disk1", &error);
+  g_assert_no_error (error);
+  assert_limit (json_node_get_object (cold_limits), "bps-total", 1048576);
+  assert_limit (json_node_get_object (cold_limits), "bps-total-max", 2097152);
+  assert_limit (json_node_get_object (cold_limits), "bps-total-max-length", 1);
+  assert_limit (json_node_get_object (cold_limits), "iops-total", 100);
+  assert_limit (json_node_get_object (cold_limits), "iops-total-max", 0);
+  assert_limit (json_node_get_object (cold_limits), "bps-read", 0);
+  g_assert_true (json_node_equal (cold_limits, hot_limits));
+
+  /* Unplugged, the disk's node and group are gone. */
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk1", NULL, &error));
+  g_assert_no_error (error);
+  hvk_hypervisor_disconnect (vm);
+  after = group_limits (sock, "throttle-disk1", &error);
+  g_assert_null (after);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_clear_error (&error);
+  nodes_after = e2e_qmp_query (sock, "query-named-block-nodes", &error);
+  g_assert_no_error (error);
+  g_assert_null (find_node (json_node_get_array (nodes_after), "drive-disk1"));
+  g_assert_nonnull (find_node (json_node_get_array (nodes_after), "drive-disk0"));
+
+  g_assert_true (hvk_hypervisor_stop_vm (vm, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (e2e_wait_pid_dead (g_array_index (pids, int, 0), 1000));
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  e2e_env_init (&env);
+  if (env.skip_reason == NULL)
+    registry = e2e_registry_new ();
+
+  g_test_add_func ("/hvk/e2e/iotune/cold-and-hot", test_cold_and_hot);
+
+  ret = g_test_run ();
+  g_clear_object (&registry);
+  e2e_env_clear (&env);
+  return ret;
+}
