@@ -41,6 +41,7 @@ static const HvkitCommand commands[] = {
   { "hotplug", hvkit_cmd_hotplug, "hotplug ID --device KIND,key=value,…   add a device to a running VM" },
   { "unplug", hvkit_cmd_unplug, "unplug ID --device-id DEVID       remove a hot-plugged device" },
   { "resize", hvkit_cmd_resize, "resize ID [--vcpus N] [--memory MIB]   change vCPUs or memory" },
+  { "iotune", hvkit_cmd_iotune, "iotune ID [--device DEV] [--bps N] [--iops N] [--burst N] … [--json]   show or change disk and network I/O limits" },
 };
 
 

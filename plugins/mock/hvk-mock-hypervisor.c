@@ -52,6 +52,7 @@ static const char * const mock_operations[] = {
   "shutdown_vm",
   "reboot_vm",
   "follow_events",
+  "set_io_limits",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -470,21 +471,6 @@ mock_save_vm (HvkHypervisor  *hypervisor,
 
 /* Devices. */
 
-/* A device's I/O limits, the configuration's for its kind unless it
- * sets its own: checked as every backend checks them. */
-static gboolean
-device_limits (HvkMockHypervisor  *self,
-               HvkDevice          *device,
-               HvkIoLimits        *limits,
-               GError            **error)
-{
-  HvkIoLimits defaults = { 0, };
-
-  if (self->config != NULL)
-    hvk_io_limits_from_config (self->config, hvk_device_get_kind_name (device), &defaults);
-  return hvk_io_limits_resolve (&defaults, device, limits, error);
-}
-
 static gboolean
 mock_add_device (HvkHypervisor  *hypervisor,
                  HvkDevice      *device,
@@ -497,7 +483,7 @@ mock_add_device (HvkHypervisor  *hypervisor,
   if (!hvk_mock_begin_call (self, "add_device", NULL, error)
       || !require_state (self, "add_device", STATE_BIT (HVK_VM_STATE_CREATED), error)
       || !check_new_device_id (self, device, error)
-      || !device_limits (self, device, &limits, error))
+      || !hvk_mock_device_limits (self, device, &limits, error))
     return FALSE;
 
   g_ptr_array_add (self->devices, g_object_ref (device));
@@ -518,7 +504,7 @@ mock_hotplug_add_device (HvkHypervisor  *hypervisor,
       || !require_state (self, "hotplug_add_device",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error)
       || !check_new_device_id (self, device, error)
-      || !device_limits (self, device, &limits, error))
+      || !hvk_mock_device_limits (self, device, &limits, error))
     return FALSE;
 
   g_ptr_array_add (self->hotplugged, g_object_ref (device));
@@ -938,6 +924,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->shutdown_vm = mock_shutdown_vm;
   iface->reboot_vm = mock_reboot_vm;
   iface->follow_events = hvk_mock_follow_events;
+  iface->set_io_limits = hvk_mock_set_io_limits;
+  iface->get_io_limits = hvk_mock_get_io_limits;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as

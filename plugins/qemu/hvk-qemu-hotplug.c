@@ -747,6 +747,7 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
     }
   if (record_is_kind (record, HVK_DEVICE_KIND_CPU) && self->vcpus > 0)
     self->vcpus--;
+  g_hash_table_remove (self->io_limits, device_id);
   hvk_qemu_records_remove (self->hotplugged, device_id);
   return TRUE;
 }

@@ -272,6 +272,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   g_ptr_array_unref (self->cold_devices);
   g_ptr_array_unref (self->hotplugged);
+  g_hash_table_unref (self->io_limits);
 
   G_OBJECT_CLASS (hvk_qemu_hypervisor_parent_class)->finalize (object);
 }
@@ -331,6 +332,7 @@ hvk_qemu_hypervisor_init (HvkQemuHypervisor *self)
 {
   self->cold_devices = g_ptr_array_new_with_free_func (g_object_unref);
   self->hotplugged = hvk_qemu_records_new ();
+  self->io_limits = hvk_qemu_vm_io_limits_new ();
   self->state = HVK_VM_STATE_NONE;
 }
 
@@ -967,4 +969,6 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_state = qemu_get_state;
   iface->get_hotplugged_devices = hvk_qemu_vm_get_hotplugged_devices;
   iface->get_launch_command = qemu_get_launch_command;
+  iface->set_io_limits = hvk_qemu_vm_set_io_limits;
+  iface->get_io_limits = hvk_qemu_vm_get_io_limits;
 }

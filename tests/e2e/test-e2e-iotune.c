@@ -252,6 +252,93 @@ test_cold_and_hot (void)
   g_assert_true (e2e_wait_pid_dead (g_array_index (pids, int, 0), 1000));
 }
 
+/* hvkit iotune on a running VM, each command its own process: the
+ * group's limits change in QEMU (qom-get), the next process reads them
+ * back from the VM's state, a disk attached without a limit is refused
+ * naming it, and a hot-plugged limited disk is changed the same way. */
+static void
+test_tool_live (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cold = NULL, *plain = NULL, *hot = NULL, *extra = NULL, *conf = NULL;
+  g_autofree char *sock = NULL, *out = NULL, *err = NULL, *spec = NULL;
+  g_autoptr(JsonNode) limits = NULL;
+  g_autoptr(JsonNode) hot_limits = NULL;
+  g_autoptr(JsonNode) read_back = NULL;
+  JsonObject *entry;
+
+  if (e2e_env_skip (&env))
+    return;
+
+  cold = raw_disk ("tune-cold.raw");
+  plain = raw_disk ("tune-plain.raw");
+  hot = raw_disk ("tune-hot.raw");
+  extra = g_strdup_printf ("[device.disk0]\nkind=block\npath=%s\nformat=raw\n"
+                           "rate_limiter_bw_max_rate=8388608\n"
+                           "[device.disk1]\nkind=block\npath=%s\nformat=raw\n", cold, plain);
+  conf = e2e_write_config (&env, "e2e-tune", NULL, extra);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-tune", NULL),
+                   ==, 0);
+  sock = qmp_socket_of ("e2e-tune");
+
+  /* Raised, with a burst and a request limit, in bits as the keys are. */
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "iotune", "e2e-tune", "--device", "disk0",
+                                 "--bps", "16777216", "--burst", "33554432", "--iops", "200",
+                                 NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "disk0 (block): rate_limiter_bw_max_rate=16777216 "
+                                 "rate_limiter_bw_one_time_burst=33554432 "
+                                 "rate_limiter_ops_max_rate=200 rate_limiter_ops_one_time_burst=0"));
+  limits = group_limits (sock, "throttle-disk0", &error);
+  g_assert_no_error (error);
+  assert_limit (json_node_get_object (limits), "bps-total", 2097152);
+  assert_limit (json_node_get_object (limits), "bps-total-max", 4194304);
+  assert_limit (json_node_get_object (limits), "bps-total-max-length", 1);
+  assert_limit (json_node_get_object (limits), "iops-total", 200);
+
+  /* Another process reads them back from the VM's state. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "iotune", "e2e-tune", "--device", "disk0",
+                                 "--json", NULL), ==, 0);
+  read_back = json_from_string (out, &error);
+  g_assert_no_error (error);
+  entry = json_array_get_object_element (json_node_get_array (read_back), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "device"), ==, "disk0");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (entry, "limits"),
+                                               "rate_limiter_ops_max_rate"), ==, 200);
+
+  /* Lifted: 0 everywhere, the group stays (and can limit again). */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "iotune", "e2e-tune", "--device", "disk0",
+                                 "--bps", "0", "--burst", "0", "--iops", "0", NULL), ==, 0);
+  g_clear_pointer (&limits, json_node_unref);
+  limits = group_limits (sock, "throttle-disk0", &error);
+  g_assert_no_error (error);
+  assert_limit (json_node_get_object (limits), "bps-total", 0);
+  assert_limit (json_node_get_object (limits), "iops-total", 0);
+
+  /* A disk without a throttle node: refused, naming it. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "iotune", "e2e-tune", "--device", "disk1",
+                                 "--bps", "8000", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "block device 'disk1' was attached without a limit"));
+  /* QEMU's smallest burst: refused before QEMU is asked. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "iotune", "e2e-tune", "--device", "disk0",
+                                 "--bps", "8000000", "--burst", "8", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "is not supported by backend 'qemu'"));
+
+  /* A hot-plugged disk, limited later. */
+  spec = g_strdup_printf ("block,id=disk2,path=%s,format=raw,rate_limiter_ops_max_rate=0", hot);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", "e2e-tune", "--device", spec, NULL),
+                   ==, 0);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "iotune", "e2e-tune", "--device", "disk2",
+                                 "--iops", "50", NULL), ==, 0);
+  hot_limits = group_limits (sock, "throttle-disk2", &error);
+  g_assert_no_error (error);
+  assert_limit (json_node_get_object (hot_limits), "iops-total", 50);
+  assert_limit (json_node_get_object (hot_limits), "bps-total", 0);
+
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", "e2e-tune", NULL), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,6 +350,7 @@ main (int argc, char **argv)
     registry = e2e_registry_new ();
 
   g_test_add_func ("/hvk/e2e/iotune/cold-and-hot", test_cold_and_hot);
+  g_test_add_func ("/hvk/e2e/iotune/tool-live", test_tool_live);
 
   ret = g_test_run ();
   g_clear_object (&registry);
