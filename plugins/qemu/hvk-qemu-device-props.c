@@ -374,9 +374,6 @@ hvk_qemu_net_resolve (HvkDevice             *device,
 
   if (!hvk_io_limits_resolve (&settings->net_limits, device, &net->limits, error))
     return FALSE;
-  if (!hvk_io_limits_is_unlimited (&net->limits))
-    return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
-                                  "network I/O limits are not implemented for QEMU yet");
   if (net->mac != NULL && !is_mac_address (net->mac))
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "mac '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", net->mac);
@@ -391,7 +388,7 @@ hvk_qemu_net_resolve (HvkDevice             *device,
         return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                       "queues %" G_GUINT64_FORMAT " is not within 1..1024",
                                       net->queues);
-      return TRUE;
+      return hvk_qemu_net_tap_limit (net, &net->limits, &net->tap_limit, error);
     }
   if (!g_str_equal (net->type, "tap") && !g_str_equal (net->type, "macvtap"))
     return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
@@ -409,6 +406,72 @@ hvk_qemu_net_resolve (HvkDevice             *device,
   if (net->n_vhost_fds > 0 && !net->vhost)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "vhost_fds given but disable_vhost_net is set");
+  return hvk_qemu_net_tap_limit (net, &net->limits, &net->tap_limit, error);
+}
+
+/* The first limit @limits sets, for the error that refuses it. */
+static const char *
+first_limit (const HvkIoLimits *limits,
+             gboolean           ops_only)
+{
+  for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS; i++)
+    if (hvk_io_limits_get_field (limits, i) != 0
+        && (!ops_only || i == HVK_IO_LIMITS_OPS_MAX_RATE || i == HVK_IO_LIMITS_OPS_ONE_TIME_BURST))
+      return hvk_io_limits_prop_name (i);
+  return NULL;
+}
+
+static guint64
+min_set (guint64 a,
+         guint64 b)
+{
+  return a == 0 ? b : b == 0 ? a : MIN (a, b);
+}
+
+/* QEMU has no netdev limiter: as Kata does for QEMU, the tap is shaped
+ * (hvk-qemu-tap-limit.c), which hvkit can do for a tap it names
+ * (ifname), not for one handed over as descriptors nor for vhost-user.
+ * The guest's receive side is rx_rate_limiter_max_rate, its transmit
+ * side tx_rate_limiter_max_rate, each bounded by
+ * net_rate_limiter_bw_max_rate too (the lower wins); the bandwidth's
+ * one-time burst is the HTB buffer of both sides (bits / 8 bytes; it
+ * refills while the interface is below its rate, as QEMU's disk bursts
+ * do).  HTB counts bytes, not packets: the ops limits are refused. */
+gboolean
+hvk_qemu_net_tap_limit (const HvkQemuNet   *net,
+                        const HvkIoLimits  *limits,
+                        HvkTapLimit        *tap_limit,
+                        GError            **error)
+{
+  const char *what = first_limit (limits, FALSE);
+
+  *tap_limit = (HvkTapLimit) { 0, };
+  if (what == NULL)
+    return TRUE;
+  if (g_str_equal (net->type, "vhost-user") || net->n_fds > 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "net device '%s': %s: not supported by backend 'qemu' for %s (QEMU has no "
+                   "netdev limiter, and hvkit shapes only a tap it names with ifname)",
+                   net->id, what, g_str_equal (net->type, "vhost-user")
+                                  ? "a vhost-user interface" : "a tap handed over as descriptors");
+      return FALSE;
+    }
+  what = first_limit (limits, TRUE);
+  if (what != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "net device '%s': %s: not supported by backend 'qemu' (a tap is shaped in "
+                   "bytes per second, not packets)", net->id, what);
+      return FALSE;
+    }
+  tap_limit->rx_bps = min_set (limits->rx_max_rate, limits->bw_max_rate);
+  tap_limit->tx_bps = min_set (limits->tx_max_rate, limits->bw_max_rate);
+  if (limits->bw_one_time_burst > 0)
+    {
+      tap_limit->rx_burst = limits->bw_one_time_burst / 8;
+      tap_limit->tx_burst = limits->bw_one_time_burst / 8;
+    }
   return TRUE;
 }
 

@@ -12,6 +12,7 @@
 #include <hvkit/hvkit.h>
 
 #include "hvk-qemu-settings.h"
+#include "hvk-qemu-tap-limit.h"
 
 G_BEGIN_DECLS
 
@@ -104,6 +105,7 @@ typedef struct {
   const char          *socket;       /* vhost-user */
   guint64              queues;       /* vhost-user */
   HvkIoLimits          limits;       /* the device's own, else the configuration's */
+  HvkTapLimit          tap_limit;    /* what the tap gets (all 0: no shaping) */
 } HvkQemuNet;
 
 gboolean hvk_qemu_net_resolve   (HvkDevice             *device,
@@ -122,6 +124,12 @@ void     hvk_qemu_net_tap_props (const HvkQemuNet    *net,
                                  const char          *fds,
                                  const char          *vhost_fds,
                                  HvkOpts            **netdev);
+/* @limits as the shaping of @net's tap; NOT_SUPPORTED (naming the
+ * device and the limit) for a tap hvkit cannot shape or a packet limit. */
+gboolean hvk_qemu_net_tap_limit (const HvkQemuNet   *net,
+                                 const HvkIoLimits  *limits,
+                                 HvkTapLimit        *tap_limit,
+                                 GError            **error);
 HvkOpts *hvk_qemu_net_device_props (const HvkQemuNet   *net,
                                     const char         *netdev_id,
                                     guint               n_queues,

@@ -393,10 +393,13 @@ hotplug_net (HvkQemuHypervisor *self,
 
   if (!hvk_qemu_vm_qmp_run (self, "netdev_add", netdev_args, cancellable, error))
     return FALSE;
-  if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
+  /* The tap is open: shaped before the guest sees the interface. */
+  if (!hvk_qemu_vm_apply_net_limits (self, device, error)
+      || !hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
       json_object_set_string_member (del, "id", netdev);
+      hvk_qemu_vm_clear_net_limits (self, device);
       hvk_qemu_vm_qmp_run (self, "netdev_del", del, cancellable, NULL);
       return FALSE;
     }
@@ -747,6 +750,14 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
     }
   if (record_is_kind (record, HVK_DEVICE_KIND_CPU) && self->vcpus > 0)
     self->vcpus--;
+  if (record_is_kind (record, HVK_DEVICE_KIND_NET) && record->device != NULL)
+    {
+      g_autoptr(HvkDevice) device = hvk_device_new_from_json (hvk_qemu_vm_registry (self),
+                                                              record->device, NULL);
+
+      if (device != NULL)
+        hvk_qemu_vm_clear_net_limits (self, device);
+    }
   g_hash_table_remove (self->io_limits, device_id);
   hvk_qemu_records_remove (self->hotplugged, device_id);
   return TRUE;

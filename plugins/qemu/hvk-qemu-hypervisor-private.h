@@ -129,6 +129,11 @@ gboolean hvk_qemu_vm_set_io_limits (HvkHypervisor *hypervisor, const char *devic
                                     GError **error);
 gboolean hvk_qemu_vm_get_io_limits (HvkHypervisor *hypervisor, const char *device_id,
                                     HvkIoLimits *limits, GError **error);
+gboolean hvk_qemu_vm_apply_tap_limits (HvkQemuHypervisor *self, GError **error);
+gboolean hvk_qemu_vm_apply_net_limits (HvkQemuHypervisor *self, HvkDevice *device,
+                                       GError **error);
+void     hvk_qemu_vm_clear_net_limits (HvkQemuHypervisor *self, HvkDevice *device);
+void     hvk_qemu_vm_clear_tap_limits (HvkQemuHypervisor *self);
 GHashTable *hvk_qemu_vm_io_limits_new       (void);
 JsonNode   *hvk_qemu_vm_io_limits_to_json   (HvkQemuHypervisor *self);
 GHashTable *hvk_qemu_vm_io_limits_from_json (JsonObject *object, GError **error);

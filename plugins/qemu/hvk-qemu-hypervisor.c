@@ -217,6 +217,8 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
     hvk_qmp_client_close (self->qmp);
   stop_virtiofsd (self);
   hvk_qemu_vm_remove_cgroup (self);
+  hvk_qemu_vm_clear_tap_limits (self);
+  g_hash_table_remove_all (self->io_limits);
   /* A VM that ran keeps its logs (`hvkit logs`); a start that failed
    * leaves nothing (its error carried the log's tail). */
   if (self->id != NULL && self->paths.vm_dir != NULL

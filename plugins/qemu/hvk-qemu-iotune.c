@@ -13,7 +13,9 @@
  * ThrottleLimits with qom-set (hvk_qemu_block_throttle_props(), the
  * builder the command line and hotplug use), and the VM keeps them by
  * device id in its private state (io_limits), so that the next hvkit
- * process reads them back.  A disk attached without any
+ * process reads them back.  An interface's tap is shaped (HTB, IFB:
+ * hvk-qemu-tap-limit.c) after QEMU opened it, at the start or on
+ * hotplug, again on a change, and cleared on unplug and at the end.  A disk attached without any
  * limit has no throttle node, which QEMU cannot insert under a disk in
  * use: refused, saying how to attach one that can be limited.
  */
@@ -94,6 +96,143 @@ set_disk_limits (HvkQemuHypervisor  *self,
   return TRUE;
 }
 
+/* ---- network: the taps ---- */
+
+/* The limits device @device has now: iotune's change, else its own. */
+static gboolean
+effective_limits (HvkQemuHypervisor  *self,
+                  HvkDevice          *device,
+                  HvkIoLimits        *limits,
+                  GError            **error)
+{
+  const HvkIoLimits *changed = g_hash_table_lookup (self->io_limits, hvk_device_get_id (device));
+
+  if (changed != NULL)
+    {
+      *limits = *changed;
+      return TRUE;
+    }
+  return hvk_io_limits_resolve (&hvk_qemu_vm_settings (self)->net_limits, device, limits, error);
+}
+
+/* Shapes (or, with no limit, clears) the tap of net device @device. */
+static gboolean
+apply_net_limits (HvkQemuHypervisor  *self,
+                  HvkDevice          *device,
+                  const HvkIoLimits  *limits,
+                  GError            **error)
+{
+  HvkQemuNet net;
+  HvkTapLimit tap_limit;
+
+  if (!hvk_qemu_net_resolve (device, hvk_qemu_vm_settings (self), &net, error)
+      || !hvk_qemu_net_tap_limit (&net, limits, &tap_limit, error))
+    return FALSE;
+  if (net.ifname == NULL || net.n_fds > 0)
+    return TRUE;   /* nothing to shape: hvk_qemu_net_tap_limit() allowed no limit */
+  if (!hvk_tap_limit_apply (net.ifname, &tap_limit, error))
+    {
+      g_prefix_error (error, "net device '%s': ", net.id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The VM's net devices (new references): the configuration's,
+ * add_device()'s, then the hot-plugged ones (@cold_only: not these). */
+static GPtrArray *
+net_devices (HvkQemuHypervisor *self,
+             gboolean           cold_only)
+{
+  GPtrArray *devices = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *lists[] = { self->config != NULL ? hvk_config_get_devices (self->config) : NULL,
+                         self->cold_devices };
+
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; lists[l] != NULL && i < lists[l]->len; i++)
+      if (g_str_equal (hvk_device_get_kind_name (g_ptr_array_index (lists[l], i)),
+                       HVK_DEVICE_KIND_NET))
+        g_ptr_array_add (devices, g_object_ref (g_ptr_array_index (lists[l], i)));
+  for (guint i = 0; !cold_only && i < self->hotplugged->len; i++)
+    {
+      HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
+      HvkDevice *device;
+
+      if (record->device == NULL || g_strcmp0 (record->kind, HVK_DEVICE_KIND_NET) != 0)
+        continue;
+      device = hvk_device_new_from_json (hvk_qemu_vm_registry (self), record->device, NULL);
+      if (device != NULL)
+        g_ptr_array_add (devices, device);
+    }
+  return devices;
+}
+
+/* After QEMU opened the cold-plugged taps: their shaping. */
+gboolean
+hvk_qemu_vm_apply_tap_limits (HvkQemuHypervisor  *self,
+                              GError            **error)
+{
+  g_autoptr(GPtrArray) devices = net_devices (self, TRUE);
+
+  for (guint i = 0; i < devices->len; i++)
+    {
+      HvkIoLimits limits;
+
+      if (!effective_limits (self, g_ptr_array_index (devices, i), &limits, error))
+        return FALSE;
+      if (!hvk_io_limits_is_unlimited (&limits)
+          && !apply_net_limits (self, g_ptr_array_index (devices, i), &limits, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A hot-plugged interface's shaping, once netdev_add opened its tap. */
+gboolean
+hvk_qemu_vm_apply_net_limits (HvkQemuHypervisor  *self,
+                              HvkDevice          *device,
+                              GError            **error)
+{
+  HvkIoLimits limits;
+
+  if (!effective_limits (self, device, &limits, error))
+    return FALSE;
+  return hvk_io_limits_is_unlimited (&limits) || apply_net_limits (self, device, &limits, error);
+}
+
+/* What a tap of @device got from hvkit goes: its qdiscs (if the tap is
+ * still there, a persistent one) and its IFB device. */
+void
+hvk_qemu_vm_clear_net_limits (HvkQemuHypervisor *self,
+                              HvkDevice         *device)
+{
+  g_autoptr(GError) error = NULL;
+  HvkIoLimits limits;
+  HvkQemuNet net;
+
+  if (!hvk_qemu_net_resolve (device, hvk_qemu_vm_settings (self), &net, NULL)
+      || net.ifname == NULL || net.n_fds > 0)
+    return;
+  if (!g_hash_table_contains (self->io_limits, net.id)
+      && (!effective_limits (self, device, &limits, NULL) || hvk_io_limits_is_unlimited (&limits)))
+    return;
+  if (!hvk_tap_limit_clear (net.ifname, &error))
+    g_warning ("VM '%s': net device '%s': %s", self->id, net.id, error->message);
+}
+
+/* At the VM's end: every tap it shaped. */
+void
+hvk_qemu_vm_clear_tap_limits (HvkQemuHypervisor *self)
+{
+  g_autoptr(GPtrArray) devices = NULL;
+
+  if (self->settings == NULL && self->config == NULL)
+    return;
+  devices = net_devices (self, FALSE);
+  for (guint i = 0; i < devices->len; i++)
+    hvk_qemu_vm_clear_net_limits (self, g_ptr_array_index (devices, i));
+}
+
 gboolean
 hvk_qemu_vm_set_io_limits (HvkHypervisor     *hypervisor,
                            const char        *device_id,
@@ -112,9 +251,13 @@ hvk_qemu_vm_set_io_limits (HvkHypervisor     *hypervisor,
   if (g_str_equal (kind, HVK_DEVICE_KIND_BLOCK))
     return set_disk_limits (self, device, record, limits, cancellable, error);
   if (g_str_equal (kind, HVK_DEVICE_KIND_NET))
-    g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                 "net device '%s': network I/O limits are not implemented for QEMU yet",
-                 device_id);
+    {
+      if (!hvk_io_limits_check (limits, kind, device_id, error)
+          || !apply_net_limits (self, device, limits, error))
+        return FALSE;
+      g_hash_table_replace (self->io_limits, g_strdup (device_id), hvk_io_limits_copy (limits));
+      return TRUE;
+    }
   else
     g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
                  "device '%s' (%s) has no I/O limits (block and net have)", device_id, kind);

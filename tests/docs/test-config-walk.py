@@ -135,6 +135,11 @@ ELSEWHERE = {
     ("qemu", "virtio_fs_daemon"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
     ("qemu", "virtio_fs_cache"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
     ("qemu", "virtio_fs_extra_args"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
+    # Taps are shaped through netlink once QEMU has them, not on its argv.
+    ("qemu", "rx_rate_limiter_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    ("qemu", "tx_rate_limiter_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    ("qemu", "net_rate_limiter_bw_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    ("qemu", "net_rate_limiter_bw_one_time_burst"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
 }
 
 failures = []

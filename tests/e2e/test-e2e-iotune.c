@@ -3,10 +3,15 @@
 
 #include <hvkit/hvkit.h>
 
+#include <fcntl.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/if_tun.h>
 
 #include "e2e-common.h"
+#include "hvk-qemu-tap-limit.h"
 
 /*
  * Disk I/O limits on the real QEMU (TCG): what QEMU holds (its block
@@ -456,6 +461,115 @@ test_guest_read (void)
   g_assert_no_error (error);
 }
 
+/* A persistent tap, as an operator (or CNI) makes for a VM (@persist
+ * FALSE: removes it). */
+static void
+persist_tap (const char *name,
+             gboolean    persist)
+{
+  struct ifreq ifr = { 0 };
+  int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  g_strlcpy (ifr.ifr_name, name, IFNAMSIZ);
+  g_assert_cmpint (ioctl (fd, TUNSETIFF, &ifr), ==, 0);
+  g_assert_cmpint (ioctl (fd, TUNSETPERSIST, persist ? 1 : 0), ==, 0);
+  close (fd);
+}
+
+static void
+assert_tap (const char *ifname,
+            guint64     rx_bps,
+            guint64     tx_bps)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ifb = hvk_tap_limit_ifb_name (ifname);
+  HvkTapLimit read = { 0, };
+
+  g_assert_true (hvk_tap_limit_read (ifname, &read, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s: rx %" G_GUINT64_FORMAT " bit/s, tx %" G_GUINT64_FORMAT " bit/s",
+                  ifname, read.rx_bps, read.tx_bps);
+  g_assert_cmpuint (read.rx_bps, ==, rx_bps);
+  g_assert_cmpuint (read.tx_bps, ==, tx_bps);
+  g_assert_cmpint (if_nametoindex (ifb) > 0, ==, tx_bps > 0);
+}
+
+/* Network limits on QEMU: the taps are shaped through netlink (HTB on
+ * the tap for what the guest receives, an IFB device for what it sends)
+ * once QEMU has them, cold- and hot-plugged; a change reshapes; unplug
+ * and stop leave nothing (a persistent tap keeps no qdisc, no IFB device
+ * stays).  Root and /dev/net/tun; the taps are the host's. */
+static void
+test_tap_shaping (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkHypervisor) vm = NULL;
+  g_autoptr(E2eConsole) guest = NULL;
+  g_autoptr(HvkDevice) hot = NULL;
+  g_autofree char *hot_ifb = hvk_tap_limit_ifb_name ("hvk15h0");
+  g_autofree char *cold_ifb = hvk_tap_limit_ifb_name ("hvk15p0");
+  HvkIoLimits limits = { .bw_max_rate = 16000000, .bw_one_time_burst = 800000,
+                         .rx_max_rate = 4000000 };
+
+  if (e2e_env_skip (&env))
+    return;
+  if (getuid () != 0 || access ("/dev/net/tun", R_OK | W_OK) != 0)
+    {
+      g_test_skip ("tap devices need /dev/net/tun and root");
+      return;
+    }
+
+  persist_tap ("hvk15p0", TRUE);
+  vm = start ("e2e-taps", NULL,
+              "[device.net0]\nkind=net\nifname=hvk15p0\nmac=02:00:00:00:15:01\n"
+              "rx_rate_limiter_max_rate=8000000\ntx_rate_limiter_max_rate=4000000\n", &guest);
+  assert_tap ("hvk15p0", 8000000, 4000000);
+
+  hot = hvk_device_new_from_string (registry, "net,id=net1,ifname=hvk15h0,mac=02:00:00:00:15:02,"
+                                    "rate_limiter_bw_max_rate=16000000", &error);
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (vm, hot, NULL, &error));
+  g_assert_no_error (error);
+  assert_tap ("hvk15h0", 16000000, 16000000);
+
+  /* Changed: the receive side is the lower of rx and the bandwidth. */
+  g_assert_true (hvk_hypervisor_set_io_limits (vm, "net1", &limits, NULL, &error));
+  g_assert_no_error (error);
+  assert_tap ("hvk15h0", 4000000, 16000000);
+  {
+    HvkIoLimits read;
+
+    g_assert_true (hvk_hypervisor_get_io_limits (vm, "net1", &read, &error));
+    g_assert_true (memcmp (&read, &limits, sizeof read) == 0);
+  }
+  /* A packet limit: a tap is shaped in bytes; refused, nothing changed. */
+  {
+    HvkIoLimits packets = { .ops_max_rate = 100 };
+
+    g_assert_false (hvk_hypervisor_set_io_limits (vm, "net1", &packets, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "'net1'"));
+    g_clear_error (&error);
+    assert_tap ("hvk15h0", 4000000, 16000000);
+  }
+
+  /* Unplugged: QEMU's tap goes, and hvkit's IFB device with it. */
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "net1", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (if_nametoindex ("hvk15h0"), ==, 0);
+  g_assert_cmpuint (if_nametoindex (hot_ifb), ==, 0);
+
+  /* Stopped: the persistent tap stays, without hvkit's qdiscs. */
+  g_assert_true (hvk_hypervisor_stop_vm (vm, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (if_nametoindex ("hvk15p0"), >, 0);
+  assert_tap ("hvk15p0", 0, 0);
+  g_assert_cmpuint (if_nametoindex (cold_ifb), ==, 0);
+  persist_tap ("hvk15p0", FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -469,6 +583,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/e2e/iotune/cold-and-hot", test_cold_and_hot);
   g_test_add_func ("/hvk/e2e/iotune/tool-live", test_tool_live);
   g_test_add_func ("/hvk/e2e/iotune/guest-read", test_guest_read);
+  g_test_add_func ("/hvk/e2e/iotune/tap-shaping", test_tap_shaping);
 
   ret = g_test_run ();
   g_clear_object (&registry);
