@@ -285,6 +285,12 @@ test_tool_live (void)
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-tune", NULL),
                    ==, 0);
   sock = qmp_socket_of ("e2e-tune");
+  /* A failed assertion must not leave the VM running. */
+  {
+    g_autofree char *pid_file = g_build_filename (env.store, "e2e-tune", "pid", NULL);
+
+    e2e_track_pid (e2e_read_pid_file (pid_file));
+  }
 
   /* Raised, with a burst and a request limit, in bits as the keys are. */
   g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "iotune", "e2e-tune", "--device", "disk0",
