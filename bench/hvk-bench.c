@@ -1276,8 +1276,10 @@ bench_control (void)
                      "bare, same commands", T_NONE, 0, NULL);
   Row *cpu = row_new ("2. control plane", "vCPU hot-add (API resize_vcpus +1)", "ms",
                       "bare query-hotpluggable-cpus+device_add", T_NONE, 0, NULL);
+  Row *tune = row_new ("2. control plane", "disk I/O limit change (API set_io_limits)", "ms",
+                       "bare qom-set of a throttle group's limits", T_RATIO, 1.2, "≤ 1.2× bare");
   /* Bare and API alternate within each repetition. */
-  qs->paired = pr->paired = hp->paired = hs->paired = TRUE;
+  qs->paired = pr->paired = hp->paired = hs->paired = tune->paired = TRUE;
   g_autofree char *bare_img = g_build_filename (B.work, "bare.img", NULL);
   g_autofree char *api_img = g_build_filename (B.work, "api.img", NULL);
   g_autoptr(GError) error = NULL;
@@ -1402,6 +1404,60 @@ bench_control (void)
       console_wait (api_vm->console, REMOVED_MARKER, BOOT_TIMEOUT_MS);
       console_wait (bare_vm->console, REMOVED_MARKER, BOOT_TIMEOUT_MS);
     }
+
+  note ("control plane: I/O limit changes");
+  {
+    /* A limited disk hot-plugged into the API's VM, a throttle group
+     * object-added to the bare one: the same qom-set either way. */
+    g_autofree char *tune_img = g_build_filename (B.work, "tune.img", NULL);
+    g_autofree char *spec = g_strdup_printf ("block,id=tune0,path=%s,format=raw,"
+                                             "rate_limiter_bw_max_rate=0", tune_img);
+    g_autoptr(HvkDevice) device = NULL;
+
+    write_file (tune_img, "");
+    truncate (tune_img, 8 << 20);
+    device = hvk_device_new_from_string (B.registry, spec, &error);
+    if (device == NULL || !hvk_hypervisor_hotplug_add_device (hv, device, NULL, &error))
+      die ("%s", error->message);
+    if (!bqmp_run (fd, "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":"
+                       "\"throttle-group\",\"id\":\"throttle-bare\"}}"))
+      die ("bare object-add throttle-group failed");
+    for (int i = 0; i < B.reps; i++)
+      for (int k = 0; k < 2; k++)
+        {
+          guint64 bps = 8388608 * (guint64) (1 + (i % 4));
+          double t0;
+
+          settle (5);
+          t0 = now_ms ();
+          if ((i + k) % 2 == 0)
+            {
+              g_autofree char *cmd =
+                g_strdup_printf ("{\"execute\":\"qom-set\",\"arguments\":{\"path\":"
+                                 "\"/objects/throttle-bare\",\"property\":\"limits\",\"value\":"
+                                 "{\"bps-total\":%" G_GUINT64_FORMAT ",\"bps-total-max\":0,"
+                                 "\"bps-total-max-length\":1,\"iops-total\":0,"
+                                 "\"iops-total-max\":0,\"iops-total-max-length\":1}}}", bps / 8);
+
+              if (!bqmp_run (fd, cmd))
+                die ("bare qom-set failed");
+              add (tune->ref, now_ms () - t0);
+            }
+          else
+            {
+              HvkIoLimits limits = { .bw_max_rate = bps };
+
+              if (!hvk_hypervisor_set_io_limits (hv, "tune0", &limits, NULL, &error))
+                die ("%s", error->message);
+              add (tune->hvk, now_ms () - t0);
+            }
+        }
+    console_forget (api_vm->console);
+    if (!hvk_hypervisor_hotplug_remove_device (hv, "tune0", NULL, &error))
+      die ("%s", error->message);
+    console_wait (api_vm->console, REMOVED_MARKER, BOOT_TIMEOUT_MS);
+    bqmp_run (fd, "{\"execute\":\"object-del\",\"arguments\":{\"id\":\"throttle-bare\"}}");
+  }
 
   note ("control plane: vCPU hot-add");
   /* hvkit caps maxcpus at the host's CPUs (as Kata): as many places as

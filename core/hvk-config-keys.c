@@ -79,6 +79,20 @@ static const HvkConfigKey core_keys[] = {
   { "disable_selinux", HVK_CONFIG_TYPE_BOOLEAN, "false", "No SELinux label on the VMM process (qemu's selinux_label is refused with it; on a host with SELinux, false without a selinux_label draws a warning)" },
   { "disable_guest_selinux", HVK_CONFIG_TYPE_BOOLEAN, "true", "SELinux in the guest: selinux=0 when true, selinux=1 when false, on the guest kernel line" },
 
+  /* I/O rate limits (Kata's HypervisorConfig rate limiters): 0 is no
+   * limit; a block or net device's rate_limiter_* / rx_ / tx_ property
+   * overrides its kind's key (hvk_io_limits_resolve()). */
+  { "disk_rate_limiter_bw_max_rate", HVK_CONFIG_TYPE_INT, "0", "Disk bandwidth limit in bits per second, reads and writes together, per disk (0: unlimited)" },
+  { "disk_rate_limiter_bw_one_time_burst", HVK_CONFIG_TYPE_INT, "0", "Bits a disk may move above its bandwidth limit before the limit applies (needs disk_rate_limiter_bw_max_rate)" },
+  { "disk_rate_limiter_ops_max_rate", HVK_CONFIG_TYPE_INT, "0", "Disk requests per second, reads and writes together, per disk (0: unlimited)" },
+  { "disk_rate_limiter_ops_one_time_burst", HVK_CONFIG_TYPE_INT, "0", "Requests a disk may make above its request limit before the limit applies (needs disk_rate_limiter_ops_max_rate)" },
+  { "rx_rate_limiter_max_rate", HVK_CONFIG_TYPE_INT, "0", "Bits per second a network interface may deliver to the guest (0: unlimited)" },
+  { "tx_rate_limiter_max_rate", HVK_CONFIG_TYPE_INT, "0", "Bits per second the guest may send through a network interface (0: unlimited)" },
+  { "net_rate_limiter_bw_max_rate", HVK_CONFIG_TYPE_INT, "0", "Network bandwidth limit in bits per second, each direction, per interface (0: unlimited)" },
+  { "net_rate_limiter_bw_one_time_burst", HVK_CONFIG_TYPE_INT, "0", "Bits an interface may move above its bandwidth limit before the limit applies (needs net_rate_limiter_bw_max_rate)" },
+  { "net_rate_limiter_ops_max_rate", HVK_CONFIG_TYPE_INT, "0", "Network packets per second, each direction, per interface (0: unlimited)" },
+  { "net_rate_limiter_ops_one_time_burst", HVK_CONFIG_TYPE_INT, "0", "Packets an interface may move above its packet limit before the limit applies (needs net_rate_limiter_ops_max_rate)" },
+
   /* VM templating */
   { "boot_to_be_template", HVK_CONFIG_TYPE_BOOLEAN, "false", "Boot a VM that becomes a template" },
   { "boot_from_template", HVK_CONFIG_TYPE_BOOLEAN, "false", "Boot a VM from a template" },

@@ -8,6 +8,7 @@
 #include "hvk-config-private.h"
 #include "hvk-lookup-private.h"
 #include "hvk-device-private.h"
+#include "hvk-io-limits-private.h"
 
 /* hvk_config_validate(): Kata's checks and defaults (katautils, govmm),
  * and the path allow-lists. */
@@ -195,6 +196,8 @@ key_asks (HvkConfig          *self,
       return hvk_config_get_boolean (self, key->name) != (g_strcmp0 (dflt, "true") == 0);
     case HVK_CONFIG_TYPE_UINT:
       return hvk_config_get_uint (self, key->name) != (dflt ? g_ascii_strtoull (dflt, NULL, 10) : 0);
+    case HVK_CONFIG_TYPE_INT:
+      return hvk_config_get_int (self, key->name) != (dflt ? g_ascii_strtoll (dflt, NULL, 10) : 0);
     case HVK_CONFIG_TYPE_DOUBLE:
       return hvk_config_get_double (self, key->name) != (dflt ? g_ascii_strtod (dflt, NULL) : 0);
     case HVK_CONFIG_TYPE_STRV:
@@ -282,8 +285,12 @@ warn_unlabelled_vmm (HvkConfig *self)
  * most 5; enumerated keys must hold one of their values (empty means the
  * default); `msize_9p` 0 becomes 8192 unless `shared_fs` is virtio-fs;
  * paths must match their allow-lists (hvk_config_check_allowed_path());
- * a core key the backend refuses (hvk_plugin_register_refused_keys())
- * must not be set to anything but its default.
+ * the I/O rate limits (`disk_rate_limiter_*`, `net_rate_limiter_*`,
+ * `rx_`/`tx_rate_limiter_max_rate`) must not be negative, a bandwidth
+ * not below 8 bits nor above %HVK_IO_LIMITS_MAX_BYTES bytes, and a
+ * one-time burst needs its rate; a core key the backend refuses
+ * (hvk_plugin_register_refused_keys()) must not be set to anything but
+ * its default.
  *
  * Nothing is written back when validation fails.
  *
@@ -419,6 +426,9 @@ hvk_config_validate (HvkConfig  *self,
         }
       enum_values[i] = value;
     }
+
+  if (!hvk_io_limits_check_config (self, error))
+    return FALSE;
 
   for (gsize i = 0; i < G_N_ELEMENTS (allow_lists); i++)
     if (!hvk_config_check_allowed_path (self, allow_lists[i].path_key, allow_lists[i].list_key, error))

@@ -25,6 +25,10 @@ static const HvkDevicePropSpec block_props[] = {
   { "cache_direct", HVK_PROP_BOOLEAN, OPT, NULL, "Open the backing file with O_DIRECT" },
   { "index", HVK_PROP_UINT, OPT, NULL, "Drive index" },
   { "serial", HVK_PROP_STRING, OPT, NULL, "Disk serial number shown to the guest" },
+  { "rate_limiter_bw_max_rate", HVK_PROP_INT, OPT, NULL, "Bandwidth limit in bits per second, reads and writes together (0: unlimited); empty means disk_rate_limiter_bw_max_rate" },
+  { "rate_limiter_bw_one_time_burst", HVK_PROP_INT, OPT, NULL, "Bits above the bandwidth limit before it applies; empty means disk_rate_limiter_bw_one_time_burst" },
+  { "rate_limiter_ops_max_rate", HVK_PROP_INT, OPT, NULL, "Requests per second, reads and writes together (0: unlimited); empty means disk_rate_limiter_ops_max_rate" },
+  { "rate_limiter_ops_one_time_burst", HVK_PROP_INT, OPT, NULL, "Requests above the request limit before it applies; empty means disk_rate_limiter_ops_one_time_burst" },
 };
 
 static const HvkDevicePropSpec net_props[] = {
@@ -35,6 +39,12 @@ static const HvkDevicePropSpec net_props[] = {
   { "vhost_fds", HVK_PROP_STRV, OPT, NULL, "vhost-net file descriptors passed to the VMM" },
   { "queues", HVK_PROP_UINT, OPT, "1", "Number of queue pairs" },
   { "socket", HVK_PROP_STRING, PATH, NULL, "vhost-user socket path" },
+  { "rate_limiter_bw_max_rate", HVK_PROP_INT, OPT, NULL, "Bandwidth limit in bits per second, each direction (0: unlimited); empty means net_rate_limiter_bw_max_rate" },
+  { "rate_limiter_bw_one_time_burst", HVK_PROP_INT, OPT, NULL, "Bits above the bandwidth limit before it applies; empty means net_rate_limiter_bw_one_time_burst" },
+  { "rate_limiter_ops_max_rate", HVK_PROP_INT, OPT, NULL, "Packets per second, each direction (0: unlimited); empty means net_rate_limiter_ops_max_rate" },
+  { "rate_limiter_ops_one_time_burst", HVK_PROP_INT, OPT, NULL, "Packets above the packet limit before it applies; empty means net_rate_limiter_ops_one_time_burst" },
+  { "rx_rate_limiter_max_rate", HVK_PROP_INT, OPT, NULL, "Bits per second delivered to the guest (0: unlimited); empty means rx_rate_limiter_max_rate" },
+  { "tx_rate_limiter_max_rate", HVK_PROP_INT, OPT, NULL, "Bits per second the guest may send (0: unlimited); empty means tx_rate_limiter_max_rate" },
 };
 
 static const HvkDevicePropSpec vsock_props[] = {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hvk-device-private.h"
+#include "hvk-io-limits-private.h"
 
 /**
  * HvkDevice:
@@ -165,7 +166,11 @@ hvk_device_check_enum (HvkDevice               *self,
 {
   const char * const *allowed;
   const char *text;
+  HvkIoLimitsField field;
 
+  if (spec->type == HVK_PROP_INT
+      && hvk_io_limits_is_prop (hvk_device_kind_get_name (self->kind), spec->name, &field))
+    return hvk_io_limits_check_value (field, g_variant_get_int64 (variant), problem);
   if (spec->type != HVK_PROP_STRING)
     return TRUE;
   allowed = hvk_device_kinds_lookup_enum (hvk_device_kind_get_name (self->kind), spec->name);

@@ -31,6 +31,8 @@ typedef enum {
   HVK_HYPERVISOR_OP_BALLOON,
   HVK_HYPERVISOR_OP_SAVE_TO_DIR,
   HVK_HYPERVISOR_OP_RESTORE,
+  HVK_HYPERVISOR_OP_SET_IO_LIMITS,
+  HVK_HYPERVISOR_OP_GET_IO_LIMITS,
 } HvkHypervisorOp;
 
 /* Whether the VM's state allows @op; HVK_ERROR_STATE naming the VM and

@@ -296,6 +296,11 @@ static const struct {
   [HVK_HYPERVISOR_OP_SAVE_TO_DIR] = { "save", S (RUNNING) | S (PAUSED) },
   /* In place of start_vm. */
   [HVK_HYPERVISOR_OP_RESTORE] = { "restore", S (CREATED) },
+  /* A live change; QEMU's throttle groups change with the vCPUs paused. */
+  [HVK_HYPERVISOR_OP_SET_IO_LIMITS] = { "change the I/O limits of", S (RUNNING) | S (PAUSED) },
+  /* What the devices hold, from create_vm() on, while there is a VM. */
+  [HVK_HYPERVISOR_OP_GET_IO_LIMITS] = { "get the I/O limits of",
+                                        S (CREATED) | S (STARTING) | S (RUNNING) | S (PAUSED) },
 };
 
 #undef S
@@ -668,4 +673,66 @@ hvk_hypervisor_get_state (HvkHypervisor *self)
   if (IFACE (self)->get_state == NULL)
     return HVK_VM_STATE_NONE;
   return IFACE (self)->get_state (self);
+}
+
+/**
+ * hvk_hypervisor_set_io_limits:
+ * @self: a #HvkHypervisor
+ * @device_id: a `block` or `net` device of the VM
+ * @limits: its new limits (Kata's units, 0: unlimited), all of them
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Changes the I/O limits of a device while the VM runs or is paused: in
+ * the VMM at once, and in the VM's state, so that `hvkit` commands run
+ * later (another process) see them.  A backend that cannot limit the
+ * device fails with %HVK_ERROR_NOT_SUPPORTED naming it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+hvk_hypervisor_set_io_limits (HvkHypervisor     *self,
+                              const char        *device_id,
+                              const HvkIoLimits *limits,
+                              GCancellable      *cancellable,
+                              GError           **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (device_id != NULL, FALSE);
+  g_return_val_if_fail (limits != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  DISPATCH_OP (self, HVK_HYPERVISOR_OP_SET_IO_LIMITS, set_io_limits, error, device_id, limits,
+               cancellable, error);
+}
+
+/**
+ * hvk_hypervisor_get_io_limits:
+ * @self: a #HvkHypervisor
+ * @device_id: a device of the VM
+ * @limits: (out caller-allocates): its limits now
+ * @error: return location for an error
+ *
+ * Reads the I/O limits a device of the VM has now: those it was given
+ * (its own properties, else the configuration's keys) or the last
+ * hvk_hypervisor_set_io_limits().  A device of another kind than
+ * `block` and `net` has none (all 0).
+ *
+ * Returns: %TRUE on success; %HVK_ERROR_NOT_FOUND for a device the VM
+ *   has not
+ */
+gboolean
+hvk_hypervisor_get_io_limits (HvkHypervisor  *self,
+                              const char     *device_id,
+                              HvkIoLimits    *limits,
+                              GError        **error)
+{
+  g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
+  g_return_val_if_fail (device_id != NULL, FALSE);
+  g_return_val_if_fail (limits != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *limits = (HvkIoLimits) { 0, };
+  DISPATCH_OP (self, HVK_HYPERVISOR_OP_GET_IO_LIMITS, get_io_limits, error, device_id, limits,
+               error);
 }

@@ -127,5 +127,6 @@ int hvkit_cmd_hotplug       (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_unplug        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_resize        (HvkitTool *tool, int argc, char **argv);
 int hvkit_cmd_balloon       (HvkitTool *tool, int argc, char **argv);
+int hvkit_cmd_iotune        (HvkitTool *tool, int argc, char **argv);
 
 G_END_DECLS

@@ -45,6 +45,7 @@ static const HvkitCommand commands[] = {
   { "unplug", hvkit_cmd_unplug, "unplug ID --device-id DEVID       remove a hot-plugged device" },
   { "resize", hvkit_cmd_resize, "resize ID [--vcpus N] [--memory MIB]   change vCPUs or memory" },
   { "balloon", hvkit_cmd_balloon, "balloon ID [--target MIB] [--stats-interval S] [--json]   set or read the balloon" },
+  { "iotune", hvkit_cmd_iotune, "iotune ID [--device DEV] [--bps N] [--iops N] [--burst N] … [--json]   show or change disk and network I/O limits" },
 };
 
 

@@ -11,6 +11,7 @@
 #include <hvkit/hvk-capabilities.h>
 #include <hvkit/hvk-config.h>
 #include <hvkit/hvk-device.h>
+#include <hvkit/hvk-io-limits.h>
 #include <hvkit/hvk-stats.h>
 
 G_BEGIN_DECLS
@@ -53,6 +54,8 @@ G_BEGIN_DECLS
  * | balloon | running, paused |
  * | follow_events | running, paused, stopped |
  * | stop_vm | created, starting, running, paused, stopped (idempotent) |
+ * | set_io_limits | running, paused |
+ * | get_io_limits | created, starting, running, paused |
  *
  * The state checked is hvk_hypervisor_get_state(), so a backend must
  * implement get_state; a VM whose VMM died is stopped.
@@ -269,6 +272,18 @@ G_DECLARE_INTERFACE (HvkHypervisor, hvk_hypervisor, HVK, HYPERVISOR, GObject)
  *   own, zeroed, the guest_* members -1); a VM without a balloon fails
  *   with %HVK_ERROR_NOT_SUPPORTED naming `reclaim_guest_freed_memory`;
  *   called only while the VM runs or is paused
+ * @set_io_limits: replaces the I/O limits of the running VM's `block` or
+ *   `net` device @device_id (cold- or hot-plugged) with @limits, in the
+ *   VMM and in the device the VM's state keeps (hvk_io_limits_store()),
+ *   so that they survive a restart of hvkit; checks @limits first
+ *   (hvk_io_limits_check()) and fails with %HVK_ERROR_NOT_FOUND for a
+ *   device the VM has not, %HVK_ERROR_NOT_SUPPORTED for one the backend
+ *   cannot limit (naming it and why); called only while the VM runs or
+ *   is paused
+ * @get_io_limits: sets @limits (never %NULL) to the limits device
+ *   @device_id has now: those it was given (its properties, else the
+ *   configuration's keys) or the last @set_io_limits; called only after
+ *   create_vm, before the VM stops
  *
  * The lifecycle of one VM, after Kata's `Hypervisor` interface.  The
  * wrappers (hvk_hypervisor_create_vm() …) check their arguments and, for
@@ -401,8 +416,20 @@ struct _HvkHypervisorInterface
                                        GCancellable   *cancellable,
                                        GError        **error);
 
+
+  gboolean   (*set_io_limits)         (HvkHypervisor     *self,
+                                       const char        *device_id,
+                                       const HvkIoLimits *limits,
+                                       GCancellable      *cancellable,
+                                       GError           **error);
+  gboolean   (*get_io_limits)         (HvkHypervisor     *self,
+                                       const char        *device_id,
+                                       HvkIoLimits       *limits,
+                                       GError           **error);
+
+
   /*< private >*/
-  gpointer padding[3];
+  gpointer padding[1];
 };
 
 HVK_AVAILABLE_IN_ALL
@@ -509,6 +536,17 @@ gboolean   hvk_hypervisor_resize_vcpus      (HvkHypervisor  *self,
                                              guint32        *new_vcpus,
                                              GCancellable   *cancellable,
                                              GError        **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_set_io_limits     (HvkHypervisor     *self,
+                                             const char        *device_id,
+                                             const HvkIoLimits *limits,
+                                             GCancellable      *cancellable,
+                                             GError           **error);
+HVK_AVAILABLE_IN_ALL
+gboolean   hvk_hypervisor_get_io_limits     (HvkHypervisor     *self,
+                                             const char        *device_id,
+                                             HvkIoLimits       *limits,
+                                             GError           **error);
 HVK_AVAILABLE_IN_ALL
 guint32    hvk_hypervisor_get_total_memory_mb (HvkHypervisor *self);
 HVK_AVAILABLE_IN_ALL

@@ -9,6 +9,7 @@
 #include <hvkit/hvk-capabilities.h>
 #include <hvkit/hvk-config.h>
 #include <hvkit/hvk-device.h>
+#include <hvkit/hvk-io-limits.h>
 #include <hvkit/hvk-cmdline.h>
 #include <hvkit/hvk-build-context.h>
 #include <hvkit/hvk-stats.h>

@@ -476,6 +476,8 @@ append_block (HvkBuildContext *ctx,
 {
   gint64 index = -1;
 
+  if (!hvk_io_limits_refuse (device, HVK_ACRN_BACKEND_NAME, HVK_ACRN_NO_LIMITER, error))
+    return FALSE;
   if (hvk_acrn_device_get_index (device, "index", &index)
       && index >= 0 && index <= HVK_ACRN_BLK_POOL_SIZE)
     {
@@ -515,6 +517,8 @@ append_net (HvkBuildContext *ctx,
   const char *mac = device_string (device, "mac");
   guint slot;
 
+  if (!hvk_io_limits_refuse (device, HVK_ACRN_BACKEND_NAME, HVK_ACRN_NO_LIMITER, error))
+    return FALSE;
   if (type != NULL && !g_str_equal (type, "tap") && !g_str_equal (type, "macvtap"))
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,

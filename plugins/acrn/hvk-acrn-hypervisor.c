@@ -540,7 +540,8 @@ hvk_acrn_hypervisor_hotplug_add_device (HvkHypervisor  *hypervisor,
                    HVK_ACRN_BACKEND_NAME, hvk_device_get_kind_name (device), id);
       return FALSE;
     }
-  if (!check_state (self, "hotplug a device into", HVK_VM_STATE_RUNNING, error))
+  if (!check_state (self, "hotplug a device into", HVK_VM_STATE_RUNNING, error)
+      || !hvk_io_limits_refuse (device, HVK_ACRN_BACKEND_NAME, HVK_ACRN_NO_LIMITER, error))
     return FALSE;
 
   if (hvk_device_kind_lookup_prop (hvk_device_get_kind (device), "swap") != NULL

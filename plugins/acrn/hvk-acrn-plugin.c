@@ -48,6 +48,16 @@ static const HvkRefusedKey refused_keys[] = {
   { "boot_from_template", "acrn-dm cannot restore a VM" },
   { "memory_path", "acrn-dm cannot save or restore a VM" },
   { "devices_state_path", "acrn-dm cannot save or restore a VM" },
+  { "disk_rate_limiter_bw_max_rate", HVK_ACRN_NO_LIMITER },
+  { "disk_rate_limiter_bw_one_time_burst", HVK_ACRN_NO_LIMITER },
+  { "disk_rate_limiter_ops_max_rate", HVK_ACRN_NO_LIMITER },
+  { "disk_rate_limiter_ops_one_time_burst", HVK_ACRN_NO_LIMITER },
+  { "rx_rate_limiter_max_rate", HVK_ACRN_NO_LIMITER },
+  { "tx_rate_limiter_max_rate", HVK_ACRN_NO_LIMITER },
+  { "net_rate_limiter_bw_max_rate", HVK_ACRN_NO_LIMITER },
+  { "net_rate_limiter_bw_one_time_burst", HVK_ACRN_NO_LIMITER },
+  { "net_rate_limiter_ops_max_rate", HVK_ACRN_NO_LIMITER },
+  { "net_rate_limiter_ops_one_time_burst", HVK_ACRN_NO_LIMITER },
 };
 
 /* The ACRN backend: acrn-dm command line, lifecycle and block hotplug

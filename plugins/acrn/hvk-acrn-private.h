@@ -11,6 +11,8 @@
 G_BEGIN_DECLS
 
 #define HVK_ACRN_BACKEND_NAME "acrn"
+/* Why the rate-limiter keys and device properties are refused. */
+#define HVK_ACRN_NO_LIMITER "acrn-dm has no I/O rate limiter"
 
 /* Kata's defaults (acrn_arch_base.go). */
 #define HVK_ACRN_DEFAULT_PATH    "/usr/bin/acrn-dm"

@@ -39,6 +39,21 @@ gboolean    hvk_mock_begin_call     (HvkMockHypervisor *self,
                                      HvkConfig         *config,
                                      GError           **error);
 
+/* hvk-mock-io-limits.c: the devices' I/O limits. */
+gboolean    hvk_mock_device_limits  (HvkMockHypervisor *self,
+                                     HvkDevice         *device,
+                                     HvkIoLimits       *limits,
+                                     GError           **error);
+gboolean    hvk_mock_set_io_limits  (HvkHypervisor     *hypervisor,
+                                     const char        *device_id,
+                                     const HvkIoLimits *limits,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+gboolean    hvk_mock_get_io_limits  (HvkHypervisor     *hypervisor,
+                                     const char        *device_id,
+                                     HvkIoLimits       *limits,
+                                     GError           **error);
+
 /* hvk-mock-observe.c: events for follow_events, statistics. */
 void        hvk_mock_queue_event    (HvkMockHypervisor *self,
                                      const char        *name,

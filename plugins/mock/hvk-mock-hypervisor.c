@@ -55,6 +55,7 @@ static const char * const mock_operations[] = {
   "balloon",
   "save_to_dir",
   "restore_from_dir",
+  "set_io_limits",
 };
 
 static const HvkConfigKey mock_config_keys[] = {
@@ -480,9 +481,12 @@ mock_add_device (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
+  HvkIoLimits limits;
+
   if (!hvk_mock_begin_call (self, "add_device", NULL, error)
       || !require_state (self, "add_device", STATE_BIT (HVK_VM_STATE_CREATED), error)
-      || !check_new_device_id (self, device, error))
+      || !check_new_device_id (self, device, error)
+      || !hvk_mock_device_limits (self, device, &limits, error))
     return FALSE;
 
   g_ptr_array_add (self->devices, g_object_ref (device));
@@ -497,10 +501,13 @@ mock_hotplug_add_device (HvkHypervisor  *hypervisor,
 {
   HvkMockHypervisor *self = HVK_MOCK_HYPERVISOR (hypervisor);
 
+  HvkIoLimits limits;
+
   if (!hvk_mock_begin_call (self, "hotplug_add_device", NULL, error)
       || !require_state (self, "hotplug_add_device",
                          STATE_BIT (HVK_VM_STATE_RUNNING), error)
-      || !check_new_device_id (self, device, error))
+      || !check_new_device_id (self, device, error)
+      || !hvk_mock_device_limits (self, device, &limits, error))
     return FALSE;
 
   g_ptr_array_add (self->hotplugged, g_object_ref (device));
@@ -923,6 +930,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->reboot_vm = mock_reboot_vm;
   iface->follow_events = hvk_mock_follow_events;
   iface->balloon = hvk_mock_balloon;
+  iface->set_io_limits = hvk_mock_set_io_limits;
+  iface->get_io_limits = hvk_mock_get_io_limits;
 }
 
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as

@@ -615,6 +615,7 @@ add_block_fdset (HvkQemuBuildData  *data,
         }
     }
   block->fdset = set;
+  block->has_fdset = TRUE;
   return TRUE;
 }
 
@@ -654,7 +655,12 @@ append_block (HvkBuildContext  *ctx,
     }
   if (data->settings->rootless && !add_block_fdset (data, cmdline, &block, error))
     return FALSE;
-  if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_DRIVE, &place, &drive, &dev, error))
+  /* A throttled disk is given as hotplug gives it: its group, then the
+   * throttle node over the format node (-blockdev). */
+  if (block.throttled && !hvk_qemu_block_probe (&block, error))
+    return FALSE;
+  if (!hvk_qemu_block_props (&block, block.throttled ? HVK_QEMU_BLOCK_BLOCKDEV : HVK_QEMU_BLOCK_DRIVE,
+                             &place, &drive, &dev, error))
     return FALSE;
   if (!hvk_cmdline_add_opts (cmdline, "-device", dev, error))
     return FALSE;
@@ -663,6 +669,13 @@ append_block (HvkBuildContext  *ctx,
       /* Hotplug numbers its LUNs after these. */
       hvk_qemu_layout_add_cold_slot (data->layout, bus, data->n_scsi_disks);
       data->n_scsi_disks++;
+    }
+  if (block.throttled)
+    {
+      g_autoptr(HvkOpts) group = hvk_qemu_block_throttle_group_props (&block);
+
+      return hvk_cmdline_add_opts (cmdline, "-object", group, error)
+             && hvk_cmdline_add_opts (cmdline, "-blockdev", drive, error);
     }
   return hvk_cmdline_add_opts (cmdline, "-drive", drive, error);
 }

@@ -34,6 +34,15 @@ hvk_qemu_block_resolve (HvkDevice             *device,
   block->cache_direct = settings->block_device_cache_direct;
   block->cache_noflush = settings->block_device_cache_noflush;
 
+  if (!hvk_io_limits_resolve (&settings->disk_limits, device, &block->limits, error)
+      || !hvk_qemu_block_check_limits (block->id, &block->limits, error))
+    return FALSE;
+  /* A disk that names a limit, even 0, gets its group: iotune can then
+   * limit it while it runs (a throttle node cannot be inserted later). */
+  block->throttled = !hvk_io_limits_is_unlimited (&block->limits);
+  for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS && !block->throttled; i++)
+    if (hvk_io_limits_kind_has_field (HVK_DEVICE_KIND_BLOCK, i))
+      block->throttled = hvk_device_has (device, hvk_io_limits_prop_name (i));
   if (block->path == NULL)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
   if (block->format == NULL)
@@ -59,6 +68,113 @@ hvk_qemu_block_resolve (HvkDevice             *device,
                                   "aio=native needs the cache to be direct "
                                   "(cache_direct=true or block_device_cache_direct)");
   return TRUE;
+}
+
+/* ---- throttling ---- */
+
+/*
+ * A limited disk is a `throttle` filter node over its format node, in a
+ * throttle group of its own (`throttle-ID`).  Kata's units become
+ * QEMU's: bytes = bits / 8 (x-bps-total), operations as they are
+ * (x-iops-total).  A one-time burst of B (bytes or operations) becomes
+ * QEMU's *-max = B with *-max-length = 1: QEMU's bucket then holds
+ * max × length = B above the rate, and a length of 1 puts no pace on
+ * the burst itself, as Firecracker's one-time burst has none.  QEMU
+ * wants max ≥ the rate, so a burst below one second at the rate is
+ * refused.  Unlike Firecracker's, whose credit never comes back, QEMU's
+ * refills while the disk does less than the rate (B / rate seconds idle
+ * refill it all); without a burst QEMU lets a tenth of a second's budget
+ * through at once.
+ */
+
+char *
+hvk_qemu_block_throttle_group (const char *id)
+{
+  return g_strdup_printf ("throttle-%s", id);
+}
+
+gboolean
+hvk_qemu_block_check_limits (const char         *id,
+                             const HvkIoLimits  *limits,
+                             GError            **error)
+{
+  static const struct {
+    HvkIoLimitsField rate, burst;
+    guint divisor;
+    const char *unit;
+  } pairs[] = {
+    { HVK_IO_LIMITS_BW_MAX_RATE, HVK_IO_LIMITS_BW_ONE_TIME_BURST, 8, "bits" },
+    { HVK_IO_LIMITS_OPS_MAX_RATE, HVK_IO_LIMITS_OPS_ONE_TIME_BURST, 1, "operations" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      guint64 rate = hvk_io_limits_get_field (limits, pairs[i].rate);
+      guint64 burst = hvk_io_limits_get_field (limits, pairs[i].burst);
+
+      if (burst > 0 && burst / pairs[i].divisor < rate / pairs[i].divisor)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                       "block device '%s': %s (or %s): a one-time burst of %" G_GUINT64_FORMAT
+                       " %s, less than one second at the rate (%" G_GUINT64_FORMAT
+                       "), is not supported by backend 'qemu' (its smallest burst is one "
+                       "second at the rate)", id,
+                       hvk_io_limits_prop_name (pairs[i].burst),
+                       hvk_io_limits_key_name (HVK_DEVICE_KIND_BLOCK, pairs[i].burst),
+                       burst, pairs[i].unit, rate);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* QEMU's ThrottleLimits of @limits, as the members @prefix names them
+ * (`x-` for the properties of the group, none for its `limits`).  With
+ * @all, every member, 0 included (a whole new set for qom-set); else
+ * only those that limit something. */
+void
+hvk_qemu_block_throttle_props (const HvkIoLimits *limits,
+                               const char        *prefix,
+                               gboolean           all,
+                               HvkOpts           *opts)
+{
+  static const struct {
+    const char *name;
+    HvkIoLimitsField rate, burst;
+    guint divisor;
+  } buckets[] = {
+    { "bps-total", HVK_IO_LIMITS_BW_MAX_RATE, HVK_IO_LIMITS_BW_ONE_TIME_BURST, 8 },
+    { "iops-total", HVK_IO_LIMITS_OPS_MAX_RATE, HVK_IO_LIMITS_OPS_ONE_TIME_BURST, 1 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (buckets); i++)
+    {
+      guint64 rate = hvk_io_limits_get_field (limits, buckets[i].rate) / buckets[i].divisor;
+      guint64 burst = hvk_io_limits_get_field (limits, buckets[i].burst) / buckets[i].divisor;
+      g_autofree char *key = g_strconcat (prefix, buckets[i].name, NULL);
+      g_autofree char *max = g_strconcat (key, "-max", NULL);
+      g_autofree char *length = g_strconcat (key, "-max-length", NULL);
+
+      if (rate > 0 || all)
+        hvk_opts_add_uint (opts, key, rate);
+      if (burst > 0 || all)
+        {
+          hvk_opts_add_uint (opts, max, burst);
+          hvk_opts_add_uint (opts, length, 1);
+        }
+    }
+}
+
+/* The group of a throttled disk: -object / object-add. */
+HvkOpts *
+hvk_qemu_block_throttle_group_props (const HvkQemuBlock *block)
+{
+  g_autofree char *group = hvk_qemu_block_throttle_group (block->id);
+  HvkOpts *opts = hvk_opts_new ("throttle-group");
+
+  hvk_opts_add (opts, "id", group);
+  hvk_qemu_block_throttle_props (&block->limits, "x-", FALSE, opts);
+  return opts;
 }
 
 /* What the blockdev form needs to know of the path (-drive file= finds
@@ -97,11 +213,36 @@ hvk_qemu_block_node_name (const char       *id,
   return form == HVK_QEMU_BLOCK_DRIVE ? g_strdup (id) : g_strdup_printf ("drive-%s", id);
 }
 
+static void
+add_under (HvkOpts    *opts,
+           const char *prefix,
+           const char *key,
+           const char *value)
+{
+  g_autofree char *k = g_strconcat (prefix, key, NULL);
+
+  hvk_opts_add (opts, k, value);
+}
+
+static void
+add_bool_under (HvkOpts    *opts,
+                const char *prefix,
+                const char *key,
+                gboolean    value)
+{
+  g_autofree char *k = g_strconcat (prefix, key, NULL);
+
+  hvk_opts_add_bool (opts, k, value);
+}
+
 /* The backend and the device of a disk.  -drive keeps the spelling the
  * command line has always had (tests/golden/qemu/block-*.args);
  * blockdev-add spells the same settings as a format node over a protocol
  * node (file.*), QEMU's own mapping of -drive: aio belongs to the
- * protocol node, the cache options are inherited by it. */
+ * protocol node, the cache options are inherited by it.  A throttled
+ * disk has the blockdev form on the command line too (-blockdev), one
+ * level deeper: the throttle filter node-name drive-ID in group
+ * throttle-ID, its file the format node, whose file is the protocol. */
 gboolean
 hvk_qemu_block_props (const HvkQemuBlock  *block,
                       HvkQemuBlockForm     form,
@@ -115,9 +256,15 @@ hvk_qemu_block_props (const HvkQemuBlock  *block,
   g_autoptr(HvkOpts) dev = NULL;
   gboolean scsi = hvk_qemu_block_is_scsi (block);
   /* rootless: the descriptors hvkit opened (QEMU never opens the path) */
-  g_autofree char *fdset = block->fdset > 0 ? g_strdup_printf ("/dev/fdset/%u", block->fdset) : NULL;
+  g_autofree char *fdset = block->has_fdset ? g_strdup_printf ("/dev/fdset/%u", block->fdset) : NULL;
   const char *filename = fdset != NULL ? fdset : block->path;
 
+  if (form == HVK_QEMU_BLOCK_DRIVE && block->throttled)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
+                   "block device '%s': a throttled disk has the blockdev form only", block->id);
+      return FALSE;
+    }
   if (form == HVK_QEMU_BLOCK_DRIVE)
     {
       hvk_opts_add (back, "id", node);
@@ -130,6 +277,10 @@ hvk_qemu_block_props (const HvkQemuBlock  *block,
     }
   else
     {
+      /* A throttled disk: the filter on top, the format node under it. */
+      const char *p = block->throttled ? "file." : "";
+      g_autofree char *group = hvk_qemu_block_throttle_group (block->id);
+
       if (!block->probed)
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
@@ -137,13 +288,24 @@ hvk_qemu_block_props (const HvkQemuBlock  *block,
           return FALSE;
         }
       hvk_opts_add (back, "node-name", node);
-      hvk_opts_add (back, "driver", block->format);
-      hvk_opts_add_bool (back, "read-only", block->readonly);
-      hvk_opts_add (back, "file.driver", block->host_device ? "host_device" : "file");
-      hvk_opts_add (back, "file.filename", filename);
-      hvk_opts_add (back, "file.aio", block->aio);
+      if (block->throttled)
+        {
+          hvk_opts_add (back, "driver", "throttle");
+          hvk_opts_add (back, "throttle-group", group);
+          hvk_opts_add_bool (back, "read-only", block->readonly);
+        }
+      add_under (back, p, "driver", block->format);
+      add_bool_under (back, p, "read-only", block->readonly);
+      add_under (back, p, "file.driver", block->host_device ? "host_device" : "file");
+      add_under (back, p, "file.filename", filename);
+      add_under (back, p, "file.aio", block->aio);
+      if (block->cache_set)
+        {
+          add_bool_under (back, p, "cache.direct", block->cache_direct);
+          add_bool_under (back, p, "cache.no-flush", block->cache_noflush);
+        }
     }
-  if (block->cache_set)
+  if (form == HVK_QEMU_BLOCK_DRIVE && block->cache_set)
     {
       hvk_opts_add_bool (back, "cache.direct", block->cache_direct);
       hvk_opts_add_bool (back, "cache.no-flush", block->cache_noflush);
@@ -213,6 +375,8 @@ hvk_qemu_net_resolve (HvkDevice             *device,
   net->socket = hvk_qemu_device_string (device, "socket", NULL);
   net->queues = hvk_qemu_device_uint (device, 1, "queues", NULL);
 
+  if (!hvk_io_limits_resolve (&settings->net_limits, device, &net->limits, error))
+    return FALSE;
   if (net->mac != NULL && !is_mac_address (net->mac))
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "mac '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", net->mac);
@@ -227,7 +391,7 @@ hvk_qemu_net_resolve (HvkDevice             *device,
         return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                       "queues %" G_GUINT64_FORMAT " is not within 1..1024",
                                       net->queues);
-      return TRUE;
+      return hvk_qemu_net_tap_limit (net, &net->limits, &net->tap_limit, error);
     }
   if (!g_str_equal (net->type, "tap") && !g_str_equal (net->type, "macvtap"))
     return hvk_qemu_device_error (error, device, HVK_ERROR_NOT_SUPPORTED,
@@ -245,6 +409,72 @@ hvk_qemu_net_resolve (HvkDevice             *device,
   if (net->n_vhost_fds > 0 && !net->vhost)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT,
                                   "vhost_fds given but disable_vhost_net is set");
+  return hvk_qemu_net_tap_limit (net, &net->limits, &net->tap_limit, error);
+}
+
+/* The first limit @limits sets, for the error that refuses it. */
+static const char *
+first_limit (const HvkIoLimits *limits,
+             gboolean           ops_only)
+{
+  for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS; i++)
+    if (hvk_io_limits_get_field (limits, i) != 0
+        && (!ops_only || i == HVK_IO_LIMITS_OPS_MAX_RATE || i == HVK_IO_LIMITS_OPS_ONE_TIME_BURST))
+      return hvk_io_limits_prop_name (i);
+  return NULL;
+}
+
+static guint64
+min_set (guint64 a,
+         guint64 b)
+{
+  return a == 0 ? b : b == 0 ? a : MIN (a, b);
+}
+
+/* QEMU has no netdev limiter: as Kata does for QEMU, the tap is shaped
+ * (hvk-qemu-tap-limit.c), which hvkit can do for a tap it names
+ * (ifname), not for one handed over as descriptors nor for vhost-user.
+ * The guest's receive side is rx_rate_limiter_max_rate, its transmit
+ * side tx_rate_limiter_max_rate, each bounded by
+ * net_rate_limiter_bw_max_rate too (the lower wins); the bandwidth's
+ * one-time burst is the HTB buffer of both sides (bits / 8 bytes; it
+ * refills while the interface is below its rate, as QEMU's disk bursts
+ * do).  HTB counts bytes, not packets: the ops limits are refused. */
+gboolean
+hvk_qemu_net_tap_limit (const HvkQemuNet   *net,
+                        const HvkIoLimits  *limits,
+                        HvkTapLimit        *tap_limit,
+                        GError            **error)
+{
+  const char *what = first_limit (limits, FALSE);
+
+  *tap_limit = (HvkTapLimit) { 0, };
+  if (what == NULL)
+    return TRUE;
+  if (g_str_equal (net->type, "vhost-user") || net->n_fds > 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "net device '%s': %s: not supported by backend 'qemu' for %s (QEMU has no "
+                   "netdev limiter, and hvkit shapes only a tap it names with ifname)",
+                   net->id, what, g_str_equal (net->type, "vhost-user")
+                                  ? "a vhost-user interface" : "a tap handed over as descriptors");
+      return FALSE;
+    }
+  what = first_limit (limits, TRUE);
+  if (what != NULL)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "net device '%s': %s: not supported by backend 'qemu' (a tap is shaped in "
+                   "bytes per second, not packets)", net->id, what);
+      return FALSE;
+    }
+  tap_limit->rx_bps = min_set (limits->rx_max_rate, limits->bw_max_rate);
+  tap_limit->tx_bps = min_set (limits->tx_max_rate, limits->bw_max_rate);
+  if (limits->bw_one_time_burst > 0)
+    {
+      tap_limit->rx_burst = limits->bw_one_time_burst / 8;
+      tap_limit->tx_burst = limits->bw_one_time_burst / 8;
+    }
   return TRUE;
 }
 

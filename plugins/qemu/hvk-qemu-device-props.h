@@ -12,6 +12,7 @@
 #include <hvkit/hvkit.h>
 
 #include "hvk-qemu-settings.h"
+#include "hvk-qemu-tap-limit.h"
 
 G_BEGIN_DECLS
 
@@ -31,7 +32,11 @@ typedef struct {
   gboolean    cache_noflush;
   gboolean    probed;        /* hvk_qemu_block_probe() looked at the path */
   gboolean    host_device;   /* the path is a block device */
-  guint       fdset;         /* rootless: QEMU opens /dev/fdset/N, not the path (0: the path) */
+  gboolean    has_fdset;     /* rootless: QEMU opens /dev/fdset/FDSET, not the path */
+  guint       fdset;
+  HvkIoLimits limits;        /* the device's own, else disk_rate_limiter_* */
+  gboolean    throttled;     /* a throttle node and group: some limit, or a
+                              * limit property given (even 0) */
 } HvkQemuBlock;
 
 gboolean hvk_qemu_block_resolve (HvkDevice             *device,
@@ -70,6 +75,20 @@ gboolean hvk_qemu_block_props (const HvkQemuBlock  *block,
 char *hvk_qemu_block_node_name (const char       *id,
                                 HvkQemuBlockForm  form);
 
+/* Throttling (the formula is documented in hvk-qemu-device-props.c):
+ * the group's id (throttle-ID), the check of the bursts QEMU can grant,
+ * the ThrottleLimits members of @limits, and the group's -object /
+ * object-add properties. */
+char    *hvk_qemu_block_throttle_group       (const char         *id);
+gboolean hvk_qemu_block_check_limits         (const char         *id,
+                                              const HvkIoLimits  *limits,
+                                              GError            **error);
+void     hvk_qemu_block_throttle_props       (const HvkIoLimits  *limits,
+                                              const char         *prefix,
+                                              gboolean            all,
+                                              HvkOpts            *opts);
+HvkOpts *hvk_qemu_block_throttle_group_props (const HvkQemuBlock *block);
+
 G_END_DECLS
 
 G_BEGIN_DECLS
@@ -87,6 +106,8 @@ typedef struct {
   gboolean             vhost;        /* not disable_vhost_net */
   const char          *socket;       /* vhost-user */
   guint64              queues;       /* vhost-user */
+  HvkIoLimits          limits;       /* the device's own, else the configuration's */
+  HvkTapLimit          tap_limit;    /* what the tap gets (all 0: no shaping) */
 } HvkQemuNet;
 
 gboolean hvk_qemu_net_resolve   (HvkDevice             *device,
@@ -105,6 +126,12 @@ void     hvk_qemu_net_tap_props (const HvkQemuNet    *net,
                                  const char          *fds,
                                  const char          *vhost_fds,
                                  HvkOpts            **netdev);
+/* @limits as the shaping of @net's tap; NOT_SUPPORTED (naming the
+ * device and the limit) for a tap hvkit cannot shape or a packet limit. */
+gboolean hvk_qemu_net_tap_limit (const HvkQemuNet   *net,
+                                 const HvkIoLimits  *limits,
+                                 HvkTapLimit        *tap_limit,
+                                 GError            **error);
 HvkOpts *hvk_qemu_net_device_props (const HvkQemuNet   *net,
                                     const char         *netdev_id,
                                     guint               n_queues,

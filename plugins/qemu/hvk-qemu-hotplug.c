@@ -293,6 +293,7 @@ pass_block_fds (HvkQemuHypervisor *self,
       return FALSE;
     }
   block->fdset = (guint) set;
+  block->has_fdset = TRUE;
   return TRUE;
 }
 
@@ -337,8 +338,24 @@ hvk_qemu_vm_remove_fdset (HvkQemuHypervisor *self,
     }
 }
 
+/* object-del of what a failed hotplug added (nothing with a NULL @id). */
+static void
+delete_object (HvkQemuHypervisor *self,
+               const char        *id,
+               GCancellable      *cancellable)
+{
+  g_autoptr(JsonObject) args = NULL;
+
+  if (id == NULL)
+    return;
+  args = json_object_new ();
+  json_object_set_string_member (args, "id", id);
+  hvk_qemu_vm_qmp_run (self, "object-del", args, cancellable, NULL);
+}
+
 /* blockdev-add + device_add of the very properties the command line
- * gives a cold-plugged disk (hvk_qemu_block_props()). */
+ * gives a cold-plugged disk (hvk_qemu_block_props()); a throttled disk's
+ * group first (object-add). */
 static gboolean
 hotplug_block (HvkQemuHypervisor *self,
                HvkDevice         *device,
@@ -354,6 +371,8 @@ hotplug_block (HvkQemuHypervisor *self,
   g_autoptr(HvkOpts) device_opts = NULL;
   g_autoptr(JsonObject) blockdev = NULL;
   g_autoptr(JsonObject) args = NULL;
+  g_autoptr(JsonObject) group = NULL;
+  g_autofree char *group_id = NULL;
   g_autoptr(HvkQemuRecord) record = NULL;
 
   if (!hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, error)
@@ -387,48 +406,56 @@ hotplug_block (HvkQemuHypervisor *self,
       record = hvk_qemu_record_new (id, HVK_DEVICE_KIND_BLOCK, "virtio-blk-pci");
     }
 
+  /* rootless: the descriptors first (add-fd), then the nodes open the
+   * fdset (hvk_qemu_block_props() names /dev/fdset/N, not the path). */
+  if (hvk_qemu_vm_settings (self)->rootless
+      && !pass_block_fds (self, &block, cancellable, error))
+    return FALSE;
+
   if (!hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place,
                              &backend_opts, &device_opts, error))
-    return FALSE;
+    goto failed;
   blockdev = hvk_opts_to_json (backend_opts, NULL, error);
   args = blockdev != NULL ? hvk_opts_to_json (device_opts, "driver", error) : NULL;
   if (args == NULL)
-    return FALSE;
-
-  /* rootless: the descriptors first, then the node opens the fdset
-   * (the filename is the one thing that changes). */
-  if (hvk_qemu_vm_settings (self)->rootless)
+    goto failed;
+  if (block.throttled)
     {
-      g_autofree char *fdset = NULL;
+      g_autoptr(HvkOpts) group_opts = hvk_qemu_block_throttle_group_props (&block);
 
-      if (!pass_block_fds (self, &block, cancellable, error))
-        return FALSE;
-      fdset = g_strdup_printf ("/dev/fdset/%u", block.fdset);
-      json_object_set_string_member (json_object_get_object_member (blockdev, "file"),
-                                     "filename", fdset);
+      group = hvk_opts_to_json (group_opts, "qom-type", error);
+      if (group == NULL)
+        goto failed;
+      group_id = hvk_qemu_block_throttle_group (id);
     }
 
+  if (group != NULL && !hvk_qemu_vm_qmp_run (self, "object-add", group, cancellable, error))
+    goto failed;
   if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
     {
-      if (block.fdset > 0)
-        hvk_qemu_vm_remove_fdset (self, id, cancellable);
-      return FALSE;
+      delete_object (self, group_id, cancellable);
+      goto failed;
     }
   if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
       json_object_set_string_member (del, "node-name", node);
       hvk_qemu_vm_qmp_run (self, "blockdev-del", del, cancellable, NULL);
-      if (block.fdset > 0)
-        hvk_qemu_vm_remove_fdset (self, id, cancellable);
-      return FALSE;
+      delete_object (self, group_id, cancellable);
+      goto failed;
     }
 
   hvk_qemu_record_set_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
   record->node = g_strdup (node);
+  record->throttle_group = g_steal_pointer (&group_id);
   record->path = g_strdup (block.path);
   hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
+
+failed:
+  if (block.has_fdset)
+    hvk_qemu_vm_remove_fdset (self, id, cancellable);
+  return FALSE;
 }
 
 /* netdev_add + device_add of the very properties the command line
@@ -477,10 +504,13 @@ hotplug_net (HvkQemuHypervisor *self,
 
   if (!hvk_qemu_vm_qmp_run (self, "netdev_add", netdev_args, cancellable, error))
     return FALSE;
-  if (!hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
+  /* The tap is open: shaped before the guest sees the interface. */
+  if (!hvk_qemu_vm_apply_net_limits (self, device, error)
+      || !hvk_qemu_vm_qmp_run (self, "device_add", args, cancellable, error))
     {
       g_autoptr(JsonObject) del = json_object_new ();
       json_object_set_string_member (del, "id", netdev);
+      hvk_qemu_vm_clear_net_limits (self, device);
       hvk_qemu_vm_qmp_run (self, "netdev_del", del, cancellable, NULL);
       return FALSE;
     }
@@ -806,6 +836,14 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
       if (hvk_qemu_vm_settings (self)->rootless)
         hvk_qemu_vm_remove_fdset (self, device_id, cancellable);
     }
+  if (record->throttle_group != NULL)
+    {
+      g_autoptr(JsonObject) args = json_object_new ();
+      json_object_set_string_member (args, "id", record->throttle_group);
+      if (!hvk_qemu_vm_qmp_run (self, "object-del", args, cancellable, strict ? error : NULL)
+          && strict)
+        return FALSE;
+    }
   if (netdev != NULL)
     {
       g_autoptr(JsonObject) args = json_object_new ();
@@ -826,6 +864,15 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
     }
   if (record_is_kind (record, HVK_DEVICE_KIND_CPU) && self->vcpus > 0)
     self->vcpus--;
+  if (record_is_kind (record, HVK_DEVICE_KIND_NET) && record->device != NULL)
+    {
+      g_autoptr(HvkDevice) device = hvk_device_new_from_json (hvk_qemu_vm_registry (self),
+                                                              record->device, NULL);
+
+      if (device != NULL)
+        hvk_qemu_vm_clear_net_limits (self, device);
+    }
+  g_hash_table_remove (self->io_limits, device_id);
   hvk_qemu_records_remove (self->hotplugged, device_id);
   return TRUE;
 }

@@ -64,6 +64,7 @@ struct _HvkQemuHypervisor
 
   HvkQmpClient  *qmp;
   GPtrArray     *hotplugged;       /* (element-type HvkQemuRecord), oldest first */
+  GHashTable    *io_limits;        /* device id → HvkIoLimits: iotune's changes */
   guint32        vcpus;
   guint32        memory_mb;
   guint          next_dimm;
@@ -136,6 +137,21 @@ gboolean hvk_qemu_vm_follow_events (HvkHypervisor *hypervisor, GCancellable *can
 /* hvk-qemu-stats.c */
 HvkStats *hvk_qemu_vm_get_stats (HvkHypervisor *hypervisor, GCancellable *cancellable,
                                  GError **error);
+
+/* hvk-qemu-iotune.c */
+gboolean hvk_qemu_vm_set_io_limits (HvkHypervisor *hypervisor, const char *device_id,
+                                    const HvkIoLimits *limits, GCancellable *cancellable,
+                                    GError **error);
+gboolean hvk_qemu_vm_get_io_limits (HvkHypervisor *hypervisor, const char *device_id,
+                                    HvkIoLimits *limits, GError **error);
+gboolean hvk_qemu_vm_apply_tap_limits (HvkQemuHypervisor *self, GError **error);
+gboolean hvk_qemu_vm_apply_net_limits (HvkQemuHypervisor *self, HvkDevice *device,
+                                       GError **error);
+void     hvk_qemu_vm_clear_net_limits (HvkQemuHypervisor *self, HvkDevice *device);
+void     hvk_qemu_vm_clear_tap_limits (HvkQemuHypervisor *self);
+GHashTable *hvk_qemu_vm_io_limits_new       (void);
+JsonNode   *hvk_qemu_vm_io_limits_to_json   (HvkQemuHypervisor *self);
+GHashTable *hvk_qemu_vm_io_limits_from_json (JsonObject *object, GError **error);
 
 /* hvk-qemu-migration.c */
 gboolean hvk_qemu_vm_save (HvkHypervisor *hypervisor, GCancellable *cancellable,

@@ -217,6 +217,8 @@ hvk_qemu_vm_release (HvkQemuHypervisor *self)
     hvk_qmp_client_close (self->qmp);
   stop_virtiofsd (self);
   hvk_qemu_vm_remove_cgroup (self);
+  hvk_qemu_vm_clear_tap_limits (self);
+  g_hash_table_remove_all (self->io_limits);
   /* A VM that ran keeps its logs (`hvkit logs`); a start that failed
    * leaves nothing (its error carried the log's tail). */
   if (self->id != NULL && self->paths.vm_dir != NULL
@@ -275,6 +277,7 @@ hvk_qemu_hypervisor_finalize (GObject *object)
   g_clear_pointer (&self->layout, hvk_qemu_layout_free);
   g_ptr_array_unref (self->cold_devices);
   g_ptr_array_unref (self->hotplugged);
+  g_hash_table_unref (self->io_limits);
 
   G_OBJECT_CLASS (hvk_qemu_hypervisor_parent_class)->finalize (object);
 }
@@ -334,6 +337,7 @@ hvk_qemu_hypervisor_init (HvkQemuHypervisor *self)
 {
   self->cold_devices = g_ptr_array_new_with_free_func (g_object_unref);
   self->hotplugged = hvk_qemu_records_new ();
+  self->io_limits = hvk_qemu_vm_io_limits_new ();
   self->state = HVK_VM_STATE_NONE;
 }
 
@@ -992,4 +996,6 @@ hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface)
   iface->get_state = qemu_get_state;
   iface->get_hotplugged_devices = hvk_qemu_vm_get_hotplugged_devices;
   iface->get_launch_command = qemu_get_launch_command;
+  iface->set_io_limits = hvk_qemu_vm_set_io_limits;
+  iface->get_io_limits = hvk_qemu_vm_get_io_limits;
 }

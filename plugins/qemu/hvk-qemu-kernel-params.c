@@ -181,6 +181,8 @@ static const HvkRefusedKey refused_keys[] = {
   { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },
   { "enable_iommu_platform", "iommu_platform is for CCW devices (s390x)" },
   { "hotplug_vfio_on_root_bus", "VFIO hot-plug goes to the bridges and root ports" },
+  { "net_rate_limiter_ops_max_rate", "a tap is shaped in bytes per second (HTB), not packets" },
+  { "net_rate_limiter_ops_one_time_burst", "a tap is shaped in bytes per second (HTB), not packets" },
 };
 
 /* The keys of [hypervisor.qemu] the core does not know, and the keys

@@ -713,6 +713,15 @@ hvk_qemu_vm_start (HvkHypervisor  *hypervisor,
       self->state = HVK_VM_STATE_STOPPED;
       return FALSE;
     }
+  /* QEMU has opened (or made) the taps: they can be shaped now. */
+  if (!hvk_qemu_vm_apply_tap_limits (self, error))
+    {
+      g_prefix_error (error, "cannot start VM '%s': ", self->id);
+      kill_launch (self);
+      hvk_qemu_vm_release (self);
+      self->state = HVK_VM_STATE_STOPPED;
+      return FALSE;
+    }
 
   /* A VM booting from a template starts paused (-S -incoming defer):
    * it runs once its device state is in.  A failed load leaves nothing. */

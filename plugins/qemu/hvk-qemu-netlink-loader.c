@@ -109,7 +109,7 @@ hvk_tap_limit_clear (const char *ifname,
 }
 
 char *
-hvk_tap_limit_ifb_name (int tap_index)
+hvk_tap_limit_ifb_name (const char *ifname)
 {
   g_autoptr(GError) error = NULL;
   const HvkQemuNetlinkOps *o = ops (&error);
@@ -119,5 +119,5 @@ hvk_tap_limit_ifb_name (int tap_index)
       g_warning ("%s", error->message);
       return NULL;
     }
-  return o->tap_limit_ifb_name (tap_index);
+  return o->tap_limit_ifb_name (ifname);
 }

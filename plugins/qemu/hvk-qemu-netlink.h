@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * module exports one table, HVK_QEMU_NETLINK_SYMBOL, of these functions;
  * @abi is HVK_QEMU_NETLINK_ABI, bumped when the table changes. */
 
-#define HVK_QEMU_NETLINK_ABI 1
+#define HVK_QEMU_NETLINK_ABI 2
 #define HVK_QEMU_NETLINK_SYMBOL "hvk_qemu_netlink_ops"
 #define HVK_QEMU_NETLINK_MODULE "libhvkit-qemu-netlink.so"
 
@@ -27,7 +27,7 @@ typedef struct {
                                GError           **error);
   gboolean (*tap_limit_clear) (const char        *ifname,
                                GError           **error);
-  char    *(*tap_limit_ifb_name) (int             tap_index);
+  char    *(*tap_limit_ifb_name) (const char     *ifname);
 } HvkQemuNetlinkOps;
 
 G_END_DECLS

@@ -35,6 +35,7 @@ hvk_qemu_record_free (HvkQemuRecord *record)
   g_free (record->path);
   g_free (record->netdev);
   g_free (record->memdev);
+  g_free (record->throttle_group);
   g_clear_pointer (&record->device, json_node_unref);
   g_free (record);
 }
@@ -169,6 +170,7 @@ hvk_qemu_records_to_json (GPtrArray *records)
       add_string (builder, "path", record->path);
       add_string (builder, "netdev", record->netdev);
       add_string (builder, "memdev", record->memdev);
+      add_string (builder, "throttle_group", record->throttle_group);
       if (record->has_size_mb)
         add_int (builder, "size_mb", record->size_mb);
       if (record->has_slot)
@@ -205,6 +207,7 @@ record_from_json (const char  *id,
       || !hvk_json_dup_string (object, "path", FALSE, &record->path, error)
       || !hvk_json_dup_string (object, "netdev", FALSE, &record->netdev, error)
       || !hvk_json_dup_string (object, "memdev", FALSE, &record->memdev, error)
+      || !hvk_json_dup_string (object, "throttle_group", FALSE, &record->throttle_group, error)
       || !hvk_json_get_bool (object, "unplug_pending", FALSE, &record->unplug_pending, error))
     return NULL;
 

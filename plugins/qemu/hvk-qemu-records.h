@@ -18,6 +18,7 @@ typedef struct {
   char     *path;            /* the block device's file, or NULL */
   char     *netdev;          /* netdev to netdev_del, or NULL */
   char     *memdev;          /* memory backend to object-del, or NULL */
+  char     *throttle_group;  /* a throttled disk's group to object-del, or NULL */
   guint32   size_mb;         /* a DIMM's size; meaningful with @has_size_mb */
   gboolean  has_size_mb;
   gint64    slot;            /* a DIMM's slot; meaningful with @has_slot */
@@ -47,7 +48,7 @@ GPtrArray     *hvk_qemu_records_ids_of_kind (GPtrArray  *records,
                                              const char *kind);
 
 /* The saved form: {"ID": {"kind", "driver", "bus", "addr", "node",
- * "path", "netdev", "memdev", "size_mb", "slot", "unplug_pending",
+ * "path", "netdev", "memdev", "throttle_group", "size_mb", "slot", "unplug_pending",
  * "device"}, …}, members present only when set. */
 JsonNode      *hvk_qemu_records_to_json  (GPtrArray     *records);
 GPtrArray     *hvk_qemu_records_from_json (JsonObject   *object,

@@ -276,6 +276,11 @@ hvk_qemu_settings_new (HvkConfig *config)
     read_setting (&settings_table[i], config, settings);
   settings->num_vcpus = config != NULL ? hvk_config_get_num_vcpus (config) : 1;
   settings->max_vcpus = resolve_max_vcpus (settings->default_maxvcpus);
+  if (config != NULL)
+    {
+      hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &settings->disk_limits);
+      hvk_io_limits_from_config (config, HVK_DEVICE_KIND_NET, &settings->net_limits);
+    }
   return settings;
 }
 

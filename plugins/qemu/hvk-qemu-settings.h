@@ -83,6 +83,8 @@ typedef struct {
   gboolean  block_device_cache_noflush;
   gboolean  enable_iothreads;
   gboolean  disable_vhost_net;
+  HvkIoLimits disk_limits;             /* disk_rate_limiter_* */
+  HvkIoLimits net_limits;              /* net_rate_limiter_*, rx_/tx_rate_limiter_max_rate */
 
   /* shared file system */
   char     *shared_fs;                 /* "none" */

@@ -103,6 +103,13 @@ hvk_qemu_vm_save_private (HvkHypervisor *hypervisor,
   json_builder_set_member_name (builder, "hotplugged");
   json_builder_add_value (builder, hvk_qemu_records_to_json (self->hotplugged));
 
+  /* The limits iotune changed since the start, by device id. */
+  if (g_hash_table_size (self->io_limits) > 0)
+    {
+      json_builder_set_member_name (builder, "io_limits");
+      json_builder_add_value (builder, hvk_qemu_vm_io_limits_to_json (self));
+    }
+
   /* Redundant with "hotplugged", for people reading the file. */
   json_builder_set_member_name (builder, "used_slots");
   json_builder_begin_array (builder);
@@ -179,7 +186,8 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
   GPtrArray *cold = hvk_vm_record_get_cold_devices (record);
   g_autoptr(HvkQemuLayout) layout = NULL;
   g_autoptr(GPtrArray) hotplugged = NULL;
-  JsonObject *object, *records;
+  g_autoptr(GHashTable) io_limits = NULL;
+  JsonObject *object, *records, *limits_object = NULL;
   JsonNode *node;
   const char *store;
   int pid, monitor_pid, virtiofsd_pid, vcpu_unplugged_pid;
@@ -217,6 +225,11 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
     return state_error (error);
   hotplugged = hvk_qemu_records_from_json (records, error);
   if (hotplugged == NULL)
+    return state_error (error);
+  if (!hvk_json_get_object (object, "io_limits", FALSE, &limits_object, error))
+    return state_error (error);
+  io_limits = hvk_qemu_vm_io_limits_from_json (limits_object, error);
+  if (io_limits == NULL)
     return state_error (error);
   if (!hvk_json_get_int (object, "vcpus", FALSE, 0, G_MAXUINT32, &vcpus, error)
       || !hvk_json_get_int (object, "memory_mb", FALSE, 0, G_MAXUINT32, &memory_mb, error)
@@ -266,6 +279,8 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
     g_ptr_array_add (self->cold_devices, g_object_ref (cold->pdata[i]));
   g_ptr_array_unref (self->hotplugged);
   self->hotplugged = g_steal_pointer (&hotplugged);
+  g_hash_table_unref (self->io_limits);
+  self->io_limits = g_steal_pointer (&io_limits);
   self->pid = pid;
   self->pid_start_time = pid_start_time;
   self->monitor_pid = monitor_pid;

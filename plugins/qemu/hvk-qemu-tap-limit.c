@@ -70,10 +70,13 @@ nl_failed (int          err,
   return FALSE;
 }
 
+/* From the tap's name, not its index: the IFB device can then be found
+ * (and removed) after QEMU closed a tap it created, which takes the tap
+ * and its index away.  "hvkifb" + 8 hex digits fits IFNAMSIZ. */
 char *
-hvk_tap_limit_ifb_name (int tap_index)
+hvk_tap_limit_ifb_name (const char *ifname)
 {
-  return g_strdup_printf ("hvkifb%d", tap_index);
+  return g_strdup_printf ("hvkifb%08x", g_str_hash (ifname != NULL ? ifname : ""));
 }
 
 static int
@@ -192,7 +195,7 @@ clear_index (struct nl_sock  *sock,
              const char      *ifname,
              GError         **error)
 {
-  g_autofree char *ifb = hvk_tap_limit_ifb_name (index);
+  g_autofree char *ifb = hvk_tap_limit_ifb_name (ifname);
   int err;
 
   if ((err = delete_qdisc (sock, index, TC_H_ROOT)) < 0)
@@ -213,7 +216,7 @@ add_tx_limit (struct nl_sock  *sock,
               guint64          burst,
               GError         **error)
 {
-  g_autofree char *ifb = hvk_tap_limit_ifb_name (index);
+  g_autofree char *ifb = hvk_tap_limit_ifb_name (ifname);
   struct rtnl_link *link = rtnl_link_alloc ();
   struct rtnl_qdisc *ingress = rtnl_qdisc_alloc ();
   struct rtnl_cls *filter = rtnl_cls_alloc ();
@@ -376,7 +379,7 @@ hvk_tap_limit_read (const char   *ifname,
   sock = route_socket (error);
   if (sock == NULL || !read_rate (sock, index, ifname, &limit->rx_bps, &limit->rx_burst, error))
     return FALSE;
-  ifb = hvk_tap_limit_ifb_name (index);
+  ifb = hvk_tap_limit_ifb_name (ifname);
   ifb_index = (int) if_nametoindex (ifb);
   if (ifb_index > 0 && !read_rate (sock, ifb_index, ifb, &limit->tx_bps, &limit->tx_burst, error))
     return FALSE;
@@ -402,13 +405,21 @@ hvk_tap_limit_clear (const char  *ifname,
   int index;
 
   index = lookup_index (ifname, &local_error);
-  if (index < 0)
+  if (index < 0 && !g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
     {
-      if (g_error_matches (local_error, HVK_ERROR, HVK_ERROR_NOT_FOUND))
-        return TRUE;
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
   sock = route_socket (error);
-  return sock != NULL && clear_index (sock, index, ifname, error);
+  if (sock == NULL)
+    return FALSE;
+  if (index < 0)
+    {
+      /* The tap is gone with its qdiscs: its IFB device stays. */
+      g_autofree char *ifb = hvk_tap_limit_ifb_name (ifname);
+      int err = delete_ifb (sock, ifb);
+
+      return err >= 0 || nl_failed (err, error, "remove the IFB device %s of %s", ifb, ifname);
+    }
+  return clear_index (sock, index, ifname, error);
 }

@@ -9,7 +9,7 @@ G_BEGIN_DECLS
  * netdev limiter): what the guest receives is shaped by an HTB qdisc on
  * the tap's egress; what it sends arrives on the tap's ingress, where it
  * cannot be shaped, so it is redirected (u32 match-all, mirred) to an IFB
- * device "hvkifbINDEX" whose egress carries a second HTB qdisc.  Rates in
+ * device "hvkifbHASH" (of the tap's name) whose egress carries a second HTB qdisc.  Rates in
  * bits per second, bursts in bytes; 0 is no limit (0 burst: the kernel's
  * default, rate / HZ + MTU).  Through libnl's route library. */
 
@@ -28,6 +28,6 @@ gboolean hvk_tap_limit_read  (const char        *ifname,
                               GError           **error);
 gboolean hvk_tap_limit_clear (const char        *ifname,
                               GError           **error);
-char    *hvk_tap_limit_ifb_name (int             tap_index);
+char    *hvk_tap_limit_ifb_name (const char     *ifname);
 
 G_END_DECLS

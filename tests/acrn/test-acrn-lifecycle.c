@@ -833,7 +833,8 @@ static const HvkTestTransitions acrn_transitions = {
                      | HVK_TEST_OP_BIT (HVK_TEST_OP_RESUME_VM)
                      | HVK_TEST_OP_BIT (HVK_TEST_OP_SAVE_VM)
                      | HVK_TEST_OP_BIT (HVK_TEST_OP_RESIZE_VCPUS)
-                     | HVK_TEST_OP_BIT (HVK_TEST_OP_RESIZE_MEMORY),
+                     | HVK_TEST_OP_BIT (HVK_TEST_OP_RESIZE_MEMORY)
+                     | HVK_TEST_OP_BIT (HVK_TEST_OP_SET_IO_LIMITS),
 };
 
 int

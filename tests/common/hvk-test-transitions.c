@@ -31,6 +31,8 @@ static const struct {
   [HVK_TEST_OP_STOP_VM] = { "stop_vm", S (CREATED) | S (RUNNING) | S (PAUSED) | S (STOPPED) },
   /* Measures a live VMM: not a transition. */
   [HVK_TEST_OP_GET_STATS] = { "get_stats", S (RUNNING) | S (PAUSED) },
+  /* A live change of a device's I/O limits. */
+  [HVK_TEST_OP_SET_IO_LIMITS] = { "set_io_limits", S (RUNNING) | S (PAUSED) },
 };
 
 const char *
@@ -98,6 +100,12 @@ run_op (const HvkTestTransitions  *spec,
 
         /* Every backend measures its VMM process at least. */
         return stats != NULL && hvk_stats_lookup (stats, "cpu.time_ns", &cpu);
+      }
+    case HVK_TEST_OP_SET_IO_LIMITS:
+      {
+        HvkIoLimits limits = { .bw_max_rate = 8388608 };
+
+        return hvk_hypervisor_set_io_limits (hv, HVK_TEST_DEVICE_ID, &limits, NULL, error);
       }
     case HVK_TEST_N_OPS:
     default:

@@ -137,16 +137,26 @@ typedef struct {
 
 static const struct {
   const char *kind;
-  Prop        props[9];
+  Prop        props[14];
 } standard[] = {
   { "block", { { "path", HVK_PROP_STRING, TRUE, NULL }, { "format", HVK_PROP_STRING, FALSE, "raw" },
                { "readonly", HVK_PROP_BOOLEAN, FALSE, NULL }, { "driver", HVK_PROP_STRING, FALSE, NULL },
                { "aio", HVK_PROP_STRING, FALSE, NULL }, { "cache_direct", HVK_PROP_BOOLEAN, FALSE, NULL },
-               { "index", HVK_PROP_UINT, FALSE, NULL }, { "serial", HVK_PROP_STRING, FALSE, NULL } } },
+               { "index", HVK_PROP_UINT, FALSE, NULL }, { "serial", HVK_PROP_STRING, FALSE, NULL },
+               { "rate_limiter_bw_max_rate", HVK_PROP_INT, FALSE, NULL },
+               { "rate_limiter_bw_one_time_burst", HVK_PROP_INT, FALSE, NULL },
+               { "rate_limiter_ops_max_rate", HVK_PROP_INT, FALSE, NULL },
+               { "rate_limiter_ops_one_time_burst", HVK_PROP_INT, FALSE, NULL } } },
   { "net", { { "type", HVK_PROP_STRING, FALSE, "tap" }, { "ifname", HVK_PROP_STRING, FALSE, NULL },
              { "mac", HVK_PROP_STRING, FALSE, NULL }, { "fds", HVK_PROP_STRV, FALSE, NULL },
              { "vhost_fds", HVK_PROP_STRV, FALSE, NULL }, { "queues", HVK_PROP_UINT, FALSE, "1" },
-             { "socket", HVK_PROP_STRING, FALSE, NULL } } },
+             { "socket", HVK_PROP_STRING, FALSE, NULL },
+             { "rate_limiter_bw_max_rate", HVK_PROP_INT, FALSE, NULL },
+             { "rate_limiter_bw_one_time_burst", HVK_PROP_INT, FALSE, NULL },
+             { "rate_limiter_ops_max_rate", HVK_PROP_INT, FALSE, NULL },
+             { "rate_limiter_ops_one_time_burst", HVK_PROP_INT, FALSE, NULL },
+             { "rx_rate_limiter_max_rate", HVK_PROP_INT, FALSE, NULL },
+             { "tx_rate_limiter_max_rate", HVK_PROP_INT, FALSE, NULL } } },
   { "vsock", { { "cid", HVK_PROP_UINT, TRUE, NULL }, { "vhost_fd", HVK_PROP_INT, FALSE, "-1" } } },
   { "fs", { { "driver", HVK_PROP_STRING, FALSE, "virtio-fs" }, { "path", HVK_PROP_STRING, TRUE, NULL },
             { "tag", HVK_PROP_STRING, TRUE, NULL }, { "socket", HVK_PROP_STRING, FALSE, NULL },

@@ -64,6 +64,17 @@ CONTEXT = {
     "numa_mapping": {"@host": "numa4", "enable_numa": "true", "default_maxvcpus": "4"},
 }
 
+# The I/O limits act on the devices of their kind; a burst needs its rate.
+_DISK = {"[device.disk0]": "kind=block\npath=@D@/disk.img"}
+_NET = {"[device.net0]": "kind=net\ntype=tap\nifname=tap0\nmac=02:00:ca:fe:00:01"}
+for _prefix, _dev in (("disk", _DISK), ("net", _NET)):
+    for _what in ("bw", "ops"):
+        CONTEXT["%s_rate_limiter_%s_max_rate" % (_prefix, _what)] = dict(_dev)
+        CONTEXT["%s_rate_limiter_%s_one_time_burst" % (_prefix, _what)] = dict(
+            _dev, **{"%s_rate_limiter_%s_max_rate" % (_prefix, _what): "8000" if _what == "bw" else "10"})
+CONTEXT["rx_rate_limiter_max_rate"] = dict(_NET)
+CONTEXT["tx_rate_limiter_max_rate"] = dict(_NET)
+
 # Context of one backend's key (aio=native needs qemu's direct cache).
 BACKEND_CONTEXT = {
     ("qemu", "block_device_aio"): {"block_device_cache_set": "true",
@@ -94,6 +105,11 @@ VALUES = {
     "pflashes": "@D@/fw.bin", "vmm_cgroup_parent": "/hvkit-walk.slice",
     "vmm_user": "64243", "vmm_group": "64243", "vmm_groups": "64243",
     "selinux_label": "system_u:system_r:svirt_t:s0",
+    "disk_rate_limiter_bw_max_rate": "8388608", "disk_rate_limiter_bw_one_time_burst": "4194304",
+    "disk_rate_limiter_ops_max_rate": "100", "disk_rate_limiter_ops_one_time_burst": "50",
+    "net_rate_limiter_bw_max_rate": "8388608", "net_rate_limiter_bw_one_time_burst": "4194304",
+    "net_rate_limiter_ops_max_rate": "100", "net_rate_limiter_ops_one_time_burst": "50",
+    "rx_rate_limiter_max_rate": "8388608", "tx_rate_limiter_max_rate": "8388608",
 }
 
 # Per backend, where the default differs from the base config's value.
@@ -138,6 +154,11 @@ ELSEWHERE = {
     ("qemu", "virtio_fs_daemon"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
     ("qemu", "virtio_fs_cache"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
     ("qemu", "virtio_fs_extra_args"): ("qemu/test-qemu-golden.c", "/hvk/qemu/virtiofsd-argv"),
+    # Taps are shaped through netlink once QEMU has them, not on its argv.
+    ("qemu", "rx_rate_limiter_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    ("qemu", "tx_rate_limiter_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    ("qemu", "net_rate_limiter_bw_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    ("qemu", "net_rate_limiter_bw_one_time_burst"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
 }
 
 failures = []
@@ -205,7 +226,7 @@ def value_for(key, base, backend=None):
         return VALUES[name]
     if kind == "boolean":
         return "false" if default == "true" else "true"
-    if kind == "unsigned integer":
+    if kind in ("unsigned integer", "integer"):
         return str(int(default or 0) + 3)
     if kind == "number":
         return "2"

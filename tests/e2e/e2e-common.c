@@ -400,17 +400,41 @@ e2e_qmp_query (const char  *qmp_socket,
                const char  *command,
                GError     **error)
 {
+  return e2e_qmp_execute (qmp_socket, command, NULL, error);
+}
+
+JsonNode *
+e2e_qmp_execute (const char  *qmp_socket,
+                 const char  *command,
+                 JsonObject  *arguments,
+                 GError     **error)
+{
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   g_autoptr(GString) pending = g_string_new (NULL);
   g_autoptr(JsonObject) greeting = NULL;
   g_autoptr(JsonObject) caps = NULL;
   g_autoptr(JsonObject) reply = NULL;
-  /* A command name, or a whole request ({"execute": …, "arguments": …}). */
-  g_autofree char *request = command[0] == '{' ? g_strdup_printf ("%s\n", command)
-                             : g_strdup_printf ("{\"execute\": \"%s\"}\n", command);
+  g_autoptr(JsonObject) message = json_object_new ();
+  g_autoptr(JsonNode) message_node = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *request = NULL;
   JsonNode *ret;
   int fd;
+
+  /* A command name (with @arguments), or a whole request
+   * ({"execute": …, "arguments": …}). */
+  if (command[0] == '{')
+    request = g_strdup_printf ("%s\n", command);
+  else
+    {
+      json_object_set_string_member (message, "execute", command);
+      if (arguments != NULL)
+        json_object_set_object_member (message, "arguments", json_object_ref (arguments));
+      message_node = json_node_init_object (json_node_alloc (), message);
+      text = json_to_string (message_node, FALSE);
+      request = g_strconcat (text, "\n", NULL);
+    }
 
   strcpy (addr.sun_path, qmp_socket);
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

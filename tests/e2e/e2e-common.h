@@ -77,6 +77,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (E2eConsole, e2e_console_free)
 JsonNode *e2e_qmp_query         (const char  *qmp_socket,
                                  const char  *command,
                                  GError     **error);
+/* The same with @arguments (nullable). */
+JsonNode *e2e_qmp_execute       (const char  *qmp_socket,
+                                 const char  *command,
+                                 JsonObject  *arguments,
+                                 GError     **error);
 char     *e2e_qmp_status        (const char  *qmp_socket);
 
 gboolean  e2e_pid_alive         (int          pid);

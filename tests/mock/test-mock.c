@@ -1074,6 +1074,91 @@ test_fail_operations_unknown (void)
   fixture_tear_down (&fixture, NULL);
 }
 
+/* I/O limits: the mock checks them as every backend does, records a
+ * change in the device, and a load of the state keeps it. */
+static void
+test_io_limits (Fixture       *fixture,
+                gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) disk0 = device (fixture, "block,id=disk0,path=/img/disk0.raw,"
+                                       "rate_limiter_bw_max_rate=8000");
+  g_autoptr(HvkDevice) bad = device (fixture, "block,id=bad,path=/img/bad.raw,"
+                                     "rate_limiter_bw_one_time_burst=80");
+  g_autoptr(HvkDevice) net0 = device (fixture, "net,id=net0,ifname=tap0");
+  g_autoptr(HvkDevice) vsock = device (fixture, "vsock,id=v0,cid=3");
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(HvkHypervisor) other = NULL;
+  HvkIoLimits limits = { 0, }, read;
+
+  create (fixture);
+  /* A burst without its rate: refused naming the property. */
+  g_assert_false (hvk_hypervisor_add_device (hv, bad, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'rate_limiter_bw_one_time_burst'"));
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_add_device (hv, disk0, &error));
+  g_assert_true (hvk_hypervisor_add_device (hv, vsock, &error));
+  g_assert_no_error (error);
+
+  /* Not before the VM runs. */
+  limits.bw_max_rate = 16000;
+  g_assert_false (hvk_hypervisor_set_io_limits (hv, "disk0", &limits, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_STATE);
+  g_clear_error (&error);
+  /* Its own bandwidth limit, the configuration's request limit. */
+  g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk0", &read, &error));
+  g_assert_cmpuint (read.bw_max_rate, ==, 8000);
+  g_assert_cmpuint (read.ops_max_rate, ==, 3);
+
+  g_assert_true (hvk_hypervisor_start_vm (hv, 0, NULL, &error));
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, net0, NULL, &error));
+  g_assert_no_error (error);
+  limits = (HvkIoLimits) { .bw_max_rate = 16000, .bw_one_time_burst = 800, .ops_max_rate = 5 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk0", &limits, NULL, &error));
+  g_assert_no_error (error);
+  limits = (HvkIoLimits) { .rx_max_rate = 80, .tx_max_rate = 160 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "net0", &limits, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Refusals: a disk's receive rate, a burst without rate, an unknown
+   * device, a kind without limits. */
+  limits = (HvkIoLimits) { .rx_max_rate = 80 };
+  g_assert_false (hvk_hypervisor_set_io_limits (hv, "disk0", &limits, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  limits = (HvkIoLimits) { .bw_one_time_burst = 80 };
+  g_assert_false (hvk_hypervisor_set_io_limits (hv, "net0", &limits, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_set_io_limits (hv, "nope", &limits, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  limits = (HvkIoLimits) { 0, };
+  g_assert_false (hvk_hypervisor_set_io_limits (hv, "v0", &limits, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  /* Paused too; then another process takes the VM over. */
+  g_assert_true (hvk_hypervisor_pause_vm (hv, NULL, &error));
+  limits = (HvkIoLimits) { .bw_max_rate = 24000, .bw_one_time_burst = 800, .ops_max_rate = 5 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk0", &limits, NULL, &error));
+  g_assert_no_error (error);
+  state = hvk_hypervisor_save_state (hv);
+  other = hvk_registry_create_hypervisor (fixture->registry, fixture->config, &error);
+  g_assert_true (hvk_hypervisor_load_state (other, state, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_get_io_limits (other, "disk0", &read, &error));
+  g_assert_true (memcmp (&read, &limits, sizeof read) == 0);
+  g_assert_true (hvk_hypervisor_get_io_limits (other, "net0", &read, &error));
+  g_assert_cmpuint (read.rx_max_rate, ==, 80);
+  g_assert_cmpuint (read.tx_max_rate, ==, 160);
+  g_assert_true (hvk_hypervisor_get_io_limits (other, "v0", &read, &error));
+  g_assert_true (hvk_io_limits_is_unlimited (&read));
+  g_assert_no_error (error);
+}
+
 static void
 test_state_roundtrip (Fixture       *fixture,
                       gconstpointer  data)
@@ -1243,6 +1328,7 @@ main (int    argc,
   ADD ("save-restore-dir", NULL, test_save_restore_dir);
   ADD ("stats", "scripted_stats=net.tap0.rx_bytes=42;block.d1.rd_ops=7\n", test_stats);
   ADD ("events", NULL, test_events);
+  ADD ("io-limits", "disk_rate_limiter_ops_max_rate=3\n", test_io_limits);
   ADD ("stats-script-error", "scripted_stats=cpu.time_ns\n", test_stats_script_error);
   ADD ("save-vm-template",
        "boot_to_be_template=true\n"

@@ -13,10 +13,10 @@ static void
 test_through_module (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *ifb = hvk_tap_limit_ifb_name (7);
+  g_autofree char *ifb = hvk_tap_limit_ifb_name ("hvktap7");
   HvkTapLimit limit = { 0 };
 
-  g_assert_cmpstr (ifb, ==, "hvkifb7");
+  g_assert_true (g_str_has_prefix (ifb, "hvkifb"));
   /* The module answers (here: the interface does not exist). */
   g_assert_false (hvk_tap_limit_read ("hvknosuchtap0", &limit, &error));
   g_test_message ("%s", error->message);

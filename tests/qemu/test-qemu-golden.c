@@ -520,6 +520,27 @@ test_device_errors (void)
   expect_build_error ("shared_fs=virtio-fs\nfile_mem_backend=@DATADIR@/share\nvirtio_fs_cache_size=64\n",
                       "[device.fs0]\nkind=fs\npath=/srv\ntag=t\n",
                       HVK_ERROR_NOT_SUPPORTED, "'fs0'", "DAX");
+  /* I/O limits: QEMU's smallest burst is one second at the rate; a
+   * throttled disk must exist to be probed; a tap is shaped in bytes,
+   * and only one hvkit names (not descriptors, not vhost-user). */
+  expect_build_error ("disk_rate_limiter_bw_max_rate=8000\ndisk_rate_limiter_bw_one_time_burst=4000\n",
+                      "[device.disk0]\nkind=block\npath=@DATADIR@/disk.img\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'disk0'",
+                      "disk_rate_limiter_bw_one_time_burst): a one-time burst of 4000 bits");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=@DATADIR@/disk.img\n"
+                      "rate_limiter_ops_max_rate=10\nrate_limiter_ops_one_time_burst=9\n",
+                      HVK_ERROR_NOT_SUPPORTED, "rate_limiter_ops_one_time_burst", "9 operations");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=/nonexistent.img\n"
+                      "rate_limiter_ops_max_rate=10\n",
+                      HVK_ERROR_NOT_FOUND, "'disk0'", "/nonexistent.img");
+  expect_build_error (NULL, "[device.net0]\nkind=net\nifname=tap0\nrate_limiter_ops_max_rate=100\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'net0'", "not packets");
+  expect_build_error (NULL, "[device.net0]\nkind=net\nfds=3\ntx_rate_limiter_max_rate=8000\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'net0'", "a tap handed over as descriptors");
+  expect_build_error ("shared_fs=virtio-fs\nfile_mem_backend=@DATADIR@/share\n",
+                      "[device.net0]\nkind=net\ntype=vhost-user\nsocket=/s\n"
+                      "rate_limiter_bw_max_rate=8000\n",
+                      HVK_ERROR_NOT_SUPPORTED, "'net0'", "vhost-user");
   expect_build_error (NULL, "[device.gpu0]\nkind=vfio\nhost=not-a-bdf\n",
                       HVK_ERROR_INVALID_ARGUMENT, "'gpu0'", "PCI address");
   expect_build_error (NULL, "[device.gpu0]\nkind=vfio\nhost=02:00.0\nvendor_id=0x10de\n",

@@ -68,7 +68,7 @@ test_apply_read_clear (void)
   if (!can_run ())
     return;
   make_tap ("hvktap0");
-  ifb = hvk_tap_limit_ifb_name ((int) if_nametoindex ("hvktap0"));
+  ifb = hvk_tap_limit_ifb_name ("hvktap0");
 
   g_assert_true (hvk_tap_limit_read ("hvktap0", &read, &error));
   g_assert_no_error (error);
@@ -110,8 +110,18 @@ test_apply_read_clear (void)
   /* Twice is fine. */
   g_assert_true (hvk_tap_limit_clear ("hvktap0", &error));
   g_assert_no_error (error);
+  /* A tap gone (QEMU closed the tap it made) leaves its IFB device:
+   * clearing by the tap's name removes it. */
+  limit = (HvkTapLimit) { .tx_bps = 1000000 };
+  g_assert_true (hvk_tap_limit_apply ("hvktap0", &limit, &error));
+  g_assert_cmpuint (if_nametoindex (ifb), >, 0);
   remove_tap ("hvktap0");
-  /* A tap already gone: nothing to do. */
+  g_assert_cmpuint (if_nametoindex ("hvktap0"), ==, 0);
+  g_assert_cmpuint (if_nametoindex (ifb), >, 0);
+  g_assert_true (hvk_tap_limit_clear ("hvktap0", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (if_nametoindex (ifb), ==, 0);
+  /* A tap already gone, and its IFB: nothing to do. */
   g_assert_true (hvk_tap_limit_clear ("hvktap0", &error));
   g_assert_no_error (error);
 }
@@ -137,7 +147,7 @@ test_errors (void)
    * left with no limit at all. */
   make_tap ("hvktap1");
   {
-    g_autofree char *ifb = hvk_tap_limit_ifb_name ((int) if_nametoindex ("hvktap1"));
+    g_autofree char *ifb = hvk_tap_limit_ifb_name ("hvktap1");
     struct ifreq ifr = { 0 };
     int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
 

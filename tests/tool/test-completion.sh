@@ -86,7 +86,7 @@ H="$hvkit --state-dir $state"
 
 expect "hvkit pa completes to pause" "$hvkit pa" pause
 expect_has "every command of hvkit --help" "$hvkit " \
-    backends check argv kernel-params run start status logs events stats console list pause resume save restore template shutdown reboot stop hotplug unplug resize balloon
+    backends check argv kernel-params run start status logs events stats console list pause resume save restore template shutdown reboot stop hotplug unplug resize balloon iotune
 expect "global options" "$hvkit --st" --state-dir
 expect "a VM id completes from the state dir" "$H status " vm-one vm-two
 expect "a VM id prefix" "$H pause vm-t" vm-two
@@ -129,6 +129,10 @@ expect "unplug --device-id completes the VM's hot-plugged devices" \
     "$H unplug vm-one --device-id " disk1 disk2
 expect "a hot-plugged device prefix" "$H unplug vm-one --device-id=disk2" disk2
 expect "no device in a VM without any" "$H unplug vm-two --device-id "
+expect "iotune completes a VM id" "$H iotune vm-o" vm-one
+expect_has "iotune's options" "$H iotune vm-one --" --device --bps --burst --iops --iops-burst --rx --tx --json
+expect_has "iotune --device completes the VM's block and net devices" \
+    "$H iotune vm-one --device " disk1 disk2
 
 for id in vm-one vm-two; do
     "$hvkit" --state-dir "$state" stop "$id" >/dev/null 2>&1

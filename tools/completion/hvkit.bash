@@ -92,6 +92,13 @@ _hvkit_device_ids()
         }'
 }
 
+# The block and net devices of VM $1, whose I/O limits iotune shows.
+_hvkit_limited_device_ids()
+{
+    "$(_hvkit_bin)" "${_hvkit_global_args[@]}" iotune "$1" --json 2>/dev/null | awk '
+        /^ *"device" :/ { v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v); gsub(/"/, "", v); print v }'
+}
+
 # "KIND" lines, then "KIND PROP TYPE PATH" lines, from `hvkit backends
 # --json` (json-glib's pretty output, one member a line), every backend's
 # kinds together.
@@ -222,6 +229,16 @@ _hvkit()
         return
     fi
 
+    # iotune's --device names one of the VM's devices.
+    if [[ $cmd == iotune && $prev == --device ]]; then
+        for ((i = cmd_index + 1; i < COMP_CWORD; i++)); do
+            [[ ${COMP_WORDS[i]} == -* ]] && continue
+            COMPREPLY=($(compgen -W "$(_hvkit_limited_device_ids "${COMP_WORDS[i]}")" -- "$cur"))
+            break
+        done
+        return
+    fi
+
     # --device's value, as the shell splits words (at blanks only).
     local line=${COMP_LINE:0:COMP_POINT} swords sword sprev
     read -ra swords <<<"$line"
@@ -250,7 +267,7 @@ _hvkit()
                 break
             done
             return ;;
-        --id | --vcpus | --memory | --timeout | --target | --stats-interval) return ;;
+        --id | --vcpus | --memory | --timeout | --target | --stats-interval | --bps | --burst | --iops | --iops-burst | --rx | --tx) return ;;
     esac
 
     if [[ $cur == -* ]]; then
@@ -262,7 +279,7 @@ _hvkit()
     # options nor option values).
     for ((i = cmd_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -c | --config | --id | --device | --device-id | --vcpus | --memory | --timeout | --target | --stats-interval) ((i++)) ;;
+            -c | --config | --id | --device | --device-id | --vcpus | --memory | --timeout | --target | --stats-interval | --bps | --burst | --iops | --iops-burst | --rx | --tx) ((i++)) ;;
             = ) ((i++)) ;;
             -*) ;;
             *) ((n_args++)) ;;
@@ -282,7 +299,7 @@ _hvkit()
                 COMPREPLY=($(compgen -d -- "$cur"))
             fi
             ;;
-        status | stats | events | logs | console | pause | resume | template | shutdown | reboot | stop | hotplug | unplug | resize | balloon)
+        status | stats | events | logs | console | pause | resume | template | shutdown | reboot | stop | hotplug | unplug | resize | balloon | iotune)
             if [[ $n_args -eq 0 ]]; then
                 COMPREPLY=($(compgen -W "$(_hvkit_vm_ids)" -- "$cur"))
             fi
