@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "hvk-hypervisor-private.h"
@@ -19,6 +20,93 @@ static char *
 manifest_path (const char *dir)
 {
   return g_build_filename (dir, HVK_SAVE_DIR_MANIFEST, NULL);
+}
+
+/* The I/O limits each disk and interface has now (a live change since
+ * the start included), by device id, where the backend tells them: the
+ * restore gives them back (apply_io_limits()). */
+static void
+add_io_limits (JsonBuilder   *builder,
+               HvkHypervisor *self,
+               GPtrArray     *lists[3])
+{
+  if (HVK_HYPERVISOR_GET_IFACE (self)->get_io_limits == NULL)
+    return;
+  json_builder_set_member_name (builder, "io_limits");
+  json_builder_begin_object (builder);
+  for (guint l = 0; l < 3; l++)
+    for (guint i = 0; lists[l] != NULL && i < lists[l]->len; i++)
+      {
+        HvkDevice *device = g_ptr_array_index (lists[l], i);
+        const char *kind = hvk_device_get_kind_name (device);
+        HvkIoLimits limits = { 0 };
+
+        if ((!g_str_equal (kind, HVK_DEVICE_KIND_BLOCK) && !g_str_equal (kind, HVK_DEVICE_KIND_NET))
+            || !hvk_hypervisor_get_io_limits (self, hvk_device_get_id (device), &limits, NULL))
+          continue;
+        {
+          g_autoptr(JsonObject) object = hvk_io_limits_to_json (&limits, kind);
+
+          json_builder_set_member_name (builder, hvk_device_get_id (device));
+          json_builder_add_value (builder, json_node_init_object (json_node_alloc (), object));
+        }
+      }
+  json_builder_end_object (builder);
+}
+
+/* Gives each device the limits the manifest keeps for it (a live change
+ * before the save), where they differ from what the restored VM has. */
+static gboolean
+apply_io_limits (HvkHypervisor *self,
+                 JsonObject    *manifest,
+                 const char    *dir,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  JsonObject *all = NULL;
+  g_autoptr(GList) ids = NULL;
+
+  if (!hvk_json_get_object (manifest, "io_limits", FALSE, &all, error))
+    {
+      g_prefix_error (error, "%s: ", dir);
+      return FALSE;
+    }
+  ids = all != NULL ? json_object_get_members (all) : NULL;
+  for (GList *l = ids; l != NULL; l = l->next)
+    {
+      const char *id = l->data;
+      JsonObject *saved = NULL;
+      HvkIoLimits limits = { 0 }, now = { 0 };
+
+      if (!hvk_json_get_object (all, id, TRUE, &saved, error))
+        {
+          g_prefix_error (error, "%s: io_limits: ", dir);
+          return FALSE;
+        }
+      for (guint f = 0; f < HVK_IO_LIMITS_N_FIELDS; f++)
+        {
+          gint64 value = 0;
+
+          if (!hvk_json_get_int (saved, hvk_io_limits_prop_name (f), FALSE, 0,
+                                 (gint64) HVK_IO_LIMITS_MAX_BYTES * 8, &value, error))
+            {
+              g_prefix_error (error, "%s: io_limits: %s: ", dir, id);
+              return FALSE;
+            }
+          hvk_io_limits_set_field (&limits, f, (guint64) value);
+        }
+      /* A device the restored VM has not (the backend's restore decides
+       * what it brings back), or one with these limits already. */
+      if (!hvk_hypervisor_get_io_limits (self, id, &now, NULL)
+          || memcmp (&now, &limits, sizeof limits) == 0)
+        continue;
+      if (!hvk_hypervisor_set_io_limits (self, id, &limits, cancellable, error))
+        {
+          g_prefix_error (error, "restoring the I/O limits of '%s': ", id);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 static JsonNode *
@@ -67,6 +155,7 @@ build_manifest (HvkHypervisor *self,
   for (guint i = 0; hotplugged != NULL && i < hotplugged->len; i++)
     json_builder_add_value (builder, hvk_device_to_json (hotplugged->pdata[i]));
   json_builder_end_array (builder);
+  add_io_limits (builder, self, (GPtrArray *[]) { hvk_config_get_devices (config), cold, hotplugged });
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -293,6 +382,7 @@ hvk_hypervisor_restore_from_dir (HvkHypervisor *self,
   HvkHypervisorInterface *iface;
   g_autoptr(JsonObject) manifest = NULL;
   const char *backend;
+  gboolean with_limits;
 
   g_return_val_if_fail (HVK_IS_HYPERVISOR (self), FALSE);
   g_return_val_if_fail (dir != NULL, FALSE);
@@ -314,7 +404,20 @@ hvk_hypervisor_restore_from_dir (HvkHypervisor *self,
                    hvk_hypervisor_get_backend_name (self));
       return FALSE;
     }
-  return iface->restore_from_dir (self, dir, paused,
-                                  timeout_ms != 0 ? timeout_ms : HVK_DEFAULT_START_TIMEOUT_MS,
-                                  cancellable, error);
+  /* The I/O limits changed live before the save are set again while the
+   * restored VM is still paused, so it never runs with the old ones. */
+  with_limits = json_object_has_member (manifest, "io_limits") && iface->set_io_limits != NULL;
+  if (!iface->restore_from_dir (self, dir, paused || with_limits,
+                                timeout_ms != 0 ? timeout_ms : HVK_DEFAULT_START_TIMEOUT_MS,
+                                cancellable, error))
+    return FALSE;
+  if (!with_limits)
+    return TRUE;
+  if (!apply_io_limits (self, manifest, dir, cancellable, error))
+    {
+      /* Not a VM with other limits than it had: nothing is left running. */
+      hvk_hypervisor_stop_vm (self, FALSE, NULL, NULL);
+      return FALSE;
+    }
+  return paused || hvk_hypervisor_resume_vm (self, cancellable, error);
 }

@@ -336,6 +336,25 @@ test_tool_live (void)
                                  "--bps", "8000000", "--burst", "8", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "is not supported by backend 'qemu'"));
 
+  /* Changed live, saved, stopped and restored: the restored VM has the
+   * changed limits, not the configuration's (the save keeps each
+   * device's limits; the restore sets them before the guest runs). */
+  {
+    g_autofree char *saved = g_build_filename (env.tmpdir, "tune-saved", NULL);
+    g_autofree char *pid_file = g_build_filename (env.store, "e2e-tune", "pid", NULL);
+    g_autoptr(JsonNode) restored = NULL;
+
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "iotune", "e2e-tune", "--device", "disk0",
+                                   "--bps", "33554432", NULL), ==, 0);
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "save", "e2e-tune", saved, "--stop", NULL),
+                     ==, 0);
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "restore", saved, NULL), ==, 0);
+    e2e_track_pid (e2e_read_pid_file (pid_file));
+    restored = group_limits (sock, "throttle-disk0", &error);
+    g_assert_no_error (error);
+    assert_limit (json_node_get_object (restored), "bps-total", 4194304);
+  }
+
   /* A hot-plugged disk, limited later. */
   spec = g_strdup_printf ("block,id=disk2,path=%s,format=raw,rate_limiter_ops_max_rate=0", hot);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", "e2e-tune", "--device", spec, NULL),

@@ -1157,6 +1157,31 @@ test_io_limits (Fixture       *fixture,
   g_assert_true (hvk_hypervisor_get_io_limits (other, "v0", &read, &error));
   g_assert_true (hvk_io_limits_is_unlimited (&read));
   g_assert_no_error (error);
+
+  /* Saved and restored: the restored VM has the limits changed live,
+   * and runs (the core sets them while it is still paused). */
+  {
+    g_autofree char *dir = g_build_filename (fixture->tmp, "saved-limits", NULL);
+    g_autoptr(HvkHypervisor) restored = NULL;
+    g_autoptr(HvkConfig) config = NULL;
+    g_autoptr(GPtrArray) cold = NULL;
+
+    g_assert_true (hvk_hypervisor_save_to_dir (hv, dir, NULL, &error));
+    g_assert_no_error (error);
+    config = hvk_save_dir_load_config (dir, fixture->registry, NULL, &cold, &error);
+    g_assert_no_error (error);
+    restored = hvk_registry_create_hypervisor (fixture->registry, config, &error);
+    g_assert_true (hvk_hypervisor_create_vm (restored, "vm-limits", config, &error));
+    for (guint i = 0; i < cold->len; i++)
+      g_assert_true (hvk_hypervisor_add_device (restored, g_ptr_array_index (cold, i), &error));
+    g_assert_no_error (error);
+    g_assert_true (hvk_hypervisor_restore_from_dir (restored, dir, FALSE, 0, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (hvk_hypervisor_get_state (restored), ==, HVK_VM_STATE_RUNNING);
+    g_assert_true (hvk_hypervisor_get_io_limits (restored, "disk0", &read, &error));
+    g_assert_true (memcmp (&read, &limits, sizeof read) == 0);
+    g_assert_true (hvk_hypervisor_stop_vm (restored, FALSE, NULL, &error));
+  }
 }
 
 static void
