@@ -144,13 +144,13 @@ HvkStats *hvk_qemu_vm_get_stats (HvkHypervisor *hypervisor, GCancellable *cancel
  * (only hot-plugged disks and vCPUs are made again). */
 gboolean hvk_qemu_vm_check_restorable (HvkQemuHypervisor *self, GError **error);
 gboolean hvk_qemu_vm_write_saved_devices (HvkQemuHypervisor *self, const char *dir,
-                                          GError **error);
+                                          GCancellable *cancellable, GError **error);
 /* Adds the saved hot-plugged devices to the command line, at their
- * addresses; *@hotplugged (NULL: none saved) are their records and
- * *@vcpus the vCPU count they make. */
+ * addresses; *@hotplugged (NULL: none saved) are their records, and
+ * *@vcpus and *@memory_mb the vCPU count and memory they make. */
 gboolean hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self, const char *dir,
                                          GPtrArray **hotplugged, guint32 *vcpus,
-                                         GError **error);
+                                         guint32 *memory_mb, GError **error);
 
 /* hvk-qemu-migration.c */
 gboolean hvk_qemu_vm_save (HvkHypervisor *hypervisor, GCancellable *cancellable,

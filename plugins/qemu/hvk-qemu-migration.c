@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -404,7 +405,7 @@ hvk_qemu_vm_save_to_dir (HvkHypervisor  *hypervisor,
        && pass_file (self, path, O_WRONLY | O_CREAT | O_TRUNC, "save", cancellable, error)
        && hvk_qemu_vm_qmp_run (self, "migrate", migrate_args, cancellable, error)
        && wait_migration (self, "saving", path, MIGRATION_TIMEOUT_MS, cancellable, error)
-       && hvk_qemu_vm_write_saved_devices (self, dir, error);
+       && hvk_qemu_vm_write_saved_devices (self, dir, cancellable, error);
   if (!ok)
     {
       g_autofree char *devices = g_build_filename (dir, HVK_QEMU_SAVED_DEVICES_NAME, NULL);
@@ -437,7 +438,7 @@ hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   g_autofree char *path = g_build_filename (dir, SAVED_STATE_NAME, NULL);
   g_autoptr(GPtrArray) hotplugged = NULL;
-  guint32 vcpus = 0;
+  guint32 vcpus = 0, memory_mb = 0;
   gboolean ok;
 
   if (!hvk_qemu_vm_check_state (self, "restore", S (CREATED), error))
@@ -453,7 +454,7 @@ hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
     return FALSE;
   /* The devices hot-plugged into the saved VM, cold-plugged where they
    * were (libvirt's way: the stream needs the same device set). */
-  if (!hvk_qemu_vm_read_saved_devices (self, dir, &hotplugged, &vcpus, error))
+  if (!hvk_qemu_vm_read_saved_devices (self, dir, &hotplugged, &vcpus, &memory_mb, error))
     return FALSE;
   /* The guest waits for its state instead of booting (a clone's command
    * line has it already). */
@@ -474,6 +475,18 @@ hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
       g_ptr_array_unref (self->hotplugged);
       self->hotplugged = g_steal_pointer (&hotplugged);
       self->vcpus = vcpus;
+      self->memory_mb = memory_mb;
+      /* New DIMMs take names after the restored ones. */
+      for (guint i = 0; i < self->hotplugged->len; i++)
+        {
+          HvkQemuRecord *record = self->hotplugged->pdata[i];
+          guint n;
+          int end = -1;
+
+          if (sscanf (record->id, "dimm%u%n", &n, &end) == 1 && end >= 0 && record->id[end] == '\0'
+              && n >= self->next_dimm)
+            self->next_dimm = n + 1;
+        }
     }
   ok = hvk_qemu_vm_start (hypervisor, timeout_ms, cancellable, error);
   g_clear_pointer (&self->restore_dir, g_free);

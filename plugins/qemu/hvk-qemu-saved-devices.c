@@ -20,7 +20,8 @@
  * (HVK_QEMU_SAVED_DEVICES_NAME); the restore cold-plugs each device
  * where its record says it was: a disk with the properties of
  * hvk_qemu_block_props() (the same node name, bus and slot or LUN), a
- * vCPU at its socket/core/thread.  The restored VM keeps the records, so
+ * vCPU at its socket/core/thread, a pc-dimm and its memory backend at
+ * its slot, guest-physical address and node.  The restored VM keeps the records, so
  * the devices stay hot-plugged (`hvkit unplug` works on them). */
 
 #define SAVED_DEVICES_FORMAT "hvkit-qemu-devices"
@@ -43,6 +44,7 @@ hvk_qemu_vm_check_restorable (HvkQemuHypervisor *self,
                               GError           **error)
 {
   guint32 cpus = 0;
+  guint64 dimm_mb = 0;
 
   for (guint i = 0; i < self->hotplugged->len; i++)
     {
@@ -67,8 +69,15 @@ hvk_qemu_vm_check_restorable (HvkQemuHypervisor *self,
             why = "hvkit does not know where it was plugged";
           cpus++;
         }
+      else if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_MEMORY) == 0
+               && g_strcmp0 (record->driver, "pc-dimm") == 0)
+        {
+          if (record->memdev == NULL || !record->has_size_mb)
+            why = "hvkit does not know its memory backend";
+          dimm_mb += record->size_mb;
+        }
       else
-        why = "a restore makes again only hot-plugged disks and vCPUs";
+        why = "a restore makes again only hot-plugged disks, vCPUs and memory DIMMs";
       if (why != NULL)
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
@@ -77,11 +86,12 @@ hvk_qemu_vm_check_restorable (HvkQemuHypervisor *self,
           return FALSE;
         }
     }
-  if (self->layout != NULL && self->memory_mb != self->layout->boot_memory_mb)
+  if (self->layout != NULL && self->memory_mb != self->layout->boot_memory_mb + dimm_mb)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "cannot save VM '%s': its memory was resized (%u MiB; a restore would "
-                   "start with %u MiB)", self->id, self->memory_mb, self->layout->boot_memory_mb);
+                   "cannot save VM '%s': its memory was resized other than by DIMMs "
+                   "(virtio-mem: %u MiB; a restore would start with %" G_GUINT64_FORMAT " MiB)",
+                   self->id, self->memory_mb, self->layout->boot_memory_mb + dimm_mb);
       return FALSE;
     }
   if (self->layout != NULL && self->vcpus != self->layout->boot_vcpus + cpus)
@@ -95,9 +105,63 @@ hvk_qemu_vm_check_restorable (HvkQemuHypervisor *self,
   return TRUE;
 }
 
+/* Where each hot-plugged DIMM is in the guest's physical memory, and
+ * its NUMA node, as QEMU says (query-memory-devices): the restore puts
+ * it at the very same place (the guest's view of its RAM). */
+static gboolean
+add_dimm_places (HvkQemuHypervisor *self,
+                 JsonBuilder       *builder,
+                 GCancellable      *cancellable,
+                 GError           **error)
+{
+  g_autoptr(JsonNode) ret = NULL;
+  g_autoptr(GPtrArray) dimms = hvk_qemu_records_ids_of_kind (self->hotplugged, HVK_DEVICE_KIND_MEMORY);
+  JsonArray *list;
+  guint found = 0;
+
+  json_builder_set_member_name (builder, "dimms");
+  json_builder_begin_object (builder);
+  if (dimms->len > 0)
+    {
+      ret = hvk_qemu_vm_qmp_exec (self, "query-memory-devices", NULL, cancellable, error);
+      if (ret == NULL)
+        return FALSE;
+      list = JSON_NODE_HOLDS_ARRAY (ret) ? json_node_get_array (ret) : NULL;
+      for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+        {
+          JsonObject *entry = json_array_get_object_element (list, i);
+          JsonObject *data = entry != NULL && json_object_has_member (entry, "data")
+                             ? json_object_get_object_member (entry, "data") : NULL;
+          const char *id = data != NULL ? json_object_get_string_member_with_default (data, "id", NULL) : NULL;
+
+          if (id == NULL || !json_object_has_member (data, "addr")
+              || !g_ptr_array_find_with_equal_func (dimms, id, g_str_equal, NULL))
+            continue;
+          json_builder_set_member_name (builder, id);
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "addr");
+          json_builder_add_int_value (builder, json_object_get_int_member (data, "addr"));
+          json_builder_set_member_name (builder, "node");
+          json_builder_add_int_value (builder, json_object_get_int_member_with_default (data, "node", 0));
+          json_builder_end_object (builder);
+          found++;
+        }
+      if (found != dimms->len)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_QMP,
+                       "cannot save VM '%s': QEMU lists %u of its %u hot-plugged DIMMs",
+                       self->id, found, dimms->len);
+          return FALSE;
+        }
+    }
+  json_builder_end_object (builder);
+  return TRUE;
+}
+
 gboolean
 hvk_qemu_vm_write_saved_devices (HvkQemuHypervisor *self,
                                  const char        *dir,
+                                 GCancellable      *cancellable,
                                  GError           **error)
 {
   g_autofree char *path = g_build_filename (dir, HVK_QEMU_SAVED_DEVICES_NAME, NULL);
@@ -106,6 +170,8 @@ hvk_qemu_vm_write_saved_devices (HvkQemuHypervisor *self,
   g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
+  if (!add_dimm_places (self, builder, cancellable, error))
+    return FALSE;
   json_builder_set_member_name (builder, "format");
   json_builder_add_string_value (builder, SAVED_DEVICES_FORMAT);
   json_builder_set_member_name (builder, "vcpus");
@@ -206,11 +272,59 @@ add_cpu (HvkQemuHypervisor *self,
   return add_device_arg (self, "-device", dev, error);
 }
 
+/* A hot-plugged DIMM: its memory backend as resize made it (RAM, or a
+ * shared file under file_mem_backend), the pc-dimm at its slot, address
+ * and node. */
+static gboolean
+add_dimm (HvkQemuHypervisor *self,
+          HvkQemuRecord     *record,
+          JsonObject        *dimms,
+          GError           **error)
+{
+  g_autoptr(HvkOpts) backend = NULL;
+  g_autoptr(HvkOpts) dev = NULL;
+  const char *mem_path = hvk_qemu_vm_settings (self)->file_mem_backend;
+  JsonObject *place = dimms != NULL && json_object_has_member (dimms, record->id)
+                      ? json_object_get_object_member (dimms, record->id) : NULL;
+  gint64 addr, node;
+
+  if (record->memdev == NULL || !record->has_size_mb || place == NULL
+      || !hvk_json_get_int (place, "addr", TRUE, 0, G_MAXINT64, &addr, error)
+      || !hvk_json_get_int (place, "node", TRUE, 0, G_MAXUINT16, &node, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                     "hot-plugged DIMM '%s': no memory backend, size or address", record->id);
+      return FALSE;
+    }
+  if (hvk_qemu_vm_is_virtio_fs (self) && mem_path == NULL)
+    mem_path = "/dev/shm";
+  backend = hvk_opts_new (mem_path != NULL ? "memory-backend-file" : "memory-backend-ram");
+  hvk_opts_add (backend, "id", record->memdev);
+  hvk_opts_add_uint (backend, "size", (guint64) record->size_mb * 1024 * 1024);
+  if (mem_path != NULL)
+    {
+      hvk_opts_add (backend, "mem-path", mem_path);
+      hvk_opts_add_bool (backend, "share", TRUE);
+    }
+  dev = hvk_opts_new ("pc-dimm");
+  hvk_opts_add (dev, "id", record->id);
+  hvk_opts_add (dev, "memdev", record->memdev);
+  if (record->has_slot && record->slot >= 0)
+    hvk_opts_add_int (dev, "slot", record->slot);
+  hvk_opts_add_uint (dev, "addr", (guint64) addr);
+  if (self->layout != NULL && self->layout->numa_nodes > 1)
+    hvk_opts_add_int (dev, "node", node);
+  return add_device_arg (self, "-object", backend, error)
+         && add_device_arg (self, "-device", dev, error);
+}
+
 gboolean
 hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
                                 const char        *dir,
                                 GPtrArray        **hotplugged,
                                 guint32           *vcpus,
+                                guint32           *memory_mb,
                                 GError           **error)
 {
   g_autofree char *path = g_build_filename (dir, HVK_QEMU_SAVED_DEVICES_NAME, NULL);
@@ -218,11 +332,13 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
-  JsonObject *object, *members;
+  JsonObject *object, *members, *dimms = NULL;
   guint32 cpus = 0;
+  guint64 dimm_mb = 0;
 
   *hotplugged = NULL;
   *vcpus = 0;
+  *memory_mb = self->layout != NULL ? self->layout->boot_memory_mb : 0;
   /* None: a save made before the file was written had nothing
    * hot-plugged (it refused); should it have, QEMU says the stream does
    * not load and nothing is left. */
@@ -243,6 +359,7 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
       || g_strcmp0 (json_object_get_string_member_with_default (object, "format", NULL),
                     SAVED_DEVICES_FORMAT) != 0
       || !hvk_json_get_object (object, "hotplugged", TRUE, &members, &local_error)
+      || !hvk_json_get_object (object, "dimms", FALSE, &dimms, &local_error)
       || (records = hvk_qemu_records_from_json (members, &local_error)) == NULL)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
@@ -264,6 +381,12 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
           ok = add_cpu (self, record, &local_error);
           cpus++;
         }
+      else if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_MEMORY) == 0
+               && g_strcmp0 (record->driver, "pc-dimm") == 0)
+        {
+          ok = add_dimm (self, record, dimms, &local_error);
+          dimm_mb += record->size_mb;
+        }
       else
         ok = FALSE;
       if (!ok)
@@ -283,6 +406,14 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
       self->argv = g_strdupv ((char **) hvk_cmdline_get_argv (self->cmdline));
     }
   *vcpus = (self->layout != NULL ? self->layout->boot_vcpus : 0) + cpus;
+  if (dimm_mb > G_MAXUINT32 - *memory_mb)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "cannot restore VM '%s': %s: DIMMs of %" G_GUINT64_FORMAT " MiB",
+                   self->id, path, dimm_mb);
+      return FALSE;
+    }
+  *memory_mb += (guint32) dimm_mb;
   *hotplugged = g_steal_pointer (&records);
   return TRUE;
 }

@@ -913,7 +913,9 @@ test_save_vm (void)
   "{\"sdisk\": {\"kind\": \"block\", \"driver\": \"scsi-hd\", \"bus\": \"scsi0.0\", \"addr\": 1," \
   " \"node\": \"drive-sdisk\", \"path\": \"/srv/sdisk.raw\"," \
   " \"device\": {\"kind\": \"block\", \"id\": \"sdisk\", \"path\": \"/srv/sdisk.raw\"}}," \
-  " \"cpu-0-1-0\": {\"kind\": \"cpu\", \"driver\": \"qemu64-x86_64-cpu\"}}"
+  " \"cpu-0-1-0\": {\"kind\": \"cpu\", \"driver\": \"qemu64-x86_64-cpu\"}," \
+  " \"dimm0\": {\"kind\": \"memory\", \"driver\": \"pc-dimm\", \"memdev\": \"mem-dimm0\"," \
+  " \"size_mb\": 128, \"slot\": 0}}"
 #define SAVED_HOTPLUGGED_NET \
   "{\"net1\": {\"kind\": \"net\", \"driver\": \"virtio-net-pci\", \"netdev\": \"netdev-net1\"}}"
 
@@ -934,6 +936,10 @@ test_save_to_dir (void)
     { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"completed\"}}", 0 },
+    /* Where the DIMM sits, for the restore to put it there. */
+    { STEP_EXPECT, "query-memory-devices", 0 },
+    { STEP_REPLY, "{\"return\": [{\"type\": \"dimm\", \"data\": {\"id\": \"dimm0\", \"addr\": 4294967296,"
+                  " \"size\": 134217728, \"slot\": 0, \"node\": 0, \"memdev\": \"/objects/mem-dimm0\"}}]}", 0 },
     { STEP_EXPECT, "cont", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_DRAIN, NULL, 0 },
   };
@@ -978,6 +984,9 @@ test_save_to_dir (void)
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (records, "sdisk"), "bus"),
                    ==, "scsi0.0");
   g_assert_true (json_object_has_member (records, "cpu-0-1-0"));
+  g_assert_true (json_object_has_member (records, "dimm0"));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (
+    json_object_get_object_member (saved, "dimms"), "dimm0"), "addr"), ==, G_GINT64_CONSTANT (4294967296));
   g_remove (manifest);
   g_remove (state);
   g_remove (devices);
@@ -1426,7 +1435,22 @@ take_over_with (const char       *qmp_socket,
   JsonObject *object = json_node_get_object (state);
 
   if (hotplugged != NULL)
-    json_object_set_member (object, "hotplugged", json_from_string (hotplugged, NULL));
+    {
+      JsonNode *records = json_from_string (hotplugged, NULL);
+      g_autoptr(GList) ids = json_object_get_members (json_node_get_object (records));
+      gint64 memory_mb = json_object_get_int_member (object, "memory_mb");
+
+      /* The memory the hot-plugged DIMMs add. */
+      for (GList *l = ids; l != NULL; l = l->next)
+        {
+          JsonObject *record = json_object_get_object_member (json_node_get_object (records), l->data);
+
+          if (g_strcmp0 (json_object_get_string_member_with_default (record, "driver", NULL), "pc-dimm") == 0)
+            memory_mb += json_object_get_int_member_with_default (record, "size_mb", 0);
+        }
+      json_object_set_int_member (object, "memory_mb", memory_mb);
+      json_object_set_member (object, "hotplugged", records);
+    }
   json_object_set_int_member (object, "vcpus", vcpus);
   /* The layout an hvkit without "cold_slots" saved. */
   if (old_layout)
