@@ -374,8 +374,14 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
       HvkQemuRecord *record = records->pdata[i];
       gboolean ok;
 
-      if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_BLOCK) == 0)
-        ok = !hvk_qemu_vm_settings (self)->rootless && add_block (self, record, &local_error);
+      if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_BLOCK) == 0 && hvk_qemu_vm_settings (self)->rootless)
+        {
+          g_set_error (&local_error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                       "a hot-plugged disk of a rootless VM is not cold-plugged on restore");
+          ok = FALSE;
+        }
+      else if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_BLOCK) == 0)
+        ok = add_block (self, record, &local_error);
       else if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_CPU) == 0)
         {
           ok = add_cpu (self, record, &local_error);
@@ -388,7 +394,11 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
           dimm_mb += record->size_mb;
         }
       else
-        ok = FALSE;
+        {
+          g_set_error (&local_error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                       "a restore makes again only hot-plugged disks, vCPUs and memory DIMMs");
+          ok = FALSE;
+        }
       if (!ok)
         {
           g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,

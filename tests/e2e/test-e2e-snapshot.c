@@ -335,7 +335,8 @@ restored_has_changes (const char *id,
  * restore, and the guest sees it go); a save leaves the VM running unless --stop; a
  * directory restores under a new id while the original runs, twice, and
  * paused; saving twice into one directory replaces it; a truncated or
- * foreign directory is refused, leaving nothing. */
+ * foreign directory, or one with a hot-plugged device a restore cannot
+ * make again, is refused, leaving nothing. */
 static void
 test_save_restore (void)
 {
@@ -451,6 +452,18 @@ test_save_restore (void)
   g_test_message ("%s", err);
   g_assert_nonnull (strstr (err, "cannot start VM 'e2e-sr-bad'"));
   left = g_build_filename (env.store, "e2e-sr-bad", NULL);
+  g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+
+  /* A hot-plugged device a restore cannot make again: refused before
+   * QEMU starts, naming it, nothing left. */
+  g_assert_true (g_file_set_contents (bad_devices,
+                                      "{\"format\": \"hvkit-qemu-devices\", \"vcpus\": 1, \"hotplugged\": "
+                                      "{\"net1\": {\"kind\": \"net\", \"driver\": \"virtio-net-pci\"}}}",
+                                      -1, NULL));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "restore", bad, "--id", "e2e-sr-bad", NULL), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "hot-plugged device 'net1'"));
   g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
   g_clear_pointer (&err, g_free);
 
