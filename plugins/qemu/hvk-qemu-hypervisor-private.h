@@ -153,6 +153,21 @@ GHashTable *hvk_qemu_vm_io_limits_new       (void);
 JsonNode   *hvk_qemu_vm_io_limits_to_json   (HvkQemuHypervisor *self);
 GHashTable *hvk_qemu_vm_io_limits_from_json (JsonObject *object, GError **error);
 
+/* hvk-qemu-saved-devices.c: what changed since boot, kept by a save to
+ * a directory and made again by its restore. */
+#define HVK_QEMU_SAVED_DEVICES_NAME "qemu-devices.json"
+/* Refuses, naming it, a change since boot a restore cannot make again
+ * (only hot-plugged disks and vCPUs are made again). */
+gboolean hvk_qemu_vm_check_restorable (HvkQemuHypervisor *self, GError **error);
+gboolean hvk_qemu_vm_write_saved_devices (HvkQemuHypervisor *self, const char *dir,
+                                          GCancellable *cancellable, GError **error);
+/* Adds the saved hot-plugged devices to the command line, at their
+ * addresses; *@hotplugged (NULL: none saved) are their records, and
+ * *@vcpus and *@memory_mb the vCPU count and memory they make. */
+gboolean hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self, const char *dir,
+                                         GPtrArray **hotplugged, guint32 *vcpus,
+                                         guint32 *memory_mb, GError **error);
+
 /* hvk-qemu-migration.c */
 gboolean hvk_qemu_vm_save (HvkHypervisor *hypervisor, GCancellable *cancellable,
                            GError **error);

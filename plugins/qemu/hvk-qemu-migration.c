@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -388,7 +389,7 @@ hvk_qemu_vm_save_to_dir (HvkHypervisor  *hypervisor,
       return FALSE;
     }
   if (!hvk_qemu_vm_check_migratable (self, "save", error)
-      || !check_as_booted (self, "save", NULL, "a restore would", error))
+      || !hvk_qemu_vm_check_restorable (self, error))
     return FALSE;
 
   if (was_running)
@@ -403,9 +404,15 @@ hvk_qemu_vm_save_to_dir (HvkHypervisor  *hypervisor,
        && hvk_qemu_vm_qmp_run (self, "migrate-set-parameters", params, cancellable, error)
        && pass_file (self, path, O_WRONLY | O_CREAT | O_TRUNC, "save", cancellable, error)
        && hvk_qemu_vm_qmp_run (self, "migrate", migrate_args, cancellable, error)
-       && wait_migration (self, "saving", path, MIGRATION_TIMEOUT_MS, cancellable, error);
+       && wait_migration (self, "saving", path, MIGRATION_TIMEOUT_MS, cancellable, error)
+       && hvk_qemu_vm_write_saved_devices (self, dir, cancellable, error);
   if (!ok)
-    unlink (path);
+    {
+      g_autofree char *devices = g_build_filename (dir, HVK_QEMU_SAVED_DEVICES_NAME, NULL);
+
+      unlink (path);
+      unlink (devices);
+    }
 
   /* Left as it was: a running guest runs on (QEMU takes its disks back). */
   if (was_running)
@@ -430,6 +437,8 @@ hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
 {
   HvkQemuHypervisor *self = HVK_QEMU_HYPERVISOR (hypervisor);
   g_autofree char *path = g_build_filename (dir, SAVED_STATE_NAME, NULL);
+  g_autoptr(GPtrArray) hotplugged = NULL;
+  guint32 vcpus = 0, memory_mb = 0;
   gboolean ok;
 
   if (!hvk_qemu_vm_check_state (self, "restore", S (CREATED), error))
@@ -442,6 +451,10 @@ hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
       return FALSE;
     }
   if (self->cmdline == NULL && !hvk_qemu_vm_build_cmdline (self, error))
+    return FALSE;
+  /* The devices hot-plugged into the saved VM, cold-plugged where they
+   * were (libvirt's way: the stream needs the same device set). */
+  if (!hvk_qemu_vm_read_saved_devices (self, dir, &hotplugged, &vcpus, &memory_mb, error))
     return FALSE;
   /* The guest waits for its state instead of booting (a clone's command
    * line has it already). */
@@ -456,6 +469,25 @@ hvk_qemu_vm_restore_from_dir (HvkHypervisor  *hypervisor,
   g_free (self->restore_dir);
   self->restore_dir = g_strdup (dir);
   self->restore_paused = paused;
+  /* The restored VM has them hot-plugged (a failed start forgets them). */
+  if (hotplugged != NULL)
+    {
+      g_ptr_array_unref (self->hotplugged);
+      self->hotplugged = g_steal_pointer (&hotplugged);
+      self->vcpus = vcpus;
+      self->memory_mb = memory_mb;
+      /* New DIMMs take names after the restored ones. */
+      for (guint i = 0; i < self->hotplugged->len; i++)
+        {
+          HvkQemuRecord *record = self->hotplugged->pdata[i];
+          guint n;
+          int end = -1;
+
+          if (sscanf (record->id, "dimm%u%n", &n, &end) == 1 && end >= 0 && record->id[end] == '\0'
+              && n >= self->next_dimm)
+            self->next_dimm = n + 1;
+        }
+    }
   ok = hvk_qemu_vm_start (hypervisor, timeout_ms, cancellable, error);
   g_clear_pointer (&self->restore_dir, g_free);
   return ok;

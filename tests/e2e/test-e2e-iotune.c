@@ -336,9 +336,21 @@ test_tool_live (void)
                                  "--bps", "8000000", "--burst", "8", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "is not supported by backend 'qemu'"));
 
+  /* A hot-plugged disk, limited later. */
+  spec = g_strdup_printf ("block,id=disk2,path=%s,format=raw,rate_limiter_ops_max_rate=0", hot);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", "e2e-tune", "--device", spec, NULL),
+                   ==, 0);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "iotune", "e2e-tune", "--device", "disk2",
+                                 "--iops", "50", NULL), ==, 0);
+  hot_limits = group_limits (sock, "throttle-disk2", &error);
+  g_assert_no_error (error);
+  assert_limit (json_node_get_object (hot_limits), "iops-total", 50);
+  assert_limit (json_node_get_object (hot_limits), "bps-total", 0);
+
   /* Changed live, saved, stopped and restored: the restored VM has the
    * changed limits, not the configuration's (the save keeps each
-   * device's limits; the restore sets them before the guest runs). */
+   * device's limits; the restore sets them before the guest runs), the
+   * hot-plugged disk its group too (made again where it was). */
   {
     g_autofree char *saved = g_build_filename (env.tmpdir, "tune-saved", NULL);
     g_autofree char *pid_file = g_build_filename (env.store, "e2e-tune", "pid", NULL);
@@ -353,18 +365,12 @@ test_tool_live (void)
     restored = group_limits (sock, "throttle-disk0", &error);
     g_assert_no_error (error);
     assert_limit (json_node_get_object (restored), "bps-total", 4194304);
+    g_clear_pointer (&restored, json_node_unref);
+    restored = group_limits (sock, "throttle-disk2", &error);
+    g_assert_no_error (error);
+    assert_limit (json_node_get_object (restored), "iops-total", 50);
   }
 
-  /* A hot-plugged disk, limited later. */
-  spec = g_strdup_printf ("block,id=disk2,path=%s,format=raw,rate_limiter_ops_max_rate=0", hot);
-  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", "e2e-tune", "--device", spec, NULL),
-                   ==, 0);
-  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "iotune", "e2e-tune", "--device", "disk2",
-                                 "--iops", "50", NULL), ==, 0);
-  hot_limits = group_limits (sock, "throttle-disk2", &error);
-  g_assert_no_error (error);
-  assert_limit (json_node_get_object (hot_limits), "iops-total", 50);
-  assert_limit (json_node_get_object (hot_limits), "bps-total", 0);
 
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "stop", "e2e-tune", NULL), ==, 0);
 }

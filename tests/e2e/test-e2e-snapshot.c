@@ -259,11 +259,84 @@ stop_vm_id (const char *id,
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* The guest-physical address of VM @id's hot-plugged DIMM (dimm0), as
+ * its QEMU says. */
+static gint64
+dimm_address (const char *id)
+{
+  g_autoptr(JsonObject) status = status_of (id);
+  g_autoptr(JsonNode) devices = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *list;
+
+  devices = e2e_qmp_query (json_object_get_string_member (status, "qmp_socket"),
+                           "query-memory-devices", &error);
+  g_assert_no_error (error);
+  list = json_node_get_array (devices);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *data = json_object_get_object_member (json_array_get_object_element (list, i), "data");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (data, "id", NULL), "dimm0") == 0)
+        return json_object_get_int_member (data, "addr");
+    }
+  g_error ("VM %s has no dimm0", id);
+  return -1;
+}
+
+/* A VM restored from a save of a VM with a hot-plugged disk (srdisk), a
+ * hot-added vCPU and a DIMM: QEMU has them where they were (the disk's
+ * node, both vCPUs, the DIMM at @dimm_addr), hvkit knows them as
+ * hot-plugged. */
+static void
+restored_has_changes (const char *id,
+                      gint64      dimm_addr)
+{
+  g_autoptr(JsonObject) status = status_of (id);
+  g_autoptr(JsonNode) blocks = NULL;
+  g_autoptr(JsonNode) cpus = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *qmp = json_object_get_string_member (status, "qmp_socket");
+  JsonArray *hotplugged = json_object_get_array_member (status, "hotplugged");
+  gboolean has_disk = FALSE, has_cpu = FALSE, has_node = FALSE;
+
+  g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==, 384);
+  g_assert_cmpint (dimm_address (id), ==, dimm_addr);
+  for (guint i = 0; i < json_array_get_length (hotplugged); i++)
+    {
+      JsonObject *device = json_array_get_object_element (hotplugged, i);
+      const char *device_id = json_object_get_string_member_with_default (device, "id", "");
+
+      has_disk = has_disk || g_str_equal (device_id, "srdisk");
+      has_cpu = has_cpu || g_str_has_prefix (device_id, "cpu-");
+    }
+  g_assert_true (has_disk);
+  g_assert_true (has_cpu);
+
+  cpus = e2e_qmp_query (qmp, "query-cpus-fast", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
+  blocks = e2e_qmp_query (qmp, "query-named-block-nodes", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (blocks)); i++)
+    {
+      JsonObject *node = json_array_get_object_element (json_node_get_array (blocks), i);
+
+      has_node = has_node || g_strcmp0 (json_object_get_string_member_with_default (node, "node-name", NULL),
+                                        "drive-srdisk") == 0;
+    }
+  g_assert_true (has_node);
+}
+
 /* hvkit save / restore: the guest keeps its uptime (its counter goes on,
- * no second ready marker); a save leaves the VM running unless --stop; a
+ * no second ready marker), a disk hot-plugged, a vCPU and a DIMM added
+ * before the save (and hvkit keeps them hot-plugged: the disk unplugs after the
+ * restore, and the guest sees it go); a save leaves the VM running unless --stop; a
  * directory restores under a new id while the original runs, twice, and
  * paused; saving twice into one directory replaces it; a truncated or
- * foreign directory is refused, leaving nothing. */
+ * foreign directory, or one with a hot-plugged device a restore cannot
+ * make again, is refused, leaving nothing. */
 static void
 test_save_restore (void)
 {
@@ -278,6 +351,13 @@ test_save_restore (void)
   g_autofree char *orig_manifest = NULL;
   g_autofree char *orig_state = NULL;
   g_autofree char *left = NULL;
+  g_autofree char *orig_devices = NULL;
+  g_autofree char *bad_devices = NULL;
+  g_autofree char *disk = NULL;
+  g_autofree char *spec = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *removed = NULL;
+  gint64 dimm_addr;
   E2eConsole *c0, *c1, *c2;
   int pid0, pid1, pid2;
   gint64 before;
@@ -305,7 +385,23 @@ test_save_restore (void)
   stop_vm_id ("e2e-sr-copy", pid1);
   e2e_console_free (c1);
 
-  /* Saved again into the same directory, and stopped. */
+  /* Changed since boot (a disk hot-plugged, a vCPU added), saved again
+   * into the same directory, and stopped. */
+  disk = g_build_filename (env.tmpdir, "sr-disk.raw", NULL);
+  g_assert_true (g_file_set_contents (disk, "", 0, NULL));
+  g_assert_cmpint (truncate (disk, 8 * 1024 * 1024), ==, 0);
+  spec = g_strdup_printf ("block,id=srdisk,path=%s,format=raw", disk);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", "e2e-sr", "--device", spec, NULL), ==, 0);
+  if (!e2e_console_wait (c0, "HVKIT-BLOCK-ADDED vd", E2E_EVENT_TIMEOUT_MS))
+    g_error ("the guest did not see the disk; console said:\n%s", e2e_console_text (c0));
+  line = e2e_console_find_line (c0, "HVKIT-BLOCK-ADDED ");
+  g_assert_nonnull (line);
+  removed = g_strdup_printf ("HVKIT-BLOCK-REMOVED %s", line + strlen ("HVKIT-BLOCK-ADDED "));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resize", "e2e-sr", "--vcpus", "2",
+                                 "--memory", "384", NULL), ==, 0);
+  if (!e2e_console_wait (c0, "HVKIT-CPUS 2", E2E_EVENT_TIMEOUT_MS))
+    g_error ("the guest did not see its second vCPU; console said:\n%s", e2e_console_text (c0));
+  dimm_addr = dimm_address ("e2e-sr");
   e2e_console_wait (c0, "no such line", 300);
   before = last_counter (c0);
   g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "save", "e2e-sr", dir, "--stop", NULL), ==, 0);
@@ -318,9 +414,18 @@ test_save_restore (void)
   c0 = open_vm ("e2e-sr", "paused", &pid0);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resume", "e2e-sr", NULL), ==, 0);
   counts_on (c0, "e2e-sr", before, TRUE);
+  /* It has the disk and the vCPU, still hot-plugged: the disk unplugs,
+   * and the guest, which knew it, sees it go. */
+  restored_has_changes ("e2e-sr", dimm_addr);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "unplug", "e2e-sr", "--device-id", "srdisk", NULL), ==, 0);
+  if (!e2e_console_wait (c0, removed, E2E_EVENT_TIMEOUT_MS))
+    g_error ("the restored guest did not lose the disk (%s); console said:\n%s", removed,
+             e2e_console_text (c0));
+  /* (Restored again once the disk is free: QEMU locks its images.) */
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "restore", dir, "--id", "e2e-sr-2", NULL), ==, 0);
   c2 = open_vm ("e2e-sr-2", "running", &pid2);
   counts_on (c2, "e2e-sr-2", before, TRUE);
+  restored_has_changes ("e2e-sr-2", dimm_addr);
   stop_vm_id ("e2e-sr-2", pid2);
   stop_vm_id ("e2e-sr", pid0);
   e2e_console_free (c0);
@@ -331,10 +436,15 @@ test_save_restore (void)
   g_assert_cmpint (g_mkdir (bad, 0700), ==, 0);
   orig_manifest = g_build_filename (dir, "hvkit-save.json", NULL);
   orig_state = g_build_filename (dir, "qemu-state", NULL);
+  orig_devices = g_build_filename (dir, "qemu-devices.json", NULL);
   bad_manifest = g_build_filename (bad, "hvkit-save.json", NULL);
   bad_state = g_build_filename (bad, "qemu-state", NULL);
   g_assert_true (g_file_get_contents (orig_manifest, &text, NULL, NULL));
   g_assert_true (g_file_set_contents (bad_manifest, text, -1, NULL));
+  g_clear_pointer (&text, g_free);
+  bad_devices = g_build_filename (bad, "qemu-devices.json", NULL);
+  g_assert_true (g_file_get_contents (orig_devices, &text, NULL, NULL));
+  g_assert_true (g_file_set_contents (bad_devices, text, -1, NULL));
   g_clear_pointer (&text, g_free);
   g_assert_true (g_file_get_contents (orig_state, &text, &len, NULL));
   g_assert_true (g_file_set_contents (bad_state, text, (gssize) (len / 2), NULL));
@@ -345,6 +455,18 @@ test_save_restore (void)
   g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
   g_clear_pointer (&err, g_free);
 
+  /* A hot-plugged device a restore cannot make again: refused before
+   * QEMU starts, naming it, nothing left. */
+  g_assert_true (g_file_set_contents (bad_devices,
+                                      "{\"format\": \"hvkit-qemu-devices\", \"vcpus\": 1, \"hotplugged\": "
+                                      "{\"net1\": {\"kind\": \"net\", \"driver\": \"virtio-net-pci\"}}}",
+                                      -1, NULL));
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "restore", bad, "--id", "e2e-sr-bad", NULL), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "hot-plugged device 'net1'"));
+  g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+
   /* A directory that is no save. */
   g_remove (bad_manifest);
   g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "restore", bad, "--id", "e2e-sr-bad", NULL), ==, 1);
@@ -352,10 +474,13 @@ test_save_restore (void)
   g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
 
   g_remove (bad_state);
+  g_remove (bad_devices);
   g_rmdir (bad);
   g_remove (orig_manifest);
   g_remove (orig_state);
+  g_remove (orig_devices);
   g_rmdir (dir);
+  g_remove (disk);
 }
 
 int

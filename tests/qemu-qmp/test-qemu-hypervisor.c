@@ -907,9 +907,24 @@ test_save_vm (void)
   }
 }
 
+/* A disk and a vCPU hot-plugged since boot (the records a restore makes
+ * again), and an interface (one it does not). */
+#define SAVED_HOTPLUGGED \
+  "{\"sdisk\": {\"kind\": \"block\", \"driver\": \"scsi-hd\", \"bus\": \"scsi0.0\", \"addr\": 1," \
+  " \"node\": \"drive-sdisk\", \"path\": \"/srv/sdisk.raw\"," \
+  " \"device\": {\"kind\": \"block\", \"id\": \"sdisk\", \"path\": \"/srv/sdisk.raw\"}}," \
+  " \"cpu-0-1-0\": {\"kind\": \"cpu\", \"driver\": \"qemu64-x86_64-cpu\"}," \
+  " \"dimm0\": {\"kind\": \"memory\", \"driver\": \"pc-dimm\", \"memdev\": \"mem-dimm0\"," \
+  " \"size_mb\": 128, \"slot\": 0}}"
+#define SAVED_HOTPLUGGED_NET \
+  "{\"net1\": {\"kind\": \"net\", \"driver\": \"virtio-net-pci\", \"netdev\": \"netdev-net1\"}}"
+
 /* save_to_dir: pause, the whole RAM (x-ignore-shared off) at full speed
  * to DIR/qemu-state through a descriptor hvkit opened, resume; then the
- * manifest.  A VM with virtio-fs advertises no save-restore and refuses. */
+ * hot-plugged disk and vCPU (DIR/qemu-devices.json, for the restore to
+ * cold-plug where they were) and the manifest.  A hot-plugged interface
+ * is refused up front, naming it.  A VM with virtio-fs advertises no
+ * save-restore and refuses. */
 static void
 test_save_to_dir (void)
 {
@@ -921,6 +936,10 @@ test_save_to_dir (void)
     { STEP_EXPECT, "getfd", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "migrate", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_EXPECT, "query-migrate", 0 }, { STEP_REPLY, "{\"return\": {\"status\": \"completed\"}}", 0 },
+    /* Where the DIMM sits, for the restore to put it there. */
+    { STEP_EXPECT, "query-memory-devices", 0 },
+    { STEP_REPLY, "{\"return\": [{\"type\": \"dimm\", \"data\": {\"id\": \"dimm0\", \"addr\": 4294967296,"
+                  " \"size\": 134217728, \"slot\": 0, \"node\": 0, \"memdev\": \"/objects/mem-dimm0\"}}]}", 0 },
     { STEP_EXPECT, "cont", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
     { STEP_DRAIN, NULL, 0 },
   };
@@ -928,12 +947,15 @@ test_save_to_dir (void)
   g_autofree char *dir = g_build_filename (tmpdir, "saved-vm", NULL);
   g_autofree char *manifest = g_build_filename (dir, HVK_SAVE_DIR_MANIFEST, NULL);
   g_autofree char *state = g_build_filename (dir, "qemu-state", NULL);
+  g_autofree char *devices = g_build_filename (dir, "qemu-devices.json", NULL);
   FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
-  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autoptr(HvkHypervisor) vm = take_over_with (server->path, NULL, &spec, SAVED_HOTPLUGGED, 2, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) caps = NULL;
   g_autoptr(JsonObject) migrate = NULL;
   g_autoptr(HvkConfig) config = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *saved, *records;
 
   g_assert_true (hvk_hypervisor_capabilities (vm) & HVK_CAP_SAVE_RESTORE);
   g_assert_true (hvk_hypervisor_save_to_dir (vm, dir, NULL, &error));
@@ -952,9 +974,35 @@ test_save_to_dir (void)
   config = hvk_save_dir_load_config (dir, registry, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (hvk_config_get_backend (config), ==, "qemu");
+  /* The records, where the devices were. */
+  g_assert_true (json_parser_load_from_file (parser, devices, &error));
+  g_assert_no_error (error);
+  saved = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (saved, "vcpus"), ==, 2);
+  records = json_object_get_object_member (saved, "hotplugged");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (records, "sdisk"), "addr"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (records, "sdisk"), "bus"),
+                   ==, "scsi0.0");
+  g_assert_true (json_object_has_member (records, "cpu-0-1-0"));
+  g_assert_true (json_object_has_member (records, "dimm0"));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (
+    json_object_get_object_member (saved, "dimms"), "dimm0"), "addr"), ==, G_GINT64_CONSTANT (4294967296));
   g_remove (manifest);
   g_remove (state);
-  g_rmdir (dir);
+  g_remove (devices);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+
+  /* A hot-plugged interface: refused before QEMU is asked anything. */
+  {
+    g_autoptr(HvkHypervisor) net = take_over_with ("/nonexistent/qmp.sock", NULL, &spec,
+                                                   SAVED_HOTPLUGGED_NET, 1, FALSE);
+
+    g_assert_false (hvk_hypervisor_save_to_dir (net, dir, NULL, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "device 'net1'"));
+    g_clear_error (&error);
+    g_rmdir (dir);
+  }
 
   /* vhost-user-fs: neither advertised nor done. */
   {
@@ -1387,7 +1435,22 @@ take_over_with (const char       *qmp_socket,
   JsonObject *object = json_node_get_object (state);
 
   if (hotplugged != NULL)
-    json_object_set_member (object, "hotplugged", json_from_string (hotplugged, NULL));
+    {
+      JsonNode *records = json_from_string (hotplugged, NULL);
+      g_autoptr(GList) ids = json_object_get_members (json_node_get_object (records));
+      gint64 memory_mb = json_object_get_int_member (object, "memory_mb");
+
+      /* The memory the hot-plugged DIMMs add. */
+      for (GList *l = ids; l != NULL; l = l->next)
+        {
+          JsonObject *record = json_object_get_object_member (json_node_get_object (records), l->data);
+
+          if (g_strcmp0 (json_object_get_string_member_with_default (record, "driver", NULL), "pc-dimm") == 0)
+            memory_mb += json_object_get_int_member_with_default (record, "size_mb", 0);
+        }
+      json_object_set_int_member (object, "memory_mb", memory_mb);
+      json_object_set_member (object, "hotplugged", records);
+    }
   json_object_set_int_member (object, "vcpus", vcpus);
   /* The layout an hvkit without "cold_slots" saved. */
   if (old_layout)
