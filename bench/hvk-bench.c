@@ -1957,7 +1957,7 @@ print_machine (void)
 
 /* ---- 5. templates, save and restore ---- */
 
-#define SNAP_VMS 4
+#define SNAP_VMS 8
 
 /* `hvkit status ID --json` of a VM in @store: its QEMU pid and console. */
 static int
