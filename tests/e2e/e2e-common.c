@@ -586,6 +586,21 @@ e2e_track_hypervisor (HvkHypervisor *hypervisor)
 
 /* ---- the tool ---- */
 
+JsonObject *
+e2e_tool_status (E2eEnv     *env,
+                 const char *id)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (e2e_run_tool (env, &out, NULL, "status", id, "--json", NULL), ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
 int
 e2e_run_tool (E2eEnv      *env,
               char       **out,

@@ -100,5 +100,8 @@ int       e2e_run_tool          (E2eEnv      *env,
                                  char       **err,
                                  const char  *first_arg,
                                  ...) G_GNUC_NULL_TERMINATED;
+/* `hvkit status ID --json` (it must succeed), parsed. */
+JsonObject *e2e_tool_status     (E2eEnv      *env,
+                                 const char  *id);
 
 G_END_DECLS

@@ -36,19 +36,6 @@ guest_number (Vm         *vm,
   return line != NULL ? g_ascii_strtoll (line + strlen (prefix), NULL, 10) : -1;
 }
 
-static JsonObject *
-status_json (const char *id)
-{
-  g_autofree char *out = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "status", id, "--json", NULL), ==, 0);
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 /* Starts VM @vm->id with @overrides and waits for the guest. */
 static void
 vm_start (Vm         *vm,
@@ -59,7 +46,7 @@ vm_start (Vm         *vm,
 
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", vm->id, NULL), ==, 0);
   vm->started = TRUE;
-  status = status_json (vm->id);
+  status = e2e_tool_status (&env, vm->id);
   vm->qemu_pid = (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
   e2e_track_pid (vm->qemu_pid);
   vm->qmp_socket = g_strdup (json_object_get_string_member (status, "qmp_socket"));
@@ -146,7 +133,7 @@ test_virtio_mem (void)
   g_assert_cmpint (grown_kb, >=, boot_kb + 240 * 1024);
   g_assert_cmpint (virtio_mem_size (&vm), ==, (gint64) 256 * 1024 * 1024);
   {
-    g_autoptr(JsonObject) status = status_json (vm.id);
+    g_autoptr(JsonObject) status = e2e_tool_status (&env, vm.id);
     g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==, 512);
   }
 
@@ -166,7 +153,7 @@ test_virtio_mem (void)
   g_assert_cmpint (shrunk_kb, <=, grown_kb - 128 * 1024);
   g_assert_cmpint (virtio_mem_size (&vm), <=, (gint64) 128 * 1024 * 1024);
   {
-    g_autoptr(JsonObject) status = status_json (vm.id);
+    g_autoptr(JsonObject) status = e2e_tool_status (&env, vm.id);
     g_assert_cmpint (json_object_get_int_member (status, "memory_mb"), ==,
                      256 + virtio_mem_size (&vm) / (1024 * 1024));
   }

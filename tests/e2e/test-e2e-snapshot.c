@@ -38,19 +38,6 @@ last_counter (E2eConsole *c)
   return value;
 }
 
-static JsonObject *
-status_of (const char *id)
-{
-  g_autofree char *out = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "status", id, "--json", NULL), ==, 0);
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 /* A start that must fail, leaving no VM dir and no process behind. */
 static void
 clone_refused (const char *conf,
@@ -120,7 +107,7 @@ test_template (void)
   clone_refused (clone_conf, "e2e-clone-x", "save a template first");
 
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", tpl_conf, "--id", "e2e-tpl", NULL), ==, 0);
-  tpl_status = status_of ("e2e-tpl");
+  tpl_status = e2e_tool_status (&env, "e2e-tpl");
   tpl_pid = (int) json_array_get_int_element (json_object_get_array_member (tpl_status, "pids"), 0);
   e2e_track_pid (tpl_pid);
   tpl_console = e2e_console_open (json_object_get_string_member (tpl_status, "console"), 5000);
@@ -149,7 +136,7 @@ test_template (void)
       g_autofree char *err = NULL;
 
       g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "start", "-c", clone_conf, "--id", ids[i], NULL), ==, 0);
-      status = status_of (ids[i]);
+      status = e2e_tool_status (&env, ids[i]);
       g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "running");
       pids[i] = (int) json_array_get_int_element (json_object_get_array_member (status, "pids"), 0);
       e2e_track_pid (pids[i]);
@@ -222,7 +209,7 @@ open_vm (const char *id,
          const char *state,
          int        *pid)
 {
-  g_autoptr(JsonObject) status = status_of (id);
+  g_autoptr(JsonObject) status = e2e_tool_status (&env, id);
   E2eConsole *c;
 
   g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, state);
@@ -264,7 +251,7 @@ stop_vm_id (const char *id,
 static gint64
 dimm_address (const char *id)
 {
-  g_autoptr(JsonObject) status = status_of (id);
+  g_autoptr(JsonObject) status = e2e_tool_status (&env, id);
   g_autoptr(JsonNode) devices = NULL;
   g_autoptr(GError) error = NULL;
   JsonArray *list;
@@ -292,7 +279,7 @@ static void
 restored_has_changes (const char *id,
                       gint64      dimm_addr)
 {
-  g_autoptr(JsonObject) status = status_of (id);
+  g_autoptr(JsonObject) status = e2e_tool_status (&env, id);
   g_autoptr(JsonNode) blocks = NULL;
   g_autoptr(JsonNode) cpus = NULL;
   g_autoptr(GError) error = NULL;

@@ -44,20 +44,6 @@ guest_says (const char *needle)
     g_error ("the guest did not say '%s'; console said:\n%s", needle, e2e_console_text (console));
 }
 
-static JsonObject *
-status_json (void)
-{
-  g_autofree char *out = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "status", VM_ID, "--json", NULL), ==, 0);
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 /* The guest writes 8 MiB with O_DIRECT to each disk added (the stats
  * test reads them back from QEMU's counters). */
 #define TOOL_OVERRIDES "kernel_params=hvkit.dio_write_mb=8"
@@ -103,7 +89,7 @@ test_start (void)
   g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "start", "-c", conf, "--id", VM_ID, NULL), ==, 0);
   started = TRUE;
 
-  status = status_json ();
+  status = e2e_tool_status (&env, VM_ID);
   g_assert_cmpstr (json_object_get_string_member (status, "id"), ==, VM_ID);
   g_assert_cmpstr (json_object_get_string_member (status, "backend"), ==, "qemu");
   g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "running");
@@ -262,13 +248,13 @@ test_pause_resume (void)
     return;
 
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "pause", VM_ID, NULL), ==, 0);
-  paused = status_json ();
+  paused = e2e_tool_status (&env, VM_ID);
   g_assert_cmpstr (json_object_get_string_member (paused, "state"), ==, "paused");
   qemu_paused = e2e_qmp_status (qmp_socket);
   g_assert_cmpstr (qemu_paused, ==, "paused");
 
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resume", VM_ID, NULL), ==, 0);
-  running = status_json ();
+  running = e2e_tool_status (&env, VM_ID);
   g_assert_cmpstr (json_object_get_string_member (running, "state"), ==, "running");
   qemu_running = e2e_qmp_status (qmp_socket);
   g_assert_cmpstr (qemu_running, ==, "running");
@@ -295,7 +281,7 @@ test_hotplug (void)
     g_error ("the guest did not report the new disk; console said:\n%s", e2e_console_text (console));
   /* status lists it, with its kind and properties, as JSON and as text. */
   {
-    g_autoptr(JsonObject) status = status_json ();
+    g_autoptr(JsonObject) status = e2e_tool_status (&env, VM_ID);
     JsonArray *hot = json_object_get_array_member (status, "hotplugged");
     JsonObject *dev;
     g_autofree char *text = NULL;
@@ -314,7 +300,7 @@ test_hotplug (void)
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 0);
   guest_says ("HVKIT-BLOCK-REMOVED vd");
   {
-    g_autoptr(JsonObject) status = status_json ();
+    g_autoptr(JsonObject) status = e2e_tool_status (&env, VM_ID);
 
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (status, "hotplugged")), ==, 0);
   }
@@ -459,7 +445,7 @@ test_resize (void)
   g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
   /* status reports the vCPUs QEMU has. */
   {
-    g_autoptr(JsonObject) status = status_json ();
+    g_autoptr(JsonObject) status = e2e_tool_status (&env, VM_ID);
 
     g_assert_cmpint (json_object_get_int_member (status, "vcpu_threads"), ==, 2);
     g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, 2);
@@ -602,7 +588,7 @@ test_reboot (void)
   g_assert_nonnull (strstr (out, "rebooted"));
   if (!e2e_console_wait (console, E2E_READY_MARKER, E2E_BOOT_TIMEOUT_MS))
     g_error ("the guest did not boot again; console said:\n%s", e2e_console_text (console));
-  status = status_json ();
+  status = e2e_tool_status (&env, VM_ID);
   g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "running");
   g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (status, "pids"), 0),
                    ==, qemu_pid);
