@@ -882,18 +882,12 @@ qemu_check (HvkHypervisor  *hypervisor,
     }
   /* -no-shutdown keeps a panicked guest's memory (for a dump or a
    * debugger): the VMM runs, the guest does not. */
-  if (g_str_equal (status, "guest-panicked"))
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "VM '%s': the guest panicked (QEMU reports status 'guest-panicked'); "
-                   "QEMU keeps its memory until `hvkit stop %s`", self->id, self->id);
-      return FALSE;
-    }
   if (g_str_equal (status, "shutdown") || g_str_equal (status, "internal-error")
-      || g_str_equal (status, "io-error"))
+      || g_str_equal (status, "guest-panicked") || g_str_equal (status, "io-error"))
     {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED,
-                   "VM '%s': QEMU reports status '%s'", self->id, status);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "VM '%s': QEMU reports status '%s'%s",
+                   self->id, status, g_str_equal (status, "guest-panicked")
+                   ? ": the guest panicked, QEMU keeps its memory until `hvkit stop`" : "");
       return FALSE;
     }
   return TRUE;
