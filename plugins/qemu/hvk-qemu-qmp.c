@@ -446,21 +446,34 @@ queue_event (HvkQmpClient *self,
     json_object_unref (g_queue_pop_head (&self->events));
 }
 
+static gboolean send_request (HvkQmpClient *self, const char *command, JsonObject *arguments,
+                              int pass_fd, gint64 deadline, const char *what, guint timeout_ms,
+                              GCancellable *cancellable, guint64 *out_id, GError **error);
+static JsonNode *await_reply (HvkQmpClient *self, const char *command, guint64 id,
+                              gint64 deadline, const char *what, guint timeout_ms,
+                              GCancellable *cancellable, GError **error);
+
 gboolean
 hvk_qmp_client_handshake (HvkQmpClient *self,
                           guint         timeout_ms,
                           GCancellable *cancellable,
                           GError      **error)
 {
+  const char *what = "QMP command 'qmp_capabilities'";
   gint64 deadline = deadline_from_timeout (timeout_ms);
   g_autoptr(JsonObject) greeting = NULL;
   g_autoptr(JsonNode) reply = NULL;
   JsonNode *qmp;
-  gint64 remaining;
+  guint64 id;
 
   g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* qmp_capabilities goes out before the greeting is read: QEMU queues
+   * it, and the handshake costs one wake-up of QEMU, not two. */
+  if (!send_request (self, "qmp_capabilities", NULL, -1, deadline, what, timeout_ms,
+                     cancellable, &id, error))
+    return FALSE;
   greeting = read_message (self, deadline, "waiting for the QMP greeting",
                            timeout_ms, cancellable, error);
   if (greeting == NULL)
@@ -477,10 +490,8 @@ hvk_qmp_client_handshake (HvkQmpClient *self,
     }
   self->greeting = json_object_ref (json_node_get_object (qmp));
 
-  remaining = (deadline - g_get_monotonic_time ()) / 1000;
-  reply = hvk_qmp_client_execute (self, "qmp_capabilities", NULL,
-                                  (guint) CLAMP (remaining, 1, G_MAXUINT),
-                                  cancellable, error);
+  reply = await_reply (self, "qmp_capabilities", id, deadline, what, timeout_ms,
+                       cancellable, error);
   if (reply == NULL)
     {
       hvk_qmp_client_close (self);
@@ -526,38 +537,37 @@ hvk_qmp_client_execute (HvkQmpClient *self,
                                          cancellable, error);
 }
 
-JsonNode *
-hvk_qmp_client_execute_with_fd (HvkQmpClient *self,
-                                const char   *command,
-                                JsonObject   *arguments,
-                                int           pass_fd,
-                                guint         timeout_ms,
-                                GCancellable *cancellable,
-                                GError      **error)
+/* Writes command @command with a new id, @pass_fd riding along; on
+ * success returns the id its reply will carry.  On failure the stream
+ * is closed (half a command may be on the wire). */
+static gboolean
+send_request (HvkQmpClient *self,
+              const char   *command,
+              JsonObject   *arguments,
+              int           pass_fd,
+              gint64        deadline,
+              const char   *what,
+              guint         timeout_ms,
+              GCancellable *cancellable,
+              guint64      *out_id,
+              GError      **error)
 {
-  gint64 deadline = deadline_from_timeout (timeout_ms);
   /* Mutable: an immutable builder would seal the caller's @arguments. */
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) request = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *what = NULL;
   guint64 id;
   gsize len;
-
-  g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), NULL);
-  g_return_val_if_fail (command != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (self->fd < 0)
     {
       g_set_error (error, HVK_ERROR, HVK_ERROR_DISCONNECTED,
                    "QMP command '%s': not connected", command);
-      return NULL;
+      return FALSE;
     }
 
   id = self->next_id++;
-  self->n_skipped = 0;
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "execute");
   json_builder_add_string_value (builder, command);
@@ -573,7 +583,6 @@ hvk_qmp_client_execute_with_fd (HvkQmpClient *self,
   request = json_builder_get_root (builder);
   json_generator_set_root (generator, request);
   text = json_generator_to_data (generator, &len);
-  what = g_strdup_printf ("QMP command '%s'", command);
 
   g_debug ("QMP %s: -> %s", self->path, text);
   /* One write, newline included: QEMU wakes up once per command. */
@@ -584,13 +593,26 @@ hvk_qmp_client_execute_with_fd (HvkQmpClient *self,
     {
       if (error != NULL && g_error_matches (*error, HVK_ERROR, HVK_ERROR_DISCONNECTED))
         g_prefix_error (error, "QMP command '%s': ", command);
-      /* Half a command may be on the wire: the stream is unusable. */
       hvk_qmp_client_close (self);
-      return NULL;
+      return FALSE;
     }
-  /* A process killed here leaves the command to QEMU alone. */
-  hvk_debug_kill_point (what);
+  *out_id = id;
+  return TRUE;
+}
 
+/* Reads until the reply to command @id (@command) arrives, queueing the
+ * events met on the way; returns its "return" member. */
+static JsonNode *
+await_reply (HvkQmpClient *self,
+             const char   *command,
+             guint64       id,
+             gint64        deadline,
+             const char   *what,
+             guint         timeout_ms,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  self->n_skipped = 0;
   for (;;)
     {
       g_autoptr(JsonObject) message = NULL;
@@ -645,6 +667,32 @@ hvk_qmp_client_execute_with_fd (HvkQmpClient *self,
         }
       return json_node_copy (json_object_get_member (message, "return"));
     }
+}
+
+JsonNode *
+hvk_qmp_client_execute_with_fd (HvkQmpClient *self,
+                                const char   *command,
+                                JsonObject   *arguments,
+                                int           pass_fd,
+                                guint         timeout_ms,
+                                GCancellable *cancellable,
+                                GError      **error)
+{
+  gint64 deadline = deadline_from_timeout (timeout_ms);
+  g_autofree char *what = NULL;
+  guint64 id;
+
+  g_return_val_if_fail (HVK_IS_QMP_CLIENT (self), NULL);
+  g_return_val_if_fail (command != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  what = g_strdup_printf ("QMP command '%s'", command);
+  if (!send_request (self, command, arguments, pass_fd, deadline, what, timeout_ms,
+                     cancellable, &id, error))
+    return NULL;
+  /* A process killed here leaves the command to QEMU alone. */
+  hvk_debug_kill_point (what);
+  return await_reply (self, command, id, deadline, what, timeout_ms, cancellable, error);
 }
 
 static gboolean
