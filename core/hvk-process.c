@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,28 +28,48 @@
 
 /* Reads /proc/PID/stat: the state letter and the start time.  The
  * command name (field 2) may hold spaces and parentheses, so parsing
- * starts after the last ')'. */
+ * starts after the last ')'.  One open and one read into the stack:
+ * every command asks this several times of each VMM it looks at. */
 static gboolean
 read_stat (int      pid,
            char    *state,
            guint64 *start_time)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) fields = NULL;
-  char *p;
+  char path[32];
+  char buf[1024];
+  const char *p;
+  ssize_t n;
+  int fd;
+  int field;
 
-  if (pid <= 0 || !g_file_get_contents (path, &contents, NULL, NULL))
+  if (pid <= 0)
     return FALSE;
-  p = strrchr (contents, ')');
-  if (p == NULL || p[1] != ' ')
+  g_snprintf (path, sizeof path, "/proc/%d/stat", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return FALSE;
-  /* fields[0] is field 3 (state); field 22 (starttime) is fields[19]. */
-  fields = g_strsplit (p + 2, " ", 22);
-  if (g_strv_length (fields) < 20)
+  do
+    n = read (fd, buf, sizeof buf - 1);
+  while (n < 0 && errno == EINTR);
+  close (fd);
+  if (n <= 0)
     return FALSE;
-  *state = fields[0][0];
-  *start_time = g_ascii_strtoull (fields[19], NULL, 10);
+  buf[n] = '\0';
+  p = strrchr (buf, ')');
+  if (p == NULL || p[1] != ' ' || p[2] == '\0')
+    return FALSE;
+  /* Field 3 (state) follows; field 22 (starttime) is 19 spaces on. */
+  p += 2;
+  *state = *p;
+  for (field = 3; field < 22 && p != NULL; field++)
+    {
+      p = strchr (p, ' ');
+      if (p != NULL)
+        p++;
+    }
+  if (p == NULL || !g_ascii_isdigit (*p))
+    return FALSE;
+  *start_time = g_ascii_strtoull (p, NULL, 10);
   return TRUE;
 }
 
