@@ -4,6 +4,7 @@
 #include <hvkit/hvkit.h>
 
 #include <string.h>
+#include <uuid/uuid.h>
 
 #include "hvk-param-private.h"
 
@@ -120,4 +121,37 @@ hvk_running_on_vmm (const char  *cpuinfo_path,
 #endif
 
   return TRUE;
+}
+
+/**
+ * hvk_uuid_canonical:
+ * @text: (nullable): a UUID, in either case, or %NULL
+ * @error: return location for a #GError
+ *
+ * The UUID a VM is given (QEMU's `-uuid`, Kata's sandbox UUID): @text
+ * in lower case, or a new random one (libuuid's uuid_generate()) when
+ * @text is %NULL.
+ *
+ * Returns: (transfer full): the UUID in its 36-character lower-case
+ *   form, or %NULL with @error set when @text is not a UUID
+ */
+char *
+hvk_uuid_canonical (const char  *text,
+                    GError     **error)
+{
+  uuid_t uuid;
+  char out[37];
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (text == NULL)
+    uuid_generate (uuid);
+  else if (uuid_parse (text, uuid) != 0)
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "'%s' is not a UUID", text);
+      return NULL;
+    }
+  uuid_unparse_lower (uuid, out);
+  return g_strdup (out);
 }

@@ -82,6 +82,9 @@ HVK_AVAILABLE_IN_ALL
 gboolean   hvk_running_on_vmm      (const char  *cpuinfo_path,
                                     gboolean    *on_vmm,
                                     GError     **error);
+HVK_AVAILABLE_IN_ALL
+char       *hvk_uuid_canonical     (const char  *text,
+                                    GError     **error);
 
 /**
  * HvkVerityParams:

@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #include "hvk-qemu-builder.h"
 
@@ -221,30 +220,18 @@ build_uuid (HvkQemuBuilder  *b,
             GError         **error)
 {
   const char *fixed = g_getenv (HVK_QEMU_TEST_UUID_ENV);
-  char text[37];
+  g_autoptr(GError) local_error = NULL;
+  char *uuid = hvk_uuid_canonical (fixed != NULL && *fixed != '\0' ? fixed : NULL, &local_error);
 
-  if (fixed != NULL && *fixed != '\0')
+  if (uuid == NULL)
     {
-      uuid_t parsed;
-
-      if (uuid_parse (fixed, parsed) != 0)
-        {
-          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
-                       "%s=%s is not a UUID", HVK_QEMU_TEST_UUID_ENV, fixed);
-          return FALSE;
-        }
-      uuid_unparse_lower (parsed, text);
-    }
-  else
-    {
-      uuid_t generated;
-
-      uuid_generate (generated);
-      uuid_unparse_lower (generated, text);
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "%s=%s is not a UUID", HVK_QEMU_TEST_UUID_ENV, fixed);
+      return FALSE;
     }
   g_free (b->uuid);
-  b->uuid = g_strdup (text);
-  return hvk_cmdline_add_option (b->cmdline, "-uuid", text, error);
+  b->uuid = uuid;
+  return hvk_cmdline_add_option (b->cmdline, "-uuid", uuid, error);
 }
 
 /* -machine TYPE,accel=kvm[,nvdimm=on][,kernel_irqchip=split],ACCELERATORS */

@@ -959,6 +959,27 @@ test_verity_parse_errors (void)
 #undef V_OK_SIZES
 }
 
+/* The VM's UUID: a given one in lower case, a random one otherwise
+ * (version 4, never twice the same), and what is not a UUID refused. */
+static void
+test_uuid_canonical (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *given = hvk_uuid_canonical ("0A8E3B2C-1D4F-4E5A-9B6C-7D8E9F0A1B2C", &error);
+  g_autofree char *a = hvk_uuid_canonical (NULL, &error);
+  g_autofree char *b = hvk_uuid_canonical (NULL, &error);
+  g_autofree char *bad = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (given, ==, "0a8e3b2c-1d4f-4e5a-9b6c-7d8e9f0a1b2c");
+  g_assert_true (g_uuid_string_is_valid (a));
+  g_assert_cmpstr (a, !=, b);
+  bad = hvk_uuid_canonical ("0a8e3b2c-1d4f", &error);
+  g_assert_null (bad);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'0a8e3b2c-1d4f' is not a UUID"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -984,6 +1005,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/hvk/param/kernel-root-params-string", test_kernel_root_params_string);
   g_test_add_func ("/hvk/param/verity-parse", test_verity_parse);
   g_test_add_func ("/hvk/param/verity-parse-errors", test_verity_parse_errors);
+  g_test_add_func ("/hvk/param/uuid-canonical", test_uuid_canonical);
 
   return g_test_run ();
 }
