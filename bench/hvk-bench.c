@@ -884,7 +884,7 @@ bench_tool_commands (const char *tool_store)
   time_tool (tool_store, "stop", "tool", NULL);
 }
 
-/* What confinement costs: `hvkit start` + `hvkit stop` of a confined VM
+/* What confinement costs: `hvkit start` of a confined VM
  * (rootless as uid/gid 64242, seccomp, its cgroup) against an unconfined
  * one (disable_seccomp=true, QEMU as root, and no cgroup: a parent hvkit
  * cannot make one in, which without limits runs the VM without), taking
@@ -912,7 +912,7 @@ bench_confinement (const char *store)
   /* The unprivileged QEMU reaches its own dir through the work dir. */
   if (chmod (B.work, 0711) != 0)
     die ("chmod %s: %s", B.work, g_strerror (errno));
-  row = row_new ("1. start", "`hvkit start`+`hvkit stop` confined: rootless, seccomp, cgroup",
+  row = row_new ("1. start", "`hvkit start` confined: rootless, seccomp, cgroup",
                  "ms", "unconfined: root, no seccomp, no cgroup", T_PLUS, 5.0,
                  "≤ unconfined + 5 ms");
   row->paired = TRUE;
@@ -925,9 +925,12 @@ bench_confinement (const char *store)
           double t;
 
           settle (300);
+          /* The start alone (exec until QMP answers), as the issue
+           * asks; the stop is not timed: QEMU's exit and the
+           * cgroup's removal only add noise to a 5 ms question. */
           t = time_tool (store, "start", "-c", confined ? confined_conf : open_conf,
                          "--id", "conf", NULL);
-          t += time_tool (store, "stop", "conf", NULL);
+          time_tool (store, "stop", "conf", NULL);
           add (confined ? row->hvk : row->ref, t);
         }
     }
