@@ -645,8 +645,8 @@ prepare_rootless (HvkQemuHypervisor  *self,
 #define CHECK(w, p, m) (check.what = (w), check.path = (p), check.mode = (m), \
                         g_array_append_val (checks, check))
   CHECK ("QEMU binary", settings->path, X_OK);
-  CHECK ("jailer (jailer_path)", settings->jailer_path, X_OK);
   CHECK ("own dir", vmm_dir, W_OK | X_OK);
+  CHECK ("jailer (jailer_path)", settings->jailer_path, X_OK);
   CHECK ("kernel", hvk_config_get_asset_path (self->config, HVK_ASSET_KERNEL), R_OK);
   CHECK ("initrd", hvk_config_get_asset_path (self->config, HVK_ASSET_INITRD), R_OK);
   CHECK ("image", hvk_config_get_asset_path (self->config, HVK_ASSET_IMAGE), R_OK);
