@@ -19,7 +19,7 @@ static const HvkConfigKey core_keys[] = {
   /* Binaries */
   { "path", HVK_CONFIG_TYPE_PATH, NULL, "Hypervisor (VMM) binary; each backend has its own default" },
   { "ctlpath", HVK_CONFIG_TYPE_PATH, NULL, "Hypervisor control tool (acrnctl for ACRN)" },
-  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL, "Jailer binary the VMM is started under (no backend uses one: qemu refuses it)" },
+  { "jailer_path", HVK_CONFIG_TYPE_PATH, NULL, "Jailer the VMM is started under: run (in the VM's cgroup, as the VMM's identity) with the VMM's whole command line, it must exec it, so the pid stays the VMM's; one that exits or forks instead fails the start" },
 
   /* Guest assets */
   { "kernel", HVK_CONFIG_TYPE_PATH, NULL, "Guest kernel (required)" },

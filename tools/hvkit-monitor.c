@@ -30,6 +30,8 @@
  *                    keeps a panicked guest's memory) unless…
  *   --panic-stop 1   …the monitor has it quit once the dump is written
  *   --panic-paging 1 the dump follows the guest's page tables (paging)
+ *   --exec PATH      VMM is a jailer that execs PATH (given first in ARG…):
+ *                    the monitor's lines name PATH, run by the jailer
  *
  * The parent of one VMM process for the whole life of the VM, as conmon is
  * for a container: the VMM runs in the foreground (no -daemonize), so its
@@ -50,9 +52,16 @@
  *     EXIT_FILE (atomically), and a line to the log.  SIGTERM, SIGINT and
  *     SIGHUP sent to the monitor are passed on to the VMM.
  *
+ * The command may be a jailer that execs the VMM (cgroups, label and
+ * identity are set before the jailer's exec): the pid stays the VMM's.
+ * The monitor is a child subreaper: what a jailer that forks instead
+ * leaves becomes its child, killed and reaped (and logged) once the
+ * VMM's pid ends.  No orphan VMM, whatever the command does.
+ *
  * Only libc: the monitor stays small for as long as the VM runs.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -94,6 +103,7 @@ typedef struct {
   const char *panic_dump;
   int panic_stop;
   int panic_paging;
+  const char *exec;
 } Confinement;
 
 static int
@@ -170,6 +180,8 @@ parse_options (int          argc,
         c->panic_stop = 1;
       else if (strcmp (argv[i], "--panic-paging") == 0 && strcmp (argv[i + 1], "1") == 0)
         c->panic_paging = 1;
+      else if (strcmp (argv[i], "--exec") == 0 && argv[i + 1][0] == '/' && !has_control (argv[i + 1]))
+        c->exec = argv[i + 1];
       else if (strcmp (argv[i], "--groups") == 0)
         {
           char *copy = strdup (argv[i + 1]);
@@ -315,16 +327,135 @@ write_exit_file (const char *path,
 
 static void
 log_end (const char *vmm,
+         const char *jailer,
          pid_t       pid,
          int         status)
 {
-  if (WIFEXITED (status))
-    fprintf (stderr, "hvkit-monitor: %s (pid %d) exited with status %d\n",
-             vmm, (int) pid, WEXITSTATUS (status));
+  char who[4200];
+
+  if (jailer != NULL)
+    snprintf (who, sizeof who, "%s (pid %d, run by %s)", vmm, (int) pid, jailer);
   else
-    fprintf (stderr, "hvkit-monitor: %s (pid %d) was killed by signal %d (%s)%s\n",
-             vmm, (int) pid, WTERMSIG (status), strsignal (WTERMSIG (status)),
+    snprintf (who, sizeof who, "%s (pid %d)", vmm, (int) pid);
+  if (WIFEXITED (status))
+    fprintf (stderr, "hvkit-monitor: %s exited with status %d\n", who, WEXITSTATUS (status));
+  else
+    fprintf (stderr, "hvkit-monitor: %s was killed by signal %d (%s)%s\n",
+             who, WTERMSIG (status), strsignal (WTERMSIG (status)),
              WCOREDUMP (status) ? ", core dumped" : "");
+}
+
+/* The monitor's children once the VMM's pid is reaped: what its command
+ * left, reparented to the monitor (a subreaper). */
+#define MAX_LEFT 64
+
+typedef struct {
+  pid_t pid;
+  char state;
+  char comm[32];
+} Left;
+
+/* One process, if it is the monitor's child: 1 and *left filled. */
+static int
+read_child (pid_t  self,
+            long   pid,
+            Left  *left)
+{
+  char path[64], buf[512];
+  char *open_paren, *close_paren;
+  int fd, ppid;
+  ssize_t len;
+  char state;
+
+  snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  len = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (len <= 0)
+    return 0;
+  buf[len] = '\0';
+  open_paren = strchr (buf, '(');
+  close_paren = strrchr (buf, ')');
+  if (open_paren == NULL || close_paren == NULL || close_paren < open_paren
+      || sscanf (close_paren + 1, " %c %d", &state, &ppid) != 2 || ppid != self)
+    return 0;
+  left->pid = (pid_t) pid;
+  left->state = state;
+  snprintf (left->comm, sizeof left->comm, "%.*s",
+            (int) (close_paren - open_paren - 1), open_paren + 1);
+  return 1;
+}
+
+/* From the task's children list (CONFIG_PROC_CHILDREN), else /proc. */
+static int
+find_children (Left *left)
+{
+  pid_t self = getpid ();
+  char path[64];
+  char list[4096];
+  struct dirent *entry;
+  DIR *dir;
+  int n = 0;
+  int fd;
+
+  snprintf (path, sizeof path, "/proc/self/task/%d/children", (int) self);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      ssize_t len = read (fd, list, sizeof list - 1);
+      char *save = NULL;
+
+      close (fd);
+      if (len >= 0)
+        {
+          list[len] = '\0';
+          for (char *word = strtok_r (list, " \n", &save); word != NULL && n < MAX_LEFT;
+               word = strtok_r (NULL, " \n", &save))
+            n += read_child (self, strtol (word, NULL, 10), &left[n]);
+          return n;
+        }
+    }
+  dir = opendir ("/proc");
+  if (dir == NULL)
+    return 0;
+  while (n < MAX_LEFT && (entry = readdir (dir)) != NULL)
+    {
+      char *end;
+      long pid = strtol (entry->d_name, &end, 10);
+
+      if (*end == '\0' && pid > 0)
+        n += read_child (self, pid, &left[n]);
+    }
+  closedir (dir);
+  return n;
+}
+
+/* After the VMM's pid: every process its command left (a jailer that
+ * forked the VMM rather than exec'ing it) is killed and reaped, in
+ * rounds (one may have forked again before it died). */
+static void
+kill_leftovers (const char *command)
+{
+  for (int round = 0; round < 100; round++)
+    {
+      Left left[MAX_LEFT];
+      int n = find_children (left);
+
+      if (n == 0)
+        return;
+      for (int i = 0; i < n; i++)
+        {
+          if (left[i].state != 'Z')
+            fprintf (stderr, "hvkit-monitor: %s left process %d (%s) behind: killed (a jailer "
+                     "must exec the VMM, not fork it)\n", command, (int) left[i].pid, left[i].comm);
+          kill (left[i].pid, SIGKILL);
+        }
+      for (int i = 0; i < n; i++)
+        while (waitpid (left[i].pid, NULL, 0) < 0 && errno == EINTR)
+          ;
+    }
 }
 
 static int
@@ -721,7 +852,7 @@ main (int    argc,
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
                "[--uid UID --gid GID [--groups G,…]] [--selinux-label LABEL] [--log FILE [--log-max BYTES] "
-               "[--log-keep N]] [--relay-fd FD --relay-log FILE] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] -- VMM [ARG…]\n");
+               "[--log-keep N]] [--relay-fd FD --relay-log FILE] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] [--exec PATH] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -786,6 +917,9 @@ main (int    argc,
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGHUP, &sa, NULL);
   signal (SIGPIPE, SIG_IGN);
+  /* What the VMM's command forks and leaves becomes the monitor's child
+   * (kill_leftovers()). */
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
 
   vmm = fork ();
   if (vmm < 0)
@@ -852,7 +986,9 @@ main (int    argc,
       perror ("hvkit-monitor: waitpid");
       return 1;
     }
-  log_end (vmm_argv[0], vmm, status);
+  log_end (confinement.exec != NULL ? confinement.exec : vmm_argv[0],
+           confinement.exec != NULL ? vmm_argv[0] : NULL, vmm, status);
+  kill_leftovers (vmm_argv[0]);
   write_exit_file (exit_file, status, panic.reason);
   remove_cgroups (&confinement);
   return 0;

@@ -9,8 +9,8 @@
  * default, they are refused naming the key, never accepted and ignored.
  * (block_device_driver other than virtio-blk is refused by create_vm.) */
 static const HvkRefusedKey refused_keys[] = {
-  { "jailer_path", "acrn-dm runs under hvkit, not a jailer" },
-  { "valid_jailer_paths", "acrn-dm runs under hvkit, not a jailer" },
+  { "jailer_path", "acrn-dm is started by hvkit itself, not under a jailer; qemu takes one" },
+  { "valid_jailer_paths", "acrn-dm is started by hvkit itself, not under a jailer; qemu takes one" },
   { "valid_virtio_fs_daemon_paths", "acrn-dm shares no file system with the guest" },
   { "valid_entropy_sources", "the ACRN VM has no virtio-rng device" },
   { "valid_file_mem_backends", "acrn-dm allocates guest memory itself" },

@@ -937,8 +937,8 @@ hvk_mock_hypervisor_iface_init (HvkHypervisorInterface *iface)
 /* Kata's keys no backend of hvkit honours yet: the mock refuses them as
  * the others do, so tests on the mock see the same errors. */
 static const HvkRefusedKey mock_refused_keys[] = {
-  { "jailer_path", "no backend runs its VMM under a jailer" },
-  { "valid_jailer_paths", "no backend runs its VMM under a jailer" },
+  { "jailer_path", "the mock has no VMM process to start under a jailer" },
+  { "valid_jailer_paths", "the mock has no VMM process to start under a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
   { "enable_virtio_mem", "virtio-mem is not implemented" },
   { "enable_numa", "the mock has no guest NUMA topology" },

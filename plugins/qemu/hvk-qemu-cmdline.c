@@ -708,12 +708,16 @@ qemu_build (HvkRegistry            *registry,
 
   if (settings == NULL)
     settings = owned = hvk_qemu_settings_new (config);
-  cmdline = hvk_cmdline_new (settings->path);
+  /* jailer_path: the jailer runs with QEMU's whole command line and
+   * execs it (hvk-qemu-launch.c checks it did). */
+  cmdline = hvk_cmdline_new (settings->jailer_path != NULL ? settings->jailer_path : settings->path);
   ctx = hvk_build_context_new (registry, HVK_QEMU_BACKEND_NAME, id, config);
   data->layout = layout;
   data->paths = paths;
   data->settings = settings;
   hvk_build_context_set_backend_data (ctx, data, g_free);
+  if (settings->jailer_path != NULL && !hvk_cmdline_add_arg (cmdline, settings->path, error))
+    return NULL;
 
   b.registry = registry;
   b.id = id;

@@ -489,12 +489,18 @@ create_vm_steps (HvkQemuHypervisor *self,
     return FALSE;
   if (!hvk_qemu_vm_build_cmdline (self, error))
     return FALSE;
-  /* argv[0] is the binary the builder resolved (config `path` or the
-   * default): the default obeys valid_hypervisor_paths too. */
+  /* The binary the builder used (config `path` or the default, argv[0]
+   * or, under a jailer, argv[1]): the default obeys valid_hypervisor_paths
+   * too.  The jailer (a custom asset first) passed valid_jailer_paths in
+   * the core's validation; both must be executable files. */
   return hvk_qemu_check_allowed (self->config, "path", "valid_hypervisor_paths",
                                  (const char * const *) hvk_qemu_vm_settings (self)->valid_hypervisor_paths,
-                                 self->argv[0], error)
-         && check_file (self->config, "QEMU binary", "path", self->argv[0], TRUE, error);
+                                 hvk_qemu_vm_settings (self)->path, error)
+         && check_file (self->config, "QEMU binary", "path", hvk_qemu_vm_settings (self)->path,
+                        TRUE, error)
+         && (hvk_qemu_vm_settings (self)->jailer_path == NULL
+             || check_file (self->config, "jailer", "jailer_path",
+                            hvk_qemu_vm_settings (self)->jailer_path, TRUE, error));
 }
 
 static gboolean

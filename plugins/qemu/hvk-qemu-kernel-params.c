@@ -174,8 +174,6 @@ hvk_qemu_register_kernel_policies (HvkPlugin  *plugin,
 static const HvkRefusedKey refused_keys[] = {
   { "ctlpath", "QEMU has no control tool: hvkit drives it over QMP" },
   { "valid_ctlpaths", "QEMU has no control tool for the list to allow" },
-  { "jailer_path", "QEMU runs under hvkit-monitor, not a jailer" },
-  { "valid_jailer_paths", "QEMU runs under hvkit-monitor, not a jailer" },
   { "firmware_volume", "no firmware volume is attached" },
   { "disable_block_device_use", "hvkit attaches no container root filesystem" },
   { "msize_9p", "the guest mounts 9p itself; hvkit passes no msize" },

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <glib-unix.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,10 +102,63 @@ static gboolean
 qemu_died (HvkQemuHypervisor *self,
            GError           **error)
 {
+  const HvkQemuSettings *settings = hvk_qemu_vm_settings (self);
   g_autofree char *how = hvk_qemu_vm_describe_end (self);
 
-  return start_failed (self, error, HVK_ERROR_FAILED, "%s %s", self->argv[0],
+  /* Under a jailer the pid is the jailer's until it execs QEMU: its exit
+   * status (and its words, in the log) may be the jailer's. */
+  if (settings->jailer_path != NULL)
+    return start_failed (self, error, HVK_ERROR_FAILED, "%s, run by jailer %s, %s",
+                         settings->path, settings->jailer_path, how ? how : "ended");
+  return start_failed (self, error, HVK_ERROR_FAILED, "%s %s", settings->path,
                        how ? how : "ended");
+}
+
+/* jailer_path: the jailer must exec QEMU's command line, so that the pid
+ * hvkit-monitor forked (recorded, signalled, watched) is QEMU's.  Once
+ * QMP answered, that pid must run the QEMU binary: a jailer that forked
+ * QEMU and stayed fails here; one that forked and exited failed as an
+ * end before QMP.  Either way the monitor (a child subreaper) kills what
+ * the jailer left. */
+static gboolean
+check_jailer_exec (HvkQemuHypervisor *self,
+                   GError           **error)
+{
+  const HvkQemuSettings *settings = hvk_qemu_vm_settings (self);
+  g_autoptr(GError) link_error = NULL;
+  g_autofree char *exe_link = NULL;
+  g_autofree char *exe = NULL;
+  g_autofree char *qemu = NULL;
+  g_autofree char *runs = NULL;
+
+  if (settings->jailer_path == NULL)
+    return TRUE;
+  exe_link = g_strdup_printf ("/proc/%d/exe", self->pid);
+  exe = g_file_read_link (exe_link, &link_error);
+  qemu = realpath (settings->path, NULL);
+  if (exe != NULL && qemu != NULL && g_str_equal (exe, qemu) && hvk_qemu_vm_alive (self))
+    return TRUE;
+  /* Another user's process hvkit may not look into: its name. */
+  if (exe == NULL && g_error_matches (link_error, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+    {
+      g_autofree char *comm_path = g_strdup_printf ("/proc/%d/comm", self->pid);
+      g_autofree char *comm = NULL;
+      g_autofree char *base = g_path_get_basename (settings->path);
+
+      if (g_file_get_contents (comm_path, &comm, NULL, NULL))
+        {
+          g_strchomp (comm);
+          if (strncmp (comm, base, 15) == 0 && hvk_qemu_vm_alive (self))
+            return TRUE;
+          runs = g_strdup_printf ("'%s'", comm);
+        }
+    }
+  if (runs == NULL)
+    runs = exe != NULL ? g_strdup (exe) : g_strdup ("nothing (it ended)");
+  return start_failed (self, error, HVK_ERROR_FAILED,
+                       "jailer %s did not exec %s: pid %d runs %s (a jailer must exec the "
+                       "command line it is given, not fork it)",
+                       settings->jailer_path, settings->path, self->pid, runs);
 }
 
 static gboolean
@@ -368,6 +422,13 @@ launch_and_wait (HvkQemuHypervisor *self,
           g_ptr_array_add (argv, g_strdup ("1"));
         }
     }
+  /* Under a jailer, the program it must end up running: the monitor's
+   * lines name it. */
+  if (hvk_qemu_vm_settings (self)->jailer_path != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--exec"));
+      g_ptr_array_add (argv, g_strdup (hvk_qemu_vm_settings (self)->path));
+    }
   g_ptr_array_add (argv, g_strdup ("--"));
   for (guint i = 0; self->argv[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (self->argv[i]));
@@ -407,6 +468,7 @@ launch_and_wait (HvkQemuHypervisor *self,
    * leaves a record that `hvkit stop` acts on. */
   ok = ok && hvk_hypervisor_persist (HVK_HYPERVISOR (self), error);
   ok = ok && wait_ready (self, deadline, timeout_ms, cancellable, error);
+  ok = ok && check_jailer_exec (self, error);
   if (!ok)
     {
       close_fd (&hold_pipe[1]);   /* the monitor kills QEMU */
@@ -582,8 +644,9 @@ prepare_rootless (HvkQemuHypervisor  *self,
   checks = g_array_new (FALSE, FALSE, sizeof (HvkQemuAccess));
 #define CHECK(w, p, m) (check.what = (w), check.path = (p), check.mode = (m), \
                         g_array_append_val (checks, check))
-  CHECK ("QEMU binary", self->argv[0], X_OK);
+  CHECK ("QEMU binary", settings->path, X_OK);
   CHECK ("own dir", vmm_dir, W_OK | X_OK);
+  CHECK ("jailer (jailer_path)", settings->jailer_path, X_OK);
   CHECK ("kernel", hvk_config_get_asset_path (self->config, HVK_ASSET_KERNEL), R_OK);
   CHECK ("initrd", hvk_config_get_asset_path (self->config, HVK_ASSET_INITRD), R_OK);
   CHECK ("image", hvk_config_get_asset_path (self->config, HVK_ASSET_IMAGE), R_OK);

@@ -278,6 +278,11 @@ hvk_qemu_settings_new (HvkConfig *config)
   settings->max_vcpus = resolve_max_vcpus (settings->default_maxvcpus);
   if (config != NULL)
     {
+      /* Not in the table: an asset, where a custom one (an annotation)
+       * comes before the key, as the core's allow-list check reads it. */
+      const char *jailer = hvk_config_get_asset_path (config, HVK_ASSET_JAILER);
+
+      settings->jailer_path = jailer != NULL && *jailer != '\0' ? g_strdup (jailer) : NULL;
       hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &settings->disk_limits);
       hvk_io_limits_from_config (config, HVK_DEVICE_KIND_NET, &settings->net_limits);
     }
@@ -298,5 +303,6 @@ hvk_qemu_settings_free (HvkQemuSettings *settings)
       else if (settings_table[i].type == HVK_CONFIG_TYPE_STRV)
         g_strfreev (*(GStrv *) field);
     }
+  g_free (settings->jailer_path);
   g_free (settings);
 }

@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 typedef struct {
   /* binaries and assets */
   char     *path;                      /* HVK_QEMU_DEFAULT_PATH when unset */
+  char     *jailer_path;               /* the jailer QEMU is exec'd by, or NULL
+                                        * (the asset: a custom one first) */
   char     *kernel;
   char     *initrd;
   char     *image;

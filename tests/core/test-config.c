@@ -1163,7 +1163,7 @@ test_validate_allow_lists (void)
 
       g_test_message ("%s / %s", path_key, list_key);
       /* The core's allow-lists, on a configuration no backend reads (qemu
-       * refuses ctlpath and jailer_path before their lists matter). */
+       * refuses ctlpath before its list matters). */
       hvk_config_set_registry (config, NULL);
 
       /* an empty list allows anything */

@@ -99,6 +99,9 @@ VALUES = {
     "file_mem_backend": "@D@", "image": "@D@/rootfs2.img", "initrd": "@D@/initrd2.img",
     "memory_path": "@D@/template-mem2", "virtio_fs_queue_size": "512",
     "kernel": "@D@/vmlinuz2", "path": "@D@/vmm2", "ctlpath": "@D@/ctl2",
+    # qemu: an executable file, put in front of the argv (it execs the
+    # rest: tests/e2e/test-e2e-rootless.c boot-hotplug-stop).
+    "jailer_path": "/usr/bin/env",
     "fail_operations": "create_vm", "default_vcpus": "2",
     "default_memory": "300", "default_maxmemory": "1100",
     "seccompsandbox": "on", "cpu_features": "+x2apic", "guest_memory_dump_path": "@D@/dumps",

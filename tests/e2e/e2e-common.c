@@ -482,6 +482,58 @@ e2e_qmp_status (const char *qmp_socket)
 
 /* The core's liveness (tested on its own in tests/core/test-process.c):
  * a dead orphan stays a zombie until PID 1 reaps it, so not kill(pid, 0). */
+char *
+e2e_install_jailer (E2eEnv     *env,
+                    const char *name)
+{
+  const char *source = g_getenv ("HVKIT_TEST_JAILER");
+  g_autofree char *script = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (source == NULL || !g_file_get_contents (source, &script, NULL, NULL))
+    {
+      g_test_skip ("no test jailer (HVKIT_TEST_JAILER)");
+      return NULL;
+    }
+  path = g_build_filename (env->tmpdir, name, NULL);
+  log = g_strconcat (path, ".log", NULL);
+  g_unlink (path);
+  g_assert_true (g_file_set_contents (path, script, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (log, "", 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (log, 0600), ==, 0);
+  return g_steal_pointer (&path);
+}
+
+char *
+e2e_jailer_record (const char *jailer,
+                   const char *key)
+{
+  g_autofree char *log = g_strconcat (jailer, ".log", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *prefix = g_strconcat (key, "=", NULL);
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents (log, &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      /* "uid=U gid=G pid=P": a key may be any word of a line. */
+      g_auto(GStrv) words = g_str_has_prefix (lines[i], "argv=")
+                            ? g_strsplit (lines[i], "\n", 1) : g_strsplit (lines[i], " ", -1);
+
+      for (guint j = 0; words[j] != NULL; j++)
+        if (g_str_has_prefix (words[j], prefix))
+          return g_strdup (words[j] + strlen (prefix));
+    }
+  return NULL;
+}
+
 gboolean
 e2e_pid_alive (int pid)
 {

@@ -84,6 +84,16 @@ JsonNode *e2e_qmp_execute       (const char  *qmp_socket,
                                  GError     **error);
 char     *e2e_qmp_status        (const char  *qmp_socket);
 
+/* Copies the test jailer (tests/e2e/jailer-record.sh, HVKIT_TEST_JAILER)
+ * to TMP/NAME (0755) with an empty TMP/NAME.log (0600) beside it, where
+ * it records its runs; NAME picks its behaviour (see the script).
+ * Returns TMP/NAME, or NULL (the test skipped) without the script. */
+char     *e2e_install_jailer    (E2eEnv      *env,
+                                 const char  *name);
+/* The first "KEY=VALUE" line of the jailer @name's log: VALUE, or NULL. */
+char     *e2e_jailer_record     (const char  *jailer,
+                                 const char  *key);
+
 gboolean  e2e_pid_alive         (int          pid);
 gboolean  e2e_wait_pid_dead     (int          pid,
                                  guint        timeout_ms);

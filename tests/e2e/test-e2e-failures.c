@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -319,6 +320,115 @@ test_virtiofsd_missing (void)
   assert_no_vm_dir (env.store, "noshare");
 }
 
+/* jailer_path: refused when valid_jailer_paths does not allow it or it
+ * is not an executable file; a jailer that does not exec QEMU fails the
+ * start: one that exits first (its status and its words), one that
+ * forks QEMU and exits, one that forks it and stays (hvkit-monitor kills
+ * what it left).  Nothing stays: no process, VM dir or cgroup. */
+static void
+test_jailer (void)
+{
+  static const struct {
+    const char *name;
+    const char *needle;
+  } runs[] = {
+    { "jailer-fail", "JAILER-SAYS: no confinement for this VMM" },
+    { "jailer-fork", NULL },
+    { "jailer-stay", "did not exec" },
+  };
+  g_autofree char *parent = g_strdup_printf ("/hvkit-e2e-jailer-%d.slice", (int) getpid ());
+  g_autoptr(GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(HvkCgroup) probe = NULL;
+  g_autofree char *jailer = NULL;
+  g_autofree char *lines = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *needle = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (e2e_env_skip (&env))
+    return;
+  jailer = e2e_install_jailer (&env, "jailer");
+  if (jailer == NULL)
+    return;
+
+  lines = g_strdup_printf ("jailer_path=%s\nvalid_jailer_paths=/opt/hvkit-jailers/*", jailer);
+  conf = e2e_write_config (&env, "jail-list", lines, NULL);
+  error = try_create (conf, env.store, "jail-list", NULL);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_CONFIG);
+  g_test_message ("%s", error->message);
+  needle = g_strdup_printf ("jailer_path: '%s' is not in valid_jailer_paths", jailer);
+  g_assert_nonnull (strstr (error->message, needle));
+  assert_no_vm_dir (env.store, "jail-list");
+  g_clear_error (&error);
+  g_clear_pointer (&lines, g_free);
+  g_clear_pointer (&conf, g_free);
+  g_clear_pointer (&needle, g_free);
+
+  g_assert_cmpint (g_chmod (jailer, 0644), ==, 0);
+  lines = g_strdup_printf ("jailer_path=%s\nvalid_jailer_paths=%s/jailer*", jailer, env.tmpdir);
+  conf = e2e_write_config (&env, "jail-noexec", lines, NULL);
+  error = try_create (conf, env.store, "jail-noexec", NULL);
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_FOUND);
+  g_test_message ("%s", error->message);
+  needle = g_strdup_printf ("jailer_path: jailer %s is not an executable file", jailer);
+  g_assert_nonnull (strstr (error->message, needle));
+  assert_no_vm_dir (env.store, "jail-noexec");
+  g_clear_error (&error);
+
+  /* As root each VM gets a cgroup under @parent: none may stay. */
+  probe = geteuid () == 0 ? hvk_cgroup_new (parent, "probe", HVK_CGROUP_FLAGS_NONE, NULL) : NULL;
+  if (probe != NULL)
+    {
+      for (const char * const *dir = hvk_cgroup_get_dirs (probe); *dir != NULL; dir++)
+        g_ptr_array_add (parents, g_path_get_dirname (*dir));
+      hvk_cgroup_remove (probe, 1000, NULL);
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (runs); i++)
+    {
+      g_autofree char *path = e2e_install_jailer (&env, runs[i].name);
+      g_autofree char *run_lines = NULL;
+      g_autofree char *run_conf = NULL;
+      g_autofree char *pid = NULL;
+      g_autofree char *left = NULL;
+      g_autoptr(HvkHypervisor) vm = NULL;
+
+      g_test_message ("%s", runs[i].name);
+      run_lines = g_strdup_printf ("jailer_path=%s\nvalid_jailer_paths=%s/jailer*\nvmm_cgroup_parent=%s",
+                                   path, env.tmpdir, parent);
+      run_conf = e2e_write_config (&env, runs[i].name, run_lines, NULL);
+      error = try_create (run_conf, env.store, runs[i].name, &vm);
+      g_assert_no_error (error);
+      g_assert_false (hvk_hypervisor_start_vm (vm, 30000, NULL, &error));
+      g_assert_error (error, HVK_ERROR, HVK_ERROR_FAILED);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, path));
+      if (runs[i].needle != NULL && strstr (error->message, runs[i].needle) == NULL)
+        g_error ("no '%s' in: %s", runs[i].needle, error->message);
+      g_clear_error (&error);
+      g_assert_cmpint (hvk_hypervisor_get_state (vm), ==, HVK_VM_STATE_STOPPED);
+
+      /* The jailer ran (with QEMU's command line); it and what it
+       * forked are gone. */
+      pid = e2e_jailer_record (path, "pid");
+      g_assert_nonnull (pid);
+      g_assert_true (e2e_wait_pid_dead (atoi (pid), 5000));
+      left = e2e_jailer_record (path, "left");
+      g_assert_true ((left != NULL) == (i > 0));
+      if (left != NULL)
+        g_assert_true (e2e_wait_pid_dead (atoi (left), 5000));
+      assert_no_vm_dir (env.store, runs[i].name);
+      for (guint j = 0; j < parents->len; j++)
+        {
+          g_autofree char *dir = g_build_filename (parents->pdata[j], runs[i].name, NULL);
+
+          g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+        }
+    }
+  for (guint j = 0; j < parents->len; j++)
+    g_rmdir (parents->pdata[j]);
+}
+
 /* Runs a failure test and checks it left no descriptor open. */
 static void
 run_without_fd_leak (gconstpointer data)
@@ -349,6 +459,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/hvk/e2e/failures/killed-from-outside", test_killed_from_outside, run_without_fd_leak);
   g_test_add_data_func ("/hvk/e2e/failures/created-not-started", test_created_not_started, run_without_fd_leak);
   g_test_add_data_func ("/hvk/e2e/failures/virtiofsd-missing", test_virtiofsd_missing, run_without_fd_leak);
+  g_test_add_data_func ("/hvk/e2e/failures/jailer", test_jailer, run_without_fd_leak);
 
   ret = g_test_run ();
   g_clear_object (&registry);

@@ -7,6 +7,7 @@
 #include <hvkit/hvkit.h>
 
 #include <grp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,8 +19,11 @@
  * the configured uid/gid/groups under seccomp, boots the guest with a
  * root-only disk passed as descriptors, pauses, resumes, hot-plugs a
  * root-only disk through add-fd, cannot open a root-only file the config
- * does not name, and leaves nothing behind at stop.  The identity is
- * numeric and has no passwd entry (CI's minimal Debian needs no useradd). */
+ * does not name, and leaves nothing behind at stop.  It is started under
+ * a jailer (jailer_path, tests/e2e/jailer-record.sh), which runs as the
+ * VMM's identity and execs QEMU: QEMU keeps its pid and the jailer's
+ * marks.  The identity is numeric and has no passwd entry (CI's minimal
+ * Debian needs no useradd). */
 
 #define TEST_UID "64242"
 #define TEST_GID "64242"
@@ -92,13 +96,20 @@ test_boot_hotplug_stop (void)
   g_autofree char *spec = NULL, *status_path = NULL, *status = NULL;
   g_autofree char *protocol = NULL, *url = NULL, *vm_dir = NULL, *qmp = NULL;
   g_autofree char *add = NULL, *text = NULL;
-  const char *overrides = "rootless=true\nvmm_user=" TEST_UID "\nvmm_group=" TEST_GID
-                          "\nvmm_groups=" TEST_GROUP;
+  g_autofree char *jailer = NULL, *jailer_log = NULL, *overrides = NULL;
   struct stat st;
   int pid;
 
   if (!need_root ())
     return;
+  jailer = e2e_install_jailer (&env, "jailer");
+  if (jailer == NULL)
+    return;
+  jailer_log = g_strconcat (jailer, ".log", NULL);
+  g_assert_cmpint (chown (jailer_log, atoi (TEST_UID), atoi (TEST_GID)), ==, 0);
+  overrides = g_strdup_printf ("rootless=true\nvmm_user=" TEST_UID "\nvmm_group=" TEST_GID
+                               "\nvmm_groups=" TEST_GROUP "\njailer_path=%s\n"
+                               "valid_jailer_paths=%s/jailer*", jailer, env.tmpdir);
 
   disk0 = root_only_file ("rootless-disk0.raw");
   disk1 = root_only_file ("rootless-disk1.raw");
@@ -134,6 +145,50 @@ test_boot_hotplug_stop (void)
   assert_status_line (status, "\nGid:\t" TEST_GID "\t" TEST_GID "\t" TEST_GID "\t" TEST_GID "\n");
   assert_status_line (status, "\nGroups:\t" TEST_GROUP " \n");
   assert_status_line (status, "\nSeccomp:\t2\n");
+
+  /* The jailer ran as the VMM's identity with QEMU's command line, and
+   * exec'd it: its pid is QEMU's (the one hvkit reports, the one QEMU
+   * writes to its pid file), with the jailer's marks. */
+  {
+    g_autofree char *uid = e2e_jailer_record (jailer, "uid");
+    g_autofree char *gid = e2e_jailer_record (jailer, "gid");
+    g_autofree char *jailer_pid = e2e_jailer_record (jailer, "pid");
+    g_autofree char *args = e2e_jailer_record (jailer, "argv");
+    g_autofree char *args_start = g_strdup_printf ("%s -name sandbox-e2e-rootless ", env.qemu);
+    g_autofree char *exe_link = g_strdup_printf ("/proc/%d/exe", pid);
+    g_autofree char *exe = g_file_read_link (exe_link, NULL);
+    g_autofree char *qemu = realpath (env.qemu, NULL);
+    g_autofree char *environ_path = g_strdup_printf ("/proc/%d/environ", pid);
+    g_autofree char *environ_text = NULL;
+    g_autofree char *limits_path = g_strdup_printf ("/proc/%d/limits", pid);
+    g_autofree char *limits = NULL;
+    g_autofree char *pid_file = g_build_filename (env.store, "e2e-rootless", "vmm", "pid", NULL);
+    g_auto(GStrv) launch = NULL;
+    gsize environ_len = 0;
+    gboolean marked = FALSE;
+
+    g_assert_cmpstr (uid, ==, TEST_UID);
+    g_assert_cmpstr (gid, ==, TEST_GID);
+    g_assert_nonnull (jailer_pid);
+    g_assert_cmpint (atoi (jailer_pid), ==, pid);
+    g_assert_nonnull (args);
+    if (!g_str_has_prefix (args, args_start))
+      g_error ("the jailer got: %s", args);
+    g_assert_cmpstr (exe, ==, qemu);
+    g_assert_cmpint (e2e_read_pid_file (pid_file), ==, pid);
+    g_assert_true (g_file_get_contents (environ_path, &environ_text, &environ_len, NULL));
+    for (gsize off = 0; off < environ_len; off += strlen (environ_text + off) + 1)
+      marked = marked || g_str_equal (environ_text + off, "HVKIT_TEST_JAILED=1");
+    g_assert_true (marked);
+    g_assert_true (g_file_get_contents (limits_path, &limits, NULL, NULL));
+    if (!g_regex_match_simple ("\nMax open files +4000 ", limits, 0, 0))
+      g_error ("no soft limit of 4000 open files (the jailer's) in:\n%s", limits);
+    /* What `hvkit argv` shows: the jailer in front. */
+    g_assert_true (hvk_hypervisor_get_launch_command (vm, &launch, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (launch[0], ==, jailer);
+    g_assert_cmpstr (launch[1], ==, env.qemu);
+  }
 
   /* Its own dir: the identity's, 0700; the VM dir root's, its group may
    * only pass through. */

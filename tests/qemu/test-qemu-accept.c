@@ -21,7 +21,8 @@
  * launched paused (-S) under TCG, its QMP socket answers
  * qmp_capabilities and query-status, then `quit`.  Adaptations, so that
  * only host resources are replaced, never an appender's output:
- *   - argv[0] is the qemu-system-x86_64 on PATH;
+ *   - argv[0] is the qemu-system-x86_64 on PATH (argv[1] under a jailer,
+ *     jailer.args: the jailer stays in front when this host has it);
  *   - -kernel/-initrd/-append are dropped: the guest never runs (-S) and
  *     the kernel is a placeholder here (the e2e tests boot a real one);
  *   - the fixed VM store /run/hvkit-test becomes a temporary directory,
@@ -87,9 +88,17 @@ adapt_argv (const char *args_text,
 {
   g_auto(GStrv) lines = g_strsplit (args_text, "\n", -1);
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  guint first = 1;
 
+  /* JAILER QEMU ARGS… (jailer_path): the jailer execs the rest. */
+  if (lines[0] != NULL && lines[1] != NULL && strstr (lines[1], "/qemu-system-") != NULL)
+    {
+      if (g_file_test (lines[0], G_FILE_TEST_IS_EXECUTABLE))
+        g_ptr_array_add (argv, g_strdup (lines[0]));
+      first = 2;
+    }
   g_ptr_array_add (argv, g_strdup (qemu_binary));
-  for (guint i = 1; lines[i] != NULL; i++)
+  for (guint i = first; lines[i] != NULL; i++)
     {
       g_autofree char *a = NULL;
       g_autofree char *b = NULL;

@@ -464,6 +464,26 @@ test_capabilities (void)
 
 /* Builds base_conf + @extra + @devices and expects @code with every
  * fragment of @needles in the message. */
+/* jailer_path is an asset: a custom one (an annotation) comes first, and
+ * the jailer is argv[0], QEMU's path argv[1] (tests/golden/qemu/jailer). */
+static void
+test_jailer_custom_asset (void)
+{
+  g_autoptr(HvkConfig) config = load ("jailer_path=/usr/bin/prlimit\n", NULL);
+  g_autoptr(HvkCmdline) cmdline = NULL;
+  g_autoptr(GError) error = NULL;
+  const char * const *argv;
+
+  g_assert_true (hvk_config_add_custom_asset (config, HVK_ASSET_JAILER, "/usr/bin/taskset", &error));
+  g_assert_no_error (error);
+  cmdline = qemu_test_build (registry, config, &error);
+  g_assert_no_error (error);
+  argv = hvk_cmdline_get_argv (cmdline);
+  g_assert_cmpstr (argv[0], ==, "/usr/bin/taskset");
+  g_assert_cmpstr (argv[1], ==, "/usr/bin/qemu-system-x86_64");
+  g_assert_cmpstr (argv[2], ==, "-name");
+}
+
 static void
 expect_build_error (const char *extra,
                     const char *devices,
@@ -662,7 +682,7 @@ test_config_errors (void)
     static const char * const refused[] = {
       "disable_block_device_use=true", "enable_iommu_platform=true",
       "hotplug_vfio_on_root_bus=true",
-      "firmware_volume=/nonexistent/OVMF_VARS.fd", "jailer_path=/usr/bin/jailer", "msize_9p=16384",
+      "firmware_volume=/nonexistent/OVMF_VARS.fd", "msize_9p=16384",
       "ctlpath=/usr/bin/true",
     };
 
@@ -1344,6 +1364,7 @@ main (int    argc,
       g_test_add_data_func (path, names[i], test_golden);
     }
   g_test_add_func ("/hvk/qemu/golden-orphans", test_golden_orphans);
+  g_test_add_func ("/hvk/qemu/jailer-custom-asset", test_jailer_custom_asset);
   g_test_add_func ("/hvk/qemu/settings/table", test_settings_table);
   g_test_add_func ("/hvk/qemu/golden-mode/compare", test_golden_mode_compare);
   g_test_add_func ("/hvk/qemu/golden-mode/target", test_golden_mode_target);

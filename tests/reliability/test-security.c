@@ -458,8 +458,10 @@ typedef struct {
 static const AllowCase allow_cases[] = {
   { "hypervisor-path", "valid_hypervisor_paths=/nonexistent/*", "valid_hypervisor_paths" },
   { "hypervisor-default", "path=\nvalid_hypervisor_paths=/nonexistent/*", "valid_hypervisor_paths" },
-  /* No backend takes a jailer: refused before its allow-list matters. */
-  { "jailer", "jailer_path=/bin/true\nvalid_jailer_paths=/nonexistent/*", "jailer_path: not supported" },
+  /* qemu runs QEMU under a jailer the list allows (mock and acrn refuse
+   * jailer_path: tests/python/test-gi.py, tests/acrn). */
+  { "jailer", "jailer_path=/bin/true\nvalid_jailer_paths=/nonexistent/*",
+    "jailer_path: '/bin/true' is not in valid_jailer_paths" },
   { "virtiofsd", "shared_fs=virtio-fs\nshared_path=%d\nvirtio_fs_daemon=/bin/true\n"
     "valid_virtio_fs_daemon_paths=/nonexistent/*\nfile_mem_backend=", "valid_virtio_fs_daemon_paths" },
   { "virtiofsd-default", "shared_fs=virtio-fs\nshared_path=%d\n"

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <fcntl.h>
@@ -290,6 +291,48 @@ test_selinux_label_refused (void)
   monitor_clear (&m);
 }
 
+/* A command that forks and exits (a jailer that does not exec the VMM):
+ * what it left is reparented to the monitor (a child subreaper), killed
+ * and reaped once the command's pid ends, and the log says so, naming
+ * the VMM given with --exec and the command that ran it. */
+static void
+test_leftovers (void)
+{
+  const char *options[] = { "--exec", "/opt/hvkit-test/vmm", NULL };
+  g_autofree char *how = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *expected = NULL;
+  const char *left_at;
+  Monitor m = { 0 };
+  int left = 0;
+  int vmm;
+  int status;
+
+  g_assert_true (monitor_start (&m, options, "sleep 60 & echo LEFT $!; exit 3", &status));
+  monitor_release (&m);
+  how = wait_exit_file (&m);
+  g_assert_cmpstr (how, ==, "exited 3");
+  vmm = m.vmm;
+  m.vmm = 0;
+  g_assert_true (hvk_process_wait_dead (m.monitor, 0, g_get_monotonic_time () + 5 * G_USEC_PER_SEC));
+  g_assert_true (g_file_get_contents (m.log, &log, NULL, NULL));
+  left_at = strstr (log, "LEFT ");
+  g_assert_nonnull (left_at);
+  left = atoi (left_at + 5);
+  g_assert_cmpint (left, >, 0);
+  g_assert_false (hvk_process_is_alive (left, 0));
+  line = g_strdup_printf ("hvkit-monitor: /opt/hvkit-test/vmm (pid %d, run by /bin/sh) exited with status 3",
+                          vmm);
+  if (strstr (log, line) == NULL)
+    g_error ("no '%s' in the log:\n%s", line, log);
+  /* Its name: sleep, or sh if it had not exec'd sleep yet. */
+  expected = g_strdup_printf ("hvkit-monitor: /bin/sh left process %d (", left);
+  if (strstr (log, expected) == NULL || strstr (log, ") behind: killed (a jailer must exec") == NULL)
+    g_error ("no '%s…) behind: killed' in the log:\n%s", expected, log);
+  monitor_clear (&m);
+}
+
 /* The VMM's output goes through the monitor to the log, rotated past
  * --log-max with --log-keep files kept; the monitor's own last line
  * lands there too. */
@@ -497,6 +540,7 @@ main (int    argc,
   g_test_add_func ("/hvk/monitor/cgroup-refused", test_cgroup_refused);
   g_test_add_func ("/hvk/monitor/selinux-label-refused", test_selinux_label_refused);
   g_test_add_func ("/hvk/monitor/log-rotation", test_log_rotation);
+  g_test_add_func ("/hvk/monitor/leftovers", test_leftovers);
   g_test_add_func ("/hvk/monitor/relay-log", test_relay_log);
   g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
   g_test_add_func ("/hvk/monitor/describe-exit", test_describe_exit);
