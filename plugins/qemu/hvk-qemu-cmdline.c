@@ -9,6 +9,7 @@
 #include <uuid/uuid.h>
 
 #include "hvk-qemu-builder.h"
+#include "hvk-qemu-device-props.h"
 
 /*
  * The QEMU command line.  hvk_qemu_build_cmdline() runs a flat list of
@@ -726,7 +727,8 @@ qemu_build (HvkRegistry            *registry,
   data->layout = layout;
   data->paths = paths;
   data->settings = settings;
-  hvk_build_context_set_backend_data (ctx, data, g_free);
+  data->throttle_groups = hvk_qemu_throttle_groups_new ();
+  hvk_build_context_set_backend_data (ctx, data, (GDestroyNotify) hvk_qemu_build_data_free);
 
   b.registry = registry;
   b.id = id;
