@@ -64,17 +64,22 @@ find_device (HvkMockHypervisor  *self,
   return NULL;
 }
 
-/* @limits in a copy of the device at @index of @array (the device
- * given may be the configuration's). */
+/* @limits (and @group, if any) in a copy of the device at @index of
+ * @array (the device given may be the configuration's). */
 static void
 store_limits (GPtrArray         *array,
               guint              index,
-              const HvkIoLimits *limits)
+              const HvkIoLimits *limits,
+              const char        *group)
 {
   HvkDevice *device = g_ptr_array_index (array, index);
   HvkDevice *copy = hvk_device_copy (device);
 
   hvk_io_limits_store (limits, copy);
+  /* Named, so that it stays in its group whatever its limits become
+   * (a disk lifting every limit is in no group of the VM's). */
+  if (group != NULL)
+    hvk_device_set_string (copy, HVK_IO_LIMITS_GROUP_PROP, group);
   g_ptr_array_index (array, index) = copy;
   g_object_unref (device);
 }
@@ -113,7 +118,7 @@ hvk_mock_set_io_limits (HvkHypervisor     *hypervisor,
     return FALSE;
   if (group == NULL)
     {
-      store_limits (array, index, limits);
+      store_limits (array, index, limits, NULL);
       return TRUE;
     }
   /* A group's limits are its members': each one changes. */
@@ -126,7 +131,7 @@ hvk_mock_set_io_limits (HvkHypervisor     *hypervisor,
         if (hvk_io_limits_group_from_config (self->config, g_ptr_array_index (arrays[a], i),
                                              &other, NULL)
             && g_strcmp0 (other, group) == 0)
-          store_limits (arrays[a], i, limits);
+          store_limits (arrays[a], i, limits, group);
       }
   return TRUE;
 }

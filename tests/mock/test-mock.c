@@ -1126,6 +1126,14 @@ test_throttle_groups (Fixture       *fixture,
   g_assert_cmpuint (read.bw_max_rate, ==, 24000);
   g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk1", &read, &error));
   g_assert_cmpuint (read.bw_max_rate, ==, 8000);
+  /* Lifted: the disks stay in their group, and limit it again together. */
+  limits = (HvkIoLimits) { 0, };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk2", &limits, NULL, &error));
+  limits = (HvkIoLimits) { .bw_max_rate = 32000 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk2", &limits, NULL, &error));
+  g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk0", &read, &error));
+  g_assert_cmpuint (read.bw_max_rate, ==, 32000);
+  g_assert_no_error (error);
   limits = (HvkIoLimits) { .bw_max_rate = 8000, .ops_max_rate = 50 };
   g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk4", &limits, NULL, &error));
   g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk1", &read, &error));
