@@ -1100,6 +1100,91 @@ bench_memory (void)
   time_tool (store, "stop", "mem", NULL);
 }
 
+/* The "stats" of disk @id in a query-blockstats reply line. */
+static JsonObject *
+blockstats_of (JsonNode   *reply,
+               const char *id)
+{
+  g_autofree char *prefix = g_strdup_printf ("/machine/peripheral/%s/", id);
+  JsonArray *list = json_object_get_array_member (json_node_get_object (reply), "return");
+
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (list, i);
+
+      if (g_str_has_prefix (json_object_get_string_member_with_default (entry, "qdev", ""), prefix))
+        return json_object_get_object_member (entry, "stats");
+    }
+  die ("query-blockstats has no disk %s", id);
+  return NULL;
+}
+
+/* Two disks in one throttle group (throttle_group=pair) limited to
+ * 1 MiB/s, the guest reading 4 MiB O_DIRECT from each in turn: the
+ * throughput QEMU measured for the pair (query-blockstats: bytes over
+ * the requests' total time, less the first 1 MiB request and the tenth
+ * of a second's budget QEMU lets through at once) against the limit. */
+static void
+bench_throttle_group (void)
+{
+  g_autofree char *store = g_build_filename (B.work, "tg", NULL);
+  g_autofree char *conf = g_build_filename (B.work, "tg.conf", NULL);
+  g_autofree char *disk0 = g_build_filename (B.work, "tg0.img", NULL);
+  g_autofree char *disk1 = g_build_filename (B.work, "tg1.img", NULL);
+  g_autofree char *console_path = g_build_filename (store, "tg", "console.sock", NULL);
+  g_autofree char *qmp_path = g_build_filename (store, "tg", "qmp.sock", NULL);
+  g_autofree char *text = g_strdup_printf ("[hypervisor]\nbackend=qemu\n\n[hypervisor.qemu]\n"
+                                           "path=%s\nkernel=%s/vmlinuz\ninitrd=%s/initrd.img\n"
+                                           "machine_type=q35\nmachine_accelerators=accel=tcg\n"
+                                           "default_vcpus=1\ndefault_maxvcpus=1\n"
+                                           "default_memory=256\ndefault_maxmemory=1024\n"
+                                           "block_device_driver=virtio-blk\n"
+                                           "kernel_params=hvkit.dio_read_mb=4\n"
+                                           "[device.disk0]\nkind=block\npath=%s\n"
+                                           "rate_limiter_bw_max_rate=8388608\nthrottle_group=pair\n"
+                                           "[device.disk1]\nkind=block\npath=%s\n"
+                                           "rate_limiter_bw_max_rate=8388608\nthrottle_group=pair\n",
+                                           B.qemu, B.guest_dir, B.guest_dir, disk0, disk1);
+  Row *row = row_new ("2. control plane", "shared throttle group, 2 disks × 4 MiB O_DIRECT reads "
+                      "through 1 MiB/s: QEMU's measured throughput", "MiB/s",
+                      "configured limit", T_RATIO, 1.10, "≤ 1.10× the limit");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *reply = NULL;
+  g_autoptr(GError) error = NULL;
+  Console *console;
+  gint64 bytes = 0, ns = 0;
+  int fd;
+
+  note ("control plane: shared throttle group");
+  write_file (disk0, "");
+  write_file (disk1, "");
+  if (truncate (disk0, 32 << 20) != 0 || truncate (disk1, 32 << 20) != 0)
+    die ("truncate: %s", g_strerror (errno));
+  write_file (conf, text);
+  time_tool (store, "start", "-c", conf, "--id", "tg", NULL);
+  console = console_open (console_path);
+  console_wait (console, "HVKIT-DIO-READ vdb", BOOT_TIMEOUT_MS);
+  fd = bqmp_wait_ready (qmp_path, 10000, QMP_TIMEOUT_MS);
+  if (fd < 0)
+    die ("no QMP on %s", qmp_path);
+  reply = bqmp_command (fd, "{\"execute\":\"query-blockstats\"}");
+  if (reply == NULL || !json_parser_load_from_data (parser, reply, -1, &error))
+    die ("query-blockstats: %s", error != NULL ? error->message : "no reply");
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *stats = blockstats_of (json_parser_get_root (parser), i == 0 ? "disk0" : "disk1");
+
+      bytes += json_object_get_int_member (stats, "rd_bytes");
+      ns += json_object_get_int_member (stats, "rd_total_time_ns");
+    }
+  close (fd);
+  note ("throttle group: %" G_GINT64_FORMAT " bytes in %.3f s of requests", bytes, ns / 1e9);
+  add (row->hvk, (bytes - 1.1 * 1048576.0) / (ns / 1e9) / 1048576.0);
+  add (row->ref, 1.0);
+  console_free (console);
+  time_tool (store, "stop", "tg", NULL);
+}
+
 /* Each variant starts alone on the host; the VMs the control-plane
  * section uses start afterwards. */
 static void
@@ -2171,7 +2256,7 @@ main (int    argc,
     { "start-reps", 0, 0, G_OPTION_ARG_INT, &B.start_reps, "VM starts per variant (21)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &B.reps, "Repetitions of quick operations (20)", "N" },
     { "hotplug-reps", 0, 0, G_OPTION_ARG_INT, &B.hotplug_reps, "Block hotplugs per variant (15)", "N" },
-    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,framework,libvirt,memory,snapshot or all", "LIST" },
+    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,iotune,framework,libvirt,memory,snapshot or all (iotune: the shared throttle group row of control, alone)", "LIST" },
     { "libvirt-pids", 0, 0, G_OPTION_ARG_STRING, &B.libvirt_pids, "libvirtd,virtlogd pids (RSS)", "PIDS" },
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { NULL }
@@ -2268,6 +2353,8 @@ main (int    argc,
     bench_start ();
   if (want ("control"))
     bench_control ();
+  if (want ("control") || want ("iotune"))
+    bench_throttle_group ();
   if (want ("framework"))
     bench_framework ();
   if (want ("libvirt"))

@@ -86,6 +86,7 @@ static const HvkConfigKey core_keys[] = {
   { "disk_rate_limiter_bw_one_time_burst", HVK_CONFIG_TYPE_INT, "0", "Bits a disk may move above its bandwidth limit before the limit applies (needs disk_rate_limiter_bw_max_rate)" },
   { "disk_rate_limiter_ops_max_rate", HVK_CONFIG_TYPE_INT, "0", "Disk requests per second, reads and writes together, per disk (0: unlimited)" },
   { "disk_rate_limiter_ops_one_time_burst", HVK_CONFIG_TYPE_INT, "0", "Requests a disk may make above its request limit before the limit applies (needs disk_rate_limiter_ops_max_rate)" },
+  { "disk_rate_limiter_shared", HVK_CONFIG_TYPE_BOOLEAN, "false", "hvkit's own (Kata has none): every limited disk without a throttle_group is in one group of the VM, so the disk_rate_limiter_* keys cap the VM's disk I/O as a whole (false: each disk's, Kata's meaning)" },
   { "rx_rate_limiter_max_rate", HVK_CONFIG_TYPE_INT, "0", "Bits per second a network interface may deliver to the guest (0: unlimited)" },
   { "tx_rate_limiter_max_rate", HVK_CONFIG_TYPE_INT, "0", "Bits per second the guest may send through a network interface (0: unlimited)" },
   { "net_rate_limiter_bw_max_rate", HVK_CONFIG_TYPE_INT, "0", "Network bandwidth limit in bits per second, each direction, per interface (0: unlimited)" },

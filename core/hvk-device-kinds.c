@@ -29,6 +29,7 @@ static const HvkDevicePropSpec block_props[] = {
   { "rate_limiter_bw_one_time_burst", HVK_PROP_INT, OPT, NULL, "Bits above the bandwidth limit before it applies; empty means disk_rate_limiter_bw_one_time_burst" },
   { "rate_limiter_ops_max_rate", HVK_PROP_INT, OPT, NULL, "Requests per second, reads and writes together (0: unlimited); empty means disk_rate_limiter_ops_max_rate" },
   { "rate_limiter_ops_one_time_burst", HVK_PROP_INT, OPT, NULL, "Requests above the request limit before it applies; empty means disk_rate_limiter_ops_one_time_burst" },
+  { "throttle_group", HVK_PROP_STRING, OPT, NULL, "Throttle group (letters, digits, _ and -): the disks naming one group share its limits, which must be the same for each; empty means the disk's own (or the VM's, with disk_rate_limiter_shared)" },
 };
 
 static const HvkDevicePropSpec net_props[] = {

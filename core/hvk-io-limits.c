@@ -3,6 +3,8 @@
 
 #include <hvkit/hvkit.h>
 
+#include <string.h>
+
 #include "hvk-config-private.h"
 #include "hvk-io-limits-private.h"
 
@@ -567,7 +569,8 @@ hvk_io_limits_to_json (const HvkIoLimits *limits,
  *
  * For a backend that cannot limit a device's I/O (and refuses the
  * configuration keys with hvk_plugin_register_refused_keys()): a limit
- * property @device sets to anything but 0 is refused, never ignored.
+ * property @device sets to anything but 0, or a throttle group
+ * (%HVK_IO_LIMITS_GROUP_PROP), is refused, never ignored.
  *
  * Returns: %TRUE if @device asks for no limit; else %FALSE with
  *   %HVK_ERROR_NOT_SUPPORTED naming the device, the property, @backend
@@ -584,6 +587,13 @@ hvk_io_limits_refuse (HvkDevice   *device,
   g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
 
   kind = hvk_device_get_kind_name (device);
+  if (g_str_equal (kind, HVK_DEVICE_KIND_BLOCK) && hvk_device_has (device, HVK_IO_LIMITS_GROUP_PROP))
+    {
+      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+                   "device '%s' (%s): property '%s': not supported by backend '%s' (%s)",
+                   hvk_device_get_id (device), kind, HVK_IO_LIMITS_GROUP_PROP, backend, reason);
+      return FALSE;
+    }
   for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS; i++)
     if (hvk_io_limits_kind_has_field (kind, i) && hvk_device_has (device, fields[i].prop)
         && hvk_device_get_int (device, fields[i].prop) != 0)
@@ -593,5 +603,224 @@ hvk_io_limits_refuse (HvkDevice   *device,
                      hvk_device_get_id (device), kind, fields[i].prop, backend, reason);
         return FALSE;
       }
+  return TRUE;
+}
+
+/* ---- throttle groups ---- */
+
+static gboolean
+group_name_is_valid (const char *name)
+{
+  if (name == NULL || *name == '\0' || strlen (name) > 64)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '-'))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * hvk_io_limits_group:
+ * @defaults: (nullable): the configuration's disk limits
+ *   (hvk_io_limits_from_config()), %NULL for none
+ * @shared: the configuration's %HVK_IO_LIMITS_SHARED_KEY
+ * @device: a device
+ * @group: (out) (transfer none) (nullable): the throttle group @device
+ *   is in, owned by @device (or static), %NULL for none
+ * @throttled: (out) (optional): whether @device is throttled at all:
+ *   it has some limit, or names a limit property (even 0, so that its
+ *   limits can change while it runs)
+ * @error: return location for a #GError
+ *
+ * The throttle group of a disk: its %HVK_IO_LIMITS_GROUP_PROP, else
+ * with @shared %HVK_IO_LIMITS_SHARED_GROUP if it has a limit, else none
+ * (a limited disk then has a group of its own).  Devices other than
+ * `block` have none.
+ *
+ * Returns: %TRUE with @group set; else %FALSE with
+ *   %HVK_ERROR_INVALID_ARGUMENT naming the device and the property: a
+ *   group name of other characters than letters, digits, `_` and `-`,
+ *   a disk in a group without any limit to share, or a limit out of
+ *   range (hvk_io_limits_resolve())
+ */
+gboolean
+hvk_io_limits_group (const HvkIoLimits  *defaults,
+                     gboolean            shared,
+                     HvkDevice          *device,
+                     const char        **group,
+                     gboolean           *throttled,
+                     GError            **error)
+{
+  HvkIoLimits limits;
+  const char *id;
+  const char *name = NULL;
+  gboolean limited;
+  gboolean named_limit = FALSE;
+
+  g_return_val_if_fail (HVK_IS_DEVICE (device), FALSE);
+  g_return_val_if_fail (group != NULL, FALSE);
+
+  *group = NULL;
+  if (throttled != NULL)
+    *throttled = FALSE;
+  if (!g_str_equal (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK))
+    return TRUE;
+  id = hvk_device_get_id (device);
+  if (!hvk_io_limits_resolve (defaults, device, &limits, error))
+    return FALSE;
+  limited = !hvk_io_limits_is_unlimited (&limits);
+  for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS; i++)
+    if (hvk_io_limits_kind_has_field (HVK_DEVICE_KIND_BLOCK, i)
+        && hvk_device_has (device, fields[i].prop))
+      named_limit = TRUE;
+  if (hvk_device_has (device, HVK_IO_LIMITS_GROUP_PROP))
+    {
+      name = hvk_device_get_string (device, HVK_IO_LIMITS_GROUP_PROP);
+      if (!group_name_is_valid (name))
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "block device '%s': property '%s': '%s' is not a group name "
+                       "(1 to 64 letters, digits, '_' and '-')", id, HVK_IO_LIMITS_GROUP_PROP,
+                       name != NULL ? name : "");
+          return FALSE;
+        }
+      if (!limited && !named_limit)
+        {
+          g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                       "block device '%s': property '%s': group '%s': the disk has no limit "
+                       "to share (set a rate_limiter_* property or a disk_rate_limiter_* key)",
+                       id, HVK_IO_LIMITS_GROUP_PROP, name);
+          return FALSE;
+        }
+    }
+  else if (shared && limited)
+    name = HVK_IO_LIMITS_SHARED_GROUP;
+  *group = name;
+  if (throttled != NULL)
+    *throttled = limited || named_limit;
+  return TRUE;
+}
+
+/**
+ * hvk_io_limits_group_from_config:
+ * @config: (nullable): a configuration, %NULL for none
+ * @device: a device
+ * @group: (out) (transfer none) (nullable): its throttle group, %NULL
+ *   for none
+ * @error: return location for a #GError
+ *
+ * hvk_io_limits_group() with @config's disk limits and
+ * %HVK_IO_LIMITS_SHARED_KEY.
+ *
+ * Returns: %TRUE with @group set; else %FALSE as hvk_io_limits_group()
+ */
+gboolean
+hvk_io_limits_group_from_config (HvkConfig   *config,
+                                 HvkDevice   *device,
+                                 const char **group,
+                                 GError     **error)
+{
+  HvkIoLimits defaults = { 0, };
+  gboolean shared = FALSE;
+
+  if (config != NULL)
+    {
+      hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &defaults);
+      shared = hvk_config_get_boolean (config, HVK_IO_LIMITS_SHARED_KEY);
+    }
+  return hvk_io_limits_group (&defaults, shared, device, group, NULL, error);
+}
+
+/**
+ * hvk_io_limits_group_agree:
+ * @group: the group
+ * @member_id: a disk in @group
+ * @member_limits: its limits (the group's)
+ * @device_id: a disk joining @group
+ * @limits: its limits
+ * @error: return location for a #GError
+ *
+ * The disks of a group share one set of limits: each member's must be
+ * the group's.
+ *
+ * Returns: %TRUE if @limits are @member_limits; else %FALSE with
+ *   %HVK_ERROR_INVALID_ARGUMENT naming the group, both disks and the
+ *   first field that differs
+ */
+gboolean
+hvk_io_limits_group_agree (const char         *group,
+                           const char         *member_id,
+                           const HvkIoLimits  *member_limits,
+                           const char         *device_id,
+                           const HvkIoLimits  *limits,
+                           GError            **error)
+{
+  for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS; i++)
+    {
+      guint64 a = hvk_io_limits_get_field (member_limits, i);
+      guint64 b = hvk_io_limits_get_field (limits, i);
+
+      if (a == b)
+        continue;
+      g_set_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT,
+                   "throttle group '%s': block devices '%s' and '%s' differ in %s "
+                   "(%" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT "): the disks of a group "
+                   "share one set of limits", group, member_id, device_id, fields[i].prop, a, b);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * hvk_io_limits_check_groups:
+ * @config: (nullable): the VM's configuration, %NULL for none
+ * @devices: (element-type HvkDevice): the VM's devices
+ * @error: return location for a #GError
+ *
+ * Checks the throttle groups of @devices (hvk_io_limits_group()): every
+ * name valid, every grouped disk limited, the disks of each group with
+ * the same limits (hvk_io_limits_group_agree()).
+ *
+ * Returns: %TRUE if valid; else %FALSE with %HVK_ERROR_INVALID_ARGUMENT
+ */
+gboolean
+hvk_io_limits_check_groups (HvkConfig  *config,
+                            GPtrArray  *devices,
+                            GError    **error)
+{
+  g_autoptr(GHashTable) first = g_hash_table_new (g_str_hash, g_str_equal);
+  HvkIoLimits defaults = { 0, };
+  gboolean shared = FALSE;
+
+  g_return_val_if_fail (devices != NULL, FALSE);
+
+  if (config != NULL)
+    {
+      hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &defaults);
+      shared = hvk_config_get_boolean (config, HVK_IO_LIMITS_SHARED_KEY);
+    }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      HvkDevice *device = g_ptr_array_index (devices, i);
+      HvkDevice *member;
+      const char *group = NULL;
+      HvkIoLimits a, b;
+
+      if (!hvk_io_limits_group (&defaults, shared, device, &group, NULL, error))
+        return FALSE;
+      if (group == NULL)
+        continue;
+      member = g_hash_table_lookup (first, group);
+      if (member == NULL)
+        {
+          g_hash_table_insert (first, (gpointer) group, device);
+          continue;
+        }
+      if (!hvk_io_limits_resolve (&defaults, member, &a, error)
+          || !hvk_io_limits_resolve (&defaults, device, &b, error)
+          || !hvk_io_limits_group_agree (group, hvk_device_get_id (member), &a,
+                                         hvk_device_get_id (device), &b, error))
+        return FALSE;
+    }
   return TRUE;
 }

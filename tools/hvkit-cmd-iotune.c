@@ -77,9 +77,14 @@ print_limits (HvkHypervisor *hypervisor,
       const char *kind = hvk_device_get_kind_name (device);
       g_autoptr(GError) error = NULL;
       g_autoptr(JsonObject) limits_json = NULL;
+      const char *group = NULL;
       HvkIoLimits limits;
 
       if (!hvk_hypervisor_get_io_limits (hypervisor, id, &limits, &error))
+        return hvkit_fail (error, HVKIT_EXIT_FAILED);
+      /* A disk sharing a throttle group shares its limits too. */
+      if (!hvk_io_limits_group_from_config (hvk_hypervisor_get_config (hypervisor), device,
+                                            &group, &error))
         return hvkit_fail (error, HVKIT_EXIT_FAILED);
       limits_json = hvk_io_limits_to_json (&limits, kind);
       if (json)
@@ -89,6 +94,8 @@ print_limits (HvkHypervisor *hypervisor,
           json_object_set_string_member (entry, "device", id);
           json_object_set_string_member (entry, "kind", kind);
           json_object_set_object_member (entry, "limits", g_steal_pointer (&limits_json));
+          if (group != NULL)
+            json_object_set_string_member (entry, "throttle_group", group);
           json_array_add_object_element (array, entry);
         }
       else
@@ -99,6 +106,8 @@ print_limits (HvkHypervisor *hypervisor,
           for (GList *m = members; m != NULL; m = m->next)
             g_print (" %s=%" G_GINT64_FORMAT, (const char *) m->data,
                      json_object_get_int_member (limits_json, m->data));
+          if (group != NULL)
+            g_print (" throttle_group=%s", group);
           g_print ("\n");
         }
     }

@@ -133,6 +133,57 @@ HVK_AVAILABLE_IN_ALL
 JsonObject  *hvk_io_limits_to_json    (const HvkIoLimits *limits,
                                        const char        *kind);
 
+/**
+ * HVK_IO_LIMITS_GROUP_PROP:
+ *
+ * The `block` device property naming the throttle group a disk shares
+ * its limits with (letters, digits, `_` and `-`): the disks of one
+ * group are limited together, by one set of limits.
+ */
+#define HVK_IO_LIMITS_GROUP_PROP "throttle_group"
+
+/**
+ * HVK_IO_LIMITS_SHARED_KEY:
+ *
+ * hvkit's own configuration key (Kata has none): when true, every
+ * limited disk without a %HVK_IO_LIMITS_GROUP_PROP is in one group of
+ * the VM, %HVK_IO_LIMITS_SHARED_GROUP, so the `disk_rate_limiter_*`
+ * keys cap the VM's disk I/O as a whole instead of each disk's.
+ */
+#define HVK_IO_LIMITS_SHARED_KEY "disk_rate_limiter_shared"
+
+/**
+ * HVK_IO_LIMITS_SHARED_GROUP:
+ *
+ * The name of the group %HVK_IO_LIMITS_SHARED_KEY puts disks in (a disk
+ * naming it with %HVK_IO_LIMITS_GROUP_PROP joins it).
+ */
+#define HVK_IO_LIMITS_SHARED_GROUP "shared"
+
+HVK_AVAILABLE_IN_ALL
+gboolean     hvk_io_limits_group      (const HvkIoLimits *defaults,
+                                       gboolean           shared,
+                                       HvkDevice         *device,
+                                       const char       **group,
+                                       gboolean          *throttled,
+                                       GError           **error);
+HVK_AVAILABLE_IN_ALL
+gboolean     hvk_io_limits_group_from_config (HvkConfig   *config,
+                                              HvkDevice   *device,
+                                              const char **group,
+                                              GError     **error);
+HVK_AVAILABLE_IN_ALL
+gboolean     hvk_io_limits_group_agree (const char        *group,
+                                        const char        *member_id,
+                                        const HvkIoLimits *member_limits,
+                                        const char        *device_id,
+                                        const HvkIoLimits *limits,
+                                        GError           **error);
+HVK_AVAILABLE_IN_ALL
+gboolean     hvk_io_limits_check_groups (HvkConfig  *config,
+                                         GPtrArray  *devices,
+                                         GError    **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkIoLimits, hvk_io_limits_free)
 
 G_END_DECLS

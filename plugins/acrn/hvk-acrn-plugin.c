@@ -58,6 +58,7 @@ static const HvkRefusedKey refused_keys[] = {
   { "net_rate_limiter_bw_one_time_burst", HVK_ACRN_NO_LIMITER },
   { "net_rate_limiter_ops_max_rate", HVK_ACRN_NO_LIMITER },
   { "net_rate_limiter_ops_one_time_burst", HVK_ACRN_NO_LIMITER },
+  { "disk_rate_limiter_shared", HVK_ACRN_NO_LIMITER },
 };
 
 /* The ACRN backend: acrn-dm command line, lifecycle and block hotplug

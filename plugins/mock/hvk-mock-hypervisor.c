@@ -300,6 +300,10 @@ mock_create_vm (HvkHypervisor  *hypervisor,
       || !check_fail_operations (config, error))
     return FALSE;
 
+  devices = hvk_config_get_devices (config);
+  if (devices != NULL && !hvk_io_limits_check_groups (config, devices, error))
+    return FALSE;
+
   cmdline = build_kernel_cmdline (self, id, config, error);
   if (cmdline == NULL)
     return FALSE;
@@ -312,7 +316,6 @@ mock_create_vm (HvkHypervisor  *hypervisor,
         return FALSE;
     }
 
-  devices = hvk_config_get_devices (config);
   for (guint i = 0; devices != NULL && i < devices->len; i++)
     g_ptr_array_add (self->devices,
                      g_object_ref (g_ptr_array_index (devices, i)));

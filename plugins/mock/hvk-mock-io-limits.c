@@ -16,10 +16,23 @@ hvk_mock_device_limits (HvkMockHypervisor  *self,
                         GError            **error)
 {
   HvkIoLimits defaults = { 0, };
+  g_autoptr(GPtrArray) all = NULL;
 
   if (self->config != NULL)
     hvk_io_limits_from_config (self->config, hvk_device_get_kind_name (device), &defaults);
-  return hvk_io_limits_resolve (&defaults, device, limits, error);
+  if (!hvk_io_limits_resolve (&defaults, device, limits, error))
+    return FALSE;
+  /* Its throttle group: the VM's disks and it agree (a change of a
+   * group's limits is stored in each member: hvk_mock_set_io_limits()). */
+  all = g_ptr_array_new ();
+  for (guint i = 0; i < self->devices->len; i++)
+    if (self->devices->pdata[i] != device)
+      g_ptr_array_add (all, self->devices->pdata[i]);
+  for (guint i = 0; i < self->hotplugged->len; i++)
+    if (self->hotplugged->pdata[i] != device)
+      g_ptr_array_add (all, self->hotplugged->pdata[i]);
+  g_ptr_array_add (all, device);
+  return hvk_io_limits_check_groups (self->config, all, error);
 }
 
 /* The device @id of the VM, cold- or hot-plugged, and its array. */
@@ -51,6 +64,26 @@ find_device (HvkMockHypervisor  *self,
   return NULL;
 }
 
+/* @limits (and @group, if any) in a copy of the device at @index of
+ * @array (the device given may be the configuration's). */
+static void
+store_limits (GPtrArray         *array,
+              guint              index,
+              const HvkIoLimits *limits,
+              const char        *group)
+{
+  HvkDevice *device = g_ptr_array_index (array, index);
+  HvkDevice *copy = hvk_device_copy (device);
+
+  hvk_io_limits_store (limits, copy);
+  /* Named, so that it stays in its group whatever its limits become
+   * (a disk lifting every limit is in no group of the VM's). */
+  if (group != NULL)
+    hvk_device_set_string (copy, HVK_IO_LIMITS_GROUP_PROP, group);
+  g_ptr_array_index (array, index) = copy;
+  g_object_unref (device);
+}
+
 gboolean
 hvk_mock_set_io_limits (HvkHypervisor     *hypervisor,
                         const char        *device_id,
@@ -62,8 +95,10 @@ hvk_mock_set_io_limits (HvkHypervisor     *hypervisor,
   GPtrArray *array = NULL;
   guint index = 0;
   HvkDevice *device;
-  HvkDevice *copy;
   const char *kind;
+  GPtrArray *arrays[] = { self->devices, self->hotplugged };
+  g_autofree char *group_copy = NULL;
+  const char *group = NULL;
 
   if (!hvk_mock_begin_call (self, "set_io_limits", NULL, error))
     return FALSE;
@@ -78,13 +113,26 @@ hvk_mock_set_io_limits (HvkHypervisor     *hypervisor,
                    device_id, kind);
       return FALSE;
     }
-  if (!hvk_io_limits_check (limits, kind, device_id, error))
+  if (!hvk_io_limits_check (limits, kind, device_id, error)
+      || !hvk_io_limits_group_from_config (self->config, device, &group, error))
     return FALSE;
-  /* A copy: the device given may be the configuration's. */
-  copy = hvk_device_copy (device);
-  hvk_io_limits_store (limits, copy);
-  g_ptr_array_index (array, index) = copy;
-  g_object_unref (device);
+  if (group == NULL)
+    {
+      store_limits (array, index, limits, NULL);
+      return TRUE;
+    }
+  /* A group's limits are its members': each one changes. */
+  group = group_copy = g_strdup (group);
+  for (guint a = 0; a < G_N_ELEMENTS (arrays); a++)
+    for (guint i = 0; i < arrays[a]->len; i++)
+      {
+        const char *other = NULL;
+
+        if (hvk_io_limits_group_from_config (self->config, g_ptr_array_index (arrays[a], i),
+                                             &other, NULL)
+            && g_strcmp0 (other, group) == 0)
+          store_limits (arrays[a], i, limits, group);
+      }
   return TRUE;
 }
 

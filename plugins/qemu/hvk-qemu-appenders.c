@@ -673,8 +673,12 @@ append_block (HvkBuildContext  *ctx,
   if (block.throttled)
     {
       g_autoptr(HvkOpts) group = hvk_qemu_block_throttle_group_props (&block);
+      gboolean is_new = TRUE;
 
-      return hvk_cmdline_add_opts (cmdline, "-object", group, error)
+      /* A shared group once, before its first -blockdev. */
+      if (!hvk_qemu_throttle_groups_join (data->throttle_groups, &block, &is_new, error))
+        return FALSE;
+      return (!is_new || hvk_cmdline_add_opts (cmdline, "-object", group, error))
              && hvk_cmdline_add_opts (cmdline, "-blockdev", drive, error);
     }
   return hvk_cmdline_add_opts (cmdline, "-drive", drive, error);

@@ -114,6 +114,15 @@ hvk_qemu_device_strv (HvkDevice  *device,
   return prop != NULL ? hvk_device_get_strv (device, prop) : NULL;
 }
 
+void
+hvk_qemu_build_data_free (HvkQemuBuildData *data)
+{
+  if (data == NULL)
+    return;
+  g_clear_pointer (&data->throttle_groups, g_hash_table_unref);
+  g_free (data);
+}
+
 HvkQemuBuildData *
 hvk_qemu_build_data (HvkBuildContext  *ctx,
                      HvkDevice        *device,

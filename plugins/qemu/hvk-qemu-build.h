@@ -63,7 +63,10 @@ typedef struct {
   guint               n_dimms;
   guint               n_fdsets;       /* -add-fd sets of rootless disks */
   guint64             virtio_mem_mb;  /* virtio-mem devices' size */
+  GHashTable         *throttle_groups; /* hvk_qemu_throttle_groups_join(): each -object once */
 } HvkQemuBuildData;
+
+void hvk_qemu_build_data_free (HvkQemuBuildData *data);
 
 HvkQemuBuildData *hvk_qemu_build_data (HvkBuildContext  *ctx,
                                        HvkDevice        *device,

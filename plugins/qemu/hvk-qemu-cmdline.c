@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hvk-qemu-builder.h"
+#include "hvk-qemu-device-props.h"
 
 /*
  * The QEMU command line.  hvk_qemu_build_cmdline() runs a flat list of
@@ -715,7 +716,8 @@ qemu_build (HvkRegistry            *registry,
   data->layout = layout;
   data->paths = paths;
   data->settings = settings;
-  hvk_build_context_set_backend_data (ctx, data, g_free);
+  data->throttle_groups = hvk_qemu_throttle_groups_new ();
+  hvk_build_context_set_backend_data (ctx, data, (GDestroyNotify) hvk_qemu_build_data_free);
   if (settings->jailer_path != NULL && !hvk_cmdline_add_arg (cmdline, settings->path, error))
     return NULL;
 

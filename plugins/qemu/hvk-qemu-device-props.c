@@ -38,11 +38,12 @@ hvk_qemu_block_resolve (HvkDevice             *device,
       || !hvk_qemu_block_check_limits (block->id, &block->limits, error))
     return FALSE;
   /* A disk that names a limit, even 0, gets its group: iotune can then
-   * limit it while it runs (a throttle node cannot be inserted later). */
-  block->throttled = !hvk_io_limits_is_unlimited (&block->limits);
-  for (guint i = 0; i < HVK_IO_LIMITS_N_FIELDS && !block->throttled; i++)
-    if (hvk_io_limits_kind_has_field (HVK_DEVICE_KIND_BLOCK, i))
-      block->throttled = hvk_device_has (device, hvk_io_limits_prop_name (i));
+   * limit it while it runs (a throttle node cannot be inserted later).
+   * The group is its own, or one it shares (throttle_group, or every
+   * limited disk's with disk_rate_limiter_shared). */
+  if (!hvk_io_limits_group (&settings->disk_limits, settings->disk_limits_shared, device,
+                            &block->group, &block->throttled, error))
+    return FALSE;
   if (block->path == NULL)
     return hvk_qemu_device_error (error, device, HVK_ERROR_INVALID_ARGUMENT, "no path");
   if (block->format == NULL)
@@ -74,7 +75,9 @@ hvk_qemu_block_resolve (HvkDevice             *device,
 
 /*
  * A limited disk is a `throttle` filter node over its format node, in a
- * throttle group of its own (`throttle-ID`).  Kata's units become
+ * throttle group of its own (`throttle-ID`), or in one it shares with
+ * the other disks of its `throttle_group` (`throttle.group-NAME`: their
+ * I/O together is limited).  Kata's units become
  * QEMU's: bytes = bits / 8 (x-bps-total), operations as they are
  * (x-iops-total).  A one-time burst of B (bytes or operations) becomes
  * QEMU's *-max = B with *-max-length = 1: QEMU's bucket then holds
@@ -88,8 +91,11 @@ hvk_qemu_block_resolve (HvkDevice             *device,
  */
 
 char *
-hvk_qemu_block_throttle_group (const char *id)
+hvk_qemu_block_throttle_group (const char *id,
+                               const char *group)
 {
+  if (group != NULL)
+    return g_strdup_printf ("throttle.group-%s", group);
   return g_strdup_printf ("throttle-%s", id);
 }
 
@@ -169,12 +175,52 @@ hvk_qemu_block_throttle_props (const HvkIoLimits *limits,
 HvkOpts *
 hvk_qemu_block_throttle_group_props (const HvkQemuBlock *block)
 {
-  g_autofree char *group = hvk_qemu_block_throttle_group (block->id);
+  g_autofree char *group = hvk_qemu_block_throttle_group (block->id, block->group);
   HvkOpts *opts = hvk_opts_new ("throttle-group");
 
   hvk_opts_add (opts, "id", group);
   hvk_qemu_block_throttle_props (&block->limits, "x-", FALSE, opts);
   return opts;
+}
+
+typedef struct {
+  char        *id;           /* its first disk */
+  HvkIoLimits  limits;
+} GroupMember;
+
+static void
+group_member_free (GroupMember *member)
+{
+  g_free (member->id);
+  g_free (member);
+}
+
+GHashTable *
+hvk_qemu_throttle_groups_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                (GDestroyNotify) group_member_free);
+}
+
+gboolean
+hvk_qemu_throttle_groups_join (GHashTable         *groups,
+                               const HvkQemuBlock *block,
+                               gboolean           *is_new,
+                               GError            **error)
+{
+  g_autofree char *object = hvk_qemu_block_throttle_group (block->id, block->group);
+  GroupMember *member = g_hash_table_lookup (groups, object);
+
+  *is_new = member == NULL;
+  if (member != NULL)
+    return block->group == NULL
+           || hvk_io_limits_group_agree (block->group, member->id, &member->limits,
+                                         block->id, &block->limits, error);
+  member = g_new0 (GroupMember, 1);
+  member->id = g_strdup (block->id);
+  member->limits = block->limits;
+  g_hash_table_insert (groups, g_steal_pointer (&object), member);
+  return TRUE;
 }
 
 /* What the blockdev form needs to know of the path (-drive file= finds
@@ -279,7 +325,7 @@ hvk_qemu_block_props (const HvkQemuBlock  *block,
     {
       /* A throttled disk: the filter on top, the format node under it. */
       const char *p = block->throttled ? "file." : "";
-      g_autofree char *group = hvk_qemu_block_throttle_group (block->id);
+      g_autofree char *group = hvk_qemu_block_throttle_group (block->id, block->group);
 
       if (!block->probed)
         {

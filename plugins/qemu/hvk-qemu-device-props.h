@@ -37,6 +37,8 @@ typedef struct {
   HvkIoLimits limits;        /* the device's own, else disk_rate_limiter_* */
   gboolean    throttled;     /* a throttle node and group: some limit, or a
                               * limit property given (even 0) */
+  const char *group;         /* the throttle group it shares (throttle_group,
+                              * or "shared"), NULL: a group of its own */
 } HvkQemuBlock;
 
 gboolean hvk_qemu_block_resolve (HvkDevice             *device,
@@ -76,10 +78,13 @@ char *hvk_qemu_block_node_name (const char       *id,
                                 HvkQemuBlockForm  form);
 
 /* Throttling (the formula is documented in hvk-qemu-device-props.c):
- * the group's id (throttle-ID), the check of the bursts QEMU can grant,
+ * the id of the group object of disk @id in group @group (NULL: its
+ * own, throttle-ID; else throttle.group-GROUP, never a disk's, whose id
+ * has no '.' after "throttle"), the check of the bursts QEMU can grant,
  * the ThrottleLimits members of @limits, and the group's -object /
  * object-add properties. */
-char    *hvk_qemu_block_throttle_group       (const char         *id);
+char    *hvk_qemu_block_throttle_group       (const char         *id,
+                                              const char         *group);
 gboolean hvk_qemu_block_check_limits         (const char         *id,
                                               const HvkIoLimits  *limits,
                                               GError            **error);
@@ -88,6 +93,17 @@ void     hvk_qemu_block_throttle_props       (const HvkIoLimits  *limits,
                                               gboolean            all,
                                               HvkOpts            *opts);
 HvkOpts *hvk_qemu_block_throttle_group_props (const HvkQemuBlock *block);
+
+/* The groups a command line has (cold plug, restore): object id → its
+ * first disk.  hvk_qemu_throttle_groups_join(): @block's group is there
+ * already (*@is_new FALSE: no second -object) with the same limits, or
+ * added (*@is_new TRUE); a disk whose limits differ from the group's is
+ * refused naming both disks, the group and the field. */
+GHashTable *hvk_qemu_throttle_groups_new  (void);
+gboolean    hvk_qemu_throttle_groups_join (GHashTable         *groups,
+                                           const HvkQemuBlock *block,
+                                           gboolean           *is_new,
+                                           GError            **error);
 
 G_END_DECLS
 

@@ -373,6 +373,7 @@ hotplug_block (HvkQemuHypervisor *self,
   g_autoptr(JsonObject) args = NULL;
   g_autoptr(JsonObject) group = NULL;
   g_autofree char *group_id = NULL;
+  g_autofree char *object = NULL;
   g_autoptr(HvkQemuRecord) record = NULL;
 
   if (!hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, error)
@@ -419,16 +420,12 @@ hotplug_block (HvkQemuHypervisor *self,
   args = blockdev != NULL ? hvk_opts_to_json (device_opts, "driver", error) : NULL;
   if (args == NULL)
     goto failed;
-  if (block.throttled)
-    {
-      g_autoptr(HvkOpts) group_opts = hvk_qemu_block_throttle_group_props (&block);
-
-      group = hvk_opts_to_json (group_opts, "qom-type", error);
-      if (group == NULL)
-        goto failed;
-      group_id = hvk_qemu_block_throttle_group (id);
-    }
-
+  /* Its group: a new one is added, a shared one there already reused
+   * (and kept if the disk fails). */
+  if (block.throttled && !hvk_qemu_vm_join_group (self, &block, &object, &group, error))
+    goto failed;
+  if (group != NULL)
+    group_id = g_strdup (object);
   if (group != NULL && !hvk_qemu_vm_qmp_run (self, "object-add", group, cancellable, error))
     goto failed;
   if (!hvk_qemu_vm_qmp_run (self, "blockdev-add", blockdev, cancellable, error))
@@ -447,7 +444,7 @@ hotplug_block (HvkQemuHypervisor *self,
 
   hvk_qemu_record_set_bus (record, place.bus, place.lun >= 0 ? place.lun : place.addr);
   record->node = g_strdup (node);
-  record->throttle_group = g_steal_pointer (&group_id);
+  record->throttle_group = g_steal_pointer (&object);
   record->path = g_strdup (block.path);
   hvk_qemu_records_add (self->hotplugged, g_steal_pointer (&record));
   return TRUE;
@@ -836,7 +833,9 @@ hvk_qemu_vm_forget_device (HvkQemuHypervisor *self,
       if (hvk_qemu_vm_settings (self)->rootless)
         hvk_qemu_vm_remove_fdset (self, device_id, cancellable);
     }
-  if (record->throttle_group != NULL)
+  /* A shared group goes with its last disk. */
+  if (record->throttle_group != NULL
+      && hvk_qemu_vm_group_is_last (self, record->throttle_group, device_id))
     {
       g_autoptr(JsonObject) args = json_object_new ();
       json_object_set_string_member (args, "id", record->throttle_group);

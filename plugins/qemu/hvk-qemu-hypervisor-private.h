@@ -12,6 +12,7 @@
 #include "hvk-qemu-identity.h"
 #include "hvk-qemu-qmp.h"
 #include "hvk-qemu-records.h"
+#include "hvk-qemu-device-props.h"
 
 G_BEGIN_DECLS
 
@@ -149,6 +150,21 @@ gboolean hvk_qemu_vm_apply_net_limits (HvkQemuHypervisor *self, HvkDevice *devic
                                        GError **error);
 void     hvk_qemu_vm_clear_net_limits (HvkQemuHypervisor *self, HvkDevice *device);
 void     hvk_qemu_vm_clear_tap_limits (HvkQemuHypervisor *self);
+/* The ids of the disks (cold-plugged, then hot-plugged) whose throttle
+ * group is the QEMU object @object (hvk_qemu_block_throttle_group()). */
+GPtrArray *hvk_qemu_vm_throttle_members (HvkQemuHypervisor *self, const char *object);
+/* Hotplug of throttled disk @block: its group object (*@object) and,
+ * for a group no disk has yet, the object-add to send first
+ * (*@object_add, else NULL); a disk whose limits are not its group's
+ * current ones is refused.  Unplug: whether disk @id is the last one
+ * in group @object (its object-del then). */
+gboolean hvk_qemu_vm_join_group (HvkQemuHypervisor *self, const HvkQemuBlock *block,
+                                 char **object, JsonObject **object_add, GError **error);
+gboolean hvk_qemu_vm_group_is_last (HvkQemuHypervisor *self, const char *object,
+                                    const char *id);
+/* The throttle group object of disk @device (hot-plugged: its @record's). */
+gboolean hvk_qemu_vm_disk_group (HvkQemuHypervisor *self, HvkDevice *device,
+                                 HvkQemuRecord *record, char **object, GError **error);
 GHashTable *hvk_qemu_vm_io_limits_new       (void);
 JsonNode   *hvk_qemu_vm_io_limits_to_json   (HvkQemuHypervisor *self);
 GHashTable *hvk_qemu_vm_io_limits_from_json (JsonObject *object, GError **error);

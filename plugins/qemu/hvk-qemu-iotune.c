@@ -46,6 +46,113 @@ find_device (HvkQemuHypervisor  *self,
   return NULL;
 }
 
+/* The throttle group object of a throttled cold-plugged disk, or NULL. */
+static char *
+cold_group (HvkQemuHypervisor *self,
+            HvkDevice         *device)
+{
+  HvkQemuBlock block;
+
+  if (!g_str_equal (hvk_device_get_kind_name (device), HVK_DEVICE_KIND_BLOCK)
+      || !hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, NULL)
+      || !block.throttled)
+    return NULL;
+  return hvk_qemu_block_throttle_group (block.id, block.group);
+}
+
+GPtrArray *
+hvk_qemu_vm_throttle_members (HvkQemuHypervisor *self,
+                              const char        *object)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *lists[] = { self->config != NULL ? hvk_config_get_devices (self->config) : NULL,
+                         self->cold_devices };
+
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; lists[l] != NULL && i < lists[l]->len; i++)
+      {
+        g_autofree char *group = cold_group (self, g_ptr_array_index (lists[l], i));
+
+        if (g_strcmp0 (group, object) == 0)
+          g_ptr_array_add (ids, g_strdup (hvk_device_get_id (g_ptr_array_index (lists[l], i))));
+      }
+  for (guint i = 0; i < self->hotplugged->len; i++)
+    {
+      HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
+
+      if (g_strcmp0 (record->throttle_group, object) == 0)
+        g_ptr_array_add (ids, g_strdup (record->id));
+    }
+  return ids;
+}
+
+gboolean
+hvk_qemu_vm_join_group (HvkQemuHypervisor   *self,
+                        const HvkQemuBlock  *block,
+                        char               **object,
+                        JsonObject         **object_add,
+                        GError             **error)
+{
+  g_autofree char *group = hvk_qemu_block_throttle_group (block->id, block->group);
+  g_autoptr(GPtrArray) members = hvk_qemu_vm_throttle_members (self, group);
+  g_autoptr(HvkOpts) opts = NULL;
+
+  *object = NULL;
+  *object_add = NULL;
+  if (members->len > 0)
+    {
+      /* The group's object is there: the disk shares it as it is now
+       * (iotune may have changed it). */
+      HvkIoLimits now;
+
+      if (!hvk_qemu_vm_get_io_limits (HVK_HYPERVISOR (self), members->pdata[0], &now, error)
+          || !hvk_io_limits_group_agree (block->group != NULL ? block->group : group,
+                                         members->pdata[0], &now, block->id, &block->limits,
+                                         error))
+        return FALSE;
+      *object = g_steal_pointer (&group);
+      return TRUE;
+    }
+  opts = hvk_qemu_block_throttle_group_props (block);
+  *object_add = hvk_opts_to_json (opts, "qom-type", error);
+  if (*object_add == NULL)
+    return FALSE;
+  *object = g_steal_pointer (&group);
+  return TRUE;
+}
+
+gboolean
+hvk_qemu_vm_group_is_last (HvkQemuHypervisor *self,
+                           const char        *object,
+                           const char        *id)
+{
+  g_autoptr(GPtrArray) members = hvk_qemu_vm_throttle_members (self, object);
+
+  for (guint i = 0; i < members->len; i++)
+    if (g_strcmp0 (members->pdata[i], id) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* The group object of disk @device (hot-plugged: its @record's); NULL
+ * for a disk attached without a limit. */
+gboolean
+hvk_qemu_vm_disk_group (HvkQemuHypervisor  *self,
+                        HvkDevice          *device,
+                        HvkQemuRecord      *record,
+                        char              **object,
+                        GError            **error)
+{
+  *object = record != NULL ? g_strdup (record->throttle_group) : cold_group (self, device);
+  if (*object != NULL)
+    return TRUE;
+  g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
+               "block device '%s' was attached without a limit: it has no throttle node, "
+               "and QEMU cannot insert one under a disk in use (attach it with a "
+               "rate_limiter_* property, 0 for no limit yet)", hvk_device_get_id (device));
+  return FALSE;
+}
+
 static gboolean
 set_disk_limits (HvkQemuHypervisor  *self,
                  HvkDevice          *device,
@@ -55,31 +162,18 @@ set_disk_limits (HvkQemuHypervisor  *self,
                  GError            **error)
 {
   const char *id = hvk_device_get_id (device);
-  HvkQemuBlock block;
   g_autofree char *group = NULL;
   g_autofree char *path = NULL;
   g_autoptr(HvkOpts) opts = hvk_opts_new (NULL);
   g_autoptr(JsonObject) value = NULL;
   g_autoptr(JsonObject) args = NULL;
-  gboolean throttled;
+  g_autoptr(GPtrArray) members = NULL;
 
   if (!hvk_io_limits_check (limits, HVK_DEVICE_KIND_BLOCK, id, error)
-      || !hvk_qemu_block_check_limits (id, limits, error))
+      || !hvk_qemu_block_check_limits (id, limits, error)
+      || !hvk_qemu_vm_disk_group (self, device, record, &group, error))
     return FALSE;
-  throttled = record != NULL
-              ? record->throttle_group != NULL
-              : hvk_qemu_block_resolve (device, hvk_qemu_vm_settings (self), &block, NULL)
-                && block.throttled;
-  if (!throttled)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,
-                   "block device '%s' was attached without a limit: it has no throttle node, "
-                   "and QEMU cannot insert one under a disk in use (attach it with a "
-                   "rate_limiter_* property, 0 for no limit yet)", id);
-      return FALSE;
-    }
 
-  group = hvk_qemu_block_throttle_group (id);
   path = g_strdup_printf ("/objects/%s", group);
   hvk_qemu_block_throttle_props (limits, "", TRUE, opts);
   value = hvk_opts_to_json (opts, NULL, error);
@@ -92,7 +186,13 @@ set_disk_limits (HvkQemuHypervisor  *self,
   if (!hvk_qemu_vm_qmp_run (self, "qom-set", args, cancellable, error))
     return FALSE;
 
-  g_hash_table_replace (self->io_limits, g_strdup (id), hvk_io_limits_copy (limits));
+  /* A shared group's limits are each member's. */
+  members = hvk_qemu_vm_throttle_members (self, group);
+  if (!g_ptr_array_find_with_equal_func (members, id, g_str_equal, NULL))
+    g_ptr_array_add (members, g_strdup (id));
+  for (guint i = 0; i < members->len; i++)
+    g_hash_table_replace (self->io_limits, g_strdup (members->pdata[i]),
+                          hvk_io_limits_copy (limits));
   return TRUE;
 }
 

@@ -203,15 +203,35 @@ add_device_arg (HvkQemuHypervisor *self,
 /* The disk of @record as the command line's -blockdev and -device: the
  * properties hotplug gave it (hvk_qemu_block_props(), blockdev form), at
  * the bus and slot or LUN it took. */
+typedef struct {
+  HvkQemuHypervisor *self;
+  GHashTable        *groups;    /* the throttle group objects on the command line */
+} GroupsData;
+
+static void
+add_cold_group (gpointer data,
+                gpointer user_data)
+{
+  GroupsData *groups = user_data;
+  HvkQemuBlock block;
+
+  if (g_str_equal (hvk_device_get_kind_name (data), HVK_DEVICE_KIND_BLOCK)
+      && hvk_qemu_block_resolve (data, hvk_qemu_vm_settings (groups->self), &block, NULL)
+      && block.throttled)
+    g_hash_table_add (groups->groups, hvk_qemu_block_throttle_group (block.id, block.group));
+}
+
 static gboolean
 add_block (HvkQemuHypervisor *self,
            HvkQemuRecord     *record,
+           GHashTable        *groups,
            GError           **error)
 {
   g_autoptr(HvkDevice) device = NULL;
   g_autoptr(HvkOpts) backend = NULL;
   g_autoptr(HvkOpts) dev = NULL;
   g_autofree char *node = NULL;
+  g_autofree char *object = NULL;
   HvkQemuBlock block;
   HvkQemuPlace place = { record->bus, -1, -1 };
 
@@ -244,14 +264,18 @@ add_block (HvkQemuHypervisor *self,
                    record->node != NULL ? record->node : "", node);
       return FALSE;
     }
-  /* A throttled disk's group first, as hotplug adds it (object-add);
-   * limits changed live come back after the state (the core's restore). */
-  if (block.throttled)
+  /* A throttled disk's group first, as hotplug adds it (object-add),
+   * once (a group a cold-plugged disk or an earlier one shares is
+   * there); limits changed live come back after the state (the core's
+   * restore). */
+  object = block.throttled ? hvk_qemu_block_throttle_group (block.id, block.group) : NULL;
+  if (object != NULL && !g_hash_table_contains (groups, object))
     {
       g_autoptr(HvkOpts) group = hvk_qemu_block_throttle_group_props (&block);
 
       if (!add_device_arg (self, "-object", group, error))
         return FALSE;
+      g_hash_table_add (groups, g_steal_pointer (&object));
     }
   return hvk_qemu_block_props (&block, HVK_QEMU_BLOCK_BLOCKDEV, &place, &backend, &dev, error)
          && add_device_arg (self, "-blockdev", backend, error)
@@ -344,6 +368,8 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
   JsonObject *object, *members, *dimms = NULL;
   guint32 cpus = 0;
   guint64 dimm_mb = 0;
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GroupsData groups_data = { self, groups };
 
   *hotplugged = NULL;
   *vcpus = 0;
@@ -378,6 +404,7 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
       return FALSE;
     }
 
+  hvk_qemu_vm_foreach_cold_device (self, add_cold_group, &groups_data);
   for (guint i = 0; i < records->len; i++)
     {
       HvkQemuRecord *record = records->pdata[i];
@@ -390,7 +417,7 @@ hvk_qemu_vm_read_saved_devices (HvkQemuHypervisor *self,
           ok = FALSE;
         }
       else if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_BLOCK) == 0)
-        ok = add_block (self, record, &local_error);
+        ok = add_block (self, record, groups, &local_error);
       else if (g_strcmp0 (record->kind, HVK_DEVICE_KIND_CPU) == 0)
         {
           ok = add_cpu (self, record, &local_error);

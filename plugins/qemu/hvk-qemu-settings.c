@@ -284,6 +284,7 @@ hvk_qemu_settings_new (HvkConfig *config)
 
       settings->jailer_path = jailer != NULL && *jailer != '\0' ? g_strdup (jailer) : NULL;
       hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &settings->disk_limits);
+      settings->disk_limits_shared = hvk_config_get_boolean (config, HVK_IO_LIMITS_SHARED_KEY);
       hvk_io_limits_from_config (config, HVK_DEVICE_KIND_NET, &settings->net_limits);
     }
   return settings;

@@ -86,6 +86,7 @@ typedef struct {
   gboolean  enable_iothreads;
   gboolean  disable_vhost_net;
   HvkIoLimits disk_limits;             /* disk_rate_limiter_* */
+  gboolean  disk_limits_shared;        /* disk_rate_limiter_shared: one group of the VM */
   HvkIoLimits net_limits;              /* net_rate_limiter_*, rx_/tx_rate_limiter_max_rate */
 
   /* shared file system */

@@ -103,6 +103,7 @@ static const struct {
   { "disk_rate_limiter_bw_one_time_burst", HVK_CONFIG_TYPE_INT, "0" },
   { "disk_rate_limiter_ops_max_rate", HVK_CONFIG_TYPE_INT, "0" },
   { "disk_rate_limiter_ops_one_time_burst", HVK_CONFIG_TYPE_INT, "0" },
+  { "disk_rate_limiter_shared", HVK_CONFIG_TYPE_BOOLEAN, "false" },
   { "rx_rate_limiter_max_rate", HVK_CONFIG_TYPE_INT, "0" },
   { "tx_rate_limiter_max_rate", HVK_CONFIG_TYPE_INT, "0" },
   { "net_rate_limiter_bw_max_rate", HVK_CONFIG_TYPE_INT, "0" },

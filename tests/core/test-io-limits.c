@@ -59,7 +59,8 @@ test_names (void)
   /* All ten are core keys, signed (a negative value is refused by name,
    * not as a parse error), 0 by default: unlimited. */
   for (guint k = 0; k < n_keys; k++)
-    if (strstr (keys[k].name, "rate_limiter") != NULL)
+    if (strstr (keys[k].name, "rate_limiter") != NULL
+        && g_strcmp0 (keys[k].name, HVK_IO_LIMITS_SHARED_KEY) != 0)
       {
         g_assert_cmpint (keys[k].type, ==, HVK_CONFIG_TYPE_INT);
         g_assert_cmpstr (keys[k].default_value, ==, "0");
@@ -277,6 +278,74 @@ test_refuse (void)
   g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
   g_assert_cmpstr (error->message, ==, "device 'n0' (net): property 'tx_rate_limiter_max_rate': "
                    "not supported by backend 'acrn' (no limiter)");
+  g_clear_error (&error);
+  {
+    g_autoptr(HvkDevice) grouped = device ("block,id=d1,path=/x,throttle_group=g", &error);
+
+    g_assert_false (hvk_io_limits_refuse (grouped, "acrn", "no limiter", &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED);
+    g_assert_cmpstr (error->message, ==, "device 'd1' (block): property 'throttle_group': "
+                     "not supported by backend 'acrn' (no limiter)");
+  }
+}
+
+/* Throttle groups: a valid name, something to share, one set of limits
+ * per group; the switch puts every limited disk in the VM's group. */
+static void
+test_groups (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) none = device ("block,id=d0,path=/x,throttle_group=g", &error);
+  g_autoptr(HvkDevice) zero = device ("block,id=d1,path=/x,throttle_group=g,"
+                                      "rate_limiter_bw_max_rate=0", &error);
+  g_autoptr(HvkDevice) fast = device ("block,id=d2,path=/x,throttle_group=g,"
+                                      "rate_limiter_bw_max_rate=16000", &error);
+  g_autoptr(HvkDevice) plain = device ("block,id=d3,path=/x", &error);
+  g_autoptr(HvkDevice) net = device ("net,id=n0,ifname=t", &error);
+  g_autoptr(GPtrArray) devices = g_ptr_array_new ();
+  HvkIoLimits defaults = { .bw_max_rate = 8000 };
+  const char *group = NULL;
+  gboolean throttled = FALSE;
+
+  g_assert_no_error (error);
+  g_assert_false (hvk_io_limits_group (NULL, FALSE, none, &group, &throttled, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "block device 'd0': property 'throttle_group': group 'g': "
+                   "the disk has no limit to share (set a rate_limiter_* property or a "
+                   "disk_rate_limiter_* key)");
+  g_clear_error (&error);
+  /* A limit of 0 given: a group whose limits iotune can set later. */
+  g_assert_true (hvk_io_limits_group (NULL, FALSE, zero, &group, &throttled, &error));
+  g_assert_cmpstr (group, ==, "g");
+  g_assert_true (throttled);
+  /* The configuration's limit is something to share. */
+  g_assert_true (hvk_io_limits_group (&defaults, FALSE, none, &group, &throttled, &error));
+  g_assert_cmpstr (group, ==, "g");
+  /* The switch: a limited disk without a group is in the VM's. */
+  g_assert_true (hvk_io_limits_group (&defaults, FALSE, plain, &group, &throttled, &error));
+  g_assert_null (group);
+  g_assert_true (throttled);
+  g_assert_true (hvk_io_limits_group (&defaults, TRUE, plain, &group, &throttled, &error));
+  g_assert_cmpstr (group, ==, HVK_IO_LIMITS_SHARED_GROUP);
+  g_assert_true (hvk_io_limits_group (NULL, TRUE, plain, &group, &throttled, &error));
+  g_assert_null (group);
+  g_assert_false (throttled);
+  g_assert_true (hvk_io_limits_group (&defaults, TRUE, net, &group, &throttled, &error));
+  g_assert_null (group);
+  g_assert_no_error (error);
+
+  g_ptr_array_add (devices, zero);
+  g_ptr_array_add (devices, plain);
+  g_ptr_array_add (devices, fast);
+  g_assert_false (hvk_io_limits_check_groups (NULL, devices, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "throttle group 'g': block devices 'd1' and 'd2' differ in "
+                   "rate_limiter_bw_max_rate (0 and 16000): the disks of a group share one set "
+                   "of limits");
+  g_clear_error (&error);
+  g_ptr_array_remove_index (devices, 2);
+  g_assert_true (hvk_io_limits_check_groups (NULL, devices, &error));
+  g_assert_no_error (error);
 }
 
 int
@@ -289,5 +358,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/io-limits/device-errors", test_device_errors);
   g_test_add_func ("/hvk/io-limits/check-store-json", test_check_store_json);
   g_test_add_func ("/hvk/io-limits/refuse", test_refuse);
+  g_test_add_func ("/hvk/io-limits/groups", test_groups);
   return g_test_run ();
 }

@@ -162,6 +162,8 @@ ELSEWHERE = {
     ("qemu", "tx_rate_limiter_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
     ("qemu", "net_rate_limiter_bw_max_rate"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
     ("qemu", "net_rate_limiter_bw_one_time_burst"): ("e2e/test-e2e-iotune.c", "/hvk/e2e/iotune/tap-shaping"),
+    # Changes nothing without a limited disk: the golden with disks.
+    ("qemu", "disk_rate_limiter_shared"): ("golden/qemu/block-limit-shared.conf", "disk_rate_limiter_shared=true"),
 }
 
 failures = []

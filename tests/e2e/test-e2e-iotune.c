@@ -19,6 +19,9 @@
  * is a throttle node over its format node in a group of its own, the
  * same whether it was cold-plugged (-object, -blockdev) or hot-plugged
  * (object-add, blockdev-add); unplugging it takes its group along.
+ * Disks naming one throttle_group share one group object (created by
+ * the first, deleted with the last); the one bound on time asserted is
+ * the lower bound a shared limit implies on the reads of a pair.
  */
 
 static E2eEnv env;
@@ -145,6 +148,46 @@ assert_limit (JsonObject *limits,
   g_assert_cmpint (json_object_get_int_member_with_default (limits, member, -1), ==, value);
 }
 
+/* Whether QEMU has object @name (qom-list /objects). */
+static gboolean
+has_object (const char *sock,
+            const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) args = json_object_new ();
+  g_autoptr(JsonNode) list = NULL;
+  JsonArray *array;
+
+  json_object_set_string_member (args, "path", "/objects");
+  list = e2e_qmp_execute (sock, "qom-list", args, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (list);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (array, i),
+                                                  "name"), name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The throttle node drive-ID is in group @group: QEMU names the group
+ * in the node's filename (json:{"throttle-group": …, "driver": "throttle", …}). */
+static void
+assert_in_group (JsonArray  *nodes,
+                 const char *id,
+                 const char *group)
+{
+  g_autofree char *node_name = g_strdup_printf ("drive-%s", id);
+  g_autofree char *needle = g_strdup_printf ("\"throttle-group\": \"%s\"", group);
+  JsonObject *node = find_node (nodes, node_name);
+  const char *file;
+
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (node, "drv"), ==, "throttle");
+  file = json_object_get_string_member_with_default (node, "file", "");
+  g_test_message ("%s: %s", node_name, file);
+  g_assert_nonnull (strstr (file, needle));
+}
+
 /* The throttle node of disk @id over its format node over the file,
  * in group throttle-ID: from query-block and query-named-block-nodes. */
 static void
@@ -252,6 +295,54 @@ test_cold_and_hot (void)
   g_assert_null (find_node (json_node_get_array (nodes_after), "drive-disk1"));
   g_assert_nonnull (find_node (json_node_get_array (nodes_after), "drive-disk0"));
 
+  /* A shared group, hot: the first disk creates it, the second joins it
+   * (QEMU refuses a second object of the same id), one with other
+   * limits is refused and leaves it as it was; it goes with its last
+   * disk, not before. */
+  {
+    g_autofree char *a = raw_disk ("group-a.raw"), *b = raw_disk ("group-b.raw");
+    g_autofree char *c = raw_disk ("group-c.raw");
+    g_autofree char *spec_a = g_strdup_printf ("block,id=disk2,path=%s,throttle_group=hp,"
+                                               "rate_limiter_bw_max_rate=8388608", a);
+    g_autofree char *spec_b = g_strdup_printf ("block,id=disk3,path=%s,throttle_group=hp,"
+                                               "rate_limiter_bw_max_rate=8388608", b);
+    g_autofree char *spec_c = g_strdup_printf ("block,id=disk4,path=%s,throttle_group=hp,"
+                                               "rate_limiter_bw_max_rate=16777216", c);
+    g_autoptr(JsonNode) grouped = NULL;
+    g_autoptr(JsonNode) hp_limits = NULL;
+
+    g_assert_false (has_object (sock, "throttle.group-hp"));
+    if (!hotplug (vm, spec_a, &error) || !hotplug (vm, spec_b, &error))
+      g_error ("%s", error->message);
+    g_assert_false (hotplug (vm, spec_c, &error));
+    g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "throttle group 'hp': block devices 'disk2' and "
+                                              "'disk4' differ in rate_limiter_bw_max_rate"));
+    g_clear_error (&error);
+    hvk_hypervisor_disconnect (vm);
+    grouped = e2e_qmp_query (sock, "query-named-block-nodes", &error);
+    g_assert_no_error (error);
+    assert_in_group (json_node_get_array (grouped), "disk2", "throttle.group-hp");
+    assert_in_group (json_node_get_array (grouped), "disk3", "throttle.group-hp");
+    g_assert_null (find_node (json_node_get_array (grouped), "drive-disk4"));
+    g_assert_true (has_object (sock, "throttle.group-hp"));
+    g_assert_false (has_object (sock, "throttle-disk2"));
+    g_assert_false (has_object (sock, "throttle-disk3"));
+    g_assert_false (has_object (sock, "throttle-disk4"));
+    hp_limits = group_limits (sock, "throttle.group-hp", &error);
+    g_assert_no_error (error);
+    assert_limit (json_node_get_object (hp_limits), "bps-total", 1048576);
+
+    g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk2", NULL, &error));
+    g_assert_no_error (error);
+    hvk_hypervisor_disconnect (vm);
+    g_assert_true (has_object (sock, "throttle.group-hp"));
+    g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk3", NULL, &error));
+    g_assert_no_error (error);
+    hvk_hypervisor_disconnect (vm);
+    g_assert_false (has_object (sock, "throttle.group-hp"));
+  }
+
   g_assert_true (hvk_hypervisor_stop_vm (vm, FALSE, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (e2e_wait_pid_dead (g_array_index (pids, int, 0), 1000));
@@ -267,6 +358,7 @@ test_tool_live (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *cold = NULL, *plain = NULL, *hot = NULL, *extra = NULL, *conf = NULL;
   g_autofree char *sock = NULL, *out = NULL, *err = NULL, *spec = NULL;
+  g_autofree char *g0 = NULL, *g1 = NULL, *g2 = NULL, *gspec = NULL;
   g_autoptr(JsonNode) limits = NULL;
   g_autoptr(JsonNode) hot_limits = NULL;
   g_autoptr(JsonNode) read_back = NULL;
@@ -278,9 +370,17 @@ test_tool_live (void)
   cold = raw_disk ("tune-cold.raw");
   plain = raw_disk ("tune-plain.raw");
   hot = raw_disk ("tune-hot.raw");
+  g0 = raw_disk ("tune-g0.raw");
+  g1 = raw_disk ("tune-g1.raw");
+  g2 = raw_disk ("tune-g2.raw");
   extra = g_strdup_printf ("[device.disk0]\nkind=block\npath=%s\nformat=raw\n"
                            "rate_limiter_bw_max_rate=8388608\n"
-                           "[device.disk1]\nkind=block\npath=%s\nformat=raw\n", cold, plain);
+                           "[device.disk1]\nkind=block\npath=%s\nformat=raw\n"
+                           "[device.g0]\nkind=block\npath=%s\nformat=raw\n"
+                           "rate_limiter_bw_max_rate=8388608\nthrottle_group=tg\n"
+                           "[device.g1]\nkind=block\npath=%s\nformat=raw\n"
+                           "rate_limiter_bw_max_rate=8388608\nthrottle_group=tg\n",
+                           cold, plain, g0, g1);
   conf = e2e_write_config (&env, "e2e-tune", NULL, extra);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "start", "-c", conf, "--id", "e2e-tune", NULL),
                    ==, 0);
@@ -347,6 +447,52 @@ test_tool_live (void)
   assert_limit (json_node_get_object (hot_limits), "iops-total", 50);
   assert_limit (json_node_get_object (hot_limits), "bps-total", 0);
 
+  /* A group: a change through one disk is the group's (QEMU's one
+   * object), every member reads it back, in another process, saying
+   * the group; a disk hot-plugged into it must have its limits now. */
+  g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "iotune", "e2e-tune", "--device", "g1",
+                                 "--bps", "16777216", NULL), ==, 0);
+  {
+    g_autoptr(JsonNode) tg = group_limits (sock, "throttle.group-tg", &error);
+    g_autoptr(JsonNode) all = NULL;
+    guint seen = 0;
+
+    g_assert_no_error (error);
+    assert_limit (json_node_get_object (tg), "bps-total", 2097152);
+    gspec = g_strdup_printf ("block,id=g2,path=%s,format=raw,throttle_group=tg,"
+                             "rate_limiter_bw_max_rate=8388608", g2);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "hotplug", "e2e-tune", "--device", gspec,
+                                   NULL), !=, 0);
+    g_assert_nonnull (strstr (err, "throttle group 'tg': block devices 'g0' and 'g2' differ in "
+                                   "rate_limiter_bw_max_rate (16777216 and 8388608)"));
+    g_free (gspec);
+    gspec = g_strdup_printf ("block,id=g2,path=%s,format=raw,throttle_group=tg,"
+                             "rate_limiter_bw_max_rate=16777216", g2);
+    g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "hotplug", "e2e-tune", "--device", gspec,
+                                   NULL), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (e2e_run_tool (&env, &out, NULL, "iotune", "e2e-tune", "--json", NULL), ==, 0);
+    all = json_from_string (out, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < json_array_get_length (json_node_get_array (all)); i++)
+      {
+        JsonObject *e = json_array_get_object_element (json_node_get_array (all), i);
+        const char *dev = json_object_get_string_member (e, "device");
+
+        if (!g_str_has_prefix (dev, "g"))
+          {
+            g_assert_false (json_object_has_member (e, "throttle_group"));
+            continue;
+          }
+        g_assert_cmpstr (json_object_get_string_member (e, "throttle_group"), ==, "tg");
+        g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (e, "limits"),
+                                                     "rate_limiter_bw_max_rate"), ==, 16777216);
+        seen++;
+      }
+    g_assert_cmpuint (seen, ==, 3);
+  }
+
   /* Changed live, saved, stopped and restored: the restored VM has the
    * changed limits, not the configuration's (the save keeps each
    * device's limits; the restore sets them before the guest runs), the
@@ -369,6 +515,20 @@ test_tool_live (void)
     restored = group_limits (sock, "throttle-disk2", &error);
     g_assert_no_error (error);
     assert_limit (json_node_get_object (restored), "iops-total", 50);
+    /* The group once, its three disks in it (two cold, one hot-plugged
+     * made again on the command line), with its changed limits. */
+    g_clear_pointer (&restored, json_node_unref);
+    restored = group_limits (sock, "throttle.group-tg", &error);
+    g_assert_no_error (error);
+    assert_limit (json_node_get_object (restored), "bps-total", 2097152);
+    {
+      g_autoptr(JsonNode) nodes = e2e_qmp_query (sock, "query-named-block-nodes", &error);
+
+      g_assert_no_error (error);
+      assert_in_group (json_node_get_array (nodes), "g0", "throttle.group-tg");
+      assert_in_group (json_node_get_array (nodes), "g1", "throttle.group-tg");
+      assert_in_group (json_node_get_array (nodes), "g2", "throttle.group-tg");
+    }
   }
 
 
@@ -412,6 +572,7 @@ test_guest_read (void)
   g_autoptr(HvkHypervisor) vm = NULL;
   g_autoptr(E2eConsole) guest = NULL;
   g_autofree char *bw = NULL, *ops = NULL, *extra = NULL, *sock = NULL;
+  g_autofree char *pair0 = NULL, *pair1 = NULL;
   g_autofree char *line_bw = NULL, *line_ops = NULL;
   g_autoptr(JsonNode) block = NULL;
   g_autoptr(JsonNode) stats = NULL;
@@ -425,13 +586,21 @@ test_guest_read (void)
 
   bw = sized_disk ("read-bw.raw", 32);
   ops = sized_disk ("read-ops.raw", 32);
+  pair0 = sized_disk ("read-pair0.raw", 32);
+  pair1 = sized_disk ("read-pair1.raw", 32);
   extra = g_strdup_printf ("[device.disk0]\nkind=block\npath=%s\nformat=raw\n"
                            "rate_limiter_bw_max_rate=8388608\n"
                            "[device.disk1]\nkind=block\npath=%s\nformat=raw\n"
-                           "rate_limiter_ops_max_rate=2\n", bw, ops);
+                           "rate_limiter_ops_max_rate=2\n"
+                           "[device.disk2]\nkind=block\npath=%s\nformat=raw\n"
+                           "rate_limiter_bw_max_rate=8388608\nthrottle_group=pair\n"
+                           "[device.disk3]\nkind=block\npath=%s\nformat=raw\n"
+                           "rate_limiter_bw_max_rate=8388608\nthrottle_group=pair\n",
+                           bw, ops, pair0, pair1);
   vm = start ("e2e-read", "kernel_params=hvkit.dio_read_mb=4", extra, &guest);
-  /* disk0 is vda, disk1 vdb: the guest reads them in turn. */
-  if (!e2e_console_wait (guest, "HVKIT-DIO-READ vdb", E2E_EVENT_TIMEOUT_MS))
+  /* disk0 is vda, disk1 vdb, the pair vdc and vdd: the guest reads them
+   * in turn. */
+  if (!e2e_console_wait (guest, "HVKIT-DIO-READ vdd", E2E_EVENT_TIMEOUT_MS))
     g_error ("the guest did not read its disks; console said:\n%s", e2e_console_text (guest));
   line_bw = e2e_console_find_line (guest, "HVKIT-DIO-READ vda");
   line_ops = e2e_console_find_line (guest, "HVKIT-DIO-READ vdb");
@@ -478,6 +647,46 @@ test_guest_read (void)
                   json_object_get_int_member (ops_stats, "rd_total_time_ns") / 1e9,
                   json_object_get_int_member (ops_stats, "rd_operations")
                   / (json_object_get_int_member (ops_stats, "rd_total_time_ns") / 1e9));
+
+  /* The pair shares one group at 1 MiB/s: both throttle nodes in it,
+   * no group of their own, and the 8 MiB they read one after the other
+   * go through one budget.  The one lower bound a shared limit implies
+   * (QEMU admits a 1 MiB request while its bucket holds at most a tenth
+   * of a second's budget: the last of the eight no sooner than
+   * (8 - 1 - 0.1) s after the first): >= 6.3 s of requests in all, where
+   * a group each (2 x 2.9 s) would take ~5.8 s.  No upper bound. */
+  {
+    g_autoptr(JsonNode) nodes = e2e_qmp_query (sock, "query-named-block-nodes", &error);
+    g_autoptr(JsonNode) pair_limits = NULL;
+    JsonObject *s0 = find_stats (json_node_get_array (stats), "disk2");
+    JsonObject *s1 = find_stats (json_node_get_array (stats), "disk3");
+    gint64 pair_bytes = json_object_get_int_member (s0, "rd_bytes")
+                        + json_object_get_int_member (s1, "rd_bytes");
+    gint64 pair_ns = json_object_get_int_member (s0, "rd_total_time_ns")
+                     + json_object_get_int_member (s1, "rd_total_time_ns");
+    g_autofree char *line_c = e2e_console_find_line (guest, "HVKIT-DIO-READ vdc");
+    g_autofree char *line_d = e2e_console_find_line (guest, "HVKIT-DIO-READ vdd");
+
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (line_c, " 4194304 "));
+    g_assert_nonnull (strstr (line_d, " 4194304 "));
+    assert_in_group (json_node_get_array (nodes), "disk2", "throttle.group-pair");
+    assert_in_group (json_node_get_array (nodes), "disk3", "throttle.group-pair");
+    g_assert_true (has_object (sock, "throttle.group-pair"));
+    g_assert_false (has_object (sock, "throttle-disk2"));
+    g_assert_false (has_object (sock, "throttle-disk3"));
+    pair_limits = group_limits (sock, "throttle.group-pair", &error);
+    g_assert_no_error (error);
+    assert_limit (json_node_get_object (pair_limits), "bps-total", 1048576);
+    g_test_message ("guest: %s; %s", line_c, line_d);
+    g_test_message ("disk2+disk3, one group limited to 1 MiB/s: QEMU read %" G_GINT64_FORMAT
+                    " bytes in %.3f s of requests: %.3f MiB/s together; %.3f MiB/s once the "
+                    "first 1 MiB request and the tenth of a second are left out", pair_bytes,
+                    pair_ns / 1e9, pair_bytes / (pair_ns / 1e9) / 1048576.0,
+                    (pair_bytes - 1.1 * 1048576.0) / (pair_ns / 1e9) / 1048576.0);
+    g_assert_cmpint (pair_bytes, >=, 2 * 4194304);
+    g_assert_cmpint (pair_ns, >=, G_GINT64_CONSTANT (6300000000));
+  }
 
   /* Raised while the guest runs: QEMU holds the new value. */
   g_assert_true (hvk_hypervisor_set_io_limits (vm, "disk0", &raised, NULL, &error));

@@ -1076,6 +1076,71 @@ test_fail_operations_unknown (void)
 
 /* I/O limits: the mock checks them as every backend does, records a
  * change in the device, and a load of the state keeps it. */
+/* Throttle groups: the disks of a group (named, or the VM's with
+ * disk_rate_limiter_shared) have one set of limits; a disk joining with
+ * other limits is refused naming the group, both disks and the field; a
+ * change of one member's limits is every member's. */
+static void
+test_throttle_groups (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  HvkHypervisor *hv = fixture->hypervisor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvkDevice) disk2 = device (fixture, "block,id=disk2,path=/img/d2.raw");
+  g_autoptr(HvkDevice) disk3 = device (fixture, "block,id=disk3,path=/img/d3.raw,"
+                                       "rate_limiter_bw_max_rate=16000");
+  g_autoptr(HvkDevice) disk4 = device (fixture, "block,id=disk4,path=/img/d4.raw,"
+                                       "throttle_group=pair,rate_limiter_ops_max_rate=5");
+  g_autoptr(HvkDevice) disk5 = device (fixture, "block,id=disk5,path=/img/d5.raw,"
+                                       "throttle_group=pair,rate_limiter_ops_max_rate=6");
+  g_autoptr(HvkDevice) bad = device (fixture, "block,id=bad,path=/img/b.raw,throttle_group=a.b");
+  HvkIoLimits limits, read;
+
+  create_and_start (fixture);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_hotplug_add_device (hv, disk3, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "throttle group 'shared': block devices 'disk0' and "
+                   "'disk3' differ in rate_limiter_bw_max_rate (8000 and 16000): the disks of "
+                   "a group share one set of limits");
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_hotplug_add_device (hv, disk4, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (hvk_hypervisor_hotplug_add_device (hv, disk5, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "group 'pair': block devices 'disk1' and 'disk5' "
+                                            "differ in rate_limiter_ops_max_rate (5 and 6)"));
+  g_clear_error (&error);
+  g_assert_false (hvk_hypervisor_hotplug_add_device (hv, bad, NULL, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "block device 'bad': property 'throttle_group': "
+                                            "'a.b' is not a group name"));
+  g_clear_error (&error);
+
+  /* The shared group changes: disk0 and disk2, not disk1's group. */
+  limits = (HvkIoLimits) { .bw_max_rate = 24000 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk0", &limits, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk2", &read, &error));
+  g_assert_cmpuint (read.bw_max_rate, ==, 24000);
+  g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk1", &read, &error));
+  g_assert_cmpuint (read.bw_max_rate, ==, 8000);
+  /* Lifted: the disks stay in their group, and limit it again together. */
+  limits = (HvkIoLimits) { 0, };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk2", &limits, NULL, &error));
+  limits = (HvkIoLimits) { .bw_max_rate = 32000 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk2", &limits, NULL, &error));
+  g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk0", &read, &error));
+  g_assert_cmpuint (read.bw_max_rate, ==, 32000);
+  g_assert_no_error (error);
+  limits = (HvkIoLimits) { .bw_max_rate = 8000, .ops_max_rate = 50 };
+  g_assert_true (hvk_hypervisor_set_io_limits (hv, "disk4", &limits, NULL, &error));
+  g_assert_true (hvk_hypervisor_get_io_limits (hv, "disk1", &read, &error));
+  g_assert_cmpuint (read.ops_max_rate, ==, 50);
+  g_assert_no_error (error);
+}
+
 static void
 test_io_limits (Fixture       *fixture,
                 gconstpointer  data)
@@ -1354,6 +1419,10 @@ main (int    argc,
   ADD ("stats", "scripted_stats=net.tap0.rx_bytes=42;block.d1.rd_ops=7\n", test_stats);
   ADD ("events", NULL, test_events);
   ADD ("io-limits", "disk_rate_limiter_ops_max_rate=3\n", test_io_limits);
+  ADD ("throttle-groups", "disk_rate_limiter_bw_max_rate=8000\ndisk_rate_limiter_shared=true\n"
+       "[device.disk0]\nkind=block\npath=/img/d0.raw\n"
+       "[device.disk1]\nkind=block\npath=/img/d1.raw\nthrottle_group=pair\n"
+       "rate_limiter_ops_max_rate=5\n", test_throttle_groups);
   ADD ("stats-script-error", "scripted_stats=cpu.time_ns\n", test_stats_script_error);
   ADD ("save-vm-template",
        "boot_to_be_template=true\n"

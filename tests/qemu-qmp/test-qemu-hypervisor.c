@@ -1326,6 +1326,80 @@ test_duplicate_id_config (void)
   expect_duplicate_refused (vm, server, 2, "cold0", NULL);
 }
 
+/* Disks in one throttle group: the first hot-plugged one adds the group
+ * (object-add) and a failure deletes what it added; a disk joining it
+ * adds no second object, and its failure keeps the group; a disk with
+ * other limits is refused before QEMU is asked; the group goes with its
+ * last disk. */
+static void
+test_hotplug_throttle_group (void)
+{
+  static const Step steps[] = {
+    HANDSHAKE,
+    { STEP_EXPECT, "object-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 },
+    { STEP_REPLY, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Could not open\"}}", 0 },
+    { STEP_EXPECT, "object-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "object-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "blockdev-add", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_add", 0 },
+    { STEP_REPLY, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Bus 'pci-bridge-0' is full\"}}", 0 },
+    { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "device_del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_SEND, DELETED ("disk2"), 0 },
+    { STEP_EXPECT, "blockdev-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_EXPECT, "object-del", 0 }, { STEP_REPLY, RETURN_EMPTY, 0 },
+    { STEP_DRAIN, NULL, 0 },
+  };
+  static const LayoutSpec spec = { .bridges = { "pci-bridge-0" }, .pcie = TRUE };
+  FakeServer *server = fake_server_new (steps, G_N_ELEMENTS (steps));
+  g_autoptr(HvkHypervisor) vm = take_over (server->path, getpid (), NULL, &spec);
+  g_autofree char *disk = disk_file ("disk.raw");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) a1 = NULL, a3 = NULL, a4 = NULL, a5 = NULL, a7 = NULL, a12 = NULL;
+  const char *limited = ",throttle_group=g,rate_limiter_bw_max_rate=8000000";
+
+  g_assert_false (hotplug (vm, "block,id=disk1,path=", disk, limited, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_clear_error (&error);
+  g_assert_true (hotplug (vm, "block,id=disk2,path=", disk, limited, &error));
+  g_assert_no_error (error);
+  g_assert_false (hotplug (vm, "block,id=disk3,path=", disk, limited, &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_QMP);
+  g_clear_error (&error);
+  g_assert_false (hotplug (vm, "block,id=disk4,path=", disk,
+                           ",throttle_group=g,rate_limiter_bw_max_rate=16000000", &error));
+  g_assert_error (error, HVK_ERROR, HVK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "throttle group 'g': block devices 'disk2' and "
+                                            "'disk4' differ in rate_limiter_bw_max_rate "
+                                            "(8000000 and 16000000)"));
+  g_clear_error (&error);
+  g_assert_true (hvk_hypervisor_hotplug_remove_device (vm, "disk2", NULL, &error));
+  g_assert_no_error (error);
+
+  hvk_hypervisor_disconnect (vm);
+  fake_server_join (server);
+  a1 = fake_server_arguments (server, 1);
+  assert_arg (a1, "qom-type", "throttle-group");
+  assert_arg (a1, "id", "throttle.group-g");
+  g_assert_cmpint (json_object_get_int_member (a1, "x-bps-total"), ==, 1000000);
+  a3 = fake_server_arguments (server, 3);
+  assert_arg (a3, "id", "throttle.group-g");
+  a4 = fake_server_arguments (server, 4);
+  assert_arg (a4, "id", "throttle.group-g");
+  a5 = fake_server_arguments (server, 5);
+  assert_arg (a5, "driver", "throttle");
+  assert_arg (a5, "throttle-group", "throttle.group-g");
+  a7 = fake_server_arguments (server, 7);
+  assert_arg (a7, "node-name", "drive-disk3");
+  assert_arg (a7, "throttle-group", "throttle.group-g");
+  a12 = fake_server_arguments (server, 12);
+  assert_arg (a12, "id", "throttle.group-g");
+  fake_server_finish (server);
+}
+
 /* ... as a device hot-plugged before. */
 static void
 test_duplicate_id_hotplugged (void)
@@ -1679,6 +1753,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hvk/qemu-hypervisor/hotplug-block-slots", test_hotplug_block_slots);
   g_test_add_func ("/hvk/qemu-hypervisor/hotplug-root-port-first", test_hotplug_root_port_first);
   g_test_add_func ("/hvk/qemu-hypervisor/hotplug-scsi", test_hotplug_scsi);
+  g_test_add_func ("/hvk/qemu-hypervisor/hotplug-throttle-group", test_hotplug_throttle_group);
   g_test_add_func ("/hvk/qemu-hypervisor/refusals", test_refusals_without_qmp);
   g_test_add_func ("/hvk/qemu-hypervisor/net-and-vfio", test_net_and_vfio);
   g_test_add_func ("/hvk/qemu-hypervisor/resize-vcpus", test_resize_vcpus);

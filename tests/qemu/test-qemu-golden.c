@@ -553,6 +553,30 @@ test_device_errors (void)
   expect_build_error (NULL, "[device.disk0]\nkind=block\npath=/nonexistent.img\n"
                       "rate_limiter_ops_max_rate=10\n",
                       HVK_ERROR_NOT_FOUND, "'disk0'", "/nonexistent.img");
+  /* Throttle groups: a name of letters, digits, _ and -; something to
+   * share; one set of limits for the disks of a group (a named one, or
+   * the VM's with disk_rate_limiter_shared). */
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=@DATADIR@/disk.img\n"
+                      "rate_limiter_ops_max_rate=10\nthrottle_group=a.b\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "block device 'disk0': property 'throttle_group'",
+                      "'a.b' is not a group name");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=@DATADIR@/disk.img\n"
+                      "throttle_group=g\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "block device 'disk0': property 'throttle_group'",
+                      "no limit to share");
+  expect_build_error (NULL, "[device.disk0]\nkind=block\npath=@DATADIR@/disk.img\n"
+                      "rate_limiter_bw_max_rate=8000000\nthrottle_group=g\n"
+                      "[device.disk1]\nkind=block\npath=@DATADIR@/rootfs.img\n"
+                      "rate_limiter_bw_max_rate=8000000\nrate_limiter_ops_max_rate=5\n"
+                      "throttle_group=g\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "throttle group 'g': block devices 'disk0' and "
+                      "'disk1' differ in rate_limiter_ops_max_rate (0 and 5)", NULL);
+  expect_build_error ("disk_rate_limiter_bw_max_rate=8000000\ndisk_rate_limiter_shared=true\n",
+                      "[device.disk0]\nkind=block\npath=@DATADIR@/disk.img\n"
+                      "[device.disk1]\nkind=block\npath=@DATADIR@/rootfs.img\n"
+                      "rate_limiter_bw_max_rate=16000000\n",
+                      HVK_ERROR_INVALID_ARGUMENT, "throttle group 'shared': block devices 'disk0' "
+                      "and 'disk1' differ in rate_limiter_bw_max_rate (8000000 and 16000000)", NULL);
   expect_build_error (NULL, "[device.net0]\nkind=net\nifname=tap0\nrate_limiter_ops_max_rate=100\n",
                       HVK_ERROR_NOT_SUPPORTED, "'net0'", "not packets");
   expect_build_error (NULL, "[device.net0]\nkind=net\nfds=3\ntx_rate_limiter_max_rate=8000\n",
