@@ -464,6 +464,7 @@ static gboolean
 create_vm_steps (HvkQemuHypervisor *self,
                  GError           **error)
 {
+  const HvkQemuSettings *settings;
   const char *kernel;
   const char *initrd;
 
@@ -472,7 +473,7 @@ create_vm_steps (HvkQemuHypervisor *self,
   /* Validation may set values: the settings are read after it, once for
    * the command line and the lifecycle. */
   g_clear_pointer (&self->settings, hvk_qemu_settings_free);
-  hvk_qemu_vm_settings (self);
+  settings = hvk_qemu_vm_settings (self);
 
   kernel = hvk_config_get_asset_path (self->config, HVK_ASSET_KERNEL);
   if (!check_file (self->config, "kernel", "kernel", kernel, FALSE, error))
@@ -489,18 +490,15 @@ create_vm_steps (HvkQemuHypervisor *self,
     return FALSE;
   if (!hvk_qemu_vm_build_cmdline (self, error))
     return FALSE;
-  /* The binary the builder used (config `path` or the default, argv[0]
-   * or, under a jailer, argv[1]): the default obeys valid_hypervisor_paths
-   * too.  The jailer (a custom asset first) passed valid_jailer_paths in
-   * the core's validation; both must be executable files. */
+  /* The binary the builder used (config `path` or the default): the
+   * default obeys valid_hypervisor_paths too.  The jailer passed
+   * valid_jailer_paths in the core; both must be executable files. */
   return hvk_qemu_check_allowed (self->config, "path", "valid_hypervisor_paths",
-                                 (const char * const *) hvk_qemu_vm_settings (self)->valid_hypervisor_paths,
-                                 hvk_qemu_vm_settings (self)->path, error)
-         && check_file (self->config, "QEMU binary", "path", hvk_qemu_vm_settings (self)->path,
-                        TRUE, error)
-         && (hvk_qemu_vm_settings (self)->jailer_path == NULL
-             || check_file (self->config, "jailer", "jailer_path",
-                            hvk_qemu_vm_settings (self)->jailer_path, TRUE, error));
+                                 (const char * const *) settings->valid_hypervisor_paths,
+                                 settings->path, error)
+         && check_file (self->config, "QEMU binary", "path", settings->path, TRUE, error)
+         && (settings->jailer_path == NULL
+             || check_file (self->config, "jailer", "jailer_path", settings->jailer_path, TRUE, error));
 }
 
 static gboolean
