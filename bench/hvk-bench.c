@@ -1243,9 +1243,9 @@ bench_start (void)
           }
       }
 
-  if (want ("start"))
+  if (want ("start") || want ("confinement"))
     bench_confinement (tool_store);
-  if (want ("start"))
+  if (want ("start") || want ("tool"))
     bench_tool_commands (tool_store);
 
   if (want ("control"))
@@ -2256,7 +2256,7 @@ main (int    argc,
     { "start-reps", 0, 0, G_OPTION_ARG_INT, &B.start_reps, "VM starts per variant (21)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &B.reps, "Repetitions of quick operations (20)", "N" },
     { "hotplug-reps", 0, 0, G_OPTION_ARG_INT, &B.hotplug_reps, "Block hotplugs per variant (15)", "N" },
-    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,iotune,framework,libvirt,memory,snapshot or all (iotune: the shared throttle group row of control, alone)", "LIST" },
+    { "sections", 0, 0, G_OPTION_ARG_STRING, &B.sections, "start,control,iotune,framework,libvirt,memory,snapshot or all (iotune: the shared throttle group row of control, alone; confinement and tool: those parts of start, alone)", "LIST" },
     { "libvirt-pids", 0, 0, G_OPTION_ARG_STRING, &B.libvirt_pids, "libvirtd,virtlogd pids (RSS)", "PIDS" },
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { NULL }
@@ -2349,7 +2349,8 @@ main (int    argc,
   row_tool_stats = row_new ("3. framework", "`hvkit stats --prometheus` whole process (QEMU VM: QMP, /proc, cgroup)", "ms",
                             "GLib no-op program (floor)", T_NONE, 0, NULL);
 
-  if (want ("start") || want ("control") || want ("libvirt"))
+  if (want ("start") || want ("control") || want ("libvirt")
+      || want ("confinement") || want ("tool"))
     bench_start ();
   if (want ("control"))
     bench_control ();

@@ -30,8 +30,12 @@ parse_number (const char *text,
   return TRUE;
 }
 
+/* A numeric user is looked up (for its primary group) only when
+ * vmm_group does not name the group: the lookup loads the host's NSS
+ * modules (libnss_systemd on Debian), most of what resolving costs. */
 static gboolean
 lookup_user (const char  *text,
+             gboolean     want_primary,
              uid_t       *uid,
              gid_t       *primary,
              gboolean    *has_primary,
@@ -45,7 +49,7 @@ lookup_user (const char  *text,
   if (parse_number (text, &n))
     {
       *uid = n;
-      if (getpwuid_r (*uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
+      if (want_primary && getpwuid_r (*uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
         {
           *primary = found->pw_gid;
           *has_primary = TRUE;
@@ -121,7 +125,8 @@ hvk_qemu_identity_resolve (const HvkQemuSettings *settings,
                    "unless the user has a passwd entry): it creates no users");
       return FALSE;
     }
-  if (!lookup_user (settings->vmm_user, &identity->uid, &primary, &has_primary, error))
+  if (!lookup_user (settings->vmm_user, settings->vmm_group == NULL, &identity->uid,
+                    &primary, &has_primary, error))
     return FALSE;
   if (settings->vmm_group != NULL)
     {
