@@ -12,7 +12,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hvk-qemu-identity.h"
@@ -215,78 +215,74 @@ mode_word (int mode)
   return (mode & X_OK) ? "reach (execute/search)" : "see";
 }
 
-/* A child takes the identity (async-signal-safe calls only after fork)
- * and answers, for the first path it cannot reach, its index and errno. */
+typedef struct {
+  const HvkQemuIdentity *identity;
+  const HvkQemuAccess   *checks;
+  guint                  n_checks;
+  int                    answer[2];
+} AccessCheck;
+
+/* A thread takes the identity and answers, for the first path it cannot
+ * reach, its index and errno.  Credentials are per thread in the kernel:
+ * the raw system calls change this thread's only (glibc's wrappers would
+ * change every thread of the process), and they go with the thread.  A
+ * thread, not a forked child: no copy of hvkit's page tables on every
+ * rootless create. */
+static gpointer
+access_check_thread (gpointer data)
+{
+  AccessCheck *c = data;
+  const HvkQemuIdentity *identity = c->identity;
+
+  c->answer[0] = -1;
+  c->answer[1] = 0;
+  if (syscall (SYS_setgroups, (long) identity->n_groups, identity->groups) != 0
+      || syscall (SYS_setresgid, (long) identity->gid, (long) identity->gid, (long) identity->gid) != 0
+      || syscall (SYS_setresuid, (long) identity->uid, (long) identity->uid, (long) identity->uid) != 0)
+    {
+      c->answer[0] = -2;
+      c->answer[1] = errno;
+      return NULL;
+    }
+  for (guint i = 0; i < c->n_checks; i++)
+    if (c->checks[i].path != NULL && access (c->checks[i].path, c->checks[i].mode) != 0)
+      {
+        c->answer[0] = (int) i;
+        c->answer[1] = errno;
+        break;
+      }
+  return NULL;
+}
+
 gboolean
 hvk_qemu_identity_check_access (const HvkQemuIdentity *identity,
                                 const HvkQemuAccess   *checks,
                                 guint                  n_checks,
                                 GError               **error)
 {
-  int answer[2] = { -1, -1 };
-  int pipe_fds[2];
-  pid_t pid;
-  ssize_t n;
-  int status;
+  AccessCheck check = { identity, checks, n_checks, { -2, EIO } };
+  g_autoptr(GError) thread_error = NULL;
+  const int *answer = check.answer;
+  GThread *thread;
 
   if (!identity->set || n_checks == 0)
     return TRUE;
-  if (pipe2 (pipe_fds, O_CLOEXEC) != 0)
+  thread = g_thread_try_new ("hvkit-access", access_check_thread, &check, &thread_error);
+  if (thread == NULL)
     {
-      int saved = errno;
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "rootless: cannot make a pipe: %s",
-                   g_strerror (saved));
+      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "rootless: cannot start a thread: %s",
+                   thread_error->message);
       return FALSE;
     }
-  pid = fork ();
-  if (pid < 0)
-    {
-      int saved = errno;
-      close (pipe_fds[0]);
-      close (pipe_fds[1]);
-      g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "rootless: cannot fork: %s",
-                   g_strerror (saved));
-      return FALSE;
-    }
-  if (pid == 0)
-    {
-      int result[2] = { -1, 0 };
-
-      close (pipe_fds[0]);
-      if (setgroups (identity->n_groups, identity->groups) != 0
-          || setresgid (identity->gid, identity->gid, identity->gid) != 0
-          || setresuid (identity->uid, identity->uid, identity->uid) != 0)
-        {
-          result[0] = -2;
-          result[1] = errno;
-        }
-      else
-        for (guint i = 0; i < n_checks; i++)
-          if (checks[i].path != NULL && access (checks[i].path, checks[i].mode) != 0)
-            {
-              result[0] = (int) i;
-              result[1] = errno;
-              break;
-            }
-      if (write (pipe_fds[1], result, sizeof result) != (ssize_t) sizeof result)
-        _exit (1);
-      _exit (0);
-    }
-  close (pipe_fds[1]);
-  do
-    n = read (pipe_fds[0], answer, sizeof answer);
-  while (n < 0 && errno == EINTR);
-  close (pipe_fds[0]);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (n != (ssize_t) sizeof answer || answer[0] == -2)
+  g_thread_join (thread);
+  if (answer[0] == -2)
     {
       g_autoptr(GString) who = g_string_new (NULL);
 
       describe (identity, who);
       g_set_error (error, HVK_ERROR, HVK_ERROR_FAILED, "rootless: cannot take %s to check "
                    "what the VMM can reach: %s", who->str,
-                   g_strerror (n == (ssize_t) sizeof answer ? answer[1] : EIO));
+                   g_strerror (answer[1]));
       return FALSE;
     }
   if (answer[0] >= 0 && (guint) answer[0] < n_checks)
