@@ -80,11 +80,7 @@ simple_action (HvkitTool  *tool,
     return status;
 
   if (!action (hypervisor, NULL, &error))
-    {
-      /* Keep what the backend recorded, even of a failed call. */
-      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
+    return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
 
   status = hvkit_save_vm (tool, argv[1], hypervisor);
   if (status == HVKIT_EXIT_OK)
@@ -131,10 +127,7 @@ stop_and_remove (HvkitTool     *tool,
   gboolean was_starting = hvk_hypervisor_get_state (hypervisor) == HVK_VM_STATE_STARTING;
 
   if (!hvk_hypervisor_stop_vm (hypervisor, FALSE, NULL, &error))
-    {
-      hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
+    return hvkit_fail_keeping_record (tool, id, hypervisor, error);
   if (!hvk_hypervisor_cleanup (hypervisor, &error))
     hvkit_warn ("%s", error->message);
   g_clear_error (&error);
@@ -187,10 +180,7 @@ hvkit_cmd_shutdown (HvkitTool *tool,
       /* Only a guest that did not power off in time is stopped: any
        * other failure leaves the VM as it was. */
       if (!g_error_matches (error, HVK_ERROR, HVK_ERROR_TIMEOUT))
-        {
-          hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-          return hvkit_fail (error, HVKIT_EXIT_FAILED);
-        }
+        return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
       hvkit_warn ("%s: stopping it", error->message);
     }
   status = stop_and_remove (tool, argv[1], hypervisor);
@@ -266,10 +256,7 @@ hvkit_cmd_save (HvkitTool *tool,
     return status;
 
   if (!hvk_hypervisor_save_to_dir (hypervisor, argv[2], NULL, &error))
-    {
-      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
+    return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
   status = stop ? stop_and_remove (tool, argv[1], hypervisor)
                 : hvkit_save_vm (tool, argv[1], hypervisor);
   if (status == HVKIT_EXIT_OK)
@@ -349,10 +336,7 @@ hvkit_cmd_template (HvkitTool *tool,
     return status;
 
   if (!hvk_hypervisor_save_vm (hypervisor, NULL, &error))
-    {
-      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
+    return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
   config = hvk_hypervisor_get_config (hypervisor);
   status = stop_and_remove (tool, argv[1], hypervisor);
   if (status != HVKIT_EXIT_OK)
@@ -402,10 +386,7 @@ hvkit_cmd_hotplug (HvkitTool *tool,
     return status;
 
   if (!hvk_hypervisor_hotplug_add_device (hypervisor, device, NULL, &error))
-    {
-      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
+    return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
 
   status = hvkit_save_vm (tool, argv[1], hypervisor);
   if (status == HVKIT_EXIT_OK)
@@ -444,10 +425,7 @@ hvkit_cmd_unplug (HvkitTool *tool,
 
   if (!hvk_hypervisor_hotplug_remove_device (hypervisor, device_id, NULL,
                                              &error))
-    {
-      hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-      return hvkit_fail (error, HVKIT_EXIT_FAILED);
-    }
+    return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
 
   status = hvkit_save_vm (tool, argv[1], hypervisor);
   if (status == HVKIT_EXIT_OK)
@@ -498,10 +476,7 @@ hvkit_cmd_resize (HvkitTool *tool,
 
       if (!hvk_hypervisor_resize_vcpus (hypervisor, (guint32) vcpus,
                                         &old_vcpus, &new_vcpus, NULL, &error))
-        {
-          hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-          return hvkit_fail (error, HVKIT_EXIT_FAILED);
-        }
+        return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
       g_print ("vcpus: %u -> %u\n", old_vcpus, new_vcpus);
     }
 
@@ -513,10 +488,7 @@ hvkit_cmd_resize (HvkitTool *tool,
 
       if (!hvk_hypervisor_resize_memory (hypervisor, (guint32) memory, 0, FALSE,
                                          &new_mb, &mem_dev, NULL, &error))
-        {
-          hvk_vm_store_save_hypervisor (tool->state_dir, argv[1], hypervisor, NULL);
-          return hvkit_fail (error, HVKIT_EXIT_FAILED);
-        }
+        return hvkit_fail_keeping_record (tool, argv[1], hypervisor, error);
       g_print ("memory: %u MiB -> %u MiB\n", old_mb, new_mb);
     }
 

@@ -64,6 +64,12 @@ HvkHypervisor *hvkit_open_vm_to_stop (HvkitTool  *tool,
                                       HvkVmLock **lock,
                                       GError    **record_error,
                                       int        *exit_code);
+/* A call on the VM failed: its record keeps what the backend recorded
+ * of it all the same, then @error is printed; returns the exit code. */
+int            hvkit_fail_keeping_record (HvkitTool     *tool,
+                                          const char    *id,
+                                          HvkHypervisor *hypervisor,
+                                          const GError  *error);
 int            hvkit_stop_unrecorded (HvkitTool    *tool,
                                       const char   *id,
                                       const GError *record_error);

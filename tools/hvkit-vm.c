@@ -158,6 +158,16 @@ hvkit_open_vm_to_stop (HvkitTool  *tool,
   return open_vm (tool, id, lock, NULL, record_error, exit_code);
 }
 
+int
+hvkit_fail_keeping_record (HvkitTool     *tool,
+                           const char    *id,
+                           HvkHypervisor *hypervisor,
+                           const GError  *error)
+{
+  hvk_vm_store_save_hypervisor (tool->state_dir, id, hypervisor, NULL);
+  return hvkit_fail (error, HVKIT_EXIT_FAILED);
+}
+
 /* Stops VM @id whose record cannot be read (corrupt, or never written
  * whole): kills every process that names the VM's directory (its VMM,
  * monitor, virtiofsd: their pids and start times are in the record we
