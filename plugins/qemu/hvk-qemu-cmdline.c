@@ -437,6 +437,18 @@ build_vga (HvkQemuBuilder  *b,
  * (bound to its host nodes, backed as Kata's buildNUMATopology picks:
  * hugepages, the file-backed directory, else anonymous RAM), its -numa
  * node with its vCPUs, then the distances. */
+/* What the boot memory's backends share: the memory mapped shared
+ * (virtio-fs, vhost-user) and preallocated, as the config asks. */
+static void
+add_backend_sharing (HvkQemuBuilder *b,
+                     HvkOpts        *object)
+{
+  if (b->mem_shared)
+    hvk_opts_add (object, "share", "on");
+  if (b->mem_prealloc)
+    hvk_opts_add (object, "prealloc", "on");
+}
+
 static gboolean
 build_numa_knobs (HvkQemuBuilder  *b,
                   GError         **error)
@@ -461,10 +473,7 @@ build_numa_knobs (HvkQemuBuilder  *b,
         hvk_opts_add (object, "mem-path", mem_path);
       hvk_opts_add (object, "host-nodes", node->host_nodes);
       hvk_opts_add (object, "policy", "bind");
-      if (b->mem_shared)
-        hvk_opts_add (object, "share", "on");
-      if (b->mem_prealloc)
-        hvk_opts_add (object, "prealloc", "on");
+      add_backend_sharing (b, object);
       if (!hvk_cmdline_add_opts (b->cmdline, "-object", object, error))
         return FALSE;
       hvk_opts_add_uint (numa, "nodeid", i);
@@ -524,10 +533,7 @@ build_memory_knobs (HvkQemuBuilder  *b,
       hvk_opts_add (object, "id", "dimm1");
       hvk_opts_add (object, "size", size);
     }
-  if (b->mem_shared)
-    hvk_opts_add (object, "share", "on");
-  if (b->mem_prealloc)
-    hvk_opts_add (object, "prealloc", "on");
+  add_backend_sharing (b, object);
   if (!hvk_cmdline_add_opts (b->cmdline, "-object", object, error))
     return FALSE;
 
