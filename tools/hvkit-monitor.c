@@ -22,7 +22,11 @@
  *   --relay-log FILE …to FILE, capped and rotated as --log
  *   --qmp PATH      a QMP socket of the VMM the monitor watches once the
  *                    VMM is ready: why it ends (SHUTDOWN's reason, or
- *                    guest-panicked) goes to EXIT_FILE with its status;
+ *                    guest-panicked) goes to EXIT_FILE with its status
+ *                    (hvkit-monitor-qmp.c); and…
+ *   --runstate FILE  …while connected, QEMU's run state (its query-status
+ *                    word, asked again after each event that changes it)
+ *                    is kept in FILE, removed when the connection ends;
  *                    on GUEST_PANICKED, with…
  *   --panic-dump DIR  …the guest's memory is dumped (dump-guest-memory) to
  *                    DIR/vmcore-YYYYMMDDTHHMMSSZ.elf (DIR made 0700), as
@@ -80,6 +84,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hvkit-monitor-private.h"
+
 static volatile sig_atomic_t forward_signal;
 
 #define MAX_CGROUPS 16
@@ -100,6 +106,7 @@ typedef struct {
   int relay_fd;
   const char *relay_log;
   const char *qmp;
+  const char *runstate;
   const char *panic_dump;
   int panic_stop;
   int panic_paging;
@@ -171,6 +178,8 @@ parse_options (int          argc,
       else if (strcmp (argv[i], "--qmp") == 0 && argv[i + 1][0] == '/'
                && strlen (argv[i + 1]) < 108)
         c->qmp = argv[i + 1];
+      else if (strcmp (argv[i], "--runstate") == 0 && argv[i + 1][0] == '/')
+        c->runstate = argv[i + 1];
       /* Written into a JSON string as it is: no quote, backslash or
        * control character. */
       else if (strcmp (argv[i], "--panic-dump") == 0 && argv[i + 1][0] == '/'
@@ -304,9 +313,7 @@ write_exit_file (const char *path,
                  int         status,
                  const char *reason)
 {
-  char tmp[4096];
   char text[160];
-  int fd;
   int len;
 
   if (WIFEXITED (status))
@@ -316,13 +323,7 @@ write_exit_file (const char *path,
                     WCOREDUMP (status) ? " core" : "");
   if (reason != NULL && reason[0] != '\0')
     len += snprintf (text + len, sizeof text - (size_t) len, "reason %s\n", reason);
-  if (snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp)
-    return;
-  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return;   /* the VM's directory is gone: nobody is left to tell */
-  if (write (fd, text, (size_t) len) != len || close (fd) != 0 || rename (tmp, path) != 0)
-    unlink (tmp);
+  monitor_write_file (path, text, (size_t) len);
 }
 
 static void
@@ -550,178 +551,15 @@ log_relay (Log *log)
   return 1;
 }
 
-/* The watcher: a QMP connection on which QEMU says why it ends (kept for
- * EXIT_FILE), and a GUEST_PANICKED event has the guest's memory dumped.
- * One line at a time, libc only. */
-typedef struct {
-  const char *socket;
-  const char *dump_dir;
-  int stop;
-  int paging;
-  int dumping;
-  int fd;
-  int tries;
-  char reason[64];
-  char buf[65536];
-  size_t len;
-} Panic;
-
-/* SHUTDOWN's "reason" (guest-shutdown, host-qmp-quit, …); a panic stays
- * the reason whatever ends the VMM after it. */
-static void
-note_reason (Panic      *p,
-             const char *line)
-{
-  const char *key = strstr (line, "\"reason\"");
-  const char *start, *end;
-
-  if (strcmp (p->reason, "guest-panicked") == 0 || key == NULL)
-    return;
-  start = strchr (key + 8, '"');
-  if (start == NULL)
-    return;
-  start++;
-  end = strchr (start, '"');
-  if (end == NULL || end - start <= 0 || (size_t) (end - start) >= sizeof p->reason)
-    return;
-  memcpy (p->reason, start, (size_t) (end - start));
-  p->reason[end - start] = '\0';
-  for (char *c = p->reason; *c != '\0'; c++)
-    if (!(*c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
-      {
-        p->reason[0] = '\0';
-        return;
-      }
-}
-
-static void
-panic_send (Panic      *p,
-            const char *text)
-{
-  size_t done = 0, n = strlen (text);
-
-  while (done < n)
-    {
-      ssize_t w = send (p->fd, text + done, n - done, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return;
-      done += (size_t) w;
-    }
-}
-
-/* One attempt; the VMM made the socket before it was ready. */
-static void
-panic_connect (Panic *p)
-{
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int fd;
-
-  if (p->socket == NULL || p->fd >= 0 || p->tries >= 50)
-    return;
-  p->tries++;
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return;
-  strncpy (addr.sun_path, p->socket, sizeof addr.sun_path - 1);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
-    {
-      close (fd);
-      return;
-    }
-  p->fd = fd;
-  p->len = 0;
-  panic_send (p, "{\"execute\": \"qmp_capabilities\"}\n");
-}
-
-/* The guest panicked: dump its memory (QEMU answers once it is written). */
-static void
-panic_dump (Panic *p)
-{
-  char path[4096], command[4200];
-  time_t now = time (NULL);
-  struct tm tm;
-
-  if (p->dump_dir == NULL)
-    return;
-  if (mkdir (p->dump_dir, 0700) != 0 && errno != EEXIST)
-    {
-      fprintf (stderr, "hvkit-monitor: guest panicked; cannot make %s: %s\n",
-               p->dump_dir, strerror (errno));
-      return;
-    }
-  /* The monitor's umask (the VMM's) leaves no search bit. */
-  chmod (p->dump_dir, 0700);
-  gmtime_r (&now, &tm);
-  snprintf (path, sizeof path, "%s/vmcore-%04d%02d%02dT%02d%02d%02dZ.elf", p->dump_dir,
-            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  snprintf (command, sizeof command,
-            "{\"execute\": \"dump-guest-memory\", \"arguments\": "
-            "{\"paging\": %s, \"protocol\": \"file:%s\"}}\n",
-            p->paging ? "true" : "false", path);
-  fprintf (stderr, "hvkit-monitor: guest panicked: dumping its memory to %s\n", path);
-  p->dumping = 1;
-  panic_send (p, command);
-}
-
-/* Reads what the socket holds and acts on whole lines; 0 once it closed. */
-static int
-panic_read (Panic *p)
-{
-  ssize_t n = recv (p->fd, p->buf + p->len, sizeof p->buf - 1 - p->len, 0);
-  char *line, *nl;
-
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
-    return 1;
-  if (n <= 0)
-    return 0;
-  p->len += (size_t) n;
-  p->buf[p->len] = '\0';
-  line = p->buf;
-  while ((nl = strchr (line, '\n')) != NULL)
-    {
-      *nl = '\0';
-      if (strstr (line, "\"event\"") != NULL && strstr (line, "\"GUEST_PANICKED\"") != NULL)
-        {
-          strcpy (p->reason, "guest-panicked");
-          panic_dump (p);
-        }
-      else if (strstr (line, "\"event\"") != NULL && strstr (line, "\"SHUTDOWN\"") != NULL)
-        note_reason (p, line);
-      else if (strstr (line, "\"error\"") != NULL)
-        {
-          fprintf (stderr, "hvkit-monitor: QMP said: %s\n", line);
-          p->dumping = 0;
-        }
-      else if (p->dumping && strstr (line, "\"return\"") != NULL)
-        {
-          /* The dump is written (dump-guest-memory answers then). */
-          p->dumping = 0;
-          fprintf (stderr, "hvkit-monitor: guest memory dumped%s\n",
-                   p->stop ? "; stopping the VMM" : "");
-          if (p->stop)
-            panic_send (p, "{\"execute\": \"quit\"}\n");
-        }
-      line = nl + 1;
-    }
-  p->len = strlen (line);
-  memmove (p->buf, line, p->len);
-  /* A line longer than the buffer: drop it. */
-  if (p->len >= sizeof p->buf - 1)
-    p->len = 0;
-  return 1;
-}
-
 /* Until the VMM ends: passes on signals, relays its output, and until
  * the caller releases us ('r' on the hold pipe: it has recorded both
  * pids and the VMM is ready) kills the VMM if the hold pipe closes first
  * (the caller died or gave up), so a start interrupted at any point
  * leaves no orphan. */
 static void
-watch (pid_t  vmm,
-       Log  **logs,
-       Panic *panic)
+watch (pid_t    vmm,
+       Log    **logs,
+       Watcher *watcher)
 {
   int pidfd = pidfd_open_ (vmm);
   int holding = 1;
@@ -729,7 +567,7 @@ watch (pid_t  vmm,
   for (;;)
     {
       struct pollfd fds[4 + MAX_LOGS];
-      int n = 0, hold_i = -1, pid_i = -1, panic_i = -1, log_i[MAX_LOGS];
+      int n = 0, hold_i = -1, pid_i = -1, watcher_i = -1, log_i[MAX_LOGS];
       int timeout = pidfd >= 0 ? -1 : 100;
 
       if (forward_signal != 0)
@@ -757,16 +595,16 @@ watch (pid_t  vmm,
             }
         }
       /* Once the VMM is ready (released), watch it for a panic. */
-      if (!holding && panic->socket != NULL && panic->fd < 0 && panic->tries < 50)
+      if (!holding && watcher->socket != NULL && watcher->fd < 0 && watcher->tries < 50)
         {
-          panic_connect (panic);
-          if (panic->fd < 0)
+          watcher_connect (watcher);
+          if (watcher->fd < 0)
             timeout = 100;
         }
-      if (panic->fd >= 0)
+      if (watcher->fd >= 0)
         {
-          panic_i = n;
-          fds[n++] = (struct pollfd) { .fd = panic->fd, .events = POLLIN };
+          watcher_i = n;
+          fds[n++] = (struct pollfd) { .fd = watcher->fd, .events = POLLIN };
         }
       if (poll (fds, (nfds_t) n, timeout) < 0)
         {
@@ -781,11 +619,11 @@ watch (pid_t  vmm,
             close (logs[l]->pipe_r);
             logs[l]->pipe_r = -1;
           }
-      if (panic_i >= 0 && (fds[panic_i].revents & (POLLIN | POLLHUP | POLLERR)) && !panic_read (panic))
+      if (watcher_i >= 0 && (fds[watcher_i].revents & (POLLIN | POLLHUP | POLLERR))
+          && !watcher_read (watcher))
         {
-          close (panic->fd);
-          panic->fd = -1;
-          panic->tries = 50;  /* the VMM closed it: it is ending */
+          watcher_close (watcher);
+          watcher->tries = 50;  /* the VMM closed it: it is ending */
         }
       if (hold_i >= 0 && (fds[hold_i].revents & (POLLIN | POLLHUP | POLLERR)))
         {
@@ -812,8 +650,7 @@ watch (pid_t  vmm,
     }
   if (pidfd >= 0)
     close (pidfd);
-  if (panic->fd >= 0)
-    close (panic->fd);
+  watcher_close (watcher);
   /* What the VMM wrote last (a process it left may hold the pipe open:
    * read what is there, do not wait for its end). */
   for (int l = 0; l < MAX_LOGS; l++)
@@ -836,7 +673,7 @@ main (int    argc,
   Log log = { .fd = -1, .pipe_r = -1, .own = 1 };
   Log relay = { .fd = -1, .pipe_r = -1 };
   Log *logs[MAX_LOGS] = { NULL, NULL };
-  static Panic panic;
+  static Watcher watcher;
   int log_w = -1;
   const char *exit_file;
   char **vmm_argv;
@@ -852,7 +689,7 @@ main (int    argc,
     {
       fprintf (stderr, "usage: hvkit-monitor STATUS_FD EXIT_FILE [--cgroup DIR]… "
                "[--uid UID --gid GID [--groups G,…]] [--selinux-label LABEL] [--log FILE [--log-max BYTES] "
-               "[--log-keep N]] [--relay-fd FD --relay-log FILE] [--qmp PATH [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] [--exec PATH] -- VMM [ARG…]\n");
+               "[--log-keep N]] [--relay-fd FD --relay-log FILE] [--qmp PATH [--runstate FILE] [--panic-dump DIR [--panic-stop 1] [--panic-paging 1]]] [--exec PATH] -- VMM [ARG…]\n");
       return 2;
     }
   status_fd = (int) strtol (argv[1], &end, 10);
@@ -961,12 +798,13 @@ main (int    argc,
   if (log_w >= 0)
     close (log_w);
 
-  panic.socket = confinement.qmp;
-  panic.dump_dir = confinement.panic_dump;
-  panic.stop = confinement.panic_stop;
-  panic.paging = confinement.panic_paging;
-  panic.fd = -1;
-  watch (vmm, logs, &panic);
+  watcher.socket = confinement.qmp;
+  watcher.dump_dir = confinement.panic_dump;
+  watcher.runstate_file = confinement.runstate;
+  watcher.stop = confinement.panic_stop;
+  watcher.paging = confinement.panic_paging;
+  watcher.fd = -1;
+  watch (vmm, logs, &watcher);
 
   for (;;)
     {
@@ -989,7 +827,7 @@ main (int    argc,
   log_end (confinement.exec != NULL ? confinement.exec : vmm_argv[0],
            confinement.exec != NULL ? vmm_argv[0] : NULL, vmm, status);
   kill_leftovers (vmm_argv[0]);
-  write_exit_file (exit_file, status, panic.reason);
+  write_exit_file (exit_file, status, watcher.reason);
   remove_cgroups (&confinement);
   return 0;
 }

@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -504,6 +507,159 @@ test_bad_options (void)
 
 /* What `status` says of an exit file: the status, and why QEMU ended
  * when the monitor heard it (a reason line). */
+/* ---- the QMP watcher's run state file, against a scripted QMP peer ---- */
+
+static int
+qmp_listen (const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_strlcpy (addr.sun_path, path, sizeof addr.sun_path);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (fd, 1), ==, 0);
+  return fd;
+}
+
+/* The next line the monitor sent (5 s at most). */
+static char *
+qmp_read_line (int      fd,
+               GString *pending)
+{
+  for (;;)
+    {
+      const char *nl = strchr (pending->str, '\n');
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      char buf[512];
+      ssize_t n;
+
+      if (nl != NULL)
+        {
+          char *line = g_strndup (pending->str, (gsize) (nl - pending->str));
+
+          g_string_erase (pending, 0, nl - pending->str + 1);
+          return line;
+        }
+      g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
+      n = read (fd, buf, sizeof buf);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (pending, buf, n);
+    }
+}
+
+static void
+qmp_write (int         fd,
+           const char *text)
+{
+  g_assert_cmpint (write (fd, text, strlen (text)), ==, (gssize) strlen (text));
+}
+
+/* Waits (5 s at most) until @path holds @want, or is gone if NULL. */
+static void
+wait_runstate (const char *path,
+               const char *want)
+{
+  g_autofree char *last = NULL;
+
+  for (int i = 0; i < 500; i++)
+    {
+      g_autofree char *contents = NULL;
+      gboolean exists = g_file_get_contents (path, &contents, NULL, NULL);
+
+      if (want == NULL ? !exists : exists && g_str_equal (contents, want))
+        return;
+      g_free (last);
+      last = g_steal_pointer (&contents);
+      g_usleep (10000);
+    }
+  g_error ("%s: '%s', not '%s'", path, last ? last : "(none)", want ? want : "(none)");
+}
+
+/* The monitor asks QEMU's run state once connected and after each event
+ * that changes it, keeps QEMU's word in --runstate FILE (a panic at once,
+ * before its dump), and removes the file when the connection ends. */
+static void
+test_runstate (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("hvk-test-runstate-XXXXXX", NULL);
+  g_autofree char *sock = g_build_filename (tmp, "m.sock", NULL);
+  g_autofree char *file = g_build_filename (tmp, "runstate", NULL);
+  const char *options[] = { "--qmp", sock, "--runstate", file, NULL };
+  g_autoptr(GString) pending = g_string_new (NULL);
+  struct pollfd pfd;
+  Monitor m = { 0 };
+  int listener, fd, status;
+  const struct { const char *event, *answer, *want; } steps[] = {
+    { "STOP\"", "paused", "paused\n" },
+    { "RESUME\"", "running", "running\n" },
+    { "SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}", "shutdown", "shutdown\n" },
+  };
+
+  listener = qmp_listen (sock);
+  g_assert_true (monitor_start (&m, options, "exec sleep 60", &status));
+  monitor_release (&m);
+  pfd = (struct pollfd) { .fd = listener, .events = POLLIN };
+  g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
+  fd = accept (listener, NULL, NULL);
+  g_assert_cmpint (fd, >=, 0);
+  qmp_write (fd, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *line = qmp_read_line (fd, pending);
+
+      if (strstr (line, "qmp_capabilities") != NULL)
+        qmp_write (fd, "{\"return\": {}, \"id\": \"caps\"}\r\n");
+      else
+        {
+          g_assert_nonnull (strstr (line, "\"query-status\""));
+          g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+          qmp_write (fd, "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
+                         "\"running\": true}, \"id\": \"runstate\"}\r\n");
+        }
+    }
+  wait_runstate (file, "running\n");
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autofree char *event = g_strdup_printf ("{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+                                                "\"event\": \"%s}\r\n", steps[i].event);
+      g_autofree char *answer = g_strdup_printf ("{\"return\": {\"status\": \"%s\", \"singlestep\": false, "
+                                                 "\"running\": false}, \"id\": \"runstate\"}\r\n",
+                                                 steps[i].answer);
+      g_autofree char *line = NULL;
+
+      qmp_write (fd, event);
+      line = qmp_read_line (fd, pending);
+      g_assert_nonnull (strstr (line, "\"query-status\""));
+      qmp_write (fd, answer);
+      wait_runstate (file, steps[i].want);
+    }
+
+  /* A panic is published before QEMU answers the query it prompts. */
+  qmp_write (fd, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 3}, \"event\": \"GUEST_PANICKED\", "
+                 "\"data\": {\"action\": \"pause\", \"info\": {}}}\r\n");
+  wait_runstate (file, "guest-panicked\n");
+  {
+    g_autofree char *line = qmp_read_line (fd, pending);
+
+    g_assert_nonnull (strstr (line, "\"query-status\""));
+  }
+  /* An answer that is no plain word is not written. */
+  qmp_write (fd, "{\"return\": {\"status\": \"a b\"}, \"id\": \"runstate\"}\r\n");
+  g_usleep (100000);
+  wait_runstate (file, "guest-panicked\n");
+
+  /* QEMU closes its socket (it is ending): the state is no longer known. */
+  close (fd);
+  wait_runstate (file, NULL);
+  close (listener);
+  g_unlink (sock);
+  g_rmdir (tmp);
+  monitor_clear (&m);
+}
+
 static void
 test_describe_exit (void)
 {
@@ -544,5 +700,6 @@ main (int    argc,
   g_test_add_func ("/hvk/monitor/relay-log", test_relay_log);
   g_test_add_func ("/hvk/monitor/bad-options", test_bad_options);
   g_test_add_func ("/hvk/monitor/describe-exit", test_describe_exit);
+  g_test_add_func ("/hvk/monitor/runstate", test_runstate);
   return g_test_run ();
 }
