@@ -1354,7 +1354,7 @@ bare_add_vcpu (int fd,
 static void
 bench_control (void)
 {
-  Row *qs = row_new ("2. control plane", "query-status (API: hvk_hypervisor_check)", "ms",
+  Row *qs = row_new ("2. control plane", "run state check (API: hvk_hypervisor_check)", "ms",
                      "bare QMP query-status", T_NONE, 0, NULL);
   Row *pr = row_new ("2. control plane", "pause+resume (API)", "ms",
                      "bare QMP stop+cont", T_RATIO, 1.2, "≤ 1.2× bare");

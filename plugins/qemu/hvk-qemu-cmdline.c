@@ -212,6 +212,10 @@ build_name (HvkQemuBuilder  *b,
   g_autofree char *name = g_strdup_printf ("sandbox-%s", b->id);
   g_autoptr(HvkOpts) opts = hvk_opts_new (name);
 
+  /* Named threads, as libvirt's `-name guest=…,debug-threads=on`: the
+   * vCPU threads are "CPU N/TCG" (or /KVM) in /proc, where status
+   * counts them without a QMP round trip. */
+  hvk_opts_add (opts, "debug-threads", "on");
   return hvk_cmdline_add_opts (b->cmdline, "-name", opts, error);
 }
 

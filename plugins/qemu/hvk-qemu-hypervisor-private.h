@@ -104,12 +104,20 @@ JsonNode    *hvk_qemu_vm_qmp_exec      (HvkQemuHypervisor *self, const char *com
 gboolean     hvk_qemu_vm_qmp_run       (HvkQemuHypervisor *self, const char *command,
                                         JsonObject *arguments, GCancellable *cancellable,
                                         GError **error);
-char        *hvk_qemu_vm_query_status  (HvkQemuHypervisor *self, GCancellable *cancellable,
-                                        GError **error);
 void         hvk_qemu_vm_release       (HvkQemuHypervisor *self);
 /* rootless: removes the fdsets of a disk's descriptors (hvk-qemu-hotplug.c). */
 void         hvk_qemu_vm_remove_fdset  (HvkQemuHypervisor *self, const char *device_id,
                                         GCancellable *cancellable);
+
+/* hvk-qemu-observe.c: QEMU's run state as QEMU says it (query-status), or
+ * as hvkit-monitor keeps it (falling back on QMP); the vCPU threads
+ * (index → thread id) from /proc, or NULL when the names cannot tell. */
+char        *hvk_qemu_vm_query_status  (HvkQemuHypervisor *self, GCancellable *cancellable,
+                                        GError **error);
+char        *hvk_qemu_vm_runstate      (HvkQemuHypervisor *self, GCancellable *cancellable,
+                                        GError **error);
+GHashTable  *hvk_qemu_vm_vcpu_threads  (HvkQemuHypervisor *self);
+
 /* rootless and selinux_label (hvk-qemu-launch.c): resolves the identity
  * into self->identity, refuses what an unprivileged QEMU cannot do here
  * and a label the host cannot apply. */

@@ -50,6 +50,7 @@ hvk_qemu_paths_clear (HvkQemuPaths *paths)
   g_clear_pointer (&paths->pid_file, g_free);
   g_clear_pointer (&paths->virtiofsd_socket, g_free);
   g_clear_pointer (&paths->exit_file, g_free);
+  g_clear_pointer (&paths->runstate_file, g_free);
 }
 
 /* ---- small helpers ---- */
@@ -163,28 +164,6 @@ hvk_qemu_vm_qmp_run (HvkQemuHypervisor *self,
   g_autoptr(JsonNode) ret = hvk_qemu_vm_qmp_exec (self, command, arguments, cancellable, error);
 
   return ret != NULL;
-}
-
-char *
-hvk_qemu_vm_query_status (HvkQemuHypervisor *self,
-              GCancellable      *cancellable,
-              GError           **error)
-{
-  g_autoptr(JsonNode) ret = hvk_qemu_vm_qmp_exec (self, "query-status", NULL, cancellable, error);
-  const char *status;
-
-  if (ret == NULL)
-    return NULL;
-  status = JSON_NODE_HOLDS_OBJECT (ret)
-           ? json_object_get_string_member_with_default (json_node_get_object (ret), "status", NULL)
-           : NULL;
-  if (status == NULL)
-    {
-      g_set_error (error, HVK_ERROR, HVK_ERROR_QMP,
-                   "QMP command 'query-status' of VM '%s' returned no status", self->id);
-      return NULL;
-    }
-  return g_strdup (status);
 }
 
 /* Removes STATE/ID and what is in it. */
@@ -441,6 +420,7 @@ prepare_paths (HvkQemuHypervisor *self,
   self->paths.vm_dir = g_steal_pointer (&dir);
   self->paths.pid_file = g_steal_pointer (&pid_file);
   self->paths.exit_file = g_build_filename (self->paths.vm_dir, "exit", NULL);
+  self->paths.runstate_file = g_build_filename (self->paths.vm_dir, "runstate", NULL);
   self->log_file = g_build_filename (self->paths.vm_dir, QEMU_LOG_NAME, NULL);
 
   if ((self->paths.qmp_socket = hvk_vm_store_socket_path (self->store, self->id, qmp_name, error)) == NULL
@@ -786,6 +766,13 @@ qemu_get_thread_ids (HvkHypervisor  *hypervisor,
 
   if (!hvk_qemu_vm_check_state (self, "get the vCPU threads of", S (RUNNING) | S (PAUSED), error))
     return NULL;
+  /* The kernel's list first: QEMU names its vCPU threads. */
+  ids = hvk_qemu_vm_vcpu_threads (self);
+  if (ids != NULL)
+    {
+      self->vcpus = g_hash_table_size (ids);
+      return g_steal_pointer (&ids);
+    }
   ret = hvk_qemu_vm_qmp_exec (self, "query-cpus-fast", NULL, cancellable, error);
   if (ret == NULL)
     return NULL;
@@ -878,7 +865,7 @@ qemu_check (HvkHypervisor  *hypervisor,
                    "VM '%s': virtiofsd (pid %d) is not running", self->id, self->virtiofsd_pid);
       return FALSE;
     }
-  status = hvk_qemu_vm_query_status (self, NULL, error);
+  status = hvk_qemu_vm_runstate (self, NULL, error);
   if (status == NULL)
     {
       g_prefix_error (error, "VM '%s': ", self->id);

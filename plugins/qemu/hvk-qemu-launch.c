@@ -405,6 +405,8 @@ launch_and_wait (HvkQemuHypervisor *self,
     {
       g_ptr_array_add (argv, g_strdup ("--qmp"));
       g_ptr_array_add (argv, g_strdup (self->paths.monitor_socket));
+      g_ptr_array_add (argv, g_strdup ("--runstate"));
+      g_ptr_array_add (argv, g_strdup (self->paths.runstate_file));
     }
   if (self->paths.monitor_socket != NULL && hvk_qemu_vm_settings (self)->guest_memory_dump_path != NULL)
     {
@@ -438,6 +440,7 @@ launch_and_wait (HvkQemuHypervisor *self,
   unlink (self->paths.qmp_socket);
   unlink (self->paths.pid_file);
   unlink (self->paths.exit_file);
+  unlink (self->paths.runstate_file);
 
   hvk_debug_kill_point ("qemu-start:spawn");
   ok = g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,

@@ -27,6 +27,7 @@ typedef struct {
   char     *pid_file;          /* STATE/ID/pid */
   char     *virtiofsd_socket;  /* STATE/ID/vhost-fs.sock */
   char     *exit_file;         /* STATE/ID/exit: how QEMU ended (hvkit-monitor) */
+  char     *runstate_file;     /* STATE/ID/runstate: QEMU's run state, kept by hvkit-monitor */
 } HvkQemuPaths;
 
 void hvk_qemu_paths_clear (HvkQemuPaths *paths);

@@ -154,7 +154,7 @@ test_boot_hotplug_stop (void)
     g_autofree char *gid = e2e_jailer_record (jailer, "gid");
     g_autofree char *jailer_pid = e2e_jailer_record (jailer, "pid");
     g_autofree char *args = e2e_jailer_record (jailer, "argv");
-    g_autofree char *args_start = g_strdup_printf ("%s -name sandbox-e2e-rootless ", env.qemu);
+    g_autofree char *args_start = g_strdup_printf ("%s -name sandbox-e2e-rootless,debug-threads=on ", env.qemu);
     g_autofree char *exe_link = g_strdup_printf ("/proc/%d/exe", pid);
     g_autofree char *exe = g_file_read_link (exe_link, NULL);
     g_autofree char *qemu = realpath (env.qemu, NULL);

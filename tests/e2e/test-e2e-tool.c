@@ -258,6 +258,30 @@ test_pause_resume (void)
   g_assert_cmpstr (json_object_get_string_member (running, "state"), ==, "running");
   qemu_running = e2e_qmp_status (qmp_socket);
   g_assert_cmpstr (qemu_running, ==, "running");
+
+  /* status asks QEMU nothing: the run state is the one hvkit-monitor
+   * keeps (runstate), the vCPU threads are QEMU's named threads in /proc.
+   * With QMP's socket out of the way it still answers in full… */
+  {
+    g_autofree char *aside = g_strconcat (qmp_socket, ".aside", NULL);
+    g_autofree char *runstate = g_build_filename (env.store, VM_ID, "runstate", NULL);
+    g_autofree char *runstate_aside = g_strconcat (runstate, ".aside", NULL);
+    g_autoptr(JsonObject) quiet = NULL;
+    g_autoptr(JsonObject) asking = NULL;
+
+    g_assert_cmpint (g_rename (qmp_socket, aside), ==, 0);
+    quiet = e2e_tool_status (&env, VM_ID);
+    g_assert_cmpstr (json_object_get_string_member (quiet, "state"), ==, "running");
+    g_assert_false (json_object_has_member (quiet, "error"));
+    g_assert_cmpint (json_object_get_int_member (quiet, "vcpu_threads"), ==, 1);
+    /* …and without the monitor's word it asks QEMU, which here fails. */
+    g_assert_cmpint (g_rename (runstate, runstate_aside), ==, 0);
+    asking = e2e_tool_status (&env, VM_ID);
+    g_assert_cmpstr (json_object_get_string_member (asking, "state"), ==, "stopped");
+    g_assert_nonnull (strstr (json_object_get_string_member (asking, "error"), "qmp.sock"));
+    g_assert_cmpint (g_rename (runstate_aside, runstate), ==, 0);
+    g_assert_cmpint (g_rename (aside, qmp_socket), ==, 0);
+  }
 }
 
 static void

@@ -1006,7 +1006,7 @@ test_escaping_paths (void)
   cmdline = hvk_qemu_build_cmdline (registry, "x,y", config, NULL, &paths, NULL, NULL, NULL, NULL, &error);
   hvk_qemu_paths_clear (&paths);
   g_assert_no_error (error);
-  g_assert_cmpstr (find_option (cmdline, "-name", 0), ==, "sandbox-x,,y");
+  g_assert_cmpstr (find_option (cmdline, "-name", 0), ==, "sandbox-x,,y,debug-threads=on");
   g_assert_cmpstr (find_option (cmdline, "-qmp", 0), ==,
                    "unix:path=/run/a,,b/vm/qmp.sock,server=on,wait=off");
   g_assert_cmpstr (find_option (cmdline, "-chardev", 0), ==,
