@@ -392,6 +392,16 @@ test_resize (void)
   cpus = e2e_qmp_query (qmp_socket, "query-cpus-fast", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (cpus)), ==, 2);
+  /* The threads get_thread_ids() found by name in /proc are the ones
+   * QEMU gives for each vCPU. */
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *cpu = json_array_get_object_element (json_node_get_array (cpus), i);
+      guint index = (guint) json_object_get_int_member (cpu, "cpu-index");
+
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (threads, GUINT_TO_POINTER (index))), ==,
+                        (guint) json_object_get_int_member (cpu, "thread-id"));
+    }
   memory = e2e_qmp_query (qmp_socket, "query-memory-size-summary", &error);
   g_assert_no_error (error);
   summary = json_node_get_object (memory);
