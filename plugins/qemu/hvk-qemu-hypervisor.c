@@ -28,9 +28,11 @@
  * create_vm() validates and builds the command line (hvk-qemu-cmdline.c);
  * start_vm() launches QEMU under hvkit-monitor (hvk-qemu-launch.c), so the
  * VM outlives the process that started it, and waits for QMP; every later
- * operation talks QMP (hvk-qemu-qmp.c).  save_state()/load_state() carry
- * what a second process needs to take the VM over; it reconnects to QMP
- * on its first command. */
+ * operation talks QMP (hvk-qemu-qmp.c), but for check() and the vCPU
+ * threads, read from what hvkit-monitor and /proc keep
+ * (hvk-qemu-observe.c).  save_state()/load_state() carry what a second
+ * process needs to take the VM over; it reconnects to QMP on its first
+ * command. */
 
 
 static void hvk_qemu_hypervisor_iface_init (HvkHypervisorInterface *iface);
