@@ -701,6 +701,18 @@ hvk_io_limits_group (const HvkIoLimits  *defaults,
   return TRUE;
 }
 
+/* What decides a disk's group in @config (none: no limits, not shared). */
+static void
+group_settings (HvkConfig   *config,
+                HvkIoLimits *defaults,
+                gboolean    *shared)
+{
+  if (config == NULL)
+    return;
+  hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, defaults);
+  *shared = hvk_config_get_boolean (config, HVK_IO_LIMITS_SHARED_KEY);
+}
+
 /**
  * hvk_io_limits_group_from_config:
  * @config: (nullable): a configuration, %NULL for none
@@ -723,11 +735,7 @@ hvk_io_limits_group_from_config (HvkConfig   *config,
   HvkIoLimits defaults = { 0, };
   gboolean shared = FALSE;
 
-  if (config != NULL)
-    {
-      hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &defaults);
-      shared = hvk_config_get_boolean (config, HVK_IO_LIMITS_SHARED_KEY);
-    }
+  group_settings (config, &defaults, &shared);
   return hvk_io_limits_group (&defaults, shared, device, group, NULL, error);
 }
 
@@ -794,11 +802,7 @@ hvk_io_limits_check_groups (HvkConfig  *config,
 
   g_return_val_if_fail (devices != NULL, FALSE);
 
-  if (config != NULL)
-    {
-      hvk_io_limits_from_config (config, HVK_DEVICE_KIND_BLOCK, &defaults);
-      shared = hvk_config_get_boolean (config, HVK_IO_LIMITS_SHARED_KEY);
-    }
+  group_settings (config, &defaults, &shared);
   for (guint i = 0; i < devices->len; i++)
     {
       HvkDevice *device = g_ptr_array_index (devices, i);

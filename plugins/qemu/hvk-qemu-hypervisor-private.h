@@ -158,6 +158,8 @@ gboolean hvk_qemu_vm_apply_net_limits (HvkQemuHypervisor *self, HvkDevice *devic
                                        GError **error);
 void     hvk_qemu_vm_clear_net_limits (HvkQemuHypervisor *self, HvkDevice *device);
 void     hvk_qemu_vm_clear_tap_limits (HvkQemuHypervisor *self);
+/* The throttle group object of a throttled cold-plugged disk, or NULL. */
+char      *hvk_qemu_vm_cold_disk_group (HvkQemuHypervisor *self, HvkDevice *device);
 /* The ids of the disks (cold-plugged, then hot-plugged) whose throttle
  * group is the QEMU object @object (hvk_qemu_block_throttle_group()). */
 GPtrArray *hvk_qemu_vm_throttle_members (HvkQemuHypervisor *self, const char *object);

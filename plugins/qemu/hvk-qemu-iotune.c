@@ -46,10 +46,9 @@ find_device (HvkQemuHypervisor  *self,
   return NULL;
 }
 
-/* The throttle group object of a throttled cold-plugged disk, or NULL. */
-static char *
-cold_group (HvkQemuHypervisor *self,
-            HvkDevice         *device)
+char *
+hvk_qemu_vm_cold_disk_group (HvkQemuHypervisor *self,
+                             HvkDevice         *device)
 {
   HvkQemuBlock block;
 
@@ -60,22 +59,31 @@ cold_group (HvkQemuHypervisor *self,
   return hvk_qemu_block_throttle_group (block.id, block.group);
 }
 
+typedef struct {
+  HvkQemuHypervisor *self;
+  const char        *object;
+  GPtrArray         *ids;
+} Members;
+
+static void
+add_cold_member (gpointer device,
+                 gpointer user_data)
+{
+  Members *members = user_data;
+  g_autofree char *group = hvk_qemu_vm_cold_disk_group (members->self, device);
+
+  if (g_strcmp0 (group, members->object) == 0)
+    g_ptr_array_add (members->ids, g_strdup (hvk_device_get_id (device)));
+}
+
 GPtrArray *
 hvk_qemu_vm_throttle_members (HvkQemuHypervisor *self,
                               const char        *object)
 {
   GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *lists[] = { self->config != NULL ? hvk_config_get_devices (self->config) : NULL,
-                         self->cold_devices };
+  Members members = { self, object, ids };
 
-  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
-    for (guint i = 0; lists[l] != NULL && i < lists[l]->len; i++)
-      {
-        g_autofree char *group = cold_group (self, g_ptr_array_index (lists[l], i));
-
-        if (g_strcmp0 (group, object) == 0)
-          g_ptr_array_add (ids, g_strdup (hvk_device_get_id (g_ptr_array_index (lists[l], i))));
-      }
+  hvk_qemu_vm_foreach_cold_device (self, add_cold_member, &members);
   for (guint i = 0; i < self->hotplugged->len; i++)
     {
       HvkQemuRecord *record = g_ptr_array_index (self->hotplugged, i);
@@ -143,7 +151,8 @@ hvk_qemu_vm_disk_group (HvkQemuHypervisor  *self,
                         char              **object,
                         GError            **error)
 {
-  *object = record != NULL ? g_strdup (record->throttle_group) : cold_group (self, device);
+  *object = record != NULL ? g_strdup (record->throttle_group)
+                          : hvk_qemu_vm_cold_disk_group (self, device);
   if (*object != NULL)
     return TRUE;
   g_set_error (error, HVK_ERROR, HVK_ERROR_NOT_SUPPORTED,

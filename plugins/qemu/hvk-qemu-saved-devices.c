@@ -200,9 +200,6 @@ add_device_arg (HvkQemuHypervisor *self,
   return text != NULL && hvk_cmdline_add_args (self->cmdline, error, option, text, NULL);
 }
 
-/* The disk of @record as the command line's -blockdev and -device: the
- * properties hotplug gave it (hvk_qemu_block_props(), blockdev form), at
- * the bus and slot or LUN it took. */
 typedef struct {
   HvkQemuHypervisor *self;
   GHashTable        *groups;    /* the throttle group objects on the command line */
@@ -213,14 +210,15 @@ add_cold_group (gpointer data,
                 gpointer user_data)
 {
   GroupsData *groups = user_data;
-  HvkQemuBlock block;
+  char *object = hvk_qemu_vm_cold_disk_group (groups->self, data);
 
-  if (g_str_equal (hvk_device_get_kind_name (data), HVK_DEVICE_KIND_BLOCK)
-      && hvk_qemu_block_resolve (data, hvk_qemu_vm_settings (groups->self), &block, NULL)
-      && block.throttled)
-    g_hash_table_add (groups->groups, hvk_qemu_block_throttle_group (block.id, block.group));
+  if (object != NULL)
+    g_hash_table_add (groups->groups, object);
 }
 
+/* The disk of @record as the command line's -blockdev and -device: the
+ * properties hotplug gave it (hvk_qemu_block_props(), blockdev form), at
+ * the bus and slot or LUN it took. */
 static gboolean
 add_block (HvkQemuHypervisor *self,
            HvkQemuRecord     *record,
