@@ -1074,8 +1074,6 @@ test_fail_operations_unknown (void)
   fixture_tear_down (&fixture, NULL);
 }
 
-/* I/O limits: the mock checks them as every backend does, records a
- * change in the device, and a load of the state keeps it. */
 /* Throttle groups: the disks of a group (named, or the VM's with
  * disk_rate_limiter_shared) have one set of limits; a disk joining with
  * other limits is refused naming the group, both disks and the field; a
@@ -1141,6 +1139,8 @@ test_throttle_groups (Fixture       *fixture,
   g_assert_no_error (error);
 }
 
+/* I/O limits: the mock checks them as every backend does, records a
+ * change in the device, and a load of the state keeps it. */
 static void
 test_io_limits (Fixture       *fixture,
                 gconstpointer  data)
