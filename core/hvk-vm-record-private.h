@@ -15,7 +15,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvkVmRecord, hvk_vm_record_free)
 /* The state file, version 2: {"version", "id", "backend", "state",
  * "config", "cold_devices", "launch": {"argv", "kernel_cmdline", "uuid"},
  * "processes": [{"role", "pid", "start_time"}], "paths": {NAME: PATH},
- * "private": the backend's part}. */
+ * "private": the backend's part}; hvk-vm-state.c adds "status", the VM's
+ * description (hvk-vm-describe.c), when the record names its witnesses. */
 JsonNode    *hvk_vm_record_to_envelope   (HvkVmRecord  *record,
                                           JsonNode     *private_state);
 /* Reads the members after "version" and "id" (which the caller checked)

@@ -14,6 +14,7 @@
 #include "hvk-vm-store-private.h"
 #include "hvk-vm-record-private.h"
 #include "hvk-hypervisor-private.h"
+#include "hvk-vm-describe-private.h"
 
 /* A VM's state file: written atomically in its directory, read back with
  * the store's checks, and the envelope around the backend's part. */
@@ -274,6 +275,18 @@ hvk_vm_store_read_state (const char  *store,
   return g_steal_pointer (&node);
 }
 
+/* Whether the record names what would tell, without its backend, that
+ * it still holds (hvk_vm_store_describe_from_state()): a running or
+ * paused VM whose monitor keeps the VMM's run state. */
+static gboolean
+has_witnesses (HvkVmRecord *record)
+{
+  HvkVmState state = hvk_vm_record_get_state (record);
+
+  return (state == HVK_VM_STATE_RUNNING || state == HVK_VM_STATE_PAUSED)
+         && hvk_vm_record_get_path (record, HVK_VM_RECORD_PATH_RUN_STATE) != NULL;
+}
+
 /**
  * hvk_vm_store_save_hypervisor:
  * @store: (nullable): the state dir, %NULL for the default
@@ -284,7 +297,12 @@ hvk_vm_store_read_state (const char  *store,
  * Writes the VM's state file, version %HVK_VM_STATE_VERSION: the core's
  * envelope (`version`, `id`, `backend`, `state`, `config` as key-file
  * text, `cold_devices`, `launch`, `processes`, `paths`) around `private`,
- * what the backend's save_private returned.
+ * what the backend's save_private returned.  A running or paused VM whose
+ * record names the file its monitor keeps the VMM's run state in
+ * (%HVK_VM_RECORD_PATH_RUN_STATE) also gets `status`, its description
+ * with the vCPU threads (hvk_hypervisor_describe()), so that a reader can
+ * answer from the file while the record holds
+ * (hvk_vm_store_describe_from_state()).
  *
  * Returns: %TRUE on success
  */
@@ -297,6 +315,7 @@ hvk_vm_store_save_hypervisor (const char     *store,
   g_autoptr(HvkVmRecord) record = NULL;
   g_autoptr(JsonNode) private_state = NULL;
   g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) description = NULL;
   HvkConfig *config;
 
   g_return_val_if_fail (HVK_IS_HYPERVISOR (hypervisor), FALSE);
@@ -322,7 +341,23 @@ hvk_vm_store_save_hypervisor (const char     *store,
       record = hvk_vm_record_new (id, hvk_hypervisor_get_backend_name (hypervisor),
                                   hvk_hypervisor_get_state (hypervisor), config);
     }
+  else if (has_witnesses (record))
+    {
+      g_autoptr(GHashTable) threads = hvk_hypervisor_get_thread_ids (hypervisor, NULL, NULL);
+
+      if (threads != NULL)
+        {
+          /* Asking may have corrected the record (a vCPU unplug that
+           * timed out has happened since): take it again. */
+          g_clear_pointer (&record, hvk_vm_record_free);
+          g_clear_pointer (&private_state, json_node_unref);
+          record = hvk_hypervisor_save_record (hypervisor, id, config, &private_state);
+          description = hvk_vm_describe (hypervisor, threads, record, private_state);
+        }
+    }
   root = hvk_vm_record_to_envelope (record, private_state);
+  if (description != NULL)
+    json_object_set_member (json_node_get_object (root), "status", g_steal_pointer (&description));
   return hvk_vm_store_write_state (store, id, root, error);
 }
 

@@ -579,6 +579,9 @@ JsonNode  *hvk_hypervisor_save_state        (HvkHypervisor  *self);
 HVK_AVAILABLE_IN_ALL
 JsonNode  *hvk_hypervisor_save_state_summary (HvkHypervisor *self);
 HVK_AVAILABLE_IN_ALL
+JsonNode  *hvk_hypervisor_describe          (HvkHypervisor  *self,
+                                             gboolean        with_threads);
+HVK_AVAILABLE_IN_ALL
 gboolean   hvk_hypervisor_load_state        (HvkHypervisor  *self,
                                              JsonNode       *state,
                                              GError        **error);

@@ -12,6 +12,18 @@
 #include <hvkit/hvk-device.h>
 #include <hvkit/hvk-hypervisor.h>
 
+/**
+ * HVK_VM_RECORD_PATH_RUN_STATE:
+ *
+ * The name of the record's path (hvk_vm_record_add_path()) of the file
+ * in which the VM's monitor keeps the VMM's own word for its run state
+ * (see hvk_vm_store_read_run_state()).  A backend names it when its VMM
+ * runs under hvkit-monitor with `--runstate`; the core then keeps the
+ * VM's description in its state file and answers from it while the
+ * record holds (hvk_vm_store_describe_from_state()).
+ */
+#define HVK_VM_RECORD_PATH_RUN_STATE "runstate_file"
+
 G_BEGIN_DECLS
 
 HVK_AVAILABLE_IN_ALL

@@ -115,6 +115,10 @@ JsonNode   *hvk_vm_store_read_state    (const char  *store,
                                         const char  *id,
                                         GError     **error);
 HVK_AVAILABLE_IN_ALL
+char       *hvk_vm_store_read_run_state (const char *path);
+HVK_AVAILABLE_IN_ALL
+JsonNode   *hvk_vm_store_describe_from_state (JsonNode *state);
+HVK_AVAILABLE_IN_ALL
 gboolean    hvk_vm_store_save_hypervisor (const char     *store,
                                           const char     *id,
                                           HvkHypervisor  *hypervisor,

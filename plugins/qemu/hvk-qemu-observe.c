@@ -44,36 +44,13 @@ hvk_qemu_vm_query_status (HvkQemuHypervisor *self,
   return g_strdup (status);
 }
 
-/* The word hvkit-monitor keeps in STATE/ID/runstate, or NULL. */
-static char *
-read_runstate_file (HvkQemuHypervisor *self)
-{
-  char buf[64];
-  ssize_t n;
-  int fd;
-
-  if (self->paths.runstate_file == NULL)
-    return NULL;
-  fd = open (self->paths.runstate_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return NULL;
-  n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 1 || buf[n - 1] != '\n')
-    return NULL;
-  buf[n - 1] = '\0';
-  for (ssize_t i = 0; i < n - 1; i++)
-    if (!g_ascii_isalnum (buf[i]) && buf[i] != '-' && buf[i] != '_')
-      return NULL;
-  return g_strdup (buf);
-}
-
 char *
 hvk_qemu_vm_runstate (HvkQemuHypervisor *self,
                       GCancellable      *cancellable,
                       GError           **error)
 {
-  char *runstate = read_runstate_file (self);
+  /* The word hvkit-monitor keeps in STATE/ID/runstate, if any. */
+  char *runstate = hvk_vm_store_read_run_state (self->paths.runstate_file);
 
   return runstate != NULL ? runstate : hvk_qemu_vm_query_status (self, cancellable, error);
 }

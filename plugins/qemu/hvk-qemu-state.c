@@ -63,7 +63,7 @@ hvk_qemu_vm_save_private (HvkHypervisor *hypervisor,
   hvk_vm_record_add_path (record, "virtiofsd_socket", self->paths.virtiofsd_socket);
   hvk_vm_record_add_path (record, "log_file", self->log_file);
   hvk_vm_record_add_path (record, "exit_file", self->paths.exit_file);
-  hvk_vm_record_add_path (record, "runstate_file", self->paths.runstate_file);
+  hvk_vm_record_add_path (record, HVK_VM_RECORD_PATH_RUN_STATE, self->paths.runstate_file);
   if (self->cgroup != NULL)
     {
       const char * const *dirs = hvk_cgroup_get_dirs (self->cgroup);
@@ -264,7 +264,7 @@ hvk_qemu_vm_load_private (HvkHypervisor  *hypervisor,
   self->paths.virtiofsd_socket = dup_path (record, "virtiofsd_socket");
   self->paths.exit_file = dup_path (record, "exit_file");
   /* Absent in a record of an older hvkit: status then asks QEMU. */
-  self->paths.runstate_file = dup_path (record, "runstate_file");
+  self->paths.runstate_file = dup_path (record, HVK_VM_RECORD_PATH_RUN_STATE);
   g_free (self->log_file);
   self->log_file = dup_path (record, "log_file");
   g_clear_pointer (&self->cgroup, hvk_cgroup_unref);

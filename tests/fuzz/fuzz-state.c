@@ -16,7 +16,9 @@
  * converted on load).  Then each backend's load_state() is fed the input's
  * "hypervisor" member (or the whole input) directly, past the store's own
  * checks: the core's conversion of the version 1 layout, then the
- * backend's load_private.  A loaded VM saves its state again.  Nothing here
+ * backend's load_private.  A loaded VM saves its state again and
+ * describes itself; the description a state file keeps is checked
+ * against its witnesses (hvk_vm_store_describe_from_state()).  Nothing here
  * starts, signals or connects to anything. */
 
 #define FUZZ_VM_ID "fuzz"
@@ -77,6 +79,12 @@ exercise (HvkHypervisor *hypervisor)
   (void) hvk_hypervisor_get_state (hypervisor);
   (void) hvk_hypervisor_capabilities (hypervisor);
   (void) hvk_hypervisor_get_total_memory_mb (hypervisor);
+  {
+    g_autoptr(JsonNode) description = hvk_hypervisor_describe (hypervisor, FALSE);
+
+    fuzz_check (description != NULL && JSON_NODE_HOLDS_OBJECT (description),
+                "a loaded VM describes itself");
+  }
 }
 
 static void
@@ -125,6 +133,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     {
       JsonNode *root = json_parser_get_root (parser);
       JsonNode *state = root;
+      g_autoptr(JsonNode) description = hvk_vm_store_describe_from_state (root);
+
+      fuzz_check (description == NULL || JSON_NODE_HOLDS_OBJECT (description),
+                  "a description kept in a state file is an object");
 
       if (JSON_NODE_HOLDS_OBJECT (root)
           && json_object_has_member (json_node_get_object (root), "hypervisor"))
