@@ -103,17 +103,30 @@ hvkit_cmd_status (HvkitTool *tool,
     hvkit_option_context_new ("status ID", "Print a VM's state, backend, "
                               "pids, console and monitor sockets.", entries);
   g_autoptr(HvkHypervisor) hypervisor = NULL;
+  g_autoptr(JsonNode) state = NULL;
+  g_autoptr(JsonNode) description = NULL;
   g_autoptr(JsonNode) status_node = NULL;
   int status;
 
   if (!hvkit_parse_options (context, &argc, &argv, 1, &status))
     return status;
 
-  hypervisor = hvkit_open_vm (tool, argv[1], NULL, &status);
-  if (hypervisor == NULL)
-    return status;
-
-  status_node = hvkit_vm_status (tool, argv[1], hypervisor, TRUE);
+  /* While the record holds (its VMM, monitor and vCPU threads run, and
+   * the VMM's own run state is the recorded one), the state file's
+   * description is the answer: no plugin, configuration or backend to
+   * load.  Otherwise the backend says what happened. */
+  state = hvk_vm_store_read_state (tool->state_dir, argv[1], NULL);
+  if (state != NULL)
+    description = hvk_vm_store_describe_from_state (state);
+  if (description != NULL)
+    status_node = hvkit_vm_status_from_description (argv[1], description, NULL, NULL);
+  else
+    {
+      hypervisor = hvkit_open_vm (tool, argv[1], NULL, &status);
+      if (hypervisor == NULL)
+        return status;
+      status_node = hvkit_vm_status (tool, argv[1], hypervisor, TRUE);
+    }
   if (json)
     hvkit_print_json (status_node);
   else

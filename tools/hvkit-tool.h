@@ -95,6 +95,10 @@ JsonNode      *hvkit_vm_status     (HvkitTool    *tool,
                                     const char   *id,
                                     HvkHypervisor *hypervisor,
                                     gboolean      check);
+JsonNode      *hvkit_vm_status_from_description (const char *id,
+                                                JsonNode   *description,
+                                                const char *state,
+                                                const char *error);
 
 /* hvkit-kinds.c */
 void      hvkit_add_backend_device_kinds (JsonBuilder *builder,

@@ -359,115 +359,66 @@ hvkit_save_vm (HvkitTool     *tool,
   return HVKIT_EXIT_OK;
 }
 
-static void
-add_pids (JsonBuilder   *builder,
-          HvkHypervisor *hypervisor)
-{
-  g_autoptr(GArray) pids = hvk_hypervisor_get_pids (hypervisor);
-
-  json_builder_set_member_name (builder, "pids");
-  json_builder_begin_array (builder);
-  for (guint i = 0; pids != NULL && i < pids->len; i++)
-    json_builder_add_int_value (builder, g_array_index (pids, int, i));
-  json_builder_end_array (builder);
-}
-
-static void
-add_console (JsonBuilder   *builder,
-             HvkHypervisor *hypervisor)
-{
-  g_autofree char *protocol = NULL;
-  g_autofree char *url = NULL;
-
-  json_builder_set_member_name (builder, "console");
-  if (hvk_hypervisor_get_vm_console (hypervisor, &protocol, &url, NULL)
-      && url != NULL && *url != '\0')
-    json_builder_add_string_value (builder, url);
-  else
-    json_builder_add_null_value (builder);
-}
-
-/* The devices hot-plugged into the VM, each with its kind and properties
- * (hvk_device_to_json()). */
-static void
-add_hotplugged (JsonBuilder   *builder,
-                HvkHypervisor *hypervisor)
-{
-  g_autoptr(GPtrArray) devices = hvk_hypervisor_get_hotplugged_devices (hypervisor);
-
-  json_builder_set_member_name (builder, "hotplugged");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < devices->len; i++)
-    json_builder_add_value (builder, hvk_device_to_json (g_ptr_array_index (devices, i)));
-  json_builder_end_array (builder);
-}
-
-/* The vCPU threads the VMM has now, as it says (QEMU: query-cpus-fast),
- * not what a record says: an unplug that timed out may have happened
- * after all.  Asking also lets the backend correct its record (QEMU's
- * "vcpus" follows). */
-static void
-add_vcpu_threads (JsonBuilder   *builder,
-                  HvkHypervisor *hypervisor)
-{
-  g_autoptr(GHashTable) threads = hvk_hypervisor_get_thread_ids (hypervisor, NULL, NULL);
-
-  if (threads == NULL)
-    return;
-  json_builder_set_member_name (builder, "vcpu_threads");
-  json_builder_add_int_value (builder, g_hash_table_size (threads));
-}
-
-/* The JSON of `hvkit status`: id, backend, state, pids, console, then the
- * backend's own top-level scalars (QEMU's qmp_socket …). */
+/* The JSON of `hvkit status` from a VM's description (what
+ * hvk_hypervisor_describe() returns, or the state file's copy of it):
+ * id, backend, state, pids, console, the error if any, hotplugged, the
+ * number of vCPU threads when the description has them and there is no
+ * error, then the backend's own top-level scalars (QEMU's qmp_socket …).
+ * @state (nullable) replaces the description's state: a check said
+ * otherwise. */
 JsonNode *
-hvkit_vm_status (HvkitTool     *tool,
-                 const char    *id,
-                 HvkHypervisor *hypervisor,
-                 gboolean       check)
+hvkit_vm_status_from_description (const char *id,
+                                  JsonNode   *description,
+                                  const char *state,
+                                  const char *error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) saved = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
-  const char *state;
-
-  state = hvk_vm_state_to_string (hvk_hypervisor_get_state (hypervisor));
-  if (check && !hvk_hypervisor_check (hypervisor, &error))
-    state = hvk_vm_state_to_string (HVK_VM_STATE_STOPPED);
+  JsonObject *object = json_node_get_object (description);
+  JsonNode *threads = json_object_get_member (object, "vcpu_threads");
+  JsonNode *summary = json_object_get_member (object, "summary");
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
   json_builder_add_string_value (builder, id);
   json_builder_set_member_name (builder, "backend");
-  json_builder_add_string_value (builder,
-                                 hvk_hypervisor_get_backend_name (hypervisor));
+  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "backend")));
   json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, state);
-  add_pids (builder, hypervisor);
-  add_console (builder, hypervisor);
+  if (state != NULL)
+    json_builder_add_string_value (builder, state);
+  else
+    json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "state")));
+  json_builder_set_member_name (builder, "pids");
+  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "pids")));
+  json_builder_set_member_name (builder, "console");
+  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "console")));
   if (error != NULL)
     {
       json_builder_set_member_name (builder, "error");
-      json_builder_add_string_value (builder, error->message);
+      json_builder_add_string_value (builder, error);
     }
-  add_hotplugged (builder, hypervisor);
-  if (check && error == NULL)
-    add_vcpu_threads (builder, hypervisor);
+  json_builder_set_member_name (builder, "hotplugged");
+  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "hotplugged")));
+  /* The vCPU threads the VMM has now, not what a record says: an unplug
+   * that timed out may have happened after all. */
+  if (error == NULL && threads != NULL && JSON_NODE_HOLDS_ARRAY (threads))
+    {
+      json_builder_set_member_name (builder, "vcpu_threads");
+      json_builder_add_int_value (builder, json_array_get_length (json_node_get_array (threads)));
+    }
   for (const char * const *m = (const char * const[]) {
          "id", "backend", "state", "pids", "console", "error", "hotplugged", "vcpu_threads", NULL };
        *m != NULL; m++)
     g_hash_table_add (present, (gpointer) *m);
 
-  saved = hvk_hypervisor_save_state_summary (hypervisor);
-  if (saved != NULL && JSON_NODE_HOLDS_OBJECT (saved))
+  if (summary != NULL && JSON_NODE_HOLDS_OBJECT (summary))
     {
-      JsonObject *object = json_node_get_object (saved);
-      g_autoptr(GList) members = json_object_get_members (object);
+      JsonObject *scalars = json_node_get_object (summary);
+      g_autoptr(GList) members = json_object_get_members (scalars);
 
       for (GList *l = members; l != NULL; l = l->next)
         {
-          JsonNode *value = json_object_get_member (object, l->data);
+          JsonNode *value = json_object_get_member (scalars, l->data);
           GType type;
 
           if (g_hash_table_contains (present, l->data)
@@ -485,7 +436,29 @@ hvkit_vm_status (HvkitTool     *tool,
           json_builder_add_value (builder, json_node_copy (value));
         }
     }
-
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
+}
+
+/* The JSON of `hvkit status` as the backend tells it: with @check, the
+ * backend's check first (a VMM that ended makes the state "stopped",
+ * with the error), then the VM's description, with the vCPU threads when
+ * the check passed (asking lets the backend correct its record: QEMU's
+ * "vcpus" follows). */
+JsonNode *
+hvkit_vm_status (HvkitTool     *tool,
+                 const char    *id,
+                 HvkHypervisor *hypervisor,
+                 gboolean       check)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) description = NULL;
+  const char *state;
+
+  state = hvk_vm_state_to_string (hvk_hypervisor_get_state (hypervisor));
+  if (check && !hvk_hypervisor_check (hypervisor, &error))
+    state = hvk_vm_state_to_string (HVK_VM_STATE_STOPPED);
+  description = hvk_hypervisor_describe (hypervisor, check && error == NULL);
+  return hvkit_vm_status_from_description (id, description, state,
+                                           error != NULL ? error->message : NULL);
 }

@@ -236,6 +236,64 @@ test_run_and_console (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* `status` of a VM whose record holds answers from its state file
+ * (hvk_vm_store_describe_from_state()) exactly as the backend would: the
+ * same JSON with no plugin to load at all; the same JSON from the backend
+ * (QEMU asked over QMP) once the monitor's word for the run state is out
+ * of the way; and without both it cannot answer, and says which
+ * backend's settings it could not read. */
+static void
+assert_status_from_record (const char *id,
+                           const char *state)
+{
+  g_autofree char *from_record = NULL;
+  g_autofree char *no_plugins = NULL;
+  g_autofree char *from_backend = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *runstate = g_build_filename (env.store, id, "runstate", NULL);
+  g_autofree char *aside = g_strconcat (runstate, ".aside", NULL);
+  g_autofree char *empty = g_build_filename (env.tmpdir, "no-plugins", NULL);
+  g_autofree char *plugin_path = g_strdup (g_getenv ("HVKIT_PLUGIN_PATH"));
+  g_autofree char *system_path = g_strdup (g_getenv ("HVKIT_PLUGIN_SYSTEM_PATH"));
+
+  g_autofree char *word = g_strconcat (state, "\n", NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) E2E_EVENT_TIMEOUT_MS * 1000;
+
+  /* The monitor writes QEMU's word after the event that changed it. */
+  for (;;)
+    {
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (runstate, &text, NULL, NULL) && g_str_equal (text, word))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s never said '%s' (it says '%s')", runstate, state, text ? text : "(nothing)");
+      g_usleep (20 * 1000);
+    }
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0700), ==, 0);
+  g_assert_cmpint (e2e_run_tool (&env, &from_record, NULL, "status", id, "--json", NULL), ==, 0);
+
+  g_setenv ("HVKIT_PLUGIN_PATH", empty, TRUE);
+  g_setenv ("HVKIT_PLUGIN_SYSTEM_PATH", empty, TRUE);
+  g_assert_cmpint (e2e_run_tool (&env, &no_plugins, NULL, "status", id, "--json", NULL), ==, 0);
+  g_assert_cmpint (g_rename (runstate, aside), ==, 0);
+  g_assert_cmpint (e2e_run_tool (&env, NULL, &err, "status", id, "--json", NULL), !=, 0);
+  g_assert_nonnull (strstr (err, "[hypervisor.qemu]"));
+  if (plugin_path != NULL)
+    g_setenv ("HVKIT_PLUGIN_PATH", plugin_path, TRUE);
+  else
+    g_unsetenv ("HVKIT_PLUGIN_PATH");
+  if (system_path != NULL)
+    g_setenv ("HVKIT_PLUGIN_SYSTEM_PATH", system_path, TRUE);
+  else
+    g_unsetenv ("HVKIT_PLUGIN_SYSTEM_PATH");
+
+  g_assert_cmpint (e2e_run_tool (&env, &from_backend, NULL, "status", id, "--json", NULL), ==, 0);
+  g_assert_cmpint (g_rename (aside, runstate), ==, 0);
+  g_assert_cmpstr (no_plugins, ==, from_record);
+  g_assert_cmpstr (from_backend, ==, from_record);
+}
+
 static void
 test_pause_resume (void)
 {
@@ -252,12 +310,14 @@ test_pause_resume (void)
   g_assert_cmpstr (json_object_get_string_member (paused, "state"), ==, "paused");
   qemu_paused = e2e_qmp_status (qmp_socket);
   g_assert_cmpstr (qemu_paused, ==, "paused");
+  assert_status_from_record (VM_ID, "paused");
 
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "resume", VM_ID, NULL), ==, 0);
   running = e2e_tool_status (&env, VM_ID);
   g_assert_cmpstr (json_object_get_string_member (running, "state"), ==, "running");
   qemu_running = e2e_qmp_status (qmp_socket);
   g_assert_cmpstr (qemu_running, ==, "running");
+  assert_status_from_record (VM_ID, "running");
 
   /* status asks QEMU nothing: the run state is the one hvkit-monitor
    * keeps (runstate), the vCPU threads are QEMU's named threads in /proc.
@@ -319,6 +379,7 @@ test_hotplug (void)
     g_assert_cmpint (e2e_run_tool (&env, &text, NULL, "status", VM_ID, NULL), ==, 0);
     g_assert_nonnull (strstr (text, line));
   }
+  assert_status_from_record (VM_ID, "running");
 
   e2e_console_forget (console);
   g_assert_cmpint (e2e_run_tool (&env, NULL, NULL, "unplug", VM_ID, "--device-id", "disk2", NULL), ==, 0);
@@ -474,6 +535,7 @@ test_resize (void)
     g_assert_cmpint (json_object_get_int_member (status, "vcpu_threads"), ==, 2);
     g_assert_cmpint (json_object_get_int_member (status, "vcpus"), ==, 2);
   }
+  assert_status_from_record (VM_ID, "running");
   memory = e2e_qmp_query (qmp_socket, "query-memory-size-summary", &error);
   g_assert_no_error (error);
   summary = json_node_get_object (memory);
