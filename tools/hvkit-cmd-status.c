@@ -28,6 +28,30 @@ append_value (GString  *out,
       default:
         break;
       }
+  /* A list of integers (pids) as json_to_string() writes it, "[1,2]". */
+  if (JSON_NODE_HOLDS_ARRAY (value))
+    {
+      JsonArray *array = json_node_get_array (value);
+      guint n = json_array_get_length (array);
+      guint i;
+
+      for (i = 0; i < n; i++)
+        {
+          JsonNode *element = json_array_get_element (array, i);
+
+          if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_INT64)
+            break;
+        }
+      if (i == n)
+        {
+          g_string_append_c (out, '[');
+          for (i = 0; i < n; i++)
+            g_string_append_printf (out, "%s%" G_GINT64_FORMAT, i > 0 ? "," : "",
+                                    json_array_get_int_element (array, i));
+          g_string_append_c (out, ']');
+          return;
+        }
+    }
   {
     g_autofree char *text = json_to_string (value, FALSE);
     g_string_append (out, text);

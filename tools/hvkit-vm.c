@@ -372,44 +372,33 @@ hvkit_vm_status_from_description (const char *id,
                                   const char *state,
                                   const char *error)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  static const char * const first[] = {
+    "id", "backend", "state", "pids", "console", "error", "hotplugged", "vcpu_threads",
+  };
+  g_autoptr(JsonObject) status = json_object_new ();
   JsonObject *object = json_node_get_object (description);
   JsonNode *threads = json_object_get_member (object, "vcpu_threads");
   JsonNode *summary = json_object_get_member (object, "summary");
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
-  json_builder_set_member_name (builder, "backend");
-  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "backend")));
-  json_builder_set_member_name (builder, "state");
+  json_object_set_string_member (status, "id", id);
+  json_object_set_member (status, "backend",
+                          json_node_copy (json_object_get_member (object, "backend")));
   if (state != NULL)
-    json_builder_add_string_value (builder, state);
+    json_object_set_string_member (status, "state", state);
   else
-    json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "state")));
-  json_builder_set_member_name (builder, "pids");
-  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "pids")));
-  json_builder_set_member_name (builder, "console");
-  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "console")));
+    json_object_set_member (status, "state", json_node_copy (json_object_get_member (object, "state")));
+  json_object_set_member (status, "pids", json_node_copy (json_object_get_member (object, "pids")));
+  json_object_set_member (status, "console",
+                          json_node_copy (json_object_get_member (object, "console")));
   if (error != NULL)
-    {
-      json_builder_set_member_name (builder, "error");
-      json_builder_add_string_value (builder, error);
-    }
-  json_builder_set_member_name (builder, "hotplugged");
-  json_builder_add_value (builder, json_node_copy (json_object_get_member (object, "hotplugged")));
+    json_object_set_string_member (status, "error", error);
+  json_object_set_member (status, "hotplugged",
+                          json_node_copy (json_object_get_member (object, "hotplugged")));
   /* The vCPU threads the VMM has now, not what a record says: an unplug
    * that timed out may have happened after all. */
   if (error == NULL && threads != NULL && JSON_NODE_HOLDS_ARRAY (threads))
-    {
-      json_builder_set_member_name (builder, "vcpu_threads");
-      json_builder_add_int_value (builder, json_array_get_length (json_node_get_array (threads)));
-    }
-  for (const char * const *m = (const char * const[]) {
-         "id", "backend", "state", "pids", "console", "error", "hotplugged", "vcpu_threads", NULL };
-       *m != NULL; m++)
-    g_hash_table_add (present, (gpointer) *m);
+    json_object_set_int_member (status, "vcpu_threads",
+                                json_array_get_length (json_node_get_array (threads)));
 
   if (summary != NULL && JSON_NODE_HOLDS_OBJECT (summary))
     {
@@ -419,10 +408,12 @@ hvkit_vm_status_from_description (const char *id,
       for (GList *l = members; l != NULL; l = l->next)
         {
           JsonNode *value = json_object_get_member (scalars, l->data);
+          gboolean taken = FALSE;
           GType type;
 
-          if (g_hash_table_contains (present, l->data)
-              || !JSON_NODE_HOLDS_VALUE (value))
+          for (guint i = 0; i < G_N_ELEMENTS (first) && !taken; i++)
+            taken = g_str_equal (l->data, first[i]);
+          if (taken || !JSON_NODE_HOLDS_VALUE (value))
             continue;
           type = json_node_get_value_type (value);
           if (type != G_TYPE_STRING && type != G_TYPE_INT64
@@ -432,12 +423,10 @@ hvkit_vm_status_from_description (const char *id,
           if (type == G_TYPE_STRING
               && strchr (json_node_get_string (value), '\n') != NULL)
             continue;
-          json_builder_set_member_name (builder, l->data);
-          json_builder_add_value (builder, json_node_copy (value));
+          json_object_set_member (status, l->data, json_node_copy (value));
         }
     }
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
+  return json_node_init_object (json_node_alloc (), status);
 }
 
 /* The JSON of `hvkit status` as the backend tells it: with @check, the
