@@ -146,7 +146,10 @@ hvkit_cmd_status (HvkitTool *tool,
     status_node = hvkit_vm_status_from_description (argv[1], description, NULL, NULL);
   else
     {
-      hypervisor = hvkit_open_vm (tool, argv[1], NULL, &status);
+      /* Read once: a state file that could not be read is opened again
+       * only to say why. */
+      hypervisor = state != NULL ? hvkit_open_vm_from_state (tool, argv[1], state, &status)
+                                 : hvkit_open_vm (tool, argv[1], NULL, &status);
       if (hypervisor == NULL)
         return status;
       status_node = hvkit_vm_status (tool, argv[1], hypervisor, TRUE);

@@ -59,6 +59,10 @@ HvkHypervisor *hvkit_open_vm       (HvkitTool    *tool,
                                     const char   *id,
                                     HvkVmLock   **lock,
                                     int          *exit_code);
+HvkHypervisor *hvkit_open_vm_from_state (HvkitTool  *tool,
+                                         const char *id,
+                                         JsonNode   *state,
+                                         int        *exit_code);
 HvkHypervisor *hvkit_open_vm_to_stop (HvkitTool  *tool,
                                       const char *id,
                                       HvkVmLock **lock,

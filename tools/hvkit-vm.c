@@ -145,6 +145,24 @@ hvkit_open_vm (HvkitTool  *tool,
   return open_vm (tool, id, lock, NULL, NULL, exit_code);
 }
 
+/* hvkit_open_vm() without the lock, from the state file the caller has
+ * already read (hvk_vm_store_read_state()): status reads it once. */
+HvkHypervisor *
+hvkit_open_vm_from_state (HvkitTool  *tool,
+                          const char *id,
+                          JsonNode   *state,
+                          int        *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+  HvkHypervisor *hypervisor =
+    hvk_vm_store_load_hypervisor_from_state (tool->state_dir, id, state,
+                                             hvkit_tool_get_registry (tool), &error);
+
+  if (hypervisor == NULL)
+    *exit_code = hvkit_fail (error, HVKIT_EXIT_FAILED);
+  return hypervisor;
+}
+
 /* hvkit_open_vm() with the lock, for stop: a record that cannot be
  * loaded is not the end (see hvkit_stop_unrecorded()), so its error goes
  * to @record_error with the lock held. */
