@@ -215,7 +215,7 @@ witness_runs (JsonObject *object,
 }
 
 static gboolean
-array_of_witnesses_runs (JsonArray  *array,
+all_witnesses_run (JsonArray  *array,
                          const char *pid_member)
 {
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -278,12 +278,12 @@ hvk_vm_store_describe_from_state (JsonNode *state)
       || json_array_get_length (threads) == 0)
     return NULL;
 
-  if (!array_of_witnesses_runs (processes, "pid"))
+  if (!all_witnesses_run (processes, "pid"))
     return NULL;
   run_state = hvk_vm_store_read_run_state (run_state_file);
   if (run_state == NULL || !g_str_equal (run_state, vm_state))
     return NULL;
-  if (!array_of_witnesses_runs (threads, "tid"))
+  if (!all_witnesses_run (threads, "tid"))
     return NULL;
 
   return json_node_init_object (json_node_alloc (), description);

@@ -437,10 +437,6 @@ build_vga (HvkQemuBuilder  *b,
   return hvk_cmdline_add_option (b->cmdline, "-vga", "none", error);
 }
 
-/* govmm's appendMultiNUMAMemoryKnobs: a memory backend a guest node
- * (bound to its host nodes, backed as Kata's buildNUMATopology picks:
- * hugepages, the file-backed directory, else anonymous RAM), its -numa
- * node with its vCPUs, then the distances. */
 /* What the boot memory's backends share: the memory mapped shared
  * (virtio-fs, vhost-user) and preallocated, as the config asks. */
 static void
@@ -453,6 +449,10 @@ add_backend_sharing (HvkQemuBuilder *b,
     hvk_opts_add (object, "prealloc", "on");
 }
 
+/* govmm's appendMultiNUMAMemoryKnobs: a memory backend a guest node
+ * (bound to its host nodes, backed as Kata's buildNUMATopology picks:
+ * hugepages, the file-backed directory, else anonymous RAM), its -numa
+ * node with its vCPUs, then the distances. */
 static gboolean
 build_numa_knobs (HvkQemuBuilder  *b,
                   GError         **error)
