@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "hvk-test-transitions.h"
+#include "hvk-test-fs.h"
 
 static HvkRegistry *registry;
 
@@ -61,29 +62,12 @@ fixture_setup (Fixture       *f,
     g_unsetenv (knobs[i]);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  remove_tree (f->dir);
+  hvk_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->store);
   g_free (f->image);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include "hvk-test-fs.h"
 
 /* A VM's description (hvk_hypervisor_describe()), the copy its state file
  * keeps, and when hvk_vm_store_describe_from_state() trusts that copy:
@@ -28,30 +29,12 @@ fixture_set_up (Fixture       *fixture,
   fixture->run_state = g_build_filename (fixture->dir, "runstate", NULL);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  remove_tree (fixture->dir);
+  hvk_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_free (fixture->run_state);
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include "hvk-test-fs.h"
 
 /* Tests of the VM store: ids, socket paths (Kata's BuildSocketPath
  * vectors), directories, locks and state files, and the save/load round
@@ -31,24 +32,6 @@ fixture_set_up (Fixture       *fixture,
   fixture->store = g_build_filename (tmp, "state", "hvkit", NULL);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_tear_down (Fixture       *fixture,
@@ -57,7 +40,7 @@ fixture_tear_down (Fixture       *fixture,
   g_autofree char *state = g_path_get_dirname (fixture->store);
   g_autofree char *tmp = g_path_get_dirname (state);
 
-  remove_tree (tmp);
+  hvk_test_remove_tree (tmp);
   g_free (fixture->store);
 }
 

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "e2e-common.h"
+#include "hvk-test-fs.h"
 
 /* ---- environment ---- */
 
@@ -47,32 +48,12 @@ e2e_env_init (E2eEnv *env)
   env->store = g_build_filename (env->tmpdir, "state", NULL);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_rmdir (path);
-    }
-}
 
 void
 e2e_env_clear (E2eEnv *env)
 {
   if (env->tmpdir != NULL)
-    remove_tree (env->tmpdir);
+    hvk_test_remove_tree (env->tmpdir);
   g_free (env->tmpdir);
   g_free (env->store);
   g_free (env->guest_dir);

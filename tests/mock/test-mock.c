@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "hvk-test-transitions.h"
+#include "hvk-test-fs.h"
 
 /* The mock backend through the public API: real state transitions, the
  * call record, fault injection, state round trips (after Kata's
@@ -44,24 +45,6 @@ load_config (HvkRegistry *registry,
   return config;
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 /* @data: extra config lines, or NULL. */
 static void
@@ -96,7 +79,7 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->hypervisor);
   g_clear_object (&fixture->config);
   g_clear_object (&fixture->registry);
-  remove_tree (fixture->tmp);
+  hvk_test_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
   g_free (fixture->store);
 }

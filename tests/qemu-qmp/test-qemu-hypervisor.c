@@ -13,6 +13,7 @@
 #include "hvk-qemu-private.h"
 #include "fake-qmp.h"
 #include "hvk-test-transitions.h"
+#include "hvk-test-fs.h"
 
 /* HvkQemuHypervisor's QMP conversations, against the scripted fake QMP
  * server: the VM is taken over with load_state() (as a second hvkit
@@ -1208,23 +1209,6 @@ transitions_sent (HvkTestVm *vm,
   return g_string_free (g_steal_pointer (&sent), FALSE);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 transitions_teardown (HvkTestVm *vm,
@@ -1239,7 +1223,7 @@ transitions_teardown (HvkTestVm *vm,
       fake_server_finish (cell->server);
     }
   g_clear_object (&vm->hypervisor);
-  remove_tree (cell->dir);
+  hvk_test_remove_tree (cell->dir);
   g_free (cell->dir);
   g_free (cell);
 }
@@ -1474,7 +1458,7 @@ test_duplicate_id_add_device (void)
   expect_duplicate_refused (vm, server, 2, "cold1", NULL);
   g_clear_object (&vm);
   g_clear_object (&creator);
-  remove_tree (dir);
+  hvk_test_remove_tree (dir);
 }
 
 /* Where hvk-qemu-hypervisor.c disagrees with the interface today (its

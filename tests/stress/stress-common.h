@@ -4,6 +4,7 @@
 /* Helpers of the stress tests: bounds, descriptor counts, store checks. */
 
 #include <hvkit/hvkit.h>
+#include "hvk-test-fs.h"
 
 G_BEGIN_DECLS
 
@@ -11,8 +12,6 @@ G_BEGIN_DECLS
 guint     stress_count_fds       (void);
 /* Fails the test when @store holds anything (a missing @store is empty). */
 void      stress_assert_store_empty (const char *store);
-/* Removes @path and what it holds. */
-void      stress_remove_tree     (const char *path);
 /* An unsigned setting from the environment (HVKIT_STRESS_*), else
  * @fallback: CI keeps the defaults, a developer may push harder. */
 guint     stress_env_uint        (const char *name,

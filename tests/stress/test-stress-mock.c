@@ -382,7 +382,7 @@ stress_run (HvkRegistry *registry,
 
   g_clear_object (&stress.shared_config);
   g_free (stress.vms);
-  stress_remove_tree (stress.tmp);
+  hvk_test_remove_tree (stress.tmp);
   g_free (stress.tmp);
   g_free (stress.store);
 }

@@ -77,7 +77,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  stress_remove_tree (fixture->tmp);
+  hvk_test_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
   g_free (fixture->store);
   g_free (fixture->config);

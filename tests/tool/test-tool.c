@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include "hvk-test-fs.h"
 
 /* The `hvkit` tool, run as a user would: separate processes sharing a
  * temporary state dir, the mock backend, configs from tests/tool/data.
@@ -150,30 +151,12 @@ fixture_set_up (Fixture       *fixture,
   fixture->store = g_build_filename (fixture->tmp, "state", NULL);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR)
-          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  remove_tree (fixture->tmp);
+  hvk_test_remove_tree (fixture->tmp);
   g_free (fixture->tmp);
   g_free (fixture->store);
 }
